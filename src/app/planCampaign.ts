@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { InputError } from '../campaign/errors.js';
+import { checkVariables, findPhoneColumn, Planner } from '../campaign/plan.js';
+import { checkSenderNumber } from '../campaign/sender.js';
+import type { PlannedMessage } from '../campaign/types.js';
+import type { Config } from '../config/config.js';
+import type { TextEncoding } from '../input/decode.js';
+import { digestFile, readRecipients } from '../input/recipients.js';
+import { readTemplateFile } from '../input/templateFile.js';
+import type { CampaignRecord, Journal } from '../journal/journal.js';
+
+export interface PlanRequest {
+  csvFile: string;
+  templateFile: string;
+  campaignId?: string;
+  encoding: 'auto' | TextEncoding;
+  phoneColumn?: string;
+  config: Config;
+  journal: Journal;
+}
+
+export interface PlanOutcome {
+  campaign: CampaignRecord;
+  /** false when the campaign already existed (same inputs): nothing was planned again */
+  created: boolean;
+}
+
+/** Rows per transaction: large enough to amortise the commit, small enough to keep memory flat. */
+const BATCH_ROWS = 5000;
+
+/**
+ * CSV + template -> a campaign in the journal, every row accounted for. A failure at any
+ * row discards the half-planned campaign: a campaign exists only once fully planned.
+ */
+export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
+  const { journal, config } = req;
+  const { template, bytes: templateBytes } = readTemplateFile(req.templateFile);
+  const sender = template.from ?? config.from;
+  if (sender !== null) {
+    const check = checkSenderNumber(sender);
+    if (!check.ok) throw new InputError(`${template.from ? req.templateFile : (config.file ?? 'config')}: ${check.reason}`);
+  }
+  const csvDigest = await digestFile(req.csvFile);
+  const digest = createHash('sha256')
+    .update(csvDigest)
+    .update(createHash('sha256').update(templateBytes).digest('hex'))
+    .update(req.phoneColumn ?? '')
+    .digest('hex');
+  const id = req.campaignId ?? `c-${digest.slice(0, 12)}`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id)) {
+    throw new InputError(`--campaign "${id}": use 1-64 letters, digits, ".", "_" or "-"`);
+  }
+
+  const existing = journal.findCampaign(id);
+  if (existing && existing.state !== 'planning') {
+    if (existing.digest !== digest) {
+      throw new InputError(`campaign ${id} already exists with other inputs (the CSV or template changed): pass another --campaign`);
+    }
+    return { campaign: existing, created: false };
+  }
+  // A campaign left in `planning` was interrupted mid-plan (crash, kill): start it over.
+  if (existing) journal.discardCampaign(id);
+
+  const settings = { encoding: req.encoding, phoneColumn: req.phoneColumn ?? null, from: sender, prices: config.prices, channel: template.channel };
+  journal.createCampaign({ id, digest, csvPath: req.csvFile, templatePath: req.templateFile, settings });
+  let planner: Planner | null = null;
+  let batch: PlannedMessage[] = [];
+  try {
+    const result = await readRecipients(req.csvFile, req.encoding, {
+      onHeader(header) {
+        const phoneIndex = findPhoneColumn(header, req.csvFile, req.phoneColumn);
+        checkVariables(template, header, req.csvFile);
+        planner = new Planner(template, header, phoneIndex, config.prices);
+      },
+      onRow(values, row) {
+        batch.push(planner!.plan(values, row));
+        if (batch.length >= BATCH_ROWS) {
+          journal.insertPlanned(id, batch);
+          batch = [];
+        }
+      },
+    });
+    journal.insertPlanned(id, batch);
+    journal.markPlanned(id, result.rows, { ...settings, detectedEncoding: result.encoding });
+  } catch (err) {
+    journal.discardCampaign(id);
+    throw err;
+  }
+  return { campaign: journal.findCampaign(id)!, created: true };
+}

@@ -1,0 +1,66 @@
+import { maskPhone } from '../campaign/phone.js';
+import type { Journal, CampaignRecord } from '../journal/journal.js';
+
+export interface ChannelTotals {
+  count: number;
+  parts: number;
+  cost: number;
+}
+
+export interface CampaignSummary {
+  campaign: string;
+  state: string;
+  csv: string;
+  template: string;
+  encoding: string | null;
+  rows: number;
+  /** messages by status (a row and its fallback leg count separately) */
+  statuses: Record<string, number>;
+  /** planned (or sent) messages by channel, with estimated parts and cost */
+  channels: Record<string, ChannelTotals>;
+  estimatedCost: number;
+  /** short texts that are LMS only because the template gives them a subject */
+  subjectUpgrades: number;
+  reasons: { code: string; count: number; firstRow: number; example: string }[];
+  preview: { row: number; to: string; channel: string; bytes: number; subject: string | null; text: string }[];
+}
+
+const NOT_SENDABLE = new Set(['rejected', 'skipped']);
+
+/** What a person needs to judge a campaign at a glance; phone numbers masked. */
+export function summariseCampaign(journal: Journal, campaign: CampaignRecord, previewRows = 3): CampaignSummary {
+  const statuses: Record<string, number> = {};
+  const channels: Record<string, ChannelTotals> = {};
+  let estimatedCost = 0;
+  for (const c of journal.statusCounts(campaign.id)) {
+    statuses[c.status] = (statuses[c.status] ?? 0) + c.count;
+    if (NOT_SENDABLE.has(c.status) || c.channel === null) continue;
+    const t = (channels[c.channel] ??= { count: 0, parts: 0, cost: 0 });
+    t.count += c.count;
+    t.parts += c.parts;
+    t.cost += c.costEst;
+    estimatedCost += c.costEst;
+  }
+  const preview = journal.firstMessages(campaign.id, 'planned', previewRows).map((m) => ({
+    row: m.row,
+    to: maskPhone(m.to ?? ''),
+    channel: m.channel ?? '',
+    bytes: m.bytes,
+    subject: m.subject,
+    text: m.body ?? '',
+  }));
+  return {
+    campaign: campaign.id,
+    state: campaign.state,
+    csv: campaign.csvPath,
+    template: campaign.templatePath,
+    encoding: (campaign.settings['detectedEncoding'] as string | undefined) ?? null,
+    rows: campaign.rows,
+    statuses,
+    channels,
+    estimatedCost: Math.round(estimatedCost * 100) / 100,
+    subjectUpgrades: campaign.settings['channel'] === 'auto' ? journal.countSubjectUpgrades(campaign.id) : 0,
+    reasons: journal.topReasons(campaign.id, 5),
+    preview,
+  };
+}

@@ -1,0 +1,66 @@
+import { countSmsSegments } from '../text/gsm.js';
+import type { Channel, ChannelChoice } from './types.js';
+
+export const SMS_MAX_BYTES = 90;
+export const LMS_MAX_BYTES = 2000;
+export const SUBJECT_MAX_BYTES = 40;
+export const ALIMTALK_MAX_CHARS = 1000;
+export const RCS_MAX_CHARS = 1300;
+
+export interface ChannelInput {
+  requested: ChannelChoice;
+  /** EUC-KR bytes of the body (ignored for alimtalk/rcs) */
+  bodyBytes: number;
+  /** EUC-KR bytes of the subject, or null when there is none */
+  subjectBytes: number | null;
+  /** characters of the body, for the channels that count characters */
+  bodyChars: number;
+  hasImages: boolean;
+  recipient: 'mobile' | 'landline' | 'international';
+  /** the body, only needed to segment international SMS */
+  body: string;
+}
+
+export type ChannelPick =
+  | { ok: true; channel: Channel; parts: number; upgradedBySubject: boolean }
+  | { ok: false; code: 'too_long' | 'channel'; reason: string };
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+/** The channel a message goes out on, by DOMAIN.md's rules; pure. */
+export function pickChannel(input: ChannelInput): ChannelPick {
+  const { requested, bodyBytes, subjectBytes, hasImages, recipient } = input;
+  if (requested === 'alimtalk' || requested === 'rcs') {
+    if (recipient !== 'mobile') return { ok: false, code: 'channel', reason: `${requested} needs a Korean mobile number` };
+    const max = requested === 'alimtalk' ? ALIMTALK_MAX_CHARS : RCS_MAX_CHARS;
+    if (input.bodyChars > max) return { ok: false, code: 'too_long', reason: `${fmt(input.bodyChars)} characters, over the ${requested} limit of ${fmt(max)}` };
+    return { ok: true, channel: requested, parts: 1, upgradedBySubject: false };
+  }
+
+  if (recipient === 'international') {
+    if (requested === 'lms' || requested === 'mms' || hasImages || subjectBytes !== null) {
+      return { ok: false, code: 'channel', reason: 'international numbers take SMS only (no subject, no images)' };
+    }
+    return { ok: true, channel: 'sms', parts: countSmsSegments(input.body).parts, upgradedBySubject: false };
+  }
+
+  if (subjectBytes !== null && subjectBytes > SUBJECT_MAX_BYTES) {
+    return { ok: false, code: 'too_long', reason: `subject is ${subjectBytes} bytes, over the limit of ${SUBJECT_MAX_BYTES}` };
+  }
+  if (bodyBytes > LMS_MAX_BYTES) {
+    return { ok: false, code: 'too_long', reason: `${fmt(bodyBytes)} bytes, over the ${requested === 'auto' ? 'LMS' : requested.toUpperCase()} limit of ${fmt(LMS_MAX_BYTES)}` };
+  }
+  switch (requested) {
+    case 'sms':
+      if (bodyBytes > SMS_MAX_BYTES) return { ok: false, code: 'too_long', reason: `${bodyBytes} bytes, over the SMS limit of ${SMS_MAX_BYTES} (the template asks for channel sms)` };
+      return { ok: true, channel: 'sms', parts: 1, upgradedBySubject: false };
+    case 'lms':
+      return { ok: true, channel: 'lms', parts: 1, upgradedBySubject: false };
+    case 'mms':
+      return { ok: true, channel: 'mms', parts: 1, upgradedBySubject: false };
+    case 'auto':
+      if (hasImages) return { ok: true, channel: 'mms', parts: 1, upgradedBySubject: false };
+      if (bodyBytes <= SMS_MAX_BYTES && subjectBytes === null) return { ok: true, channel: 'sms', parts: 1, upgradedBySubject: false };
+      return { ok: true, channel: 'lms', parts: 1, upgradedBySubject: bodyBytes <= SMS_MAX_BYTES };
+  }
+}

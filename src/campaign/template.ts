@@ -1,0 +1,214 @@
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { InputError, located } from './errors.js';
+import { CHANNELS, type Channel, type ChannelChoice } from './types.js';
+
+/** A text with `#{var}` holes: pieces[i] + value(vars[i]) + ... + pieces[last]. */
+export interface TextPattern {
+  pieces: string[];
+  vars: string[];
+}
+
+export interface AlimtalkButton {
+  type: string;
+  name: string;
+  [field: string]: string;
+}
+
+export interface Template {
+  file: string;
+  channel: ChannelChoice;
+  subject: TextPattern | null;
+  body: TextPattern;
+  ad: boolean;
+  fallback: 'sms' | 'lms' | 'auto' | 'none';
+  fallbackText: TextPattern | null;
+  images: string[];
+  from: string | null;
+  alimtalk: { pfId: string; templateId: string; buttons: AlimtalkButton[] } | null;
+  rcs: { brandId: string; templateId: string | null; buttons: Record<string, string>[] } | null;
+  /** Every variable used anywhere, with the 1-based line of the template file it first appears on. */
+  variables: { name: string; line: number }[];
+}
+
+const buttonSchema = z.object({ type: z.string(), name: z.string() }).catchall(z.string());
+
+const frontMatterSchema = z
+  .object({
+    channel: z.enum(['auto', ...CHANNELS]).default('auto'),
+    subject: z.string().optional(),
+    ad: z.boolean().default(false),
+    from: z.union([z.string(), z.number()]).transform(String).optional(),
+    fallback: z.enum(['sms', 'lms', 'auto', 'none']).default('auto'),
+    fallbackText: z.string().optional(),
+    images: z.array(z.string()).default([]),
+    alimtalk: z
+      .object({ pfId: z.string().min(1), templateId: z.string().min(1), buttons: z.array(buttonSchema).default([]) })
+      .strict()
+      .optional(),
+    rcs: z
+      .object({
+        brandId: z.string().min(1),
+        templateId: z.string().optional(),
+        buttons: z.array(z.record(z.string(), z.string())).default([]),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const VARIABLE = /#\{([^}\n]*)\}/g;
+
+/** Parse a template file's text. Pure: `file` only names the source in errors. */
+export function parseTemplate(source: string, file: string): Template {
+  const text = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  const lines = text.split('\n');
+  let frontMatter: Record<string, unknown> = {};
+  let bodyStart = 0; // index into lines
+  if (lines[0]?.trim() === '---') {
+    const end = lines.findIndex((l, i) => i > 0 && l.trim() === '---');
+    if (end < 0) throw new InputError(located(file, { line: 1 }, 'front matter opened with --- is never closed with a second ---'));
+    frontMatter = parseFrontMatter(lines.slice(1, end).join('\n'), file);
+    bodyStart = end + 1;
+  }
+  const parsed = frontMatterSchema.safeParse(frontMatter);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.path.join('.') || String((issue as { keys?: string[] }).keys?.[0] ?? '');
+    const keyName = issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys.join(', ') : key;
+    const line = findLine(lines, new RegExp(`^\\s*${escapeRegExp(String(keyName.split('.')[0] ?? ''))}\\s*:`)) ?? 1;
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown front matter key "${keyName}" (known: ${Object.keys(frontMatterSchema.shape).join(', ')})`
+        : issue.code === 'invalid_value' && keyName === 'channel'
+          ? `unknown channel "${String(frontMatter['channel'])}" (use one of: auto, ${CHANNELS.join(', ')})`
+          : `front matter "${keyName}": ${issue.message}`;
+    throw new InputError(located(file, { line }, message));
+  }
+  const fm = parsed.data;
+
+  const bodyLines = lines.slice(bodyStart);
+  while (bodyLines.length && bodyLines[bodyLines.length - 1]!.trim() === '') bodyLines.pop();
+  while (bodyLines.length && bodyLines[0]!.trim() === '') {
+    bodyLines.shift();
+    bodyStart++;
+  }
+  const bodyText = bodyLines.join('\n');
+  if (bodyText.trim() === '') throw new InputError(located(file, { line: bodyStart + 1 }, 'the template has no message body'));
+
+  const variables: { name: string; line: number }[] = [];
+  const compile = (s: string, firstLine: number): TextPattern => compilePattern(s, file, firstLine, lines, variables);
+  const subjectLine = findLine(lines, /^\s*subject\s*:/) ?? 1;
+
+  const channel: ChannelChoice = fm.channel;
+  if (channel === 'sms' && fm.subject !== undefined) {
+    throw new InputError(located(file, { line: subjectLine }, 'channel sms cannot carry a subject: remove it or use channel lms'));
+  }
+  if ((channel === 'sms' || channel === 'lms') && fm.images.length > 0) {
+    throw new InputError(located(file, { line: findLine(lines, /^\s*images\s*:/) ?? 1 }, `channel ${channel} cannot carry images: use channel mms`));
+  }
+  if (channel === 'mms' && fm.images.length === 0) {
+    throw new InputError(located(file, { line: findLine(lines, /^\s*channel\s*:/) ?? 1 }, 'channel mms needs at least one image under images:'));
+  }
+  if (channel === 'alimtalk' && !fm.alimtalk) {
+    throw new InputError(located(file, { line: findLine(lines, /^\s*channel\s*:/) ?? 1 }, 'channel alimtalk needs alimtalk: { pfId, templateId }'));
+  }
+  if (channel === 'rcs' && !fm.rcs) {
+    throw new InputError(located(file, { line: findLine(lines, /^\s*channel\s*:/) ?? 1 }, 'channel rcs needs rcs: { brandId }'));
+  }
+  const resolvedChannel: ChannelChoice = channel === 'auto' && fm.alimtalk ? 'alimtalk' : channel === 'auto' && fm.rcs ? 'rcs' : channel;
+
+  return {
+    file,
+    channel: resolvedChannel,
+    subject: fm.subject !== undefined ? compile(fm.subject, subjectLine) : null,
+    body: compile(bodyText, bodyStart + 1),
+    ad: fm.ad,
+    fallback: fm.fallback,
+    fallbackText: fm.fallbackText !== undefined ? compile(fm.fallbackText, findLine(lines, /^\s*fallbackText\s*:/) ?? 1) : null,
+    images: fm.images,
+    from: fm.from ?? null,
+    alimtalk: fm.alimtalk ? { pfId: fm.alimtalk.pfId, templateId: fm.alimtalk.templateId, buttons: fm.alimtalk.buttons as AlimtalkButton[] } : null,
+    rcs: fm.rcs ? { brandId: fm.rcs.brandId, templateId: fm.rcs.templateId ?? null, buttons: fm.rcs.buttons } : null,
+    variables,
+  };
+}
+
+function parseFrontMatter(yamlText: string, file: string): Record<string, unknown> {
+  // maxAliasCount stops "billion laughs" alias bombs; only the core schema, so no custom tags run.
+  const doc = parseDocument(yamlText, { schema: 'core', uniqueKeys: true, prettyErrors: false, strict: true });
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) {
+    const line = (problem.linePos?.[0]?.line ?? 0) + 1; // +1: the opening --- is line 1
+    throw new InputError(located(file, { line }, `malformed front matter: ${problem.message.split('\n')[0]}`));
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 50 });
+  } catch (err) {
+    throw new InputError(located(file, { line: 2 }, `malformed front matter: ${(err as Error).message.split('\n')[0]}`));
+  }
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new InputError(located(file, { line: 2 }, 'malformed front matter: expected "key: value" lines'));
+  }
+  return value as Record<string, unknown>;
+}
+
+function compilePattern(
+  s: string,
+  file: string,
+  firstLine: number,
+  lines: string[],
+  variables: { name: string; line: number }[],
+): TextPattern {
+  const pieces: string[] = [];
+  const vars: string[] = [];
+  let last = 0;
+  for (const m of s.matchAll(VARIABLE)) {
+    const raw = m[1]!;
+    const name = raw.trim();
+    const line = findLine(lines, new RegExp(escapeRegExp(m[0]))) ?? firstLine;
+    if (name === '') throw new InputError(located(file, { line }, 'empty variable name #{}'));
+    if (name.includes('.')) throw new InputError(located(file, { line }, `variable name "${name}" contains "." (Kakao forbids it): rename the column and the variable`));
+    if (/[#{}\s]/.test(name)) throw new InputError(located(file, { line }, `variable name "${name}" may not contain spaces, "#", "{" or "}"`));
+    pieces.push(s.slice(last, m.index));
+    vars.push(name);
+    if (!variables.some((v) => v.name === name)) variables.push({ name, line });
+    last = m.index! + m[0].length;
+  }
+  const rest = s.slice(last);
+  const unclosed = rest.indexOf('#{');
+  if (unclosed >= 0) {
+    const line = firstLine + s.slice(0, last + unclosed).split('\n').length - 1;
+    throw new InputError(located(file, { line }, 'variable opened with #{ is never closed with }'));
+  }
+  pieces.push(rest);
+  return { pieces, vars };
+}
+
+function findLine(lines: string[], pattern: RegExp): number | undefined {
+  const i = lines.findIndex((l) => pattern.test(l));
+  return i < 0 ? undefined : i + 1;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The template's variables resolved to CSV column indexes. */
+export interface BoundPattern {
+  pieces: string[];
+  columns: number[];
+}
+
+export function bindPattern(p: TextPattern, header: string[]): BoundPattern {
+  return { pieces: p.pieces, columns: p.vars.map((v) => header.indexOf(v)) };
+}
+
+export function renderPattern(p: BoundPattern, values: string[]): string {
+  let out = p.pieces[0]!;
+  for (let i = 0; i < p.columns.length; i++) out += values[p.columns[i]!]! + p.pieces[i + 1]!;
+  return out;
+}
+

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { summariseCampaign } from '../app/summary.js';
+import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
+
+export function registerCampaigns(program: Command, cli: Cli, setExit: (code: number) => void): void {
+  program
+    .command('campaigns')
+    .description('list the campaigns in the journal with their state')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--config <file>', 'config file')
+    .option('--db <file>', 'journal file')
+    .action((opts: CommonOptions & { json?: boolean }) => {
+      const config = openConfig(cli, opts);
+      const journal = openJournal(cli, config, opts);
+      try {
+        const list = journal.listCampaigns().map((c) => {
+          const s = summariseCampaign(journal, c, 0);
+          return { id: c.id, state: c.state, rows: c.rows, csv: c.csvPath, template: c.templatePath, createdAt: c.createdAt, finishedAt: c.finishedAt, statuses: s.statuses };
+        });
+        if (opts.json) {
+          cli.out(JSON.stringify(list, null, 2));
+        } else if (list.length === 0) {
+          cli.out('no campaigns yet: `ums send recipients.csv -t template.md --dry-run` plans one');
+        } else {
+          cli.out(`${'campaign'.padEnd(20)} ${'state'.padEnd(9)} ${'rows'.padStart(9)}  statuses`);
+          for (const c of list) {
+            const st = Object.entries(c.statuses).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(' · ');
+            cli.out(`${c.id.padEnd(20)} ${c.state.padEnd(9)} ${c.rows.toLocaleString('en-US').padStart(9)}  ${st}`);
+          }
+        }
+        setExit(EXIT.ok);
+      } finally {
+        journal.close();
+      }
+    });
+}

@@ -1,0 +1,46 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import path from 'node:path';
+import { loadConfig, type Config } from '../config/config.js';
+import { Journal } from '../journal/journal.js';
+
+export const EXIT = { ok: 0, fault: 1, input: 2, incomplete: 3, locked: 75 } as const;
+
+/** Where a command writes and what it knows of its terminal; tests never need a real TTY. */
+export interface Cli {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  stdoutIsTTY: boolean;
+  stdinIsTTY: boolean;
+  color: ChalkInstance;
+}
+
+export function processCli(): Cli {
+  const stdoutIsTTY = Boolean(process.stdout.isTTY);
+  const noColor = 'NO_COLOR' in process.env || !stdoutIsTTY || process.env['TERM'] === 'dumb';
+  return {
+    out: (line) => process.stdout.write(line + '\n'),
+    err: (line) => process.stderr.write(line + '\n'),
+    env: process.env,
+    cwd: process.cwd(),
+    stdoutIsTTY,
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    color: new Chalk({ level: noColor ? 0 : 1 }),
+  };
+}
+
+export interface CommonOptions {
+  config?: string;
+  db?: string;
+}
+
+export function openConfig(cli: Cli, opts: CommonOptions): Config {
+  return loadConfig(opts.config, cli.env, cli.cwd);
+}
+
+export function openJournal(cli: Cli, config: Config, opts: CommonOptions): Journal {
+  const file = opts.db ?? cli.env['UMS_DB'] ?? config.journal;
+  const base = opts.db || cli.env['UMS_DB'] || !config.file ? cli.cwd : path.dirname(config.file);
+  return Journal.open(path.resolve(base, file));
+}

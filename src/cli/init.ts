@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EXIT, type Cli } from './context.js';
+
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** What `ums init` writes, from the package's own examples. */
+const EXAMPLES: { from: string; to: string }[] = [
+  { from: 'examples/ums.config.yaml', to: 'ums.config.yaml' },
+  { from: 'templates/order-shipped.md', to: 'template.md' },
+  { from: 'fixtures/orders.csv', to: 'recipients.csv' },
+];
+
+export function registerInit(program: Command, cli: Cli, setExit: (code: number) => void): void {
+  program
+    .command('init')
+    .description('write an example config, template and recipient CSV into the current folder')
+    .action(() => {
+      for (const e of EXAMPLES) {
+        const target = path.join(cli.cwd, e.to);
+        if (fs.existsSync(target)) {
+          cli.out(`  kept     ${e.to} (already there)`);
+          continue;
+        }
+        fs.copyFileSync(path.join(PACKAGE_ROOT, e.from), target, fs.constants.COPYFILE_EXCL);
+        cli.out(`  wrote    ${e.to}`);
+      }
+      cli.out('');
+      cli.out('next: ums send recipients.csv -t template.md --dry-run');
+      setExit(EXIT.ok);
+    });
+}

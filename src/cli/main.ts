@@ -1,0 +1,56 @@
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../campaign/errors.js';
+import { registerCampaigns } from './campaigns.js';
+import { EXIT, processCli, type Cli } from './context.js';
+import { registerExport } from './export.js';
+import { registerInit } from './init.js';
+import { registerSend } from './send.js';
+import { LockedError, FaultError } from '../app/errors.js';
+
+export async function main(argv: string[], cli: Cli = processCli()): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const setExit = (code: number): void => {
+    exitCode = code;
+  };
+  const program = new Command()
+    .name('ums')
+    .description('Unified messaging for Korean businesses: SMS, LMS, MMS, AlimTalk and RCS campaigns from a CSV')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => cli.out(s.trimEnd()), writeErr: (s) => cli.err(s.trimEnd()) })
+    .showHelpAfterError('(run `ums --help` for usage)');
+  registerSend(program, cli, setExit);
+  registerExport(program, cli, setExit);
+  registerCampaigns(program, cli, setExit);
+  registerInit(program, cli, setExit);
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    return reportError(err, cli);
+  }
+}
+
+/** The one place an error becomes a line on stderr and an exit code: never a stack trace. */
+function reportError(err: unknown, cli: Cli): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+    return EXIT.input; // commander already printed the message
+  }
+  if (err instanceof InputError) {
+    cli.err(`ums: ${err.message}`);
+    return EXIT.input;
+  }
+  if (err instanceof LockedError) {
+    cli.err(`ums: ${err.message}`);
+    return EXIT.locked;
+  }
+  if (err instanceof FaultError) {
+    cli.err(`ums: ${err.message}`);
+    return EXIT.fault;
+  }
+  const e = err as NodeJS.ErrnoException;
+  cli.err(`ums: ${e?.code ? `${e.code}: ` : ''}${e?.message ?? String(err)}`);
+  if (cli.env['UMS_DEBUG']) cli.err(String(e?.stack));
+  return EXIT.fault;
+}

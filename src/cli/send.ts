@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import { planCampaign } from '../app/planCampaign.js';
+import { summariseCampaign } from '../app/summary.js';
+import { InputError } from '../campaign/errors.js';
+import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
+import { formatPlanSummary } from './format.js';
+import { deliver, type DeliverOptions } from './deliver.js';
+
+interface SendOptions extends CommonOptions {
+  template: string;
+  campaign?: string;
+  provider?: string;
+  tps?: string;
+  dryRun?: boolean;
+  encoding: string;
+  limit?: string;
+  json?: boolean;
+  yes?: boolean;
+  phoneColumn?: string;
+}
+
+export function registerSend(program: Command, cli: Cli, setExit: (code: number) => void): void {
+  program
+    .command('send')
+    .description('plan a campaign from a recipient CSV and a template, then send it')
+    .argument('<recipients.csv>', 'recipient list: a header row, one recipient per row')
+    .requiredOption('-t, --template <file>', 'message template (YAML front matter + body)')
+    .option('--campaign <id>', 'campaign id (default: a digest of the CSV and template)')
+    .option('--provider <name>', 'send every channel through this provider')
+    .option('--tps <n>', "override the provider's messages-per-second (parts)")
+    .option('--dry-run', 'plan and show the plan; send nothing')
+    .option('--encoding <enc>', 'CSV encoding: auto, utf8 or cp949', 'auto')
+    .option('--phone-column <name>', 'the column holding phone numbers')
+    .option('--limit <n>', 'send at most N messages in this run (the rest stay planned for the next run)')
+    .option('--json', 'print one JSON document on stdout')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--config <file>', 'config file (default ./ums.config.yaml)')
+    .option('--db <file>', 'journal file (default from the config, ./.ums/journal.db)')
+    .action(async (csv: string, opts: SendOptions) => {
+      if (!['auto', 'utf8', 'cp949'].includes(opts.encoding)) throw new InputError(`--encoding "${opts.encoding}": use auto, utf8 or cp949`);
+      const deliverOptions: DeliverOptions = {
+        provider: opts.provider,
+        tps: parsePositive(opts.tps, '--tps'),
+        limit: parsePositive(opts.limit, '--limit'),
+        json: Boolean(opts.json),
+        yes: Boolean(opts.yes),
+      };
+      const config = openConfig(cli, opts);
+      const journal = openJournal(cli, config, opts);
+      try {
+        const { campaign, created } = await planCampaign({
+          csvFile: csv,
+          templateFile: opts.template,
+          campaignId: opts.campaign,
+          encoding: opts.encoding as 'auto' | 'utf8' | 'cp949',
+          phoneColumn: opts.phoneColumn,
+          config,
+          journal,
+        });
+        if (opts.dryRun) {
+          const summary = summariseCampaign(journal, campaign);
+          if (opts.json) cli.out(JSON.stringify({ ...summary, dryRun: true, newlyPlanned: created }, null, 2));
+          else cli.out(formatPlanSummary(summary, cli.color, created ? 'dry run: planned, nothing sent' : `dry run: already planned (${campaign.state}), nothing sent`));
+          setExit(EXIT.ok);
+          return;
+        }
+        setExit(await deliver(cli, config, journal, campaign, deliverOptions, created));
+      } finally {
+        journal.close();
+      }
+    });
+}
+
+export function parsePositive(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InputError(`${flag} "${v}": expected a positive number`);
+  return n;
+}

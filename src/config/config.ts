@@ -1,0 +1,101 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { InputError } from '../campaign/errors.js';
+import { CHANNELS, DEFAULT_PRICES, type Channel, type Prices } from '../campaign/types.js';
+
+const providerSchema = z.object({ type: z.string().min(1), tps: z.number().positive().optional() }).passthrough();
+
+const configSchema = z
+  .object({
+    journal: z.string().default('./.ums/journal.db'),
+    from: z.union([z.string(), z.number()]).transform(String).optional(),
+    timezone: z.string().default('Asia/Seoul'),
+    providers: z.record(z.string(), providerSchema).default({ sim: { type: 'sim', tps: 200 } }),
+    routes: z.record(z.string(), z.string()).default({}),
+    prices: z.object(Object.fromEntries(CHANNELS.map((c) => [c, z.number().nonnegative().optional()]))).strict().default({}),
+  })
+  .strict();
+
+export type ProviderConfig = z.infer<typeof providerSchema>;
+
+export interface Config {
+  /** where the config came from, or null for the built-in defaults */
+  file: string | null;
+  journal: string;
+  from: string | null;
+  timezone: string;
+  providers: Record<string, ProviderConfig>;
+  /** channel (or "default") -> provider name */
+  routes: Record<string, string>;
+  prices: Prices;
+  /** config paths whose ${VAR} was not set: an error only if that provider is used */
+  missingEnv: Map<string, string>;
+}
+
+/**
+ * Load the config: --config, else $UMS_CONFIG, else ./ums.config.yaml, else the built-in
+ * defaults (the sim provider). ${VAR} is expanded from `env`.
+ */
+export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv, cwd: string): Config {
+  const chosen = explicit ?? env['UMS_CONFIG'];
+  const file = chosen ? path.resolve(cwd, chosen) : path.join(cwd, 'ums.config.yaml');
+  let raw: unknown = {};
+  let source: string | null = null;
+  if (fs.existsSync(file)) {
+    source = file;
+    const text = fs.readFileSync(file, 'utf8');
+    const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false });
+    const problem = doc.errors[0] ?? doc.warnings[0];
+    if (problem) {
+      throw new InputError(`${chosen ?? 'ums.config.yaml'} line ${(problem.linePos?.[0]?.line ?? 0)}: ${problem.message.split('\n')[0]}`);
+    }
+    raw = doc.toJS({ maxAliasCount: 50 }) ?? {};
+  } else if (chosen) {
+    throw new InputError(`${chosen}: no such config file`);
+  }
+  const missingEnv = new Map<string, string>();
+  const expanded = expandEnv(raw, env, '', missingEnv);
+  const parsed = configSchema.safeParse(expanded);
+  const name = chosen ?? 'ums.config.yaml';
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.code === 'unrecognized_keys' ? [...issue.path, ...(issue as { keys: string[] }).keys].join('.') : issue.path.join('.');
+    throw new InputError(`${name}: ${key ? `"${key}": ` : ''}${issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message}`);
+  }
+  const c = parsed.data;
+  const prices = { ...DEFAULT_PRICES } as Prices;
+  for (const ch of CHANNELS) {
+    const p = (c.prices as Partial<Record<Channel, number>>)[ch];
+    if (p !== undefined) prices[ch] = p;
+  }
+  const providers: Record<string, ProviderConfig> = { sim: { type: 'sim', tps: 200 }, ...c.providers };
+  for (const [route, provider] of Object.entries(c.routes)) {
+    if (!providers[provider]) throw new InputError(`${name}: routes.${route} names provider "${provider}", which is not under providers:`);
+  }
+  return { file: source, journal: c.journal, from: c.from ?? null, timezone: c.timezone, providers, routes: c.routes, prices, missingEnv };
+}
+
+function expandEnv(value: unknown, env: NodeJS.ProcessEnv, at: string, missing: Map<string, string>): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+      const v = env[name];
+      if (v === undefined || v === '') {
+        missing.set(at, name);
+        return '';
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, `${at}[${i}]`, missing));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v, env, at ? `${at}.${k}` : k, missing)]));
+  }
+  return value;
+}
+
+/** The provider a channel is routed to. */
+export function providerFor(config: Config, channel: Channel, override?: string): string {
+  return override ?? config.routes[channel] ?? config.routes['default'] ?? 'sim';
+}

@@ -1,0 +1,30 @@
+import fs from 'node:fs';
+import iconv from 'iconv-lite';
+import { InputError } from '../campaign/errors.js';
+import { parseTemplate, type Template } from '../campaign/template.js';
+import { checkReadableFile } from './recipients.js';
+
+/** Templates over this size are not message templates. */
+const MAX_TEMPLATE_BYTES = 256 * 1024;
+
+export interface TemplateFile {
+  template: Template;
+  bytes: Buffer;
+}
+
+/** Read and parse a template file (UTF-8, or CP949 from a Korean Windows editor). */
+export function readTemplateFile(file: string): TemplateFile {
+  const size = checkReadableFile(file, 'template');
+  if (size > MAX_TEMPLATE_BYTES) throw new InputError(`${file}: the template is ${size.toLocaleString('en-US')} bytes; templates are at most ${MAX_TEMPLATE_BYTES.toLocaleString('en-US')}`);
+  const bytes = fs.readFileSync(file);
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw new InputError(`${file} byte ${nul}: the template is not text (NUL byte)`);
+  let source: string;
+  try {
+    source = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    source = iconv.decode(bytes, 'cp949');
+    if (source.includes('\uFFFD')) throw new InputError(`${file}: the template is neither UTF-8 nor CP949 text`);
+  }
+  return { template: parseTemplate(source, file), bytes };
+}

@@ -1,0 +1,230 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { PlannedMessage } from '../campaign/types.js';
+import { MIGRATIONS } from './migrations.js';
+
+export type CampaignState = 'planning' | 'planned' | 'sending' | 'done';
+
+export interface CampaignRecord {
+  id: string;
+  digest: string;
+  csvPath: string;
+  templatePath: string;
+  state: CampaignState;
+  rows: number;
+  settings: Record<string, unknown>;
+  createdAt: string;
+  plannedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface StatusCount {
+  status: string;
+  channel: string | null;
+  count: number;
+  parts: number;
+  costEst: number;
+  cost: number;
+}
+
+export interface ReasonCount {
+  code: string;
+  count: number;
+  firstRow: number;
+  example: string;
+}
+
+export interface MessageRecord {
+  row: number;
+  leg: number;
+  to: string | null;
+  channel: string | null;
+  status: string;
+  reason: string | null;
+  parts: number;
+  bytes: number;
+  subject: string | null;
+  body: string | null;
+  costEst: number;
+  cost: number | null;
+  provider: string | null;
+  providerId: string | null;
+  attempts: number;
+  sentAt: string | null;
+  doneAt: string | null;
+}
+
+const MESSAGE_COLUMNS = `row, leg, to_addr AS "to", channel, status, reason, parts, bytes, subject, body, cost_est AS costEst,
+  cost, provider, provider_id AS providerId, attempts, sent_at AS sentAt, done_at AS doneAt`;
+
+interface CampaignRow {
+  id: string;
+  digest: string;
+  csv_path: string;
+  template_path: string;
+  state: CampaignState;
+  rows: number;
+  settings: string;
+  created_at: string;
+  planned_at: string | null;
+  finished_at: string | null;
+}
+
+function toCampaign(r: CampaignRow): CampaignRecord {
+  return {
+    id: r.id,
+    digest: r.digest,
+    csvPath: r.csv_path,
+    templatePath: r.template_path,
+    state: r.state,
+    rows: r.rows,
+    settings: JSON.parse(r.settings) as Record<string, unknown>,
+    createdAt: r.created_at,
+    plannedAt: r.planned_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+/** The SQLite journal: the only truth about campaigns and messages. All SQL of ums lives here. */
+export class Journal {
+  private readonly db: Database.Database;
+  private readonly stmts;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.stmts = {
+      findCampaign: db.prepare<[string], CampaignRow>('SELECT * FROM campaigns WHERE id = ?'),
+      listCampaigns: db.prepare<[], CampaignRow>('SELECT * FROM campaigns ORDER BY created_at, id'),
+      insertCampaign: db.prepare(
+        `INSERT INTO campaigns (id, digest, csv_path, template_path, state, settings, created_at)
+         VALUES (@id, @digest, @csvPath, @templatePath, 'planning', @settings, @createdAt)`,
+      ),
+      deleteMessages: db.prepare<[string]>('DELETE FROM messages WHERE campaign_id = ?'),
+      deleteCampaign: db.prepare<[string]>('DELETE FROM campaigns WHERE id = ?'),
+      markPlanned: db.prepare<[number, string, string, string]>(
+        `UPDATE campaigns SET state = 'planned', rows = ?, settings = ?, planned_at = ? WHERE id = ?`,
+      ),
+      setState: db.prepare<[CampaignState, string | null, string]>('UPDATE campaigns SET state = ?, finished_at = ? WHERE id = ?'),
+      insertMessage: db.prepare(
+        `INSERT INTO messages (campaign_id, row, to_addr, channel, status, reason, parts, bytes, subject, body, cost_est)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      statusCounts: db.prepare<[string], StatusCount>(
+        `SELECT status, channel, COUNT(*) AS count, SUM(parts) AS parts, SUM(cost_est) AS costEst, COALESCE(SUM(cost), 0) AS cost
+         FROM messages WHERE campaign_id = ? GROUP BY status, channel ORDER BY status, channel`,
+      ),
+      // SQLite fills the bare column `reason` from the row that MIN(row) picked: the first example.
+      reasonCounts: db.prepare<[string, number], ReasonCount>(
+        `SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END AS code,
+                COUNT(*) AS count, MIN(row) AS firstRow, reason AS example
+         FROM messages WHERE campaign_id = ? AND reason IS NOT NULL
+         GROUP BY code ORDER BY count DESC, firstRow LIMIT ?`,
+      ),
+      subjectUpgrades: db.prepare<[string], { n: number }>(
+        `SELECT COUNT(*) AS n FROM messages WHERE campaign_id = ? AND channel = 'lms' AND subject IS NOT NULL AND bytes <= 90
+           AND status NOT IN ('rejected', 'skipped')`,
+      ),
+      firstMessages: db.prepare<[string, string, number], MessageRecord>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE campaign_id = ? AND status = ? ORDER BY row, leg LIMIT ?`,
+      ),
+      allMessages: db.prepare<[string], MessageRecord>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE campaign_id = ? ORDER BY row, leg`),
+    };
+  }
+
+  /** Open (creating with mode 0600) and migrate the journal at `file`. */
+  static open(file: string): Journal {
+    const dir = path.dirname(file);
+    if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Create the file ourselves so it is 0600 from its first byte; SQLite gives -wal/-shm the same mode.
+    fs.closeSync(fs.openSync(file, 'a', 0o600));
+    fs.chmodSync(file, 0o600);
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode survives any process crash (kill -9); only a power cut can lose the last commits.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return new Journal(db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  findCampaign(id: string): CampaignRecord | undefined {
+    const r = this.stmts.findCampaign.get(id);
+    return r ? toCampaign(r) : undefined;
+  }
+
+  listCampaigns(): CampaignRecord[] {
+    return this.stmts.listCampaigns.all().map(toCampaign);
+  }
+
+  /** Start a campaign in state `planning`: it is never sent until markPlanned. */
+  createCampaign(c: { id: string; digest: string; csvPath: string; templatePath: string; settings: Record<string, unknown> }): void {
+    this.stmts.insertCampaign.run({ ...c, settings: JSON.stringify(c.settings), createdAt: new Date().toISOString() });
+  }
+
+  /** Remove a campaign whose planning failed or was interrupted, with all its messages. */
+  discardCampaign(id: string): void {
+    this.db.transaction(() => {
+      this.stmts.deleteMessages.run(id);
+      this.stmts.deleteCampaign.run(id);
+    })();
+  }
+
+  /** Append planned messages in one transaction. */
+  insertPlanned(campaignId: string, batch: PlannedMessage[]): void {
+    const insert = this.stmts.insertMessage;
+    this.db.transaction(() => {
+      for (const m of batch) {
+        insert.run(campaignId, m.row, m.to, m.channel, m.status, m.reason, m.parts, m.bytes, m.subject, m.body, m.cost);
+      }
+    })();
+  }
+
+  /** The campaign is whole: every row is in the journal, and it may be sent. */
+  markPlanned(id: string, rows: number, settings: Record<string, unknown>): void {
+    this.stmts.markPlanned.run(rows, JSON.stringify(settings), new Date().toISOString(), id);
+  }
+
+  setState(id: string, state: CampaignState): void {
+    this.stmts.setState.run(state, state === 'done' ? new Date().toISOString() : null, id);
+  }
+
+  statusCounts(id: string): StatusCount[] {
+    return this.stmts.statusCounts.all(id);
+  }
+
+  topReasons(id: string, limit: number): ReasonCount[] {
+    return this.stmts.reasonCounts.all(id, limit);
+  }
+
+  countSubjectUpgrades(id: string): number {
+    return this.stmts.subjectUpgrades.get(id)?.n ?? 0;
+  }
+
+  firstMessages(id: string, status: string, limit: number): MessageRecord[] {
+    return this.stmts.firstMessages.all(id, status, limit);
+  }
+
+  /** Every message of a campaign in row order, streamed. */
+  messages(id: string): IterableIterator<MessageRecord> {
+    return this.stmts.allMessages.iterate(id);
+  }
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const row = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations').get();
+  const current = row?.v ?? 0;
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, new Date().toISOString());
+    })();
+  }
+}

@@ -1,0 +1,42 @@
+/** Numbered schema migrations: append only; a journal records the highest one applied. */
+export const MIGRATIONS: { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE campaigns (
+        id            TEXT PRIMARY KEY,
+        digest        TEXT NOT NULL,
+        csv_path      TEXT NOT NULL,
+        template_path TEXT NOT NULL,
+        state         TEXT NOT NULL,            -- planning | planned | sending | done
+        rows          INTEGER NOT NULL DEFAULT 0,
+        settings      TEXT NOT NULL,            -- JSON: encoding, phone column, prices, routes, sender
+        created_at    TEXT NOT NULL,
+        planned_at    TEXT,
+        finished_at   TEXT
+      );
+      CREATE TABLE messages (
+        id          INTEGER PRIMARY KEY,
+        campaign_id TEXT NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        row         INTEGER NOT NULL,           -- 1-based CSV data row
+        leg         INTEGER NOT NULL DEFAULT 0, -- 0 the message, 1 its fallback
+        to_addr     TEXT,
+        channel     TEXT,
+        status      TEXT NOT NULL,
+        reason      TEXT,
+        parts       INTEGER NOT NULL DEFAULT 0,
+        bytes       INTEGER NOT NULL DEFAULT 0,
+        subject     TEXT,
+        body        TEXT,
+        cost_est    REAL NOT NULL DEFAULT 0,
+        cost        REAL,
+        provider    TEXT,
+        provider_id TEXT,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        sent_at     TEXT,
+        done_at     TEXT
+      );
+      CREATE UNIQUE INDEX messages_by_row ON messages(campaign_id, row, leg);
+    `,
+  },
+];
