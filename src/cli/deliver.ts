@@ -1,6 +1,15 @@
+import ora, { type Ora } from 'ora';
+import os from 'node:os';
+import readline from 'node:readline/promises';
+import { LockedError } from '../app/errors.js';
+import { buildLanes } from '../app/lanes.js';
+import { buildReport, hasProblems } from '../app/report.js';
+import { summariseCampaign } from '../app/summary.js';
 import type { Config } from '../config/config.js';
+import { DeliveryEngine, type EngineOutcome, type Progress } from '../delivery/engine.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 import { EXIT, type Cli } from './context.js';
+import { formatPlanSummary, formatReport } from './format.js';
 
 export interface DeliverOptions {
   provider?: string;
@@ -8,10 +17,154 @@ export interface DeliverOptions {
   limit?: number;
   json: boolean;
   yes: boolean;
+  resendUnknown?: boolean;
 }
 
-/** Sending is the delivery engine's (issue #3); until it lands, say so instead of pretending. */
-export async function deliver(cli: Cli, _config: Config, _journal: Journal, campaign: CampaignRecord, _opts: DeliverOptions, _created: boolean): Promise<number> {
-  cli.err(`ums: campaign ${campaign.id} is planned; sending is not built yet (use --dry-run)`);
-  return EXIT.fault;
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Send (or continue sending) a planned campaign; returns the exit code. */
+export async function deliver(cli: Cli, config: Config, journal: Journal, campaign: CampaignRecord, opts: DeliverOptions, command: string): Promise<number> {
+  const d = journal.delivery();
+  const holder = d.acquireLock(campaign.id, process.pid, os.hostname(), command, isAlive);
+  if (holder) {
+    throw new LockedError(`campaign ${campaign.id} is being sent by pid ${holder.pid} on ${holder.host} (${holder.command}, since ${holder.startedAt}); wait for it or stop it`);
+  }
+  try {
+    return await deliverLocked(cli, config, journal, campaign, opts);
+  } finally {
+    d.releaseLock(campaign.id, process.pid);
+  }
+}
+
+async function deliverLocked(cli: Cli, config: Config, journal: Journal, campaign: CampaignRecord, opts: DeliverOptions): Promise<number> {
+  const d = journal.delivery();
+  const channels = d.plannedChannels(campaign.id);
+  if (campaign.state === 'done' || channels.length === 0) {
+    if (campaign.state !== 'done') journal.setState(campaign.id, 'done');
+    const report = buildReport(journal, journal.findCampaign(campaign.id)!);
+    if (opts.json) cli.out(JSON.stringify({ ...report, outcome: 'already-finished' }, null, 2));
+    else cli.out(`${formatReport(report, cli.color)}\n\n  nothing to send: the campaign is finished`);
+    return EXIT.ok;
+  }
+
+  if (!opts.yes && cli.stdinIsTTY && !opts.json) {
+    cli.err(formatPlanSummary(summariseCampaign(journal, campaign), cli.color, 'about to send'));
+    const planned = d.countInStatus(campaign.id, 'planned');
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+    const answer = await rl.question(`\nsend ${planned.toLocaleString('en-US')} messages now? [y/N] `);
+    rl.close();
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      cli.err('not sent; the plan is kept (run the same command again, or `ums resume`)');
+      return EXIT.ok;
+    }
+  }
+
+  const setup = buildLanes(config, journal.file, channels, { provider: opts.provider, tps: opts.tps });
+  const total = d.countInStatus(campaign.id, 'planned') + d.countInStatus(campaign.id, 'sending') + d.countInStatus(campaign.id, 'unknown');
+  journal.setState(campaign.id, 'sending');
+  const abort = new AbortController();
+  const onSignal = (): void => {
+    if (abort.signal.aborted) return;
+    cli.err('\nstopping: waiting for the requests in flight to be answered and recorded…');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const progress = new ProgressDisplay(cli, total, opts.json);
+  let outcome: EngineOutcome;
+  try {
+    const engine = new DeliveryEngine(d, {
+      campaignId: campaign.id,
+      from: (campaign.settings['from'] as string | null) ?? null,
+      lanes: setup.lanes,
+      limit: opts.limit,
+      resendUnknown: Boolean(opts.resendUnknown),
+      giveUpAfterMs: 60_000,
+      reportWaitMs: setup.reportWaitMs,
+      signal: abort.signal,
+      onProgress: (p) => progress.update(p),
+    });
+    outcome = await engine.run();
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await Promise.all(setup.providers.map((p) => p.close()));
+  }
+
+  const left = d.countInStatus(campaign.id, 'planned') + d.countInStatus(campaign.id, 'sending');
+  if (outcome.kind === 'finished' && left === 0) journal.setState(campaign.id, 'done');
+  const report = buildReport(journal, journal.findCampaign(campaign.id)!, 20);
+  const p = outcome.progress;
+  const seconds = (Date.now() - p.startedAt) / 1000;
+  if (opts.json) {
+    cli.out(JSON.stringify({ ...report, outcome: outcome.kind, run: { ...p, seconds: Math.round(seconds * 10) / 10 }, ...(outcome.kind === 'fault' ? { error: outcome.message } : {}) }, null, 2));
+  } else {
+    cli.out(formatReport(report, cli.color));
+    cli.out(`\n  this run: ${p.accepted.toLocaleString('en-US')} accepted in ${seconds.toFixed(1)} s` + (p.throttles ? `, ${p.throttles} throttle signals` : '') + (p.retried ? `, ${p.retried} resubmitted` : ''));
+  }
+  switch (outcome.kind) {
+    case 'fault':
+      cli.err(`ums: ${outcome.message}`);
+      return EXIT.fault;
+    case 'interrupted':
+      cli.err(`ums: stopped with ${left.toLocaleString('en-US')} messages not yet sent: run \`ums resume ${campaign.id}\` to continue`);
+      return EXIT.fault;
+    case 'limit':
+      if (!opts.json) cli.out(`  --limit reached: ${left.toLocaleString('en-US')} messages stay planned; \`ums resume ${campaign.id}\` sends them`);
+      return hasProblems(report) ? EXIT.incomplete : EXIT.ok;
+    case 'finished':
+      return hasProblems(report) ? EXIT.incomplete : EXIT.ok;
+  }
+}
+
+/** ora on a terminal; otherwise a plain line every few seconds (cron logs); nothing with --json. */
+class ProgressDisplay {
+  private spinner: Ora | null = null;
+  private lastLine = 0;
+  private last: Progress | null = null;
+
+  constructor(
+    private readonly cli: Cli,
+    private readonly total: number,
+    private readonly quiet: boolean,
+  ) {
+    if (!quiet && process.stderr.isTTY && !('NO_COLOR' in cli.env && cli.env['CI'])) {
+      this.spinner = ora({ text: this.text(null), stream: process.stderr }).start();
+    }
+  }
+
+  private text(p: Progress | null): string {
+    if (!p) return `sending 0/${this.total.toLocaleString('en-US')}`;
+    const elapsed = (Date.now() - p.startedAt) / 1000;
+    const rate = elapsed > 0 ? p.accepted / elapsed : 0;
+    const left = Math.max(0, this.total - p.submitted);
+    const eta = rate > 0 ? `${Math.ceil(left / rate)} s` : '-';
+    return `sent ${p.accepted.toLocaleString('en-US')}/${this.total.toLocaleString('en-US')} · ${Math.round(rate).toLocaleString('en-US')}/s · ETA ${eta} · failed ${p.failed}` + (p.unknown ? ` · unknown ${p.unknown}` : '') + (p.throttles ? ` · throttled ${p.throttles}` : '');
+  }
+
+  update(p: Progress): void {
+    this.last = p;
+    if (this.quiet) return;
+    if (this.spinner) {
+      this.spinner.text = this.text(p);
+      return;
+    }
+    const now = Date.now();
+    if (now - this.lastLine >= 5000) {
+      this.lastLine = now;
+      this.cli.err(this.text(p));
+    }
+  }
+
+  stop(): void {
+    if (this.spinner) this.spinner.stopAndPersist({ symbol: '•', text: this.text(this.last) });
+  }
 }

@@ -52,3 +52,41 @@ export function oneLine(s: string, max: number): string {
   const flat = s.replace(/\s*\n\s*/g, ' ⏎ ');
   return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
 }
+
+export function formatReport(r: import('../app/report.js').CampaignReport, c: ChalkInstance): string {
+  const lines: string[] = [];
+  lines.push(`${c.bold('campaign')} ${r.campaign}  ${c.dim(`${r.state}, ${num(r.rows)} rows`)}`);
+  const order = ['delivered', 'sent', 'sending', 'planned', 'failed', 'unknown', 'rejected', 'skipped'];
+  const paint: Record<string, (s: string) => string> = { delivered: c.green, failed: c.red, unknown: c.red, rejected: c.red, skipped: c.yellow };
+  const channelNames = Object.keys(r.channels);
+  lines.push('');
+  lines.push(`  ${'status'.padEnd(10)} ${'total'.padStart(9)}   ${channelNames.map((ch) => ch.padStart(9)).join(' ')}`);
+  for (const st of order) {
+    const n = r.statuses[st];
+    if (!n) continue;
+    const label = (paint[st] ?? ((s: string) => s))(st.padEnd(10));
+    lines.push(`  ${label} ${num(n).padStart(9)}   ${channelNames.map((ch) => num(r.channels[ch]![st] ?? 0).padStart(9)).join(' ')}`);
+  }
+  lines.push('');
+  lines.push(`  cost        est. ${krw(r.cost.estimated)} · actual ${krw(r.cost.actual)}`);
+  if (r.deliveryRate !== null) lines.push(`  delivered   ${(r.deliveryRate * 100).toFixed(1)}% of messages the providers took`);
+  if (r.dlrLatencyMs.count) lines.push(`  report lag  p50 ${ms(r.dlrLatencyMs.p50)} · p95 ${ms(r.dlrLatencyMs.p95)} (${num(r.dlrLatencyMs.count)} reports)`);
+  for (const l of r.lanes) {
+    lines.push(`  lane        ${l.provider}/${l.channel}: ${num(l.messages)} messages, ${num(l.parts)} parts${l.partsPerSecond !== null ? `, ${num(Math.round(l.partsPerSecond))} parts/s` : ''}`);
+  }
+  if (r.unmatchedReports) lines.push(c.yellow(`  note        ${num(r.unmatchedReports)} delivery reports matched no message (kept in the journal)`));
+  if (r.reasons.length) {
+    lines.push('', '  top reasons');
+    for (const x of r.reasons) lines.push(`    ${x.code.padEnd(14)} ${num(x.count).padStart(7)}   e.g. row ${x.firstRow}: ${oneLine(stripCode(x.example), 90)}`);
+  }
+  if (r.problems?.length) {
+    lines.push('', '  rows that did not go out');
+    for (const p of r.problems) lines.push(`    row ${String(p.row).padEnd(7)} ${p.to.padEnd(14)} ${(p.channel ?? '-').padEnd(8)} ${p.status.padEnd(8)} ${oneLine(p.reason ?? '', 80)}`);
+  }
+  return lines.join('\n');
+}
+
+function ms(v: number | null): string {
+  if (v === null) return '-';
+  return v < 1000 ? `${v} ms` : v < 120_000 ? `${(v / 1000).toFixed(1)} s` : `${(v / 60_000).toFixed(1)} min`;
+}

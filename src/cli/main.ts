@@ -4,6 +4,8 @@ import { registerCampaigns } from './campaigns.js';
 import { EXIT, processCli, type Cli } from './context.js';
 import { registerExport } from './export.js';
 import { registerInit } from './init.js';
+import { registerReport } from './report.js';
+import { registerResume } from './resume.js';
 import { registerSend } from './send.js';
 import { LockedError, FaultError } from '../app/errors.js';
 
@@ -20,6 +22,8 @@ export async function main(argv: string[], cli: Cli = processCli()): Promise<num
     .configureOutput({ writeOut: (s) => cli.out(s.trimEnd()), writeErr: (s) => cli.err(s.trimEnd()) })
     .showHelpAfterError('(run `ums --help` for usage)');
   registerSend(program, cli, setExit);
+  registerResume(program, cli, setExit);
+  registerReport(program, cli, setExit);
   registerExport(program, cli, setExit);
   registerCampaigns(program, cli, setExit);
   registerInit(program, cli, setExit);

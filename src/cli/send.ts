@@ -64,7 +64,8 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
           setExit(EXIT.ok);
           return;
         }
-        setExit(await deliver(cli, config, journal, campaign, deliverOptions, created));
+        void created;
+        setExit(await deliver(cli, config, journal, campaign, deliverOptions, "ums send"));
       } finally {
         journal.close();
       }

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PlannedMessage } from '../campaign/types.js';
+import { DeliveryJournal } from './delivery.js';
 import { MIGRATIONS } from './migrations.js';
 
 export type CampaignState = 'planning' | 'planned' | 'sending' | 'done';
@@ -91,7 +92,10 @@ export class Journal {
   private readonly db: Database.Database;
   private readonly stmts;
 
-  private constructor(db: Database.Database) {
+  private constructor(
+    db: Database.Database,
+    readonly file: string,
+  ) {
     this.db = db;
     this.stmts = {
       findCampaign: db.prepare<[string], CampaignRow>('SELECT * FROM campaigns WHERE id = ?'),
@@ -146,12 +150,19 @@ export class Journal {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);
-    return new Journal(db);
+    return new Journal(db, file);
   }
 
   close(): void {
     this.db.close();
   }
+
+  /** The statements the delivery engine needs, over the same connection. */
+  delivery(): DeliveryJournal {
+    return (this.deliveryJournal ??= new DeliveryJournal(this.db));
+  }
+
+  private deliveryJournal: DeliveryJournal | undefined;
 
   findCampaign(id: string): CampaignRecord | undefined {
     const r = this.stmts.findCampaign.get(id);

@@ -39,4 +39,32 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       CREATE UNIQUE INDEX messages_by_row ON messages(campaign_id, row, leg);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      CREATE INDEX messages_by_provider_id ON messages(provider, provider_id) WHERE provider_id IS NOT NULL;
+      -- every delivery report as received, matched or not: nothing a carrier says is dropped
+      CREATE TABLE reports (
+        id          INTEGER PRIMARY KEY,
+        provider    TEXT NOT NULL,
+        provider_id TEXT,
+        message_key TEXT,
+        message_id  INTEGER REFERENCES messages(id),
+        status      TEXT NOT NULL,             -- delivered | failed
+        code        TEXT,
+        text        TEXT,
+        reported_at TEXT,
+        received_at TEXT NOT NULL,
+        applied     INTEGER NOT NULL           -- 1: changed its message; 0: duplicate, late or unmatched
+      );
+      CREATE INDEX reports_by_message ON reports(message_id);
+      CREATE TABLE locks (
+        campaign_id TEXT PRIMARY KEY,
+        pid         INTEGER NOT NULL,
+        host        TEXT NOT NULL,
+        command     TEXT NOT NULL,
+        started_at  TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -1,0 +1,68 @@
+import { maskPhone } from '../campaign/phone.js';
+import type { CampaignRecord, Journal } from '../journal/journal.js';
+
+export interface CampaignReport {
+  campaign: string;
+  state: string;
+  rows: number;
+  statuses: Record<string, number>;
+  channels: Record<string, Record<string, number>>;
+  cost: { estimated: number; actual: number };
+  /** delivered / messages that reached a provider */
+  deliveryRate: number | null;
+  dlrLatencyMs: { count: number; p50: number | null; p95: number | null };
+  lanes: { provider: string; channel: string; messages: number; parts: number; partsPerSecond: number | null }[];
+  reasons: { code: string; count: number; firstRow: number; example: string }[];
+  unmatchedReports: number;
+  problems?: { row: number; leg: number; to: string; channel: string | null; status: string; reason: string | null }[];
+}
+
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+function percentile(sorted: number[], p: number): number | null {
+  if (!sorted.length) return null;
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
+}
+
+/** What happened to a campaign, from the journal alone; phone numbers masked. */
+export function buildReport(journal: Journal, campaign: CampaignRecord, withProblems = 0): CampaignReport {
+  const d = journal.delivery();
+  const statuses: Record<string, number> = {};
+  const channels: Record<string, Record<string, number>> = {};
+  let estimated = 0;
+  let actual = 0;
+  for (const c of journal.statusCounts(campaign.id)) {
+    statuses[c.status] = (statuses[c.status] ?? 0) + c.count;
+    if (c.channel) (channels[c.channel] ??= {})[c.status] = ((channels[c.channel] ??= {})[c.status] ?? 0) + c.count;
+    if (c.status !== 'rejected' && c.status !== 'skipped') estimated += c.costEst;
+    actual += c.cost;
+  }
+  const reached = (statuses['sent'] ?? 0) + (statuses['delivered'] ?? 0) + (statuses['failed'] ?? 0) + (statuses['unknown'] ?? 0);
+  const latencies = d.deliveredLatenciesMs(campaign.id);
+  const lanes = d.laneStats(campaign.id).map((l) => {
+    const seconds = (Date.parse(l.lastSentAt) - Date.parse(l.firstSentAt)) / 1000;
+    return { provider: l.provider, channel: l.channel, messages: l.messages, parts: l.parts, partsPerSecond: seconds > 0 ? round2(l.parts / seconds) : null };
+  });
+  const report: CampaignReport = {
+    campaign: campaign.id,
+    state: campaign.state,
+    rows: campaign.rows,
+    statuses,
+    channels,
+    cost: { estimated: round2(estimated), actual: round2(actual) },
+    deliveryRate: reached ? round2((statuses['delivered'] ?? 0) / reached) : null,
+    dlrLatencyMs: { count: latencies.length, p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
+    lanes,
+    reasons: journal.topReasons(campaign.id, 5),
+    unmatchedReports: d.unmatchedReports(),
+  };
+  if (withProblems > 0) {
+    report.problems = d.problemRows(campaign.id, withProblems).map((p) => ({ ...p, to: maskPhone(p.to ?? '') }));
+  }
+  return report;
+}
+
+/** 3 when some rows were rejected, failed or are unknown; else 0. */
+export function hasProblems(r: CampaignReport): boolean {
+  return (r.statuses['rejected'] ?? 0) + (r.statuses['failed'] ?? 0) + (r.statuses['unknown'] ?? 0) > 0;
+}

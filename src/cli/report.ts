@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { buildLanes } from '../app/lanes.js';
+import { buildReport, hasProblems } from '../app/report.js';
+import type { Channel } from '../campaign/types.js';
+import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
+import { formatReport } from './format.js';
+import { pickCampaign } from './resume.js';
+
+interface ReportOptions extends CommonOptions {
+  json?: boolean;
+  sync?: boolean;
+  failed?: boolean;
+}
+
+export function registerReport(program: Command, cli: Cli, setExit: (code: number) => void): void {
+  program
+    .command('report')
+    .description('what happened: totals by status and channel, costs, delivery rate and lag, failures')
+    .argument('[campaign]', 'campaign id (default: the latest)')
+    .option('--sync', 'first pull delivery reports from providers that are polled')
+    .option('--failed', 'list the rows that did not go out (numbers masked)')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--config <file>', 'config file')
+    .option('--db <file>', 'journal file')
+    .action(async (id: string | undefined, opts: ReportOptions) => {
+      const config = openConfig(cli, opts);
+      const journal = openJournal(cli, config, opts);
+      try {
+        const campaign = pickCampaign(journal, id, false);
+        let synced = 0;
+        if (opts.sync) {
+          const d = journal.delivery();
+          const channels = Object.keys(buildReport(journal, campaign).channels) as Channel[];
+          const setup = buildLanes(config, journal.file, channels, {});
+          try {
+            for (const p of setup.providers) {
+              if (!p.pollReports) continue;
+              for (;;) {
+                const batch = await p.pollReports();
+                if (!batch.reports.length) break;
+                synced += d.applyReports(p.name, batch.reports);
+                await batch.ack();
+              }
+            }
+          } finally {
+            await Promise.all(setup.providers.map((p) => p.close()));
+          }
+        }
+        const report = buildReport(journal, journal.findCampaign(campaign.id)!, opts.failed ? 1000 : 0);
+        if (opts.json) cli.out(JSON.stringify(opts.sync ? { ...report, synced } : report, null, 2));
+        else cli.out(formatReport(report, cli.color) + (opts.sync ? `\n\n  --sync: ${synced.toLocaleString('en-US')} messages updated by new reports` : ''));
+        setExit(hasProblems(report) ? EXIT.incomplete : EXIT.ok);
+      } finally {
+        journal.close();
+      }
+    });
+}

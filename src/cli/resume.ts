@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { InputError } from '../campaign/errors.js';
+import type { CampaignRecord, Journal } from '../journal/journal.js';
+import { openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
+import { deliver } from './deliver.js';
+import { parsePositive } from './send.js';
+
+interface ResumeOptions extends CommonOptions {
+  provider?: string;
+  tps?: string;
+  limit?: string;
+  json?: boolean;
+  resendUnknown?: boolean;
+}
+
+/** The named campaign, or the newest one not finished. */
+export function pickCampaign(journal: Journal, id: string | undefined, wantUnfinished: boolean): CampaignRecord {
+  if (id !== undefined) {
+    const c = journal.findCampaign(id);
+    if (!c || c.state === 'planning') throw new InputError(`no campaign "${id}" in the journal (see \`ums campaigns\`)`);
+    return c;
+  }
+  const all = journal.listCampaigns().filter((c) => c.state !== 'planning');
+  const pool = wantUnfinished ? all.filter((c) => c.state !== 'done') : all;
+  const latest = pool.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
+  if (!latest) throw new InputError(wantUnfinished ? 'no unfinished campaign to resume (see `ums campaigns`)' : 'no campaigns yet');
+  return latest;
+}
+
+export function registerResume(program: Command, cli: Cli, setExit: (code: number) => void): void {
+  program
+    .command('resume')
+    .description('continue an interrupted campaign (default: the latest unfinished one); never sends a row twice')
+    .argument('[campaign]', 'campaign id')
+    .option('--provider <name>', 'send every channel through this provider')
+    .option('--tps <n>', "override the provider's parts per second")
+    .option('--limit <n>', 'send at most N messages in this run')
+    .option('--resend-unknown', 'resend rows whose outcome is unknown and cannot be looked up (may duplicate them)')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--config <file>', 'config file')
+    .option('--db <file>', 'journal file')
+    .action(async (id: string | undefined, opts: ResumeOptions) => {
+      const tps = parsePositive(opts.tps, '--tps');
+      const limit = parsePositive(opts.limit, '--limit');
+      const config = openConfig(cli, opts);
+      const journal = openJournal(cli, config, opts);
+      try {
+        const campaign = pickCampaign(journal, id, true);
+        setExit(await deliver(cli, config, journal, campaign, { provider: opts.provider, tps, limit, json: Boolean(opts.json), yes: true, resendUnknown: opts.resendUnknown }, 'ums resume'));
+      } finally {
+        journal.close();
+      }
+    });
+}

@@ -1,0 +1,291 @@
+import type { Channel } from '../campaign/types.js';
+import { messageKey, type DeliveryJournal, type SendableMessage, type Settlement } from '../journal/delivery.js';
+import type { OutboundMessage, Provider, SubmitResult } from '../providers/types.js';
+import { LaneRate } from './laneRate.js';
+
+export interface LaneSpec {
+  channel: Channel;
+  provider: Provider;
+  /** parts per second for this lane (0 = unlimited) */
+  tps: number;
+  /** requests in flight at once */
+  window: number;
+}
+
+export interface EngineOptions {
+  campaignId: string;
+  from: string | null;
+  lanes: LaneSpec[];
+  /** at most this many messages submitted in this run */
+  limit?: number;
+  /** resend rows left `unknown` by a provider that cannot look them up (off: report them) */
+  resendUnknown: boolean;
+  /** how long the whole lane may keep failing with 503/connection errors before the run stops */
+  giveUpAfterMs: number;
+  /** how long to wait for outstanding delivery reports once everything is submitted */
+  reportWaitMs: number;
+  signal: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface Progress {
+  submitted: number;
+  accepted: number;
+  failed: number;
+  unknown: number;
+  retried: number;
+  throttles: number;
+  reports: number;
+  startedAt: number;
+}
+
+export type EngineOutcome =
+  | { kind: 'finished'; progress: Progress }
+  | { kind: 'limit'; progress: Progress }
+  | { kind: 'interrupted'; progress: Progress }
+  | { kind: 'fault'; message: string; progress: Progress };
+
+const MAX_ATTEMPTS = 5;
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+/**
+ * Sends a planned campaign through its lanes. The journal is the only truth: a message is
+ * `sending` (committed) before its request leaves, and its outcome is committed before the
+ * provider's reports are acknowledged. Whatever instant this process dies at, `resume` finds
+ * every row in a state it can continue from.
+ */
+export class DeliveryEngine {
+  private readonly progress: Progress = { submitted: 0, accepted: 0, failed: 0, unknown: 0, retried: 0, throttles: 0, reports: 0, startedAt: Date.now() };
+  private remaining: number;
+  private fault: string | null = null;
+  private readonly stop = new AbortController();
+
+  constructor(
+    private readonly journal: DeliveryJournal,
+    private readonly opts: EngineOptions,
+  ) {
+    this.remaining = opts.limit ?? Infinity;
+    opts.signal.addEventListener('abort', () => this.stop.abort(), { once: true });
+  }
+
+  async run(): Promise<EngineOutcome> {
+    const providers = [...new Set(this.opts.lanes.map((l) => l.provider))];
+    for (const p of providers) {
+      p.subscribeReports?.(async (batch) => {
+        this.progress.reports += this.journal.applyReports(p.name, batch.reports);
+        await batch.ack();
+      });
+    }
+    await this.reconcile();
+    await Promise.all(this.opts.lanes.map((lane) => this.runLane(lane)));
+    if (this.fault) return { kind: 'fault', message: this.fault, progress: this.progress };
+    if (this.opts.signal.aborted) return { kind: 'interrupted', progress: this.progress };
+    await this.awaitReports(providers);
+    if (this.remaining <= 0) return { kind: 'limit', progress: this.progress };
+    return { kind: 'finished', progress: this.progress };
+  }
+
+  /**
+   * Rows a dead run left `sending` (and `unknown` ones) are asked about by key: the provider
+   * has them -> sent; it does not -> back to planned; it cannot tell -> unknown, never resent blindly.
+   */
+  private async reconcile(): Promise<void> {
+    const byProvider = new Map(this.opts.lanes.map((l) => [l.provider.name, l.provider]));
+    for (const status of ['sending', 'unknown'] as const) {
+      const rows = this.journal.inStatus(this.opts.campaignId, status);
+      if (!rows.length) continue;
+      const settlements: Settlement[] = [];
+      const groups = new Map<string, typeof rows>();
+      for (const r of rows) groups.set(r.provider ?? '', [...(groups.get(r.provider ?? '') ?? []), r]);
+      for (const [name, group] of groups) {
+        const provider = byProvider.get(name);
+        const keys = group.map((m) => messageKey(this.opts.campaignId, m.row, m.leg));
+        let found: Map<string, { providerId: string }> | null = null;
+        if (provider?.lookup) {
+          try {
+            found = await provider.lookup(keys);
+          } catch {
+            found = null;
+          }
+        }
+        const now = new Date().toISOString();
+        group.forEach((m, i) => {
+          const hit = found?.get(keys[i]!);
+          if (hit) settlements.push({ id: m.id, kind: 'sent', providerId: hit.providerId, at: now });
+          else if (found) settlements.push({ id: m.id, kind: 'release' });
+          else if (status === 'unknown' && this.opts.resendUnknown) settlements.push({ id: m.id, kind: 'release' });
+          else if (status === 'sending') settlements.push({ id: m.id, kind: 'unknown', reason: `unknown: the request to ${name || 'the provider'} left and no answer came; it cannot be looked up` });
+        });
+      }
+      this.journal.settle(settlements);
+    }
+  }
+
+  private async runLane(lane: LaneSpec): Promise<void> {
+    const rate = new LaneRate(lane.tps);
+    const retry: SendableMessage[] = [];
+    const inFlight = new Set<Promise<void>>();
+    let cursor = 0;
+    let exhausted = false;
+    let unavailableSince: number | null = null;
+    let backoffMs = 0;
+
+    const take = (maxParts: number): SendableMessage[] => {
+      const out: SendableMessage[] = [];
+      let parts = 0;
+      const room = Math.min(lane.provider.maxBatch, this.remaining);
+      while (out.length < room && retry.length && (parts === 0 || parts + retry[0]!.parts <= maxParts)) {
+        const m = retry.shift()!;
+        out.push(m);
+        parts += m.parts;
+      }
+      while (!exhausted && out.length < room && parts < maxParts) {
+        const want = Math.min(room - out.length, Math.max(1, maxParts - parts));
+        const next = this.journal.nextPlanned(this.opts.campaignId, lane.channel, cursor, want);
+        if (next.length < want) exhausted = true;
+        for (const m of next) {
+          out.push(m);
+          parts += m.parts;
+          cursor = m.row;
+        }
+        if (!next.length) break;
+      }
+      return out;
+    };
+
+    const handle = async (batch: SendableMessage[]): Promise<void> => {
+      const outbound: OutboundMessage[] = batch.map((m) => ({
+        key: messageKey(this.opts.campaignId, m.row, m.leg),
+        to: m.to,
+        from: this.opts.from,
+        channel: m.channel,
+        subject: m.subject,
+        text: m.body,
+        parts: m.parts,
+      }));
+      let result: SubmitResult;
+      try {
+        result = await lane.provider.submit(outbound);
+      } catch (err) {
+        result = { kind: 'ambiguous', message: (err as Error).message };
+      }
+      const now = new Date().toISOString();
+      const settle: Settlement[] = [];
+      const again: SendableMessage[] = [];
+      switch (result.kind) {
+        case 'results': {
+          unavailableSince = null;
+          backoffMs = 0;
+          let throttled = false;
+          batch.forEach((m, i) => {
+            const o = result.outcomes[i];
+            if (!o) {
+              settle.push({ id: m.id, kind: 'unknown', reason: 'unknown: the provider answered without this message' });
+              this.progress.unknown++;
+            } else if (o.kind === 'accepted') {
+              settle.push({ id: m.id, kind: 'sent', providerId: o.providerId, at: now });
+              this.progress.accepted++;
+            } else if (o.kind === 'throttled' || (o.retryable && m.attempts < MAX_ATTEMPTS)) {
+              if (o.kind === 'throttled') throttled = true;
+              settle.push({ id: m.id, kind: 'release' });
+              again.push(m);
+            } else {
+              settle.push({ id: m.id, kind: 'failed', reason: `${o.code}: ${o.message}`, at: now });
+              this.progress.failed++;
+            }
+          });
+          if (throttled) {
+            rate.throttled();
+            this.progress.throttles++;
+          }
+          break;
+        }
+        case 'throttled':
+          rate.throttled();
+          this.progress.throttles++;
+          for (const m of batch) settle.push({ id: m.id, kind: 'release' }), again.push(m);
+          break;
+        case 'unavailable': {
+          const now2 = Date.now();
+          unavailableSince ??= now2;
+          backoffMs = Math.min(5000, backoffMs ? backoffMs * 2 : 200);
+          for (const m of batch) settle.push({ id: m.id, kind: 'release' }), again.push(m);
+          if (now2 - unavailableSince > this.opts.giveUpAfterMs) {
+            this.fault = `${lane.provider.name} has been unavailable for ${Math.round((now2 - unavailableSince) / 1000)} s (${result.message}); nothing is lost: run \`ums resume\``;
+          }
+          break;
+        }
+        case 'ambiguous': {
+          const found = lane.provider.lookup ? await lane.provider.lookup(outbound.map((o) => o.key)).catch(() => null) : null;
+          batch.forEach((m, i) => {
+            const hit = found?.get(outbound[i]!.key);
+            if (hit) {
+              settle.push({ id: m.id, kind: 'sent', providerId: hit.providerId, at: now });
+              this.progress.accepted++;
+            } else if (found) {
+              settle.push({ id: m.id, kind: 'release' });
+              again.push(m);
+            } else {
+              settle.push({ id: m.id, kind: 'unknown', reason: `unknown: ${result.message}; not resent (it cannot be looked up)` });
+              this.progress.unknown++;
+            }
+          });
+          break;
+        }
+        case 'fatal':
+          this.fault = `${lane.provider.name}: ${result.message}`;
+          for (const m of batch) settle.push({ id: m.id, kind: 'release' });
+          break;
+      }
+      this.journal.settle(settle);
+      if (again.length) {
+        this.progress.retried += again.length;
+        retry.push(...again);
+        retry.sort((a, b) => a.row - b.row || a.leg - b.leg);
+      }
+      this.opts.onProgress?.(this.progress);
+    };
+
+    while (!this.stop.signal.aborted && !this.fault) {
+      if (backoffMs > 0 && unavailableSince !== null) await sleep(backoffMs, this.stop.signal);
+      if (this.remaining <= 0) break;
+      const batch = take(rate.chunkParts(lane.provider.maxBatch));
+      if (!batch.length) {
+        if (!inFlight.size) break;
+        await Promise.race(inFlight);
+        continue;
+      }
+      const parts = batch.reduce((n, m) => n + m.parts, 0);
+      for (let wait = rate.tryTake(parts); wait > 0; wait = rate.tryTake(parts)) {
+        await sleep(wait, this.stop.signal);
+        if (this.stop.signal.aborted) break;
+      }
+      if (this.stop.signal.aborted) {
+        retry.unshift(...batch); // never claimed: stays planned
+        break;
+      }
+      const claimed = this.journal.claim(batch, lane.provider.name);
+      for (const m of claimed) m.attempts++;
+      this.remaining -= claimed.length;
+      this.progress.submitted += claimed.length;
+      const p: Promise<void> = handle(claimed).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      if (inFlight.size >= lane.window) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  }
+
+  /** Give pushed reports a moment to arrive, so a short campaign ends with its outcome known. */
+  private async awaitReports(providers: Provider[]): Promise<void> {
+    if (!providers.some((p) => p.subscribeReports)) return;
+    const deadline = Date.now() + this.opts.reportWaitMs;
+    while (Date.now() < deadline && !this.opts.signal.aborted) {
+      if (this.journal.countInStatus(this.opts.campaignId, 'sent') === 0) break;
+      await sleep(Math.min(100, deadline - Date.now()), this.opts.signal);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * A lane's rate in parts per second, enforced two ways at once:
+ *  - pacing (GCRA): each part costs 1000/rate ms, so sends are spread evenly, not in bursts;
+ *  - a hard cap: the parts sent in any 1,000 ms window never exceed the rate.
+ * And adapted AIMD-style: a throttle signal halves the rate, each calm second adds back a tenth.
+ * rate 0 means unlimited.
+ */
+export class LaneRate {
+  private current: number;
+  private tat = 0; // theoretical arrival time of the next part (ms)
+  private readonly log: { at: number; parts: number }[] = [];
+  private logHead = 0;
+  private logParts = 0;
+  private lastChange = 0;
+  throttles = 0;
+
+  constructor(
+    readonly target: number,
+    private readonly now: () => number = () => performance.now(),
+    /** how far pacing may catch up after a late timer, in ms */
+    private readonly catchUpMs = 50,
+  ) {
+    this.current = target;
+  }
+
+  get rate(): number {
+    return this.current;
+  }
+
+  get unlimited(): boolean {
+    return this.target <= 0;
+  }
+
+  /** Parts per send that keep pacing smooth: about 50 sends a second. */
+  chunkParts(maxBatch: number): number {
+    if (this.unlimited) return maxBatch;
+    return Math.max(1, Math.min(maxBatch, Math.floor(this.current / 50)));
+  }
+
+  /** 0 when `parts` may go now (and they are counted); else the ms to wait before asking again. */
+  tryTake(parts: number): number {
+    if (this.unlimited) return 0;
+    const now = this.now();
+    while (this.logHead < this.log.length && this.log[this.logHead]!.at <= now - 1000) {
+      this.logParts -= this.log[this.logHead]!.parts;
+      this.logHead++;
+    }
+    if (this.logHead > 1024) {
+      this.log.splice(0, this.logHead);
+      this.logHead = 0;
+    }
+    const cap = Math.floor(this.current);
+    // A message bigger than the whole rate may still go, alone in its window.
+    if (this.logParts > 0 && this.logParts + parts > cap) return Math.max(1, this.log[this.logHead]!.at + 1000 - now);
+    const start = Math.max(this.tat, now - this.catchUpMs);
+    if (start > now) return Math.max(1, start - now);
+    this.tat = start + (parts * 1000) / this.current;
+    this.log.push({ at: now, parts });
+    this.logParts += parts;
+    this.recover(now);
+    return 0;
+  }
+
+  /** The provider said "too fast": halve the rate. */
+  throttled(): void {
+    if (this.unlimited) return;
+    this.throttles++;
+    const now = this.now();
+    this.current = Math.max(1, this.current / 2);
+    this.lastChange = now;
+    this.tat = Math.max(this.tat, now) + 1000 / this.current;
+  }
+
+  private recover(now: number): void {
+    if (this.current < this.target && now - this.lastChange >= 1000) {
+      this.current = Math.min(this.target, this.current + this.target / 10);
+      this.lastChange = now;
+    }
+  }
+}

@@ -1,0 +1,207 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../../campaign/errors.js';
+import type { DeliveryReport, MessageOutcome, OutboundMessage, Provider, ProviderContext, ReportBatch, SubmitResult } from '../types.js';
+import { CarrierLog, type AcceptedRecord } from './carrierLog.js';
+
+const simConfigSchema = z
+  .object({
+    type: z.literal('sim'),
+    /** the lane's rate, parts per second; 0 = unlimited */
+    tps: z.number().nonnegative().default(200),
+    /** the rate the simulated carrier enforces (over it: throttled); default = tps */
+    carrierTps: z.number().nonnegative().optional(),
+    maxBatch: z.number().int().positive().max(10000).default(1000),
+    latencyMs: z.number().nonnegative().default(2),
+    /** per submission: fraction answered 429 / 503 / accepted-then-no-answer */
+    throttleRate: z.number().min(0).max(1).default(0),
+    unavailableRate: z.number().min(0).max(1).default(0),
+    ambiguousRate: z.number().min(0).max(1).default(0),
+    /** per message: failure code -> fraction whose delivery report fails with it */
+    failureRates: z.record(z.string(), z.number().min(0).max(1)).default({}),
+    dlrDelayMs: z.number().nonnegative().default(50),
+    seed: z.number().int().default(1),
+    /** the carrier's own log of what it accepted (default: beside the journal) */
+    store: z.string().optional(),
+  })
+  .strict();
+
+export type SimConfig = z.infer<typeof simConfigSchema>;
+
+/**
+ * Test numbers: 0100000CCCC always ends with code CCCC.
+ * 1xxx: refused at intake (1061 = opted out); 3xxx: accepted, then the delivery report fails with CCCC.
+ */
+export const SIM_TEST_NUMBER = /^0100000(\d{4})$/;
+
+export const SIM_CODES: Record<string, string> = {
+  '1026': 'duplicate recipient',
+  '1029': 'characters outside EUC-KR',
+  '1061': 'recipient opted out (080 수신거부)',
+  '1062': 'unregistered sender number',
+  '3032': 'not a subscriber',
+  '3040': 'carrier timeout',
+  '3104': 'not a KakaoTalk user',
+  '3107': 'KakaoTalk blocked or inactive',
+  '4000': 'delivered',
+};
+
+/** mulberry32: small, fast, seedable; the simulator must be reproducible. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function hashKey(seed: number, key: string): number {
+  let h = 2166136261 ^ seed;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+  return (h >>> 0) / 4294967296;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The built-in simulated carrier: behaves like one (rate limit, failures, late reports), sends nothing. */
+export class SimProvider implements Provider {
+  readonly maxBatch: number;
+  readonly tps: number;
+  private readonly cfg: SimConfig;
+  private readonly log: CarrierLog;
+  private readonly random: () => number;
+  private readonly window: { at: number; parts: number }[] = [];
+  private windowParts = 0;
+  private reportTimer: NodeJS.Timeout | null = null;
+  private pushing = false;
+
+  constructor(
+    readonly name: string,
+    cfg: SimConfig,
+    ctx: ProviderContext,
+  ) {
+    this.cfg = cfg;
+    this.maxBatch = cfg.maxBatch;
+    this.tps = ctx.tps ?? cfg.tps;
+    this.random = prng(cfg.seed);
+    this.log = new CarrierLog(path.resolve(ctx.stateDir, cfg.store ?? `sim-${name}.jsonl`));
+  }
+
+  get reportWaitMs(): number {
+    return Math.min(10_000, this.cfg.dlrDelayMs * 2 + 500);
+  }
+
+  get storeFile(): string {
+    return this.log.file;
+  }
+
+  async submit(batch: OutboundMessage[]): Promise<SubmitResult> {
+    if (this.cfg.latencyMs > 0) await sleep(this.cfg.latencyMs * (0.5 + this.random()));
+    const roll = this.random();
+    if (roll < this.cfg.unavailableRate) return { kind: 'unavailable', message: '503 Service Unavailable (simulated)' };
+    if (roll < this.cfg.unavailableRate + this.cfg.throttleRate) return { kind: 'throttled', message: '429 Too Many Requests (simulated)' };
+    const carrierTps = this.cfg.carrierTps ?? this.cfg.tps;
+    const parts = batch.reduce((n, m) => n + m.parts, 0);
+    const now = Date.now();
+    if (carrierTps > 0) {
+      while (this.window.length && this.window[0]!.at <= now - 1000) this.windowParts -= this.window.shift()!.parts;
+      if (this.windowParts + parts > carrierTps) return { kind: 'throttled', message: `over the carrier's ${carrierTps} parts/s` };
+      this.window.push({ at: now, parts });
+      this.windowParts += parts;
+    }
+    const outcomes: MessageOutcome[] = [];
+    const accepted: AcceptedRecord[] = [];
+    for (const m of batch) {
+      const code = SIM_TEST_NUMBER.exec(m.to)?.[1];
+      if (code?.startsWith('1')) {
+        outcomes.push({ kind: 'rejected', code, message: SIM_CODES[code] ?? 'refused', retryable: false, optedOut: code === '1061' });
+        continue;
+      }
+      const failCode = code?.startsWith('3') ? code : this.drawFailure(m.key);
+      const rec: AcceptedRecord = {
+        t: 'acc',
+        key: m.key,
+        id: this.log.nextId(),
+        to: m.to,
+        ch: m.channel,
+        parts: m.parts,
+        at: now,
+        dlr: failCode ? 'failed' : 'delivered',
+        code: failCode ?? '4000',
+        due: now + this.cfg.dlrDelayMs * (0.5 + hashKey(this.cfg.seed, m.key)),
+      };
+      accepted.push(rec);
+      outcomes.push({ kind: 'accepted', providerId: rec.id });
+    }
+    // The carrier has them once this write returns, whatever becomes of the answer.
+    this.log.append(accepted);
+    if (this.random() < this.cfg.ambiguousRate) return { kind: 'ambiguous', message: 'no answer within the timeout (simulated)' };
+    return { kind: 'results', outcomes };
+  }
+
+  private drawFailure(key: string): string | undefined {
+    let r = hashKey(this.cfg.seed + 7, key);
+    for (const [code, rate] of Object.entries(this.cfg.failureRates)) {
+      if (r < rate) return code;
+      r -= rate;
+    }
+    return undefined;
+  }
+
+  async lookup(keys: string[]): Promise<Map<string, { providerId: string }>> {
+    const found = new Map<string, { providerId: string }>();
+    for (const k of keys) {
+      const rec = this.log.accepted.get(k);
+      if (rec) found.set(k, { providerId: rec.id });
+    }
+    return found;
+  }
+
+  subscribeReports(handler: (batch: ReportBatch) => Promise<void>): void {
+    const tick = async (): Promise<void> => {
+      if (this.pushing) return;
+      this.pushing = true;
+      try {
+        const batch = this.dueReports();
+        if (batch.reports.length) await handler(batch);
+      } finally {
+        this.pushing = false;
+      }
+    };
+    this.reportTimer = setInterval(() => void tick().catch(() => undefined), Math.max(10, Math.min(200, this.cfg.dlrDelayMs / 2)));
+  }
+
+  async pollReports(): Promise<ReportBatch> {
+    return this.dueReports();
+  }
+
+  private dueReports(): ReportBatch {
+    const due = this.log.due(Date.now(), 5000);
+    const reports: DeliveryReport[] = due.map((r) => ({
+      key: r.key,
+      providerId: r.id,
+      status: r.dlr,
+      code: r.code,
+      text: SIM_CODES[r.code] ?? (r.dlr === 'delivered' ? 'delivered' : 'failed'),
+      at: new Date(r.due).toISOString(),
+    }));
+    return { reports, ack: async () => this.log.ack(due.map((r) => r.id)) };
+  }
+
+  async close(): Promise<void> {
+    if (this.reportTimer) clearInterval(this.reportTimer);
+    this.log.close();
+  }
+}
+
+export function createSimProvider(name: string, config: Record<string, unknown>, ctx: ProviderContext): Provider {
+  const parsed = simConfigSchema.safeParse(config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InputError(`providers.${name}.${issue.path.join('.')}: ${issue.message}`);
+  }
+  return new SimProvider(name, parsed.data, ctx);
+}

@@ -1,0 +1,76 @@
+import type { Channel } from '../campaign/types.js';
+
+/** A message as a provider receives it; `key` is the journal's key and comes back in reports. */
+export interface OutboundMessage {
+  key: string;
+  to: string;
+  from: string | null;
+  channel: Channel;
+  subject: string | null;
+  text: string;
+  parts: number;
+}
+
+/** What the provider said about one message of a batch. */
+export type MessageOutcome =
+  | { kind: 'accepted'; providerId: string }
+  /** refused: `retryable` ones may be submitted again later; `optedOut` means the number asked to be left alone */
+  | { kind: 'rejected'; code: string; message: string; retryable: boolean; optedOut?: boolean }
+  /** this message was refused for rate (SMPP ESME_RTHROTTLED): slow the lane, send it again */
+  | { kind: 'throttled' };
+
+/** What came back for a whole submission. */
+export type SubmitResult =
+  | { kind: 'results'; outcomes: MessageOutcome[] }
+  /** nothing was accepted because of rate (HTTP 429): slow the lane and resubmit the same messages */
+  | { kind: 'throttled'; message: string }
+  /** nothing was accepted (503, connection refused before the request left): retry with backoff */
+  | { kind: 'unavailable'; message: string }
+  /** the request left and no answer came: any message may or may not be with the provider */
+  | { kind: 'ambiguous'; message: string }
+  /** the provider refuses us (bad credentials): stop the run, mark nothing failed */
+  | { kind: 'fatal'; message: string };
+
+export interface DeliveryReport {
+  /** our key, when the provider echoes it */
+  key: string | null;
+  providerId: string | null;
+  status: 'delivered' | 'failed';
+  code: string;
+  text: string;
+  /** when the carrier says it happened (ISO 8601) */
+  at: string | null;
+}
+
+/** Reports handed over for storing; `ack` after they are committed (the provider may then forget them). */
+export interface ReportBatch {
+  reports: DeliveryReport[];
+  ack(): Promise<void>;
+}
+
+export interface Provider {
+  readonly name: string;
+  /** most messages one submit() may carry */
+  readonly maxBatch: number;
+  /** the account's rate in parts per second (the lane's ceiling) */
+  readonly tps: number;
+  /** how long a run should wait at its end for pushed reports (ms) */
+  readonly reportWaitMs?: number;
+  submit(batch: OutboundMessage[]): Promise<SubmitResult>;
+  /** Which of these keys the provider holds (accepted), by our key: resolves ambiguity. */
+  lookup?(keys: string[]): Promise<Map<string, { providerId: string }>>;
+  /** Push: the provider calls `handler` as reports arrive, and keeps them until acked. */
+  subscribeReports?(handler: (batch: ReportBatch) => Promise<void>): void;
+  /** Poll: reports not yet acked. */
+  pollReports?(): Promise<ReportBatch>;
+  close(): Promise<void>;
+}
+
+export interface ProviderContext {
+  /** folder of the journal, where a provider may keep state of its own */
+  stateDir: string;
+  /** override of the configured tps (--tps) */
+  tps?: number;
+}
+
+export type ProviderFactory = (name: string, config: Record<string, unknown>, ctx: ProviderContext) => Provider;
