@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { InputError } from '../campaign/errors.js';
 import { CHANNELS, DEFAULT_PRICES, type Channel, type Prices } from '../campaign/types.js';
 
-const providerSchema = z.object({ type: z.string().min(1), tps: z.number().positive().optional() }).passthrough();
+const providerSchema = z.object({ type: z.string().min(1), tps: z.number().nonnegative().optional() }).passthrough();
 
 const configSchema = z
   .object({
