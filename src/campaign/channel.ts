@@ -47,7 +47,8 @@ export function pickChannel(input: ChannelInput): ChannelPick {
   if (subjectBytes !== null && subjectBytes > SUBJECT_MAX_BYTES) {
     return { ok: false, code: 'too_long', reason: `subject is ${subjectBytes} bytes, over the limit of ${SUBJECT_MAX_BYTES}` };
   }
-  if (bodyBytes > LMS_MAX_BYTES) {
+  // explicit sms: its own 90-byte limit below names the right limit, however long the text
+  if (bodyBytes > LMS_MAX_BYTES && requested !== 'sms') {
     return { ok: false, code: 'too_long', reason: `${fmt(bodyBytes)} bytes, over the ${requested === 'auto' ? 'LMS' : requested.toUpperCase()} limit of ${fmt(LMS_MAX_BYTES)}` };
   }
   switch (requested) {

@@ -18,6 +18,72 @@ const KR_REPRESENTATIVE = /^1[5-8]\d{6}$/;
  * they are nearly every row, and libphonenumber costs ~50x more per call.
  */
 export function normalisePhone(raw: string): PhoneResult {
+  const mobile = fastKoreanMobile(raw);
+  if (mobile !== null) return { ok: true, to: mobile, kind: 'mobile' };
+  return normaliseAny(raw);
+}
+
+/** Scratch space for fastKoreanMobile's digits: 13 is more than any Korean mobile number needs. */
+const FAST_DIGITS = new Uint8Array(13);
+
+/**
+ * The common case without regexes or intermediate strings: a Korean mobile number written with
+ * ASCII digits, spaces, "-", ".", "(", ")" and at most one leading "+". Returns exactly what
+ * normaliseAny would return as `to` for a mobile number, or null for anything else (normaliseAny
+ * then decides, so every other input, valid or not, gets the one careful treatment).
+ */
+function fastKoreanMobile(raw: string): string | null {
+  const d = FAST_DIGITS;
+  let count = 0;
+  let plus = false;
+  let separators = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      if (count === d.length) return null;
+      d[count++] = c - 0x30;
+    } else if (c === 0x20 || c === 0x2d || c === 0x2e || c === 0x28 || c === 0x29) {
+      separators = true;
+    } else if (c === 0x2b && count === 0 && !plus) {
+      plus = true;
+    } else {
+      return null;
+    }
+  }
+  // Where the national number starts in d[], and whether a "0" goes before it.
+  let start: number;
+  let zero: boolean;
+  if (count < 2) return null;
+  if (plus || (d[0] === 8 && d[1] === 2 && count >= 11)) {
+    if (d[0] !== 8 || d[1] !== 2) return null; // another country
+    start = d[2] === 0 ? 3 : 2; // +82 (0)10 ...: one trunk zero is dropped
+    zero = true;
+  } else if (d[0] === 0) {
+    if (d[1] === 0) return null; // 00: the international prefix
+    start = 0;
+    zero = false;
+  } else if (d[0] === 1 && (count === 9 || count === 10)) {
+    start = 0; // Excel dropped the leading zero
+    zero = true;
+  } else {
+    return null;
+  }
+  // /^01[016789]\d{7,8}$/ on the national number
+  const length = count - start + (zero ? 1 : 0);
+  if (length !== 10 && length !== 11) return null;
+  const i = zero ? start : start + 1; // index in d[] of the national number's second digit
+  if (!zero && d[start] !== 0) return null;
+  if (d[i] !== 1) return null;
+  const third = d[i + 1]!;
+  if (third !== 0 && third !== 1 && third !== 6 && third !== 7 && third !== 8 && third !== 9) return null;
+  if (!plus && !separators && !zero) return raw; // already 01012345678
+  let value = 0;
+  for (let k = i; k < count; k++) value = value * 10 + d[k]!;
+  return '0' + value;
+}
+
+/** Every form of number: Korean mobile and landline, representative numbers, international. */
+function normaliseAny(raw: string): PhoneResult {
   const trimmed = raw.trim();
   if (trimmed === '') return { ok: false, reason: 'phone number is empty' };
   if (/^\d(\.\d+)?e\+?\d+$/i.test(trimmed)) {

@@ -66,7 +66,7 @@ export class Planner {
     msg.to = phone.to;
 
     for (const c of this.varColumns) {
-      if ((values[c] ?? '') === '') return reject(msg, 'rejected', 'missing_value', `column "${this.header[c]}" is empty`);
+      if ((values[c] ?? '').trim() === '') return reject(msg, 'rejected', 'missing_value', `column "${this.header[c]}" is empty`);
     }
     const body = renderPattern(this.body, values);
     const subject = this.subject ? renderPattern(this.subject, values) : null;
@@ -91,7 +91,8 @@ export class Planner {
     const pick = pickChannel({
       requested,
       bodyBytes,
-      subjectBytes,
+      // international rows skip the EUC-KR count, but a subject must still reach pickChannel (SMS only)
+      subjectBytes: subject !== null && subjectBytes === null ? [...subject].length : subjectBytes,
       bodyChars,
       hasImages: this.template.images.length > 0,
       recipient: phone.kind,

@@ -1,4 +1,4 @@
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { InputError, located } from './errors.js';
 import { CHANNELS, type Channel, type ChannelChoice } from './types.js';
@@ -136,10 +136,12 @@ export function parseTemplate(source: string, file: string): Template {
 
 function parseFrontMatter(yamlText: string, file: string): Record<string, unknown> {
   // maxAliasCount stops "billion laughs" alias bombs; only the core schema, so no custom tags run.
-  const doc = parseDocument(yamlText, { schema: 'core', uniqueKeys: true, prettyErrors: false, strict: true });
+  // linePos is only filled in with prettyErrors, which rewrites the message: count lines ourselves.
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(yamlText, { schema: 'core', uniqueKeys: true, prettyErrors: false, strict: true, lineCounter });
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) {
-    const line = (problem.linePos?.[0]?.line ?? 0) + 1; // +1: the opening --- is line 1
+    const line = lineCounter.linePos(problem.pos[0]).line + 1; // +1: the opening --- is line 1
     throw new InputError(located(file, { line }, `malformed front matter: ${problem.message.split('\n')[0]}`));
   }
   let value: unknown;
@@ -165,6 +167,16 @@ function compilePattern(
   const pieces: string[] = [];
   const vars: string[] = [];
   let last = 0;
+  // text between variables must hold no stray #{ (one opened on an earlier line and never closed)
+  const literal = (from: number, to: number): string => {
+    const piece = s.slice(from, to);
+    const unclosed = piece.indexOf('#{');
+    if (unclosed >= 0) {
+      const line = firstLine + s.slice(0, from + unclosed).split('\n').length - 1;
+      throw new InputError(located(file, { line }, 'variable opened with #{ is never closed with }'));
+    }
+    return piece;
+  };
   for (const m of s.matchAll(VARIABLE)) {
     const raw = m[1]!;
     const name = raw.trim();
@@ -172,18 +184,12 @@ function compilePattern(
     if (name === '') throw new InputError(located(file, { line }, 'empty variable name #{}'));
     if (name.includes('.')) throw new InputError(located(file, { line }, `variable name "${name}" contains "." (Kakao forbids it): rename the column and the variable`));
     if (/[#{}\s]/.test(name)) throw new InputError(located(file, { line }, `variable name "${name}" may not contain spaces, "#", "{" or "}"`));
-    pieces.push(s.slice(last, m.index));
+    pieces.push(literal(last, m.index));
     vars.push(name);
     if (!variables.some((v) => v.name === name)) variables.push({ name, line });
     last = m.index! + m[0].length;
   }
-  const rest = s.slice(last);
-  const unclosed = rest.indexOf('#{');
-  if (unclosed >= 0) {
-    const line = firstLine + s.slice(0, last + unclosed).split('\n').length - 1;
-    throw new InputError(located(file, { line }, 'variable opened with #{ is never closed with }'));
-  }
-  pieces.push(rest);
+  pieces.push(literal(last, s.length));
   return { pieces, vars };
 }
 

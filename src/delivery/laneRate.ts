@@ -7,7 +7,7 @@
  */
 export class LaneRate {
   private current: number;
-  private tat = 0; // theoretical arrival time of the next part (ms)
+  private tat = -Infinity; // theoretical arrival time of the next part (ms); none before the first send
   private readonly log: { at: number; parts: number }[] = [];
   private logHead = 0;
   private logParts = 0;
@@ -52,7 +52,8 @@ export class LaneRate {
     const cap = Math.floor(this.current);
     // A message bigger than the whole rate may still go, alone in its window.
     if (this.logParts > 0 && this.logParts + parts > cap) return Math.max(1, this.log[this.logHead]!.at + 1000 - now);
-    const start = Math.max(this.tat, now - this.catchUpMs);
+    // No credit before the first send; after it, a late timer may catch up by catchUpMs at most.
+    const start = this.tat === -Infinity ? now : Math.max(this.tat, now - this.catchUpMs);
     if (start > now) return Math.max(1, start - now);
     this.tat = start + (parts * 1000) / this.current;
     this.log.push({ at: now, parts });

@@ -99,19 +99,24 @@ export class SimProvider implements Provider {
   }
 
   async submit(batch: OutboundMessage[]): Promise<SubmitResult> {
-    if (this.cfg.latencyMs > 0) await sleep(this.cfg.latencyMs * (0.5 + this.random()));
+    // Stamped when the request leaves ums: the carrier's rate window is free of simulated jitter.
+    const now = Date.now();
     const roll = this.random();
-    if (roll < this.cfg.unavailableRate) return { kind: 'unavailable', message: '503 Service Unavailable (simulated)' };
-    if (roll < this.cfg.unavailableRate + this.cfg.throttleRate) return { kind: 'throttled', message: '429 Too Many Requests (simulated)' };
     const carrierTps = this.cfg.carrierTps ?? this.cfg.tps;
     const parts = batch.reduce((n, m) => n + m.parts, 0);
-    const now = Date.now();
-    if (carrierTps > 0) {
+    let overRate = false;
+    if (carrierTps > 0 && roll >= this.cfg.unavailableRate) {
       while (this.window.length && this.window[0]!.at <= now - 1000) this.windowParts -= this.window.shift()!.parts;
-      if (this.windowParts + parts > carrierTps) return { kind: 'throttled', message: `over the carrier's ${carrierTps} parts/s` };
-      this.window.push({ at: now, parts });
-      this.windowParts += parts;
+      overRate = this.windowParts + parts > carrierTps;
+      if (!overRate) {
+        this.window.push({ at: now, parts });
+        this.windowParts += parts;
+      }
     }
+    if (this.cfg.latencyMs > 0) await sleep(this.cfg.latencyMs * (0.5 + this.random()));
+    if (roll < this.cfg.unavailableRate) return { kind: 'unavailable', message: '503 Service Unavailable (simulated)' };
+    if (overRate) return { kind: 'throttled', message: `over the carrier's ${carrierTps} parts/s` };
+    if (roll < this.cfg.unavailableRate + this.cfg.throttleRate) return { kind: 'throttled', message: '429 Too Many Requests (simulated)' };
     const outcomes: MessageOutcome[] = [];
     const accepted: AcceptedRecord[] = [];
     for (const m of batch) {
