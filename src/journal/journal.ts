@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { PlannedMessage } from '../campaign/types.js';
 import { DeliveryJournal } from './delivery.js';
 import { MIGRATIONS } from './migrations.js';
+import { OptoutJournal } from './optouts.js';
 
 export type CampaignState = 'planning' | 'planned' | 'sending' | 'done';
 
@@ -163,6 +164,13 @@ export class Journal {
   }
 
   private deliveryJournal: DeliveryJournal | undefined;
+
+  /** The suppression list. */
+  optouts(): OptoutJournal {
+    return (this.optoutJournal ??= new OptoutJournal(this.db));
+  }
+
+  private optoutJournal: OptoutJournal | undefined;
 
   findCampaign(id: string): CampaignRecord | undefined {
     const r = this.stmts.findCampaign.get(id);

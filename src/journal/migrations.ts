@@ -67,4 +67,29 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- per-row template variables for channels whose provider substitutes them (AlimTalk, RCS): JSON
+      ALTER TABLE messages ADD COLUMN vars TEXT;
+      -- the suppression list: numbers that asked not to be messaged (080 수신거부, MO "STOP", provider codes)
+      CREATE TABLE optouts (
+        phone      TEXT PRIMARY KEY,          -- normalised as messages.to_addr
+        source     TEXT NOT NULL,             -- manual | import | mo | provider
+        note       TEXT,
+        created_at TEXT NOT NULL
+      );
+      -- messages recipients sent us (SMPP MO)
+      CREATE TABLE inbound (
+        id          INTEGER PRIMARY KEY,
+        provider    TEXT NOT NULL,
+        provider_id TEXT,
+        from_addr   TEXT NOT NULL,
+        to_addr     TEXT NOT NULL,
+        text        TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        opted_out   INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
 ];

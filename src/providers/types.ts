@@ -1,5 +1,23 @@
 import type { Channel } from '../campaign/types.js';
 
+export interface KakaoOptions {
+  pfId: string;
+  templateId: string;
+  /** `{"#{name}": "value"}` as Kakao takes them */
+  variables: Record<string, string>;
+  buttons: Record<string, string>[];
+  /** true: the provider must not fall back to SMS by itself (ums sends the fallback leg, or none) */
+  disableSms: boolean;
+}
+
+export interface RcsOptions {
+  brandId: string;
+  templateId: string | null;
+  variables: Record<string, string>;
+  buttons: Record<string, string>[];
+  disableSms: boolean;
+}
+
 /** A message as a provider receives it; `key` is the journal's key and comes back in reports. */
 export interface OutboundMessage {
   key: string;
@@ -9,6 +27,19 @@ export interface OutboundMessage {
   subject: string | null;
   text: string;
   parts: number;
+  kakao?: KakaoOptions;
+  rcs?: RcsOptions;
+  /** absolute paths of the MMS images (jpg), checked at planning */
+  images?: string[];
+}
+
+/** A message a recipient sent us (SMPP MO): stored in the inbox; opt-out words add to the suppression list. */
+export interface InboundMessage {
+  from: string;
+  to: string;
+  text: string;
+  receivedAt: string;
+  providerId: string | null;
 }
 
 /** What the provider said about one message of a batch. */
@@ -61,6 +92,10 @@ export interface Provider {
   lookup?(keys: string[]): Promise<Map<string, { providerId: string }>>;
   /** Push: the provider calls `handler` as reports arrive, and keeps them until acked. */
   subscribeReports?(handler: (batch: ReportBatch) => Promise<void>): void;
+  /** Parts this message costs against the lane's TPS when the provider splits it (SMPP); default: planned parts. */
+  countParts?(message: OutboundMessage): number;
+  /** Push of messages recipients sent us; the handler commits them before it resolves. */
+  subscribeInbound?(handler: (messages: InboundMessage[]) => Promise<void>): void;
   /** Poll: reports not yet acked. */
   pollReports?(): Promise<ReportBatch>;
   close(): Promise<void>;
