@@ -5,8 +5,10 @@ import { checkSenderNumber } from '../campaign/sender.js';
 import type { PlannedMessage } from '../campaign/types.js';
 import type { Config } from '../config/config.js';
 import type { TextEncoding } from '../input/decode.js';
-import { digestFile, readRecipients } from '../input/recipients.js';
+import { checkReadableFile, digestFile, readRecipients } from '../input/recipients.js';
+import { checkTemplateAssets } from '../input/templateChecks.js';
 import { readTemplateFile } from '../input/templateFile.js';
+import { openPlanSink, type PlanSink } from './planWriter.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 
 export interface PlanRequest {
@@ -17,6 +19,15 @@ export interface PlanRequest {
   phoneColumn?: string;
   config: Config;
   journal: Journal;
+}
+
+/** What sending needs of the template, kept on the campaign (the template file may change later). */
+export interface CampaignChannelSettings {
+  ad: boolean;
+  alimtalk: { pfId: string; templateId: string; buttons: Record<string, string>[] } | null;
+  rcs: { brandId: string; templateId: string | null; buttons: Record<string, string>[] } | null;
+  images: string[];
+  fallback: string;
 }
 
 export interface PlanOutcome {
@@ -39,7 +50,12 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
   if (sender !== null) {
     const check = checkSenderNumber(sender);
     if (!check.ok) throw new InputError(`${template.from ? req.templateFile : (config.file ?? 'config')}: ${check.reason}`);
+    if (config.senders && !config.senders.includes(check.number)) {
+      throw new InputError(`${template.from ? req.templateFile : (config.file ?? 'config')}: sender number ${sender} is not in the config's senders: list of registered numbers`);
+    }
   }
+  const assets = checkTemplateAssets(template, config, sender);
+  const csvBytes = checkReadableFile(req.csvFile, 'recipient CSV'); // before the digest reads it: a missing file is an input error
   const csvDigest = await digestFile(req.csvFile);
   const digest = createHash('sha256')
     .update(csvDigest)
@@ -61,28 +77,48 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
   // A campaign left in `planning` was interrupted mid-plan (crash, kill): start it over.
   if (existing) journal.discardCampaign(id);
 
-  const settings = { encoding: req.encoding, phoneColumn: req.phoneColumn ?? null, from: sender, prices: config.prices, channel: template.channel };
+  const channelSettings: CampaignChannelSettings = {
+    ad: template.ad,
+    alimtalk: template.alimtalk ? { pfId: template.alimtalk.pfId, templateId: template.alimtalk.templateId, buttons: template.alimtalk.buttons } : null,
+    rcs: template.rcs ? { brandId: template.rcs.brandId, templateId: template.rcs.templateId, buttons: template.rcs.buttons } : null,
+    images: assets.images,
+    fallback: template.fallback,
+  };
+  const settings = {
+    encoding: req.encoding,
+    phoneColumn: req.phoneColumn ?? null,
+    from: template.rcs?.chatbotId ?? sender,
+    prices: config.prices,
+    channel: template.channel,
+    ...channelSettings,
+  };
+  const optouts = journal.optouts().all();
   journal.createCampaign({ id, digest, csvPath: req.csvFile, templatePath: req.templateFile, settings });
   let planner: Planner | null = null;
   let batch: PlannedMessage[] = [];
+  let sink: PlanSink | null = null;
   try {
+    // Large CSVs: a worker thread stores the rows while this one reads and plans them.
+    const out = (sink = openPlanSink(journal, id, csvBytes));
     const result = await readRecipients(req.csvFile, req.encoding, {
       onHeader(header) {
         const phoneIndex = findPhoneColumn(header, req.csvFile, req.phoneColumn);
         checkVariables(template, header, req.csvFile);
-        planner = new Planner(template, header, phoneIndex, config.prices);
+        planner = new Planner(template, header, phoneIndex, config.prices, optouts);
       },
       onRow(values, row) {
         batch.push(planner!.plan(values, row));
         if (batch.length >= BATCH_ROWS) {
-          journal.insertPlanned(id, batch);
+          out.write(batch);
           batch = [];
         }
       },
     });
-    journal.insertPlanned(id, batch);
+    out.write(batch);
+    await out.finish();
     journal.markPlanned(id, result.rows, { ...settings, detectedEncoding: result.encoding });
   } catch (err) {
+    await sink?.abort();
     journal.discardCampaign(id);
     throw err;
   }

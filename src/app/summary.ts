@@ -19,21 +19,28 @@ export interface CampaignSummary {
   /** planned (or sent) messages by channel, with estimated parts and cost */
   channels: Record<string, ChannelTotals>;
   estimatedCost: number;
+  /** fallback legs that go only if their AlimTalk/RCS message fails, and what they would cost */
+  fallback: { held: number; maxCost: number };
   /** short texts that are LMS only because the template gives them a subject */
   subjectUpgrades: number;
   reasons: { code: string; count: number; firstRow: number; example: string }[];
   preview: { row: number; to: string; channel: string; bytes: number; subject: string | null; text: string }[];
 }
 
-const NOT_SENDABLE = new Set(['rejected', 'skipped']);
+const NOT_SENDABLE = new Set(['rejected', 'skipped', 'held']);
 
 /** What a person needs to judge a campaign at a glance; phone numbers masked. */
 export function summariseCampaign(journal: Journal, campaign: CampaignRecord, previewRows = 3): CampaignSummary {
   const statuses: Record<string, number> = {};
   const channels: Record<string, ChannelTotals> = {};
   let estimatedCost = 0;
+  const fallback = { held: 0, maxCost: 0 };
   for (const c of journal.statusCounts(campaign.id)) {
     statuses[c.status] = (statuses[c.status] ?? 0) + c.count;
+    if (c.status === 'held') {
+      fallback.held += c.count;
+      fallback.maxCost += c.costEst;
+    }
     if (NOT_SENDABLE.has(c.status) || c.channel === null) continue;
     const t = (channels[c.channel] ??= { count: 0, parts: 0, cost: 0 });
     t.count += c.count;
@@ -59,6 +66,7 @@ export function summariseCampaign(journal: Journal, campaign: CampaignRecord, pr
     statuses,
     channels,
     estimatedCost: Math.round(estimatedCost * 100) / 100,
+    fallback,
     subjectUpgrades: campaign.settings['channel'] === 'auto' ? journal.countSubjectUpgrades(campaign.id) : 0,
     reasons: journal.topReasons(campaign.id, 5),
     preview,

@@ -1,5 +1,6 @@
 import { countEucKrBytes, describeForeignChars, findNonEucKr } from '../text/eucKr.js';
 import { pickChannel } from './channel.js';
+import { isConsent } from './quietHours.js';
 import { normalisePhone } from './phone.js';
 import { bindPattern, renderPattern, type BoundPattern, type Template } from './template.js';
 import { InputError, located } from './errors.js';
@@ -41,25 +42,48 @@ export class Planner {
   private readonly body: BoundPattern;
   private readonly subject: BoundPattern | null;
   private readonly varColumns: number[];
-  private readonly seen = new Map<string, number>();
+  private readonly seen = new SeenNumbers();
   /** rows where a subject alone turned a short text into LMS */
   subjectUpgrades = 0;
+
+  private readonly fallbackText: BoundPattern | null;
+  private readonly nightConsentIndex: number;
+  private readonly varsByName: { name: string; column: number }[];
 
   constructor(
     private readonly template: Template,
     private readonly header: string[],
     private readonly phoneIndex: number,
     private readonly prices: Prices,
+    /** numbers that opted out: planned as skipped */
+    private readonly optouts: ReadonlySet<string> = new Set(),
   ) {
     this.body = bindPattern(template.body, header);
     this.subject = template.subject ? bindPattern(template.subject, header) : null;
     this.varColumns = [...new Set(template.variables.map((v) => header.indexOf(v.name)))];
+    this.fallbackText = template.fallbackText ? bindPattern(template.fallbackText, header) : null;
+    this.nightConsentIndex = header.findIndex((h) => h.trim().toLowerCase() === 'night_consent');
+    this.varsByName = template.body.vars.filter((v, i, all) => all.indexOf(v) === i).map((name) => ({ name, column: header.indexOf(name) }));
   }
 
   plan(values: string[], row: number): PlannedMessage {
-    const msg: PlannedMessage = { row, to: null, channel: null, status: 'planned', reason: null, parts: 0, bytes: 0, subject: null, body: null, cost: 0 };
+    const msg: PlannedMessage = {
+      row,
+      to: null,
+      channel: null,
+      status: 'planned',
+      reason: null,
+      parts: 0,
+      bytes: 0,
+      subject: null,
+      body: null,
+      cost: 0,
+      leg: 0,
+      vars: null,
+      deferrable: false,
+    };
     const rawPhone = values[this.phoneIndex] ?? '';
-    if (values.every((v) => v.trim() === '')) return reject(msg, 'skipped', 'empty_row', 'the row is empty');
+    if (isBlankRow(values)) return reject(msg, 'skipped', 'empty_row', 'the row is empty');
 
     const phone = normalisePhone(rawPhone);
     if (!phone.ok) return reject(msg, 'rejected', 'invalid_phone', phone.reason);
@@ -101,15 +125,130 @@ export class Planner {
     if (!pick.ok) return reject(msg, 'rejected', pick.code, pick.reason);
     if (pick.upgradedBySubject) this.subjectUpgrades++;
 
-    const first = this.seen.get(phone.to);
-    if (first !== undefined) return reject(msg, 'skipped', 'duplicate', `duplicate of row ${first}`, pick.channel);
-    this.seen.set(phone.to, row);
+    const first = this.seen.firstRow(phone.to, row);
+    if (first !== 0) return reject(msg, 'skipped', 'duplicate', `duplicate of row ${first}`, pick.channel);
+
+    if (this.optouts.size && this.optouts.has(phone.to)) return reject(msg, 'skipped', 'opted_out', 'the number is on the opt-out list', pick.channel);
 
     msg.channel = pick.channel;
     msg.parts = pick.parts;
     msg.cost = pick.parts * this.prices[pick.channel];
+    msg.deferrable = this.template.ad && !isConsent(values[this.nightConsentIndex]);
+    if (!countsBytes) {
+      msg.vars = JSON.stringify(Object.fromEntries(this.varsByName.map((v) => [`#{${v.name}}`, values[v.column] ?? ''])));
+      if (this.template.fallback !== 'none') msg.fallback = this.planFallback(msg, values, subject);
+    }
     return msg;
   }
+
+  /**
+   * The SMS/LMS leg an AlimTalk/RCS message falls back to (대체발송): its own text (fallbackText,
+   * else the same text), typed and validated by its EUC-KR bytes like any SMS/LMS; held until
+   * the first leg fails.
+   */
+  private planFallback(primary: PlannedMessage, values: string[], subject: string | null): PlannedMessage {
+    const text = this.fallbackText ? renderPattern(this.fallbackText, values) : primary.body!;
+    const leg: PlannedMessage = { ...primary, leg: 1, status: 'held', channel: null, reason: null, parts: 0, bytes: 0, cost: 0, vars: null, body: text, subject: null, fallback: undefined };
+    const bytes = countEucKrBytes(text);
+    if (bytes < 0) return reject(leg, 'rejected', 'non_euckr', `fallback text has characters outside EUC-KR: ${describeForeignChars(findNonEucKr(text))}`);
+    const requested = this.template.fallback as 'sms' | 'lms' | 'auto';
+    const legSubject = requested !== 'sms' && subject !== null ? subject : null;
+    const subjectBytes = legSubject === null ? null : countEucKrBytes(legSubject);
+    const pick = pickChannel({ requested, bodyBytes: bytes, subjectBytes: subjectBytes === null || subjectBytes < 0 ? null : subjectBytes, bodyChars: 0, hasImages: false, recipient: 'mobile', body: text });
+    leg.bytes = bytes;
+    if (!pick.ok) return reject(leg, 'rejected', pick.code, `fallback: ${pick.reason}`);
+    leg.channel = pick.channel;
+    leg.subject = pick.channel === 'sms' ? null : legSubject;
+    leg.parts = pick.parts;
+    leg.cost = pick.parts * this.prices[pick.channel];
+    return leg;
+  }
+}
+
+/** values.every((v) => v.trim() === ''), without a closure or a trimmed copy per field. */
+function isBlankRow(values: string[]): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v.length === 0) continue;
+    const c = v.charCodeAt(0);
+    // A printable ASCII first character settles it; anything else asks trim(), the definition.
+    if ((c > 0x20 && c < 0x7f) || v.trim() !== '') return false;
+  }
+  return true;
+}
+
+/**
+ * The numbers planned so far, each with the first row that had it. Korean numbers (`0` then a
+ * non-zero digit, all digits: every mobile and landline `to`) are kept as their numeric value in an
+ * open-addressing table on typed arrays, 12 bytes a slot instead of a Map entry plus a string
+ * (~25 MB rather than ~70 MB for a million recipients); anything else (E.164) in a Map.
+ */
+export class SeenNumbers {
+  private keys = new Float64Array(1 << 16);
+  private rows = new Int32Array(1 << 16);
+  private mask = (1 << 16) - 1;
+  private count = 0;
+  private readonly other = new Map<string, number>();
+
+  /** The first row that had `to`; 0 (and `row` is remembered as the first) when it is new. */
+  firstRow(to: string, row: number): number {
+    const key = numericKey(to);
+    if (key === 0) {
+      const first = this.other.get(to);
+      if (first !== undefined) return first;
+      this.other.set(to, row);
+      return 0;
+    }
+    const keys = this.keys;
+    let i = slot(key) & this.mask;
+    for (;;) {
+      const k = keys[i]!;
+      if (k === key) return this.rows[i]!;
+      if (k === 0) break;
+      i = (i + 1) & this.mask;
+    }
+    keys[i] = key;
+    this.rows[i] = row;
+    if (++this.count * 4 > keys.length * 3) this.grow();
+    return 0;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldRows = this.rows;
+    this.keys = new Float64Array(oldKeys.length * 2);
+    this.rows = new Int32Array(oldKeys.length * 2);
+    this.mask = this.keys.length - 1;
+    for (let j = 0; j < oldKeys.length; j++) {
+      const key = oldKeys[j]!;
+      if (key === 0) continue;
+      let i = slot(key) & this.mask;
+      while (this.keys[i] !== 0) i = (i + 1) & this.mask;
+      this.keys[i] = key;
+      this.rows[i] = oldRows[j]!;
+    }
+  }
+}
+
+/** `to` as a number when that number names it uniquely ("0" + a non-zero digit + digits, <= 15), else 0. */
+function numericKey(to: string): number {
+  const n = to.length;
+  if (n < 2 || n > 15 || to.charCodeAt(0) !== 0x30) return 0;
+  let value = 0;
+  for (let i = 1; i < n; i++) {
+    const c = to.charCodeAt(i) - 0x30;
+    if (c < 0 || c > 9 || (i === 1 && c === 0)) return 0;
+    value = value * 10 + c;
+  }
+  return value;
+}
+
+/** A well-mixed 32-bit hash of a key below 2^53. */
+function slot(key: number): number {
+  let h = Math.imul((key % 0x100000000) | 0, 0x9e3779b1) ^ Math.imul((key / 0x100000000) | 0, 0x85ebca6b);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  return h ^ (h >>> 15);
 }
 
 function reject(msg: PlannedMessage, status: 'rejected' | 'skipped', code: string, text: string, channel?: Channel): PlannedMessage {

@@ -1,5 +1,6 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { checkButtons } from './alimtalk.js';
 import { InputError, located } from './errors.js';
 import { CHANNELS, type Channel, type ChannelChoice } from './types.js';
 
@@ -25,8 +26,24 @@ export interface Template {
   fallbackText: TextPattern | null;
   images: string[];
   from: string | null;
-  alimtalk: { pfId: string; templateId: string; buttons: AlimtalkButton[] } | null;
-  rcs: { brandId: string; templateId: string | null; buttons: Record<string, string>[] } | null;
+  /** the company or service an ad names (front matter `sender:`) */
+  sender: string | null;
+  alimtalk: {
+    pfId: string;
+    templateId: string;
+    buttons: AlimtalkButton[];
+    /** the text Kakao approved, inline; or `textFile` to read beside the template */
+    approvedText: string | null;
+    textFile: string | null;
+    /** item-list templates allow 700 characters instead of 1,000 */
+    itemList: boolean;
+  } | null;
+  rcs: {
+    brandId: string;
+    chatbotId: string | null;
+    templateId: string | null;
+    buttons: Record<string, string>[];
+  } | null;
   /** Every variable used anywhere, with the 1-based line of the template file it first appears on. */
   variables: { name: string; line: number }[];
 }
@@ -39,16 +56,25 @@ const frontMatterSchema = z
     subject: z.string().optional(),
     ad: z.boolean().default(false),
     from: z.union([z.string(), z.number()]).transform(String).optional(),
+    sender: z.string().optional(),
     fallback: z.enum(['sms', 'lms', 'auto', 'none']).default('auto'),
     fallbackText: z.string().optional(),
     images: z.array(z.string()).default([]),
     alimtalk: z
-      .object({ pfId: z.string().min(1), templateId: z.string().min(1), buttons: z.array(buttonSchema).default([]) })
+      .object({
+        pfId: z.string().min(1),
+        templateId: z.string().min(1),
+        buttons: z.array(buttonSchema).default([]),
+        text: z.string().optional(),
+        textFile: z.string().optional(),
+        itemList: z.boolean().default(false),
+      })
       .strict()
       .optional(),
     rcs: z
       .object({
         brandId: z.string().min(1),
+        chatbotId: z.union([z.string(), z.number()]).transform(String).optional(),
         templateId: z.string().optional(),
         buttons: z.array(z.record(z.string(), z.string())).default([]),
       })
@@ -116,6 +142,13 @@ export function parseTemplate(source: string, file: string): Template {
   if (channel === 'rcs' && !fm.rcs) {
     throw new InputError(located(file, { line: findLine(lines, /^\s*channel\s*:/) ?? 1 }, 'channel rcs needs rcs: { brandId }'));
   }
+  if (fm.alimtalk && fm.ad) {
+    throw new InputError(located(file, { line: findLine(lines, /^\s*ad\s*:/) ?? 1 }, 'an AlimTalk carries information only: ads (ad: true) are not allowed on it'));
+  }
+  if (fm.alimtalk) {
+    const problems = checkButtons(fm.alimtalk.buttons as AlimtalkButton[]);
+    if (problems.length) throw new InputError(located(file, { line: findLine(lines, /^\s*buttons\s*:/) ?? 1 }, `alimtalk ${problems[0]}`));
+  }
   const resolvedChannel: ChannelChoice = channel === 'auto' && fm.alimtalk ? 'alimtalk' : channel === 'auto' && fm.rcs ? 'rcs' : channel;
 
   return {
@@ -128,8 +161,18 @@ export function parseTemplate(source: string, file: string): Template {
     fallbackText: fm.fallbackText !== undefined ? compile(fm.fallbackText, findLine(lines, /^\s*fallbackText\s*:/) ?? 1) : null,
     images: fm.images,
     from: fm.from ?? null,
-    alimtalk: fm.alimtalk ? { pfId: fm.alimtalk.pfId, templateId: fm.alimtalk.templateId, buttons: fm.alimtalk.buttons as AlimtalkButton[] } : null,
-    rcs: fm.rcs ? { brandId: fm.rcs.brandId, templateId: fm.rcs.templateId ?? null, buttons: fm.rcs.buttons } : null,
+    sender: fm.sender ?? null,
+    alimtalk: fm.alimtalk
+      ? {
+          pfId: fm.alimtalk.pfId,
+          templateId: fm.alimtalk.templateId,
+          buttons: fm.alimtalk.buttons as AlimtalkButton[],
+          approvedText: fm.alimtalk.text ?? null,
+          textFile: fm.alimtalk.textFile ?? null,
+          itemList: fm.alimtalk.itemList,
+        }
+      : null,
+    rcs: fm.rcs ? { brandId: fm.rcs.brandId, chatbotId: fm.rcs.chatbotId ?? null, templateId: fm.rcs.templateId ?? null, buttons: fm.rcs.buttons } : null,
     variables,
   };
 }

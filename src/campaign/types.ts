@@ -6,7 +6,8 @@ export type Prices = Record<Channel, number>;
 /** KRW per message part; DOMAIN.md's defaults. */
 export const DEFAULT_PRICES: Prices = { sms: 13, lms: 35, mms: 90, alimtalk: 8, rcs: 12 };
 
-export type PlanStatus = 'planned' | 'rejected' | 'skipped';
+/** `held`: a fallback leg waiting for its AlimTalk/RCS message's outcome. */
+export type PlanStatus = 'planned' | 'rejected' | 'skipped' | 'held';
 
 /** One recipient row after planning: what will be sent, or why not. */
 export interface PlannedMessage {
@@ -20,4 +21,12 @@ export interface PlannedMessage {
   subject: string | null;
   body: string | null;
   cost: number;
+  /** 0 the message itself; 1 its fallback leg */
+  leg: number;
+  /** JSON `{"#{name}": "value"}` for channels whose provider substitutes variables */
+  vars: string | null;
+  /** an ad without night consent: never sent inside quiet hours */
+  deferrable: boolean;
+  /** the SMS/LMS leg sent if this AlimTalk/RCS message fails */
+  fallback?: PlannedMessage;
 }

@@ -14,6 +14,8 @@ export interface Cli {
   stdoutIsTTY: boolean;
   stdinIsTTY: boolean;
   color: ChalkInstance;
+  /** the wall clock for quiet hours; UMS_NOW=<ISO time> starts it elsewhere (tests, rehearsals) */
+  now: () => Date;
 }
 
 export function processCli(): Cli {
@@ -27,7 +29,17 @@ export function processCli(): Cli {
     stdoutIsTTY,
     stdinIsTTY: Boolean(process.stdin.isTTY),
     color: new Chalk({ level: noColor ? 0 : 1 }),
+    now: clockFrom(process.env['UMS_NOW']),
   };
+}
+
+/** A clock that starts at `start` (if given) and runs at real speed from there. */
+export function clockFrom(start: string | undefined): () => Date {
+  if (!start) return () => new Date();
+  const at = Date.parse(start);
+  if (Number.isNaN(at)) throw new Error(`UMS_NOW "${start}" is not an ISO 8601 time`);
+  const offset = at - Date.now();
+  return () => new Date(Date.now() + offset);
 }
 
 export interface CommonOptions {

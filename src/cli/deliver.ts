@@ -7,7 +7,11 @@ import { buildReport, hasProblems } from '../app/report.js';
 import { summariseCampaign } from '../app/summary.js';
 import type { Config } from '../config/config.js';
 import { DeliveryEngine, type EngineOutcome, type Progress } from '../delivery/engine.js';
+import type { CampaignChannelSettings } from '../app/planCampaign.js';
+import { formatClock } from '../campaign/quietHours.js';
+import type { SendableMessage } from '../journal/delivery.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
+import type { OutboundMessage } from '../providers/types.js';
 import { EXIT, type Cli } from './context.js';
 import { formatPlanSummary, formatReport } from './format.js';
 
@@ -90,6 +94,10 @@ async function deliverLocked(cli: Cli, config: Config, journal: Journal, campaig
       reportWaitMs: setup.reportWaitMs,
       signal: abort.signal,
       onProgress: (p) => progress.update(p),
+      quietHours: campaign.settings['ad'] === true ? config.quietHours : undefined,
+      now: cli.now,
+      messageOptions: channelOptions(campaign),
+      onOptedOut: (phones) => journal.optouts().add(phones, 'provider', `opted out, reported while sending ${campaign.id}`),
     });
     outcome = await engine.run();
   } finally {
@@ -120,9 +128,31 @@ async function deliverLocked(cli: Cli, config: Config, journal: Journal, campaig
     case 'limit':
       if (!opts.json) cli.out(`  --limit reached: ${left.toLocaleString('en-US')} messages stay planned; \`ums resume ${campaign.id}\` sends them`);
       return hasProblems(report) ? EXIT.incomplete : EXIT.ok;
+    case 'deferred': {
+      const end = formatClock(config.quietHours.end);
+      cli.err(`ums: quiet hours (${formatClock(config.quietHours.start)}-${end} ${config.quietHours.timeZone}): ${outcome.deferred.toLocaleString('en-US')} deferred, resume after ${end} (\`ums resume ${campaign.id}\`)`);
+      return EXIT.ok;
+    }
     case 'finished':
       return hasProblems(report) ? EXIT.incomplete : EXIT.ok;
   }
+}
+
+/** What a provider needs beyond the text, from what planning stored on the campaign. */
+function channelOptions(campaign: CampaignRecord): (m: SendableMessage) => Partial<OutboundMessage> {
+  const s = campaign.settings as Partial<CampaignChannelSettings>;
+  return (m) => {
+    if (m.leg !== 0) return {};
+    const variables = m.vars ? (JSON.parse(m.vars) as Record<string, string>) : {};
+    if (m.channel === 'alimtalk' && s.alimtalk) {
+      return { kakao: { pfId: s.alimtalk.pfId, templateId: s.alimtalk.templateId, buttons: s.alimtalk.buttons, variables, disableSms: true } };
+    }
+    if (m.channel === 'rcs' && s.rcs) {
+      return { rcs: { brandId: s.rcs.brandId, templateId: s.rcs.templateId, buttons: s.rcs.buttons, variables, disableSms: true } };
+    }
+    if (m.channel === 'mms' && s.images?.length) return { images: s.images };
+    return {};
+  };
 }
 
 /** ora on a terminal; otherwise a plain line every few seconds (cron logs); nothing with --json. */

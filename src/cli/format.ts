@@ -20,8 +20,9 @@ export function formatPlanSummary(s: CampaignSummary, c: ChalkInstance, heading:
   lines.push(`  ${c.green('planned ')}   ${num(planned).padStart(8)}   ${chans}${chans ? '   ' : ''}est. ${krw(s.estimatedCost)}`);
   lines.push(`  ${rejected ? c.red('rejected') : 'rejected'}   ${num(rejected).padStart(8)}`);
   lines.push(`  ${skipped ? c.yellow('skipped ') : 'skipped '}   ${num(skipped).padStart(8)}`);
+  if (s.fallback.held) lines.push(`  fallback   ${num(s.fallback.held).padStart(8)}   held: sent only if the AlimTalk/RCS message fails (up to ${krw(s.fallback.maxCost)})`);
   for (const [status, n] of Object.entries(s.statuses)) {
-    if (!['planned', 'rejected', 'skipped'].includes(status)) lines.push(`  ${status.padEnd(8)}   ${num(n).padStart(8)}`);
+    if (!['planned', 'rejected', 'skipped', 'held'].includes(status)) lines.push(`  ${status.padEnd(8)}   ${num(n).padStart(8)}`);
   }
   if (s.subjectUpgrades > 0) {
     lines.push(c.yellow(`  note: ${num(s.subjectUpgrades)} short texts go as LMS only because the template gives them a subject`));
@@ -56,7 +57,7 @@ export function oneLine(s: string, max: number): string {
 export function formatReport(r: import('../app/report.js').CampaignReport, c: ChalkInstance): string {
   const lines: string[] = [];
   lines.push(`${c.bold('campaign')} ${r.campaign}  ${c.dim(`${r.state}, ${num(r.rows)} rows`)}`);
-  const order = ['delivered', 'sent', 'sending', 'planned', 'failed', 'unknown', 'rejected', 'skipped'];
+  const order = ['delivered', 'sent', 'sending', 'planned', 'held', 'failed', 'unknown', 'rejected', 'skipped'];
   const paint: Record<string, (s: string) => string> = { delivered: c.green, failed: c.red, unknown: c.red, rejected: c.red, skipped: c.yellow };
   const channelNames = Object.keys(r.channels);
   lines.push('');

@@ -3,7 +3,9 @@ import { InputError } from '../campaign/errors.js';
 import { registerCampaigns } from './campaigns.js';
 import { EXIT, processCli, type Cli } from './context.js';
 import { registerExport } from './export.js';
+import { registerInbox } from './inbox.js';
 import { registerInit } from './init.js';
+import { registerListen } from './listen.js';
 import { registerReport } from './report.js';
 import { registerResume } from './resume.js';
 import { registerSend } from './send.js';
@@ -27,6 +29,8 @@ export async function main(argv: string[], cli: Cli = processCli()): Promise<num
   registerExport(program, cli, setExit);
   registerCampaigns(program, cli, setExit);
   registerInit(program, cli, setExit);
+  registerInbox(program, cli, setExit);
+  registerListen(program, cli, setExit);
   try {
     await program.parseAsync(argv);
     return exitCode;

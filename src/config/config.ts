@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../campaign/errors.js';
+import { DEFAULT_QUIET_HOURS, parseClock, type QuietHours } from '../campaign/quietHours.js';
 import { CHANNELS, DEFAULT_PRICES, type Channel, type Prices } from '../campaign/types.js';
 
 const providerSchema = z.object({ type: z.string().min(1), tps: z.number().nonnegative().optional() }).passthrough();
@@ -11,6 +12,11 @@ const configSchema = z
   .object({
     journal: z.string().default('./.ums/journal.db'),
     from: z.union([z.string(), z.number()]).transform(String).optional(),
+    /** registered sender numbers: when given, a template's or config's `from` must be one of them */
+    senders: z.array(z.union([z.string(), z.number()]).transform(String)).optional(),
+    /** the company or service name ads must carry (a template's `sender:` wins) */
+    senderName: z.string().optional(),
+    quietHours: z.object({ start: z.string(), end: z.string() }).strict().optional(),
     timezone: z.string().default('Asia/Seoul'),
     providers: z.record(z.string(), providerSchema).default({ sim: { type: 'sim', tps: 200 } }),
     routes: z.record(z.string(), z.string()).default({}),
@@ -30,6 +36,9 @@ export interface Config {
   /** channel (or "default") -> provider name */
   routes: Record<string, string>;
   prices: Prices;
+  senders: string[] | null;
+  senderName: string | null;
+  quietHours: QuietHours;
   /** config paths whose ${VAR} was not set: an error only if that provider is used */
   missingEnv: Map<string, string>;
 }
@@ -74,7 +83,31 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
   for (const [route, provider] of Object.entries(c.routes)) {
     if (!providers[provider]) throw new InputError(`${name}: routes.${route} names provider "${provider}", which is not under providers:`);
   }
-  return { file: source, journal: c.journal, from: c.from ?? null, timezone: c.timezone, providers, routes: c.routes, prices, missingEnv };
+  let quietHours: QuietHours = { ...DEFAULT_QUIET_HOURS, timeZone: c.timezone };
+  if (c.quietHours) {
+    const start = parseClock(c.quietHours.start);
+    const end = parseClock(c.quietHours.end);
+    if (start === null || end === null) throw new InputError(`${name}: quietHours: use HH:MM times, e.g. { start: "21:00", end: "08:00" }`);
+    quietHours = { start, end, timeZone: c.timezone };
+  }
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: c.timezone });
+  } catch {
+    throw new InputError(`${name}: timezone "${c.timezone}" is not a time zone (e.g. Asia/Seoul)`);
+  }
+  return {
+    file: source,
+    journal: c.journal,
+    from: c.from ?? null,
+    timezone: c.timezone,
+    providers,
+    routes: c.routes,
+    prices,
+    senders: c.senders?.map((x) => x.replace(/[\s\-.()]/g, '')) ?? null,
+    senderName: c.senderName ?? null,
+    quietHours,
+    missingEnv,
+  };
 }
 
 function expandEnv(value: unknown, env: NodeJS.ProcessEnv, at: string, missing: Map<string, string>): unknown {

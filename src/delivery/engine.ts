@@ -1,5 +1,6 @@
 import type { Channel } from '../campaign/types.js';
 import { messageKey, type DeliveryJournal, type SendableMessage, type Settlement } from '../journal/delivery.js';
+import { inQuietHours, type QuietHours } from '../campaign/quietHours.js';
 import type { OutboundMessage, Provider, SubmitResult } from '../providers/types.js';
 import { LaneRate } from './laneRate.js';
 
@@ -26,6 +27,14 @@ export interface EngineOptions {
   reportWaitMs: number;
   signal: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** ads: rows marked deferrable never go out inside these hours */
+  quietHours?: QuietHours;
+  /** the wall clock quiet hours are judged by (injectable for tests) */
+  now?: () => Date;
+  /** channel options for a message (AlimTalk/RCS ids, variables, images) */
+  messageOptions?: (m: SendableMessage) => Partial<OutboundMessage>;
+  /** numbers a provider says opted out: added to the suppression list before the outcome is settled */
+  onOptedOut?: (phones: string[]) => void;
 }
 
 export interface Progress {
@@ -43,6 +52,8 @@ export type EngineOutcome =
   | { kind: 'finished'; progress: Progress }
   | { kind: 'limit'; progress: Progress }
   | { kind: 'interrupted'; progress: Progress }
+  /** quiet hours began (or are on): `deferred` ads wait for the window to close */
+  | { kind: 'deferred'; deferred: number; progress: Progress }
   | { kind: 'fault'; message: string; progress: Progress };
 
 const MAX_ATTEMPTS = 5;
@@ -87,12 +98,26 @@ export class DeliveryEngine {
       });
     }
     await this.reconcile();
-    await Promise.all(this.opts.lanes.map((lane) => this.runLane(lane)));
-    if (this.fault) return { kind: 'fault', message: this.fault, progress: this.progress };
-    if (this.opts.signal.aborted) return { kind: 'interrupted', progress: this.progress };
-    await this.awaitReports(providers);
-    if (this.remaining <= 0) return { kind: 'limit', progress: this.progress };
+    // Each pass sends what is planned; reports arriving meanwhile may release fallback legs,
+    // which the next pass sends. Ends when a pass finds nothing new to send.
+    for (;;) {
+      await Promise.all(this.opts.lanes.map((lane) => this.runLane(lane)));
+      if (this.fault) return { kind: 'fault', message: this.fault, progress: this.progress };
+      if (this.opts.signal.aborted) return { kind: 'interrupted', progress: this.progress };
+      if (this.remaining <= 0) return { kind: 'limit', progress: this.progress };
+      if (this.quietNow()) {
+        const deferred = this.journal.countDeferrable(this.opts.campaignId);
+        if (deferred > 0) return { kind: 'deferred', deferred, progress: this.progress };
+      }
+      if (this.journal.countInStatus(this.opts.campaignId, 'planned') > 0) continue;
+      await this.awaitReports(providers);
+      if (this.journal.countInStatus(this.opts.campaignId, 'planned') === 0) break;
+    }
     return { kind: 'finished', progress: this.progress };
+  }
+
+  private quietNow(): boolean {
+    return this.opts.quietHours !== undefined && inQuietHours((this.opts.now ?? (() => new Date()))(), this.opts.quietHours);
   }
 
   /**
@@ -151,7 +176,7 @@ export class DeliveryEngine {
       }
       while (!exhausted && out.length < room && parts < maxParts) {
         const want = Math.min(room - out.length, Math.max(1, maxParts - parts));
-        const next = this.journal.nextPlanned(this.opts.campaignId, lane.channel, cursor, want);
+        const next = this.journal.nextPlanned(this.opts.campaignId, lane.channel, cursor, want, this.quietNow());
         if (next.length < want) exhausted = true;
         for (const m of next) {
           out.push(m);
@@ -172,6 +197,7 @@ export class DeliveryEngine {
         subject: m.subject,
         text: m.body,
         parts: m.parts,
+        ...this.opts.messageOptions?.(m),
       }));
       let result: SubmitResult;
       try {
@@ -182,6 +208,7 @@ export class DeliveryEngine {
       const now = new Date().toISOString();
       const settle: Settlement[] = [];
       const again: SendableMessage[] = [];
+      const optedOut: string[] = [];
       switch (result.kind) {
         case 'results': {
           unavailableSince = null;
@@ -200,6 +227,7 @@ export class DeliveryEngine {
               settle.push({ id: m.id, kind: 'release' });
               again.push(m);
             } else {
+              if (o.optedOut) optedOut.push(m.to);
               settle.push({ id: m.id, kind: 'failed', reason: `${o.code}: ${o.message}`, at: now });
               this.progress.failed++;
             }
@@ -247,6 +275,7 @@ export class DeliveryEngine {
           for (const m of batch) settle.push({ id: m.id, kind: 'release' });
           break;
       }
+      if (optedOut.length) this.opts.onOptedOut?.(optedOut);
       this.journal.settle(settle);
       if (again.length) {
         this.progress.retried += again.length;
@@ -273,6 +302,16 @@ export class DeliveryEngine {
       if (this.stop.signal.aborted) {
         retry.unshift(...batch); // never claimed: stays planned
         break;
+      }
+      // The window may have opened while we waited for the rate: ads without night consent stay planned.
+      if (this.quietNow()) {
+        const allowed = batch.filter((m) => !m.deferrable);
+        if (allowed.length < batch.length) {
+          rate.refund(parts - allowed.reduce((n, m) => n + m.parts, 0));
+          batch.length = 0;
+          batch.push(...allowed);
+          if (!batch.length) continue;
+        }
       }
       const claimed = this.journal.claim(batch, lane.provider.name);
       for (const m of claimed) m.attempts++;

@@ -62,6 +62,18 @@ export class LaneRate {
     return 0;
   }
 
+  /** Give back parts taken but not sent. */
+  refund(parts: number): void {
+    if (this.unlimited || parts <= 0) return;
+    this.tat -= (parts * 1000) / this.current;
+    const last = this.log[this.log.length - 1];
+    if (last) {
+      const back = Math.min(parts, last.parts);
+      last.parts -= back;
+      this.logParts -= back;
+    }
+  }
+
   /** The provider said "too fast": halve the rate. */
   throttled(): void {
     if (this.unlimited) return;

@@ -14,6 +14,8 @@ export class DecodeStream extends Transform {
   private utf8: TextDecoder | null = null;
   private cp949: ReturnType<typeof iconv.getDecoder> | null = null;
   private offset = 0;
+  /** the 1-based line the next chunk starts on, for error messages */
+  private line = 1;
   private first = true;
 
   constructor(requested: 'auto' | TextEncoding) {
@@ -35,7 +37,7 @@ export class DecodeStream extends Transform {
         }
       }
       const nul = data.indexOf(0);
-      if (nul >= 0) throw new DecodeError('is not a text CSV (NUL byte, binary data?)', this.offset + nul);
+      if (nul >= 0) throw new DecodeError('is not a text CSV (NUL byte, binary data?)', this.offset + nul, this.line + countLines(data, nul));
       let text = '';
       if (this.encoding === 'ascii-so-far') {
         const firstHigh = data.findIndex((b) => b >= 0x80);
@@ -44,12 +46,13 @@ export class DecodeStream extends Transform {
         } else {
           text = data.toString('latin1', 0, firstHigh);
           this.encoding = looksLikeUtf8(data.subarray(firstHigh)) ? 'utf8' : 'cp949';
-          text += this.decode(data.subarray(firstHigh), this.offset + firstHigh);
+          text += this.decode(data.subarray(firstHigh), this.offset + firstHigh, this.line + countLines(data, firstHigh));
         }
       } else {
-        text = this.decode(data, this.offset);
+        text = this.decode(data, this.offset, this.line);
       }
       this.offset += data.length;
+      this.line += countLines(data, data.length);
       done(null, text);
     } catch (err) {
       done(err as Error);
@@ -61,26 +64,31 @@ export class DecodeStream extends Transform {
       let tail = '';
       if (this.utf8) tail = this.utf8.decode();
       else if (this.cp949) tail = this.cp949.end() ?? '';
-      if (tail.includes('\uFFFD')) throw new DecodeError(`ends in the middle of a ${this.encoding === 'utf8' ? 'UTF-8' : 'CP949'} character`, this.offset);
+      if (tail.includes('\uFFFD')) throw new DecodeError(`ends in the middle of a ${this.encoding === 'utf8' ? 'UTF-8' : 'CP949'} character`, this.offset, this.line);
       done(null, tail);
     } catch (err) {
       done(err as Error);
     }
   }
 
-  private decode(data: Buffer, at: number): string {
+  /** `at`: the file offset of data[0]; `line`: the line data[0] is on. */
+  private decode(data: Buffer, at: number, line: number): string {
     if (this.encoding === 'utf8') {
       this.utf8 ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
       try {
         return this.utf8.decode(data, { stream: true });
       } catch {
-        throw new DecodeError('has bytes that are not valid UTF-8 (pass --encoding cp949 if it is a Korean Excel file)', at);
+        const bad = firstInvalidUtf8(data);
+        throw new DecodeError('has bytes that are not valid UTF-8 (pass --encoding cp949 if it is a Korean Excel file)', at + bad, line + countLines(data, bad));
       }
     }
     this.cp949 ??= iconv.getDecoder('cp949');
     const text = this.cp949.write(data);
     const bad = text.indexOf('\uFFFD');
-    if (bad >= 0) throw new DecodeError('has bytes that are neither UTF-8 nor CP949 (binary data?)', at);
+    if (bad >= 0) {
+      const before = text.slice(0, bad);
+      throw new DecodeError('has bytes that are neither UTF-8 nor CP949 (binary data?)', at + iconv.encode(before, 'cp949').length, line + before.split('\n').length - 1);
+    }
     return text;
   }
 }
@@ -89,9 +97,40 @@ export class DecodeError extends Error {
   constructor(
     readonly problem: string,
     readonly byteOffset: number,
+    /** 1-based line of the file the bad byte is on */
+    readonly line = 1,
   ) {
     super(problem);
   }
+}
+
+/** Newlines (0x0A: never part of a UTF-8 or CP949 multi-byte character) in bytes[0, end). */
+function countLines(bytes: Buffer, end: number): number {
+  let n = 0;
+  for (let i = bytes.indexOf(0x0a); i >= 0 && i < end; i = bytes.indexOf(0x0a, i + 1)) n++;
+  return n;
+}
+
+/** Index of the byte where `bytes` stops being valid UTF-8 (0 if only a sequence begun earlier is at fault). */
+function firstInvalidUtf8(bytes: Buffer): number {
+  const invalid = (end: number): boolean => {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, end), { stream: true });
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  if (!invalid(bytes.length)) return 0;
+  // invalid(lo) is false, invalid(hi) true: validity of a prefix only ever goes from true to false
+  let lo = 0;
+  let hi = bytes.length;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (invalid(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi - 1;
 }
 
 /** True when `bytes` is valid UTF-8, ignoring a character cut off at the end. */

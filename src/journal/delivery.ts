@@ -13,6 +13,10 @@ export interface SendableMessage {
   body: string;
   parts: number;
   attempts: number;
+  /** JSON of the row's variables, for providers that substitute them (AlimTalk, RCS) */
+  vars: string | null;
+  /** 1: an ad without night consent (held back in quiet hours) */
+  deferrable: number;
 }
 
 /** What to write for one message once its provider answered. */
@@ -68,13 +72,17 @@ function parseKey(key: string): { campaignId: string; row: number; leg: number }
 export class DeliveryJournal {
   private readonly s;
   constructor(private readonly db: Database.Database) {
-    const cols = `id, row, leg, to_addr AS "to", channel, subject, body, parts, attempts`;
+    const cols = `id, row, leg, to_addr AS "to", channel, subject, body, parts, attempts, vars, defer_at_night AS "deferrable"`;
     this.s = {
-      nextPlanned: db.prepare<[string, number, string, number], SendableMessage>(
-        `SELECT ${cols} FROM messages WHERE campaign_id = ? AND row > ? AND status = 'planned' AND channel = ? ORDER BY row, leg LIMIT ?`,
+      nextPlanned: db.prepare<[string, number, string, number, number], SendableMessage>(
+        `SELECT ${cols} FROM messages WHERE campaign_id = ? AND row > ? AND status = 'planned' AND channel = ? AND defer_at_night <= ?
+         ORDER BY row, leg LIMIT ?`,
+      ),
+      countDeferrable: db.prepare<[string], { n: number }>(
+        `SELECT COUNT(*) AS n FROM messages WHERE campaign_id = ? AND status = 'planned' AND defer_at_night = 1`,
       ),
       plannedChannels: db.prepare<[string], { channel: string }>(
-        `SELECT DISTINCT channel FROM messages WHERE campaign_id = ? AND status IN ('planned', 'sending', 'unknown') AND channel IS NOT NULL`,
+        `SELECT DISTINCT channel FROM messages WHERE campaign_id = ? AND status IN ('planned', 'sending', 'unknown', 'held') AND channel IS NOT NULL`,
       ),
       inStatus: db.prepare<[string, string], SendableMessage & { provider: string | null }>(
         `SELECT ${cols}, provider FROM messages WHERE campaign_id = ? AND status = ? ORDER BY row, leg`,
@@ -129,8 +137,14 @@ export class DeliveryJournal {
     return this.s.plannedChannels.all(campaignId).map((r) => r.channel as Channel);
   }
 
-  nextPlanned(campaignId: string, channel: Channel, afterRow: number, limit: number): SendableMessage[] {
-    return this.s.nextPlanned.all(campaignId, afterRow, channel, limit);
+  /** Planned messages after `afterRow`; inside quiet hours (`quiet`), only those that may go at night. */
+  nextPlanned(campaignId: string, channel: Channel, afterRow: number, limit: number, quiet = false): SendableMessage[] {
+    return this.s.nextPlanned.all(campaignId, afterRow, channel, quiet ? 0 : 1, limit);
+  }
+
+  /** Planned ads without night consent: what quiet hours hold back. */
+  countDeferrable(campaignId: string): number {
+    return this.s.countDeferrable.get(campaignId)?.n ?? 0;
   }
 
   inStatus(campaignId: string, status: 'sending' | 'unknown'): (SendableMessage & { provider: string | null })[] {

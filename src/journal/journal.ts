@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PlannedMessage } from '../campaign/types.js';
 import { DeliveryJournal } from './delivery.js';
+import { InboxJournal } from './inbox.js';
 import { MIGRATIONS } from './migrations.js';
 import { OptoutJournal } from './optouts.js';
 
@@ -112,8 +113,8 @@ export class Journal {
       ),
       setState: db.prepare<[CampaignState, string | null, string]>('UPDATE campaigns SET state = ?, finished_at = ? WHERE id = ?'),
       insertMessage: db.prepare(
-        `INSERT INTO messages (campaign_id, row, to_addr, channel, status, reason, parts, bytes, subject, body, cost_est)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO messages (campaign_id, row, to_addr, channel, status, reason, parts, bytes, subject, body, cost_est, leg, vars, defer_at_night)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       statusCounts: db.prepare<[string], StatusCount>(
         `SELECT status, channel, COUNT(*) AS count, SUM(parts) AS parts, SUM(cost_est) AS costEst, COALESCE(SUM(cost), 0) AS cost
@@ -172,6 +173,13 @@ export class Journal {
 
   private optoutJournal: OptoutJournal | undefined;
 
+  /** Messages recipients sent us (MO). */
+  inbox(): InboxJournal {
+    return (this.inboxJournal ??= new InboxJournal(this.db, this.optouts()));
+  }
+
+  private inboxJournal: InboxJournal | undefined;
+
   findCampaign(id: string): CampaignRecord | undefined {
     const r = this.stmts.findCampaign.get(id);
     return r ? toCampaign(r) : undefined;
@@ -199,7 +207,9 @@ export class Journal {
     const insert = this.stmts.insertMessage;
     this.db.transaction(() => {
       for (const m of batch) {
-        insert.run(campaignId, m.row, m.to, m.channel, m.status, m.reason, m.parts, m.bytes, m.subject, m.body, m.cost);
+        insert.run(campaignId, m.row, m.to, m.channel, m.status, m.reason, m.parts, m.bytes, m.subject, m.body, m.cost, m.leg, m.vars, m.deferrable ? 1 : 0);
+        const f = m.fallback;
+        if (f) insert.run(campaignId, f.row, f.to, f.channel, f.status, f.reason, f.parts, f.bytes, f.subject, f.body, f.cost, 1, null, f.deferrable ? 1 : 0);
       }
     })();
   }

@@ -72,6 +72,8 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
     sql: `
       -- per-row template variables for channels whose provider substitutes them (AlimTalk, RCS): JSON
       ALTER TABLE messages ADD COLUMN vars TEXT;
+      -- 1: an ad without night consent, never sent inside quiet hours
+      ALTER TABLE messages ADD COLUMN defer_at_night INTEGER NOT NULL DEFAULT 0;
       -- the suppression list: numbers that asked not to be messaged (080 수신거부, MO "STOP", provider codes)
       CREATE TABLE optouts (
         phone      TEXT PRIMARY KEY,          -- normalised as messages.to_addr
@@ -90,6 +92,38 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
         received_at TEXT NOT NULL,
         opted_out   INTEGER NOT NULL DEFAULT 0
       );
+      -- A fallback leg (leg 1) is 'held' until its AlimTalk/RCS message (leg 0) settles: it goes
+      -- when that failed (unless the number opted out), and is not needed when it was delivered.
+      -- In the database, so no code path can settle a message and forget its leg.
+      CREATE TRIGGER fallback_when_failed AFTER UPDATE OF status ON messages
+        WHEN NEW.leg = 0 AND NEW.status = 'failed' AND OLD.status <> 'failed'
+      BEGIN
+        UPDATE messages SET status = CASE WHEN EXISTS (SELECT 1 FROM optouts WHERE phone = NEW.to_addr) THEN 'skipped' ELSE 'planned' END,
+                            reason = CASE WHEN EXISTS (SELECT 1 FROM optouts WHERE phone = NEW.to_addr) THEN 'opted_out: the number opted out' ELSE NULL END
+        WHERE campaign_id = NEW.campaign_id AND row = NEW.row AND leg = 1 AND status = 'held';
+      END;
+      CREATE TRIGGER fallback_not_needed AFTER UPDATE OF status ON messages
+        WHEN NEW.leg = 0 AND NEW.status = 'delivered' AND OLD.status <> 'delivered'
+      BEGIN
+        UPDATE messages SET status = 'skipped', reason = 'fallback_unneeded: the ' || NEW.channel || ' message was delivered'
+        WHERE campaign_id = NEW.campaign_id AND row = NEW.row AND leg = 1 AND status = 'held';
+      END;
+    `,
+  },
+  {
+    version: 4,
+    sql: `
+      -- a message a provider split (SMPP) has one provider id per part; each part's receipt lands here,
+      -- and the message is delivered when every part is, failed when any part failed
+      CREATE TABLE message_parts (
+        message_id  INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        part        INTEGER NOT NULL,           -- 1-based
+        provider_id TEXT NOT NULL,
+        status      TEXT,                       -- NULL until its report: delivered | failed
+        reported_at TEXT,
+        PRIMARY KEY (message_id, part)
+      );
+      CREATE INDEX message_parts_by_provider_id ON message_parts(provider_id);
     `,
   },
 ];

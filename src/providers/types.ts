@@ -40,11 +40,14 @@ export interface InboundMessage {
   text: string;
   receivedAt: string;
   providerId: string | null;
+  /** the text asks to be left alone (an opt-out word the provider is configured with) */
+  optOut?: boolean;
 }
 
 /** What the provider said about one message of a batch. */
 export type MessageOutcome =
-  | { kind: 'accepted'; providerId: string }
+  /** `partIds`: a message the provider split (SMPP) has one id per part, part 1 first; providerId is part 1's */
+  | { kind: 'accepted'; providerId: string; partIds?: string[] }
   /** refused: `retryable` ones may be submitted again later; `optedOut` means the number asked to be left alone */
   | { kind: 'rejected'; code: string; message: string; retryable: boolean; optedOut?: boolean }
   /** this message was refused for rate (SMPP ESME_RTHROTTLED): slow the lane, send it again */
@@ -66,6 +69,10 @@ export interface DeliveryReport {
   /** our key, when the provider echoes it */
   key: string | null;
   providerId: string | null;
+  /** other spellings of providerId to try after it, in order (SMPP: a decimal id where submit_sm_resp was hex) */
+  altProviderIds?: string[];
+  /** the recipient the report is about, when the provider says (SMPP: the receipt's source address) */
+  to?: string | null;
   status: 'delivered' | 'failed';
   code: string;
   text: string;

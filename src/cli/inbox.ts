@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { maskPhone } from '../campaign/phone.js';
+import { InputError } from '../campaign/errors.js';
+import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
+import { oneLine } from './format.js';
+
+interface InboxOptions extends CommonOptions {
+  json?: boolean;
+  limit: string;
+}
+
+/** `ums inbox`: messages recipients sent us (SMPP MO), newest first; numbers masked. */
+export function registerInbox(program: Command, cli: Cli, setExit: (code: number) => void): void {
+  program
+    .command('inbox')
+    .description('list messages recipients sent us (SMPP MO), newest first; opt-out replies are marked')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--limit <n>', 'show at most N messages', '50')
+    .option('--config <file>', 'config file')
+    .option('--db <file>', 'journal file')
+    .action((opts: InboxOptions) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit <= 0) throw new InputError(`--limit "${opts.limit}": a whole number above 0`);
+      const config = openConfig(cli, opts);
+      const journal = openJournal(cli, config, opts);
+      try {
+        const inbox = journal.inbox();
+        const total = inbox.count();
+        const list = inbox.list(limit).map((m) => ({
+          receivedAt: m.receivedAt,
+          provider: m.provider,
+          from: maskPhone(m.from),
+          to: m.to,
+          text: m.text,
+          optedOut: m.optedOut,
+        }));
+        if (opts.json) {
+          cli.out(JSON.stringify({ total, messages: list }, null, 2));
+        } else if (list.length === 0) {
+          cli.out('no messages from recipients yet (an SMPP provider stores the replies it receives while sending)');
+        } else {
+          for (const m of list) {
+            const mark = m.optedOut ? cli.color.yellow(' [opted out]') : '';
+            cli.out(`${m.receivedAt.replace('T', ' ').slice(0, 19)}  ${m.from.padEnd(15)} ${oneLine(m.text, 70)}${mark}`);
+          }
+          if (total > list.length) cli.out(cli.color.dim(`… ${(total - list.length).toLocaleString('en-US')} older (--limit)`));
+        }
+        setExit(EXIT.ok);
+      } finally {
+        journal.close();
+      }
+    });
+}

@@ -1,0 +1,100 @@
+import type Database from 'better-sqlite3';
+import type { DeliveryReport } from '../providers/types.js';
+
+/** A message's state from its parts' reports: null while some part has none yet. */
+export type RolledUp = 'delivered' | 'failed' | null;
+
+interface PartRow {
+  messageId: number;
+  part: number;
+  to: string | null;
+}
+
+/** Same subscriber when the last 8 digits agree (`821012345678`, `01012345678`, `+8210...`). */
+function sameNumber(a: string, b: string): boolean {
+  const da = a.replace(/\D/g, '');
+  const db = b.replace(/\D/g, '');
+  return da.length >= 8 && db.length >= 8 && da.slice(-8) === db.slice(-8);
+}
+
+/**
+ * The parts of messages a provider split (SMPP): one provider id per part, each with its own
+ * delivery report. The message is delivered when every part is delivered, failed when any part failed.
+ * Meant to run inside the delivery journal's transactions (same connection).
+ */
+export class PartsJournal {
+  private readonly s;
+  constructor(private readonly db: Database.Database) {
+    this.s = {
+      clear: db.prepare<[number]>('DELETE FROM message_parts WHERE message_id = ?'),
+      insert: db.prepare<[number, number, string]>('INSERT INTO message_parts (message_id, part, provider_id) VALUES (?, ?, ?)'),
+      find: db.prepare<[string, string], PartRow>(
+        `SELECT p.message_id AS messageId, p.part, m.to_addr AS "to" FROM message_parts p JOIN messages m ON m.id = p.message_id
+         WHERE p.provider_id = ? AND m.provider = ? ORDER BY p.message_id DESC`,
+      ),
+      mark: db.prepare<[string, string, number, number]>(
+        'UPDATE message_parts SET status = ?, reported_at = ? WHERE message_id = ? AND part = ? AND status IS NULL',
+      ),
+      tally: db.prepare<[number], { total: number; delivered: number | null; failed: number | null }>(
+        `SELECT COUNT(*) AS total, SUM(status = 'delivered') AS delivered, SUM(status = 'failed') AS failed FROM message_parts WHERE message_id = ?`,
+      ),
+      list: db.prepare<[number], { part: number; providerId: string; status: string | null }>(
+        'SELECT part, provider_id AS providerId, status FROM message_parts WHERE message_id = ? ORDER BY part',
+      ),
+    };
+  }
+
+  /** Record the provider ids of a message's parts, part 1 first (a resend replaces them). */
+  record(messageId: number, partIds: string[]): void {
+    this.db.transaction(() => {
+      this.s.clear.run(messageId);
+      partIds.forEach((id, i) => this.s.insert.run(messageId, i + 1, id));
+    })();
+  }
+
+  /**
+   * The part a report is about: providerId, then altProviderIds, in order. When the report names
+   * its recipient, a part of a message to that number wins over an id that merely matches
+   * (a decimal id can spell another message's hex id).
+   */
+  find(provider: string, report: Pick<DeliveryReport, 'providerId' | 'altProviderIds' | 'to'>): { messageId: number; part: number } | undefined {
+    const ids = [report.providerId, ...(report.altProviderIds ?? [])].filter((x): x is string => Boolean(x));
+    let loose: PartRow | undefined;
+    for (const id of ids) {
+      const rows = this.s.find.all(id, provider);
+      if (!rows.length) continue;
+      if (!report.to) return { messageId: rows[0]!.messageId, part: rows[0]!.part };
+      const hit = rows.find((r) => r.to !== null && sameNumber(r.to, report.to!));
+      if (hit) return { messageId: hit.messageId, part: hit.part };
+      loose ??= rows[0];
+    }
+    return loose ? { messageId: loose.messageId, part: loose.part } : undefined;
+  }
+
+  /** Set one part's final state (a part's first report wins) and roll the message up. */
+  settle(messageId: number, part: number, status: 'delivered' | 'failed', at: string): RolledUp {
+    this.s.mark.run(status, at, messageId, part);
+    return this.rollUp(messageId);
+  }
+
+  rollUp(messageId: number): RolledUp {
+    const t = this.s.tally.get(messageId);
+    if (!t || t.total === 0) return null;
+    if ((t.failed ?? 0) > 0) return 'failed';
+    return (t.delivered ?? 0) === t.total ? 'delivered' : null;
+  }
+
+  /**
+   * A report about a part, applied: returns its message and what the message now is, or null when
+   * the report names no known part (the caller then matches it its own way, or keeps it unmatched).
+   */
+  apply(provider: string, report: DeliveryReport, receivedAt: string): { messageId: number; status: RolledUp } | null {
+    const hit = this.find(provider, report);
+    if (!hit) return null;
+    return { messageId: hit.messageId, status: this.settle(hit.messageId, hit.part, report.status, report.at ?? receivedAt) };
+  }
+
+  parts(messageId: number): { part: number; providerId: string; status: string | null }[] {
+    return this.s.list.all(messageId);
+  }
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { InputError } from '../../campaign/errors.js';
+
+const byte = z.number().int().min(0).max(255);
+
+export const smppConfigSchema = z
+  .object({
+    type: z.literal('smpp'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(2775),
+    systemId: z.string().min(1),
+    /** from the environment (`"${SMPP_PASSWORD}"`); never printed */
+    password: z.string(),
+    systemType: z.string().default(''),
+    serviceType: z.string().default(''),
+    /** the account's rate in parts per second (0 = unlimited) */
+    tps: z.number().nonnegative().default(50),
+    /** submit_sm in flight per connection */
+    window: z.number().int().positive().max(1000).default(10),
+    sourceTon: byte.default(0),
+    sourceNpi: byte.default(1),
+    destTon: byte.default(0),
+    destNpi: byte.default(1),
+    /** sender when the campaign has none */
+    sourceAddr: z.string().optional(),
+    /** KS C 5601 (0x0E) or UCS-2 (0x08); international numbers and non-KS X 1001 text always go as UCS-2 */
+    dataCoding: z.enum(['ucs2', 'ksc5601']).default('ksc5601'),
+    /** long texts: UDH concatenation, one message_payload, or sar_* TLVs */
+    longMessages: z.enum(['udh', 'payload', 'sar']).default('udh'),
+    udhRefBits: z.union([z.literal(8), z.literal(16)]).default(8),
+    /** how the SMSC writes message ids in submit_sm_resp */
+    idFormat: z.enum(['hex', 'dec']).default('hex'),
+    enquireLinkMs: z.number().int().positive().default(30_000),
+    /** every request's answer timer (bind, submit_sm, enquire_link) */
+    requestTimeoutMs: z.number().int().positive().default(10_000),
+    /** a submit that finds no bound connection for this long is answered "unavailable" (nothing left) */
+    unavailableAfterMs: z.number().int().positive().default(10_000),
+    registeredDelivery: z.boolean().default(true),
+    /** how long a run waits at its end for receipts (ms) */
+    reportWaitMs: z.number().int().nonnegative().default(5_000),
+    /** the time zone of the receipts' dates (unconfirmed: Korean carriers write local time) */
+    receiptUtcOffset: z.string().regex(/^[+-]\d{2}:\d{2}$/).default('+09:00'),
+    /** MO texts that put the sender on the suppression list */
+    optoutWords: z.array(z.string().min(1)).default(['수신거부', '거부', 'STOP']),
+  })
+  .strict();
+
+export type SmppConfig = z.infer<typeof smppConfigSchema>;
+
+export function parseSmppConfig(name: string, config: Record<string, unknown>): SmppConfig {
+  const parsed = smppConfigSchema.safeParse(config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.code === 'unrecognized_keys' ? [...issue.path, ...(issue as { keys: string[] }).keys].join('.') : issue.path.join('.');
+    // zod's messages name the expected form, never the value: the password cannot leak here
+    throw new InputError(`providers.${name}.${key}: ${issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+type Cache = Record<string, Record<string, { fileId: string; name: string; uploadedAt: string }>>;
+
+/**
+ * MMS images are uploaded to Solapi's storage once per campaign and file: the fileIds are kept
+ * in a small JSON file beside the journal, by campaign and the file's sha256, so a resumed
+ * campaign reuses them and two batches in flight at once share one upload.
+ */
+export class ImageCache {
+  private cache: Cache = {};
+  private readonly inFlight = new Map<string, Promise<string>>();
+
+  constructor(readonly file: string) {
+    try {
+      const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+      if (parsed && typeof parsed === 'object') this.cache = parsed as Cache;
+    } catch {
+      this.cache = {};
+    }
+  }
+
+  /** The fileId for `image` in `campaign`, uploading it (with `upload`) the first time. */
+  async fileId(campaign: string, image: string, upload: (content: Buffer, name: string) => Promise<string>): Promise<string> {
+    const content = await fs.promises.readFile(image);
+    const sha = createHash('sha256').update(content).digest('hex');
+    const known = this.cache[campaign]?.[sha];
+    if (known) return known.fileId;
+    const slot = `${campaign}\u0000${sha}`;
+    let p = this.inFlight.get(slot);
+    if (!p) {
+      p = (async () => {
+        const name = path.basename(image);
+        const fileId = await upload(content, name);
+        (this.cache[campaign] ??= {})[sha] = { fileId, name, uploadedAt: new Date().toISOString() };
+        this.save();
+        return fileId;
+      })();
+      this.inFlight.set(slot, p);
+      p.catch(() => undefined).finally(() => this.inFlight.delete(slot));
+    }
+    return p;
+  }
+
+  private save(): void {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(this.cache, null, 1), { mode: 0o600 });
+    fs.renameSync(tmp, this.file);
+  }
+}

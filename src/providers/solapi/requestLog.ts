@@ -1,0 +1,141 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+interface RangeEntry {
+  at: number;
+  lo: number;
+  hi: number;
+}
+
+/** A key as the journal makes them: `<campaign>:<row>:<leg>`. */
+function splitKey(key: string): { campaign: string; row: number } | null {
+  const m = /^(.+):(\d+):(\d+)$/.exec(key);
+  return m ? { campaign: m[1]!, row: Number(m[2]) } : null;
+}
+
+/**
+ * When each of our send requests left, written before it leaves: Solapi has no idempotency
+ * key and cannot be searched by customFields, so resolving a lost answer means listing the
+ * messages Solapi created since the request left and matching our keys in them. A key this
+ * log has never seen was never sent. One short line per request (campaign and row range),
+ * append-only, so a kill -9 at any instant leaves it usable.
+ */
+export class RequestLog {
+  private readonly fd: number;
+  private readonly byCampaign = new Map<string, RangeEntry[]>();
+  private readonly exact = new Map<string, number>(); // keys not in the journal's form
+  private first: number | null = null;
+
+  constructor(readonly file: string) {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    if (fs.existsSync(file)) this.load();
+    this.fd = fs.openSync(file, 'a', 0o600);
+  }
+
+  private load(): void {
+    for (const line of fs.readFileSync(this.file, 'utf8').split('\n')) {
+      if (!line) continue;
+      try {
+        const r = JSON.parse(line) as { t: number; c?: string; r?: [number, number]; k?: string[] };
+        if (typeof r.t !== 'number') continue;
+        if (r.c !== undefined && r.r) this.addRange(r.c, r.t, r.r[0], r.r[1]);
+        for (const k of r.k ?? []) this.addExact(k, r.t);
+      } catch {
+        /* a line cut by a crash: that request never left */
+      }
+    }
+  }
+
+  private addRange(campaign: string, at: number, lo: number, hi: number): void {
+    let list = this.byCampaign.get(campaign);
+    if (!list) this.byCampaign.set(campaign, (list = []));
+    list.push({ at, lo, hi });
+    this.first = this.first === null ? at : Math.min(this.first, at);
+  }
+
+  private addExact(key: string, at: number): void {
+    if (!this.exact.has(key)) this.exact.set(key, at);
+    this.first = this.first === null ? at : Math.min(this.first, at);
+  }
+
+  /** Record that a request carrying these keys is about to leave (one write, before it does). */
+  record(keys: string[], at: number): void {
+    const ranges = new Map<string, [number, number]>();
+    const other: string[] = [];
+    for (const k of keys) {
+      const s = splitKey(k);
+      if (!s) {
+        other.push(k);
+        continue;
+      }
+      const r = ranges.get(s.campaign);
+      if (r) {
+        r[0] = Math.min(r[0], s.row);
+        r[1] = Math.max(r[1], s.row);
+      } else ranges.set(s.campaign, [s.row, s.row]);
+    }
+    const lines: string[] = [];
+    for (const [c, r] of ranges) lines.push(JSON.stringify({ t: at, c, r }));
+    if (other.length) lines.push(JSON.stringify({ t: at, k: other }));
+    if (!lines.length) return;
+    fs.writeSync(this.fd, lines.join('\n') + '\n');
+    for (const [c, r] of ranges) this.addRange(c, at, r[0], r[1]);
+    for (const k of other) this.addExact(k, at);
+  }
+
+  /** When the first request recorded here left (ms), or null. */
+  firstAt(): number | null {
+    return this.first;
+  }
+
+  /**
+   * Which keys ever left in a request, and the earliest time any of them could have:
+   * Solapi can only hold those, and only messages it created since then.
+   */
+  coverage(keys: string[]): { sent: string[]; since: number | null } {
+    const sent: string[] = [];
+    let since: number | null = null;
+    const rowsByCampaign = new Map<string, { row: number; key: string }[]>();
+    for (const k of keys) {
+      const at = this.exact.get(k);
+      if (at !== undefined) {
+        sent.push(k);
+        since = since === null ? at : Math.min(since, at);
+        continue;
+      }
+      const s = splitKey(k);
+      if (!s) continue;
+      let list = rowsByCampaign.get(s.campaign);
+      if (!list) rowsByCampaign.set(s.campaign, (list = []));
+      list.push({ row: s.row, key: k });
+    }
+    for (const [campaign, wanted] of rowsByCampaign) {
+      const entries = this.byCampaign.get(campaign);
+      if (!entries) continue;
+      wanted.sort((a, b) => a.row - b.row);
+      const covered = new Array<boolean>(wanted.length).fill(false);
+      for (const e of entries) {
+        // first wanted row >= e.lo
+        let lo = 0;
+        let hi = wanted.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (wanted[mid]!.row < e.lo) lo = mid + 1;
+          else hi = mid;
+        }
+        for (let i = lo; i < wanted.length && wanted[i]!.row <= e.hi; i++) {
+          if (!covered[i]) {
+            covered[i] = true;
+            since = since === null ? e.at : Math.min(since, e.at);
+          }
+        }
+      }
+      wanted.forEach((w, i) => covered[i] && sent.push(w.key));
+    }
+    return { sent, since };
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}

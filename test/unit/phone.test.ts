@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { maskPhone, normalisePhone } from '../../src/campaign/phone.js';
+
+const ok = (raw: string) => {
+  const r = normalisePhone(raw);
+  if (!r.ok) throw new Error(`expected ${JSON.stringify(raw)} to be accepted, got: ${r.reason}`);
+  return r;
+};
+const bad = (raw: string): string => {
+  const r = normalisePhone(raw);
+  if (r.ok) throw new Error(`expected ${JSON.stringify(raw)} to be rejected, got ${r.to} (${r.kind})`);
+  return r.reason;
+};
+
+describe('normalisePhone: Korean mobile numbers', () => {
+  it.each([
+    ['010-1234-5678'],
+    ['01012345678'],
+    ['010 1234 5678'],
+    ['010.1234.5678'],
+    ['(010) 1234-5678'],
+    [' 010-1234-5678 '],
+    ['+82 10-1234-5678'],
+    ['+821012345678'],
+    ['82-10-1234-5678'],
+    ['821012345678'],
+    ['+82 (0)10-1234-5678'],
+    ['0082 10 1234 5678'],
+    ['1012345678'], // Excel turned 010-1234-5678 into a number and dropped the 0
+  ])('%s -> 01012345678 (mobile)', (raw) => {
+    expect(ok(raw)).toEqual({ ok: true, to: '01012345678', kind: 'mobile' });
+  });
+
+  it('keeps older 01x prefixes with 10 digits', () => {
+    expect(ok('011-234-5678')).toEqual({ ok: true, to: '0112345678', kind: 'mobile' });
+    expect(ok('016-1234-5678')).toMatchObject({ to: '01612345678', kind: 'mobile' });
+  });
+});
+
+describe('normalisePhone: Korean landlines', () => {
+  it('02-123-4567 is a Seoul landline', () => {
+    expect(ok('02-123-4567')).toEqual({ ok: true, to: '021234567', kind: 'landline' });
+    expect(ok('02-1234-5678')).toEqual({ ok: true, to: '0212345678', kind: 'landline' });
+  });
+
+  it('other area codes and 070 internet phones are landlines', () => {
+    expect(ok('031-123-4567')).toEqual({ ok: true, to: '0311234567', kind: 'landline' });
+    expect(ok('070-1234-5678')).toEqual({ ok: true, to: '07012345678', kind: 'landline' });
+    expect(ok('+82 2-123-4567')).toEqual({ ok: true, to: '021234567', kind: 'landline' });
+  });
+
+  it('rejects representative numbers (15xx/16xx/18xx): they cannot receive messages', () => {
+    expect(bad('1588-1234')).toMatch(/representative/);
+    expect(bad('15881234')).toMatch(/representative/);
+    expect(bad('1644-0000')).toMatch(/representative/);
+  });
+});
+
+describe('normalisePhone: rejections', () => {
+  it('rejects letters, naming the input', () => {
+    expect(bad('010-CALL-NOW')).toMatch(/010-CALL-NOW/);
+    expect(bad('abc')).toMatch(/digits/);
+  });
+
+  it('rejects an empty or blank value', () => {
+    expect(bad('')).toMatch(/empty/);
+    expect(bad('   ')).toMatch(/empty/);
+  });
+
+  it('rejects a number mangled into scientific notation by a spreadsheet', () => {
+    expect(bad('1.01E+09')).toMatch(/scientific notation/);
+    expect(bad('1.01234E+10')).toMatch(/scientific notation/);
+  });
+
+  it('rejects too short or unknown Korean numbers', () => {
+    expect(bad('010-1234')).toMatch(/not a valid Korean number/);
+    expect(bad('010-1234-56789')).toMatch(/not a valid Korean number/);
+    expect(bad('12345')).toMatch(/not a valid Korean number/);
+  });
+
+  it('rejects an invalid international number', () => {
+    expect(bad('+999 1234 5678')).toMatch(/international/);
+    expect(bad('+1 123')).toMatch(/international/);
+  });
+});
+
+describe('normalisePhone: international numbers to E.164', () => {
+  it('+1 415-555-0132 -> +14155550132', () => {
+    expect(ok('+1 415-555-0132')).toEqual({ ok: true, to: '+14155550132', kind: 'international' });
+  });
+
+  it('the 00 dialling prefix means international', () => {
+    expect(ok('0044 20 7946 0958')).toEqual({ ok: true, to: '+442079460958', kind: 'international' });
+    expect(ok('001 415 555 0132')).toEqual({ ok: true, to: '+14155550132', kind: 'international' });
+  });
+
+  it('other countries keep their own digits', () => {
+    expect(ok('+86 138 1234 5678')).toEqual({ ok: true, to: '+8613812345678', kind: 'international' });
+  });
+});
+
+describe('maskPhone', () => {
+  it('hides the middle of Korean numbers', () => {
+    expect(maskPhone('01012345678')).toBe('010-****-5678');
+    expect(maskPhone('0212345678')).toBe('02-****-5678');
+    expect(maskPhone('0311234567')).toBe('031-***-4567');
+    expect(maskPhone('021234567')).toBe('02-***-4567');
+  });
+
+  it('hides the middle of international numbers', () => {
+    const m = maskPhone('+14155550132');
+    expect(m).not.toContain('555');
+    expect(m.startsWith('+1')).toBe(true);
+    expect(m.endsWith('0132')).toBe(true);
+  });
+
+  it('never shows a short number whole', () => {
+    expect(maskPhone('')).toBe('****');
+    expect(maskPhone('1234')).not.toBe('1234');
+  });
+
+  it('never reveals more than the last four digits of the middle', () => {
+    for (const n of ['01012345678', '0212345678', '0311234567', '+14155550132', '+442079460958']) {
+      const m = maskPhone(n);
+      const shown = m.replace(/\D/g, '');
+      expect(shown.length, m).toBeLessThanOrEqual(8);
+    }
+  });
+});

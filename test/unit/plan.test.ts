@@ -1,0 +1,227 @@
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/campaign/errors.js';
+import { checkVariables, findPhoneColumn, PHONE_COLUMNS, Planner } from '../../src/campaign/plan.js';
+import { parseTemplate } from '../../src/campaign/template.js';
+import { DEFAULT_PRICES, type Prices } from '../../src/campaign/types.js';
+
+const HEADER = ['name', 'phone', 'item'];
+const shipped = parseTemplate(['---', 'channel: auto', '---', '#{name}님, #{item} 발송', ''].join('\n'), 'shipped.md');
+
+function planner(template = shipped, header = HEADER, prices: Prices = DEFAULT_PRICES): Planner {
+  return new Planner(template, header, header.indexOf('phone'), prices);
+}
+
+function thrown(fn: () => unknown): InputError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(InputError);
+    return err as InputError;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('Planner.plan', () => {
+  it('plans a normal row: normalised number, rendered text, channel, bytes, cost', () => {
+    const m = planner().plan(['홍길동', '010-1234-5678', '담요'], 1);
+    expect(m).toEqual({
+      row: 1,
+      to: '01012345678',
+      channel: 'sms',
+      status: 'planned',
+      reason: null,
+      parts: 1,
+      bytes: 8 * 2 + 3, // 8 Hangul at 2 bytes + ',', ' ', ' ' at 1
+      subject: null,
+      body: '홍길동님, 담요 발송',
+      cost: DEFAULT_PRICES.sms,
+      leg: 0,
+      vars: null,
+      deferrable: false,
+    });
+  });
+
+  it('rejects a row with an empty variable value, naming the column', () => {
+    const m = planner().plan(['홍길동', '010-1234-5678', ''], 7);
+    expect(m.status).toBe('rejected');
+    expect(m.row).toBe(7);
+    expect(m.reason).toMatch(/^missing_value: /);
+    expect(m.reason).toContain('"item"');
+    expect(m.body).toBeNull();
+  });
+
+  it('treats a whitespace-only value as empty', () => {
+    const m = planner().plan(['   ', '010-1234-5678', '담요'], 2);
+    expect(m.status).toBe('rejected');
+    expect(m.reason).toContain('"name"');
+  });
+
+  it('rejects an invalid number with the phone reason', () => {
+    const m = planner().plan(['홍길동', '010-1234', '담요'], 3);
+    expect(m.status).toBe('rejected');
+    expect(m.reason).toMatch(/^invalid_phone: .*010-1234/);
+    expect(m.to).toBeNull();
+  });
+
+  it('skips duplicates after normalisation as "duplicate of row N"', () => {
+    const p = planner();
+    expect(p.plan(['a', '010-1234-5678', 'x'], 1).status).toBe('planned');
+    expect(p.plan(['b', '01098765432', 'x'], 2).status).toBe('planned');
+    for (const [raw, row] of [['+82 10-1234-5678', 3], ['01012345678', 4], ['1012345678', 5]] as const) {
+      const d = p.plan(['c', raw, 'x'], row);
+      expect(d.status, raw).toBe('skipped');
+      expect(d.reason, raw).toBe('duplicate: duplicate of row 1');
+      expect(d.cost, raw).toBe(0);
+    }
+    const d2 = p.plan(['d', '+82-10-9876-5432', 'x'], 6);
+    expect(d2.reason).toBe('duplicate: duplicate of row 2');
+  });
+
+  it('tells 125,000 distinct numbers apart and remembers the first row of each', () => {
+    const p = planner(parseTemplate('#{name}', 'n.md'));
+    const numbers: string[] = [];
+    for (let i = 0; i < 100_000; i++) numbers.push(`010${String(10_000_000 + i * 7919 % 90_000_000).padStart(8, '0')}`);
+    for (let i = 0; i < 20_000; i++) numbers.push(`02${String(1_000_000 + i * 13)}`); // 9-digit Seoul landlines
+    for (let i = 0; i < 5_000; i++) numbers.push(`+1415${String(2_000_000 + i)}`);
+    expect(new Set(numbers).size).toBe(numbers.length);
+    let row = 0;
+    for (const n of numbers) {
+      const m = p.plan(['x', n], ++row);
+      if (m.status !== 'planned') throw new Error(`row ${row} (${n}): ${m.status} ${m.reason}`);
+    }
+    // every number again, in another order and spelling: each is a duplicate of its own first row
+    for (let i = numbers.length - 1; i >= 0; i -= 331) {
+      const n = numbers[i]!;
+      const spelled = n.startsWith('+') ? n : `${n.slice(0, 3)}-${n.slice(3)}`;
+      const m = p.plan(['x', spelled], ++row);
+      expect(m.reason, n).toBe(`duplicate: duplicate of row ${i + 1}`);
+    }
+  });
+
+  it('a rejected row does not claim its number: a later valid row with it is planned', () => {
+    const p = planner();
+    expect(p.plan(['a', '010-1234-5678', ''], 1).status).toBe('rejected');
+    expect(p.plan(['a', '010-1234-5678', 'x'], 2).status).toBe('planned');
+  });
+
+  it('rejects characters outside EUC-KR, naming them and their positions', () => {
+    // rendered: "김똠😀님, 컵 발송": 똠 at 2, 😀 at 3 (code points)
+    const m = planner().plan(['김똠😀', '010-1234-5678', '컵'], 1);
+    expect(m.status).toBe('rejected');
+    expect(m.reason).toMatch(/^non_euckr: /);
+    expect(m.reason).toContain('"똠" (U+B620) at 2');
+    expect(m.reason).toContain('"😀" (U+1F600) at 3');
+  });
+
+  it('rejects non-EUC-KR characters in the subject too', () => {
+    const t = parseTemplate('---\nchannel: lms\nsubject: "#{item} 안내"\n---\n#{name}님', 's.md');
+    const m = planner(t).plan(['김', '010-1234-5678', '햏'], 1);
+    expect(m.status).toBe('rejected');
+    expect(m.reason).toMatch(/subject/);
+    expect(m.reason).toContain('"햏"');
+  });
+
+  it('emoji are fine for alimtalk, which counts characters', () => {
+    const t = parseTemplate('---\nalimtalk: { pfId: P, templateId: T }\n---\n#{name}님 #{item}', 'a.md');
+    const m = planner(t).plan(['김😀', '010-1234-5678', '컵'], 1);
+    expect(m).toMatchObject({ status: 'planned', channel: 'alimtalk', bytes: [...'김😀님 컵'].length, cost: DEFAULT_PRICES.alimtalk });
+  });
+
+  it('skips an empty row', () => {
+    const m = planner().plan(['', '', ''], 4);
+    expect(m.status).toBe('skipped');
+    expect(m.reason).toMatch(/^empty_row: /);
+    const blank = planner().plan([' ', '  ', ''], 5);
+    expect(blank.status).toBe('skipped');
+  });
+
+  it('costs come from the prices given, per part', () => {
+    const prices: Prices = { sms: 7, lms: 31, mms: 77, alimtalk: 5, rcs: 9 };
+    const p = planner(shipped, HEADER, prices);
+    expect(p.plan(['a', '010-1111-2222', 'x'], 1)).toMatchObject({ channel: 'sms', cost: 7 });
+    expect(p.plan(['a', '010-1111-3333', 'x'.repeat(200)], 2)).toMatchObject({ channel: 'lms', cost: 31 });
+    // international SMS: price per GSM part; 'Hi a: ' + 200 ASCII chars in GSM-7 = 206 septets = 2 parts
+    const ascii = parseTemplate('Hi #{name}: #{item}', 'ascii.md');
+    const intl = planner(ascii, HEADER, prices).plan(['a', '+1 415-555-0132', 'x'.repeat(200)], 3);
+    expect(intl).toMatchObject({ status: 'planned', channel: 'sms', to: '+14155550132', parts: 2, cost: 14 });
+    const mms = parseTemplate('---\nchannel: auto\nimages: [a.jpg]\n---\n#{name} #{item}', 'm.md');
+    expect(planner(mms, HEADER, prices).plan(['a', '010-1111-4444', 'x'], 1)).toMatchObject({ channel: 'mms', cost: 77 });
+  });
+
+  it('counts short texts turned into LMS by a subject', () => {
+    const t = parseTemplate('---\nchannel: auto\nsubject: 안내\n---\n#{name}님 #{item}', 's.md');
+    const p = planner(t);
+    expect(p.plan(['a', '010-1111-2222', 'x'], 1)).toMatchObject({ channel: 'lms', subject: '안내' });
+    expect(p.plan(['a', '010-1111-3333', 'x'.repeat(100)], 2)).toMatchObject({ channel: 'lms' });
+    expect(p.subjectUpgrades).toBe(1);
+  });
+
+  it('an international number with a template subject is rejected (international is SMS only)', () => {
+    const t = parseTemplate('---\nchannel: auto\nsubject: Notice\n---\nHi #{name} #{item}', 's.md');
+    const m = planner(t).plan(['Emily', '+1 415-555-0132', 'cup'], 1);
+    expect(m.status).toBe('rejected');
+    expect(m.reason).toMatch(/^channel: .*international/);
+  });
+
+  it('channel alimtalk to a landline is rejected', () => {
+    const t = parseTemplate('---\nchannel: alimtalk\nalimtalk: { pfId: P, templateId: T }\n---\n#{name} #{item}', 'a.md');
+    const m = planner(t).plan(['a', '02-123-4567', 'x'], 1);
+    expect(m.status).toBe('rejected');
+    expect(m.reason).toMatch(/^channel: .*mobile/);
+  });
+});
+
+describe('checkVariables', () => {
+  it('passes when every variable is a column', () => {
+    expect(() => checkVariables(shipped, HEADER, 'r.csv')).not.toThrow();
+  });
+
+  it('names the missing variable, the template line and the CSV', () => {
+    const t = parseTemplate(['---', 'channel: auto', '---', '#{name}님', '', '송장 #{invoice}'].join('\n'), 'tpl.md');
+    const err = thrown(() => checkVariables(t, HEADER, 'orders.csv'));
+    expect(err.message.startsWith('tpl.md line 6: ')).toBe(true);
+    expect(err.message).toContain('#{invoice}');
+    expect(err.message).toContain('orders.csv');
+  });
+
+  it('checks the subject variables too', () => {
+    const t = parseTemplate(['---', 'channel: lms', 'subject: "#{shop} 안내"', '---', '#{name}님'].join('\n'), 'tpl.md');
+    const err = thrown(() => checkVariables(t, HEADER, 'orders.csv'));
+    expect(err.message).toMatch(/^tpl\.md line 3: .*#\{shop\}/);
+  });
+});
+
+describe('findPhoneColumn', () => {
+  it.each(PHONE_COLUMNS.map((n) => [n]))('finds a column named %s', (name) => {
+    expect(findPhoneColumn(['이름', 'item', name, 'memo'], 'r.csv')).toBe(2);
+  });
+
+  it('covers every name DESIGN.md lists', () => {
+    expect([...PHONE_COLUMNS].sort()).toEqual(['mobile', 'phone', 'to', '전화번호', '휴대폰'].sort());
+  });
+
+  it('ignores case and surrounding spaces', () => {
+    expect(findPhoneColumn(['Name', ' Phone '], 'r.csv')).toBe(1);
+    expect(findPhoneColumn(['Name', 'MOBILE'], 'r.csv')).toBe(1);
+  });
+
+  it('prefers phone over the other names', () => {
+    expect(findPhoneColumn(['to', 'mobile', 'phone'], 'r.csv')).toBe(2);
+  });
+
+  it('--phone-column picks a column by name', () => {
+    expect(findPhoneColumn(['name', 'phone', 'cell'], 'r.csv', 'cell')).toBe(2);
+    expect(findPhoneColumn(['name', 'phone', 'Cell'], 'r.csv', 'cell')).toBe(2);
+  });
+
+  it('--phone-column naming no column is an InputError on line 1', () => {
+    const err = thrown(() => findPhoneColumn(['name', 'phone'], 'r.csv', 'cell'));
+    expect(err.message).toMatch(/^r\.csv line 1: .*"cell"/);
+  });
+
+  it('no phone column is an InputError listing the columns', () => {
+    const err = thrown(() => findPhoneColumn(['name', 'tel'], 'r.csv'));
+    expect(err.message).toMatch(/^r\.csv line 1: /);
+    expect(err.message).toContain('tel');
+  });
+});
