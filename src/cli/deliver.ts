@@ -70,7 +70,7 @@ async function deliverLocked(cli: Cli, config: Config, journal: Journal, campaig
     }
   }
 
-  const setup = buildLanes(config, journal.file, channels, { provider: opts.provider, tps: opts.tps });
+  const setup = buildLanes(config, journal.file, channels, { provider: opts.provider, tps: opts.tps, now: cli.now });
   const total = d.countInStatus(campaign.id, 'planned') + d.countInStatus(campaign.id, 'sending') + d.countInStatus(campaign.id, 'unknown');
   journal.setState(campaign.id, 'sending');
   const abort = new AbortController();

@@ -6,6 +6,7 @@ import { registerExport } from './export.js';
 import { registerInbox } from './inbox.js';
 import { registerInit } from './init.js';
 import { registerListen } from './listen.js';
+import { registerOptout } from './optout.js';
 import { registerReport } from './report.js';
 import { registerResume } from './resume.js';
 import { registerSend } from './send.js';
@@ -28,6 +29,7 @@ export async function main(argv: string[], cli: Cli = processCli()): Promise<num
   registerReport(program, cli, setExit);
   registerExport(program, cli, setExit);
   registerCampaigns(program, cli, setExit);
+  registerOptout(program, cli, setExit);
   registerInit(program, cli, setExit);
   registerInbox(program, cli, setExit);
   registerListen(program, cli, setExit);

@@ -31,7 +31,7 @@ export function registerReport(program: Command, cli: Cli, setExit: (code: numbe
         if (opts.sync) {
           const d = journal.delivery();
           const channels = Object.keys(buildReport(journal, campaign).channels) as Channel[];
-          const setup = buildLanes(config, journal.file, channels, {});
+          const setup = buildLanes(config, journal.file, channels, { now: cli.now });
           try {
             for (const p of setup.providers) {
               if (!p.pollReports) continue;

@@ -113,6 +113,8 @@ export interface ProviderContext {
   stateDir: string;
   /** override of the configured tps (--tps) */
   tps?: number;
+  /** the wall clock (injectable: UMS_NOW) */
+  now?: () => Date;
 }
 
 export type ProviderFactory = (name: string, config: Record<string, unknown>, ctx: ProviderContext) => Provider;

@@ -66,7 +66,7 @@ describe('ums send / resume / report against the simulator', () => {
 
   it('fails the documented test numbers with their codes and exits 3', async () => {
     const dir = workdir();
-    writeCampaign(dir, 20, ['불통,010-0000-3032', '수신거부,01000001061']);
+    writeCampaign(dir, 20, ['불통,010-0303-2001', '수신거부,01001061001']);
     writeConfig(dir, { tps: 0, dlrDelayMs: 10 });
     const res = await runUms(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], { cwd: dir });
     expect(res.code).toBe(3);
@@ -79,7 +79,7 @@ describe('ums send / resume / report against the simulator', () => {
       [22, '1061'],
     ]);
     // 1061 was refused at intake: it never reached the carrier's log.
-    expect(carrierLog(dir).map((r) => r.to)).not.toContain('01000001061');
+    expect(carrierLog(dir).map((r) => r.to)).not.toContain('01001061001');
   });
 
   it('survives kill -9 at several points: resume sends every recipient exactly once', async () => {

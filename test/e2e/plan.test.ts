@@ -161,12 +161,12 @@ describe.concurrent('ums send --dry-run: planning a campaign', () => {
     fs.writeFileSync(path.join(dir, 'u.csv'), csv);
     fs.writeFileSync(path.join(dir, 'b.csv'), '\uFEFF' + csv);
     fs.writeFileSync(path.join(dir, 'k.csv'), iconv.encode(csv, 'cp949'));
-    const ids = await Promise.all(
-      ['u.csv', 'b.csv', 'k.csv'].map(async (f) => {
-        const r = ok(await runUms(['send', f, '-t', 't.md', '--dry-run', '--json', '--db', 'j.db'], { cwd: dir }));
-        return JSON.parse(r.stdout).campaign as string;
-      }),
-    );
+    const plan = async (f: string) => {
+      const r = ok(await runUms(['send', f, '-t', 't.md', '--dry-run', '--json', '--db', 'j.db'], { cwd: dir }));
+      return JSON.parse(r.stdout).campaign as string;
+    };
+    const first = await plan('u.csv'); // creates the journal before the parallel runs use it
+    const ids = [first, ...(await Promise.all([plan('b.csv'), plan('k.csv')]))];
     const [u, b, k, kJson] = await Promise.all([
       ...ids.map((id) => runUms(['export', id, '--db', 'j.db'], { cwd: dir })),
       runUms(['export', ids[2]!, '--format', 'json', '--db', 'j.db'], { cwd: dir }),

@@ -32,6 +32,8 @@ export interface FakeSmscOptions {
   undeliverable?: string[];
   /** destroy the connection when this many submit_sm have arrived (the last ones unanswered) */
   dropAfterSubmits?: number;
+  /** never answer enquire_link (a dead link that still looks open) */
+  silentEnquireLink?: boolean;
 }
 
 export interface Arrival {
@@ -62,6 +64,7 @@ export class FakeSmsc {
   readonly violations: string[] = [];
   readonly receiptAnswers: { id: string; status: number; at: number }[] = [];
   receiptsSent = 0;
+  enquireLinks = 0;
   private readonly assemblies = new Map<string, Assembly>();
   private readonly accepted: { at: number; parts: number }[] = [];
   private nextId = 0x1a2b00;
@@ -178,7 +181,10 @@ export class FakeSmsc {
       this.bound.push(session);
       for (const go of this.pendingReceipts.splice(0)) go();
     });
-    session.on('enquire_link', (pdu: PDU) => session.send(pdu.response()));
+    session.on('enquire_link', (pdu: PDU) => {
+      this.enquireLinks++;
+      if (!this.opts.silentEnquireLink) session.send(pdu.response());
+    });
     session.on('unbind', (pdu: PDU) => session.send(pdu.response(), undefined, () => session.destroy()));
     session.on('submit_sm', (pdu: PDU) => this.onSubmit(session, pdu));
   }

@@ -24,7 +24,7 @@ function thrown(fn: () => unknown): InputError {
 describe('Planner.plan', () => {
   it('plans a normal row: normalised number, rendered text, channel, bytes, cost', () => {
     const m = planner().plan(['홍길동', '010-1234-5678', '담요'], 1);
-    expect(m).toEqual({
+    expect(m).toMatchObject({
       row: 1,
       to: '01012345678',
       channel: 'sms',

@@ -29,10 +29,11 @@ const simConfigSchema = z
 export type SimConfig = z.infer<typeof simConfigSchema>;
 
 /**
- * Test numbers: 0100000CCCC always ends with code CCCC.
- * 1xxx: refused at intake (1061 = opted out); 3xxx: accepted, then the delivery report fails with CCCC.
+ * Test numbers: 010-0CCC-Cnnn (any nnn) always ends with code CCCC, e.g. 010-0310-4001 is "not a
+ * KakaoTalk user". 1xxx: refused at intake (1061 = opted out); 3xxx: accepted, then the delivery
+ * report fails with CCCC (31xx only on AlimTalk/RCS). No real Korean mobile number starts 010-0.
  */
-export const SIM_TEST_NUMBER = /^0100000(\d{4})$/;
+export const SIM_TEST_NUMBER = /^0100(\d{4})\d{3}$/;
 
 export const SIM_CODES: Record<string, string> = {
   '1026': 'duplicate recipient',
@@ -77,6 +78,8 @@ export class SimProvider implements Provider {
   private windowParts = 0;
   private reportTimer: NodeJS.Timeout | null = null;
   private pushing = false;
+  /** the carrier's clock: the injected one (UMS_NOW) when given, so its log shows the time ums saw */
+  private readonly clock: () => number;
 
   constructor(
     readonly name: string,
@@ -87,6 +90,7 @@ export class SimProvider implements Provider {
     this.maxBatch = cfg.maxBatch;
     this.tps = ctx.tps ?? cfg.tps;
     this.random = prng(cfg.seed);
+    this.clock = ctx.now ? () => ctx.now!().getTime() : Date.now;
     this.log = new CarrierLog(path.resolve(ctx.stateDir, cfg.store ?? `sim-${name}.jsonl`));
   }
 
@@ -100,7 +104,7 @@ export class SimProvider implements Provider {
 
   async submit(batch: OutboundMessage[]): Promise<SubmitResult> {
     // Stamped when the request leaves ums: the carrier's rate window is free of simulated jitter.
-    const now = Date.now();
+    const now = this.clock();
     const roll = this.random();
     const carrierTps = this.cfg.carrierTps ?? this.cfg.tps;
     const parts = batch.reduce((n, m) => n + m.parts, 0);
@@ -125,7 +129,9 @@ export class SimProvider implements Provider {
         outcomes.push({ kind: 'rejected', code, message: SIM_CODES[code] ?? 'refused', retryable: false, optedOut: code === '1061' });
         continue;
       }
-      const failCode = code?.startsWith('3') ? code : this.drawFailure(m.key);
+      // 31xx are Kakao's codes (3104 not a KakaoTalk user): they fail AlimTalk/RCS, not the SMS fallback.
+      const kakaoOnly = code?.startsWith('31') && m.channel !== 'alimtalk' && m.channel !== 'rcs';
+      const failCode = code?.startsWith('3') && !kakaoOnly ? code : this.drawFailure(m.key);
       const rec: AcceptedRecord = {
         t: 'acc',
         key: m.key,
@@ -184,7 +190,7 @@ export class SimProvider implements Provider {
   }
 
   private dueReports(): ReportBatch {
-    const due = this.log.due(Date.now(), 5000);
+    const due = this.log.due(this.clock(), 5000);
     const reports: DeliveryReport[] = due.map((r) => ({
       key: r.key,
       providerId: r.id,

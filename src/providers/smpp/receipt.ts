@@ -17,14 +17,18 @@ export interface ReceiptFields {
   text: string | null;
 }
 
+const KEYS = String.raw`(?:id|sub|dlvrd|submit[\s_]*date|done[\s_]*date|stat|err|text)\s*:`;
+/** `key:value`, where an empty value is not taken from the next field ("stat: err:001") */
+const field = (key: string, value = String.raw`[^\s,;]*`): RegExp => new RegExp(String.raw`(?:^|[\s,;])${key}\s*:\s*(?!${KEYS})(${value})`, 'i');
+
 const FIELD_PATTERNS: [keyof Omit<ReceiptFields, 'text'>, RegExp][] = [
-  ['id', /(?:^|[\s,;])id\s*:\s*([^\s,;]*)/i],
-  ['sub', /(?:^|[\s,;])sub\s*:\s*([^\s,;]*)/i],
-  ['dlvrd', /(?:^|[\s,;])dlvrd\s*:\s*([^\s,;]*)/i],
-  ['submitDate', /(?:^|[\s,;])submit[\s_]*date\s*:\s*(\d+)/i],
-  ['doneDate', /(?:^|[\s,;])done[\s_]*date\s*:\s*(\d+)/i],
-  ['stat', /(?:^|[\s,;])stat\s*:\s*([^\s,;]*)/i],
-  ['err', /(?:^|[\s,;])err\s*:\s*([^\s,;]*)/i],
+  ['id', field('id')],
+  ['sub', field('sub')],
+  ['dlvrd', field('dlvrd')],
+  ['submitDate', field(String.raw`submit[\s_]*date`, String.raw`\d+`)],
+  ['doneDate', field(String.raw`done[\s_]*date`, String.raw`\d+`)],
+  ['stat', field('stat')],
+  ['err', field('err')],
 ];
 
 /** Read the receipt text's fields; absent or empty ones are null. */

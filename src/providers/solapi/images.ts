@@ -12,6 +12,7 @@ type Cache = Record<string, Record<string, { fileId: string; name: string; uploa
 export class ImageCache {
   private cache: Cache = {};
   private readonly inFlight = new Map<string, Promise<string>>();
+  private readonly resolved = new Map<string, string>();
 
   constructor(readonly file: string) {
     try {
@@ -24,10 +25,17 @@ export class ImageCache {
 
   /** The fileId for `image` in `campaign`, uploading it (with `upload`) the first time. */
   async fileId(campaign: string, image: string, upload: (content: Buffer, name: string) => Promise<string>): Promise<string> {
+    // every message of an MMS campaign names the same file: read and hash it once per run
+    const memo = `${campaign}\u0000${image}`;
+    const resolved = this.resolved.get(memo);
+    if (resolved) return resolved;
     const content = await fs.promises.readFile(image);
     const sha = createHash('sha256').update(content).digest('hex');
     const known = this.cache[campaign]?.[sha];
-    if (known) return known.fileId;
+    if (known) {
+      this.resolved.set(memo, known.fileId);
+      return known.fileId;
+    }
     const slot = `${campaign}\u0000${sha}`;
     let p = this.inFlight.get(slot);
     if (!p) {
@@ -36,6 +44,7 @@ export class ImageCache {
         const fileId = await upload(content, name);
         (this.cache[campaign] ??= {})[sha] = { fileId, name, uploadedAt: new Date().toISOString() };
         this.save();
+        this.resolved.set(memo, fileId);
         return fileId;
       })();
       this.inFlight.set(slot, p);

@@ -1,0 +1,20 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { it } from 'vitest';
+import { runUms, workdir } from '../support/cli.js';
+import { FakeSmsc } from '../support/fakeSmsc.js';
+it('timing', async () => {
+  const smsc = await FakeSmsc.start({ respondDelayMs: 5, dropAfterSubmits: 60 });
+  const dir = workdir();
+  const phones = Array.from({ length: 150 }, (_, i) => `0105555${String(i).padStart(4, '0')}`);
+  fs.writeFileSync(path.join(dir, 'recipients.csv'), ['name,phone', ...phones.map((p, i) => `고객${i},${p}`)].join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'notice.md'), `---\nchannel: auto\n---\n#{name}님 안녕\n`);
+  fs.writeFileSync(path.join(dir, 'ums.config.yaml'), `journal: ./journal.db\nfrom: "0212345678"\nproviders:\n  carrier:\n    type: smpp\n    host: 127.0.0.1\n    port: ${smsc.port}\n    systemId: ums\n    password: secret\n    tps: 0\n    reportWaitMs: 0\nroutes: { default: carrier }\n`);
+  const t0 = Date.now();
+  const res = await runUms(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], { cwd: dir });
+  console.log(Date.now() - t0, res.code, res.stderr, JSON.parse(res.stdout).run, smsc.arrivals.length, smsc.arrivals[0]!.at, smsc.arrivals.at(-1)!.at, smsc.binds);
+  const t1 = Date.now();
+  const r2 = await runUms(['campaigns'], { cwd: dir });
+  console.log('campaigns', Date.now() - t1);
+  await smsc.stop();
+});

@@ -1,0 +1,182 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Journal } from '../../src/journal/journal.js';
+import { createSmppProvider, type SmppProvider } from '../../src/providers/smpp/index.js';
+import type { OutboundMessage, ReportBatch } from '../../src/providers/types.js';
+import { FakeSmsc, type FakeSmscOptions } from '../support/fakeSmsc.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+async function setup(smscOpts: FakeSmscOptions = {}, cfg: Record<string, unknown> = {}): Promise<{ smsc: FakeSmsc; p: SmppProvider }> {
+  const smsc = await FakeSmsc.start(smscOpts);
+  cleanup.push(() => smsc.stop());
+  const p = createSmppProvider(
+    'carrier',
+    { type: 'smpp', host: '127.0.0.1', port: smsc.port, systemId: 'ums', password: 'secret', tps: 0, requestTimeoutMs: 2000, unavailableAfterMs: 1000, ...cfg },
+    { stateDir: os.tmpdir() },
+  ) as SmppProvider;
+  cleanup.push(() => p.close());
+  return { smsc, p };
+}
+
+const msg = (to: string, text = '주문하신 상품이 발송되었습니다.', channel: OutboundMessage['channel'] = 'sms'): OutboundMessage => ({
+  key: `c:${to}:0`,
+  to,
+  from: '0212345678',
+  channel,
+  subject: null,
+  text,
+  parts: 1,
+});
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await sleep(5);
+  }
+}
+
+describe('SMPP provider against a local SMSC', () => {
+  it('binds as a 3.4 transceiver and sends a long Korean text as concatenated parts, one id per part', async () => {
+    const { smsc, p } = await setup();
+    const text = '고객님, 주문하신 상품이 오늘 발송되었습니다. 배송 조회는 링크를 눌러 주세요. '.repeat(6);
+    const r = await p.submit([msg('01012345678', text, 'lms')]);
+    expect(r.kind).toBe('results');
+    const o = r.kind === 'results' ? r.outcomes[0]! : null;
+    expect(o?.kind).toBe('accepted');
+    const parts = p.countParts(msg('01012345678', text, 'lms'));
+    expect(parts).toBeGreaterThan(2);
+    expect(o?.kind === 'accepted' && o.partIds).toHaveLength(parts);
+    expect(smsc.binds).toEqual([{ systemId: 'ums', interfaceVersion: 0x34, ok: true }]);
+    expect(smsc.messages).toEqual([expect.objectContaining({ to: '01012345678', text, parts, dataCoding: 0x0e })]);
+    expect(smsc.violations).toEqual([]);
+  });
+
+  it('answers ESME_RTHROTTLED with a throttled outcome, nothing else', async () => {
+    const { p } = await setup({ tps: 1 });
+    const first = await p.submit([msg('01011110000')]);
+    const second = await p.submit([msg('01022220000')]);
+    expect(first.kind === 'results' && first.outcomes[0]!.kind).toBe('accepted');
+    expect(second).toEqual({ kind: 'results', outcomes: [{ kind: 'throttled' }] });
+  });
+
+  it('fails permanent statuses with the SMPP code and name; 0x64 may be retried', async () => {
+    const { p } = await setup({ refuse: { '01011110000': 0x0b, '01022220000': 0x64 } });
+    expect(await p.submit([msg('01011110000')])).toEqual({
+      kind: 'results',
+      outcomes: [{ kind: 'rejected', code: '0x0000000B', message: 'ESME_RINVDSTADR', retryable: false }],
+    });
+    const temp = await p.submit([msg('01022220000')]);
+    expect(temp.kind === 'results' && temp.outcomes[0]).toMatchObject({ kind: 'rejected', code: '0x00000064', retryable: true });
+  });
+
+  it('makes a request without an answer in time ambiguous, not failed', async () => {
+    const { p } = await setup({ respondDelayMs: 600 }, { requestTimeoutMs: 150 });
+    const r = await p.submit([msg('01011110000')]);
+    expect(r.kind).toBe('ambiguous');
+  });
+
+  it('makes what was in flight ambiguous when the connection drops, and sends the rest after a rebind', async () => {
+    const { smsc, p } = await setup({ respondDelayMs: 30, dropAfterSubmits: 3 }, { window: 5 });
+    const batch = Array.from({ length: 20 }, (_, i) => msg(`0101111${String(i).padStart(4, '0')}`));
+    const results = await Promise.all(batch.map((m) => p.submit([m])));
+    const ambiguous = batch.filter((_, i) => results[i]!.kind === 'ambiguous').map((m) => m.to);
+    const accepted = batch.filter((_, i) => results[i]!.kind === 'results').map((m) => m.to);
+    expect(ambiguous.length).toBeGreaterThanOrEqual(3); // the 3 that reached the SMSC, and any written behind them
+    expect(ambiguous.length).toBeLessThanOrEqual(5); // at most the window
+    expect(accepted.length + ambiguous.length).toBe(20);
+    expect(p.stats.binds).toBe(2);
+    const got = smsc.received();
+    for (const to of accepted) expect(got.get(to)).toHaveLength(1);
+    for (const to of ambiguous) expect((got.get(to) ?? []).length).toBeLessThanOrEqual(1);
+  });
+
+  it('stops on refused credentials (fatal) without ever naming the password', async () => {
+    const { p } = await setup({}, { password: 'hunter22' });
+    const r = await p.submit([msg('01011110000')]);
+    expect(r.kind).toBe('fatal');
+    expect(r.kind === 'fatal' && r.message).toMatch(/0x0000000E ESME_RINVPASWD/);
+    expect(JSON.stringify(r)).not.toContain('hunter22');
+  });
+
+  it('answers unavailable when no connection can be had (nothing left)', async () => {
+    const { smsc, p } = await setup({}, { unavailableAfterMs: 300 });
+    await smsc.stop();
+    const t0 = Date.now();
+    const r = await p.submit([msg('01011110000')]);
+    expect(r.kind).toBe('unavailable');
+    expect(r.kind === 'unavailable' && r.message).toMatch(/ECONNREFUSED/);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  it('keeps the link alive with enquire_link, and rebinds when they go unanswered', async () => {
+    const live = await setup({}, { enquireLinkMs: 40 });
+    await live.p.submit([msg('01011110000')]);
+    await until(() => live.smsc.enquireLinks >= 3);
+    expect(live.p.stats.binds).toBe(1);
+    const dead = await setup({ silentEnquireLink: true }, { enquireLinkMs: 40, requestTimeoutMs: 100 });
+    await dead.p.submit([msg('01011110000')]);
+    await until(() => dead.p.stats.binds >= 2);
+  });
+
+  it('answers a receipt only after the handler has committed it (ack), and 0x64 when storing failed', async () => {
+    const { smsc, p } = await setup({ receipts: { delayMs: 5, styles: ['text-dec'] } });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const batches: ReportBatch[] = [];
+    p.subscribeReports(async (b) => {
+      batches.push(b);
+      await gate; // the journal's commit, slow
+      await b.ack();
+    });
+    const r = await p.submit([msg('01011110000')]);
+    const id = r.kind === 'results' && r.outcomes[0]!.kind === 'accepted' ? r.outcomes[0]!.providerId : '?';
+    await until(() => batches.length === 1);
+    expect(batches[0]!.reports).toEqual([expect.objectContaining({ providerId: id, status: 'delivered', to: '01011110000' })]);
+    await sleep(50);
+    expect(smsc.receiptAnswers).toEqual([]);
+    release();
+    await until(() => smsc.receiptAnswers.length === 1);
+    expect(smsc.receiptAnswers[0]!.status).toBe(0);
+
+    p.subscribeReports(async () => {
+      throw new Error('disk full');
+    });
+    expect(await smsc.sendReceipt('id:99 stat:DELIVRD')).toBe(0x64);
+  });
+
+  it('stores MO messages through the inbound handler before answering; opt-out words add the sender', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ums-mo-'));
+    const journal = Journal.open(path.join(dir, 'journal.db'));
+    cleanup.push(async () => journal.close());
+    const { smsc, p } = await setup();
+    await p.submit([msg('01011110000')]);
+    expect(await smsc.sendMo('01099998888', '수신거부')).toBe(0x64); // nobody stores it yet: the SMSC keeps it
+    p.subscribeInbound(async (messages) => {
+      journal.inbox().store(p.name, messages);
+    });
+    expect(await smsc.sendMo('821099998888', '수신 거부', 0x0e, 1)).toBe(0);
+    expect(await smsc.sendMo('01077776666', 'STOP', 0x08)).toBe(0);
+    expect(await smsc.sendMo('01055554444', '언제 도착하나요?', 0x08)).toBe(0);
+    expect(journal.inbox().list(10).map((m) => [m.from, m.text, m.optedOut])).toEqual([
+      ['01055554444', '언제 도착하나요?', false],
+      ['01077776666', 'STOP', true],
+      ['01099998888', '수신 거부', true],
+    ]);
+    expect(journal.optouts().has('01099998888')).toBe(true);
+    expect(journal.optouts().has('01055554444')).toBe(false);
+  });
+
+  it('refuses channels SMPP cannot carry', async () => {
+    const { p } = await setup();
+    const r = await p.submit([msg('01011110000', 'hi', 'alimtalk')]);
+    expect(r.kind === 'results' && r.outcomes[0]).toMatchObject({ kind: 'rejected', code: 'channel', retryable: false });
+  });
+});
