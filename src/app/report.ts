@@ -57,7 +57,7 @@ export function buildReport(journal: Journal, campaign: CampaignRecord, withProb
     unmatchedReports: d.unmatchedReports(),
   };
   if (withProblems > 0) {
-    report.problems = d.problemRows(campaign.id, withProblems).map((p) => ({ ...p, to: maskPhone(p.to ?? '') }));
+    report.problems = d.problemRows(campaign.id, withProblems).map((p) => ({ ...p, to: p.to ? maskPhone(p.to) : '-' }));
   }
   return report;
 }

@@ -62,12 +62,15 @@ beforeAll(async () => {
   const dir = project();
   const db = ['--db', 'j.db'];
   const tpl = ['-t', 'templates/order-shipped.md', '--dry-run'];
+  // first alone: it creates the journal and the orders.csv campaign; then the rest side by side
   const textFirst = await runUms(['send', 'fixtures/orders.csv', ...tpl, ...db], { cwd: dir });
-  const rerun = await dryRun(dir, 'fixtures/orders.csv');
-  const bom = await dryRun(dir, 'fixtures/orders-bom.csv');
-  const cp949 = await dryRun(dir, 'fixtures/orders-cp949.csv', ['--campaign', 'kr-excel']);
-  const [textAgain, list, json, ...csv] = await Promise.all([
+  const [rerun, bom, cp949, textAgain] = await Promise.all([
+    dryRun(dir, 'fixtures/orders.csv'),
+    dryRun(dir, 'fixtures/orders-bom.csv'),
+    dryRun(dir, 'fixtures/orders-cp949.csv', ['--campaign', 'kr-excel']),
     runUms(['send', 'fixtures/orders.csv', ...tpl, ...db], { cwd: dir }),
+  ]);
+  const [list, json, ...csv] = await Promise.all([
     runUms(['campaigns', '--json', ...db], { cwd: dir }),
     runUms(['export', rerun.campaign, '--format', 'json', ...db], { cwd: dir }),
     ...[rerun, bom, cp949].map((p) => exportCsv(dir, p.campaign)),
@@ -75,7 +78,7 @@ beforeAll(async () => {
   shared = {
     dir,
     textFirst: ok(textFirst),
-    textAgain: ok(textAgain as RunResult),
+    textAgain: ok(textAgain),
     rerun,
     bom,
     cp949,
@@ -83,7 +86,7 @@ beforeAll(async () => {
     json: ok(json as RunResult).stdout,
     campaigns: JSON.parse(ok(list as RunResult).stdout) as Record<string, any>[],
   };
-});
+}, 120_000);
 
 describe.concurrent('ums send --dry-run: planning a campaign', () => {
   it('plans fixtures/orders.csv and reports the counts as JSON', () => {
@@ -228,8 +231,14 @@ describe.concurrent('ums send --dry-run: planning a campaign', () => {
 
   it('ums campaigns --json lists the campaigns with state and counts', () => {
     const list = shared.campaigns;
-    expect(list.map((c) => c.id)).toEqual([shared.rerun.campaign, shared.bom.campaign, 'kr-excel']);
-    expect(list.map((c) => c.csv)).toEqual(['fixtures/orders.csv', 'fixtures/orders-bom.csv', 'fixtures/orders-cp949.csv']);
+    // the orders.csv campaign came first; the other two were planned side by side
+    expect(list[0]!.id).toBe(shared.rerun.campaign);
+    const byId = Object.fromEntries(list.map((c) => [c.id, c]));
+    expect(Object.keys(byId).sort()).toEqual([shared.rerun.campaign, shared.bom.campaign, 'kr-excel'].sort());
+    expect(byId[shared.rerun.campaign]!.csv).toBe('fixtures/orders.csv');
+    expect(byId[shared.bom.campaign]!.csv).toBe('fixtures/orders-bom.csv');
+    expect(byId['kr-excel']!.csv).toBe('fixtures/orders-cp949.csv');
+    expect(list).toHaveLength(3);
     for (const c of list) {
       expect(c).toMatchObject({ state: 'planned', rows: 6, template: 'templates/order-shipped.md', statuses: { planned: 4, rejected: 1, skipped: 1 } });
     }
