@@ -48,6 +48,9 @@ export interface Template {
   variables: { name: string; line: number }[];
 }
 
+/** YAML reads an unquoted 0212345678 as the number 212345678: phone numbers must be quoted. */
+export const QUOTE_NUMBER = 'write the number in quotes, e.g. "0212345678" (unquoted, YAML reads a number and drops its leading 0)';
+
 const buttonSchema = z.object({ type: z.string(), name: z.string() }).catchall(z.string());
 
 const frontMatterSchema = z
@@ -55,7 +58,7 @@ const frontMatterSchema = z
     channel: z.enum(['auto', ...CHANNELS]).default('auto'),
     subject: z.string().optional(),
     ad: z.boolean().default(false),
-    from: z.union([z.string(), z.number()]).transform(String).optional(),
+    from: z.string({ error: QUOTE_NUMBER }).optional(),
     sender: z.string().optional(),
     fallback: z.enum(['sms', 'lms', 'auto', 'none']).default('auto'),
     fallbackText: z.string().optional(),
@@ -74,7 +77,7 @@ const frontMatterSchema = z
     rcs: z
       .object({
         brandId: z.string().min(1),
-        chatbotId: z.union([z.string(), z.number()]).transform(String).optional(),
+        chatbotId: z.string({ error: QUOTE_NUMBER }).optional(),
         templateId: z.string().optional(),
         buttons: z.array(z.record(z.string(), z.string())).default([]),
       })

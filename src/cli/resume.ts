@@ -23,7 +23,11 @@ export function pickCampaign(journal: Journal, id: string | undefined, wantUnfin
   const all = journal.listCampaigns().filter((c) => c.state !== 'planning');
   const pool = wantUnfinished ? all.filter((c) => c.state !== 'done') : all;
   const latest = pool.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
-  if (!latest) throw new InputError(wantUnfinished ? 'no unfinished campaign to resume (see `ums campaigns`)' : 'no campaigns yet');
+  if (!latest) {
+    const interrupted = journal.listCampaigns().some((c) => c.state === 'planning');
+    if (interrupted) throw new InputError('the last campaign was interrupted while it was being planned: run the same `ums send` again (nothing was sent)');
+    throw new InputError(wantUnfinished ? 'no unfinished campaign to resume (see `ums campaigns`)' : 'no campaigns yet');
+  }
   return latest;
 }
 

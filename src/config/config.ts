@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../campaign/errors.js';
+import { QUOTE_NUMBER } from '../campaign/template.js';
 import { DEFAULT_QUIET_HOURS, parseClock, type QuietHours } from '../campaign/quietHours.js';
 import { CHANNELS, DEFAULT_PRICES, type Channel, type Prices } from '../campaign/types.js';
 
@@ -11,9 +12,9 @@ const providerSchema = z.object({ type: z.string().min(1), tps: z.number().nonne
 const configSchema = z
   .object({
     journal: z.string().default('./.ums/journal.db'),
-    from: z.union([z.string(), z.number()]).transform(String).optional(),
+    from: z.string({ error: QUOTE_NUMBER }).optional(),
     /** registered sender numbers: when given, a template's or config's `from` must be one of them */
-    senders: z.array(z.union([z.string(), z.number()]).transform(String)).optional(),
+    senders: z.array(z.string({ error: QUOTE_NUMBER })).optional(),
     /** the company or service name ads must carry (a template's `sender:` wins) */
     senderName: z.string().optional(),
     quietHours: z.object({ start: z.string(), end: z.string() }).strict().optional(),
@@ -55,10 +56,11 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
   if (fs.existsSync(file)) {
     source = file;
     const text = fs.readFileSync(file, 'utf8');
-    const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false });
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false, lineCounter });
     const problem = doc.errors[0] ?? doc.warnings[0];
     if (problem) {
-      throw new InputError(`${chosen ?? 'ums.config.yaml'} line ${(problem.linePos?.[0]?.line ?? 0)}: ${problem.message.split('\n')[0]}`);
+      throw new InputError(`${chosen ?? 'ums.config.yaml'} line ${lineCounter.linePos(problem.pos[0]).line}: ${problem.message.split('\n')[0]}`);
     }
     raw = doc.toJS({ maxAliasCount: 50 }) ?? {};
   } else if (chosen) {

@@ -116,6 +116,11 @@ export class DeliveryEngine {
     return { kind: 'finished', progress: this.progress };
   }
 
+  private journalFault(err: unknown): void {
+    const e = err as { code?: string; message?: string };
+    this.fault ??= `the journal could not be written (${e.code ?? ''}${e.code ? ': ' : ''}${e.message ?? String(err)}); nothing is lost: fix that, then run \`ums resume\``;
+  }
+
   private quietNow(): boolean {
     return this.opts.quietHours !== undefined && inQuietHours((this.opts.now ?? (() => new Date()))(), this.opts.quietHours);
   }
@@ -275,8 +280,14 @@ export class DeliveryEngine {
           for (const m of batch) settle.push({ id: m.id, kind: 'release' });
           break;
       }
-      if (optedOut.length) this.opts.onOptedOut?.(optedOut);
-      this.journal.settle(settle);
+      try {
+        if (optedOut.length) this.opts.onOptedOut?.(optedOut);
+        this.journal.settle(settle);
+      } catch (err) {
+        // The outcome could not be recorded: the rows stay `sending`, and resume asks the provider.
+        this.journalFault(err);
+        return;
+      }
       if (again.length) {
         this.progress.retried += again.length;
         retry.push(...again);
@@ -313,7 +324,13 @@ export class DeliveryEngine {
           if (!batch.length) continue;
         }
       }
-      const claimed = this.journal.claim(batch, lane.provider.name);
+      let claimed: SendableMessage[];
+      try {
+        claimed = this.journal.claim(batch, lane.provider.name);
+      } catch (err) {
+        this.journalFault(err);
+        break;
+      }
       for (const m of claimed) m.attempts++;
       this.remaining -= claimed.length;
       this.progress.submitted += claimed.length;

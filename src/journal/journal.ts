@@ -245,15 +245,19 @@ export class Journal {
   }
 }
 
+/** Apply the migrations a journal lacks; several processes may open a new journal at once. */
 function migrate(db: Database.Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-  const row = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations').get();
-  const current = row?.v ?? 0;
-  for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
-    db.transaction(() => {
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+  const current = (): number => db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations').get()?.v ?? 0;
+  if (current() >= latest) return;
+  // The version is read again inside the write lock: another process may have migrated meanwhile.
+  db.transaction(() => {
+    const from = current();
+    for (const m of MIGRATIONS) {
+      if (m.version <= from) continue;
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, new Date().toISOString());
-    })();
-  }
+    }
+  }).immediate();
 }

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../../campaign/errors.js';
@@ -23,6 +24,8 @@ const simConfigSchema = z
     seed: z.number().int().default(1),
     /** the carrier's own log of what it accepted (default: beside the journal) */
     store: z.string().optional(),
+    /** while this file exists the carrier is down (503 for everything): pull the plug from outside */
+    outageFile: z.string().optional(),
   })
   .strict();
 
@@ -105,6 +108,10 @@ export class SimProvider implements Provider {
   async submit(batch: OutboundMessage[]): Promise<SubmitResult> {
     // Stamped when the request leaves ums: the carrier's rate window is free of simulated jitter.
     const now = this.clock();
+    if (this.cfg.outageFile && fs.existsSync(this.cfg.outageFile)) {
+      if (this.cfg.latencyMs > 0) await sleep(this.cfg.latencyMs);
+      return { kind: 'unavailable', message: '503 Service Unavailable (simulated outage)' };
+    }
     const roll = this.random();
     const carrierTps = this.cfg.carrierTps ?? this.cfg.tps;
     const parts = batch.reduce((n, m) => n + m.parts, 0);

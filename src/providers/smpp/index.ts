@@ -201,9 +201,12 @@ export class SmppProvider implements Provider {
    * (`quietMs`, at most `maxMs`); their deliver_sm are answered when the batch is acked.
    */
   async pollReports(quietMs = 1000, maxMs = 10_000): Promise<ReportBatch> {
+    const got: Waiting<DeliveryReport>[] = (this.collector ??= []); // from the bind on: the SMSC sends at once
     const problem = await this.link.waitBound(this.cfg.unavailableAfterMs);
-    if (problem) throw new Error(`${this.name}: cannot bind to ${this.cfg.host}:${this.cfg.port}: ${problem}`);
-    const got: Waiting<DeliveryReport>[] = (this.collector ??= []);
+    if (problem) {
+      this.collector = null;
+      throw new Error(`${this.name}: cannot bind to ${this.cfg.host}:${this.cfg.port}: ${problem}`);
+    }
     const start = Date.now();
     let seen = -1;
     while (Date.now() - start < maxMs && got.length < 1000) {
@@ -220,9 +223,12 @@ export class SmppProvider implements Provider {
     };
   }
 
+  /** Let receipts and MO being committed finish (within requestTimeoutMs), then unbind. */
   async close(): Promise<void> {
-    await this.reports.idle();
-    await this.inbound.idle();
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((r) => (timer = setTimeout(r, this.cfg.requestTimeoutMs)));
+    await Promise.race([Promise.all([this.reports.idle(), this.inbound.idle()]), limit]);
+    clearTimeout(timer);
     await this.link.close();
   }
 

@@ -257,6 +257,7 @@ export class SmppLink {
       return;
     }
     this.state = 'bound';
+    this.lastError = 'the SMSC closed the connection'; // until an error says more
     this.binds++;
     this.backoffMs = 0;
     this.downSince = null;
@@ -327,6 +328,11 @@ export class SmppLink {
   private pump(): void {
     const session = this.session;
     if (!session || this.state !== 'bound' || this.timers.pump) return;
+    // PDUs written in one go leave in one segment (the socket has no Nagle delay to do it)
+    if (!session.socket.writableCorked) {
+      session.socket.cork();
+      process.nextTick(() => session.socket.uncork());
+    }
     while (this.queue.length && this.inflight.size < this.opts.window) {
       const p = this.queue[0]!;
       const now = performance.now();
