@@ -14,6 +14,8 @@ export interface CampaignReport {
   lanes: { provider: string; channel: string; messages: number; parts: number; partsPerSecond: number | null }[];
   reasons: { code: string; count: number; firstRow: number; example: string }[];
   unmatchedReports: number;
+  /** fallback legs (대체발송): by status, and what the ones sent cost */
+  fallback: { statuses: Record<string, number>; cost: number } | null;
   problems?: { row: number; leg: number; to: string; channel: string | null; status: string; reason: string | null }[];
 }
 
@@ -34,7 +36,7 @@ export function buildReport(journal: Journal, campaign: CampaignRecord, withProb
   for (const c of journal.statusCounts(campaign.id)) {
     statuses[c.status] = (statuses[c.status] ?? 0) + c.count;
     if (c.channel) (channels[c.channel] ??= {})[c.status] = ((channels[c.channel] ??= {})[c.status] ?? 0) + c.count;
-    if (c.status !== 'rejected' && c.status !== 'skipped') estimated += c.costEst;
+    if (c.status !== 'rejected' && c.status !== 'skipped' && c.status !== 'held') estimated += c.costEst;
     actual += c.cost;
   }
   const reached = (statuses['sent'] ?? 0) + (statuses['delivered'] ?? 0) + (statuses['failed'] ?? 0) + (statuses['unknown'] ?? 0);
@@ -55,7 +57,12 @@ export function buildReport(journal: Journal, campaign: CampaignRecord, withProb
     lanes,
     reasons: journal.topReasons(campaign.id, 5),
     unmatchedReports: d.unmatchedReports(),
+    fallback: null,
   };
+  const legs = d.fallbackLegs(campaign.id);
+  if (legs.length) {
+    report.fallback = { statuses: Object.fromEntries(legs.map((l) => [l.status, l.n])), cost: round2(legs.reduce((n, l) => n + l.cost, 0)) };
+  }
   if (withProblems > 0) {
     report.problems = d.problemRows(campaign.id, withProblems).map((p) => ({ ...p, to: p.to ? maskPhone(p.to) : '-' }));
   }

@@ -75,6 +75,10 @@ export function formatReport(r: import('../app/report.js').CampaignReport, c: Ch
   for (const l of r.lanes) {
     lines.push(`  lane        ${l.provider}/${l.channel}: ${num(l.messages)} messages, ${num(l.parts)} parts${l.partsPerSecond !== null ? `, ${num(Math.round(l.partsPerSecond))} parts/s` : ''}`);
   }
+  if (r.fallback) {
+    const st = Object.entries(r.fallback.statuses).map(([k, v]) => `${k} ${num(v)}`).join(' · ');
+    lines.push(`  fallback    ${st} · cost ${krw(r.fallback.cost)}`);
+  }
   if (r.unmatchedReports) lines.push(c.yellow(`  note        ${num(r.unmatchedReports)} delivery reports matched no message (kept in the journal)`));
   if (r.reasons.length) {
     lines.push('', '  top reasons');

@@ -128,6 +128,9 @@ export class DeliveryJournal {
         `SELECT row, leg, to_addr AS "to", channel, status, reason FROM messages
          WHERE campaign_id = ? AND status IN ('failed', 'rejected', 'unknown') ORDER BY row, leg LIMIT ?`,
       ),
+      fallbackLegs: db.prepare<[string], { status: string; n: number; cost: number }>(
+        `SELECT status, COUNT(*) AS n, COALESCE(SUM(cost), 0) AS cost FROM messages WHERE campaign_id = ? AND leg = 1 GROUP BY status`,
+      ),
       countInStatus: db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM messages WHERE campaign_id = ? AND status = ?'),
       unmatchedReports: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM reports WHERE message_id IS NULL'),
     };
@@ -218,6 +221,11 @@ export class DeliveryJournal {
 
   problemRows(campaignId: string, limit: number): ListedMessage[] {
     return this.s.problemRows.all(campaignId, limit);
+  }
+
+  /** Fallback legs by status, with what the sent ones cost. */
+  fallbackLegs(campaignId: string): { status: string; n: number; cost: number }[] {
+    return this.s.fallbackLegs.all(campaignId);
   }
 
   countInStatus(campaignId: string, status: string): number {

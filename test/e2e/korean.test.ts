@@ -145,3 +145,40 @@ describe('opt-outs', () => {
     expect(human.stdout).toContain('010-****-0002');
   });
 });
+
+describe('MMS images', () => {
+  /** The smallest JPEG header that says what size it is: SOI, SOF0, EOI. */
+  const jpeg = (w: number, h: number): Buffer =>
+    Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0x00, 0x00, 0xff, 0xc0, 0x00, 0x0b, 0x08, h >> 8, h & 255, w >> 8, w & 255, 0x01, 0x01, 0x11, 0x00, 0xff, 0xd9]);
+  const template = '---\nsubject: 겨울 신상품\nimages: [promo.jpg]\n---\n#{name}님, 겨울 신상품을 소개합니다.';
+
+  it('sends an MMS when the template has an image, checked from its real header', async () => {
+    const dir = workdir();
+    writeCsv(dir, 'name,phone', ['a,010-2400-0001', 'b,010-2400-0002']);
+    fs.writeFileSync(path.join(dir, 'promo.jpg'), jpeg(800, 600));
+    fs.writeFileSync(path.join(dir, 'm.md'), template);
+    writeConfig(dir, { tps: 0, dlrDelayMs: 5 });
+    const res = await runUms(['send', 'r.csv', '-t', 'm.md', '--yes', '--json'], { cwd: dir });
+    expect(res.code).toBe(0);
+    expect(json(res.stdout).channels).toEqual({ mms: { delivered: 2 } });
+    expect(carrierLog(dir).map((r) => r.ch)).toEqual(['mms', 'mms']);
+  });
+
+  it('refuses a PNG named .jpg, an image too large in pixels, and a path outside the template folder (exit 2)', async () => {
+    const dir = workdir();
+    writeCsv(dir, 'name,phone', ['a,010-2400-0001']);
+    const cases: [Buffer | null, string, RegExp][] = [
+      [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]), 'promo.jpg', /image "promo.jpg" is not a JPEG/],
+      [jpeg(2000, 1000), 'promo.jpg', /image "promo.jpg" is 2000x1000; sim takes at most 1500x1440/],
+      [null, '../../etc/passwd.jpg', /points outside the template's folder/],
+    ];
+    for (const [bytes, name, error] of cases) {
+      if (bytes) fs.writeFileSync(path.join(dir, name), bytes);
+      fs.writeFileSync(path.join(dir, 'm.md'), template.replace('promo.jpg', name));
+      const res = await runUms(['send', 'r.csv', '-t', 'm.md', '--dry-run'], { cwd: dir });
+      expect(res.code).toBe(2);
+      expect(res.stderr.trim().split('\n')).toHaveLength(1);
+      expect(res.stderr).toMatch(error);
+    }
+  });
+});

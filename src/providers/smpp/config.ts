@@ -15,6 +15,11 @@ export const smppConfigSchema = z
     serviceType: z.string().default(''),
     /** the account's rate in parts per second (0 = unlimited) */
     tps: z.number().nonnegative().default(50),
+    /**
+     * headroom for the SMSC's own clock: the parts in any 1,000 ms + this many ms never exceed tps,
+     * so a stall at the SMSC that bunches arrivals does not push its 1-second count over (50 ms: ~5%)
+     */
+    rateGuardMs: z.number().int().min(0).max(1000).default(50),
     /** submit_sm in flight per connection */
     window: z.number().int().positive().max(1000).default(10),
     sourceTon: byte.default(0),

@@ -75,6 +75,7 @@ export class SmppProvider implements Provider {
         systemType: cfg.systemType,
         window: cfg.window,
         tps: this.tps,
+        rateGuardMs: cfg.rateGuardMs,
         enquireLinkMs: cfg.enquireLinkMs,
         requestTimeoutMs: cfg.requestTimeoutMs,
         unavailableAfterMs: cfg.unavailableAfterMs,

@@ -11,6 +11,8 @@ export interface LinkOptions {
   window: number;
   /** parts per second at the wire (0 = unlimited) */
   tps: number;
+  /** the rate's window is 1,000 ms plus this */
+  rateGuardMs?: number;
   enquireLinkMs: number;
   requestTimeoutMs: number;
   unavailableAfterMs: number;
@@ -74,7 +76,7 @@ export class SmppLink {
     private readonly opts: LinkOptions,
     private readonly onDeliver: DeliverHandler,
   ) {
-    this.pacer = new WirePacer(opts.tps);
+    this.pacer = new WirePacer(opts.tps, opts.rateGuardMs);
   }
 
   get bound(): boolean {

@@ -1,7 +1,7 @@
 /**
- * The account's rate at the wire, in parts per second: sends are spaced evenly (GCRA, with a
- * little catch-up after a late timer) and the parts in any window of 1,000 ms plus `guardMs`
- * never exceed the rate, so the SMSC's own 1-second count stays under it despite jitter.
+ * The account's rate at the wire, in parts per second: the parts in any window of 1,000 ms plus
+ * `guardMs` never exceed the rate, so the SMSC's own 1-second count stays under it despite jitter
+ * at its end; and sends are spaced evenly at that rate (GCRA, a little catch-up after a late timer).
  * rate 0 = unlimited.
  */
 export class WirePacer {
@@ -12,7 +12,7 @@ export class WirePacer {
 
   constructor(
     readonly rate: number,
-    private readonly guardMs = 25,
+    private readonly guardMs = 50,
     private readonly catchUpMs = 20,
   ) {}
 
@@ -34,7 +34,7 @@ export class WirePacer {
   take(cost: number, now: number): void {
     if (this.rate <= 0) return;
     const start = this.tat === -Infinity ? now : Math.max(this.tat, now - this.catchUpMs);
-    this.tat = start + (cost * 1000) / this.rate;
+    this.tat = start + (cost * (1000 + this.guardMs)) / this.rate; // evenly, at the guarded rate
     this.log.push({ at: now, cost });
     this.sum += cost;
   }
