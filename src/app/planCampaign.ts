@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { InputError } from '../campaign/errors.js';
 import { checkVariables, findPhoneColumn, Planner } from '../campaign/plan.js';
 import { checkSenderNumber } from '../campaign/sender.js';
-import type { PlannedMessage } from '../campaign/types.js';
 import type { Config } from '../config/config.js';
 import type { TextEncoding } from '../input/decode.js';
 import { checkReadableFile, digestFile, readRecipients } from '../input/recipients.js';
@@ -35,9 +34,6 @@ export interface PlanOutcome {
   /** false when the campaign already existed (same inputs): nothing was planned again */
   created: boolean;
 }
-
-/** Rows per transaction: large enough to amortise the commit, small enough to keep memory flat. */
-const BATCH_ROWS = 5000;
 
 /**
  * CSV + template -> a campaign in the journal, every row accounted for. A failure at any
@@ -95,7 +91,6 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
   const optouts = journal.optouts().all();
   journal.createCampaign({ id, digest, csvPath: req.csvFile, templatePath: req.templateFile, settings });
   let planner: Planner | null = null;
-  let batch: PlannedMessage[] = [];
   let sink: PlanSink | null = null;
   try {
     // Large CSVs: a worker thread stores the rows while this one reads and plans them.
@@ -107,14 +102,9 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
         planner = new Planner(template, header, phoneIndex, config.prices, optouts);
       },
       onRow(values, row) {
-        batch.push(planner!.plan(values, row));
-        if (batch.length >= BATCH_ROWS) {
-          out.write(batch);
-          batch = [];
-        }
+        out.add(planner!.plan(values, row));
       },
     });
-    out.write(batch);
     await out.finish();
     journal.markPlanned(id, result.rows, { ...settings, detectedEncoding: result.encoding });
   } catch (err) {

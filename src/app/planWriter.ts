@@ -8,26 +8,32 @@ import { Journal } from '../journal/journal.js';
  *
  * Planning a large CSV is two jobs of about the same size: reading, parsing and planning the rows,
  * and SQLite storing them. A worker thread with its own connection to the journal file does the
- * second while the main thread does the first, so they overlap on a multi-core machine. What is
- * stored is the same either way: the same `insertPlanned`, with the same messages in the same order.
+ * second while the main thread does the first, so that they overlap on a multi-core machine. What
+ * is stored is the same either way: `insertPlanned` with the same messages in the same order.
  */
 export interface PlanSink {
-  /** Hand over messages in row order. Throws (soon, not necessarily at once) when storing failed. */
-  write(batch: PlannedMessage[]): void;
-  /** Everything written is committed; the worker, if any, is gone. */
+  /** The next message, in row order. Throws (soon after, not necessarily at once) when storing failed. */
+  add(message: PlannedMessage): void;
+  /** Everything added is committed; the worker, if any, has exited. */
   finish(): Promise<void>;
-  /** Stop: messages not yet committed are dropped. Safe after a failure, and twice. */
+  /** Stop: what is not committed yet is dropped. Safe after a failure, and twice. */
   abort(): Promise<void>;
 }
 
-/** CSVs at least this large are planned with the worker; below it, thread start-up (~50 ms) is not worth it. */
+/** Messages per insertPlanned transaction: large enough to amortise the commit, small enough to keep memory flat. */
+export const TRANSACTION_ROWS = 5000;
+
+/** CSVs at least this large are planned with the worker; below it, starting a thread (~50 ms) does not pay. */
 export const WORKER_MIN_CSV_BYTES = 4 * 1024 * 1024;
 
-/** Batches written but not yet committed before write() waits: bounds memory when SQLite is the slower side. */
-const MAX_IN_FLIGHT = 4;
+/** Messages per packet sent to the worker: small, so that planned messages die young (cheap garbage). */
+const PACKET_ROWS = 1000;
+
+/** Packets sent but not yet stored before add() waits: bounds memory when SQLite is the slower side. */
+const MAX_PACKETS_IN_FLIGHT = 16;
 
 /**
- * A sink for a campaign being planned. `UMS_PLAN_WRITER=inline|worker` overrides the choice by size
+ * A sink for campaign `campaignId`. `UMS_PLAN_WRITER=inline|worker` overrides the choice by size
  * (tests use it to run either path on small files).
  */
 export function openPlanSink(journal: Journal, campaignId: string, csvBytes: number, env: NodeJS.ProcessEnv = process.env): PlanSink {
@@ -37,14 +43,38 @@ export function openPlanSink(journal: Journal, campaignId: string, csvBytes: num
   if (wanted && journal.file !== ':memory:' && journal.file !== '' && import.meta.url.endsWith('.js')) {
     return new WorkerSink(journal.file, campaignId);
   }
-  return {
-    write: (batch) => journal.insertPlanned(campaignId, batch),
-    finish: async () => {},
-    abort: async () => {},
-  };
+  return new InlineSink(journal, campaignId);
 }
 
-// ---- packing: PlannedMessage[] <-> typed arrays and one string, cheap to copy between threads ----
+class InlineSink implements PlanSink {
+  private batch: PlannedMessage[] = [];
+
+  constructor(
+    private readonly journal: Journal,
+    private readonly campaignId: string,
+  ) {}
+
+  add(message: PlannedMessage): void {
+    this.batch.push(message);
+    if (this.batch.length >= TRANSACTION_ROWS) this.flush();
+  }
+
+  async finish(): Promise<void> {
+    this.flush();
+  }
+
+  async abort(): Promise<void> {
+    this.batch = [];
+  }
+
+  private flush(): void {
+    const batch = this.batch;
+    this.batch = [];
+    this.journal.insertPlanned(this.campaignId, batch);
+  }
+}
+
+// ---- packing: messages <-> typed arrays and one string, cheap to pass between threads ----
 
 type Kind = 'number' | 'boolean' | 'string' | 'string?' | 'message?';
 type KindOf<T> = [T] extends [number]
@@ -61,7 +91,8 @@ type KindOf<T> = [T] extends [number]
 
 /**
  * Every field of PlannedMessage and how it travels. Typed so that a field added to PlannedMessage
- * (or a change of its type) fails to compile here until it is packed too.
+ * (or a change of a field's type) does not compile until it is listed here; the packing code is
+ * generated from this list.
  */
 const FIELDS: { [K in keyof PlannedMessage]-?: KindOf<PlannedMessage[K]> } = {
   row: 'number',
@@ -79,96 +110,105 @@ const FIELDS: { [K in keyof PlannedMessage]-?: KindOf<PlannedMessage[K]> } = {
   deferrable: 'boolean',
   fallback: 'message?',
 };
-const FIELD_LIST = Object.entries(FIELDS) as [keyof PlannedMessage, Kind][];
-const NUMBERS_PER_MESSAGE = FIELD_LIST.filter(([, k]) => k === 'number' || k === 'boolean' || k === 'message?').length;
-const STRINGS_PER_MESSAGE = FIELD_LIST.filter(([, k]) => k === 'string' || k === 'string?').length;
-/** string lengths: -1 null, -2 undefined */
-const NULL = -1;
-const UNDEFINED = -2;
+const FIELD_LIST = Object.entries(FIELDS) as [string, Kind][];
+/** per message (not counting a nested one): slots in `numbers`, in `lengths` */
+const NUMBERS_EACH = FIELD_LIST.filter(([, k]) => k === 'number' || k === 'boolean' || k === 'message?').length;
+const STRINGS_EACH = FIELD_LIST.filter(([, k]) => k === 'string' || k === 'string?').length;
 
-interface Packed {
+/** A packet: numbers and booleans in `numbers`; strings' lengths (-1 null, -2 undefined) in `lengths`, their text in `text`. */
+interface Packet {
   count: number;
   numbers: Float64Array;
   lengths: Int32Array;
   text: string;
 }
 
-class Packer {
-  private numbers: Float64Array;
-  private lengths: Int32Array;
-  private n = 0;
-  private l = 0;
-  private readonly strings: string[] = [];
-
-  constructor(messages: number) {
-    this.numbers = new Float64Array(messages * NUMBERS_PER_MESSAGE);
-    this.lengths = new Int32Array(messages * STRINGS_PER_MESSAGE);
-  }
-
-  pack(batch: PlannedMessage[]): Packed {
-    for (let i = 0; i < batch.length; i++) this.message(batch[i]!);
-    return { count: batch.length, numbers: this.numbers.subarray(0, this.n), lengths: this.lengths.subarray(0, this.l), text: this.strings.join('') };
-  }
-
-  private message(m: PlannedMessage): void {
-    const record = m as unknown as Record<string, unknown>;
-    for (let f = 0; f < FIELD_LIST.length; f++) {
-      const [name, kind] = FIELD_LIST[f]!;
-      const v = record[name];
-      if (kind === 'number') this.number(v as number);
-      else if (kind === 'boolean') this.number(v ? 1 : 0);
-      else if (kind === 'message?') {
-        this.number(v === undefined ? 0 : 1);
-        if (v !== undefined) this.message(v as PlannedMessage);
-      } else {
-        if (this.l === this.lengths.length) this.lengths = grow(this.lengths, new Int32Array(this.lengths.length * 2 + 16));
-        if (typeof v === 'string') {
-          this.lengths[this.l++] = v.length;
-          this.strings.push(v);
-        } else {
-          this.lengths[this.l++] = v === undefined ? UNDEFINED : NULL;
-        }
-      }
-    }
-  }
-
-  private number(v: number): void {
-    if (this.n === this.numbers.length) this.numbers = grow(this.numbers, new Float64Array(this.numbers.length * 2 + 16));
-    this.numbers[this.n++] = v;
-  }
+interface PackState {
+  numbers: Float64Array;
+  lengths: Int32Array;
+  n: number;
+  l: number;
+  strings: string[];
 }
 
-function grow<T extends Float64Array | Int32Array>(from: T, to: T): T {
-  to.set(from);
-  return to;
-}
-
-function unpack(p: Packed): PlannedMessage[] {
-  const out: PlannedMessage[] = new Array(p.count);
-  const at = { n: 0, l: 0, t: 0 };
-  for (let i = 0; i < p.count; i++) out[i] = unpackMessage(p, at);
-  return out;
-}
-
-function unpackMessage(p: Packed, at: { n: number; l: number; t: number }): PlannedMessage {
-  const m: Record<string, unknown> = {};
-  for (let f = 0; f < FIELD_LIST.length; f++) {
-    const [name, kind] = FIELD_LIST[f]!;
-    if (kind === 'number') m[name] = p.numbers[at.n++];
-    else if (kind === 'boolean') m[name] = p.numbers[at.n++] === 1;
-    else if (kind === 'message?') {
-      if (p.numbers[at.n++] === 1) m[name] = unpackMessage(p, at);
+/**
+ * Straight-line code with plain property reads: what makes packing cheap. Generated, so that it
+ * always follows FIELDS; the names are FIELDS' own keys, nothing from outside.
+ */
+function generate(): { pack: (m: PlannedMessage, s: PackState) => void; unpack: (p: Packet, at: { n: number; l: number; t: number }) => PlannedMessage } {
+  const packLines = [
+    'return function pack(m, s) {',
+    `  if (s.n + ${NUMBERS_EACH} > s.numbers.length) { const a = new Float64Array(s.numbers.length * 2 + ${NUMBERS_EACH}); a.set(s.numbers); s.numbers = a; }`,
+    `  if (s.l + ${STRINGS_EACH} > s.lengths.length) { const a = new Int32Array(s.lengths.length * 2 + ${STRINGS_EACH}); a.set(s.lengths); s.lengths = a; }`,
+    '  let N = s.numbers, L = s.lengths;',
+    '  const S = s.strings;',
+    '  let v;',
+  ];
+  const fields: string[] = [];
+  for (const [name, kind] of FIELD_LIST) {
+    const p = `m[${JSON.stringify(name)}]`;
+    if (kind === 'number') {
+      packLines.push(`  N[s.n++] = ${p};`);
+      fields.push(`${JSON.stringify(name)}: N[at.n++]`);
+    } else if (kind === 'boolean') {
+      packLines.push(`  N[s.n++] = ${p} ? 1 : 0;`);
+      fields.push(`${JSON.stringify(name)}: N[at.n++] === 1`);
+    } else if (kind === 'message?') {
+      packLines.push(`  v = ${p}; if (v === undefined) N[s.n++] = 0; else { N[s.n++] = 1; pack(v, s); N = s.numbers; L = s.lengths; }`);
+      fields.push(`${JSON.stringify(name)}: N[at.n++] === 1 ? unpack(p, at) : undefined`);
     } else {
-      const length = p.lengths[at.l++]!;
-      if (length >= 0) {
-        m[name] = p.text.slice(at.t, at.t + length);
-        at.t += length;
-      } else {
-        m[name] = length === NULL ? null : undefined;
-      }
+      packLines.push(`  v = ${p}; if (typeof v === 'string') { L[s.l++] = v.length; S.push(v); } else L[s.l++] = v === undefined ? -2 : -1;`);
+      fields.push(`${JSON.stringify(name)}: str(p, at)`);
     }
   }
-  return m as unknown as PlannedMessage;
+  packLines.push('};');
+  const unpackSource = [
+    'function str(p, at) {',
+    '  const length = p.lengths[at.l++];',
+    '  if (length < 0) return length === -1 ? null : undefined;',
+    '  const s = p.text.slice(at.t, at.t + length);',
+    '  at.t += length;',
+    '  return s;',
+    '}',
+    'return function unpack(p, at) {',
+    '  const N = p.numbers;',
+    `  return { ${fields.join(', ')} };`,
+    '};',
+  ].join('\n');
+  return {
+    pack: new Function(packLines.join('\n'))() as (m: PlannedMessage, s: PackState) => void,
+    unpack: new Function(unpackSource)() as (p: Packet, at: { n: number; l: number; t: number }) => PlannedMessage,
+  };
+}
+
+const codec = generate();
+
+class Packer {
+  private state: PackState = this.fresh();
+  count = 0;
+
+  add(m: PlannedMessage): void {
+    codec.pack(m, this.state);
+    this.count++;
+  }
+
+  /** The packet so far; the packer starts over. */
+  take(): Packet {
+    const s = this.state;
+    const packet = { count: this.count, numbers: s.numbers.subarray(0, s.n), lengths: s.lengths.subarray(0, s.l), text: s.strings.join('') };
+    this.state = this.fresh();
+    this.count = 0;
+    return packet;
+  }
+
+  private fresh(): PackState {
+    return { numbers: new Float64Array(PACKET_ROWS * NUMBERS_EACH), lengths: new Int32Array(PACKET_ROWS * STRINGS_EACH), n: 0, l: 0, strings: [] };
+  }
+}
+
+function unpackInto(packet: Packet, out: PlannedMessage[]): void {
+  const at = { n: 0, l: 0, t: 0 };
+  for (let i = 0; i < packet.count; i++) out.push(codec.unpack(packet, at));
 }
 
 // ---- the worker ----
@@ -177,12 +217,13 @@ interface WriterData {
   umsPlanWriter: true;
   journalFile: string;
   campaignId: string;
-  /** [0]: batches written and not yet committed; [1]: 1 once the worker failed */
+  /** Int32 [IN_FLIGHT]: packets sent and not yet stored; [FAILED]: 1 once the worker failed */
   state: SharedArrayBuffer;
+  /** the worker's error, readable synchronously (receiveMessageOnPort) */
   errors: MessagePort;
 }
 
-type ToWorker = { kind: 'rows'; packed: Packed } | { kind: 'end' };
+type ToWorker = { kind: 'rows'; packet: Packet } | { kind: 'end' };
 
 interface SerialisedError {
   name: string;
@@ -199,6 +240,7 @@ class WorkerSink implements PlanSink {
   private readonly state = new Int32Array(new SharedArrayBuffer(8));
   private readonly errors: MessagePort;
   private readonly exited: Promise<void>;
+  private readonly packer = new Packer();
   private error: Error | null = null;
   private ended = false;
 
@@ -216,22 +258,13 @@ class WorkerSink implements PlanSink {
     });
   }
 
-  write(batch: PlannedMessage[]): void {
-    if (batch.length === 0) return;
-    this.check();
-    // Backpressure: onRow is synchronous, so wait right here while SQLite catches up.
-    for (;;) {
-      const inFlight = Atomics.load(this.state, IN_FLIGHT);
-      if (inFlight < MAX_IN_FLIGHT) break;
-      Atomics.wait(this.state, IN_FLIGHT, inFlight, 1000);
-      this.check();
-    }
-    const packed = new Packer(batch.length).pack(batch);
-    Atomics.add(this.state, IN_FLIGHT, 1);
-    this.worker.postMessage({ kind: 'rows', packed } satisfies ToWorker, [packed.numbers.buffer as ArrayBuffer, packed.lengths.buffer as ArrayBuffer]);
+  add(message: PlannedMessage): void {
+    this.packer.add(message);
+    if (this.packer.count >= PACKET_ROWS) this.send();
   }
 
   async finish(): Promise<void> {
+    if (this.packer.count > 0) this.send();
     this.check();
     this.ended = true;
     this.worker.postMessage({ kind: 'end' } satisfies ToWorker);
@@ -245,6 +278,21 @@ class WorkerSink implements PlanSink {
       await this.worker.terminate();
     }
     await this.exited;
+    this.errors.close();
+  }
+
+  private send(): void {
+    this.check();
+    // Backpressure: add() is called synchronously for each row, so wait right here for SQLite.
+    for (;;) {
+      const inFlight = Atomics.load(this.state, IN_FLIGHT);
+      if (inFlight < MAX_PACKETS_IN_FLIGHT) break;
+      Atomics.wait(this.state, IN_FLIGHT, inFlight, 1000);
+      this.check();
+    }
+    const packet = this.packer.take();
+    Atomics.add(this.state, IN_FLIGHT, 1);
+    this.worker.postMessage({ kind: 'rows', packet } satisfies ToWorker, [packet.numbers.buffer as ArrayBuffer, packet.lengths.buffer as ArrayBuffer]);
   }
 
   /** Throw the worker's error, if it failed. */
@@ -257,11 +305,11 @@ class WorkerSink implements PlanSink {
 }
 
 function serialise(err: unknown): SerialisedError {
-  const e = err as Partial<SerialisedError>;
+  const e = err as Partial<SerialisedError> | null;
   return { name: String(e?.name ?? 'Error'), message: String(e?.message ?? err), code: typeof e?.code === 'string' ? e.code : undefined, stack: e?.stack };
 }
 
-/** The worker's error as the main thread would have thrown it (same class for SQLite errors, same code and message). */
+/** The worker's error as the main thread would have met it: the same class for SQLite errors, code and message. */
 function rebuild(e: SerialisedError): Error {
   const err = e.name === 'SqliteError' && e.code ? new Database.SqliteError(e.message, e.code) : Object.assign(new Error(e.message), e.code ? { code: e.code } : {});
   if (e.stack) err.stack = e.stack;
@@ -271,12 +319,24 @@ function rebuild(e: SerialisedError): Error {
 function runWorker(port: MessagePort, data: WriterData): void {
   const state = new Int32Array(data.state);
   let journal: Journal | null = null;
+  let batch: PlannedMessage[] = [];
+  let packets = 0;
+  const store = (): void => {
+    journal!.insertPlanned(data.campaignId, batch);
+    batch = [];
+    Atomics.sub(state, IN_FLIGHT, packets);
+    Atomics.notify(state, IN_FLIGHT);
+    packets = 0;
+  };
   const fail = (err: unknown): void => {
     data.errors.postMessage(serialise(err));
     Atomics.store(state, FAILED, 1);
     Atomics.notify(state, IN_FLIGHT);
-    journal?.close();
-    process.exit(1);
+    try {
+      journal?.close();
+    } finally {
+      process.exit(1);
+    }
   };
   try {
     journal = Journal.open(data.journalFile);
@@ -287,10 +347,11 @@ function runWorker(port: MessagePort, data: WriterData): void {
   port.on('message', (msg: ToWorker) => {
     try {
       if (msg.kind === 'rows') {
-        journal!.insertPlanned(data.campaignId, unpack(msg.packed));
-        Atomics.sub(state, IN_FLIGHT, 1);
-        Atomics.notify(state, IN_FLIGHT);
+        unpackInto(msg.packet, batch);
+        packets++;
+        if (batch.length >= TRANSACTION_ROWS) store();
       } else {
+        if (batch.length > 0) store();
         journal!.close();
         journal = null;
         port.close();

@@ -169,6 +169,8 @@ export class DeliveryEngine {
     let exhausted = false;
     let unavailableSince: number | null = null;
     let backoffMs = 0;
+    // An unlimited lane has no rate to halve: a throttle signal pauses it briefly instead.
+    let throttlePauseMs = 0;
 
     const take = (maxParts: number): SendableMessage[] => {
       const out: SendableMessage[] = [];
@@ -240,12 +242,14 @@ export class DeliveryEngine {
           if (throttled) {
             rate.throttled();
             this.progress.throttles++;
+            if (rate.unlimited) throttlePauseMs = 200;
           }
           break;
         }
         case 'throttled':
           rate.throttled();
           this.progress.throttles++;
+          if (rate.unlimited) throttlePauseMs = 200;
           for (const m of batch) settle.push({ id: m.id, kind: 'release' }), again.push(m);
           break;
         case 'unavailable': {
@@ -298,6 +302,11 @@ export class DeliveryEngine {
 
     while (!this.stop.signal.aborted && !this.fault) {
       if (backoffMs > 0 && unavailableSince !== null) await sleep(backoffMs, this.stop.signal);
+      if (throttlePauseMs > 0) {
+        const pause = throttlePauseMs;
+        throttlePauseMs = 0;
+        await sleep(pause, this.stop.signal);
+      }
       if (this.remaining <= 0) break;
       const batch = take(rate.chunkParts(lane.provider.maxBatch));
       if (!batch.length) {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,7 +14,10 @@ const json = (s: string): Record<string, any> => JSON.parse(s) as Record<string,
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const fakes: FakeSolapi[] = [];
+const children: ChildProcess[] = [];
 afterEach(async () => {
+  // a failed test must not leave a listener or a sender behind
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await Promise.all(fakes.splice(0).map((f) => f.close()));
 });
 
@@ -54,6 +57,7 @@ async function exported(dir: string, campaign: string): Promise<{ row: number; t
 
 function start(args: string[], dir: string, env: Record<string, string> = ENV) {
   const child = spawn(process.execPath, [UMS, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
