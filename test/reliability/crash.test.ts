@@ -6,21 +6,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runUms, UMS, workdir } from '../support/cli.js';
 import { duplicatesAtCarrier, writeCampaign } from '../support/campaign.js';
 import { readCarrierLog } from '../../src/providers/sim/carrierLog.js';
+import { prng } from '../../src/providers/sim/prng.js';
 
 const tally = { kills: 0, faults: 0, duplicates: 0, lost: 0 };
 afterAll(() => {
   console.log(`reliability: ${tally.kills} kills survived, ${tally.faults} faults injected, duplicates ${tally.duplicates}, lost ${tally.lost}`);
 });
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Lines in the carrier's log, counted without parsing (it grows while we poll). */
 function carrierCount(file: string): number {

@@ -5,6 +5,7 @@ import { Planner } from '../../src/campaign/plan.js';
 import { parseTemplate } from '../../src/campaign/template.js';
 import { DEFAULT_PRICES } from '../../src/campaign/types.js';
 import { countEucKrBytes, describeForeignChars, findNonEucKr } from '../../src/text/eucKr.js';
+import { prng } from '../../src/providers/sim/prng.js';
 
 /**
  * The oracle: an independent strict KS X 1001 encoder. iconv-lite's cp949 encodes a character;
@@ -45,17 +46,6 @@ function strictForeign(s: string): { char: string; position: number }[] {
   return out;
 }
 
-/** mulberry32: a small seeded PRNG so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('countEucKrBytes', () => {
   it('counts ASCII as 1 byte each', () => {

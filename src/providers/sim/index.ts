@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { InputError } from '../../campaign/errors.js';
 import type { DeliveryReport, MessageOutcome, OutboundMessage, Provider, ProviderContext, ReportBatch, SubmitResult } from '../types.js';
 import { CarrierLog, type AcceptedRecord } from './carrierLog.js';
+import { prng } from './prng.js';
 
 const simConfigSchema = z
   .object({
@@ -50,17 +51,6 @@ export const SIM_CODES: Record<string, string> = {
   '4000': 'delivered',
 };
 
-/** mulberry32: small, fast, seedable; the simulator must be reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hashKey(seed: number, key: string): number {
   let h = 2166136261 ^ seed;
