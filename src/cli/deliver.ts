@@ -97,6 +97,9 @@ async function deliverLocked(cli: Cli, config: Config, journal: Journal, campaig
       quietHours: campaign.settings['ad'] === true ? config.quietHours : undefined,
       now: cli.now,
       messageOptions: channelOptions(campaign),
+      onInbound: (provider, messages) => {
+        journal.inbox().store(provider, messages);
+      },
       onOptedOut: (phones) => journal.optouts().add(phones, 'provider', `opted out, reported while sending ${campaign.id}`),
     });
     outcome = await engine.run();

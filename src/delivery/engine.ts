@@ -1,7 +1,7 @@
 import type { Channel } from '../campaign/types.js';
 import { messageKey, type DeliveryJournal, type SendableMessage, type Settlement } from '../journal/delivery.js';
 import { inQuietHours, type QuietHours } from '../campaign/quietHours.js';
-import type { OutboundMessage, Provider, SubmitResult } from '../providers/types.js';
+import type { InboundMessage, OutboundMessage, Provider, SubmitResult } from '../providers/types.js';
 import { LaneRate } from './laneRate.js';
 
 export interface LaneSpec {
@@ -35,6 +35,8 @@ export interface EngineOptions {
   messageOptions?: (m: SendableMessage) => Partial<OutboundMessage>;
   /** numbers a provider says opted out: added to the suppression list before the outcome is settled */
   onOptedOut?: (phones: string[]) => void;
+  /** messages recipients sent (SMPP MO): committed when this returns */
+  onInbound?: (provider: string, messages: InboundMessage[]) => void;
 }
 
 export interface Progress {
@@ -96,6 +98,8 @@ export class DeliveryEngine {
         this.progress.reports += this.journal.applyReports(p.name, batch.reports);
         await batch.ack();
       });
+      const onInbound = this.opts.onInbound;
+      if (onInbound) p.subscribeInbound?.(async (messages) => onInbound(p.name, messages));
     }
     await this.reconcile();
     // Each pass sends what is planned; reports arriving meanwhile may release fallback legs,
@@ -186,6 +190,7 @@ export class DeliveryEngine {
         const next = this.journal.nextPlanned(this.opts.campaignId, lane.channel, cursor, want, this.quietNow());
         if (next.length < want) exhausted = true;
         for (const m of next) {
+          if (lane.provider.countParts) m.parts = lane.provider.countParts({ key: '', to: m.to, from: this.opts.from, channel: m.channel, subject: m.subject, text: m.body, parts: m.parts });
           out.push(m);
           parts += m.parts;
           cursor = m.row;
@@ -227,7 +232,7 @@ export class DeliveryEngine {
               settle.push({ id: m.id, kind: 'unknown', reason: 'unknown: the provider answered without this message' });
               this.progress.unknown++;
             } else if (o.kind === 'accepted') {
-              settle.push({ id: m.id, kind: 'sent', providerId: o.providerId, at: now });
+              settle.push({ id: m.id, kind: 'sent', providerId: o.providerId, partIds: o.partIds, at: now });
               this.progress.accepted++;
             } else if (o.kind === 'throttled' || (o.retryable && m.attempts < MAX_ATTEMPTS)) {
               if (o.kind === 'throttled') throttled = true;

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Channel } from '../campaign/types.js';
 import type { DeliveryReport } from '../providers/types.js';
+import { PartsJournal } from './parts.js';
 
 /** A message ready to go, as the engine reads it. */
 export interface SendableMessage {
@@ -21,7 +22,7 @@ export interface SendableMessage {
 
 /** What to write for one message once its provider answered. */
 export type Settlement =
-  | { id: number; kind: 'sent'; providerId: string; at: string }
+  | { id: number; kind: 'sent'; providerId: string; at: string; partIds?: string[] }
   | { id: number; kind: 'failed'; reason: string; at: string }
   | { id: number; kind: 'unknown'; reason: string }
   /** the provider did not take it (throttle, 503): it goes back to planned, to be sent again */
@@ -71,7 +72,9 @@ function parseKey(key: string): { campaignId: string; row: number; leg: number }
  */
 export class DeliveryJournal {
   private readonly s;
+  private readonly parts: PartsJournal;
   constructor(private readonly db: Database.Database) {
+    this.parts = new PartsJournal(db);
     const cols = `id, row, leg, to_addr AS "to", channel, subject, body, parts, attempts, vars, defer_at_night AS "deferrable"`;
     this.s = {
       nextPlanned: db.prepare<[string, number, string, number, number], SendableMessage>(
@@ -162,7 +165,10 @@ export class DeliveryJournal {
   settle(settlements: Settlement[]): void {
     this.db.transaction(() => {
       for (const x of settlements) {
-        if (x.kind === 'sent') this.s.sent.run(x.providerId, x.at, x.id);
+        if (x.kind === 'sent') {
+          this.s.sent.run(x.providerId, x.at, x.id);
+          if (x.partIds?.length) this.parts.record(x.id, x.partIds);
+        }
         else if (x.kind === 'failed') this.s.failed.run(x.reason, x.at, x.id);
         else if (x.kind === 'unknown') this.s.unknown.run(x.reason, x.id);
         else this.s.release.run(x.id);
@@ -182,9 +188,15 @@ export class DeliveryJournal {
         let target: { id: number; status: string } | undefined;
         const k = r.key ? parseKey(r.key) : null;
         if (k) target = this.s.byKey.get(k.campaignId, k.row, k.leg);
+        // a part of a message the provider split (SMPP): the message moves when its parts roll up
+        let status: 'delivered' | 'failed' | null = r.status;
+        if (!target) {
+          const part = this.parts.apply(provider, r, receivedAt);
+          if (part) [target, status] = [{ id: part.messageId, status: '' }, part.status];
+        }
         if (!target && r.providerId) target = this.s.byProviderId.get(provider, r.providerId);
-        const reason = r.status === 'failed' ? `${r.code}: ${r.text}` : null;
-        const changed = target ? this.s.report.run(r.status, reason as string, r.at ?? receivedAt, target.id).changes : 0;
+        const reason = status === 'failed' ? `${r.code}: ${r.text}` : null;
+        const changed = target && status ? this.s.report.run(status, reason as string, r.at ?? receivedAt, target.id).changes : 0;
         applied += changed;
         this.s.insertReport.run(provider, r.providerId, r.key, target?.id ?? null, r.status, r.code, r.text, r.at, receivedAt, changed);
       }

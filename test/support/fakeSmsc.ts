@@ -28,8 +28,9 @@ export interface FakeSmscOptions {
   receipts?: { delayMs: number; styles?: ReceiptStyle[] } | false;
   /** destination -> command_status to refuse its submit_sm with */
   refuse?: Record<string, number>;
-  /** destinations whose receipts say UNDELIV */
+  /** destinations whose receipts say UNDELIV (for every part, or only the last part of a long message) */
   undeliverable?: string[];
+  failLastPartOnly?: boolean;
   /** destroy the connection when this many submit_sm have arrived (the last ones unanswered) */
   dropAfterSubmits?: number;
   /** never answer enquire_link (a dead link that still looks open) */
@@ -284,14 +285,15 @@ export class FakeSmsc {
     const styles = r.styles ?? ['tlv', 'text-dec', 'text-odd'];
     const style = styles[index % styles.length]!;
     const failed = this.opts.undeliverable?.includes(to) ?? false;
-    for (const p of parts) {
+    parts.forEach((p, i) => {
+      const partFailed = failed && (!this.opts.failLastPartOnly || i === parts.length - 1);
       this.later(r.delayMs, () => {
         this.receiptsSent++;
-        void this.deliver(receiptFields(p.id, to, failed, style, this.opts.idFormat ?? 'hex')).then((status) =>
+        void this.deliver(receiptFields(p.id, to, partFailed, style, this.opts.idFormat ?? 'hex')).then((status) =>
           this.receiptAnswers.push({ id: p.id, status, at: performance.now() }),
         );
       });
-    }
+    });
   }
 }
 

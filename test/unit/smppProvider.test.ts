@@ -174,6 +174,23 @@ describe('SMPP provider against a local SMSC', () => {
     expect(journal.optouts().has('01055554444')).toBe(false);
   });
 
+  it('collects the receipts the SMSC kept when polled (report --sync), answering them on ack', async () => {
+    const { smsc, p } = await setup();
+    const polled = p.pollReports(200, 3000);
+    while (smsc.binds.length === 0) await sleep(5);
+    const answers = [smsc.sendReceipt('id:255 stat:DELIVRD', {}, '01011110000'), smsc.sendReceipt('id:256 stat:EXPIRED', {}, '01011110001')];
+    const batch = await polled;
+    expect(batch.reports.map((r) => [r.providerId, r.status, r.code])).toEqual([
+      ['ff', 'delivered', 'DELIVRD'],
+      ['100', 'failed', 'EXPIRED'],
+    ]);
+    await sleep(50);
+    expect(smsc.receiptAnswers).toEqual([]); // nothing answered before ack
+    await batch.ack();
+    expect(await Promise.all(answers)).toEqual([0, 0]);
+    expect((await p.pollReports(100)).reports).toEqual([]);
+  });
+
   it('refuses channels SMPP cannot carry', async () => {
     const { p } = await setup();
     const r = await p.submit([msg('01011110000', 'hi', 'alimtalk')]);

@@ -1,0 +1,118 @@
+// SMPP benchmark, journal included, against a local SMSC in a child process (so the CPU measured
+// is ums's alone):
+//  1. throughput: messages/s with no TPS limit, at window 10 and at window 50;
+//  2. cost: CPU ms per 1,000 messages on a 500 TPS lane.
+// Prints one JSON line. Imports from ../dist: `npm run bench` builds first.
+//   BENCH_SMPP_MESSAGES=5000 BENCH_SMPP_PACED_SECONDS=4 node bench/smpp.js   a quick run
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const self = fileURLToPath(import.meta.url);
+const here = path.dirname(self);
+
+if (process.argv[2] === '--smsc') {
+  // The SMSC: binds, answers every submit_sm at once, counts them; stops when its stdin closes.
+  const { smpp } = await import('../dist/providers/smpp/codec.js');
+  let submits = 0;
+  let id = 0x100000;
+  const server = smpp.createServer((session) => {
+    session.on('error', () => session.destroy());
+    session.on('bind_transceiver', (pdu) => session.send(pdu.response({ system_id: 'bench' })));
+    session.on('enquire_link', (pdu) => session.send(pdu.response()));
+    session.on('unbind', (pdu) => session.send(pdu.response()));
+    session.on('submit_sm', (pdu) => {
+      submits++;
+      session.send(pdu.response({ message_id: (id++).toString(16) }));
+    });
+  });
+  server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'));
+  process.stdin.on('data', () => process.stdout.write(JSON.stringify({ submits }) + '\n'));
+  process.stdin.on('end', () => process.exit(0));
+} else {
+  const { Journal } = await import('../dist/journal/journal.js');
+  const { planCampaign } = await import('../dist/app/planCampaign.js');
+  const { loadConfig } = await import('../dist/config/config.js');
+  const { buildLanes } = await import('../dist/app/lanes.js');
+  const { DeliveryEngine } = await import('../dist/delivery/engine.js');
+
+  const MESSAGES = Number(process.env.BENCH_SMPP_MESSAGES ?? 20_000);
+  const PACED_TPS = 500;
+  const PACED_SECONDS = Number(process.env.BENCH_SMPP_PACED_SECONDS ?? 10);
+
+  const child = spawn(process.execPath, [self, '--smsc'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = readline.createInterface({ input: child.stdout });
+  const nextLine = () => new Promise((resolve) => lines.once('line', (l) => resolve(JSON.parse(l))));
+  const { port } = await nextLine();
+  const submitsAtSmsc = async () => {
+    child.stdin.write('?\n');
+    return (await nextLine()).submits;
+  };
+
+  async function run(name, rows, provider) {
+    const dir = path.join(here, 'out', `smpp-${name}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    const csv = ['name,phone'];
+    for (let i = 0; i < rows; i++) csv.push(`고객${i},010${String(30000000 + i).padStart(8, '0')}`);
+    fs.writeFileSync(path.join(dir, 'r.csv'), csv.join('\n') + '\n');
+    fs.writeFileSync(path.join(dir, 't.md'), '---\nchannel: auto\n---\n#{name}님, 주문하신 상품이 발송되었습니다.\n');
+    const cfg = { type: 'smpp', host: '127.0.0.1', port, systemId: 'bench', password: 'bench', reportWaitMs: 0, ...provider };
+    const yaml = Object.entries(cfg).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`).join('\n');
+    fs.writeFileSync(path.join(dir, 'ums.config.yaml'), `journal: ./journal.db\nproviders:\n  carrier:\n${yaml}\nroutes: { default: carrier }\n`);
+    const config = loadConfig(undefined, process.env, dir);
+    const journal = Journal.open(path.join(dir, 'journal.db'));
+    const { campaign } = await planCampaign({ csvFile: path.join(dir, 'r.csv'), templateFile: path.join(dir, 't.md'), encoding: 'auto', config, journal });
+    const d = journal.delivery();
+    const setup = buildLanes(config, journal.file, d.plannedChannels(campaign.id), {});
+    const before = await submitsAtSmsc();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const engine = new DeliveryEngine(d, {
+      campaignId: campaign.id,
+      from: null,
+      lanes: setup.lanes,
+      resendUnknown: false,
+      giveUpAfterMs: 60_000,
+      reportWaitMs: 0,
+      signal: new AbortController().signal,
+    });
+    const outcome = await engine.run();
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    await Promise.all(setup.providers.map((p) => p.close()));
+    const sent = d.countInStatus(campaign.id, 'sent');
+    journal.close();
+    const submits = (await submitsAtSmsc()) - before;
+    if (outcome.kind !== 'finished' || sent !== rows || submits !== rows) {
+      throw new Error(`${name}: ${outcome.kind}, ${sent} sent, ${submits} submit_sm at the SMSC, of ${rows}`);
+    }
+    return { seconds, cpuMs: (cpu.user + cpu.system) / 1000 };
+  }
+
+  const w10 = await run('w10', MESSAGES, { tps: 0, window: 10 });
+  const w50 = await run('w50', MESSAGES, { tps: 0, window: 50 });
+  const pacedRows = PACED_TPS * PACED_SECONDS;
+  const paced = await run('paced', pacedRows, { tps: PACED_TPS, window: 10 });
+  child.stdin.end();
+
+  process.stdout.write(
+    JSON.stringify({
+      bench: 'smpp',
+      messages: MESSAGES,
+      window10: { messagesPerSec: Math.round(MESSAGES / w10.seconds), cpuMsPer1000: Math.round((w10.cpuMs / MESSAGES) * 10000) / 10 },
+      window50: { messagesPerSec: Math.round(MESSAGES / w50.seconds), cpuMsPer1000: Math.round((w50.cpuMs / MESSAGES) * 10000) / 10 },
+      paced: {
+        targetTps: PACED_TPS,
+        messages: pacedRows,
+        achievedTps: Math.round((pacedRows / paced.seconds) * 10) / 10,
+        cpuMsPer1000: Math.round((paced.cpuMs / pacedRows) * 10000) / 10,
+      },
+      node: process.version,
+      cpus: os.cpus().length,
+    }) + '\n',
+  );
+}
