@@ -32,7 +32,7 @@ export function buildLanes(config: Config, journalFile: string, channels: Channe
       provider = createProvider(name, pc, { stateDir: path.dirname(journalFile), tps: override.tps, now: override.now });
       providers.set(name, provider);
     }
-    const window = typeof pc['window'] === 'number' ? pc['window'] : 4;
+    const window = provider.window ?? (typeof pc['window'] === 'number' ? pc['window'] : 4);
     lanes.push({ channel, provider, tps: provider.tps, window });
   }
   const reportWaitMs = Math.max(0, ...[...providers.values()].map((p) => p.reportWaitMs ?? 0));

@@ -92,6 +92,8 @@ export interface Provider {
   readonly maxBatch: number;
   /** the account's rate in parts per second (the lane's ceiling) */
   readonly tps: number;
+  /** requests the provider wants in flight at once (default: the config's window, else 4) */
+  readonly window?: number;
   /** how long a run should wait at its end for pushed reports (ms) */
   readonly reportWaitMs?: number;
   submit(batch: OutboundMessage[]): Promise<SubmitResult>;
