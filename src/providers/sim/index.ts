@@ -67,7 +67,7 @@ export class SimProvider implements Provider {
   private readonly cfg: SimConfig;
   private readonly log: CarrierLog;
   private readonly random: () => number;
-  private readonly window: { at: number; parts: number }[] = [];
+  private readonly rateWindow: { at: number; parts: number }[] = [];
   private windowParts = 0;
   private reportTimer: NodeJS.Timeout | null = null;
   private pushing = false;
@@ -107,10 +107,10 @@ export class SimProvider implements Provider {
     const parts = batch.reduce((n, m) => n + m.parts, 0);
     let overRate = false;
     if (carrierTps > 0 && roll >= this.cfg.unavailableRate) {
-      while (this.window.length && this.window[0]!.at <= now - 1000) this.windowParts -= this.window.shift()!.parts;
+      while (this.rateWindow.length && this.rateWindow[0]!.at <= now - 1000) this.windowParts -= this.rateWindow.shift()!.parts;
       overRate = this.windowParts + parts > carrierTps;
       if (!overRate) {
-        this.window.push({ at: now, parts });
+        this.rateWindow.push({ at: now, parts });
         this.windowParts += parts;
       }
     }
