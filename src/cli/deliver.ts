@@ -169,7 +169,8 @@ class ProgressDisplay {
     private readonly total: number,
     private readonly quiet: boolean,
   ) {
-    if (!quiet && process.stderr.isTTY && !('NO_COLOR' in cli.env && cli.env['CI'])) {
+    // DESIGN.md: no spinner when stdout is not a terminal or NO_COLOR is set (cron, pipes, logs).
+    if (!quiet && cli.stdoutIsTTY && process.stderr.isTTY && !('NO_COLOR' in cli.env)) {
       this.spinner = ora({ text: this.text(null), stream: process.stderr }).start();
     }
   }

@@ -64,8 +64,7 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
           setExit(EXIT.ok);
           return;
         }
-        void created;
-        setExit(await deliver(cli, config, journal, campaign, deliverOptions, "ums send"));
+        setExit(await deliver(cli, config, journal, campaign, deliverOptions, 'ums send'));
       } finally {
         journal.close();
       }
