@@ -348,6 +348,7 @@ export class DeliveryEngine {
       for (const m of claimed) m.attempts++;
       this.remaining -= claimed.length;
       this.progress.submitted += claimed.length;
+      rate.leavingNow();
       const p: Promise<void> = handle(claimed).finally(() => inFlight.delete(p));
       inFlight.add(p);
       if (inFlight.size >= lane.window) await Promise.race(inFlight);

@@ -5,6 +5,12 @@
  * And adapted AIMD-style: a throttle signal halves the rate, each calm second adds back a tenth.
  * rate 0 means unlimited.
  */
+/**
+ * The cap's window: a second plus a few ms, because the carrier stamps arrivals with its own clock
+ * (and ms resolution): two sends exactly 1,000 ms apart here may look 999 ms apart there.
+ */
+const CAP_WINDOW_MS = 1005;
+
 export class LaneRate {
   private current: number;
   private tat = -Infinity; // theoretical arrival time of the next part (ms); none before the first send
@@ -41,7 +47,7 @@ export class LaneRate {
   tryTake(parts: number): number {
     if (this.unlimited) return 0;
     const now = this.now();
-    while (this.logHead < this.log.length && this.log[this.logHead]!.at <= now - 1000) {
+    while (this.logHead < this.log.length && this.log[this.logHead]!.at <= now - CAP_WINDOW_MS) {
       this.logParts -= this.log[this.logHead]!.parts;
       this.logHead++;
     }
@@ -51,7 +57,7 @@ export class LaneRate {
     }
     const cap = Math.floor(this.current);
     // A message bigger than the whole rate may still go, alone in its window.
-    if (this.logParts > 0 && this.logParts + parts > cap) return Math.max(1, this.log[this.logHead]!.at + 1000 - now);
+    if (this.logParts > 0 && this.logParts + parts > cap) return Math.max(1, this.log[this.logHead]!.at + CAP_WINDOW_MS - now);
     // No credit before the first send; after it, a late timer may catch up by catchUpMs at most.
     const start = this.tat === -Infinity ? now : Math.max(this.tat, now - this.catchUpMs);
     if (start > now) return Math.max(1, start - now);
@@ -60,6 +66,17 @@ export class LaneRate {
     this.logParts += parts;
     this.recover(now);
     return 0;
+  }
+
+  /**
+   * The parts just taken leave now: stamp them with this instant rather than when they were taken,
+   * so work in between (the journal's commit, a busy machine) cannot squeeze two sends into what the
+   * carrier sees as one second.
+   */
+  leavingNow(): void {
+    if (this.unlimited) return;
+    const last = this.log[this.log.length - 1];
+    if (last) last.at = Math.max(last.at, this.now());
   }
 
   /** Give back parts taken but not sent. */
