@@ -57,6 +57,8 @@ async function child() {
   const config = loadConfig(undefined, {}, outDir);
   const journal = Journal.open(journalFile);
 
+  const load1 = os.loadavg()[0];
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const { campaign, created } = await planCampaign({
     csvFile,
@@ -67,6 +69,7 @@ async function child() {
     journal,
   });
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0); // all threads of this process: planning and the journal writer
   journal.close();
   if (!created || campaign.rows !== ROWS || campaign.state !== 'planned') {
     throw new Error(`unexpected outcome: created=${created} rows=${campaign.rows} state=${campaign.state}`);
@@ -79,6 +82,9 @@ async function child() {
     peakRssMB: round(peakRssBytes() / (1024 * 1024), 1),
     node: process.version,
     cpus: os.availableParallelism?.() ?? os.cpus().length,
+    // context for a noisy shared machine: CPU time used, and the 1-minute load average at the start
+    cpuSeconds: round((cpu.user + cpu.system) / 1e6, 2),
+    load1: round(load1, 2),
   };
   process.stdout.write(JSON.stringify(result) + '\n');
 }

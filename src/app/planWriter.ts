@@ -27,10 +27,12 @@ export const TRANSACTION_ROWS = 5000;
 export const WORKER_MIN_CSV_BYTES = 4 * 1024 * 1024;
 
 /** Messages per packet sent to the worker: small, so that planned messages die young (cheap garbage). */
-const PACKET_ROWS = 1000;
+const PACKET_ROWS = 250;
 
 /** Packets sent but not yet stored before add() waits: bounds memory when SQLite is the slower side. */
 const MAX_PACKETS_IN_FLIGHT = 16;
+
+const WORKER_YOUNG_GENERATION_MB = 16;
 
 /**
  * A sink for campaign `campaignId`. `UMS_PLAN_WRITER=inline|worker` overrides the choice by size
@@ -111,36 +113,35 @@ const FIELDS: { [K in keyof PlannedMessage]-?: KindOf<PlannedMessage[K]> } = {
   fallback: 'message?',
 };
 const FIELD_LIST = Object.entries(FIELDS) as [string, Kind][];
-/** per message (not counting a nested one): slots in `numbers`, in `lengths` */
+/** slots in `numbers` per message (not counting a nested one) */
 const NUMBERS_EACH = FIELD_LIST.filter(([, k]) => k === 'number' || k === 'boolean' || k === 'message?').length;
-const STRINGS_EACH = FIELD_LIST.filter(([, k]) => k === 'string' || k === 'string?').length;
 
-/** A packet: numbers and booleans in `numbers`; strings' lengths (-1 null, -2 undefined) in `lengths`, their text in `text`. */
+/**
+ * A packet: numbers and booleans in `numbers` (transferred, not copied), strings (and nulls) in
+ * `strings`, each in FIELDS order. An array of strings is what postMessage copies fastest (joining
+ * them into one string first costs more than it saves).
+ */
 interface Packet {
   count: number;
   numbers: Float64Array;
-  lengths: Int32Array;
-  text: string;
+  strings: (string | null | undefined)[];
 }
 
 interface PackState {
   numbers: Float64Array;
-  lengths: Int32Array;
   n: number;
-  l: number;
-  strings: string[];
+  strings: (string | null | undefined)[];
 }
 
 /**
  * Straight-line code with plain property reads: what makes packing cheap. Generated, so that it
  * always follows FIELDS; the names are FIELDS' own keys, nothing from outside.
  */
-function generate(): { pack: (m: PlannedMessage, s: PackState) => void; unpack: (p: Packet, at: { n: number; l: number; t: number }) => PlannedMessage } {
+function generate(): { pack: (m: PlannedMessage, s: PackState) => void; unpack: (p: Packet, at: { n: number; s: number }) => PlannedMessage } {
   const packLines = [
     'return function pack(m, s) {',
     `  if (s.n + ${NUMBERS_EACH} > s.numbers.length) { const a = new Float64Array(s.numbers.length * 2 + ${NUMBERS_EACH}); a.set(s.numbers); s.numbers = a; }`,
-    `  if (s.l + ${STRINGS_EACH} > s.lengths.length) { const a = new Int32Array(s.lengths.length * 2 + ${STRINGS_EACH}); a.set(s.lengths); s.lengths = a; }`,
-    '  let N = s.numbers, L = s.lengths;',
+    '  let N = s.numbers;',
     '  const S = s.strings;',
     '  let v;',
   ];
@@ -154,30 +155,23 @@ function generate(): { pack: (m: PlannedMessage, s: PackState) => void; unpack: 
       packLines.push(`  N[s.n++] = ${p} ? 1 : 0;`);
       fields.push(`${JSON.stringify(name)}: N[at.n++] === 1`);
     } else if (kind === 'message?') {
-      packLines.push(`  v = ${p}; if (v === undefined) N[s.n++] = 0; else { N[s.n++] = 1; pack(v, s); N = s.numbers; L = s.lengths; }`);
+      packLines.push(`  v = ${p}; if (v === undefined) N[s.n++] = 0; else { N[s.n++] = 1; pack(v, s); N = s.numbers; }`);
       fields.push(`${JSON.stringify(name)}: N[at.n++] === 1 ? unpack(p, at) : undefined`);
     } else {
-      packLines.push(`  v = ${p}; if (typeof v === 'string') { L[s.l++] = v.length; S.push(v); } else L[s.l++] = v === undefined ? -2 : -1;`);
-      fields.push(`${JSON.stringify(name)}: str(p, at)`);
+      packLines.push(`  S.push(${p});`);
+      fields.push(`${JSON.stringify(name)}: S[at.s++]`);
     }
   }
   packLines.push('};');
   const unpackSource = [
-    'function str(p, at) {',
-    '  const length = p.lengths[at.l++];',
-    '  if (length < 0) return length === -1 ? null : undefined;',
-    '  const s = p.text.slice(at.t, at.t + length);',
-    '  at.t += length;',
-    '  return s;',
-    '}',
     'return function unpack(p, at) {',
-    '  const N = p.numbers;',
+    '  const N = p.numbers, S = p.strings;',
     `  return { ${fields.join(', ')} };`,
     '};',
   ].join('\n');
   return {
     pack: new Function(packLines.join('\n'))() as (m: PlannedMessage, s: PackState) => void,
-    unpack: new Function(unpackSource)() as (p: Packet, at: { n: number; l: number; t: number }) => PlannedMessage,
+    unpack: new Function(unpackSource)() as (p: Packet, at: { n: number; s: number }) => PlannedMessage,
   };
 }
 
@@ -195,19 +189,19 @@ class Packer {
   /** The packet so far; the packer starts over. */
   take(): Packet {
     const s = this.state;
-    const packet = { count: this.count, numbers: s.numbers.subarray(0, s.n), lengths: s.lengths.subarray(0, s.l), text: s.strings.join('') };
+    const packet = { count: this.count, numbers: s.numbers.subarray(0, s.n), strings: s.strings };
     this.state = this.fresh();
     this.count = 0;
     return packet;
   }
 
   private fresh(): PackState {
-    return { numbers: new Float64Array(PACKET_ROWS * NUMBERS_EACH), lengths: new Int32Array(PACKET_ROWS * STRINGS_EACH), n: 0, l: 0, strings: [] };
+    return { numbers: new Float64Array(PACKET_ROWS * NUMBERS_EACH), n: 0, strings: [] };
   }
 }
 
 function unpackInto(packet: Packet, out: PlannedMessage[]): void {
-  const at = { n: 0, l: 0, t: 0 };
+  const at = { n: 0, s: 0 };
   for (let i = 0; i < packet.count; i++) out.push(codec.unpack(packet, at));
 }
 
@@ -248,7 +242,13 @@ class WorkerSink implements PlanSink {
     const { port1, port2 } = new MessageChannel();
     this.errors = port1;
     const data: WriterData = { umsPlanWriter: true, journalFile, campaignId, state: this.state.buffer as SharedArrayBuffer, errors: port2 };
-    this.worker = new Worker(new URL(import.meta.url), { workerData: data, transferList: [port2] });
+    this.worker = new Worker(new URL(import.meta.url), {
+      workerData: data,
+      transferList: [port2],
+      // Its garbage is short-lived (a few thousand messages at a time): a small young generation
+      // is enough, and keeps the process's memory close to what inline planning takes.
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     this.exited = new Promise((resolve) => {
       this.worker.once('error', (err) => {
         this.error ??= err;
@@ -292,7 +292,7 @@ class WorkerSink implements PlanSink {
     }
     const packet = this.packer.take();
     Atomics.add(this.state, IN_FLIGHT, 1);
-    this.worker.postMessage({ kind: 'rows', packet } satisfies ToWorker, [packet.numbers.buffer as ArrayBuffer, packet.lengths.buffer as ArrayBuffer]);
+    this.worker.postMessage({ kind: 'rows', packet } satisfies ToWorker, [packet.numbers.buffer as ArrayBuffer]);
   }
 
   /** Throw the worker's error, if it failed. */

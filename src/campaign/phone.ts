@@ -1,4 +1,16 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { createRequire } from 'node:module';
+
+type Libphonenumber = typeof import('libphonenumber-js/max');
+let libphonenumber: Libphonenumber | null = null;
+
+/**
+ * libphonenumber, loaded the first time a number needs it: its metadata takes ~11 MB of memory,
+ * and most recipient lists hold Korean numbers only.
+ */
+function parsePhoneNumberFromString(text: string): ReturnType<Libphonenumber['parsePhoneNumberFromString']> {
+  libphonenumber ??= createRequire(import.meta.url)('libphonenumber-js/max') as Libphonenumber;
+  return libphonenumber.parsePhoneNumberFromString(text);
+}
 
 export type PhoneKind = 'mobile' | 'landline' | 'international';
 
@@ -90,40 +102,72 @@ function normaliseAny(raw: string): PhoneResult {
     return { ok: false, reason: `phone number "${trimmed}" was mangled by a spreadsheet (scientific notation)` };
   }
   let digits = trimmed.replace(SEPARATORS, '');
-  let international = false;
   if (digits.startsWith('+')) {
-    international = true;
     digits = digits.slice(1);
-  } else if (digits.startsWith('00')) {
-    // 00 is the international dialling prefix: no Korean number starts with it.
-    digits = digits.slice(2);
-    international = true;
+    if (!/^\d+$/.test(digits)) return { ok: false, reason: `phone number "${trimmed}" contains characters other than digits` };
+    return internationalNumber(digits, trimmed);
   }
   if (!/^\d+$/.test(digits)) return { ok: false, reason: `phone number "${trimmed}" contains characters other than digits` };
+  // 00 is the international dialling prefix: no Korean number starts with it.
+  if (digits.startsWith('00')) return dialledAbroad(digits, trimmed);
 
   let national: string | undefined;
-  if (!international) {
-    if (digits.startsWith('82') && digits.length >= 11) national = '0' + stripTrunkZero(digits.slice(2));
-    else if (digits.startsWith('0') || KR_REPRESENTATIVE.test(digits)) national = digits;
-    // Excel stores 010-1234-5678 as the number 1012345678: the leading zero is gone.
-    else if (/^1[016789]\d{7,8}$/.test(digits)) national = '0' + digits;
-  } else if (digits.startsWith('82')) {
-    national = '0' + stripTrunkZero(digits.slice(2));
-  }
+  if (digits.startsWith('82') && digits.length >= 11) national = koreanNational(digits.slice(2));
+  else if (digits.startsWith('0') || KR_REPRESENTATIVE.test(digits)) national = digits;
+  // Excel stores 010-1234-5678 as the number 1012345678: the leading zero is gone.
+  else if (/^1[016789]\d{7,8}$/.test(digits)) national = '0' + digits;
+  if (national === undefined) return { ok: false, reason: `phone number "${trimmed}" is not a valid Korean number (use +country code for other countries)` };
+  return koreanNumber(national, trimmed);
+}
 
-  if (national !== undefined) {
-    if (KR_MOBILE.test(national)) return { ok: true, to: national, kind: 'mobile' };
-    if (KR_LANDLINE.test(national)) return { ok: true, to: national, kind: 'landline' };
-    if (KR_REPRESENTATIVE.test(national)) {
-      return { ok: false, reason: `phone number "${trimmed}" is a representative number (15xx/16xx/18xx): it cannot receive messages` };
-    }
-    return { ok: false, reason: `phone number "${trimmed}" is not a valid Korean number` };
-  }
-  if (!international) return { ok: false, reason: `phone number "${trimmed}" is not a valid Korean number (use +country code for other countries)` };
+/**
+ * Korean carriers' own international prefixes (001 KT, 002 LG U+, 005 SK Broadband, 006, 008,
+ * 00700 SK Telink, 00300...), which Korean users write where the rest of the world writes 00.
+ */
+const KR_INTERNATIONAL_PREFIXES = ['001', '002', '005', '006', '008', '00300', '00345', '00365', '00700', '00727', '00766', '00770'];
 
+/**
+ * A number that starts with 00: "00 CC ..." (the ITU prefix) or "001 CC ..." (a Korean carrier's
+ * prefix) can both be valid numbers in different countries (008-1-201-555-0123: US via 008, or
+ * Japan +81 201... via 00). Take it only when every valid reading names the same number.
+ */
+function dialledAbroad(digits: string, trimmed: string): PhoneResult {
+  const itu = internationalNumber(digits.slice(2), trimmed);
+  const valid = new Map<string, PhoneResult & { ok: true }>();
+  if (itu.ok) valid.set(itu.to, itu);
+  for (const prefix of KR_INTERNATIONAL_PREFIXES) {
+    if (!digits.startsWith(prefix) || digits.length <= prefix.length) continue;
+    const r = internationalNumber(digits.slice(prefix.length), trimmed);
+    if (r.ok) valid.set(r.to, r);
+  }
+  if (valid.size === 1) return [...valid.values()][0]!;
+  if (valid.size > 1) {
+    const readings = [...valid.keys()].map((to) => (to.startsWith('+') ? to : `+82${to.slice(1)}`)).join(' or ');
+    return { ok: false, reason: `phone number "${trimmed}" is ambiguous: 00 or a Korean carrier's prefix (001, 002, 008...) make it ${readings}; write it as + and the country code` };
+  }
+  return itu;
+}
+
+/** `digits`: country code and number, without + or 00. */
+function internationalNumber(digits: string, trimmed: string): PhoneResult {
+  if (digits.startsWith('82')) return koreanNumber(koreanNational(digits.slice(2)), trimmed);
   const parsed = parsePhoneNumberFromString('+' + digits);
   if (!parsed || !parsed.isValid()) return { ok: false, reason: `phone number "${trimmed}" is not a valid international number` };
   return { ok: true, to: parsed.number, kind: 'international' };
+}
+
+/** The national form of what follows +82: a trunk 0 added (or kept); 15xx/16xx/18xx have none. */
+function koreanNational(rest: string): string {
+  return KR_REPRESENTATIVE.test(rest) ? rest : '0' + stripTrunkZero(rest);
+}
+
+function koreanNumber(national: string, trimmed: string): PhoneResult {
+  if (KR_MOBILE.test(national)) return { ok: true, to: national, kind: 'mobile' };
+  if (KR_LANDLINE.test(national)) return { ok: true, to: national, kind: 'landline' };
+  if (KR_REPRESENTATIVE.test(national)) {
+    return { ok: false, reason: `phone number "${trimmed}" is a representative number (15xx/16xx/18xx): it cannot receive messages` };
+  }
+  return { ok: false, reason: `phone number "${trimmed}" is not a valid Korean number` };
 }
 
 function stripTrunkZero(rest: string): string {

@@ -178,14 +178,17 @@ function isBlankRow(values: string[]): boolean {
 }
 
 /**
- * The numbers planned so far, each with the first row that had it. Korean numbers (`0` then a
- * non-zero digit, all digits: every mobile and landline `to`) are kept as their numeric value in an
- * open-addressing table on typed arrays, 12 bytes a slot instead of a Map entry plus a string
- * (~25 MB rather than ~70 MB for a million recipients); anything else (E.164) in a Map.
+ * The numbers planned so far, each with the first row that had it. A Korean number (`0`, a non-zero
+ * digit, digits: every mobile and landline `to`) is its numeric value, under 2^36; with the row
+ * (under 2^28) it fits a slot of two 32-bit words in an open-addressing table on typed arrays:
+ * ~16 MB for a million recipients where a Map of strings takes ~70 MB. Anything else (E.164
+ * numbers, absurd row counts) goes to a Map.
  */
 export class SeenNumbers {
-  private keys = new Float64Array(1 << 16);
-  private rows = new Int32Array(1 << 16);
+  /** low 32 bits of the key */
+  private lo = new Uint32Array(1 << 16);
+  /** the key's high 4 bits | row << 4; 0: a free slot (rows start at 1) */
+  private hiRow = new Uint32Array(1 << 16);
   private mask = (1 << 16) - 1;
   private count = 0;
   private readonly other = new Map<string, number>();
@@ -193,59 +196,65 @@ export class SeenNumbers {
   /** The first row that had `to`; 0 (and `row` is remembered as the first) when it is new. */
   firstRow(to: string, row: number): number {
     const key = numericKey(to);
-    if (key === 0) {
-      const first = this.other.get(to);
-      if (first !== undefined) return first;
-      this.other.set(to, row);
-      return 0;
+    if (key !== 0) {
+      const lo = key >>> 0;
+      const hi = (key - lo) / 0x100000000;
+      const lows = this.lo;
+      const hiRows = this.hiRow;
+      let i = slot(lo, hi) & this.mask;
+      for (;;) {
+        const hr = hiRows[i]!;
+        if (hr === 0) break;
+        if (lows[i] === lo && (hr & 15) === hi) return hr >>> 4;
+        i = (i + 1) & this.mask;
+      }
+      if (row < 0x10000000) {
+        lows[i] = lo;
+        hiRows[i] = hi | (row << 4);
+        if (++this.count * 4 > lows.length * 3) this.grow();
+        return 0;
+      }
     }
-    const keys = this.keys;
-    let i = slot(key) & this.mask;
-    for (;;) {
-      const k = keys[i]!;
-      if (k === key) return this.rows[i]!;
-      if (k === 0) break;
-      i = (i + 1) & this.mask;
-    }
-    keys[i] = key;
-    this.rows[i] = row;
-    if (++this.count * 4 > keys.length * 3) this.grow();
+    const first = this.other.get(to);
+    if (first !== undefined) return first;
+    this.other.set(to, row);
     return 0;
   }
 
   private grow(): void {
-    const oldKeys = this.keys;
-    const oldRows = this.rows;
-    this.keys = new Float64Array(oldKeys.length * 2);
-    this.rows = new Int32Array(oldKeys.length * 2);
-    this.mask = this.keys.length - 1;
-    for (let j = 0; j < oldKeys.length; j++) {
-      const key = oldKeys[j]!;
-      if (key === 0) continue;
-      let i = slot(key) & this.mask;
-      while (this.keys[i] !== 0) i = (i + 1) & this.mask;
-      this.keys[i] = key;
-      this.rows[i] = oldRows[j]!;
+    const oldLo = this.lo;
+    const oldHiRow = this.hiRow;
+    const lows = (this.lo = new Uint32Array(oldLo.length * 2));
+    const hiRows = (this.hiRow = new Uint32Array(oldLo.length * 2));
+    const mask = (this.mask = lows.length - 1);
+    for (let j = 0; j < oldLo.length; j++) {
+      const hr = oldHiRow[j]!;
+      if (hr === 0) continue;
+      const lo = oldLo[j]!;
+      let i = slot(lo, hr & 15) & mask;
+      while (hiRows[i] !== 0) i = (i + 1) & mask;
+      lows[i] = lo;
+      hiRows[i] = hr;
     }
   }
 }
 
-/** `to` as a number when that number names it uniquely ("0" + a non-zero digit + digits, <= 15), else 0. */
+/** `to` as a number below 2^36 that names it uniquely ("0", a non-zero digit, digits), else 0. */
 function numericKey(to: string): number {
   const n = to.length;
-  if (n < 2 || n > 15 || to.charCodeAt(0) !== 0x30) return 0;
+  if (n < 2 || n > 12 || to.charCodeAt(0) !== 0x30) return 0;
   let value = 0;
   for (let i = 1; i < n; i++) {
     const c = to.charCodeAt(i) - 0x30;
     if (c < 0 || c > 9 || (i === 1 && c === 0)) return 0;
     value = value * 10 + c;
   }
-  return value;
+  return value < 0x1000000000 ? value : 0;
 }
 
-/** A well-mixed 32-bit hash of a key below 2^53. */
-function slot(key: number): number {
-  let h = Math.imul((key % 0x100000000) | 0, 0x9e3779b1) ^ Math.imul((key / 0x100000000) | 0, 0x85ebca6b);
+/** A well-mixed 32-bit hash of a key's low 32 and high bits. */
+function slot(lo: number, hi: number): number {
+  let h = Math.imul(lo, 0x9e3779b1) ^ Math.imul(hi + 1, 0x85ebca6b);
   h ^= h >>> 16;
   h = Math.imul(h, 0x7feb352d);
   return h ^ (h >>> 15);

@@ -62,7 +62,12 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
     if (problem) {
       throw new InputError(`${chosen ?? 'ums.config.yaml'} line ${lineCounter.linePos(problem.pos[0]).line}: ${problem.message.split('\n')[0]}`);
     }
-    raw = doc.toJS({ maxAliasCount: 50 }) ?? {};
+    try {
+      raw = doc.toJS({ maxAliasCount: 50 }) ?? {};
+    } catch (err) {
+      // an alias bomb ("billion laughs") and the like: refused, never expanded
+      throw new InputError(`${chosen ?? 'ums.config.yaml'}: ${(err as Error).message.split('\n')[0]}`);
+    }
   } else if (chosen) {
     throw new InputError(`${chosen}: no such config file`);
   }

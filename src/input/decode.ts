@@ -30,6 +30,7 @@ export class DecodeStream extends Transform {
         this.first = false;
         if (data[0] === 0xff && data[1] === 0xfe) throw new DecodeError('is UTF-16 (Excel "Unicode text"): save it as CSV UTF-8 or CSV', 0);
         if (data[0] === 0xfe && data[1] === 0xff) throw new DecodeError('is UTF-16: save it as CSV UTF-8', 0);
+        if (looksLikeUtf16(data)) throw new DecodeError('is UTF-16 (no byte order mark): save it as CSV UTF-8', 0);
         if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) {
           if (this.encoding === 'ascii-so-far') this.encoding = 'utf8';
           data = data.subarray(3);
@@ -45,7 +46,8 @@ export class DecodeStream extends Transform {
           text = data.toString('latin1');
         } else {
           text = data.toString('latin1', 0, firstHigh);
-          this.encoding = looksLikeUtf8(data.subarray(firstHigh)) ? 'utf8' : 'cp949';
+          const rest = data.subarray(firstHigh);
+          this.encoding = looksLikeUtf8(rest) || mostlyUtf8(rest) ? 'utf8' : 'cp949';
           text += this.decode(data.subarray(firstHigh), this.offset + firstHigh, this.line + countLines(data, firstHigh));
         }
       } else {
@@ -62,7 +64,13 @@ export class DecodeStream extends Transform {
   override _flush(done: TransformCallback): void {
     try {
       let tail = '';
-      if (this.utf8) tail = this.utf8.decode();
+      if (this.utf8) {
+        try {
+          tail = this.utf8.decode();
+        } catch {
+          tail = '\uFFFD'; // fatal: the file ends inside a character
+        }
+      }
       else if (this.cp949) tail = this.cp949.end() ?? '';
       if (tail.includes('\uFFFD')) throw new DecodeError(`ends in the middle of a ${this.encoding === 'utf8' ? 'UTF-8' : 'CP949'} character`, this.offset, this.line);
       done(null, tail);
@@ -151,4 +159,28 @@ function looksLikeUtf8(bytes: Buffer): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * True when `bytes` is UTF-8 text with a few broken sequences: a damaged UTF-8 file. Read as
+ * CP949 it would fail at the wrong place or, worse, decode into mojibake; CP949 text read as
+ * UTF-8 is mostly invalid sequences, so a handful of valid multi-byte characters cannot tip it.
+ */
+function mostlyUtf8(bytes: Buffer): boolean {
+  let good = 0;
+  let bad = 0;
+  for (const ch of new TextDecoder('utf-8').decode(bytes)) {
+    const c = ch.codePointAt(0)!;
+    if (c === 0xfffd) bad++;
+    else if (c >= 0x80) good++;
+  }
+  return good >= 4 && bad * 8 <= good;
+}
+
+/** UTF-16 text without a BOM: ASCII characters with a NUL byte beside each of them. */
+function looksLikeUtf16(bytes: Buffer): boolean {
+  if (bytes.length < 4) return false;
+  const le = bytes[0] !== 0 && bytes[1] === 0 && bytes[2] !== 0 && bytes[3] === 0;
+  const be = bytes[0] === 0 && bytes[1] !== 0 && bytes[2] === 0 && bytes[3] !== 0;
+  return le || be;
 }

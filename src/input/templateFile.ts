@@ -17,6 +17,10 @@ export function readTemplateFile(file: string): TemplateFile {
   const size = checkReadableFile(file, 'template');
   if (size > MAX_TEMPLATE_BYTES) throw new InputError(`${file}: the template is ${size.toLocaleString('en-US')} bytes; templates are at most ${MAX_TEMPLATE_BYTES.toLocaleString('en-US')}`);
   const bytes = fs.readFileSync(file);
+  const bom16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  if (bom16 || (bytes.length >= 4 && ((bytes[1] === 0 && bytes[3] === 0 && bytes[0] !== 0) || (bytes[0] === 0 && bytes[2] === 0 && bytes[1] !== 0)))) {
+    throw new InputError(`${file}: the template is UTF-16: save it as UTF-8`);
+  }
   const nul = bytes.indexOf(0);
   if (nul >= 0) throw new InputError(`${file} byte ${nul}: the template is not text (NUL byte)`);
   let source: string;

@@ -244,12 +244,6 @@ describe.concurrent('ums send --dry-run: planning a campaign', () => {
     }
   });
 
-  it('ums campaigns --json on a new journal is an empty array', async () => {
-    const dir = workdir();
-    const r = ok(await runUms(['campaigns', '--json', '--db', 'j.db'], { cwd: dir }));
-    expect(JSON.parse(r.stdout)).toEqual([]);
-  });
-
   it('a changed CSV under an existing --campaign id is refused (exit 2), not merged', async () => {
     const { dir } = shared;
     const r = await runUms(['send', 'fixtures/orders.csv', '-t', 'templates/order-shipped.md', '--dry-run', '--campaign', 'kr-excel', '--db', 'j.db'], { cwd: dir });

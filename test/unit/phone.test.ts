@@ -97,6 +97,24 @@ describe('normalisePhone: international numbers to E.164', () => {
   it('other countries keep their own digits', () => {
     expect(ok('+86 138 1234 5678')).toEqual({ ok: true, to: '+8613812345678', kind: 'international' });
   });
+
+  it("Korean carriers' prefixes (001, 002, 008, 00700...) are read too, when only one reading is a valid number", () => {
+    expect(ok('001-1-650-253-0000').to).toBe('+16502530000'); // 00 + 1 1650... and 001 + 1 650...: the same number
+    expect(ok('002-81-90-1234-5678').to).toBe('+819012345678');
+    expect(ok('00700-1-650-253-0000').to).toBe('+16502530000');
+    expect(ok('001-65-8123-4567').to).toBe('+6581234567');
+  });
+
+  it('refuses a 00 number that is valid in two countries, rather than guess', () => {
+    // 00 81 201-555-0123 (Japan) or 008 1 201-555-0123 (US)
+    expect(bad('008-1-201-555-0123')).toMatch(/ambiguous: .*\+812015550123 or \+12015550123/);
+    // 00 82 10-0123-4567 (a Korean mobile) or 008 20 100-123-4567 (Egypt)
+    expect(bad('008-20-100-123-4567')).toMatch(/ambiguous: .*\+821001234567 or \+201001234567/);
+  });
+
+  it('+82 before a representative number still says what it is', () => {
+    expect(bad('+82 1588 1234')).toMatch(/representative/);
+  });
 });
 
 describe('maskPhone', () => {

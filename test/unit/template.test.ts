@@ -87,7 +87,8 @@ describe('parseTemplate: valid templates', () => {
   it('parses every template shipped in templates/', async () => {
     const fs = await import('node:fs');
     const path = await import('node:path');
-    const dir = path.resolve(__dirname, '..', '..', 'templates');
+    const { fileURLToPath } = await import('node:url');
+    const dir = fileURLToPath(new URL('../../templates/', import.meta.url));
     const files = fs.readdirSync(dir).filter((f) => f.endsWith('.md'));
     expect(files.length).toBeGreaterThan(0);
     for (const f of files) {
