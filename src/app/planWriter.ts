@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import os from 'node:os';
 import { MessageChannel, type MessagePort, isMainThread, parentPort, receiveMessageOnPort, Worker, workerData } from 'node:worker_threads';
 import type { PlannedMessage } from '../campaign/types.js';
 import { Journal } from '../journal/journal.js';
@@ -23,29 +24,41 @@ export interface PlanSink {
 /** Messages per insertPlanned transaction: large enough to amortise the commit, small enough to keep memory flat. */
 export const TRANSACTION_ROWS = 5000;
 
-/** CSVs at least this large are planned with the worker; below it, starting a thread (~50 ms) does not pay. */
+/**
+ * CSVs at least this large (~60,000 rows) are planned with the worker, on a machine with more than
+ * one core; below it, starting a thread (~50 ms, ~25 MB of memory) does not pay.
+ */
 export const WORKER_MIN_CSV_BYTES = 4 * 1024 * 1024;
 
-/** Messages per packet sent to the worker: small, so that planned messages die young (cheap garbage). */
-const PACKET_ROWS = 250;
+/** Messages per packet sent to the worker: a packet is copied between threads in one go. */
+const PACKET_ROWS = 1000;
 
-/** Packets sent but not yet stored before add() waits: bounds memory when SQLite is the slower side. */
-const MAX_PACKETS_IN_FLIGHT = 16;
+/** Packets queued for the worker before add() waits: bounds memory when SQLite is the slower side. */
+const MAX_PACKETS_IN_FLIGHT = 8;
 
+/**
+ * The worker's young generation: enough for a transaction's worth of messages (smaller, and they
+ * are promoted and the worker spends its time in full GCs); less than the 32 MB V8 would take.
+ */
 const WORKER_YOUNG_GENERATION_MB = 16;
+
+/** add() waiting this long for a worker that takes no packet gives up with an error (never a hang). */
+const STALL_SECONDS = 300;
 
 /**
  * A sink for campaign `campaignId`. `UMS_PLAN_WRITER=inline|worker` overrides the choice by size
- * (tests use it to run either path on small files).
+ * and cores (tests use it to run either path on small files).
  */
 export function openPlanSink(journal: Journal, campaignId: string, csvBytes: number, env: NodeJS.ProcessEnv = process.env): PlanSink {
+  return planWriterFor(journal.file, csvBytes, env) === 'worker' ? new WorkerSink(journal.file, campaignId) : new InlineSink(journal, campaignId);
+}
+
+/** Where openPlanSink stores the rows of a CSV of `csvBytes` into the journal at `journalFile`. */
+export function planWriterFor(journalFile: string, csvBytes: number, env: NodeJS.ProcessEnv = process.env): 'worker' | 'inline' {
   const forced = env['UMS_PLAN_WRITER'];
-  const wanted = forced === 'worker' || (forced !== 'inline' && csvBytes >= WORKER_MIN_CSV_BYTES);
+  const wanted = forced === 'worker' || (forced !== 'inline' && csvBytes >= WORKER_MIN_CSV_BYTES && os.availableParallelism() > 1);
   // A worker needs the journal as a file, and compiled JavaScript to run (not TypeScript under a test runner).
-  if (wanted && journal.file !== ':memory:' && journal.file !== '' && import.meta.url.endsWith('.js')) {
-    return new WorkerSink(journal.file, campaignId);
-  }
-  return new InlineSink(journal, campaignId);
+  return wanted && journalFile !== ':memory:' && journalFile !== '' && import.meta.url.endsWith('.js') ? 'worker' : 'inline';
 }
 
 class InlineSink implements PlanSink {
@@ -76,7 +89,7 @@ class InlineSink implements PlanSink {
   }
 }
 
-// ---- packing: messages <-> typed arrays and one string, cheap to pass between threads ----
+// ---- packing: messages <-> a typed array and an array of strings, cheap to pass between threads ----
 
 type Kind = 'number' | 'boolean' | 'string' | 'string?' | 'message?';
 type KindOf<T> = [T] extends [number]
@@ -211,7 +224,7 @@ interface WriterData {
   umsPlanWriter: true;
   journalFile: string;
   campaignId: string;
-  /** Int32 [IN_FLIGHT]: packets sent and not yet stored; [FAILED]: 1 once the worker failed */
+  /** Int32 [IN_FLIGHT]: packets sent and not yet taken by the worker; [FAILED]: 1 once the worker failed */
   state: SharedArrayBuffer;
   /** the worker's error, readable synchronously (receiveMessageOnPort) */
   errors: MessagePort;
@@ -269,7 +282,11 @@ class WorkerSink implements PlanSink {
     this.ended = true;
     this.worker.postMessage({ kind: 'end' } satisfies ToWorker);
     await this.exited;
-    this.check();
+    try {
+      this.check();
+    } finally {
+      this.errors.close();
+    }
   }
 
   async abort(): Promise<void> {
@@ -284,10 +301,16 @@ class WorkerSink implements PlanSink {
   private send(): void {
     this.check();
     // Backpressure: add() is called synchronously for each row, so wait right here for SQLite.
+    let waited = 0;
     for (;;) {
       const inFlight = Atomics.load(this.state, IN_FLIGHT);
       if (inFlight < MAX_PACKETS_IN_FLIGHT) break;
-      Atomics.wait(this.state, IN_FLIGHT, inFlight, 1000);
+      // A worker that died without setting FAILED cannot tell this thread, blocked here, that it is
+      // gone (its 'error' event needs the event loop): give up after minutes without any progress.
+      if (Atomics.wait(this.state, IN_FLIGHT, inFlight, 1000) === 'timed-out' && ++waited >= STALL_SECONDS) {
+        throw new Error(`the journal writer thread made no progress for ${STALL_SECONDS} s`);
+      }
+      if (Atomics.load(this.state, IN_FLIGHT) !== inFlight) waited = 0;
       this.check();
     }
     const packet = this.packer.take();
@@ -320,22 +343,21 @@ function runWorker(port: MessagePort, data: WriterData): void {
   const state = new Int32Array(data.state);
   let journal: Journal | null = null;
   let batch: PlannedMessage[] = [];
-  let packets = 0;
   const store = (): void => {
     journal!.insertPlanned(data.campaignId, batch);
     batch = [];
-    Atomics.sub(state, IN_FLIGHT, packets);
-    Atomics.notify(state, IN_FLIGHT);
-    packets = 0;
   };
   const fail = (err: unknown): void => {
-    data.errors.postMessage(serialise(err));
-    Atomics.store(state, FAILED, 1);
-    Atomics.notify(state, IN_FLIGHT);
     try {
-      journal?.close();
+      data.errors.postMessage(serialise(err));
     } finally {
-      process.exit(1);
+      Atomics.store(state, FAILED, 1);
+      Atomics.notify(state, IN_FLIGHT);
+      try {
+        journal?.close();
+      } finally {
+        process.exit(1);
+      }
     }
   };
   try {
@@ -348,7 +370,9 @@ function runWorker(port: MessagePort, data: WriterData): void {
     try {
       if (msg.kind === 'rows') {
         unpackInto(msg.packet, batch);
-        packets++;
+        // Taken off the queue: the main thread may send another (however many rows wait for their transaction).
+        Atomics.sub(state, IN_FLIGHT, 1);
+        Atomics.notify(state, IN_FLIGHT);
         if (batch.length >= TRANSACTION_ROWS) store();
       } else {
         if (batch.length > 0) store();
