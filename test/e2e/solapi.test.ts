@@ -157,6 +157,22 @@ describe('ums with the solapi provider (fake Solapi on 127.0.0.1)', () => {
     });
   });
 
+  it('sends an RCS campaign with its brand, from the chatbot number, short texts as RCS_SMS and long ones as RCS_LMS', async () => {
+    const f = await fake();
+    const template = ['---', 'channel: rcs', 'fallback: none', 'rcs:', '  brandId: BR.ums0000001', '  chatbotId: "15881234"', '---', '#{name}님, #{msg}입니다.', ''].join('\n');
+    const rows = [...numbers(4), `고객장문,010-3000-9999,${'긴 안내 문구'.repeat(20)}`];
+    const dir = campaignDir(f, rows, template);
+    const res = await ums(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], dir);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(json(res.stdout).statuses.sent).toBe(5);
+    const accepted = f.accepted();
+    expect(accepted).toHaveLength(5);
+    expect(accepted.every((m) => m.from === '15881234' && m.rcsOptions?.['brandId'] === 'BR.ums0000001')).toBe(true);
+    expect(accepted.filter((m) => m.to !== '01030009999').every((m) => m.type === 'RCS_SMS')).toBe(true);
+    expect(accepted.find((m) => m.to === '01030009999')!.type).toBe('RCS_LMS');
+  });
+
   it('survives kill -9 mid-campaign: `ums resume` leaves every recipient sent exactly once', async () => {
     const f = await fake();
     const dir = campaignDir(f, numbers(3000), SHORT, { tps: 1500 });
