@@ -17,7 +17,7 @@ export interface LaneSetup {
  * One lane per channel the campaign still has to send, on the provider its route names.
  * A provider whose ${SECRET} is unset is a config error here, before anything is sent.
  */
-export function buildLanes(config: Config, journalFile: string, channels: Channel[], override: { provider?: string; tps?: number; now?: () => Date }): LaneSetup {
+export async function buildLanes(config: Config, journalFile: string, channels: Channel[], override: { provider?: string; tps?: number; now?: () => Date }): Promise<LaneSetup> {
   const providers = new Map<string, Provider>();
   const lanes: LaneSpec[] = [];
   for (const channel of channels) {
@@ -29,7 +29,7 @@ export function buildLanes(config: Config, journalFile: string, channels: Channe
     }
     let provider = providers.get(name);
     if (!provider) {
-      provider = createProvider(name, pc, { stateDir: path.dirname(journalFile), tps: override.tps, now: override.now });
+      provider = await createProvider(name, pc, { stateDir: path.dirname(journalFile), tps: override.tps, now: override.now });
       providers.set(name, provider);
     }
     const window = provider.window ?? (typeof pc['window'] === 'number' ? pc['window'] : 4);

@@ -4,12 +4,16 @@ import { checkVariables, findPhoneColumn, Planner } from '../campaign/plan.js';
 import { checkSenderNumber } from '../campaign/sender.js';
 import type { Config } from '../config/config.js';
 import type { TextEncoding } from '../input/decode.js';
-import { checkReadableFile, digestFile, readRecipients } from '../input/recipients.js';
+import { checkReadableFile } from '../input/readableFile.js';
+import { digestFile, readRecipients } from '../input/recipients.js';
 import { checkTemplateAssets } from '../input/templateChecks.js';
 import { readTemplateFile } from '../input/templateFile.js';
 import { openPlanSink, type PlanSink } from './planWriter.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 
+
+/** A typical recipient row (a name, a number, a few fields): sizes planning's memory of numbers seen. */
+const BYTES_PER_ROW_GUESS = 64;
 export interface PlanRequest {
   csvFile: string;
   templateFile: string;
@@ -99,7 +103,7 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
       onHeader(header) {
         const phoneIndex = findPhoneColumn(header, req.csvFile, req.phoneColumn);
         checkVariables(template, header, req.csvFile);
-        planner = new Planner(template, header, phoneIndex, config.prices, optouts);
+        planner = new Planner(template, header, phoneIndex, config.prices, optouts, Math.ceil(csvBytes / BYTES_PER_ROW_GUESS));
       },
       onRow(values, row) {
         out.add(planner!.plan(values, row));

@@ -42,6 +42,13 @@ const MAX_PACKETS_IN_FLIGHT = 8;
  */
 const WORKER_YOUNG_GENERATION_MB = 16;
 
+/**
+ * The main thread checkpoints the WAL after this many packets (~5 MB of WAL), and the worker never
+ * does: copying pages into the database file is a third of SQLite's work, and the main thread has
+ * time to spare while the worker's inserts set the pace.
+ */
+const CHECKPOINT_EVERY_PACKETS = 20;
+
 /** add() waiting this long for a worker that takes no packet gives up with an error (never a hang). */
 const STALL_SECONDS = 300;
 
@@ -50,7 +57,7 @@ const STALL_SECONDS = 300;
  * and cores (tests use it to run either path on small files).
  */
 export function openPlanSink(journal: Journal, campaignId: string, csvBytes: number, env: NodeJS.ProcessEnv = process.env): PlanSink {
-  return planWriterFor(journal.file, csvBytes, env) === 'worker' ? new WorkerSink(journal.file, campaignId) : new InlineSink(journal, campaignId);
+  return planWriterFor(journal.file, csvBytes, env) === 'worker' ? new WorkerSink(journal, campaignId) : new InlineSink(journal, campaignId);
 }
 
 /** Where openPlanSink stores the rows of a CSV of `csvBytes` into the journal at `journalFile`. */
@@ -122,6 +129,7 @@ const FIELDS: { [K in keyof PlannedMessage]-?: KindOf<PlannedMessage[K]> } = {
   cost: 'number',
   leg: 'number',
   vars: 'string?',
+  rcsKind: 'string?',
   deferrable: 'boolean',
   fallback: 'message?',
 };
@@ -250,11 +258,15 @@ class WorkerSink implements PlanSink {
   private readonly packer = new Packer();
   private error: Error | null = null;
   private ended = false;
+  private packetsSent = 0;
 
-  constructor(journalFile: string, campaignId: string) {
+  constructor(
+    private readonly journal: Journal,
+    campaignId: string,
+  ) {
     const { port1, port2 } = new MessageChannel();
     this.errors = port1;
-    const data: WriterData = { umsPlanWriter: true, journalFile, campaignId, state: this.state.buffer as SharedArrayBuffer, errors: port2 };
+    const data: WriterData = { umsPlanWriter: true, journalFile: journal.file, campaignId, state: this.state.buffer as SharedArrayBuffer, errors: port2 };
     this.worker = new Worker(new URL(import.meta.url), {
       workerData: data,
       transferList: [port2],
@@ -316,6 +328,7 @@ class WorkerSink implements PlanSink {
     const packet = this.packer.take();
     Atomics.add(this.state, IN_FLIGHT, 1);
     this.worker.postMessage({ kind: 'rows', packet } satisfies ToWorker, [packet.numbers.buffer as ArrayBuffer]);
+    if (++this.packetsSent % CHECKPOINT_EVERY_PACKETS === 0) this.journal.checkpoint();
   }
 
   /** Throw the worker's error, if it failed. */
@@ -362,6 +375,7 @@ function runWorker(port: MessagePort, data: WriterData): void {
   };
   try {
     journal = Journal.open(data.journalFile);
+    journal.stopAutoCheckpoint();
   } catch (err) {
     fail(err);
     return;

@@ -1,11 +1,11 @@
 import { countSmsSegments } from '../text/gsm.js';
+import { pickRcsKind, type RcsKind, type RcsRequest } from './rcs.js';
 import type { Channel, ChannelChoice } from './types.js';
 
 export const SMS_MAX_BYTES = 90;
 export const LMS_MAX_BYTES = 2000;
 export const SUBJECT_MAX_BYTES = 40;
 export const ALIMTALK_MAX_CHARS = 1000;
-export const RCS_MAX_CHARS = 1300;
 
 export interface ChannelInput {
   requested: ChannelChoice;
@@ -19,10 +19,15 @@ export interface ChannelInput {
   recipient: 'mobile' | 'landline' | 'international';
   /** the body, only needed to segment international SMS */
   body: string;
+  /** rcs only: characters of the subject (the RCS title), or null when there is none */
+  subjectChars?: number | null;
+  /** rcs only: the RCS kind the template asks for (default auto) */
+  rcs?: RcsRequest;
 }
 
 export type ChannelPick =
-  | { ok: true; channel: Channel; parts: number; upgradedBySubject: boolean }
+  /** rcsKind: set when the channel is rcs */
+  | { ok: true; channel: Channel; parts: number; upgradedBySubject: boolean; rcsKind?: RcsKind }
   | { ok: false; code: 'too_long' | 'channel'; reason: string };
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
@@ -32,8 +37,11 @@ export function pickChannel(input: ChannelInput): ChannelPick {
   const { requested, bodyBytes, subjectBytes, hasImages, recipient } = input;
   if (requested === 'alimtalk' || requested === 'rcs') {
     if (recipient !== 'mobile') return { ok: false, code: 'channel', reason: `${requested} needs a Korean mobile number` };
-    const max = requested === 'alimtalk' ? ALIMTALK_MAX_CHARS : RCS_MAX_CHARS;
-    if (input.bodyChars > max) return { ok: false, code: 'too_long', reason: `${fmt(input.bodyChars)} characters, over the ${requested} limit of ${fmt(max)}` };
+    if (requested === 'rcs') {
+      const r = pickRcsKind({ requested: input.rcs ?? 'auto', bodyChars: input.bodyChars, subjectChars: input.subjectChars ?? null, hasImages });
+      return r.ok ? { ok: true, channel: 'rcs', parts: 1, upgradedBySubject: r.upgradedBySubject, rcsKind: r.kind } : r;
+    }
+    if (input.bodyChars > ALIMTALK_MAX_CHARS) return { ok: false, code: 'too_long', reason: `${fmt(input.bodyChars)} characters, over the alimtalk limit of ${fmt(ALIMTALK_MAX_CHARS)}` };
     return { ok: true, channel: requested, parts: 1, upgradedBySubject: false };
   }
 

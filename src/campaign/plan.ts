@@ -1,6 +1,7 @@
 import { countEucKrBytes, describeForeignChars, findNonEucKr } from '../text/eucKr.js';
 import { pickChannel } from './channel.js';
 import { isConsent } from './quietHours.js';
+import { rcsPriceKey } from './rcs.js';
 import { normalisePhone } from './phone.js';
 import { bindPattern, renderPattern, type BoundPattern, type Template } from './template.js';
 import { InputError, located } from './errors.js';
@@ -42,7 +43,7 @@ export class Planner {
   private readonly body: BoundPattern;
   private readonly subject: BoundPattern | null;
   private readonly varColumns: number[];
-  private readonly seen = new SeenNumbers();
+  private readonly seen: SeenNumbers;
   /** rows where a subject alone turned a short text into LMS */
   subjectUpgrades = 0;
 
@@ -57,7 +58,10 @@ export class Planner {
     private readonly prices: Prices,
     /** numbers that opted out: planned as skipped */
     private readonly optouts: ReadonlySet<string> = new Set(),
+    /** about how many rows will come: memory for their numbers is taken once, not grown step by step */
+    expectedRows = 0,
   ) {
+    this.seen = new SeenNumbers(expectedRows);
     this.body = bindPattern(template.body, header);
     this.subject = template.subject ? bindPattern(template.subject, header) : null;
     this.varColumns = [...new Set(template.variables.map((v) => header.indexOf(v.name)))];
@@ -80,6 +84,7 @@ export class Planner {
       cost: 0,
       leg: 0,
       vars: null,
+      rcsKind: null,
       deferrable: false,
     };
     const rawPhone = values[this.phoneIndex] ?? '';
@@ -121,6 +126,8 @@ export class Planner {
       hasImages: this.template.images.length > 0,
       recipient: phone.kind,
       body,
+      subjectChars: requested === 'rcs' && subject !== null ? [...subject].length : null,
+      rcs: this.template.rcs?.kind,
     });
     if (!pick.ok) return reject(msg, 'rejected', pick.code, pick.reason);
     if (pick.upgradedBySubject) this.subjectUpgrades++;
@@ -132,7 +139,8 @@ export class Planner {
 
     msg.channel = pick.channel;
     msg.parts = pick.parts;
-    msg.cost = pick.parts * this.prices[pick.channel];
+    msg.rcsKind = pick.rcsKind ?? null;
+    msg.cost = pick.parts * (pick.rcsKind ? (this.prices[rcsPriceKey(pick.rcsKind)] ?? this.prices.rcs) : this.prices[pick.channel]);
     msg.deferrable = this.template.ad && !isConsent(values[this.nightConsentIndex]);
     if (!countsBytes) {
       msg.vars = JSON.stringify(Object.fromEntries(this.varsByName.map((v) => [`#{${v.name}}`, values[v.column] ?? ''])));
@@ -148,7 +156,7 @@ export class Planner {
    */
   private planFallback(primary: PlannedMessage, values: string[], subject: string | null): PlannedMessage {
     const text = this.fallbackText ? renderPattern(this.fallbackText, values) : primary.body!;
-    const leg: PlannedMessage = { ...primary, leg: 1, status: 'held', channel: null, reason: null, parts: 0, bytes: 0, cost: 0, vars: null, body: text, subject: null, fallback: undefined };
+    const leg: PlannedMessage = { ...primary, leg: 1, status: 'held', channel: null, reason: null, parts: 0, bytes: 0, cost: 0, vars: null, rcsKind: null, body: text, subject: null, fallback: undefined };
     const bytes = countEucKrBytes(text);
     if (bytes < 0) return reject(leg, 'rejected', 'non_euckr', `fallback text has characters outside EUC-KR: ${describeForeignChars(findNonEucKr(text))}`);
     const requested = this.template.fallback as 'sms' | 'lms' | 'auto';
@@ -186,12 +194,24 @@ function isBlankRow(values: string[]): boolean {
  */
 export class SeenNumbers {
   /** low 32 bits of the key */
-  private lo = new Uint32Array(1 << 16);
+  private lo: Uint32Array;
   /** the key's high 4 bits | row << 4; 0: a free slot (rows start at 1) */
-  private hiRow = new Uint32Array(1 << 16);
-  private mask = (1 << 16) - 1;
+  private hiRow: Uint32Array;
+  private mask: number;
   private count = 0;
   private readonly other = new Map<string, number>();
+
+  /**
+   * `expectedRows`: sized for that many numbers from the start. Growing by doubling leaves each
+   * outgrown table to the GC, which frees such buffers late: ~24 MB at the peak for a million rows.
+   */
+  constructor(expectedRows = 0) {
+    let slots = 1 << 16;
+    while (slots * 3 < expectedRows * 4 && slots < 1 << 24) slots *= 2;
+    this.lo = new Uint32Array(slots);
+    this.hiRow = new Uint32Array(slots);
+    this.mask = slots - 1;
+  }
 
   /** The first row that had `to`; 0 (and `row` is remembered as the first) when it is new. */
   firstRow(to: string, row: number): number {

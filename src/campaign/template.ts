@@ -2,6 +2,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { checkButtons } from './alimtalk.js';
 import { InputError, located } from './errors.js';
+import { RCS_KIND_NAMES, type RcsRequest } from './rcs.js';
 import { CHANNELS, type Channel, type ChannelChoice } from './types.js';
 
 /** A text with `#{var}` holes: pieces[i] + value(vars[i]) + ... + pieces[last]. */
@@ -43,6 +44,8 @@ export interface Template {
     chatbotId: string | null;
     templateId: string | null;
     buttons: Record<string, string>[];
+    /** the RCS kind every row is sent as, or auto (typed per row by length, subject and images) */
+    kind: RcsRequest;
   } | null;
   /** Every variable used anywhere, with the 1-based line of the template file it first appears on. */
   variables: { name: string; line: number }[];
@@ -79,6 +82,10 @@ const frontMatterSchema = z
         brandId: z.string().min(1),
         chatbotId: z.string({ error: QUOTE_NUMBER }).optional(),
         templateId: z.string().optional(),
+        /** the approved template's type: text (90 characters, information only) or image (500) */
+        templateType: z.enum(['text', 'image']).optional(),
+        /** without a template: auto, or the RCS message type every row must fit */
+        type: z.enum(['auto', 'sms', 'lms', 'mms']).optional(),
         buttons: z.array(z.record(z.string(), z.string())).default([]),
       })
       .strict()
@@ -153,6 +160,7 @@ export function parseTemplate(source: string, file: string): Template {
     if (problems.length) throw new InputError(located(file, { line: findLine(lines, /^\s*buttons\s*:/) ?? 1 }, `alimtalk ${problems[0]}`));
   }
   const resolvedChannel: ChannelChoice = channel === 'auto' && fm.alimtalk ? 'alimtalk' : channel === 'auto' && fm.rcs ? 'rcs' : channel;
+  const rcsKind = fm.rcs && resolvedChannel === 'rcs' ? checkRcsFrontMatter(fm, lines, file) : 'auto';
 
   return {
     file,
@@ -175,9 +183,36 @@ export function parseTemplate(source: string, file: string): Template {
           itemList: fm.alimtalk.itemList,
         }
       : null,
-    rcs: fm.rcs ? { brandId: fm.rcs.brandId, chatbotId: fm.rcs.chatbotId ?? null, templateId: fm.rcs.templateId ?? null, buttons: fm.rcs.buttons } : null,
+    rcs: fm.rcs ? { brandId: fm.rcs.brandId, chatbotId: fm.rcs.chatbotId ?? null, templateId: fm.rcs.templateId ?? null, buttons: fm.rcs.buttons, kind: rcsKind } : null,
     variables,
   };
+}
+
+/**
+ * The RCS kind a template asks for. Front matter that no RCS message could follow is refused here
+ * (exit 2, nothing planned): a template carries its approved title and image, a text template is
+ * information only, an RCS SMS has no subject, images need RCS MMS.
+ */
+function checkRcsFrontMatter(fm: z.infer<typeof frontMatterSchema>, lines: string[], file: string): RcsRequest {
+  const rcs = fm.rcs!;
+  const at = (key: string): { line: number } => ({ line: findLine(lines, new RegExp(`^\\s*${key}\\s*:`)) ?? 1 });
+  const fail = (key: string, message: string): never => {
+    throw new InputError(located(file, at(key), message));
+  };
+  if (rcs.templateId) {
+    if (rcs.type !== undefined && rcs.type !== 'auto') fail('type', 'rcs.type is for messages without a template: with rcs.templateId, say rcs.templateType: text | image');
+    const kind = rcs.templateType === 'image' ? 'image_template' : 'text_template';
+    if (fm.subject !== undefined) fail('subject', `an ${RCS_KIND_NAMES[kind]} carries its approved title: remove subject`);
+    if (fm.images.length > 0) fail('images', `an ${RCS_KIND_NAMES[kind]} carries its approved content: remove images (images without a template go as RCS MMS)`);
+    if (kind === 'text_template' && fm.ad) fail('ad', 'an RCS text template carries information only: ads (ad: true) are not allowed on it');
+    return kind;
+  }
+  if (rcs.templateType !== undefined) fail('templateType', 'rcs.templateType needs rcs.templateId (the approved template)');
+  const type = rcs.type ?? 'auto';
+  if (type === 'sms' && fm.subject !== undefined) fail('subject', 'an RCS SMS cannot carry a subject: remove it or use rcs.type lms');
+  if ((type === 'sms' || type === 'lms') && fm.images.length > 0) fail('images', `an ${RCS_KIND_NAMES[type]} cannot carry images: use rcs.type mms (or auto)`);
+  if (type === 'mms' && fm.images.length === 0) fail('type', 'rcs.type mms needs an image under images:');
+  return type;
 }
 
 function parseFrontMatter(yamlText: string, file: string): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import os from 'node:os';
 import readline from 'node:readline/promises';
 import { LockedError } from '../app/errors.js';
@@ -70,7 +70,7 @@ async function deliverLocked(cli: Cli, config: Config, journal: Journal, campaig
     }
   }
 
-  const setup = buildLanes(config, journal.file, channels, { provider: opts.provider, tps: opts.tps, now: cli.now });
+  const setup = await buildLanes(config, journal.file, channels, { provider: opts.provider, tps: opts.tps, now: cli.now });
   const total = d.countInStatus(campaign.id, 'planned') + d.countInStatus(campaign.id, 'sending') + d.countInStatus(campaign.id, 'unknown');
   journal.setState(campaign.id, 'sending');
   const abort = new AbortController();
@@ -82,6 +82,7 @@ async function deliverLocked(cli: Cli, config: Config, journal: Journal, campaig
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const progress = new ProgressDisplay(cli, total, opts.json);
+  await progress.start();
   let outcome: EngineOutcome;
   try {
     const engine = new DeliveryEngine(d, {
@@ -150,8 +151,9 @@ function channelOptions(campaign: CampaignRecord): (m: SendableMessage) => Parti
     if (m.channel === 'alimtalk' && s.alimtalk) {
       return { kakao: { pfId: s.alimtalk.pfId, templateId: s.alimtalk.templateId, buttons: s.alimtalk.buttons, variables, disableSms: true } };
     }
-    if (m.channel === 'rcs' && s.rcs) {
-      return { rcs: { brandId: s.rcs.brandId, templateId: s.rcs.templateId, buttons: s.rcs.buttons, variables, disableSms: true } };
+    if (m.channel === 'rcs' && s.rcs && m.rcsKind) {
+      const rcs = { brandId: s.rcs.brandId, kind: m.rcsKind, templateId: s.rcs.templateId, buttons: s.rcs.buttons, variables, disableSms: true, commercial: s.ad === true };
+      return m.rcsKind === 'mms' && s.images?.length ? { rcs, images: s.images } : { rcs };
     }
     if (m.channel === 'mms' && s.images?.length) return { images: s.images };
     return {};
@@ -168,9 +170,12 @@ class ProgressDisplay {
     private readonly cli: Cli,
     private readonly total: number,
     private readonly quiet: boolean,
-  ) {
+  ) {}
+
+  async start(): Promise<void> {
     // DESIGN.md: no spinner when stdout is not a terminal or NO_COLOR is set (cron, pipes, logs).
-    if (!quiet && cli.stdoutIsTTY && process.stderr.isTTY && !('NO_COLOR' in cli.env)) {
+    if (!this.quiet && this.cli.stdoutIsTTY && process.stderr.isTTY && !('NO_COLOR' in this.cli.env)) {
+      const { default: ora } = await import('ora'); // only terminals pay for loading it
       this.spinner = ora({ text: this.text(null), stream: process.stderr }).start();
     }
   }

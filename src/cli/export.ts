@@ -1,4 +1,3 @@
-import { stringify } from 'csv-stringify/sync';
 import type { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,7 +19,7 @@ export function registerExport(program: Command, cli: Cli, setExit: (code: numbe
     .option('-o, --output <file>', 'write here (created 0600) instead of stdout')
     .option('--config <file>', 'config file')
     .option('--db <file>', 'journal file')
-    .action((id: string, opts: ExportOptions) => {
+    .action(async (id: string, opts: ExportOptions) => {
       if (opts.format !== 'csv' && opts.format !== 'json') throw new InputError(`--format "${opts.format}": use csv or json`);
       const config = openConfig(cli, opts);
       const journal = openJournal(cli, config, opts);
@@ -30,6 +29,7 @@ export function registerExport(program: Command, cli: Cli, setExit: (code: numbe
         const chunks: string[] = [];
         const emit = opts.output ? (s: string) => chunks.push(s) : (s: string) => process.stdout.write(s);
         if (opts.format === 'csv') {
+          const { stringify } = await import('csv-stringify/sync');
           emit('\uFEFF' + stringify([EXPORT_COLUMNS as unknown as string[]]));
           let batch: unknown[][] = [];
           for (const m of journal.messages(id)) {

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import fs from 'node:fs';
-import iconv from 'iconv-lite';
+import { iconvLite } from '../text/cp949.js';
 import { InputError } from '../campaign/errors.js';
 import { parseOptoutList } from '../campaign/optoutList.js';
 import { maskPhone, normalisePhone } from '../campaign/phone.js';
-import { checkReadableFile } from '../input/recipients.js';
+import { checkReadableFile } from '../input/readableFile.js';
 import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
 
 function normaliseAll(numbers: string[]): string[] {
@@ -67,7 +67,7 @@ export function registerOptout(program: Command, cli: Cli, setExit: (code: numbe
         try {
           text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
         } catch {
-          text = iconv.decode(bytes, 'cp949');
+          text = iconvLite().decode(bytes, 'cp949');
         }
         let parsed;
         try {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { buildLanes } from '../app/lanes.js';
 import { buildReport, hasProblems } from '../app/report.js';
 import type { Channel } from '../campaign/types.js';
 import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
@@ -31,7 +30,8 @@ export function registerReport(program: Command, cli: Cli, setExit: (code: numbe
         if (opts.sync) {
           const d = journal.delivery();
           const channels = Object.keys(buildReport(journal, campaign).channels) as Channel[];
-          const setup = buildLanes(config, journal.file, channels, { now: cli.now });
+          const { buildLanes } = await import('../app/lanes.js');
+          const setup = await buildLanes(config, journal.file, channels, { now: cli.now });
           try {
             for (const p of setup.providers) {
               if (!p.pollReports) continue;

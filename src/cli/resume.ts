@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { InputError } from '../campaign/errors.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 import { openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
-import { deliver } from './deliver.js';
 import { parsePositive } from './send.js';
 
 interface ResumeOptions extends CommonOptions {
@@ -50,6 +49,7 @@ export function registerResume(program: Command, cli: Cli, setExit: (code: numbe
       const journal = openJournal(cli, config, opts);
       try {
         const campaign = pickCampaign(journal, id, true);
+        const { deliver } = await import('./deliver.js');
         setExit(await deliver(cli, config, journal, campaign, { provider: opts.provider, tps, limit, json: Boolean(opts.json), yes: true, resendUnknown: opts.resendUnknown }, 'ums resume'));
       } finally {
         journal.close();

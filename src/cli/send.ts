@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
-import { planCampaign } from '../app/planCampaign.js';
-import { summariseCampaign } from '../app/summary.js';
 import { InputError } from '../campaign/errors.js';
 import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
-import { formatPlanSummary } from './format.js';
-import { deliver, type DeliverOptions } from './deliver.js';
+import type { DeliverOptions } from './deliver.js';
 
 interface SendOptions extends CommonOptions {
   template: string;
@@ -48,6 +45,7 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
       const config = openConfig(cli, opts);
       const journal = openJournal(cli, config, opts);
       try {
+        const { planCampaign } = await import('../app/planCampaign.js');
         const { campaign, created } = await planCampaign({
           csvFile: csv,
           templateFile: opts.template,
@@ -58,12 +56,14 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
           journal,
         });
         if (opts.dryRun) {
+          const [{ summariseCampaign }, { formatPlanSummary }] = await Promise.all([import('../app/summary.js'), import('./format.js')]);
           const summary = summariseCampaign(journal, campaign);
           if (opts.json) cli.out(JSON.stringify({ ...summary, dryRun: true, newlyPlanned: created }, null, 2));
           else cli.out(formatPlanSummary(summary, cli.color, created ? 'dry run: planned, nothing sent' : `dry run: already planned (${campaign.state}), nothing sent`));
           setExit(EXIT.ok);
           return;
         }
+        const { deliver } = await import('./deliver.js');
         setExit(await deliver(cli, config, journal, campaign, deliverOptions, 'ums send'));
       } finally {
         journal.close();

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { InputError } from '../campaign/errors.js';
 import { QUOTE_NUMBER } from '../campaign/template.js';
 import { DEFAULT_QUIET_HOURS, parseClock, type QuietHours } from '../campaign/quietHours.js';
-import { CHANNELS, DEFAULT_PRICES, type Channel, type Prices } from '../campaign/types.js';
+import { CHANNELS, DEFAULT_PRICES, RCS_PRICE_KEYS, type Channel, type Prices } from '../campaign/types.js';
 
 const providerSchema = z.object({ type: z.string().min(1), tps: z.number().nonnegative().optional() }).passthrough();
 
@@ -21,7 +21,7 @@ const configSchema = z
     timezone: z.string().default('Asia/Seoul'),
     providers: z.record(z.string(), providerSchema).default({ sim: { type: 'sim', tps: 200 } }),
     routes: z.record(z.string(), z.string()).default({}),
-    prices: z.object(Object.fromEntries(CHANNELS.map((c) => [c, z.number().nonnegative().optional()]))).strict().default({}),
+    prices: z.object(Object.fromEntries([...CHANNELS, ...RCS_PRICE_KEYS].map((c) => [c, z.number().nonnegative().optional()]))).strict().default({}),
   })
   .strict();
 
@@ -81,10 +81,11 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
     throw new InputError(`${name}: ${key ? `"${key}": ` : ''}${issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message}`);
   }
   const c = parsed.data;
-  const prices = { ...DEFAULT_PRICES } as Prices;
-  for (const ch of CHANNELS) {
-    const p = (c.prices as Partial<Record<Channel, number>>)[ch];
-    if (p !== undefined) prices[ch] = p;
+  const prices: Prices = { ...DEFAULT_PRICES };
+  // the finer RCS keys stay unset unless given: an unset one falls back to the rcs price
+  for (const key of [...CHANNELS, ...RCS_PRICE_KEYS]) {
+    const p = (c.prices as Partial<Record<keyof Prices, number>>)[key];
+    if (p !== undefined) prices[key] = p;
   }
   const providers: Record<string, ProviderConfig> = { sim: { type: 'sim', tps: 200 }, ...c.providers };
   for (const [route, provider] of Object.entries(c.routes)) {

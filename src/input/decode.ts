@@ -1,4 +1,5 @@
-import iconv from 'iconv-lite';
+import type iconv from 'iconv-lite';
+import { iconvLite } from '../text/cp949.js';
 import { Transform, type TransformCallback } from 'node:stream';
 
 export type TextEncoding = 'utf8' | 'cp949';
@@ -90,12 +91,12 @@ export class DecodeStream extends Transform {
         throw new DecodeError('has bytes that are not valid UTF-8 (pass --encoding cp949 if it is a Korean Excel file)', at + bad, line + countLines(data, bad));
       }
     }
-    this.cp949 ??= iconv.getDecoder('cp949');
+    this.cp949 ??= iconvLite().getDecoder('cp949');
     const text = this.cp949.write(data);
     const bad = text.indexOf('\uFFFD');
     if (bad >= 0) {
       const before = text.slice(0, bad);
-      throw new DecodeError('has bytes that are neither UTF-8 nor CP949 (binary data?)', at + iconv.encode(before, 'cp949').length, line + before.split('\n').length - 1);
+      throw new DecodeError('has bytes that are neither UTF-8 nor CP949 (binary data?)', at + iconvLite().encode(before, 'cp949').length, line + before.split('\n').length - 1);
     }
     return text;
   }

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { InputError, located } from '../campaign/errors.js';
 import { DecodeError, DecodeStream, type TextEncoding } from './decode.js';
+import { checkReadableFile } from './readableFile.js';
 
 /** A field or line longer than this is not a recipient list (and would blow the memory bound). */
 export const MAX_RECORD_CHARS = 64 * 1024;
@@ -19,20 +20,6 @@ export interface CsvHandlers {
 export interface CsvResult {
   rows: number;
   encoding: TextEncoding | 'ascii';
-}
-
-/** Fail early with a one-line reason when `file` cannot be a CSV at all. */
-export function checkReadableFile(file: string, what: string): number {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(`${file}: ${code === 'ENOENT' ? `no such ${what}` : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
-  }
-  if (st.isDirectory()) throw new InputError(`${file}: is a directory, not a ${what}`);
-  if (st.size === 0) throw new InputError(`${file}: the ${what} is empty`);
-  return st.size;
 }
 
 /** SHA-256 of a file's bytes, streamed. */

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { ALIMTALK_MAX_VARIABLES, firstDifference } from '../campaign/alimtalk.js';
 import { checkAdText } from '../campaign/compliance.js';
 import { InputError, located } from '../campaign/errors.js';
-import { IMAGE_LIMITS, readJpegInfo } from '../campaign/jpeg.js';
+import { IMAGE_LIMITS, RCS_IMAGE_LIMITS, readJpegInfo } from '../campaign/jpeg.js';
+import { readPngInfo } from '../campaign/png.js';
 import type { Template } from '../campaign/template.js';
 import { providerFor, type Config } from '../config/config.js';
 
@@ -54,7 +55,9 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
   }
 
   const images: string[] = [];
-  if (t.images.length) {
+  if (t.images.length && t.channel === 'rcs') {
+    images.push(...checkRcsImages(t, config, dir));
+  } else if (t.images.length) {
     const providerName = providerFor(config, 'mms');
     const type = config.providers[providerName]?.type ?? 'sim';
     const limits = IMAGE_LIMITS[type];
@@ -78,6 +81,30 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
     }
   }
   return { images };
+}
+
+/** RCS MMS images: jpg or png (from their headers), within the RCS route's provider limits. */
+function checkRcsImages(t: Template, config: Config, dir: string): string[] {
+  const file = t.file;
+  const providerName = providerFor(config, 'rcs');
+  const type = config.providers[providerName]?.type ?? 'sim';
+  const limits = RCS_IMAGE_LIMITS[type];
+  if (!limits) throw new InputError(`${file}: provider "${providerName}" (${type}) cannot send RCS images`);
+  if (t.images.length > limits.count) throw new InputError(`${file}: ${t.images.length} images; ${type} takes at most ${limits.count} per RCS MMS`);
+  return t.images.map((rel) => {
+    const abs = insideFolder(dir, rel, file, 'images');
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(abs);
+    } catch {
+      throw new InputError(`${file}: image "${rel}": no such file`);
+    }
+    if (!readJpegInfo(bytes) && !readPngInfo(bytes)) throw new InputError(`${file}: image "${rel}" is neither JPEG nor PNG (its header says otherwise); RCS takes jpg or png`);
+    if (bytes.length > limits.bytes) {
+      throw new InputError(`${file}: image "${rel}" is ${bytes.length.toLocaleString('en-US')} bytes; ${type} takes at most ${limits.bytes.toLocaleString('en-US')} bytes (${limits.bytes / 1024 / 1024} MB) per RCS image`);
+    }
+    return abs;
+  });
 }
 
 /** A path from a template, resolved inside the template's folder: no absolute paths, no "..". */

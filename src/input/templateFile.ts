@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import iconv from 'iconv-lite';
+import { iconvLite } from '../text/cp949.js';
 import { InputError } from '../campaign/errors.js';
 import { parseTemplate, type Template } from '../campaign/template.js';
-import { checkReadableFile } from './recipients.js';
+import { checkReadableFile } from './readableFile.js';
 
 /** Templates over this size are not message templates. */
 const MAX_TEMPLATE_BYTES = 256 * 1024;
@@ -27,7 +27,7 @@ export function readTemplateFile(file: string): TemplateFile {
   try {
     source = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    source = iconv.decode(bytes, 'cp949');
+    source = iconvLite().decode(bytes, 'cp949');
     if (source.includes('\uFFFD')) throw new InputError(`${file}: the template is neither UTF-8 nor CP949 text`);
   }
   return { template: parseTemplate(source, file), bytes };

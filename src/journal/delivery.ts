@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { RcsKind } from '../campaign/rcs.js';
 import type { Channel } from '../campaign/types.js';
 import type { DeliveryReport } from '../providers/types.js';
 import { PartsJournal } from './parts.js';
@@ -18,6 +19,8 @@ export interface SendableMessage {
   vars: string | null;
   /** 1: an ad without night consent (held back in quiet hours) */
   deferrable: number;
+  /** the RCS kind planned for an RCS message; null on other channels */
+  rcsKind: RcsKind | null;
 }
 
 /** What to write for one message once its provider answered. */
@@ -75,7 +78,7 @@ export class DeliveryJournal {
   private readonly parts: PartsJournal;
   constructor(private readonly db: Database.Database) {
     this.parts = new PartsJournal(db);
-    const cols = `id, row, leg, to_addr AS "to", channel, subject, body, parts, attempts, vars, defer_at_night AS "deferrable"`;
+    const cols = `id, row, leg, to_addr AS "to", channel, subject, body, parts, attempts, vars, defer_at_night AS "deferrable", rcs_kind AS "rcsKind"`;
     this.s = {
       nextPlanned: db.prepare<[string, number, string, number, number], SendableMessage>(
         `SELECT ${cols} FROM messages WHERE campaign_id = ? AND row > ? AND status = 'planned' AND channel = ? AND defer_at_night <= ?

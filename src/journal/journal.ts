@@ -89,6 +89,8 @@ function toCampaign(r: CampaignRow): CampaignRecord {
   };
 }
 
+const PAGE_SIZE = 8192;
+
 /** The SQLite journal: the only truth about campaigns and messages. All SQL of ums lives here. */
 export class Journal {
   private readonly db: Database.Database;
@@ -113,8 +115,8 @@ export class Journal {
       ),
       setState: db.prepare<[CampaignState, string | null, string]>('UPDATE campaigns SET state = ?, finished_at = ? WHERE id = ?'),
       insertMessage: db.prepare(
-        `INSERT INTO messages (campaign_id, row, to_addr, channel, status, reason, parts, bytes, subject, body, cost_est, leg, vars, defer_at_night)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO messages (campaign_id, row, to_addr, channel, status, reason, parts, bytes, subject, body, cost_est, leg, vars, defer_at_night, rcs_kind)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       statusCounts: db.prepare<[string], StatusCount>(
         `SELECT status, channel, COUNT(*) AS count, SUM(parts) AS parts, SUM(cost_est) AS costEst, COALESCE(SUM(cost), 0) AS cost
@@ -145,7 +147,11 @@ export class Journal {
     // Create the file ourselves so it is 0600 from its first byte; SQLite gives -wal/-shm the same mode.
     fs.closeSync(fs.openSync(file, 'a', 0o600));
     fs.chmodSync(file, 0o600);
+    const fresh = fs.statSync(file).size === 0;
     const db = new Database(file);
+    // A journal is mostly rows of ~250 bytes appended in bulk: 8 KB pages store them with ~10%
+    // less CPU than SQLite's 4 KB default. Only a new file can take it (before WAL is on).
+    if (fresh) db.pragma(`page_size = ${PAGE_SIZE}`);
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives any process crash (kill -9); only a power cut can lose the last commits.
     db.pragma('synchronous = NORMAL');
@@ -157,6 +163,19 @@ export class Journal {
 
   close(): void {
     this.db.close();
+  }
+
+  /**
+   * Leave checkpoints (copying the WAL into the database file) to another connection: see
+   * checkpoint(). For a connection that only appends in bulk: the WAL grows until someone checkpoints.
+   */
+  stopAutoCheckpoint(): void {
+    this.db.pragma('wal_autocheckpoint = 0');
+  }
+
+  /** Copy what the WAL holds into the database file, without waiting for (or blocking) a writer. */
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   /** The statements the delivery engine needs, over the same connection. */
@@ -207,9 +226,9 @@ export class Journal {
     const insert = this.stmts.insertMessage;
     this.db.transaction(() => {
       for (const m of batch) {
-        insert.run(campaignId, m.row, m.to, m.channel, m.status, m.reason, m.parts, m.bytes, m.subject, m.body, m.cost, m.leg, m.vars, m.deferrable ? 1 : 0);
+        insert.run(campaignId, m.row, m.to, m.channel, m.status, m.reason, m.parts, m.bytes, m.subject, m.body, m.cost, m.leg, m.vars, m.deferrable ? 1 : 0, m.rcsKind ?? null);
         const f = m.fallback;
-        if (f) insert.run(campaignId, f.row, f.to, f.channel, f.status, f.reason, f.parts, f.bytes, f.subject, f.body, f.cost, 1, null, f.deferrable ? 1 : 0);
+        if (f) insert.run(campaignId, f.row, f.to, f.channel, f.status, f.reason, f.parts, f.bytes, f.subject, f.body, f.cost, 1, null, f.deferrable ? 1 : 0, null);
       }
     })();
   }

@@ -126,4 +126,21 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       CREATE INDEX message_parts_by_provider_id ON message_parts(provider_id);
     `,
   },
+  {
+    version: 5,
+    sql: `
+      -- the RCS kind decided at planning (sms | lms | mms | text_template | image_template; NULL on
+      -- other channels): the provider sends what was planned and priced, never re-typing by length
+      ALTER TABLE messages ADD COLUMN rcs_kind TEXT;
+      -- RCS messages planned before this column went out typed by the provider: a template id made
+      -- a text template, a subject or over 100 characters an LMS, the rest an SMS. Same here, so a
+      -- campaign resumed across the upgrade sends what it would have.
+      UPDATE messages SET rcs_kind = CASE
+          WHEN (SELECT json_extract(settings, '$.rcs.templateId') FROM campaigns WHERE campaigns.id = messages.campaign_id) IS NOT NULL THEN 'text_template'
+          WHEN subject IS NOT NULL OR bytes > 100 THEN 'lms'
+          ELSE 'sms'
+        END
+      WHERE channel = 'rcs' AND leg = 0;
+    `,
+  },
 ];

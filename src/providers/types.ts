@@ -1,3 +1,4 @@
+import type { RcsKind } from '../campaign/rcs.js';
 import type { Channel } from '../campaign/types.js';
 
 export interface KakaoOptions {
@@ -12,10 +13,14 @@ export interface KakaoOptions {
 
 export interface RcsOptions {
   brandId: string;
+  /** what planning decided the message is (RCS SMS, LMS, MMS, text or image template) */
+  kind: RcsKind;
   templateId: string | null;
   variables: Record<string, string>;
   buttons: Record<string, string>[];
   disableSms: boolean;
+  /** an ad (the template's `ad: true`): the provider is told so */
+  commercial: boolean;
 }
 
 /** A message as a provider receives it; `key` is the journal's key and comes back in reports. */
@@ -29,7 +34,7 @@ export interface OutboundMessage {
   parts: number;
   kakao?: KakaoOptions;
   rcs?: RcsOptions;
-  /** absolute paths of the MMS images (jpg), checked at planning */
+  /** absolute paths of the MMS or RCS MMS images, checked at planning */
   images?: string[];
 }
 

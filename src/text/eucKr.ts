@@ -1,28 +1,34 @@
-import iconv from 'iconv-lite';
+/** KS X 1001:1998 added € (A2E6) and ® (A2E7); ICU's table predates them, carriers take them. */
+const ADDED_IN_1998 = [0x20ac, 0x00ae];
 
 /**
  * Strict KS X 1001 (EUC-KR) membership table, indexed by UTF-16 code unit.
- * Built once from the 94x94 double-byte area (both bytes 0xA1-0xFE): iconv-lite's
- * "euc-kr" is really CP949, whose extra Hangul (똠, 햏...) live outside that area,
- * so decoding only this area yields exactly the strict set carriers accept.
+ * Built once from the 94x94 double-byte area (both bytes 0xA1-0xFE): a CP949 decoder's extra
+ * Hangul (똠, 햏...) live outside that area, so decoding only this area yields exactly the strict
+ * set carriers accept. The WHATWG decoder built into Node (ICU) does it in one call, ~10x faster
+ * than iconv-lite pair by pair, and every `ums` start pays for it.
  */
 const KS_X_1001 = buildTable();
 
 function buildTable(): Uint8Array {
   const table = new Uint8Array(0x10000);
-  const pair = Buffer.alloc(2);
+  const area = Buffer.alloc(94 * 94 * 2);
+  let at = 0;
   for (let hi = 0xa1; hi <= 0xfe; hi++) {
     for (let lo = 0xa1; lo <= 0xfe; lo++) {
-      pair[0] = hi;
-      pair[1] = lo;
-      const s = iconv.decode(pair, 'cp949');
-      if (s.length !== 1) continue;
-      const code = s.charCodeAt(0);
-      // U+FFFD: unassigned; private use: the user-defined rows nobody's phone can show.
-      if (code === 0xfffd || (code >= 0xe000 && code <= 0xf8ff) || code < 0x80) continue;
-      table[code] = 1;
+      area[at++] = hi;
+      area[at++] = lo;
     }
   }
+  // One character per pair: an unassigned pair decodes to U+FFFD, never to two characters.
+  const decoded = new TextDecoder('euc-kr').decode(area);
+  for (let i = 0; i < decoded.length; i++) {
+    const code = decoded.charCodeAt(i);
+    // U+FFFD: unassigned; private use: the user-defined rows nobody's phone can show.
+    if (code === 0xfffd || (code >= 0xe000 && code <= 0xf8ff) || code < 0x80) continue;
+    table[code] = 1;
+  }
+  for (const code of ADDED_IN_1998) table[code] = 1;
   return table;
 }
 

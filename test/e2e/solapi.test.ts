@@ -173,6 +173,49 @@ describe('ums with the solapi provider (fake Solapi on 127.0.0.1)', () => {
     expect(accepted.find((m) => m.to === '01030009999')!.type).toBe('RCS_LMS');
   });
 
+  it('sends an RCS MMS campaign as RCS_MMS: the image uploaded once as an RCS file, its id on every message', async () => {
+    const f = await fake();
+    const template = ['---', 'channel: rcs', 'fallback: none', 'subject: "#{name}님 새 소식"', 'images: [card.jpg]', 'rcs:', '  brandId: BR.ums0000001', '  chatbotId: "15881234"', '---', '#{name}님, #{msg}입니다.', ''].join('\n');
+    const dir = campaignDir(f, numbers(12), template, { batchSize: 5 });
+    fs.writeFileSync(path.join(dir, 'card.jpg'), tinyJpeg());
+    const res = await ums(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], dir);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(json(res.stdout).statuses.sent).toBe(12);
+    expect(f.stats.uploads).toBe(1);
+    const [fileId] = [...f.files.keys()];
+    expect(f.files.get(fileId!)).toMatchObject({ type: 'RCS', name: 'card.jpg', bytes: tinyJpeg().length });
+    const accepted = f.accepted();
+    expect(accepted).toHaveLength(12);
+    for (const m of accepted) {
+      expect(m).toMatchObject({ type: 'RCS_MMS', imageId: fileId, from: '15881234', subject: `${m.text.split('님')[0]}님 새 소식` });
+      expect(m.rcsOptions).toEqual({ brandId: 'BR.ums0000001', disableSms: true });
+    }
+    const rowsOut = await exported(dir, json(res.stdout).campaign as string);
+    expect(rowsOut.map((r) => (r as unknown as { channel: string }).channel)).toEqual(new Array(12).fill('rcs'));
+  });
+
+  it('sends RCS template rows as RCS_TPL with their variables, and rejects a row over the 90-character text template limit', async () => {
+    const f = await fake();
+    const template = ['---', 'channel: rcs', 'fallback: none', 'rcs:', '  brandId: BR.ums0000001', '  chatbotId: "15881234"', '  templateId: UBR.tpl-order-1', '---', '#{name}님, #{msg}입니다.', ''].join('\n');
+    // "고객장문님, " + msg + "입니다." is 11 characters around msg: 90 and 91 in all
+    const rows = [...numbers(3), `고객장문,010-3000-9998,${'가'.repeat(79)}`, `고객장문,010-3000-9999,${'가'.repeat(80)}`];
+    const dir = campaignDir(f, rows, template);
+    const res = await ums(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], dir);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(3); // one row rejected
+    const accepted = f.accepted();
+    expect(accepted.map((m) => m.to).sort()).toEqual(['01030000000', '01030000001', '01030000002', '01030009998']);
+    for (const m of accepted) {
+      const vars = m.to === '01030009998' ? { '#{name}': '고객장문', '#{msg}': '가'.repeat(79) } : { '#{name}': `고객${m.to.slice(-1)}`, '#{msg}': '짧은 안내' };
+      expect(m.type).toBe('RCS_TPL');
+      expect(m.rcsOptions).toEqual({ brandId: 'BR.ums0000001', templateId: 'UBR.tpl-order-1', variables: vars, disableSms: true });
+    }
+    expect([...accepted.find((m) => m.to === '01030009998')!.text]).toHaveLength(90);
+    const rowsOut = await exported(dir, json(res.stdout).campaign as string);
+    expect(rowsOut.find((r) => r.to === '01030009999')).toMatchObject({ status: 'rejected', reason: 'too_long: 91 characters, over the RCS text template limit of 90' });
+  });
+
   it('survives kill -9 mid-campaign: `ums resume` leaves every recipient sent exactly once', async () => {
     const f = await fake();
     const dir = campaignDir(f, numbers(3000), SHORT, { tps: 1500 });

@@ -65,6 +65,8 @@ export interface StoredFile {
 
 const TYPES = new Set(['SMS', 'LMS', 'MMS', 'ATA', 'CTA', 'CTI', 'NSA', 'RCS_SMS', 'RCS_LMS', 'RCS_MMS', 'RCS_TPL', 'RCS_ITPL', 'RCS_LTPL', 'FAX', 'VOICE']);
 const TEST_NUMBER = /^0100000(\d{4})$/;
+/** RCS body limits in characters, by type (DOMAIN.md) */
+const RCS_MAX_CHARS: Record<string, number> = { RCS_SMS: 100, RCS_LMS: 1300, RCS_MMS: 1300, RCS_TPL: 90, RCS_ITPL: 500 };
 
 function id(prefix: string): string {
   const d = new Date();
@@ -122,6 +124,24 @@ export class FakeSolapi {
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Solapi down: stop listening (connection refused) and cut every connection, answers in flight included. */
+  async stopListening(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  /** Back up, on the same port. */
+  async listenAgain(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
   }
 
   /** The server's clock. */
@@ -289,7 +309,7 @@ export class FakeSolapi {
     if (typeof m['text'] !== 'string' || !m['text']) return '1010';
     if (type !== 'ATA' && (typeof m['from'] !== 'string' || !/^\d{8,11}$/.test(m['from']))) return '1010';
     if (type === 'SMS' && m['subject'] !== undefined) return '1013';
-    if (typeof m['subject'] === 'string' && eucKrBytes(m['subject']) > 40) return '1014';
+    if (typeof m['subject'] === 'string' && !type.startsWith('RCS_') && eucKrBytes(m['subject']) > 40) return '1014';
     if (type === 'SMS' && eucKrBytes(m['text']) > 90) return '1031';
     if ((type === 'LMS' || type === 'MMS') && eucKrBytes(m['text']) > 2000) return '1031';
     if (['SMS', 'LMS', 'MMS'].includes(type) && iconv.decode(iconv.encode(m['text'], 'euc-kr'), 'euc-kr') !== m['text']) return '1029';
@@ -310,7 +330,15 @@ export class FakeSolapi {
     if (type.startsWith('RCS_')) {
       const r = m['rcsOptions'] as Record<string, unknown> | undefined;
       if (!r || typeof r['brandId'] !== 'string' || !r['brandId']) return '1010';
-      if (type === 'RCS_TPL' && typeof r['templateId'] !== 'string') return '1042';
+      if ((type === 'RCS_TPL' || type === 'RCS_ITPL' || type === 'RCS_LTPL') && typeof r['templateId'] !== 'string') return '1042';
+      // RCS counts characters: titles <= 30 on LMS/MMS, none on SMS and templates; bodies per type
+      const subject = m['subject'];
+      if (subject !== undefined && !(type === 'RCS_LMS' || type === 'RCS_MMS')) return '1013';
+      if (typeof subject === 'string' && [...subject].length > 30) return '1014';
+      const max = RCS_MAX_CHARS[type];
+      if (max !== undefined && [...m['text']].length > max) return '1031';
+      // an RCS MMS names an image uploaded as type RCS (an MMS upload is not an RCS image)
+      if (type === 'RCS_MMS' && (typeof m['imageId'] !== 'string' || this.files.get(m['imageId'])?.type !== 'RCS')) return '1034';
     }
     const cf = m['customFields'];
     if (cf !== undefined) {
@@ -458,6 +486,12 @@ export class FakeSolapi {
     if (type === 'MMS') {
       if (!(content[0] === 0xff && content[1] === 0xd8 && content[2] === 0xff)) return this.error(res, 400, 'InvalidFile', 'MMS images must be JPEG');
       if (content.length > 200 * 1024) return this.error(res, 400, 'FileSizeExceeded', 'MMS images are at most 200 KB');
+    }
+    if (type === 'RCS') {
+      const jpeg = content[0] === 0xff && content[1] === 0xd8 && content[2] === 0xff;
+      const png = content.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+      if (!jpeg && !png) return this.error(res, 400, 'InvalidFile', 'RCS images must be JPEG or PNG');
+      if (content.length > 1024 * 1024) return this.error(res, 400, 'FileSizeExceeded', 'RCS images are at most 1 MB');
     }
     this.stats.uploads++;
     const fileId = id('ST01FZ');

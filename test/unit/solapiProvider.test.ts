@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { authorizationHeader } from '../../src/providers/solapi/auth.js';
 import { createSolapiProvider, type SolapiProvider } from '../../src/providers/solapi/index.js';
-import type { DeliveryReport, OutboundMessage, SubmitResult } from '../../src/providers/types.js';
+import type { DeliveryReport, OutboundMessage, RcsOptions, SubmitResult } from '../../src/providers/types.js';
 import { readJpegInfo } from '../../src/campaign/jpeg.js';
 import { FakeSolapi, tinyJpeg } from '../support/fakeSolapi.js';
 
@@ -127,9 +127,9 @@ describe('solapi provider against the fake Solapi server', () => {
       from: '15441234',
       channel: 'rcs',
       text: '배송이 시작되었습니다',
-      rcs: { brandId: 'BR.abc123', templateId: null, variables: {}, buttons: [], disableSms: false },
+      rcs: { brandId: 'BR.abc123', kind: 'sms', templateId: null, variables: {}, buttons: [], disableSms: false, commercial: false },
     };
-    const rcsTpl: OutboundMessage = { ...rcs, key: 'camp1:4:0', to: '01020000004', rcs: { ...rcs.rcs!, templateId: 'UBR.tpl-1', variables: { code: '1234' } } };
+    const rcsTpl: OutboundMessage = { ...rcs, key: 'camp1:4:0', to: '01020000004', rcs: { ...rcs.rcs!, kind: 'text_template', templateId: 'UBR.tpl-1', variables: { code: '1234' } } };
     const o = outcomes(await p.submit([ata, ataNoFrom, rcs, rcsTpl]));
     expect(o.map((x) => x.kind)).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
     const [m1, m2, m3, m4] = f.messages;
@@ -144,6 +144,59 @@ describe('solapi provider against the fake Solapi server', () => {
     expect(m2!.from).toBeNull();
     expect(m3).toMatchObject({ type: 'RCS_SMS', from: '15441234', rcsOptions: { brandId: 'BR.abc123', disableSms: false } });
     expect(m4).toMatchObject({ type: 'RCS_TPL', rcsOptions: { brandId: 'BR.abc123', templateId: 'UBR.tpl-1', variables: { '#{code}': '1234' } } });
+  });
+
+  it('sends each planned RCS kind as its Solapi type; an RCS MMS image is uploaded as type RCS, apart from the MMS upload of the same file', async () => {
+    const f = await fake();
+    const dir = stateDir();
+    const img = path.join(dir, 'card.jpg');
+    fs.writeFileSync(img, tinyJpeg());
+    const p = provider(f.url, dir);
+    const rcs = (row: number, kind: RcsOptions['kind'], over: Partial<OutboundMessage> = {}, opts: Partial<RcsOptions> = {}): OutboundMessage =>
+      sms(row, undefined, {
+        channel: 'rcs',
+        from: '15441234',
+        text: '#{name}님 안내',
+        rcs: { brandId: 'BR.abc123', kind, templateId: null, variables: { name: '홍길동' }, buttons: [], disableSms: true, commercial: false, ...opts },
+        ...over,
+      });
+    const batch = [
+      rcs(1, 'sms'),
+      rcs(2, 'lms', { subject: '주문 안내' }),
+      rcs(3, 'mms', { subject: '새 상품', images: [img] }, { commercial: true }),
+      rcs(4, 'text_template', {}, { templateId: 'UBR.tpl-text' }),
+      rcs(5, 'image_template', {}, { templateId: 'UBR.tpl-image' }),
+      sms(6, undefined, { channel: 'mms', subject: '사진', images: [img] }),
+    ];
+    expect(outcomes(await p.submit(batch)).map((o) => o.kind)).toEqual(['accepted', 'accepted', 'accepted', 'accepted', 'accepted', 'accepted']);
+    const byKey = new Map(f.messages.map((m) => [m.customFields['umsKey'], m]));
+    const type = (row: number) => byKey.get(`camp1:${row}:0`)!;
+    expect([1, 2, 3, 4, 5, 6].map((r) => type(r).type)).toEqual(['RCS_SMS', 'RCS_LMS', 'RCS_MMS', 'RCS_TPL', 'RCS_ITPL', 'MMS']);
+    expect(type(1)).toMatchObject({ subject: null, imageId: null, rcsOptions: { brandId: 'BR.abc123', disableSms: true } });
+    expect(type(1).rcsOptions).not.toHaveProperty('variables'); // ums rendered the text: only templates take variables
+    expect(type(2)).toMatchObject({ subject: '주문 안내', imageId: null });
+    expect(type(3)).toMatchObject({ subject: '새 상품', rcsOptions: { brandId: 'BR.abc123', commercialType: true } });
+    expect(type(4).rcsOptions).toEqual({ brandId: 'BR.abc123', templateId: 'UBR.tpl-text', variables: { '#{name}': '홍길동' }, disableSms: true });
+    expect(type(5).rcsOptions).toMatchObject({ templateId: 'UBR.tpl-image', variables: { '#{name}': '홍길동' } });
+    // one file, two uploads: as RCS for the RCS MMS, as MMS for the MMS
+    expect(f.stats.uploads).toBe(2);
+    expect(f.files.get(type(3).imageId!)).toMatchObject({ type: 'RCS', name: 'card.jpg' });
+    expect(f.files.get(type(6).imageId!)).toMatchObject({ type: 'MMS', name: 'card.jpg' });
+    // both stay cached: another batch uploads nothing
+    expect(outcomes(await p.submit([rcs(7, 'mms', { images: [img] })]))[0]).toMatchObject({ kind: 'accepted' });
+    expect(f.stats.uploads).toBe(2);
+  });
+
+  it('refuses an RCS message without its planned kind, or an RCS MMS without its image, before anything is sent', async () => {
+    const f = await fake();
+    const p = provider(f.url, stateDir());
+    const base = sms(1, undefined, { channel: 'rcs', from: '15441234' });
+    const opts: RcsOptions = { brandId: 'BR.abc123', kind: 'mms', templateId: null, variables: {}, buttons: [], disableSms: true, commercial: false };
+    const noImage = await p.submit([{ ...base, rcs: opts }]);
+    expect(noImage).toMatchObject({ kind: 'fatal', message: expect.stringMatching(/RCS MMS row without an image/) });
+    const noKind = await p.submit([{ ...base, rcs: { ...opts, kind: undefined as unknown as RcsOptions['kind'] } }]);
+    expect(noKind).toMatchObject({ kind: 'fatal', message: expect.stringMatching(/without its planned kind/) });
+    expect(f.stats.sendRequests).toBe(0);
   });
 
   it('stops on a wrong secret (fatal, credentials never in the message) and sends nothing', async () => {

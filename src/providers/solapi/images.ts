@@ -5,8 +5,8 @@ import path from 'node:path';
 type Cache = Record<string, Record<string, { fileId: string; name: string; uploadedAt: string }>>;
 
 /**
- * MMS images are uploaded to Solapi's storage once per campaign and file: the fileIds are kept
- * in a small JSON file beside the journal, by campaign and the file's sha256, so a resumed
+ * MMS and RCS images are uploaded to Solapi's storage once per campaign and file: the fileIds are
+ * kept in a small JSON file beside the journal, by campaign, type and the file's sha256, so a resumed
  * campaign reuses them and two batches in flight at once share one upload.
  */
 export class ImageCache {
@@ -23,26 +23,31 @@ export class ImageCache {
     }
   }
 
-  /** The fileId for `image` in `campaign`, uploading it (with `upload`) the first time. */
-  async fileId(campaign: string, image: string, upload: (content: Buffer, name: string) => Promise<string>): Promise<string> {
+  /**
+   * The fileId for `image` in `campaign`, uploading it (with `upload`) the first time. `fileType` is
+   * the storage type it is uploaded as: the same file uploaded as MMS and as RCS is two files.
+   */
+  async fileId(campaign: string, image: string, fileType: string, upload: (content: Buffer, name: string) => Promise<string>): Promise<string> {
     // every message of an MMS campaign names the same file: read and hash it once per run
-    const memo = `${campaign}\u0000${image}`;
+    const memo = `${campaign}\u0000${fileType}\u0000${image}`;
     const resolved = this.resolved.get(memo);
     if (resolved) return resolved;
     const content = await fs.promises.readFile(image);
     const sha = createHash('sha256').update(content).digest('hex');
-    const known = this.cache[campaign]?.[sha];
+    // MMS entries keep the key they had before other types existed: caches written then still match
+    const entry = fileType === 'MMS' ? sha : `${fileType}:${sha}`;
+    const known = this.cache[campaign]?.[entry];
     if (known) {
       this.resolved.set(memo, known.fileId);
       return known.fileId;
     }
-    const slot = `${campaign}\u0000${sha}`;
+    const slot = `${campaign}\u0000${entry}`;
     let p = this.inFlight.get(slot);
     if (!p) {
       p = (async () => {
         const name = path.basename(image);
         const fileId = await upload(content, name);
-        (this.cache[campaign] ??= {})[sha] = { fileId, name, uploadedAt: new Date().toISOString() };
+        (this.cache[campaign] ??= {})[entry] = { fileId, name, uploadedAt: new Date().toISOString() };
         this.save();
         this.resolved.set(memo, fileId);
         return fileId;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { InputError } from '../../campaign/errors.js';
+import type { RcsKind } from '../../campaign/rcs.js';
 import type { DeliveryReport, MessageOutcome, OutboundMessage, Provider, ProviderContext, ReportBatch, SubmitResult } from '../types.js';
 import { SolapiClient, type HttpOutcome } from './client.js';
 import { idOf, intakeOutcome, isAccepted, KEY_FIELD, keyOf, toReport, type SolapiMessage } from './codes.js';
@@ -77,6 +78,15 @@ export function classifySendFailure(res: Exclude<HttpOutcome, { kind: 'ok' }>, p
   if (res.status >= 500) return { kind: 'ambiguous', message: `Solapi answered ${what}` };
   return { kind: 'fatal', message: `Solapi refused the request (${what})` };
 }
+
+/** Solapi's message type for each planned RCS kind (RCS_LTPL, an LMS template, is not planned by ums). */
+const SOLAPI_RCS_TYPES: Record<RcsKind, string> = {
+  sms: 'RCS_SMS',
+  lms: 'RCS_LMS',
+  mms: 'RCS_MMS',
+  text_template: 'RCS_TPL',
+  image_template: 'RCS_ITPL',
+};
 
 function toButtons(buttons: Record<string, string>[]): Record<string, string>[] {
   return buttons.map((b) => {
@@ -189,7 +199,7 @@ export class SolapiProvider implements Provider {
         if (images.length !== 1) {
           fatal(images.length === 0 ? `MMS row without an image (key ${m.key}): nothing to attach` : `Solapi MMS carries one image; row ${m.key} has ${images.length}`);
         }
-        out.imageId = await this.imageId(campaignOf(m.key), images[0]!);
+        out.imageId = await this.imageId(campaignOf(m.key), images[0]!, 'MMS');
         break;
       }
       case 'alimtalk': {
@@ -205,16 +215,26 @@ export class SolapiProvider implements Provider {
         break;
       }
       case 'rcs': {
-        const r = m.rcs ?? fatal(`RCS row without its RCS options (brandId) (key ${m.key})`);
-        if (m.images?.length) fatal(`RCS with images is not supported by the solapi provider yet (key ${m.key})`);
-        out.type = r.templateId ? 'RCS_TPL' : m.subject || [...m.text].length > 100 ? 'RCS_LMS' : 'RCS_SMS';
-        if (m.subject && out.type === 'RCS_LMS') out.subject = m.subject;
+        const r = m.rcs ?? fatal(`RCS row without its RCS options (brandId, planned kind) (key ${m.key})`);
+        out.type = SOLAPI_RCS_TYPES[r.kind] ?? fatal(`RCS row without its planned kind (key ${m.key}): plan the campaign again`);
+        const template = r.kind === 'text_template' || r.kind === 'image_template';
+        if (template && !r.templateId) fatal(`RCS template row without its templateId (key ${m.key})`);
+        if (m.subject && (r.kind === 'lms' || r.kind === 'mms')) out.subject = m.subject;
+        if (r.kind === 'mms') {
+          const images = m.images ?? [];
+          if (images.length !== 1) {
+            fatal(images.length === 0 ? `RCS MMS row without an image (key ${m.key}): nothing to attach` : `Solapi RCS MMS carries one image here; row ${m.key} has ${images.length}`);
+          }
+          out.imageId = await this.imageId(campaignOf(m.key), images[0]!, 'RCS');
+        }
         out.rcsOptions = {
           brandId: r.brandId,
-          ...(r.templateId ? { templateId: r.templateId } : {}),
-          ...(Object.keys(r.variables).length ? { variables: toVariables(r.variables) } : {}),
+          ...(r.templateId && template ? { templateId: r.templateId } : {}),
+          // only a template is filled in by Solapi; other texts were rendered by ums already
+          ...(template && Object.keys(r.variables).length ? { variables: toVariables(r.variables) } : {}),
           ...(r.buttons.length ? { buttons: toButtons(r.buttons) } : {}),
           disableSms: r.disableSms,
+          ...(r.commercial ? { commercialType: true } : {}),
         };
         break;
       }
@@ -225,9 +245,10 @@ export class SolapiProvider implements Provider {
     return out;
   }
 
-  private imageId(campaign: string, file: string): Promise<string> {
-    return this.images.fileId(campaign, file, async (content, name) => {
-      const res = await this.client.request('POST', '/storage/v1/files', { file: content.toString('base64'), type: 'MMS', name }, this.cfg.timeoutMs);
+  /** `fileType`: Solapi's storage type, MMS for MMS images and RCS for RCS MMS images (solapi-nodejs uploadFile). */
+  private imageId(campaign: string, file: string, fileType: 'MMS' | 'RCS'): Promise<string> {
+    return this.images.fileId(campaign, file, fileType, async (content, name) => {
+      const res = await this.client.request('POST', '/storage/v1/files', { file: content.toString('base64'), type: fileType, name }, this.cfg.timeoutMs);
       if (res.kind === 'ok') {
         const fileId = (res.body as { fileId?: unknown }).fileId;
         if (typeof fileId === 'string' && fileId) return fileId;

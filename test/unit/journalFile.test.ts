@@ -1,0 +1,63 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Journal } from '../../src/journal/journal.js';
+
+const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'ums-journal-'));
+
+describe('the journal file', () => {
+  it('creates new journals with 8 KB pages, WAL and mode 0600', () => {
+    const file = path.join(tmp(), 'j.db');
+    Journal.open(file).close();
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('page_size', { simple: true })).toBe(8192);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('opens a journal made with 4 KB pages as it is (its page size cannot change in WAL mode)', () => {
+    const file = path.join(tmp(), 'old.db');
+    const old = new Database(file);
+    old.pragma('page_size = 4096');
+    old.pragma('journal_mode = WAL');
+    old.exec('CREATE TABLE keep (x INTEGER)');
+    old.close();
+    const j = Journal.open(file);
+    j.createCampaign({ id: 'c', digest: 'd', csvPath: 'a.csv', templatePath: 't.md', settings: {} });
+    expect(j.findCampaign('c')?.state).toBe('planning');
+    j.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('page_size', { simple: true })).toBe(4096);
+    db.close();
+  });
+
+  it('a bulk writer leaves checkpoints to another connection, and nothing is lost', () => {
+    const file = path.join(tmp(), 'bulk.db');
+    const other = Journal.open(file);
+    const writer = Journal.open(file);
+    writer.stopAutoCheckpoint();
+    writer.createCampaign({ id: 'c', digest: 'd', csvPath: 'a.csv', templatePath: 't.md', settings: {} });
+    const body = '[한빛마트] 고객님, 주문하신 상품이 오늘 발송되었습니다. 송장번호 1234-5678-9012 '.repeat(2);
+    const batch = (from: number) =>
+      Array.from({ length: 5000 }, (_, i) => ({
+        row: from + i, to: `010${String(10_000_000 + from + i)}`, channel: 'lms' as const, status: 'planned' as const, reason: null,
+        parts: 1, bytes: 180, subject: null, body, cost: 35, leg: 0, vars: null, rcsKind: null, deferrable: false,
+      }));
+    for (let b = 0; b < 16; b++) writer.insertPlanned('c', batch(1 + b * 5000));
+    // SQLite would have checkpointed (and started the WAL over) at 1,000 pages, 8 MB: the writer did not
+    const pages = fs.statSync(`${file}-wal`).size / 8192;
+    expect(pages).toBeGreaterThan(2000);
+    expect(fs.statSync(file).size).toBeLessThan(1 << 20);
+    other.checkpoint();
+    expect(fs.statSync(file).size / 8192).toBeGreaterThan(2000);
+    writer.insertPlanned('c', batch(80_001));
+    writer.close();
+    other.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare('SELECT COUNT(*) AS n, MAX(row) AS last FROM messages').get()).toEqual({ n: 85_000, last: 85_000 });
+    db.close();
+  });
+});
