@@ -98,10 +98,11 @@ function fastKoreanMobile(raw: string): string | null {
 function normaliseAny(raw: string): PhoneResult {
   const trimmed = raw.trim();
   if (trimmed === '') return { ok: false, reason: 'phone number is empty' };
-  if (/^\d(\.\d+)?e\+?\d+$/i.test(trimmed)) {
+  const ascii = toHalfWidth(trimmed);
+  if (/^\d(\.\d+)?e\+?\d+$/i.test(ascii)) {
     return { ok: false, reason: `phone number "${trimmed}" was mangled by a spreadsheet (scientific notation)` };
   }
-  let digits = trimmed.replace(SEPARATORS, '');
+  let digits = ascii.replace(SEPARATORS, '');
   if (digits.startsWith('+')) {
     digits = digits.slice(1);
     if (!/^\d+$/.test(digits)) return { ok: false, reason: `phone number "${trimmed}" contains characters other than digits` };
@@ -181,4 +182,12 @@ export function maskPhone(to: string): string {
   if (to.length === 10) return to.startsWith('02') ? `02-****-${to.slice(6)}` : `${to.slice(0, 3)}-***-${to.slice(6)}`;
   if (to.length === 9) return `${to.slice(0, 2)}-***-${to.slice(5)}`;
   return to.length > 4 ? `${'*'.repeat(to.length - 4)}${to.slice(-4)}` : '****';
+}
+
+/**
+ * Full-width ASCII (０１０－１２３４－５６７８, typed with a Korean IME in full-width mode) as plain ASCII.
+ * Only these exact compatibility forms: NFKC would also turn ① or ² into digits, which no one meant.
+ */
+function toHalfWidth(text: string): string {
+  return text.replace(/[\uff01-\uff5e\u3000]/g, (c) => (c === '\u3000' ? ' ' : String.fromCharCode(c.charCodeAt(0) - 0xfee0)));
 }

@@ -1,4 +1,5 @@
 import { countEucKrBytes, describeForeignChars, findNonEucKr } from '../text/eucKr.js';
+import { countSmsSegments } from '../text/gsm.js';
 import { pickChannel } from './channel.js';
 import { isConsent } from './quietHours.js';
 import { rcsPriceKey } from './rcs.js';
@@ -115,7 +116,7 @@ export class Planner {
       }
     }
     const bodyChars = countsBytes ? 0 : [...body].length;
-    msg.bytes = countsBytes ? bodyBytes : bodyChars;
+    msg.bytes = countsBytes ? (phone.kind === 'international' ? smsPayloadOctets(body) : bodyBytes) : bodyChars;
 
     const pick = pickChannel({
       requested,
@@ -285,4 +286,10 @@ function reject(msg: PlannedMessage, status: 'rejected' | 'skipped', code: strin
   msg.reason = `${code}: ${text}`;
   if (channel) msg.channel = channel;
   return msg;
+}
+
+/** Octets an international SMS's text takes on the wire: GSM-7 packs 8 septets into 7 octets, UCS-2 is 2 a unit. */
+function smsPayloadOctets(text: string): number {
+  const s = countSmsSegments(text);
+  return s.encoding === 'gsm7' ? Math.ceil((s.units * 7) / 8) : s.units * 2;
 }

@@ -27,6 +27,8 @@ describe('normalisePhone: Korean mobile numbers', () => {
     ['+82 (0)10-1234-5678'],
     ['0082 10 1234 5678'],
     ['1012345678'], // Excel turned 010-1234-5678 into a number and dropped the 0
+    ['０１０－１２３４－５６７８'], // typed in a Korean IME's full-width mode
+    ['＋８２\u300010-1234-5678'],
   ])('%s -> 01012345678 (mobile)', (raw) => {
     expect(ok(raw)).toEqual({ ok: true, to: '01012345678', kind: 'mobile' });
   });
@@ -57,6 +59,12 @@ describe('normalisePhone: Korean landlines', () => {
 });
 
 describe('normalisePhone: rejections', () => {
+  it('takes full-width digits only: circled digits and superscripts are not numbers', () => {
+    expect(bad('①⓪-1234-5678')).toMatch(/"①⓪-1234-5678" contains characters other than digits/);
+    expect(bad('010-1234-567⁸')).toMatch(/other than digits/);
+    expect(bad('０１０－１２３４')).toMatch(/"０１０－１２３４"/); // too short, named as the user wrote it
+  });
+
   it('rejects letters, naming the input', () => {
     expect(bad('010-CALL-NOW')).toMatch(/010-CALL-NOW/);
     expect(bad('abc')).toMatch(/digits/);

@@ -143,7 +143,9 @@ describe('Planner.plan', () => {
     // international SMS: price per GSM part; 'Hi a: ' + 200 ASCII chars in GSM-7 = 206 septets = 2 parts
     const ascii = parseTemplate('Hi #{name}: #{item}', 'ascii.md');
     const intl = planner(ascii, HEADER, prices).plan(['a', '+1 415-555-0132', 'x'.repeat(200)], 3);
-    expect(intl).toMatchObject({ status: 'planned', channel: 'sms', to: '+14155550132', parts: 2, cost: 14 });
+    expect(intl).toMatchObject({ status: 'planned', channel: 'sms', to: '+14155550132', parts: 2, cost: 14, bytes: 181 }); // 206 septets packed
+    // outside GSM-7 the text goes as UCS-2: 2 octets a character
+    expect(planner(ascii, HEADER, prices).plan(['a', '+1 415-555-0133', '안녕'], 4)).toMatchObject({ parts: 1, bytes: 16 });
     const mms = parseTemplate('---\nchannel: auto\nimages: [a.jpg]\n---\n#{name} #{item}', 'm.md');
     expect(planner(mms, HEADER, prices).plan(['a', '010-1111-4444', 'x'], 1)).toMatchObject({ channel: 'mms', cost: 77 });
   });
