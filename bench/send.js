@@ -35,7 +35,7 @@ async function run(name, rows, sim) {
   const journal = Journal.open(path.join(dir, 'journal.db'));
   const { campaign } = await planCampaign({ csvFile: path.join(dir, 'r.csv'), templateFile: path.join(dir, 't.md'), encoding: 'auto', config, journal });
   const d = journal.delivery();
-  const setup = buildLanes(config, journal.file, d.plannedChannels(campaign.id), {});
+  const setup = await buildLanes(config, journal.file, d.plannedChannels(campaign.id), {});
   let allAcceptedAt = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
