@@ -50,11 +50,16 @@ export async function deliver(cli: Cli, config: Config, journal: Journal, campai
 async function deliverLocked(cli: Cli, config: Config, journal: Journal, campaign: CampaignRecord, opts: DeliverOptions): Promise<number> {
   const d = journal.delivery();
   const channels = d.plannedChannels(campaign.id);
-  if (campaign.state === 'done' || channels.length === 0) {
+  const unknown = d.countInStatus(campaign.id, 'unknown');
+  // A finished campaign is sent again only for --resend-unknown: its unknown rows are all it has left.
+  if ((campaign.state === 'done' && !(opts.resendUnknown && unknown > 0)) || channels.length === 0) {
     if (campaign.state !== 'done') journal.setState(campaign.id, 'done');
     const report = buildReport(journal, journal.findCampaign(campaign.id)!);
     if (opts.json) cli.out(JSON.stringify({ ...report, outcome: 'already-finished' }, null, 2));
-    else cli.out(`${formatReport(report, cli.color)}\n\n  nothing to send: the campaign is finished`);
+    else {
+      const hint = unknown > 0 ? `; ${unknown.toLocaleString('en-US')} messages are unknown: \`ums resume ${campaign.id} --resend-unknown\` sends them again (some may arrive twice)` : '';
+      cli.out(`${formatReport(report, cli.color)}\n\n  nothing to send: the campaign is finished${hint}`);
+    }
     return EXIT.ok;
   }
 

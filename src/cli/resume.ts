@@ -12,15 +12,19 @@ interface ResumeOptions extends CommonOptions {
   resendUnknown?: boolean;
 }
 
-/** The named campaign, or the newest one not finished. */
-export function pickCampaign(journal: Journal, id: string | undefined, wantUnfinished: boolean): CampaignRecord {
+/**
+ * The named campaign, or the newest one not finished (`withUnknown`: or finished with messages whose
+ * outcome is unknown, which `--resend-unknown` sends again).
+ */
+export function pickCampaign(journal: Journal, id: string | undefined, wantUnfinished: boolean, withUnknown = false): CampaignRecord {
   if (id !== undefined) {
     const c = journal.findCampaign(id);
     if (!c || c.state === 'planning') throw new InputError(`no campaign "${id}" in the journal (see \`ums campaigns\`)`);
     return c;
   }
   const all = journal.listCampaigns().filter((c) => c.state !== 'planning');
-  const pool = wantUnfinished ? all.filter((c) => c.state !== 'done') : all;
+  const hasUnknown = (c: CampaignRecord): boolean => withUnknown && journal.delivery().countInStatus(c.id, 'unknown') > 0;
+  const pool = wantUnfinished ? all.filter((c) => c.state !== 'done' || hasUnknown(c)) : all;
   const latest = pool.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
   if (!latest) {
     const interrupted = journal.listCampaigns().some((c) => c.state === 'planning');
@@ -48,7 +52,7 @@ export function registerResume(program: Command, cli: Cli, setExit: (code: numbe
       const config = openConfig(cli, opts);
       const journal = openJournal(cli, config, opts);
       try {
-        const campaign = pickCampaign(journal, id, true);
+        const campaign = pickCampaign(journal, id, true, Boolean(opts.resendUnknown));
         const { deliver } = await import('./deliver.js');
         setExit(await deliver(cli, config, journal, campaign, { provider: opts.provider, tps, limit, json: Boolean(opts.json), yes: true, resendUnknown: opts.resendUnknown }, 'ums resume'));
       } finally {

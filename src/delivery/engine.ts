@@ -102,6 +102,7 @@ export class DeliveryEngine {
       if (onInbound) p.subscribeInbound?.(async (messages) => onInbound(p.name, messages));
     }
     await this.reconcile();
+    let askedAgain = 0;
     // Each pass sends what is planned; reports arriving meanwhile may release fallback legs,
     // which the next pass sends. Ends when a pass finds nothing new to send.
     for (;;) {
@@ -115,9 +116,36 @@ export class DeliveryEngine {
       }
       if (this.journal.countInStatus(this.opts.campaignId, 'planned') > 0) continue;
       await this.awaitReports(providers);
-      if (this.journal.countInStatus(this.opts.campaignId, 'planned') === 0) break;
+      if (this.journal.countInStatus(this.opts.campaignId, 'planned') > 0) continue;
+      // Rows left `unknown` because their provider, which can be asked, could not be asked then
+      // (it was down when their answer was lost): ask again before finishing. What it holds is
+      // sent; what it does not goes back to planned and out in the next pass. A run never
+      // finishes with such rows: the campaign would be done and `resume` would not look at them.
+      const unresolved = this.unknownWithLookup();
+      if (unresolved === 0) break;
+      if (askedAgain >= 3) {
+        return {
+          kind: 'fault',
+          message: `${unresolved} messages are unknown: the request left, its answer was lost, and the provider could not be asked whether it took them; nothing is lost: run \`ums resume\` once it answers`,
+          progress: this.progress,
+        };
+      }
+      if (askedAgain) await sleep(1000 * 2 ** askedAgain, this.stop.signal);
+      askedAgain++;
+      try {
+        await this.reconcile(['unknown']);
+      } catch (err) {
+        this.journalFault(err);
+      }
     }
     return { kind: 'finished', progress: this.progress };
+  }
+
+  /** Unknown rows whose provider has a lookup. */
+  private unknownWithLookup(): number {
+    const canAsk = new Set(this.opts.lanes.filter((l) => l.provider.lookup).map((l) => l.provider.name));
+    if (!canAsk.size) return 0;
+    return this.journal.inStatus(this.opts.campaignId, 'unknown').filter((m) => canAsk.has(m.provider ?? '')).length;
   }
 
   private journalFault(err: unknown): void {
@@ -133,9 +161,9 @@ export class DeliveryEngine {
    * Rows a dead run left `sending` (and `unknown` ones) are asked about by key: the provider
    * has them -> sent; it does not -> back to planned; it cannot tell -> unknown, never resent blindly.
    */
-  private async reconcile(): Promise<void> {
+  private async reconcile(statuses: readonly ('sending' | 'unknown')[] = ['sending', 'unknown']): Promise<void> {
     const byProvider = new Map(this.opts.lanes.map((l) => [l.provider.name, l.provider]));
-    for (const status of ['sending', 'unknown'] as const) {
+    for (const status of statuses) {
       const rows = this.journal.inStatus(this.opts.campaignId, status);
       if (!rows.length) continue;
       const settlements: Settlement[] = [];
@@ -234,6 +262,10 @@ export class DeliveryEngine {
             } else if (o.kind === 'accepted') {
               settle.push({ id: m.id, kind: 'sent', providerId: o.providerId, partIds: o.partIds, at: now });
               this.progress.accepted++;
+            } else if (o.kind === 'rejected' && o.stopsRun) {
+              // Resubmitting cannot help, and failing every remaining row would be wrong: keep it planned, stop.
+              settle.push({ id: m.id, kind: 'release' });
+              this.fault ??= `${lane.provider.name}: ${o.stopsRun}`;
             } else if (o.kind === 'throttled' || (o.retryable && m.attempts < MAX_ATTEMPTS)) {
               if (o.kind === 'throttled') throttled = true;
               settle.push({ id: m.id, kind: 'release' });

@@ -90,6 +90,7 @@ function toCampaign(r: CampaignRow): CampaignRecord {
 }
 
 const PAGE_SIZE = 8192;
+const WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024;
 
 /** The SQLite journal: the only truth about campaigns and messages. All SQL of ums lives here. */
 export class Journal {
@@ -153,6 +154,9 @@ export class Journal {
     // less CPU than SQLite's 4 KB default. Only a new file can take it (before WAL is on).
     if (fresh) db.pragma(`page_size = ${PAGE_SIZE}`);
     db.pragma('journal_mode = WAL');
+    // SQLite checkpoints every 1,000 pages: keep that at 4 MB of WAL whatever the page size (a
+    // journal on a nearly full disk needs room for the WAL and for its copy into the database).
+    db.pragma(`wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / (db.pragma('page_size', { simple: true }) as number))}`);
     // NORMAL in WAL mode survives any process crash (kill -9); only a power cut can lose the last commits.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');

@@ -140,6 +140,17 @@ describe('ums send through SMPP to a local SMSC', () => {
     const again = await runUms(['resume', out.campaign, '--json'], { cwd: dir, env: ENV });
     expect([0, 3]).toContain(again.code);
     expect(smsc.messages.length).toBe(before);
+    const hinted = await runUms(['resume', out.campaign], { cwd: dir, env: ENV });
+    expect(hinted.stdout).toContain(`${unknown.length} messages are unknown: \`ums resume ${out.campaign} --resend-unknown\``);
+
+    // the user's explicit choice: the unknown rows (and only they) go again, even though the run had finished
+    const resent = await runUms(['resume', '--resend-unknown', '--json'], { cwd: dir, env: ENV });
+    expect(resent.code, resent.stderr).toBe(0);
+    expect(json(resent.stdout).statuses).toEqual({ sent: 150 });
+    expect(smsc.messages.length).toBe(before + unknown.length);
+    const after = smsc.received();
+    for (const r of sent) expect(after.get(r.to), r.to).toHaveLength(1);
+    for (const r of unknown) expect((after.get(r.to) ?? []).length, r.to).toBeGreaterThanOrEqual(1);
   });
 
   it('turns rows delivered or failed from receipts of every style, and keeps a receipt nobody sent', async () => {

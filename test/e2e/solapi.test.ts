@@ -110,6 +110,26 @@ describe('ums with the solapi provider (fake Solapi on 127.0.0.1)', () => {
 
   });
 
+  it('an empty balance (1030) stops the run with exit 1 and fails nobody; after a top-up `ums resume` sends the rest once', async () => {
+    const f = await fake();
+    f.balance = 30;
+    const dir = campaignDir(f, numbers(100), SHORT, { batchSize: 10 });
+    const sent = await ums(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], dir);
+    expect(sent.code).toBe(1);
+    expect(sent.stderr).toMatch(/^ums: solapi: the account balance is insufficient \(1030\); nothing is lost: top up the account, then run `ums resume`$/m);
+    const out = json(sent.stdout);
+    expect(out.statuses.sent).toBe(30);
+    expect(out.statuses.failed ?? 0).toBe(0);
+    expect(out.statuses.planned).toBe(70);
+
+    f.balance = Infinity;
+    const resumed = await ums(['resume', '--json'], dir);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(json(resumed.stdout).statuses.sent).toBe(100);
+    expect(f.accepted()).toHaveLength(100);
+    expect(f.duplicates()).toEqual([]);
+  });
+
   it('sends an MMS campaign with its image uploaded once', async () => {
     const f = await fake();
     const dir = campaignDir(f, numbers(24), '---\nchannel: mms\nsubject: "#{name}님께"\nimages: [promo.jpg]\n---\n#{name}님, 새 상품 사진을 보내드립니다.\n', { batchSize: 5 });

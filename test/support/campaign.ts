@@ -14,6 +14,11 @@ export function writeCampaign(dir: string, n: number, extraRows: string[] = []):
   return { csv, template };
 }
 
+/** The numbers `writeCampaign(dir, n)` writes, as providers see them (digits only). */
+export function campaignPhones(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `010${String(2000 + Math.floor(i / 10000)).padStart(4, '0')}${String(i % 10000).padStart(4, '0')}`);
+}
+
 export function writeConfig(dir: string, sim: Record<string, unknown>): string {
   const file = path.join(dir, 'ums.config.yaml');
   const simLines = Object.entries({ type: 'sim', ...sim }).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);

@@ -74,6 +74,7 @@ export class FakeSmsc {
   private readonly timers = new Set<NodeJS.Timeout>();
   private submitCount = 0;
   private dropAt: number | null;
+  private lastPort = 0;
 
   private constructor(
     private readonly server: Server,
@@ -91,7 +92,33 @@ export class FakeSmsc {
   }
 
   get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return (this.server.address() as AddressInfo | null)?.port ?? this.lastPort;
+  }
+
+  /** The SMSC down: stop listening (connection refused) and drop every connection. */
+  async stopListening(): Promise<void> {
+    this.lastPort = this.port;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.dropAll();
+    await closed;
+  }
+
+  /** Back up, on the same port. */
+  async listenAgain(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.lastPort, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /** Whole messages per recipient, counted. */
+  receivedPerRecipient(): Map<string, number> {
+    const n = new Map<string, number>();
+    for (const m of this.messages) n.set(m.to, (n.get(m.to) ?? 0) + 1);
+    return n;
   }
 
   /** Drop the connection at the `n`th submit_sm from now on (counting all so far). */

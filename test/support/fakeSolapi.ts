@@ -84,6 +84,8 @@ export class FakeSolapi {
   readonly files = new Map<string, StoredFile>();
   /** every /messages/v4/list query, in order */
   readonly listQueries: URLSearchParams[] = [];
+  /** messages the account can still pay for; then intake answers 1030 (insufficient balance) */
+  balance = Infinity;
   readonly stats = { sendRequests: 0, listRequests: 0, uploads: 0, throttled: 0, dropped: 0, hung: 0, validationErrors: 0, authFailures: [] as string[] };
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
@@ -382,6 +384,8 @@ export class FakeSolapi {
       const to = raw['to'] as string;
       let intakeCode = this.intake(raw);
       if (!intakeCode && b.allowDuplicates !== true && seen.has(to)) intakeCode = '1026';
+      if (!intakeCode && this.balance <= 0) intakeCode = '1030';
+      if (!intakeCode) this.balance--;
       seen.add(to);
       const code = TEST_NUMBER.exec(to)?.[1];
       const stored: StoredMessage = {

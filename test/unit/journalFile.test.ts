@@ -47,7 +47,7 @@ describe('the journal file', () => {
         parts: 1, bytes: 180, subject: null, body, cost: 35, leg: 0, vars: null, rcsKind: null, deferrable: false,
       }));
     for (let b = 0; b < 16; b++) writer.insertPlanned('c', batch(1 + b * 5000));
-    // SQLite would have checkpointed (and started the WAL over) at 1,000 pages, 8 MB: the writer did not
+    // a journal's connections checkpoint (and start the WAL over) at 4 MB: this writer did not
     const pages = fs.statSync(`${file}-wal`).size / 8192;
     expect(pages).toBeGreaterThan(2000);
     expect(fs.statSync(file).size).toBeLessThan(1 << 20);

@@ -4,10 +4,11 @@ import { intakeOutcome, isAccepted, reportStatus, toReport } from '../../src/pro
 import { parseSolapiWebhook } from '../../src/providers/solapi/webhook.js';
 
 describe('Solapi status codes -> engine outcomes', () => {
-  it('maps intake codes: 2000 accepted, 1061 opted out, 1024/1030 retryable, other 1xxx permanent', () => {
+  it('maps intake codes: 2000 accepted, 1061 opted out, 1024 retryable, 1030 stops the run, other 1xxx permanent', () => {
     expect(intakeOutcome('2000', 'ok', 'M1')).toEqual({ kind: 'accepted', providerId: 'M1' });
     expect(intakeOutcome('1061', null, 'M2')).toMatchObject({ kind: 'rejected', code: '1061', retryable: false, optedOut: true });
-    expect(intakeOutcome('1030', null, null)).toMatchObject({ kind: 'rejected', code: '1030', retryable: true });
+    expect(intakeOutcome('1030', null, null)).toMatchObject({ kind: 'rejected', code: '1030', stopsRun: expect.stringMatching(/balance.*ums resume/) });
+    expect(intakeOutcome('1024', null, null)).not.toHaveProperty('stopsRun');
     expect(intakeOutcome('1024', null, null)).toMatchObject({ kind: 'rejected', retryable: true });
     const perm = intakeOutcome('1062', null, null);
     expect(perm).toMatchObject({ kind: 'rejected', code: '1062', retryable: false, message: 'unregistered sender number' });

@@ -286,7 +286,10 @@ export class SmppLink {
   private onClose(session: Session): void {
     if (session !== this.session) return;
     this.session = null;
-    for (const k of ['connect', 'bind', 'enquire', 'enquireAnswer', 'pump'] as const) clearTimeout(this.timers[k]);
+    for (const k of ['connect', 'bind', 'enquire', 'enquireAnswer', 'pump'] as const) {
+      clearTimeout(this.timers[k]);
+      delete this.timers[k]; // a stale `pump` would keep pump() from ever running again after the rebind
+    }
     this.enquireSeq = -1;
     if (this.state === 'bound') this.drops++;
     this.failInflight(`the connection to the SMSC dropped (${this.lastError})`);

@@ -81,9 +81,13 @@ export const SOLAPI_CODES: Record<string, string> = {
   '4000': 'delivered',
 };
 
-/** Intake codes that mean "try this message again later": Solapi's own errors and an empty balance. */
-const RETRYABLE_INTAKE = new Set(['1024', '1030']);
+/** Intake codes that mean "try this message again later": Solapi's own errors. */
+const RETRYABLE_INTAKE = new Set(['1024']);
 const OPTED_OUT = new Set(['1061', '2061']);
+/** Intake codes that no message can pass until a person acts: the run stops, the messages stay planned. */
+const STOPS_RUN: Record<string, string> = {
+  '1030': 'the account balance is insufficient (1030); nothing is lost: top up the account, then run `ums resume`',
+};
 
 export function describeCode(code: string, fallback?: string | null): string {
   return SOLAPI_CODES[code] ?? (fallback && fallback.trim() ? fallback.trim() : 'refused');
@@ -98,6 +102,7 @@ export function intakeOutcome(code: string, statusMessage: string | null | undef
     message: describeCode(code, statusMessage),
     retryable: RETRYABLE_INTAKE.has(code),
     ...(OPTED_OUT.has(code) ? { optedOut: true } : {}),
+    ...(STOPS_RUN[code] ? { stopsRun: STOPS_RUN[code] } : {}),
   };
 }
 

@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runUms, workdir } from '../support/cli.js';
+import { campaignPhones, writeCampaign } from '../support/campaign.js';
+import { FakeSmsc, type FakeSmscOptions } from '../support/fakeSmsc.js';
+import { expectAtMostOnce, killLoop, SEND, seeded, sleep, start, expectStillRunning, useTally, killLeftovers, ended } from '../support/reliability.js';
+
+/**
+ * The same crashes and faults through the smpp provider to the local SMSC (in this process, so it
+ * outlives every `ums` it serves and counts what it took). SMPP cannot be asked what the SMSC
+ * holds: a submit_sm in flight when the process dies or the link drops is `unknown`, and is never
+ * sent again by `resume`. The promise is at most once: nobody twice at the SMSC, every row sent or
+ * delivered reached it, the rest `unknown`, no more of them than the window times the faults.
+ */
+
+const tally = useTally('smpp');
+const ENV = { SMPP_PASSWORD: 'secret' };
+const WINDOW = 10;
+
+const smscs: FakeSmsc[] = [];
+afterEach(async () => {
+  killLeftovers();
+  for (const s of smscs.splice(0)) await s.stop();
+});
+
+async function smscWith(opts: FakeSmscOptions): Promise<FakeSmsc> {
+  const smsc = await FakeSmsc.start(opts);
+  smscs.push(smsc);
+  return smsc;
+}
+
+function campaignDir(smsc: FakeSmsc, rows: number, provider: Record<string, unknown> = {}): string {
+  const dir = workdir();
+  writeCampaign(dir, rows);
+  const cfg = {
+    type: 'smpp',
+    host: '127.0.0.1',
+    port: smsc.port,
+    systemId: 'ums',
+    password: '${SMPP_PASSWORD}',
+    tps: 0,
+    window: WINDOW,
+    requestTimeoutMs: 5000,
+    unavailableAfterMs: 3000,
+    reportWaitMs: 500,
+    ...provider,
+  };
+  const lines = Object.entries(cfg).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);
+  fs.writeFileSync(path.join(dir, 'ums.config.yaml'), ['journal: ./journal.db', 'from: "0212345678"', 'providers:', '  carrier:', ...lines, 'routes: { default: carrier }', ''].join('\n'));
+  return dir;
+}
+
+describe('reliability: crashes and faults against the local SMSC', () => {
+  it('survives 20 SIGKILLs at random instants of a 20,000-row campaign: at most once, the rest unknown and bounded', async () => {
+    const rng = seeded('crash test (smpp)');
+    const rows = 20_000;
+    // receipts too: they arrive while ums is killed and started again
+    const smsc = await smscWith({ receipts: { delayMs: 20 } });
+    const dir = campaignDir(smsc, rows);
+    const killsBefore = tally.kills;
+    const kills = await killLoop({ rng, dir, env: ENV, rows, reached: () => smsc.messages.length, finishedCodes: [0, 3], tally });
+    const last = await runUms(SEND, { cwd: dir, env: ENV, timeoutMs: 120_000 });
+    expect([0, 3], `${kills.join('\n')}\n${last.stderr}`).toContain(last.code); // 3: done, some rows unknown
+    console.log(`  smsc: ${smsc.binds.filter((b) => b.ok).length} binds, ${smsc.arrivals.length} submit_sm, ${smsc.receiptsSent} receipts sent`);
+    expect(smsc.violations).toEqual([]);
+    // each kill leaves at most the window in flight
+    await expectAtMostOnce({ received: smsc.receivedPerRecipient(), phones: campaignPhones(rows), dir, env: ENV, tally, maxUnknown: WINDOW * (tally.kills - killsBefore) });
+  });
+
+  it('rides out a 30 s SMSC outage (closed, then back on the same port): rebinds and finishes, at most once', async () => {
+    const rng = seeded('outage test (smpp)');
+    const rows = 6000;
+    const smsc = await smscWith({ receipts: { delayMs: 20 }, respondDelayMs: 2 });
+    const dir = campaignDir(smsc, rows, { tps: 1000 });
+    const run = start([...SEND, '--json'], dir, ENV);
+    const downAt = 1000 + Math.floor(rng() * 3000);
+    while (smsc.messages.length < downAt && !run.done()) await sleep(2);
+    await expectStillRunning(run, 'before the outage');
+    await smsc.stopListening();
+    tally.faults++;
+    const taken = smsc.messages.length;
+    await sleep(30_000);
+    expect(smsc.messages.length).toBe(taken); // nothing reaches a closed port
+    expect(run.done()).toBe(false); // ums waits for the SMSC
+    await smsc.listenAgain();
+    const e = await ended(run, 90_000, 'after the SMSC came back');
+    expect([0, 3], e.stderr).toContain(e.code); // 3: done, the messages in flight at the drop unknown
+    expect(smsc.binds.filter((b) => b.ok).length).toBeGreaterThanOrEqual(2);
+    expect(smsc.violations).toEqual([]);
+    await expectAtMostOnce({ received: smsc.receivedPerRecipient(), phones: campaignPhones(rows), dir, env: ENV, tally, maxUnknown: WINDOW });
+  });
+});
