@@ -40,6 +40,11 @@ export const smppConfigSchema = z
     requestTimeoutMs: z.number().int().positive().default(10_000),
     /** a submit that finds no bound connection for this long is answered "unavailable" (nothing left) */
     unavailableAfterMs: z.number().int().positive().default(10_000),
+    /**
+     * longest pause between reconnects: short enough that a link back after an outage is found well
+     * within the engine's 60 s give-up (with 30 s, a 30 s outage was rebound only after 51-64 s)
+     */
+    reconnectMaxMs: z.number().int().positive().default(8_000),
     registeredDelivery: z.boolean().default(true),
     /** how long a run waits at its end for receipts (ms) */
     reportWaitMs: z.number().int().nonnegative().default(5_000),

@@ -79,6 +79,7 @@ export class SmppProvider implements Provider {
         enquireLinkMs: cfg.enquireLinkMs,
         requestTimeoutMs: cfg.requestTimeoutMs,
         unavailableAfterMs: cfg.unavailableAfterMs,
+        backoffMaxMs: cfg.reconnectMaxMs,
       },
       (pdu, respond) => this.onDeliver(pdu, respond),
     );
