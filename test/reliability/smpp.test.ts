@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runUms, workdir } from '../support/cli.js';
 import { campaignPhones, writeCampaign } from '../support/campaign.js';
 import { FakeSmsc, type FakeSmscOptions } from '../support/fakeSmsc.js';
-import { expectAtMostOnce, killLoop, SEND, seeded, sleep, start, expectStillRunning, useTally, killLeftovers, ended } from '../support/reliability.js';
+import { expectAtMostOnce, killLoop, SEND, seeded, sleep, start, expectStillRunning, useTally, killLeftovers, ended, withSmallDisk } from '../support/reliability.js';
 
 /**
  * The same crashes and faults through the smpp provider to the local SMSC (in this process, so it
@@ -30,7 +30,7 @@ async function smscWith(opts: FakeSmscOptions): Promise<FakeSmsc> {
   return smsc;
 }
 
-function campaignDir(smsc: FakeSmsc, rows: number, provider: Record<string, unknown> = {}): string {
+function campaignDir(smsc: FakeSmsc, rows: number, provider: Record<string, unknown> = {}, journal = './journal.db'): string {
   const dir = workdir();
   writeCampaign(dir, rows);
   const cfg = {
@@ -47,7 +47,7 @@ function campaignDir(smsc: FakeSmsc, rows: number, provider: Record<string, unkn
     ...provider,
   };
   const lines = Object.entries(cfg).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);
-  fs.writeFileSync(path.join(dir, 'ums.config.yaml'), ['journal: ./journal.db', 'from: "0212345678"', 'providers:', '  carrier:', ...lines, 'routes: { default: carrier }', ''].join('\n'));
+  fs.writeFileSync(path.join(dir, 'ums.config.yaml'), [`journal: ${JSON.stringify(journal)}`, 'from: "0212345678"', 'providers:', '  carrier:', ...lines, 'routes: { default: carrier }', ''].join('\n'));
   return dir;
 }
 
@@ -89,5 +89,27 @@ describe('reliability: crashes and faults against the local SMSC', () => {
     expect(smsc.binds.filter((b) => b.ok).length).toBeGreaterThanOrEqual(2);
     expect(smsc.violations).toEqual([]);
     await expectAtMostOnce({ received: smsc.receivedPerRecipient(), phones: campaignPhones(rows), dir, env: ENV, tally, maxUnknown: WINDOW });
+  });
+
+  it('stops with exit 1 when the journal disk fills, reaches nobody twice, and resume finishes after space is freed', async (ctx) => {
+    await withSmallDisk(ctx, async (mount, fill) => {
+      const rows = 8000;
+      const smsc = await smscWith({ receipts: { delayMs: 20 }, respondDelayMs: 1 });
+      const dir = campaignDir(smsc, rows, { tps: 2000 }, path.join(mount, 'journal.db'));
+      const run = start(SEND, dir, ENV);
+      while (smsc.messages.length < 1000 && !run.done()) await sleep(10);
+      await expectStillRunning(run, 'before the disk filled');
+      const free = fill(); // under the running process: every journal write from now on fails
+      tally.faults++;
+      const e = await ended(run, 60_000, 'after the disk filled');
+      expect(e.code, e.stderr).toBe(1);
+      expect(e.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(e.stderr).toMatch(/^ums: .*(full|SQLITE|ENOSPC)/m);
+      free();
+      const again = await runUms(SEND, { cwd: dir, env: ENV, timeoutMs: 120_000 });
+      expect([0, 3], again.stderr).toContain(again.code); // 3: done, the submits whose answers could not be written unknown
+      expect(smsc.violations).toEqual([]);
+      await expectAtMostOnce({ received: smsc.receivedPerRecipient(), phones: campaignPhones(rows), dir, env: ENV, tally, maxUnknown: WINDOW });
+    });
   });
 });
