@@ -37,6 +37,19 @@ export class CarrierLog {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     if (fs.existsSync(file)) this.load();
     this.fd = fs.openSync(file, 'a', 0o600);
+    // A SIGKILL can cut a large write() short: end the fragment's line, or the next record would be
+    // glued to it and read as garbage, a message the carrier took that its log no longer shows.
+    const size = fs.fstatSync(this.fd).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      const r = fs.openSync(file, 'r');
+      try {
+        fs.readSync(r, last, 0, 1, size - 1);
+      } finally {
+        fs.closeSync(r);
+      }
+      if (last[0] !== 0x0a) fs.writeSync(this.fd, '\n');
+    }
   }
 
   private load(): void {
