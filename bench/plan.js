@@ -61,6 +61,15 @@ async function child() {
   const journal = Journal.open(journalFile);
 
   const load1 = os.loadavg()[0];
+  // the largest the write-ahead log grew: disk space planning needs beside the journal
+  let walBytes = 0;
+  const walWatch = setInterval(() => {
+    try {
+      walBytes = Math.max(walBytes, fs.statSync(`${journalFile}-wal`).size);
+    } catch {
+      /* not there yet */
+    }
+  }, 50);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const { campaign, created } = await planCampaign({
@@ -71,6 +80,7 @@ async function child() {
     config,
     journal,
   });
+  clearInterval(walWatch);
   const closing = performance.now();
   journal.close(); // counted: closing the last connection checkpoints what the WAL still holds
   const seconds = (performance.now() - t0) / 1000;
@@ -83,6 +93,7 @@ async function child() {
     rows: campaign.rows,
     seconds: round(seconds, 3),
     closeSeconds: round((performance.now() - closing) / 1000, 3),
+    peakWalMB: round(walBytes / (1024 * 1024), 1),
     rowsPerSec: Math.round(campaign.rows / seconds),
     peakRssMB: round(peakRssBytes() / (1024 * 1024), 1),
     node: process.version,

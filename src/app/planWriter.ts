@@ -49,7 +49,9 @@ const WORKER_YOUNG_GENERATION_MB = 8;
 /**
  * The main thread checkpoints the WAL after this many packets (~5 MB of WAL), and the worker never
  * does: copying pages into the database file is a third of SQLite's work, and the main thread has
- * time to spare while the worker's inserts set the pace.
+ * time to spare while the worker's inserts set the pace. The cost: the WAL cannot start over while
+ * the worker writes, so its file grows to about the plan's size; finish() truncates it (measured,
+ * 1M rows: ~0.1 s). Letting the worker checkpoint too kept the WAL small but cost ~25% throughput.
  */
 const CHECKPOINT_EVERY_PACKETS = 20;
 
@@ -303,6 +305,8 @@ class WorkerSink implements PlanSink {
     } finally {
       this.errors.close();
     }
+    // The worker is gone: nobody else writes, so this copies the rest and gives the WAL's disk space back.
+    this.journal.checkpoint('TRUNCATE');
   }
 
   async abort(): Promise<void> {

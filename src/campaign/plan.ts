@@ -205,10 +205,11 @@ export class SeenNumbers {
   /**
    * `expectedRows`: sized for that many numbers from the start. Growing by doubling leaves each
    * outgrown table to the GC, which frees such buffers late: ~24 MB at the peak for a million rows.
+   * A guess, so never more than a million and a half numbers' worth (16 MB): past that it grows.
    */
   constructor(expectedRows = 0) {
     let slots = 1 << 16;
-    while (slots * 3 < expectedRows * 4 && slots < 1 << 24) slots *= 2;
+    while (slots * 3 < expectedRows * 4 && slots < 1 << 21) slots *= 2;
     this.lo = new Uint32Array(slots);
     this.hiRow = new Uint32Array(slots);
     this.mask = slots - 1;

@@ -87,9 +87,9 @@ async function deliverLocked(cli: Cli, config: Config, journal: Journal, campaig
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const progress = new ProgressDisplay(cli, total, opts.json);
-  await progress.start();
   let outcome: EngineOutcome;
   try {
+    await progress.start();
     const engine = new DeliveryEngine(d, {
       campaignId: campaign.id,
       from: (campaign.settings['from'] as string | null) ?? null,

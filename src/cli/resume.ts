@@ -23,8 +23,10 @@ export function pickCampaign(journal: Journal, id: string | undefined, wantUnfin
     return c;
   }
   const all = journal.listCampaigns().filter((c) => c.state !== 'planning');
-  const hasUnknown = (c: CampaignRecord): boolean => withUnknown && journal.delivery().countInStatus(c.id, 'unknown') > 0;
-  const pool = wantUnfinished ? all.filter((c) => c.state !== 'done' || hasUnknown(c)) : all;
+  const unfinished = all.filter((c) => c.state !== 'done');
+  // A finished campaign's unknown rows are sent again only when nothing unfinished is waiting.
+  const finishedWithUnknown = (): CampaignRecord[] => (withUnknown ? all.filter((c) => c.state === 'done' && journal.delivery().countInStatus(c.id, 'unknown') > 0) : []);
+  const pool = wantUnfinished ? (unfinished.length ? unfinished : finishedWithUnknown()) : all;
   const latest = pool.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
   if (!latest) {
     const interrupted = journal.listCampaigns().some((c) => c.state === 'planning');

@@ -133,7 +133,7 @@ export class DeliveryEngine {
       if (askedAgain) await sleep(1000 * 2 ** askedAgain, this.stop.signal);
       askedAgain++;
       try {
-        await this.reconcile(['unknown']);
+        await this.reconcile(['unknown'], { resendUnknown: false }); // only a definite answer releases a row here
       } catch (err) {
         this.journalFault(err);
       }
@@ -161,7 +161,7 @@ export class DeliveryEngine {
    * Rows a dead run left `sending` (and `unknown` ones) are asked about by key: the provider
    * has them -> sent; it does not -> back to planned; it cannot tell -> unknown, never resent blindly.
    */
-  private async reconcile(statuses: readonly ('sending' | 'unknown')[] = ['sending', 'unknown']): Promise<void> {
+  private async reconcile(statuses: readonly ('sending' | 'unknown')[] = ['sending', 'unknown'], opts = { resendUnknown: this.opts.resendUnknown }): Promise<void> {
     const byProvider = new Map(this.opts.lanes.map((l) => [l.provider.name, l.provider]));
     for (const status of statuses) {
       const rows = this.journal.inStatus(this.opts.campaignId, status);
@@ -185,7 +185,7 @@ export class DeliveryEngine {
           const hit = found?.get(keys[i]!);
           if (hit) settlements.push({ id: m.id, kind: 'sent', providerId: hit.providerId, at: now });
           else if (found) settlements.push({ id: m.id, kind: 'release' });
-          else if (status === 'unknown' && this.opts.resendUnknown) settlements.push({ id: m.id, kind: 'release' });
+          else if (status === 'unknown' && opts.resendUnknown) settlements.push({ id: m.id, kind: 'release' });
           else if (status === 'sending') settlements.push({ id: m.id, kind: 'unknown', reason: `unknown: the request to ${name || 'the provider'} left and no answer came; it cannot be looked up` });
         });
       }

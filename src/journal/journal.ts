@@ -177,9 +177,12 @@ export class Journal {
     this.db.pragma('wal_autocheckpoint = 0');
   }
 
-  /** Copy what the WAL holds into the database file, without waiting for (or blocking) a writer. */
-  checkpoint(): void {
-    this.db.pragma('wal_checkpoint(PASSIVE)');
+  /**
+   * Copy what the WAL holds into the database file. PASSIVE: without waiting for (or blocking) a
+   * writer. TRUNCATE, when no one else writes: all of it, and the WAL file is cut back to nothing.
+   */
+  checkpoint(mode: 'PASSIVE' | 'TRUNCATE' = 'PASSIVE'): void {
+    this.db.pragma(`wal_checkpoint(${mode})`);
   }
 
   /** The statements the delivery engine needs, over the same connection. */

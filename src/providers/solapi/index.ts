@@ -163,10 +163,16 @@ export class SolapiProvider implements Provider {
       throw err;
     }
     // Written before the request leaves: a lookup after any crash knows it may have.
-    this.log.record(
-      batch.map((m) => m.key),
-      Date.now(),
-    );
+    try {
+      this.log.record(
+        batch.map((m) => m.key),
+        Date.now(),
+      );
+    } catch (err) {
+      // Nothing left: the rows stay planned. Not ambiguous (a lookup would find nothing and the
+      // engine would resubmit at once, forever, on a full disk): the run stops.
+      return { kind: 'fatal', message: `${(err as Error).message}; nothing is lost: free the space, then run \`ums resume\`` };
+    }
     const res = await this.client.request(
       'POST',
       '/messages/v4/send-many/detail',
