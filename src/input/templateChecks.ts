@@ -64,13 +64,7 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
     if (!limits) throw new InputError(`${file}: provider "${providerName}" (${type}) cannot send MMS images`);
     if (t.images.length > limits.count) throw new InputError(`${file}: ${t.images.length} images; ${type} takes at most ${limits.count} per MMS`);
     for (const rel of t.images) {
-      const abs = insideFolder(dir, rel, file, 'images');
-      let bytes: Buffer;
-      try {
-        bytes = fs.readFileSync(abs);
-      } catch {
-        throw new InputError(`${file}: image "${rel}": no such file`);
-      }
+      const { abs, bytes } = readImage(dir, rel, file);
       const info = readJpegInfo(bytes);
       if (!info) throw new InputError(`${file}: image "${rel}" is not a JPEG (its header says otherwise); MMS takes jpg only`);
       if (bytes.length > limits.bytes) throw new InputError(`${file}: image "${rel}" is ${Math.ceil(bytes.length / 1024)} KB; ${type} takes at most ${limits.bytes / 1024} KB`);
@@ -83,6 +77,16 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
   return { images };
 }
 
+/** An image the template names, inside the template's folder. */
+function readImage(dir: string, rel: string, file: string): { abs: string; bytes: Buffer } {
+  const abs = insideFolder(dir, rel, file, 'images');
+  try {
+    return { abs, bytes: fs.readFileSync(abs) };
+  } catch {
+    throw new InputError(`${file}: image "${rel}": no such file`);
+  }
+}
+
 /** RCS MMS images: jpg or png (from their headers), within the RCS route's provider limits. */
 function checkRcsImages(t: Template, config: Config, dir: string): string[] {
   const file = t.file;
@@ -92,13 +96,7 @@ function checkRcsImages(t: Template, config: Config, dir: string): string[] {
   if (!limits) throw new InputError(`${file}: provider "${providerName}" (${type}) cannot send RCS images`);
   if (t.images.length > limits.count) throw new InputError(`${file}: ${t.images.length} images; ${type} takes at most ${limits.count} per RCS MMS`);
   return t.images.map((rel) => {
-    const abs = insideFolder(dir, rel, file, 'images');
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(abs);
-    } catch {
-      throw new InputError(`${file}: image "${rel}": no such file`);
-    }
+    const { abs, bytes } = readImage(dir, rel, file);
     if (!readJpegInfo(bytes) && !readPngInfo(bytes)) throw new InputError(`${file}: image "${rel}" is neither JPEG nor PNG (its header says otherwise); RCS takes jpg or png`);
     if (bytes.length > limits.bytes) {
       throw new InputError(`${file}: image "${rel}" is ${bytes.length.toLocaleString('en-US')} bytes; ${type} takes at most ${limits.bytes.toLocaleString('en-US')} bytes (${limits.bytes / 1024 / 1024} MB) per RCS image`);
