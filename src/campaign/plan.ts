@@ -190,7 +190,7 @@ function isBlankRow(values: string[]): boolean {
  * The numbers planned so far, each with the first row that had it. A Korean number (`0`, a non-zero
  * digit, digits: every mobile and landline `to`) is its numeric value, under 2^36; with the row
  * (under 2^28) it fits a slot of two 32-bit words in an open-addressing table on typed arrays:
- * ~16 MB for a million recipients where a Map of strings takes ~70 MB. Anything else (E.164
+ * ~11 MB for a million recipients where a Map of strings takes ~70 MB. Anything else (E.164
  * numbers, absurd row counts) goes to a Map.
  */
 export class SeenNumbers {
@@ -198,21 +198,19 @@ export class SeenNumbers {
   private lo: Uint32Array;
   /** the key's high 4 bits | row << 4; 0: a free slot (rows start at 1) */
   private hiRow: Uint32Array;
-  private mask: number;
   private count = 0;
   private readonly other = new Map<string, number>();
 
   /**
-   * `expectedRows`: sized for that many numbers from the start. Growing by doubling leaves each
-   * outgrown table to the GC, which frees such buffers late: ~24 MB at the peak for a million rows.
-   * A guess, so never more than a million and a half numbers' worth (16 MB): past that it grows.
+   * `expectedRows`: sized for that many numbers from the start, at most 3/4 full, any size (not
+   * a power of two: for a million rows that is 11 MB, not 16). Growing leaves each outgrown table
+   * to the GC, which frees such buffers late: ~24 MB at the peak for a million rows. A guess, so
+   * never more than a million and a half numbers' worth (16 MB): past that it grows.
    */
   constructor(expectedRows = 0) {
-    let slots = 1 << 16;
-    while (slots * 3 < expectedRows * 4 && slots < 1 << 21) slots *= 2;
+    const slots = Math.max(MIN_SLOTS, Math.min(MAX_PRESIZED_SLOTS, Math.ceil((expectedRows * 4) / 3) + 1));
     this.lo = new Uint32Array(slots);
     this.hiRow = new Uint32Array(slots);
-    this.mask = slots - 1;
   }
 
   /** The first row that had `to`; 0 (and `row` is remembered as the first) when it is new. */
@@ -223,17 +221,18 @@ export class SeenNumbers {
       const hi = (key - lo) / 0x100000000;
       const lows = this.lo;
       const hiRows = this.hiRow;
-      let i = slot(lo, hi) & this.mask;
+      const slots = lows.length;
+      let i = slot(lo, hi) % slots;
       for (;;) {
         const hr = hiRows[i]!;
         if (hr === 0) break;
         if (lows[i] === lo && (hr & 15) === hi) return hr >>> 4;
-        i = (i + 1) & this.mask;
+        if (++i === slots) i = 0;
       }
       if (row < 0x10000000) {
         lows[i] = lo;
         hiRows[i] = hi | (row << 4);
-        if (++this.count * 4 > lows.length * 3) this.grow();
+        if (++this.count * 4 > slots * 3) this.grow();
         return 0;
       }
     }
@@ -246,20 +245,23 @@ export class SeenNumbers {
   private grow(): void {
     const oldLo = this.lo;
     const oldHiRow = this.hiRow;
-    const lows = (this.lo = new Uint32Array(oldLo.length * 2));
-    const hiRows = (this.hiRow = new Uint32Array(oldLo.length * 2));
-    const mask = (this.mask = lows.length - 1);
+    const slots = oldLo.length * 2;
+    const lows = (this.lo = new Uint32Array(slots));
+    const hiRows = (this.hiRow = new Uint32Array(slots));
     for (let j = 0; j < oldLo.length; j++) {
       const hr = oldHiRow[j]!;
       if (hr === 0) continue;
       const lo = oldLo[j]!;
-      let i = slot(lo, hr & 15) & mask;
-      while (hiRows[i] !== 0) i = (i + 1) & mask;
+      let i = slot(lo, hr & 15) % slots;
+      while (hiRows[i] !== 0) if (++i === slots) i = 0;
       lows[i] = lo;
       hiRows[i] = hr;
     }
   }
 }
+
+const MIN_SLOTS = 1 << 16;
+const MAX_PRESIZED_SLOTS = 1 << 21;
 
 /** `to` as a number below 2^36 that names it uniquely ("0", a non-zero digit, digits), else 0. */
 function numericKey(to: string): number {
@@ -274,12 +276,12 @@ function numericKey(to: string): number {
   return value < 0x1000000000 ? value : 0;
 }
 
-/** A well-mixed 32-bit hash of a key's low 32 and high bits. */
+/** A well-mixed unsigned 32-bit hash of a key's low 32 and high bits. */
 function slot(lo: number, hi: number): number {
   let h = Math.imul(lo, 0x9e3779b1) ^ Math.imul(hi + 1, 0x85ebca6b);
   h ^= h >>> 16;
   h = Math.imul(h, 0x7feb352d);
-  return h ^ (h >>> 15);
+  return (h ^ (h >>> 15)) >>> 0;
 }
 
 function reject(msg: PlannedMessage, status: 'rejected' | 'skipped', code: string, text: string, channel?: Channel): PlannedMessage {

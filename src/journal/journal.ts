@@ -178,6 +178,17 @@ export class Journal {
   }
 
   /**
+   * Set this connection's page cache to `kib` KiB; returns the size it had, in KiB. better-sqlite3
+   * builds SQLite with 16 MB a connection: far more than appending rows in order ever reads again.
+   */
+  setCacheKiB(kib: number): number {
+    const before = this.db.pragma('cache_size', { simple: true }) as number;
+    this.db.pragma(`cache_size = ${-Math.round(kib)}`);
+    // SQLite's own convention: negative is KiB, positive is pages
+    return before < 0 ? -before : (before * (this.db.pragma('page_size', { simple: true }) as number)) / 1024;
+  }
+
+  /**
    * Copy what the WAL holds into the database file. PASSIVE: without waiting for (or blocking) a
    * writer. TRUNCATE, when no one else writes: all of it, and the WAL file is cut back to nothing.
    */

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/campaign/errors.js';
-import { checkVariables, findPhoneColumn, PHONE_COLUMNS, Planner } from '../../src/campaign/plan.js';
+import { checkVariables, findPhoneColumn, PHONE_COLUMNS, Planner, SeenNumbers } from '../../src/campaign/plan.js';
 import { parseTemplate } from '../../src/campaign/template.js';
 import { DEFAULT_PRICES, type Prices } from '../../src/campaign/types.js';
 
@@ -225,5 +226,41 @@ describe('findPhoneColumn', () => {
     const err = thrown(() => findPhoneColumn(['name', 'tel'], 'r.csv'));
     expect(err.message).toMatch(/^r\.csv line 1: /);
     expect(err.message).toContain('tel');
+  });
+});
+
+describe('SeenNumbers', () => {
+  // The reference: the first row of each number, by a Map of strings.
+  function check(numbers: string[], expectedRows: number): void {
+    const seen = new SeenNumbers(expectedRows);
+    const first = new Map<string, number>();
+    numbers.forEach((to, i) => {
+      const row = i + 1;
+      const want = first.get(to) ?? 0;
+      if (want === 0) first.set(to, row);
+      expect(seen.firstRow(to, row), `${to} at row ${row}`).toBe(want);
+    });
+  }
+
+  it('finds every repeat, at any size guess (a table that grows, one that fits, one far too large)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 1_0000_0000, max: 1_9999_9999 }).map((n) => `0${n}`), fc.constantFrom('0212345678', '+821012345678', '01012345678', '0999999999999')), {
+          maxLength: 3000,
+        }),
+        fc.integer({ min: 0, max: 5000 }),
+        (numbers, guess) => {
+          // every number repeated later, some in the same run of rows
+          check([...numbers, ...numbers.slice().reverse()], guess);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('grows past its first size and wraps around the end of the table', () => {
+    // 200,000 numbers in a table sized for 10: it grows several times; the last slots wrap
+    const numbers = Array.from({ length: 200_000 }, (_, i) => `010${String((i * 7919) % 100_000_000).padStart(8, '0')}`);
+    check([...numbers.slice(0, 100_000), ...numbers, '01000000000'], 10);
   });
 });
