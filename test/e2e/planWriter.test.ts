@@ -31,7 +31,8 @@ describe('planning with and without the journal writer thread', () => {
   it('stores the same rows, statuses, reasons and numbering either way', async () => {
     const dir = workdir({ 't.md': 'templates/order-shipped.md' });
     const rows = [HEADER];
-    for (let i = 1; i <= 30_000; i++) rows.push(i % 1000 === 7 ? ROW(i).replace(/^([^,]*),[^,]*,/, '$1,010-12,') : ROW(i));
+    // 100 packets for the worker: past the point where it stops for the WAL to start over (RESTART_WAL_EVERY_PACKETS)
+    for (let i = 1; i <= 100_000; i++) rows.push(i % 1000 === 7 ? ROW(i).replace(/^([^,]*),[^,]*,/, '$1,010-12,') : ROW(i));
     fs.writeFileSync(path.join(dir, 'r.csv'), rows.join('\n') + '\n');
     const dbs: Record<string, string> = {};
     const stdout: string[] = [];
@@ -42,7 +43,7 @@ describe('planning with and without the journal writer thread', () => {
       stdout.push(r.stdout);
     }
     const inline = messages(dbs['inline']!) as unknown[][];
-    expect(inline.length).toBe(30_000);
+    expect(inline.length).toBe(100_000);
     // some rows rejected (invalid numbers) and some skipped (duplicates): not only the easy path
     expect(new Set(inline.map((m) => m[6]))).toEqual(new Set(['planned', 'rejected', 'skipped']));
     expect(messages(dbs['worker']!)).toEqual(inline);
