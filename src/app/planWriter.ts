@@ -35,14 +35,6 @@ export const TRANSACTION_ROWS = 1000;
  */
 export const WORKER_MIN_CSV_BYTES = 4 * 1024 * 1024;
 
-/**
- * The page cache of the connection that stores the plan, in KiB. Rows and their index entries are
- * appended in order, so a few pages are all it reads again; SQLite's 16 MB (as better-sqlite3
- * builds it) filled up with pages never read again and was a tenth of planning's peak memory.
- * Measured, 1M rows: 2 MB plans as fast as 16 MB (4 and 8 MB no faster); 512 KB looked 5-10% slower.
- */
-export const PLAN_CACHE_KIB = 2048;
-
 /** Messages per packet sent to the worker: a packet is copied between threads in one go. */
 const PACKET_ROWS = 1000;
 
@@ -97,15 +89,11 @@ export function planWriterFor(journalFile: string, csvBytes: number, env: NodeJS
 
 class InlineSink implements PlanSink {
   private batch: PlannedMessage[] = [];
-  /** the connection's cache before planning, given back after: `ums send` goes on to send with it */
-  private readonly cacheKiB: number;
 
   constructor(
     private readonly journal: Journal,
     private readonly campaignId: string,
-  ) {
-    this.cacheKiB = journal.setCacheKiB(PLAN_CACHE_KIB);
-  }
+  ) {}
 
   add(message: PlannedMessage): void {
     this.batch.push(message);
@@ -114,12 +102,10 @@ class InlineSink implements PlanSink {
 
   async finish(): Promise<void> {
     this.flush();
-    this.journal.setCacheKiB(this.cacheKiB);
   }
 
   async abort(): Promise<void> {
     this.batch = [];
-    this.journal.setCacheKiB(this.cacheKiB);
   }
 
   private flush(): void {
@@ -438,7 +424,6 @@ function runWorker(port: MessagePort, data: WriterData): void {
   try {
     journal = Journal.open(data.journalFile);
     journal.stopAutoCheckpoint();
-    journal.setCacheKiB(PLAN_CACHE_KIB);
   } catch (err) {
     fail(err);
     return;

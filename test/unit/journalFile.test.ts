@@ -3,24 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openPlanSink, PLAN_CACHE_KIB } from '../../src/app/planWriter.js';
 import { Journal } from '../../src/journal/journal.js';
 
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'ums-journal-'));
 
 describe('the journal file', () => {
-  it("sets a connection's page cache and says what it was; planning gives the cache back", async () => {
-    const j = Journal.open(path.join(tmp(), 'j.db'));
-    expect(j.setCacheKiB(1000)).toBe(16000); // as better-sqlite3 builds SQLite
-    expect(j.setCacheKiB(16000)).toBe(1000);
-    j.createCampaign({ id: 'c', digest: 'd', csvPath: 'a.csv', templatePath: 't.md', settings: {} });
-    const sink = openPlanSink(j, 'c', 100, { UMS_PLAN_WRITER: 'inline' });
-    expect(j.setCacheKiB(PLAN_CACHE_KIB)).toBe(PLAN_CACHE_KIB);
-    await sink.finish();
-    expect(j.setCacheKiB(16000)).toBe(16000);
-    j.close();
-  });
-
   it('creates new journals with 8 KB pages, WAL and mode 0600', () => {
     const file = path.join(tmp(), 'j.db');
     Journal.open(file).close();
