@@ -5,15 +5,19 @@ import { checkSenderNumber } from '../campaign/sender.js';
 import type { Config } from '../config/config.js';
 import type { TextEncoding } from '../input/decode.js';
 import { checkReadableFile } from '../input/readableFile.js';
-import { digestFile, readRecipients } from '../input/recipients.js';
+import { digestFile, estimateRows, readRecipients } from '../input/recipients.js';
 import { checkTemplateAssets } from '../input/templateChecks.js';
 import { readTemplateFile } from '../input/templateFile.js';
 import { openPlanSink, type PlanSink } from './planWriter.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 
 
-/** A typical recipient row (a name, a number, a few fields): sizes planning's memory of numbers seen. */
-const BYTES_PER_ROW_GUESS = 64;
+/**
+ * Planning's memory of numbers seen is sized for the rows estimateRows() expects and this much more:
+ * an estimate from the first rows, and a table that must grow leaves the old one to the GC.
+ */
+const ROW_ESTIMATE_MARGIN = 1.1;
+
 export interface PlanRequest {
   csvFile: string;
   templateFile: string;
@@ -99,11 +103,12 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
   try {
     // Large CSVs: a worker thread stores the rows while this one reads and plans them.
     const out = (sink = openPlanSink(journal, id, csvBytes));
+    const expectedRows = Math.ceil(estimateRows(req.csvFile, csvBytes) * ROW_ESTIMATE_MARGIN);
     const result = await readRecipients(req.csvFile, req.encoding, {
       onHeader(header) {
         const phoneIndex = findPhoneColumn(header, req.csvFile, req.phoneColumn);
         checkVariables(template, header, req.csvFile);
-        planner = new Planner(template, header, phoneIndex, config.prices, optouts, Math.ceil(csvBytes / BYTES_PER_ROW_GUESS));
+        planner = new Planner(template, header, phoneIndex, config.prices, optouts, expectedRows);
       },
       onRow(values, row) {
         out.add(planner!.plan(values, row));

@@ -30,6 +30,29 @@ export async function digestFile(file: string): Promise<string> {
 }
 
 /**
+ * About how many rows a CSV of `size` bytes holds: its size over the length of the lines in its first
+ * READ_CHUNK bytes (the rows of one file are much alike), exact when that is the whole file.
+ */
+export function estimateRows(file: string, size: number): number {
+  const sample = Buffer.allocUnsafe(Math.min(size, READ_CHUNK));
+  const fd = fs.openSync(file, 'r');
+  let read = 0;
+  try {
+    while (read < sample.length) {
+      const n = fs.readSync(fd, sample, read, sample.length - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  let lines = 0;
+  for (let at = sample.indexOf(0x0a, 0); at >= 0 && at < read; at = sample.indexOf(0x0a, at + 1)) lines++;
+  if (read >= size) return lines + (read > 0 && sample[read - 1] !== 0x0a ? 1 : 0);
+  return Math.ceil((size * Math.max(lines, 1)) / read);
+}
+
+/**
  * Stream a recipient CSV: memory stays flat whatever the file's size. Every problem
  * becomes an InputError naming the file, line, row and column.
  */

@@ -67,4 +67,32 @@ describe('planning with and without the journal writer thread', () => {
     }
     expect(stderr[1]).toBe(stderr[0]);
   });
+
+  it('keeps the WAL small while the worker writes: it starts over, it does not grow with the plan', async () => {
+    const dir = workdir({ 't.md': 'templates/order-shipped.md' });
+    const rows = [HEADER];
+    for (let i = 1; i <= 300_000; i++) rows.push(ROW(i));
+    fs.writeFileSync(path.join(dir, 'r.csv'), rows.join('\n') + '\n');
+    const wal = path.join(dir, 'j.db-wal');
+    let largest = 0;
+    const watch = setInterval(() => {
+      try {
+        largest = Math.max(largest, fs.statSync(wal).size);
+      } catch {
+        // not there yet, or gone
+      }
+    }, 10);
+    try {
+      const r = await runUms(['send', 'r.csv', '-t', 't.md', '--dry-run', '--db', 'j.db'], { cwd: dir, env: { UMS_PLAN_WRITER: 'worker' } });
+      expect(r.code, r.stderr).toBe(0);
+    } finally {
+      clearInterval(watch);
+    }
+    const journalBytes = fs.statSync(path.join(dir, 'j.db')).size;
+    // the plan takes ~60 MB; a WAL that never started over would have grown to about as much
+    expect(journalBytes).toBeGreaterThan(40 * 1024 * 1024);
+    expect(largest).toBeGreaterThan(0);
+    expect(largest).toBeLessThan(32 * 1024 * 1024);
+    expect(fs.existsSync(wal) ? fs.statSync(wal).size : 0).toBe(0); // truncated when planning ends, removed at close
+  });
 });

@@ -10,7 +10,7 @@ import { LMS_MAX_BYTES, pickChannel, SMS_MAX_BYTES, SUBJECT_MAX_BYTES, type Chan
 import { InputError } from '../../src/campaign/errors.js';
 import { CHANNELS } from '../../src/campaign/types.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import { readRecipients } from '../../src/input/recipients.js';
+import { estimateRows, readRecipients } from '../../src/input/recipients.js';
 import { Journal, type MessageRecord } from '../../src/journal/journal.js';
 import { countEucKrBytes } from '../../src/text/eucKr.js';
 
@@ -384,5 +384,28 @@ describe('CSV export rows', () => {
       }),
       { numRuns: 1000, seed },
     );
+  });
+});
+
+describe('estimateRows', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ums-estimate-'));
+  const estimate = (name: string, text: string): number => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, text);
+    return estimateRows(file, fs.statSync(file).size);
+  };
+
+  it('counts the lines of a file that fits its sample, with or without a last newline', () => {
+    expect(estimate('a.csv', 'phone\n01012345678\n01012345679\n')).toBe(3);
+    expect(estimate('b.csv', 'phone\n01012345678\n01012345679')).toBe(3);
+    expect(estimate('c.csv', '')).toBe(0);
+  });
+
+  it('comes within a few percent for a large file of rows alike', () => {
+    const rows = ['name,phone,item'];
+    for (let i = 0; i < 300_000; i++) rows.push(`고객${i},010${String(10_000_000 + i * 37).slice(0, 8)},${'상품'.repeat(1 + (i % 5))}`);
+    const got = estimate('big.csv', rows.join('\n') + '\n');
+    expect(got).toBeGreaterThan(300_001 * 0.95);
+    expect(got).toBeLessThan(300_001 * 1.05);
   });
 });
