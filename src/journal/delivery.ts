@@ -102,6 +102,7 @@ export class DeliveryJournal {
       ),
       unknown: db.prepare<[string, number]>(`UPDATE messages SET status = 'unknown', reason = ? WHERE id = ? AND status = 'sending'`),
       release: db.prepare<[number]>(`UPDATE messages SET status = 'planned' WHERE id = ? AND status IN ('sending', 'unknown')`),
+      unclaim: db.prepare<[number]>(`UPDATE messages SET status = 'planned', attempts = attempts - 1 WHERE id = ? AND status = 'sending'`),
       byKey: db.prepare<[string, number, number], { id: number; status: string }>(
         'SELECT id, status FROM messages WHERE campaign_id = ? AND row = ? AND leg = ?',
       ),
@@ -163,6 +164,13 @@ export class DeliveryJournal {
   /** Mark messages `sending` before their request leaves; returns those actually claimed. */
   claim(messages: SendableMessage[], provider: string): SendableMessage[] {
     return this.db.transaction(() => messages.filter((m) => this.s.claim.run(provider, m.id).changes === 1))();
+  }
+
+  /** Undo claim() for messages whose request never left: planned again, the attempt not counted. */
+  unclaim(messages: SendableMessage[]): void {
+    this.db.transaction(() => {
+      for (const m of messages) this.s.unclaim.run(m.id);
+    })();
   }
 
   settle(settlements: Settlement[]): void {

@@ -155,6 +155,24 @@ describe('ums send / resume / report against the simulator', () => {
     expect(duplicatesAtCarrier(carrierLog(dir))).toEqual([]);
   });
 
+  it('stops on Ctrl-C even when the provider answers at once (no I/O to let the signal in)', async () => {
+    const dir = workdir();
+    writeCampaign(dir, 60_000);
+    writeConfig(dir, { tps: 0, latencyMs: 0, dlrDelayMs: 10 });
+    const run = startUms(['send', 'recipients.csv', '-t', 'notice.md', '--yes'], dir);
+    await waitForCarrier(dir, 1000);
+    run.child.kill('SIGINT');
+    const ended = await run.exited;
+    expect(ended.code).toBe(1);
+    expect(ended.stderr).toMatch(/ums resume/);
+    // it sends ~30,000 a second: a signal noticed only at the end would let all 60,000 go
+    expect(carrierLog(dir).length).toBeLessThan(60_000);
+    const res = await runUms(['resume', '--json'], { cwd: dir });
+    expect(res.code).toBe(0);
+    expect(carrierLog(dir)).toHaveLength(60_000);
+    expect(duplicatesAtCarrier(carrierLog(dir))).toEqual([]);
+  });
+
   it('--limit sends at most N now and leaves the rest planned', async () => {
     const dir = workdir();
     writeCampaign(dir, 500);
