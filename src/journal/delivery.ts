@@ -161,15 +161,18 @@ export class DeliveryJournal {
     return this.s.inStatus.all(campaignId, status);
   }
 
-  /** Mark messages `sending` before their request leaves; returns those actually claimed. */
-  claim(messages: SendableMessage[], provider: string): SendableMessage[] {
-    return this.db.transaction(() => messages.filter((m) => this.s.claim.run(provider, m.id).changes === 1))();
-  }
-
-  /** Undo claim() for messages whose request never left: planned again, the attempt not counted. */
-  unclaim(messages: SendableMessage[]): void {
-    this.db.transaction(() => {
-      for (const m of messages) this.s.unclaim.run(m.id);
+  /**
+   * Mark messages `sending` before their request leaves; returns those actually claimed.
+   * `quietNow` is asked once they are marked, in the same transaction: if the quiet hours have begun
+   * meanwhile (a claim takes milliseconds, more on a loaded machine), the deferrable ones (ads
+   * without night consent) stay planned, their attempt not counted. All or nothing either way.
+   */
+  claim(messages: SendableMessage[], provider: string, quietNow: () => boolean = () => false): SendableMessage[] {
+    return this.db.transaction(() => {
+      const claimed = messages.filter((m) => this.s.claim.run(provider, m.id).changes === 1);
+      if (!claimed.some((m) => m.deferrable) || !quietNow()) return claimed;
+      for (const m of claimed) if (m.deferrable) this.s.unclaim.run(m.id);
+      return claimed.filter((m) => !m.deferrable);
     })();
   }
 

@@ -12,7 +12,7 @@ function journalWith(messages: Partial<PlannedMessage>[]): { journal: Journal; i
   journal.createCampaign({ id, digest: 'd', csvPath: 'r.csv', templatePath: 't.md', settings: {} });
   journal.insertPlanned(
     id,
-    messages.map((m, i) => ({ row: i + 1, to: `0102000000${i}`, channel: 'sms', status: 'planned', reason: null, parts: 1, bytes: 10, subject: null, body: 'x', cost: 13, leg: 0, vars: null, deferrable: false, ...m })),
+    messages.map((m, i) => ({ row: i + 1, to: `0102000000${i}`, channel: 'sms', status: 'planned', reason: null, parts: 1, bytes: 10, subject: null, body: 'x', cost: 13, leg: 0, vars: null, rcsKind: null, deferrable: false, ...m })),
   );
   journal.markPlanned(id, messages.length, {});
   return { journal, id };
@@ -49,7 +49,7 @@ describe('the journal state machine', () => {
   });
 
   it('releases a held fallback leg when its AlimTalk fails, and skips it when it is delivered', () => {
-    const alim = { channel: 'alimtalk' as const, fallback: { row: 0, to: null, channel: 'sms' as const, status: 'held' as const, reason: null, parts: 1, bytes: 10, subject: null, body: 'y', cost: 13, leg: 1, vars: null, deferrable: false } };
+    const alim = { channel: 'alimtalk' as const, fallback: { row: 0, to: null, channel: 'sms' as const, status: 'held' as const, reason: null, parts: 1, bytes: 10, subject: null, body: 'y', cost: 13, leg: 1, vars: null, rcsKind: null, deferrable: false } };
     const { journal, id } = journalWith([
       { ...alim, fallback: { ...alim.fallback, row: 1, to: '01020000000' } },
       { ...alim, to: '01020000001', fallback: { ...alim.fallback, row: 2, to: '01020000001' } },

@@ -15,7 +15,7 @@ let parts: PartsJournal;
 let ids: number[];
 
 function planned(row: number, to: string): PlannedMessage {
-  return { row, to, channel: 'lms', status: 'planned', reason: null, parts: 1, bytes: 300, subject: null, body: '본문', cost: 35, leg: 0, vars: null, deferrable: false };
+  return { row, to, channel: 'lms', status: 'planned', reason: null, parts: 1, bytes: 300, subject: null, body: '본문', cost: 35, leg: 0, vars: null, rcsKind: null, deferrable: false };
 }
 
 const report = (providerId: string, status: 'delivered' | 'failed', extra: Partial<DeliveryReport> = {}): DeliveryReport => ({

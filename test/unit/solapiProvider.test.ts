@@ -72,7 +72,7 @@ describe('solapi provider against the fake Solapi server', () => {
     const byKey = new Map(f.messages.map((m) => [m.customFields['umsKey'], m]));
     expect(byKey.get('camp1:1:0')).toMatchObject({ type: 'SMS', autoTypeDetect: false, subject: null, from: '0212345678', to: '01020000001' });
     expect(byKey.get('camp1:2:0')).toMatchObject({ type: 'LMS', subject: '주문 안내' });
-    expect(o[0]!.kind === 'accepted' && o[0].providerId).toBe(byKey.get('camp1:1:0')!.messageId);
+    expect(o[0]!.kind === 'accepted' && o[0]!.providerId).toBe(byKey.get('camp1:1:0')!.messageId);
   });
 
   it('uploads an MMS image once per campaign, across batches, concurrent sends and a restart', async () => {
@@ -282,7 +282,7 @@ describe('solapi provider against the fake Solapi server', () => {
     const o = outcomes(await p.submit([sms(1), sms(2), sms(3, '01000001061')]));
     expect(o.map((x) => x.kind)).toEqual(['accepted', 'accepted', 'rejected']);
     const ids = new Map(f.messages.map((m) => [m.customFields['umsKey'], m.messageId]));
-    expect(o[1]!.kind === 'accepted' && o[1].providerId).toBe(ids.get('camp1:2:0'));
+    expect(o[1]!.kind === 'accepted' && o[1]!.providerId).toBe(ids.get('camp1:2:0'));
     expect(f.listQueries.some((q) => q.get('groupId') === f.messages[0]!.groupId)).toBe(true);
   });
 
