@@ -137,41 +137,29 @@ describe('ums send / resume / report against the simulator', () => {
     expect(carrierLog(dir)).toHaveLength(3000);
   });
 
-  it('stops cleanly on Ctrl-C (exit 1, "ums resume"), and resume finishes the rest', async () => {
-    const dir = workdir();
-    writeCampaign(dir, 2000);
-    writeConfig(dir, { tps: 800, dlrDelayMs: 10 });
-    const run = startUms(['send', 'recipients.csv', '-t', 'notice.md', '--yes'], dir);
-    await waitForCarrier(dir, 200);
-    run.child.kill('SIGINT');
-    const ended = await run.exited;
-    expect(ended.code).toBe(1);
-    expect(ended.stderr).toMatch(/ums resume/);
-    const sentBefore = carrierLog(dir).length;
-    expect(sentBefore).toBeLessThan(2000);
-    const res = await runUms(['resume', '--json'], { cwd: dir });
-    expect(res.code).toBe(0);
-    expect(carrierLog(dir)).toHaveLength(2000);
-    expect(duplicatesAtCarrier(carrierLog(dir))).toEqual([]);
-  });
-
-  it('stops on Ctrl-C even when the provider answers at once (no I/O to let the signal in)', async () => {
-    const dir = workdir();
-    writeCampaign(dir, 60_000);
-    writeConfig(dir, { tps: 0, latencyMs: 0, dlrDelayMs: 10 });
-    const run = startUms(['send', 'recipients.csv', '-t', 'notice.md', '--yes'], dir);
-    await waitForCarrier(dir, 1000);
-    run.child.kill('SIGINT');
-    const ended = await run.exited;
-    expect(ended.code).toBe(1);
-    expect(ended.stderr).toMatch(/ums resume/);
-    // it sends ~30,000 a second: a signal noticed only at the end would let all 60,000 go
-    expect(carrierLog(dir).length).toBeLessThan(60_000);
-    const res = await runUms(['resume', '--json'], { cwd: dir });
-    expect(res.code).toBe(0);
-    expect(carrierLog(dir)).toHaveLength(60_000);
-    expect(duplicatesAtCarrier(carrierLog(dir))).toEqual([]);
-  });
+  const ctrlC = [
+    { name: 'stops cleanly on Ctrl-C (exit 1, "ums resume"), and resume finishes the rest', rows: 2000, sim: { tps: 800, dlrDelayMs: 10 }, killAfter: 200 },
+    // ~30,000 a second: a signal noticed only at the end would let all 60,000 go
+    { name: 'stops on Ctrl-C even when the provider answers at once (no I/O to let the signal in)', rows: 60_000, sim: { tps: 0, latencyMs: 0, dlrDelayMs: 10 }, killAfter: 1000 },
+  ];
+  for (const c of ctrlC) {
+    it(c.name, async () => {
+      const dir = workdir();
+      writeCampaign(dir, c.rows);
+      writeConfig(dir, c.sim);
+      const run = startUms(['send', 'recipients.csv', '-t', 'notice.md', '--yes'], dir);
+      await waitForCarrier(dir, c.killAfter);
+      run.child.kill('SIGINT');
+      const ended = await run.exited;
+      expect(ended.code).toBe(1);
+      expect(ended.stderr).toMatch(/ums resume/);
+      expect(carrierLog(dir).length).toBeLessThan(c.rows);
+      const res = await runUms(['resume', '--json'], { cwd: dir });
+      expect(res.code).toBe(0);
+      expect(carrierLog(dir)).toHaveLength(c.rows);
+      expect(duplicatesAtCarrier(carrierLog(dir))).toEqual([]);
+    });
+  }
 
   it('--limit sends at most N now and leaves the rest planned', async () => {
     const dir = workdir();

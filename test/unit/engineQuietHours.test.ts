@@ -1,12 +1,8 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_QUIET_HOURS } from '../../src/campaign/quietHours.js';
-import type { PlannedMessage } from '../../src/campaign/types.js';
 import { DeliveryEngine } from '../../src/delivery/engine.js';
-import { Journal } from '../../src/journal/journal.js';
 import type { OutboundMessage, Provider, SubmitResult } from '../../src/providers/types.js';
+import { plannedJournal } from '../support/journal.js';
 
 /**
  * Ads without night consent never leave inside the quiet hours (21:00-08:00 in Seoul), even when
@@ -17,18 +13,9 @@ import type { OutboundMessage, Provider, SubmitResult } from '../../src/provider
 const EVENING = Date.parse('2026-11-25T20:59:59.900+09:00');
 const NINE = Date.parse('2026-11-25T21:00:00.000+09:00');
 
-function adCampaign(rows: number): Journal {
-  const journal = Journal.open(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ums-quiet-')), 'j.db'));
-  journal.createCampaign({ id: 'c', digest: 'd', csvPath: 'r.csv', templatePath: 't.md', settings: {} });
-  const planned: PlannedMessage[] = Array.from({ length: rows }, (_, i) => ({
-    row: i + 1, to: `0102000${String(i).padStart(4, '0')}`, channel: 'sms', status: 'planned', reason: null, parts: 1, bytes: 30,
-    subject: null, body: '(광고) 세일 안내 무료수신거부 0801234567', cost: 13, leg: 0, vars: null, rcsKind: null,
-    deferrable: i % 5 !== 0, // every 5th row has night consent
-  }));
-  journal.insertPlanned('c', planned);
-  journal.markPlanned('c', rows, {});
-  return journal;
-}
+/** 20 ad rows; every 5th has night consent */
+const adCampaign = (): ReturnType<typeof plannedJournal> =>
+  plannedJournal(20, (i) => ({ bytes: 30, body: '(광고) 세일 안내 무료수신거부 0801234567', deferrable: i % 5 !== 0 }));
 
 class ClockedProvider implements Provider {
   readonly name = 'p';
@@ -45,7 +32,7 @@ class ClockedProvider implements Provider {
 
 describe('the delivery engine at 21:00', () => {
   it('puts back the ads it claimed when the quiet hours began during the claim, and sends the consented ones', async () => {
-    const journal = adCampaign(20);
+    const journal = adCampaign();
     let now = EVENING;
     const delivery = journal.delivery();
     const claim = delivery.claim.bind(delivery);

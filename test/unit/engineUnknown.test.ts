@@ -1,29 +1,13 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { PlannedMessage } from '../../src/campaign/types.js';
 import { DeliveryEngine } from '../../src/delivery/engine.js';
-import { Journal } from '../../src/journal/journal.js';
 import type { OutboundMessage, Provider, SubmitResult } from '../../src/providers/types.js';
+import { plannedJournal } from '../support/journal.js';
 
 /**
  * The engine's own rules for rows whose outcome is unknown, with a provider that never answers and
  * cannot be asked right now (Solapi during an outage): such a row may go out again only on a
  * definite "not here" from a lookup, whatever --resend-unknown says about rows a past run left.
  */
-function campaign(rows: number): Journal {
-  const journal = Journal.open(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ums-engine-')), 'j.db'));
-  journal.createCampaign({ id: 'c', digest: 'd', csvPath: 'r.csv', templatePath: 't.md', settings: {} });
-  const planned: PlannedMessage[] = Array.from({ length: rows }, (_, i) => ({
-    row: i + 1, to: `0102000${String(i).padStart(4, '0')}`, channel: 'sms', status: 'planned', reason: null, parts: 1, bytes: 10,
-    subject: null, body: '안내', cost: 13, leg: 0, vars: null, rcsKind: null, deferrable: false,
-  }));
-  journal.insertPlanned('c', planned);
-  journal.markPlanned('c', rows, {});
-  return journal;
-}
-
 class SilentProvider implements Provider {
   readonly name = 'p';
   readonly maxBatch = 10;
@@ -42,7 +26,7 @@ class SilentProvider implements Provider {
 describe('the delivery engine and unknown rows', () => {
   for (const resendUnknown of [false, true]) {
     it(`never submits a row twice when its answer was lost and the lookup fails (--resend-unknown ${resendUnknown ? 'on' : 'off'})`, async () => {
-      const journal = campaign(5);
+      const journal = plannedJournal(5);
       const provider = new SilentProvider();
       const engine = new DeliveryEngine(journal.delivery(), {
         campaignId: 'c', from: null, lanes: [{ channel: 'sms', provider, tps: 0, window: 1 }], resendUnknown,
