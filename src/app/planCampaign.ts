@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { identityDifferences, identityDigest, type CampaignIdentity } from './campaignIdentity.js';
+import { FaultError } from './errors.js';
 import { InputError } from '../campaign/errors.js';
 import { checkVariables, findPhoneColumn, Planner } from '../campaign/plan.js';
 import { checkSenderNumber } from '../campaign/sender.js';
@@ -26,6 +28,10 @@ export interface PlanRequest {
   phoneColumn?: string;
   config: Config;
   journal: Journal;
+  /** takes the campaign's lock before it is planned (LockedError when another process has it) */
+  lock: (campaignId: string) => void;
+  /** Ctrl-C / SIGTERM: the partial plan is discarded */
+  signal?: AbortSignal;
 }
 
 /** What sending needs of the template, kept on the campaign (the template file may change later). */
@@ -60,26 +66,46 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
   }
   const assets = checkTemplateAssets(template, config, sender);
   const csvBytes = checkReadableFile(req.csvFile, 'recipient CSV'); // before the digest reads it: a missing file is an input error
-  const csvDigest = await digestFile(req.csvFile);
-  const digest = createHash('sha256')
-    .update(csvDigest)
-    .update(createHash('sha256').update(templateBytes).digest('hex'))
-    .update(req.phoneColumn ?? '')
-    .digest('hex');
+  const identity: CampaignIdentity = {
+    csv: await digestFile(req.csvFile),
+    template: createHash('sha256').update(templateBytes).digest('hex'),
+    phoneColumn: req.phoneColumn ?? null,
+    encoding: req.encoding,
+    from: template.rcs?.chatbotId ?? sender,
+    senderName: config.senderName,
+  };
+  const digest = identityDigest(identity);
   const id = req.campaignId ?? `c-${digest.slice(0, 12)}`;
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id)) {
-    throw new InputError(`--campaign "${id}": use 1-64 letters, digits, ".", "_" or "-"`);
+  if (!CAMPAIGN_NAME.test(id)) {
+    throw new InputError(`--campaign "${id}": use 1-64 letters (of any script), digits, ".", "_" or "-", starting with a letter or digit`);
   }
-
-  const existing = journal.findCampaign(id);
-  if (existing && existing.state !== 'planning') {
-    if (existing.digest !== digest) {
-      throw new InputError(`campaign ${id} already exists with other inputs (the CSV or template changed): pass another --campaign`);
+  const planned = (): PlanOutcome | null => {
+    const existing = journal.findCampaign(id);
+    if (existing && existing.state !== 'planning') {
+      const differs = identityDifferences(existing, identity);
+      if (differs.length) {
+        throw new InputError(`campaign ${id} already exists with other inputs (${differs.join(', ')} differ${differs.length === 1 ? 's' : ''}): pass another --campaign`);
+      }
+      return { campaign: existing, created: false };
     }
-    return { campaign: existing, created: false };
-  }
-  // A campaign left in `planning` was interrupted mid-plan (crash, kill): start it over.
-  if (existing) journal.discardCampaign(id);
+    // The same inputs planned before under another name that came from them (an older ums's digest,
+    // or --encoding asked another way but read the same): that campaign, never a second one.
+    if (req.campaignId === undefined) {
+      const same = findSameCampaign(journal, (c) => identityDifferences(c, identity).length === 0);
+      if (same) return { campaign: same, created: false };
+    }
+    return null;
+  };
+  // A planned campaign is only read here; planning one takes its lock (a second planner exits 75),
+  // and looks again under it: another process may have planned it meanwhile.
+  const before = planned();
+  if (before) return before;
+  req.lock(id);
+  const meanwhile = planned();
+  if (meanwhile) return meanwhile;
+  // A campaign left in `planning` was interrupted mid-plan (crash, kill, full disk): we hold its
+  // lock, so its planner is gone: start it over.
+  if (journal.findCampaign(id)) journal.discardCampaign(id);
 
   const channelSettings: CampaignChannelSettings = {
     ad: template.ad,
@@ -89,6 +115,7 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
     fallback: template.fallback,
   };
   const settings = {
+    identity,
     encoding: req.encoding,
     phoneColumn: req.phoneColumn ?? null,
     from: template.rcs?.chatbotId ?? sender,
@@ -100,10 +127,12 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
   journal.createCampaign({ id, digest, csvPath: req.csvFile, templatePath: req.templateFile, settings });
   let planner: Planner | null = null;
   let sink: PlanSink | null = null;
+  let detected: string;
   try {
     // Large CSVs: a worker thread stores the rows while this one reads and plans them.
     const out = (sink = openPlanSink(journal, id, csvBytes));
     const expectedRows = Math.ceil(estimateRows(req.csvFile, csvBytes) * ROW_ESTIMATE_MARGIN);
+    const signal = req.signal;
     const result = await readRecipients(req.csvFile, req.encoding, {
       onHeader(header) {
         const phoneIndex = findPhoneColumn(header, req.csvFile, req.phoneColumn);
@@ -111,15 +140,52 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
         planner = new Planner(template, header, phoneIndex, config.prices, optouts, expectedRows);
       },
       onRow(values, row) {
+        if (signal?.aborted) throw new PlanningInterrupted();
         out.add(planner!.plan(values, row));
       },
     });
+    if (signal?.aborted) throw new PlanningInterrupted();
     await out.finish();
+    detected = result.encoding;
     journal.markPlanned(id, result.rows, { ...settings, detectedEncoding: result.encoding });
   } catch (err) {
-    await sink?.abort();
-    journal.discardCampaign(id);
+    await sink?.abort().catch(() => undefined);
+    try {
+      journal.discardCampaign(id);
+    } catch {
+      // A journal that cannot be written (a full disk) keeps the campaign in `planning`: shown as
+      // interrupted, never sent, and discarded by the next run.
+    }
+    if (err instanceof PlanningInterrupted) throw new FaultError('stopped while planning: the partial plan was discarded; nothing was sent');
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_')) {
+      throw new FaultError(`the journal could not be written while planning (${code}: ${(err as Error).message}); nothing was planned or sent: fix that, then run the same command again`);
+    }
     throw err;
   }
+  // Read in the same encoding as one planned before with --encoding asked another way (auto that
+  // found CP949, and --encoding cp949): the same campaign. The new plan goes; the old one stays.
+  if (req.campaignId === undefined) {
+    const twin = findSameCampaign(journal, (c) => {
+      if (c.id === id) return false;
+      const differs = identityDifferences(c, { ...identity, encoding: 'auto' });
+      const read = c.settings['detectedEncoding'];
+      return differs.every((d) => d === '--encoding') && (read === detected || read === 'ascii' || detected === 'ascii');
+    });
+    if (twin) {
+      journal.discardCampaign(id);
+      return { campaign: twin, created: false };
+    }
+  }
   return { campaign: journal.findCampaign(id)!, created: true };
+}
+
+/** DESIGN.md: letters of any script, digits, ".", "_", "-"; 1-64. */
+const CAMPAIGN_NAME = /^[\p{L}\p{N}][\p{L}\p{N}\p{M}._-]{0,63}$/u;
+
+class PlanningInterrupted extends Error {}
+
+/** A planned campaign (not one being planned) that `matches`. */
+function findSameCampaign(journal: Journal, matches: (c: CampaignRecord) => boolean): CampaignRecord | undefined {
+  return journal.listCampaigns().find((c) => c.state !== 'planning' && matches(c));
 }

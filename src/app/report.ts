@@ -36,7 +36,7 @@ export function buildReport(journal: Journal, campaign: CampaignRecord, withProb
   for (const c of journal.statusCounts(campaign.id)) {
     statuses[c.status] = (statuses[c.status] ?? 0) + c.count;
     if (c.channel) (channels[c.channel] ??= {})[c.status] = ((channels[c.channel] ??= {})[c.status] ?? 0) + c.count;
-    if (c.status !== 'rejected' && c.status !== 'skipped' && c.status !== 'held') estimated += c.costEst;
+    if (c.status !== 'rejected' && c.status !== 'skipped' && c.status !== 'held' && c.status !== 'cancelled') estimated += c.costEst;
     actual += c.cost;
   }
   const reached = (statuses['sent'] ?? 0) + (statuses['delivered'] ?? 0) + (statuses['failed'] ?? 0) + (statuses['unknown'] ?? 0);

@@ -27,7 +27,7 @@ export interface CampaignSummary {
   preview: { row: number; to: string; channel: string; bytes: number; subject: string | null; text: string }[];
 }
 
-const NOT_SENDABLE = new Set(['rejected', 'skipped', 'held']);
+const NOT_SENDABLE = new Set(['rejected', 'skipped', 'held', 'cancelled']);
 
 /** What a person needs to judge a campaign at a glance; phone numbers masked. */
 export function summariseCampaign(journal: Journal, campaign: CampaignRecord, previewRows = 3): CampaignSummary {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { lockedByOther } from '../app/campaignLock.js';
 import { summariseCampaign } from '../app/summary.js';
 import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
 
@@ -15,17 +16,19 @@ export function registerCampaigns(program: Command, cli: Cli, setExit: (code: nu
       try {
         const list = journal.listCampaigns().map((c) => {
           const s = summariseCampaign(journal, c, 0);
-          return { id: c.id, state: c.state, rows: c.rows, csv: c.csvPath, template: c.templatePath, createdAt: c.createdAt, finishedAt: c.finishedAt, statuses: s.statuses };
+          // a campaign whose planner is gone was interrupted: never sent, discarded by the next run
+          const state = c.state === 'planning' && !lockedByOther(journal, c.id) ? 'interrupted' : c.state;
+          return { id: c.id, state, rows: c.rows, csv: c.csvPath, template: c.templatePath, createdAt: c.createdAt, finishedAt: c.finishedAt, statuses: s.statuses };
         });
         if (opts.json) {
           cli.out(JSON.stringify(list, null, 2));
         } else if (list.length === 0) {
           cli.out('no campaigns yet: `ums send recipients.csv -t template.md --dry-run` plans one');
         } else {
-          cli.out(`${'campaign'.padEnd(20)} ${'state'.padEnd(9)} ${'rows'.padStart(9)}  statuses`);
+          cli.out(`${'campaign'.padEnd(20)} ${'state'.padEnd(11)} ${'rows'.padStart(9)}  statuses`);
           for (const c of list) {
             const st = Object.entries(c.statuses).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(' · ');
-            cli.out(`${c.id.padEnd(20)} ${c.state.padEnd(9)} ${c.rows.toLocaleString('en-US').padStart(9)}  ${st}`);
+            cli.out(`${c.id.padEnd(20)} ${c.state.padEnd(11)} ${c.rows.toLocaleString('en-US').padStart(9)}  ${st}`);
           }
         }
         setExit(EXIT.ok);

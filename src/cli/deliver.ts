@@ -1,7 +1,6 @@
 import type { Ora } from 'ora';
-import os from 'node:os';
 import readline from 'node:readline/promises';
-import { LockedError } from '../app/errors.js';
+import { InputError } from '../campaign/errors.js';
 import { buildLanes } from '../app/lanes.js';
 import { buildReport, hasProblems } from '../app/report.js';
 import { summariseCampaign } from '../app/summary.js';
@@ -22,40 +21,47 @@ export interface DeliverOptions {
   json: boolean;
   yes: boolean;
   resendUnknown?: boolean;
+  /** a `send` (the operator's command): a draft may be armed, after the prompt on a terminal */
+  confirmed?: boolean;
 }
 
-function isAlive(pid: number): boolean {
+/** The answer typed at the prompt; null for Ctrl-C (or the end of input). */
+async function ask(question: string): Promise<string | null> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  const abort = new AbortController();
+  rl.on('SIGINT', () => abort.abort());
+  rl.on('close', () => abort.abort());
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Send (or continue sending) a planned campaign; returns the exit code. */
-export async function deliver(cli: Cli, config: Config, journal: Journal, campaign: CampaignRecord, opts: DeliverOptions, command: string): Promise<number> {
-  const d = journal.delivery();
-  const holder = d.acquireLock(campaign.id, process.pid, os.hostname(), command, isAlive);
-  if (holder) {
-    throw new LockedError(`campaign ${campaign.id} is being sent by pid ${holder.pid} on ${holder.host} (${holder.command}, since ${holder.startedAt}); wait for it or stop it`);
-  }
-  try {
-    return await deliverLocked(cli, config, journal, campaign, opts);
+    return await rl.question(question, { signal: abort.signal });
+  } catch {
+    return null;
   } finally {
-    d.releaseLock(campaign.id, process.pid);
+    rl.close();
   }
 }
 
-async function deliverLocked(cli: Cli, config: Config, journal: Journal, campaign: CampaignRecord, opts: DeliverOptions): Promise<number> {
+/**
+ * Send (or continue sending) a planned campaign; returns the exit code. The caller holds the
+ * campaign's lock (lockCampaign). A draft is sent only by a `send` (`confirmed`), and armed only once
+ * the operator said so: --yes, "y" at the prompt on a terminal, or the command itself where nothing
+ * can ask (cron).
+ */
+export async function deliver(cli: Cli, config: Config, journal: Journal, campaign: CampaignRecord, opts: DeliverOptions): Promise<number> {
   const d = journal.delivery();
   const channels = d.plannedChannels(campaign.id);
   const unknown = d.countInStatus(campaign.id, 'unknown');
+  if (campaign.state === 'draft' && !opts.confirmed) {
+    throw new InputError(`campaign ${campaign.id} is a draft (planned by a dry run, or not confirmed): nothing was sent; \`ums send ${campaign.csvPath} -t ${campaign.templatePath}\` sends it`);
+  }
   // A finished campaign is sent again only for --resend-unknown: its unknown rows are all it has left.
-  if ((campaign.state === 'done' && !(opts.resendUnknown && unknown > 0)) || channels.length === 0) {
-    if (campaign.state !== 'done') journal.setState(campaign.id, 'done');
+  if (campaign.state === 'cancelled' || (campaign.state === 'done' && !(opts.resendUnknown && unknown > 0)) || channels.length === 0) {
+    if (campaign.state === 'draft' || campaign.state === 'armed') {
+      journal.arm(campaign.id); // confirmed, with nothing (left) to send: done
+      journal.finish(campaign.id);
+    }
     const report = buildReport(journal, journal.findCampaign(campaign.id)!);
-    if (opts.json) cli.out(JSON.stringify({ ...report, outcome: 'already-finished' }, null, 2));
+    if (opts.json) cli.out(JSON.stringify({ ...report, outcome: campaign.state === 'cancelled' ? 'cancelled' : 'already-finished' }, null, 2));
+    else if (campaign.state === 'cancelled') cli.out(`${formatReport(report, cli.color)}\n\n  nothing to send: the campaign was cancelled (\`ums cancel\`)`);
     else {
       const hint = unknown > 0 ? `; ${unknown.toLocaleString('en-US')} messages are unknown: \`ums resume ${campaign.id} --resend-unknown\` sends them again (some may arrive twice)` : '';
       cli.out(`${formatReport(report, cli.color)}\n\n  nothing to send: the campaign is finished${hint}`);
@@ -63,21 +69,24 @@ async function deliverLocked(cli: Cli, config: Config, journal: Journal, campaig
     return EXIT.ok;
   }
 
-  if (!opts.yes && cli.stdinIsTTY && !opts.json) {
+  if (campaign.state === 'draft' && !opts.yes && cli.stdinIsTTY && !opts.json) {
     cli.err(formatPlanSummary(summariseCampaign(journal, campaign), cli.color, 'about to send'));
     const planned = d.countInStatus(campaign.id, 'planned');
-    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-    const answer = await rl.question(`\nsend ${planned.toLocaleString('en-US')} messages now? [y/N] `);
-    rl.close();
+    const answer = await ask(`\nsend ${planned.toLocaleString('en-US')} messages now? [y/N] `);
+    if (answer === null) {
+      cli.err(`ums: not sent (Ctrl-C): campaign ${campaign.id} stays a draft; nothing will send it until you confirm`);
+      return EXIT.fault;
+    }
     if (!/^y(es)?$/i.test(answer.trim())) {
-      cli.err('not sent; the plan is kept (run the same command again, or `ums resume`)');
+      cli.err(`not sent: campaign ${campaign.id} stays a draft (run the same \`ums send\` again to send it; \`ums resume\` never sends a draft)`);
       return EXIT.ok;
     }
   }
 
   const setup = await buildLanes(config, journal.file, channels, { provider: opts.provider, tps: opts.tps, now: cli.now });
   const total = d.countInStatus(campaign.id, 'planned') + d.countInStatus(campaign.id, 'sending') + d.countInStatus(campaign.id, 'unknown');
-  journal.setState(campaign.id, 'sending');
+  // The operator's word, and the lanes are ready: from here a failure leaves it for `ums resume`.
+  journal.arm(campaign.id);
   const abort = new AbortController();
   const onSignal = (): void => {
     if (abort.signal.aborted) return;
@@ -117,7 +126,7 @@ async function deliverLocked(cli: Cli, config: Config, journal: Journal, campaig
   }
 
   const left = d.countInStatus(campaign.id, 'planned') + d.countInStatus(campaign.id, 'sending');
-  if (outcome.kind === 'finished' && left === 0) journal.setState(campaign.id, 'done');
+  if (outcome.kind === 'finished' && left === 0) journal.finish(campaign.id);
   const report = buildReport(journal, journal.findCampaign(campaign.id)!, 20);
   const p = outcome.progress;
   const seconds = (Date.now() - p.startedAt) / 1000;

@@ -57,7 +57,7 @@ export function oneLine(s: string, max: number): string {
 export function formatReport(r: import('../app/report.js').CampaignReport, c: ChalkInstance): string {
   const lines: string[] = [];
   lines.push(`${c.bold('campaign')} ${r.campaign}  ${c.dim(`${r.state}, ${num(r.rows)} rows`)}`);
-  const order = ['delivered', 'sent', 'sending', 'planned', 'held', 'failed', 'unknown', 'rejected', 'skipped'];
+  const order = ['delivered', 'sent', 'sending', 'planned', 'held', 'failed', 'unknown', 'rejected', 'skipped', 'cancelled'];
   const paint: Record<string, (s: string) => string> = { delivered: c.green, failed: c.red, unknown: c.red, rejected: c.red, skipped: c.yellow };
   const channelNames = Object.keys(r.channels);
   lines.push('');

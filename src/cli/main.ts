@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../campaign/errors.js';
 import { registerCampaigns } from './campaigns.js';
+import { registerCancel } from './cancel.js';
 import { EXIT, processCli, type Cli } from './context.js';
 import { registerExport } from './export.js';
 import { registerInbox } from './inbox.js';
@@ -26,6 +27,7 @@ export async function main(argv: string[], cli: Cli = processCli()): Promise<num
     .showHelpAfterError('(run `ums --help` for usage)');
   registerSend(program, cli, setExit);
   registerResume(program, cli, setExit);
+  registerCancel(program, cli, setExit);
   registerReport(program, cli, setExit);
   registerExport(program, cli, setExit);
   registerCampaigns(program, cli, setExit);

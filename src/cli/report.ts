@@ -3,7 +3,7 @@ import { buildReport, hasProblems } from '../app/report.js';
 import type { Channel } from '../campaign/types.js';
 import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
 import { formatReport } from './format.js';
-import { pickCampaign } from './resume.js';
+import { namedOrLatest } from './resume.js';
 
 interface ReportOptions extends CommonOptions {
   json?: boolean;
@@ -25,7 +25,7 @@ export function registerReport(program: Command, cli: Cli, setExit: (code: numbe
       const config = openConfig(cli, opts);
       const journal = openJournal(cli, config, opts);
       try {
-        const campaign = pickCampaign(journal, id, false);
+        const campaign = namedOrLatest(journal, id);
         let synced = 0;
         if (opts.sync) {
           const d = journal.delivery();

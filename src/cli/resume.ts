@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
+import { LockedError } from '../app/errors.js';
 import { InputError } from '../campaign/errors.js';
+import type { Config } from '../config/config.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
-import { openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
+import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
+import type { DeliverOptions } from './deliver.js';
 import { parsePositive } from './send.js';
 
 interface ResumeOptions extends CommonOptions {
@@ -12,34 +15,46 @@ interface ResumeOptions extends CommonOptions {
   resendUnknown?: boolean;
 }
 
+/** A campaign named on the command line: one that exists and was planned to the end. */
+export function namedCampaign(journal: Journal, id: string): CampaignRecord {
+  const c = journal.findCampaign(id);
+  if (!c) throw new InputError(`no campaign "${id}" in the journal (see \`ums campaigns\`)`);
+  if (c.state === 'planning') throw new InputError(`campaign ${id} was interrupted while it was being planned (nothing was sent): run the same \`ums send\` again`);
+  return c;
+}
+
+/** The named campaign, or else the newest planned one (`ums report`). */
+export function namedOrLatest(journal: Journal, id: string | undefined): CampaignRecord {
+  if (id !== undefined) return namedCampaign(journal, id);
+  const latest = journal.listCampaigns().filter((c) => c.state !== 'planning').sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
+  if (latest) return latest;
+  if (journal.listCampaigns().length) throw new InputError('the last campaign was interrupted while it was being planned: run the same `ums send` again (nothing was sent)');
+  throw new InputError('no campaigns yet');
+}
+
 /**
- * The named campaign, or the newest one not finished (`withUnknown`: or finished with messages whose
- * outcome is unknown, which `--resend-unknown` sends again).
+ * What a bare `ums resume` continues: every armed campaign not finished, oldest first (never a draft:
+ * only the operator's `send` arms one). With --resend-unknown, one campaign: the newest armed one, or
+ * else the newest finished one that has unknown messages.
  */
-export function pickCampaign(journal: Journal, id: string | undefined, wantUnfinished: boolean, withUnknown = false): CampaignRecord {
-  if (id !== undefined) {
-    const c = journal.findCampaign(id);
-    if (!c || c.state === 'planning') throw new InputError(`no campaign "${id}" in the journal (see \`ums campaigns\`)`);
-    return c;
-  }
-  const all = journal.listCampaigns().filter((c) => c.state !== 'planning');
-  const unfinished = all.filter((c) => c.state !== 'done');
-  // A finished campaign's unknown rows are sent again only when nothing unfinished is waiting.
-  const finishedWithUnknown = (): CampaignRecord[] => (withUnknown ? all.filter((c) => c.state === 'done' && journal.delivery().countInStatus(c.id, 'unknown') > 0) : []);
-  const pool = wantUnfinished ? (unfinished.length ? unfinished : finishedWithUnknown()) : all;
-  const latest = pool.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
-  if (!latest) {
-    const interrupted = journal.listCampaigns().some((c) => c.state === 'planning');
-    if (interrupted) throw new InputError('the last campaign was interrupted while it was being planned: run the same `ums send` again (nothing was sent)');
-    throw new InputError(wantUnfinished ? 'no unfinished campaign to resume (see `ums campaigns`)' : 'no campaigns yet');
-  }
-  return latest;
+export function campaignsToResume(journal: Journal, resendUnknown: boolean): CampaignRecord[] {
+  const all = journal.listCampaigns().sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  const armed = all.filter((c) => c.state === 'armed');
+  if (!resendUnknown) return armed;
+  const pick = armed.at(-1) ?? all.filter((c) => c.state === 'done' && journal.delivery().countInStatus(c.id, 'unknown') > 0).at(-1);
+  return pick ? [pick] : [];
+}
+
+/** Worst first: a fault, then rows not reached, then fine. */
+function worse(a: number, b: number): number {
+  const rank = (c: number): number => (c === EXIT.fault ? 3 : c === EXIT.locked ? 2 : c === EXIT.incomplete ? 1 : 0);
+  return rank(b) > rank(a) ? b : a;
 }
 
 export function registerResume(program: Command, cli: Cli, setExit: (code: number) => void): void {
   program
     .command('resume')
-    .description('continue an interrupted campaign (default: the latest unfinished one); never sends a row twice')
+    .description('continue an interrupted campaign (default: every armed unfinished one, oldest first); never sends a row twice, never a draft')
     .argument('[campaign]', 'campaign id')
     .option('--provider <name>', 'send every channel through this provider')
     .option('--tps <n>', "override the provider's parts per second")
@@ -49,16 +64,58 @@ export function registerResume(program: Command, cli: Cli, setExit: (code: numbe
     .option('--config <file>', 'config file')
     .option('--db <file>', 'journal file')
     .action(async (id: string | undefined, opts: ResumeOptions) => {
-      const tps = parsePositive(opts.tps, '--tps');
-      const limit = parsePositive(opts.limit, '--limit');
+      const deliverOptions: DeliverOptions = {
+        provider: opts.provider,
+        tps: parsePositive(opts.tps, '--tps'),
+        limit: parsePositive(opts.limit, '--limit'),
+        json: Boolean(opts.json),
+        yes: true,
+        resendUnknown: opts.resendUnknown,
+      };
       const config = openConfig(cli, opts);
       const journal = openJournal(cli, config, opts);
       try {
-        const campaign = pickCampaign(journal, id, true, Boolean(opts.resendUnknown));
-        const { deliver } = await import('./deliver.js');
-        setExit(await deliver(cli, config, journal, campaign, { provider: opts.provider, tps, limit, json: Boolean(opts.json), yes: true, resendUnknown: opts.resendUnknown }, 'ums resume'));
+        if (id !== undefined) {
+          setExit(await resumeOne(cli, config, journal, namedCampaign(journal, id), deliverOptions));
+          return;
+        }
+        const todo = campaignsToResume(journal, Boolean(opts.resendUnknown));
+        if (!todo.length) {
+          const drafts = journal.listCampaigns().filter((c) => c.state === 'draft').length;
+          const note = drafts ? ` (${drafts} draft${drafts === 1 ? '' : 's'}: \`ums resume\` never sends a draft; \`ums send\` does, once confirmed)` : '';
+          if (opts.json) cli.out(JSON.stringify({ outcome: 'nothing-to-do', campaigns: [] }, null, 2));
+          else cli.out(`nothing to resume: no armed campaign is unfinished${note}`);
+          setExit(EXIT.ok);
+          return;
+        }
+        // One JSON document on stdout: one campaign's, as for a named resume; several in a list.
+        const documents: string[] = [];
+        const out = opts.json && todo.length > 1 ? { ...cli, out: (line: string) => void documents.push(line) } : cli;
+        let code: number = EXIT.ok;
+        for (const c of todo) {
+          try {
+            code = worse(code, await resumeOne(out, config, journal, c, deliverOptions));
+          } catch (err) {
+            // Another process sends this one (an earlier cron run still going): it is in hand.
+            if (!(err instanceof LockedError)) throw err;
+            cli.err(`ums: ${err.message}; skipped`);
+          }
+        }
+        if (opts.json && todo.length > 1) cli.out(JSON.stringify({ outcome: 'several', campaigns: documents.map((d) => JSON.parse(d) as unknown) }, null, 2));
+        setExit(code);
       } finally {
         journal.close();
       }
     });
+}
+
+async function resumeOne(cli: Cli, config: Config, journal: Journal, campaign: CampaignRecord, opts: DeliverOptions): Promise<number> {
+  const [{ lockCampaign }, { deliver }] = await Promise.all([import('../app/campaignLock.js'), import('./deliver.js')]);
+  const release = lockCampaign(journal, campaign.id, 'ums resume');
+  try {
+    // read again under the lock: another process may have moved it on meanwhile
+    return await deliver(cli, config, journal, journal.findCampaign(campaign.id) ?? campaign, opts);
+  } finally {
+    release();
+  }
 }

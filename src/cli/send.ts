@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { InputError } from '../campaign/errors.js';
 import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
 import type { DeliverOptions } from './deliver.js';
+import type { CampaignRecord } from '../journal/journal.js';
 
 interface SendOptions extends CommonOptions {
   template: string;
@@ -44,28 +45,47 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
       };
       const config = openConfig(cli, opts);
       const journal = openJournal(cli, config, opts);
+      let release: (() => void) | null = null;
+      // Ctrl-C or SIGTERM while planning: the partial plan is discarded (exit 1).
+      const planning = new AbortController();
+      const onSignal = (): void => planning.abort();
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       try {
-        const { planCampaign } = await import('../app/planCampaign.js');
-        const { campaign, created } = await planCampaign({
-          csvFile: csv,
-          templateFile: opts.template,
-          campaignId: opts.campaign,
-          encoding: opts.encoding as 'auto' | 'utf8' | 'cp949',
-          phoneColumn: opts.phoneColumn,
-          config,
-          journal,
-        });
+        const [{ planCampaign }, { lockCampaign }] = await Promise.all([import('../app/planCampaign.js'), import('../app/campaignLock.js')]);
+        let campaign: CampaignRecord;
+        let created: boolean;
+        try {
+          ({ campaign, created } = await planCampaign({
+            csvFile: csv,
+            templateFile: opts.template,
+            campaignId: opts.campaign,
+            encoding: opts.encoding as 'auto' | 'utf8' | 'cp949',
+            phoneColumn: opts.phoneColumn,
+            config,
+            journal,
+            lock: (id) => {
+              release = lockCampaign(journal, id, opts.dryRun ? 'ums send --dry-run' : 'ums send');
+            },
+            signal: planning.signal,
+          }));
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
         if (opts.dryRun) {
           const [{ summariseCampaign }, { formatPlanSummary }] = await Promise.all([import('../app/summary.js'), import('./format.js')]);
           const summary = summariseCampaign(journal, campaign);
           if (opts.json) cli.out(JSON.stringify({ ...summary, dryRun: true, newlyPlanned: created }, null, 2));
-          else cli.out(formatPlanSummary(summary, cli.color, created ? 'dry run: planned, nothing sent' : `dry run: already planned (${campaign.state}), nothing sent`));
+          else cli.out(formatPlanSummary(summary, cli.color, created ? 'dry run: planned as a draft, nothing sent' : `dry run: already planned (${campaign.state}), nothing sent`));
           setExit(EXIT.ok);
           return;
         }
         const { deliver } = await import('./deliver.js');
-        setExit(await deliver(cli, config, journal, campaign, deliverOptions, 'ums send'));
+        release ??= lockCampaign(journal, campaign.id, 'ums send');
+        setExit(await deliver(cli, config, journal, campaign, { ...deliverOptions, confirmed: true }));
       } finally {
+        (release as (() => void) | null)?.();
         journal.close();
       }
     });

@@ -57,7 +57,7 @@ export interface ListedMessage {
 }
 
 /** Final states: no report, late or duplicate, may change them. */
-export const FINAL_STATES = ['delivered', 'failed', 'rejected', 'skipped'] as const;
+export const FINAL_STATES = ['delivered', 'failed', 'rejected', 'skipped', 'cancelled'] as const;
 
 export function messageKey(campaignId: string, row: number, leg: number): string {
   return `${campaignId}:${row}:${leg}`;
@@ -93,7 +93,16 @@ export class DeliveryJournal {
       inStatus: db.prepare<[string, string], SendableMessage & { provider: string | null }>(
         `SELECT ${cols}, provider FROM messages WHERE campaign_id = ? AND status = ? ORDER BY row, leg`,
       ),
-      claim: db.prepare<[string, number]>(`UPDATE messages SET status = 'sending', attempts = attempts + 1, provider = ? WHERE id = ? AND status = 'planned'`),
+      // The opt-out list is read again here, not only at planning: a number that opted out since
+      // (an \`optout import\`, an MO "수신거부" overnight) is never claimed (정보통신망법 §50).
+      claim: db.prepare<[string, number]>(
+        `UPDATE messages SET status = 'sending', attempts = attempts + 1, provider = ? WHERE id = ? AND status = 'planned'
+           AND NOT EXISTS (SELECT 1 FROM optouts WHERE phone = messages.to_addr)`,
+      ),
+      skipOptedOut: db.prepare<[string, number]>(
+        `UPDATE messages SET status = 'skipped', reason = 'opted_out: the number opted out after the campaign was planned', done_at = ?
+         WHERE id = ? AND status = 'planned' AND EXISTS (SELECT 1 FROM optouts WHERE phone = messages.to_addr)`,
+      ),
       sent: db.prepare<[string, string, number]>(
         `UPDATE messages SET status = 'sent', provider_id = ?, sent_at = ?, cost = cost_est, reason = NULL WHERE id = ? AND status IN ('sending', 'unknown')`,
       ),
@@ -162,14 +171,20 @@ export class DeliveryJournal {
   }
 
   /**
-   * Mark messages `sending` before their request leaves; returns those actually claimed.
+   * Mark messages `sending` before their request leaves; returns those actually claimed. A number on
+   * the opt-out list is not claimed: its row is `skipped` (opted_out) in the same transaction.
    * `quietNow` is asked once they are marked, in the same transaction: if the quiet hours have begun
    * meanwhile (a claim takes milliseconds, more on a loaded machine), the deferrable ones (ads
    * without night consent) stay planned, their attempt not counted. All or nothing either way.
    */
   claim(messages: SendableMessage[], provider: string, quietNow: () => boolean = () => false): SendableMessage[] {
     return this.db.transaction(() => {
-      const claimed = messages.filter((m) => this.s.claim.run(provider, m.id).changes === 1);
+      let at: string | undefined;
+      const claimed = messages.filter((m) => {
+        if (this.s.claim.run(provider, m.id).changes === 1) return true;
+        this.s.skipOptedOut.run((at ??= new Date().toISOString()), m.id); // else another claim took it: nothing to do
+        return false;
+      });
       if (!claimed.some((m) => m.deferrable) || !quietNow()) return claimed;
       for (const m of claimed) if (m.deferrable) this.s.unclaim.run(m.id);
       return claimed.filter((m) => !m.deferrable);
@@ -231,6 +246,11 @@ export class DeliveryJournal {
       this.s.takeLock.run(campaignId, pid, host, command, new Date().toISOString());
       return null;
     }).immediate();
+  }
+
+  lockHolder(campaignId: string): LockHolder | null {
+    const h = this.s.lockHolder.get(campaignId);
+    return h ? { pid: h.pid, host: h.host, command: h.command, startedAt: h.startedAt } : null;
   }
 
   releaseLock(campaignId: string, pid: number): void {

@@ -7,7 +7,12 @@ import { InboxJournal } from './inbox.js';
 import { MIGRATIONS } from './migrations.js';
 import { OptoutJournal } from './optouts.js';
 
-export type CampaignState = 'planning' | 'planned' | 'sending' | 'done';
+/**
+ * DESIGN.md's campaign lifecycle: `planning` -> `draft` (planned; a dry run, a "no", a failure before the
+ * first request) -> `armed` (the operator confirmed the send) -> `done`; any but done -> `cancelled`.
+ * Only an armed campaign is ever sent.
+ */
+export type CampaignState = 'planning' | 'draft' | 'armed' | 'done' | 'cancelled';
 
 export interface CampaignRecord {
   id: string;
@@ -120,9 +125,14 @@ export class Journal {
       deleteMessages: db.prepare<[string]>('DELETE FROM messages WHERE campaign_id = ?'),
       deleteCampaign: db.prepare<[string]>('DELETE FROM campaigns WHERE id = ?'),
       markPlanned: db.prepare<[number, string, string, string]>(
-        `UPDATE campaigns SET state = 'planned', rows = ?, settings = ?, planned_at = ? WHERE id = ?`,
+        `UPDATE campaigns SET state = 'draft', rows = ?, settings = ?, planned_at = ? WHERE id = ? AND state = 'planning'`,
       ),
-      setState: db.prepare<[CampaignState, string | null, string]>('UPDATE campaigns SET state = ?, finished_at = ? WHERE id = ?'),
+      arm: db.prepare<[string]>(`UPDATE campaigns SET state = 'armed' WHERE id = ? AND state IN ('draft', 'armed')`),
+      finish: db.prepare<[string, string]>(`UPDATE campaigns SET state = 'done', finished_at = ? WHERE id = ? AND state = 'armed'`),
+      cancelCampaign: db.prepare<[string, string]>(`UPDATE campaigns SET state = 'cancelled', finished_at = ? WHERE id = ? AND state IN ('draft', 'armed')`),
+      cancelMessages: db.prepare<[string, string]>(
+        `UPDATE messages SET status = 'cancelled', reason = 'cancelled: \`ums cancel\`', done_at = ? WHERE campaign_id = ? AND status IN ('planned', 'held')`,
+      ),
       insertMessage: db.prepare(
         `INSERT INTO messages (campaign_id, row, to_addr, channel, status, reason, parts, bytes, subject, body, cost_est, leg, vars, defer_at_night, rcs_kind)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -254,8 +264,28 @@ export class Journal {
     this.stmts.markPlanned.run(rows, JSON.stringify(settings), new Date().toISOString(), id);
   }
 
-  setState(id: string, state: CampaignState): void {
-    this.stmts.setState.run(state, state === 'done' ? new Date().toISOString() : null, id);
+  /** The operator confirmed: the campaign may be sent (by this run, and by `ums resume` after it). */
+  arm(id: string): void {
+    this.stmts.arm.run(id);
+  }
+
+  /** Nothing left to send. A cancelled campaign stays cancelled. */
+  finish(id: string): void {
+    this.stmts.finish.run(new Date().toISOString(), id);
+  }
+
+  /**
+   * `ums cancel`: rows not yet claimed (planned, and fallback legs held) become `cancelled`, in one
+   * transaction with the campaign's state; rows already with a provider keep their state (their
+   * reports still arrive). Safe beside a running send: a claim takes `planned` rows only.
+   * Returns the rows cancelled, or null when the campaign was not a draft or armed.
+   */
+  cancel(id: string): number | null {
+    return this.db.transaction(() => {
+      const at = new Date().toISOString();
+      if (this.stmts.cancelCampaign.run(at, id).changes === 0) return null;
+      return this.stmts.cancelMessages.run(at, id).changes;
+    }).immediate();
   }
 
   statusCounts(id: string): StatusCount[] {

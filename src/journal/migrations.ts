@@ -143,4 +143,22 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       WHERE channel = 'rcs' AND leg = 0;
     `,
   },
+  {
+    version: 6,
+    sql: `
+      -- The campaign lifecycle: planning -> draft (planned, not confirmed) -> armed (the operator said
+      -- send) -> done, and cancelled. A campaign planned before this was 'planned' whether a dry run
+      -- made it or not: it becomes a draft, never sent by a bare \`ums resume\`. One whose sending had
+      -- begun ('sending') was confirmed: armed.
+      UPDATE campaigns SET state = CASE state WHEN 'planned' THEN 'draft' WHEN 'sending' THEN 'armed' ELSE state END;
+      -- An AlimTalk/RCS message skipped when it was to be claimed (its number opted out after
+      -- planning) takes its held fallback leg with it: the recipient gets neither.
+      CREATE TRIGGER fallback_when_skipped AFTER UPDATE OF status ON messages
+        WHEN NEW.leg = 0 AND NEW.status = 'skipped' AND OLD.status <> 'skipped'
+      BEGIN
+        UPDATE messages SET status = 'skipped', reason = NEW.reason
+        WHERE campaign_id = NEW.campaign_id AND row = NEW.row AND leg = 1 AND status = 'held';
+      END;
+    `,
+  },
 ];

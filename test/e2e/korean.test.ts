@@ -107,7 +107,7 @@ describe('ads: the law and quiet hours', () => {
     expect(inWindow.length).toBeGreaterThan(0);
     expect(inWindow.every((r) => consenting.has(r.to))).toBe(true);
 
-    const early = await runUms(['resume', '--json'], { cwd: dir, env: { UMS_NOW: new Date(seoul('2026-11-26', '07:59:59')).toISOString() } });
+    const early = await runUms(['resume', '--json'], { cwd: dir, env: { UMS_NOW: new Date(seoul('2026-11-26', '07:59:30')).toISOString() } });
     expect(early.code).toBe(0);
     expect(json(early.stdout).outcome).toBe('deferred');
     expect(carrierLog(dir)).toHaveLength(afterEvening.length);

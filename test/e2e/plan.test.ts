@@ -95,7 +95,7 @@ describe.concurrent('ums send --dry-run: planning a campaign', () => {
     expect(plan.dryRun).toBe(true);
     expect(shared.bom.newlyPlanned).toBe(true); // the first run of those bytes
     expect(plan.campaign).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);
-    expect(plan.state).toBe('planned');
+    expect(plan.state).toBe('draft');
     expect(plan.rows).toBe(6);
     expect(plan.encoding).toBe('utf8');
     expect(plan.statuses).toEqual({ planned: 4, rejected: 1, skipped: 1 });
@@ -119,7 +119,7 @@ describe.concurrent('ums send --dry-run: planning a campaign', () => {
 
   it('prints a readable summary without --json', () => {
     const r = shared.textFirst;
-    expect(r.stdout).toMatch(/dry run: planned, nothing sent/);
+    expect(r.stdout).toMatch(/dry run: planned as a draft, nothing sent/);
     expect(r.stdout).toContain(row1Text);
     expect(r.stdout).toMatch(/UTF-8/);
     expect(r.stdout).not.toContain('01012345678');
@@ -240,7 +240,7 @@ describe.concurrent('ums send --dry-run: planning a campaign', () => {
     expect(byId['kr-excel']!.csv).toBe('fixtures/orders-cp949.csv');
     expect(list).toHaveLength(3);
     for (const c of list) {
-      expect(c).toMatchObject({ state: 'planned', rows: 6, template: 'templates/order-shipped.md', statuses: { planned: 4, rejected: 1, skipped: 1 } });
+      expect(c).toMatchObject({ state: 'draft', rows: 6, template: 'templates/order-shipped.md', statuses: { planned: 4, rejected: 1, skipped: 1 } });
     }
   });
 
@@ -263,7 +263,7 @@ describe.concurrent('ums send --dry-run: planning a campaign', () => {
       runUms(['init'], { cwd: dir }),
     ]);
     const plan = JSON.parse(ok(r!).stdout);
-    expect(plan.state).toBe('planned');
+    expect(plan.state).toBe('draft');
     expect(plan.statuses.planned).toBeGreaterThan(0);
     // the example config's journal, created private
     expect(fs.statSync(path.join(dir, '.ums', 'journal.db')).mode & 0o777).toBe(0o600);

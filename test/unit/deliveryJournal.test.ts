@@ -56,8 +56,8 @@ describe('the journal state machine', () => {
       { ...alim, to: '01020000002', fallback: { ...alim.fallback, row: 3, to: '01020000002' } },
     ]);
     const d = journal.delivery();
-    journal.optouts().add(['01020000002'], 'manual');
     const sent = d.claim(d.nextPlanned(id, 'alimtalk', 0, 10), 'sim');
+    journal.optouts().add(['01020000002'], 'manual'); // after the claim: its fallback leg is not sent
     const at = new Date().toISOString();
     d.settle(sent.map((m) => ({ id: m.id, kind: 'sent' as const, providerId: `P${m.row}`, at })));
     d.applyReports('sim', [

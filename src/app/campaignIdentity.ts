@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Every input that changes what a campaign sends (DESIGN.md): the same identity is the same campaign,
+ * planned once and never sent twice. Kept on the campaign (settings.identity) so that a name used with
+ * other inputs can say which of them differ.
+ */
+export interface CampaignIdentity {
+  /** sha256 of the CSV's bytes */
+  csv: string;
+  /** sha256 of the template's bytes */
+  template: string;
+  phoneColumn: string | null;
+  /** as asked (--encoding) */
+  encoding: 'auto' | 'utf8' | 'cp949';
+  /** the sender number the messages carry */
+  from: string | null;
+  /** the config's sender name (an ad must carry it) */
+  senderName: string | null;
+}
+
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+export function identityDigest(id: CampaignIdentity): string {
+  return sha256(JSON.stringify(['ums-campaign-2', id.csv, id.template, id.phoneColumn, id.encoding, id.from, id.senderName]));
+}
+
+/**
+ * The digest ums wrote before the identity held the encoding and the sender (journal migration 5
+ * and earlier): a campaign planned then is still found, so an upgrade never sends it again.
+ */
+export function legacyDigest(id: CampaignIdentity): string {
+  return createHash('sha256').update(id.csv).update(id.template).update(id.phoneColumn ?? '').digest('hex');
+}
+
+/** What a campaign was planned with, as far as the journal knows it. */
+export interface StoredCampaign {
+  digest: string;
+  settings: Record<string, unknown>;
+}
+
+/** The encoding a plan was read in: 'ascii' reads the same whatever was asked. */
+function effectiveEncoding(settings: Record<string, unknown>): string | null {
+  const detected = settings['detectedEncoding'];
+  return typeof detected === 'string' ? detected : null;
+}
+
+/**
+ * The inputs in which a stored campaign differs from `wanted`, by the name a user knows them by; none:
+ * it is the same campaign. An encoding asked differently but read the same (auto that found CP949 and
+ * `--encoding cp949`; an ASCII file) is the same.
+ */
+export function identityDifferences(stored: StoredCampaign, wanted: CampaignIdentity): string[] {
+  const s = stored.settings;
+  const had = s['identity'] as CampaignIdentity | undefined;
+  const out: string[] = [];
+  const sameEncoding = (asked: string | undefined): boolean => {
+    if (asked === wanted.encoding) return true;
+    const read = effectiveEncoding(s);
+    return read === 'ascii' || (wanted.encoding !== 'auto' && read === wanted.encoding);
+  };
+  if (!had) {
+    // planned by an older ums: only its legacy digest and settings are known
+    if (stored.digest !== legacyDigest(wanted)) out.push('the CSV, the template or --phone-column');
+    if (!sameEncoding(typeof s['encoding'] === 'string' ? s['encoding'] : undefined)) out.push('--encoding');
+    return out;
+  }
+  if (had.csv !== wanted.csv) out.push('the CSV');
+  if (had.template !== wanted.template) out.push('the template');
+  if (had.phoneColumn !== wanted.phoneColumn) out.push('--phone-column');
+  if (!sameEncoding(had.encoding)) out.push('--encoding');
+  if (had.from !== wanted.from) out.push('the sender number (from)');
+  if (had.senderName !== wanted.senderName) out.push("the config's senderName");
+  return out;
+}
