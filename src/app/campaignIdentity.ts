@@ -17,12 +17,14 @@ export interface CampaignIdentity {
   from: string | null;
   /** the config's sender name (an ad must carry it) */
   senderName: string | null;
+  /** sha256 of the template's images, in order (the template names them; their bytes are sent) */
+  images: string[];
 }
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 export function identityDigest(id: CampaignIdentity): string {
-  return sha256(JSON.stringify(['ums-campaign-2', id.csv, id.template, id.phoneColumn, id.encoding, id.from, id.senderName]));
+  return sha256(JSON.stringify(['ums-campaign-2', id.csv, id.template, id.phoneColumn, id.encoding, id.from, id.senderName, id.images]));
 }
 
 /**
@@ -71,5 +73,6 @@ export function identityDifferences(stored: StoredCampaign, wanted: CampaignIden
   if (!sameEncoding(had.encoding)) out.push('--encoding');
   if (had.from !== wanted.from) out.push('the sender number (from)');
   if (had.senderName !== wanted.senderName) out.push("the config's senderName");
+  if (JSON.stringify(had.images ?? []) !== JSON.stringify(wanted.images)) out.push("the template's images");
   return out;
 }

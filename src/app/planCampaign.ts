@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import { identityDifferences, identityDigest, type CampaignIdentity } from './campaignIdentity.js';
 import { FaultError } from './errors.js';
 import { InputError } from '../campaign/errors.js';
@@ -73,6 +74,7 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
     encoding: req.encoding,
     from: template.rcs?.chatbotId ?? sender,
     senderName: config.senderName,
+    images: assets.images.map((file) => createHash('sha256').update(fs.readFileSync(file)).digest('hex')),
   };
   const digest = identityDigest(identity);
   const id = req.campaignId ?? `c-${digest.slice(0, 12)}`;
@@ -84,7 +86,7 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
     if (existing && existing.state !== 'planning') {
       const differs = identityDifferences(existing, identity);
       if (differs.length) {
-        throw new InputError(`campaign ${id} already exists with other inputs (${differs.join(', ')} differ${differs.length === 1 ? 's' : ''}): pass another --campaign`);
+        throw new InputError(`campaign ${id} already exists with other inputs (changed: ${differs.join(', ')}): pass another --campaign`);
       }
       return { campaign: existing, created: false };
     }

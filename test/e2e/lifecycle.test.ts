@@ -179,7 +179,30 @@ describe('what changed since planning is checked at the claim', () => {
     expect((await runUms([...SEND, '--encoding', 'utf8', '--campaign', 'dec-1', '--dry-run'], { cwd: dir })).code).toBe(0);
     const clash = await runUms([...SEND, '--encoding', 'cp949', '--campaign', 'dec-1', '--dry-run'], { cwd: dir });
     expect(clash.code).toBe(2);
-    expect(clash.stderr).toMatch(/already exists with other inputs \(--encoding differs\)/);
+    expect(clash.stderr).toMatch(/already exists with other inputs \(changed: --encoding\)/);
+  });
+
+  it("the template's images are part of the campaign: another picture under the same name is refused", async () => {
+    const dir = workdir();
+    writeCampaign(dir, 3);
+    writeConfig(dir, { tps: 0, latencyMs: 0 });
+    // a minimal JPEG header: SOI, then an SOF0 of 800x600
+    const jpeg = (w: number, h: number, fill: number): Buffer =>
+      Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, h >> 8, h & 255, w >> 8, w & 255, 0x03]), Buffer.alloc(64, fill)]);
+    fs.writeFileSync(path.join(dir, 'promo.jpg'), jpeg(800, 600, 1));
+    fs.writeFileSync(path.join(dir, 'mms.md'), '---\nsubject: 겨울 신상품\nimages: [promo.jpg]\n---\n#{name}님, 겨울 신상품을 소개합니다.\n');
+    const args = ['send', 'recipients.csv', '-t', 'mms.md', '--dry-run', '--json'];
+    const first = await runUms(args, { cwd: dir });
+    expect(first.code, first.stderr).toBe(0);
+    fs.writeFileSync(path.join(dir, 'promo.jpg'), jpeg(800, 600, 2));
+    const second = await runUms(args, { cwd: dir });
+    expect(second.code).toBe(0);
+    expect(json(second.stdout).campaign).not.toBe(json(first.stdout).campaign);
+    expect((await runUms([...args, '--campaign', 'winter'], { cwd: dir })).code).toBe(0);
+    fs.writeFileSync(path.join(dir, 'promo.jpg'), jpeg(800, 600, 3));
+    const clash = await runUms([...args, '--campaign', 'winter'], { cwd: dir });
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toMatch(/already exists with other inputs \(changed: the template's images\)/);
   });
 
   it('a campaign planned by an older ums (its digest, no identity) is found again, never planned twice', async () => {
