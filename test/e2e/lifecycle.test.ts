@@ -269,8 +269,8 @@ describe('a journal that cannot be written while planning', () => {
       writeCampaign(dir, 200_000); // ~60 MB of journal: more than the disk holds
       fs.writeFileSync(path.join(dir, 'ums.config.yaml'), `journal: ${path.join(mount, 'journal.db')}\nproviders:\n  sim: { type: sim, tps: 0, latencyMs: 0 }\n`);
       const run = await runUms([...SEND, '--yes'], { cwd: dir, timeoutMs: 120_000 });
-      expect(run.code).toBe(1);
-      expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^ums: the journal could not be written while planning \(SQLITE_FULL: .*nothing was planned or sent/)]);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr.trim().split('\n'), run.stderr).toEqual([expect.stringMatching(/^ums: the journal could not be written while planning \(SQLITE_FULL: .*nothing was planned or sent/)]);
       expect(sent(dir)).toBe(0);
       const listed = await runUms(['campaigns', '--json'], { cwd: dir });
       expect(listed.code).toBe(0);
