@@ -121,8 +121,9 @@ describe('`ums listen`: a report touches only a message of its provider, with it
 });
 
 describe('receipts that arrive before the submit result is committed', () => {
-  it('an SMSC that sends receipts at 0 ms, 400 rows at 100 TPS, window 10: no row stays `sent`, no report stays unmatched', async () => {
-    const smsc = await FakeSmsc.start({ receipts: { delayMs: 0 } });
+  it('an SMSC that sends receipts at 0 ms, before its submit_sm_resp, 400 rows at 100 TPS, window 10: no row stays `sent`, no report stays unmatched', async () => {
+    // the receipt leaves the SMSC at once; the answer to the submit follows 30 ms later
+    const smsc = await FakeSmsc.start({ receipts: { delayMs: 0 }, respondDelayMs: 30 });
     stops.push(() => smsc.stop());
     const dir = workdir();
     write(dir, { carrier: { type: 'smpp', host: '127.0.0.1', port: smsc.port, systemId: 'ums', password: '${SMPP_PASSWORD}', tps: 100, window: 10, requestTimeoutMs: 5000, reportWaitMs: 5000 } }, 'carrier', 400);
