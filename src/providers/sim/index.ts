@@ -148,8 +148,13 @@ export class SimProvider implements Provider {
       accepted.push(rec);
       outcomes.push({ kind: 'accepted', providerId: rec.id });
     }
-    // The carrier has them once this write returns, whatever becomes of the answer.
-    this.log.append(accepted);
+    // The carrier has them once this write returns, whatever becomes of the answer. A write that
+    // failed may have stored part of them: ambiguous (a throw would mean nothing left).
+    try {
+      this.log.append(accepted);
+    } catch (err) {
+      return { kind: 'ambiguous', message: `the simulated carrier's log could not be written (${(err as Error).message})` };
+    }
     if (this.random() < this.cfg.ambiguousRate) return { kind: 'ambiguous', message: 'no answer within the timeout (simulated)' };
     return { kind: 'results', outcomes };
   }
