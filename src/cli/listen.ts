@@ -148,6 +148,8 @@ async function serve(cli: Cli, journal: Journal, o: ServeOptions): Promise<void>
         cli.err(`ums listen: refused a POST that is not a Solapi message report (400): ${parsed.reason}`);
         return reply(400, { error: parsed.reason });
       }
+      for (const r of parsed.refused.slice(0, 3)) cli.err(`ums listen: refused one element of a POST (the others are kept): ${r.reason}`);
+      if (parsed.refused.length > 3) cli.err(`ums listen: refused ${parsed.refused.length - 3} more elements of that POST`);
       // reports of messages ums did not send (no key of ours) are none of the journal's business
       const ours = parsed.reports.filter((r) => r.key !== null);
       let applied: number;
@@ -159,7 +161,7 @@ async function serve(cli: Cli, journal: Journal, o: ServeOptions): Promise<void>
         return reply(500, { error: 'not stored; retry' });
       }
       cli.err(`ums listen: ${parsed.messages} messages, ${ours.length} reports stored, ${applied} changed a message`);
-      reply(200, { received: parsed.messages, stored: ours.length, applied });
+      reply(200, { received: parsed.messages, stored: ours.length, applied, refused: parsed.refused.length });
     });
   });
   server.requestTimeout = 30_000;

@@ -21,6 +21,11 @@ export interface EngineOptions {
   limit?: number;
   /** resend rows left `unknown` by a provider that cannot look them up (off: report them) */
   resendUnknown: boolean;
+  /**
+   * most submissions of one message that may have reached a provider, across all runs (the journal's
+   * attempts); then it is `unknown`. A provider's own `maxSubmits` wins. Default 5.
+   */
+  maxSubmits?: number;
   /** how long the whole lane may keep failing with 503/connection errors before the run stops */
   giveUpAfterMs: number;
   /** how long to wait for outstanding delivery reports once everything is submitted */
@@ -58,7 +63,13 @@ export type EngineOutcome =
   | { kind: 'deferred'; deferred: number; progress: Progress }
   | { kind: 'fault'; message: string; progress: Progress };
 
-const MAX_ATTEMPTS = 5;
+/** Submissions of one message that may have reached its provider, across all runs, unless configured. */
+export const DEFAULT_MAX_SUBMITS = 5;
+
+/** The reason an `unknown` row carries once its submissions are used up. */
+export function exhaustedReason(attempts: number, last: string): string {
+  return `unknown: submitted ${attempts} times without a definite answer (last: ${last}); not sent again (\`ums resume --resend-unknown\` sends it once more)`;
+}
 
 /**
  * The longest a lane goes on without letting the event loop turn. A provider that answers without
@@ -149,11 +160,19 @@ export class DeliveryEngine {
     return { kind: 'finished', progress: this.progress };
   }
 
-  /** Unknown rows whose provider has a lookup. */
+  /** How many times a message may be submitted through this provider. */
+  private maxSubmits(provider: Provider | undefined): number {
+    return provider?.maxSubmits ?? this.opts.maxSubmits ?? DEFAULT_MAX_SUBMITS;
+  }
+
+  /** Unknown rows whose provider has a lookup and which may still be submitted again. */
   private unknownWithLookup(): number {
-    const canAsk = new Set(this.opts.lanes.filter((l) => l.provider.lookup).map((l) => l.provider.name));
+    const canAsk = new Map(this.opts.lanes.filter((l) => l.provider.lookup).map((l) => [l.provider.name, l.provider]));
     if (!canAsk.size) return 0;
-    return this.journal.inStatus(this.opts.campaignId, 'unknown').filter((m) => canAsk.has(m.provider ?? '')).length;
+    return this.journal.inStatus(this.opts.campaignId, 'unknown').filter((m) => {
+      const p = canAsk.get(m.provider ?? '');
+      return p !== undefined && m.attempts < this.maxSubmits(p);
+    }).length;
   }
 
   private journalFault(err: unknown): void {
@@ -189,11 +208,15 @@ export class DeliveryEngine {
           }
         }
         const now = new Date().toISOString();
+        const max = this.maxSubmits(provider);
         group.forEach((m, i) => {
           const hit = found?.get(keys[i]!);
           if (hit) settlements.push({ id: m.id, kind: 'sent', providerId: hit.providerId, at: now });
-          else if (found) settlements.push({ id: m.id, kind: 'release' });
-          else if (status === 'unknown' && opts.resendUnknown) settlements.push({ id: m.id, kind: 'release' });
+          else if (status === 'unknown' && opts.resendUnknown) settlements.push({ id: m.id, kind: 'release' }); // the operator's choice
+          else if (found && m.attempts >= max) {
+            // not there, but submitted as often as it may be: it stays (or becomes) unknown, never sent again blindly
+            if (status === 'sending') settlements.push({ id: m.id, kind: 'unknown', reason: exhaustedReason(m.attempts, `${name || 'the provider'} did not answer, and its look-up does not find it`) });
+          } else if (found) settlements.push({ id: m.id, kind: 'release' });
           else if (status === 'sending') settlements.push({ id: m.id, kind: 'unknown', reason: `unknown: the request to ${name || 'the provider'} left and no answer came; it cannot be looked up` });
         });
       }
@@ -251,8 +274,16 @@ export class DeliveryEngine {
       try {
         result = await lane.provider.submit(outbound);
       } catch (err) {
-        result = { kind: 'ambiguous', message: (err as Error).message };
+        // A provider says `unavailable` itself when nothing left; a throw is a provider's bug, and
+        // nobody knows where it struck: ambiguous (looked up where it can be; never sent blindly).
+        result = { kind: 'ambiguous', message: (err as Error)?.message ?? String(err) };
       }
+      const max = this.maxSubmits(lane.provider);
+      // never taken for certain: the attempt is given back (only submissions that may have reached it count)
+      const giveBack = (m: SendableMessage): void => {
+        settle.push({ id: m.id, kind: 'unclaim' });
+        m.attempts--;
+      };
       const now = new Date().toISOString();
       const settle: Settlement[] = [];
       const again: SendableMessage[] = [];
@@ -272,10 +303,13 @@ export class DeliveryEngine {
               this.progress.accepted++;
             } else if (o.kind === 'rejected' && o.stopsRun) {
               // Resubmitting cannot help, and failing every remaining row would be wrong: keep it planned, stop.
-              settle.push({ id: m.id, kind: 'release' });
+              giveBack(m);
               this.fault ??= `${lane.provider.name}: ${o.stopsRun}`;
-            } else if (o.kind === 'throttled' || (o.retryable && m.attempts < MAX_ATTEMPTS)) {
-              if (o.kind === 'throttled') throttled = true;
+            } else if (o.kind === 'throttled') {
+              throttled = true;
+              giveBack(m);
+              again.push(m);
+            } else if (o.retryable && m.attempts < max) {
               settle.push({ id: m.id, kind: 'release' });
               again.push(m);
             } else {
@@ -295,13 +329,13 @@ export class DeliveryEngine {
           rate.throttled();
           this.progress.throttles++;
           if (rate.unlimited) throttlePauseMs = 200;
-          for (const m of batch) settle.push({ id: m.id, kind: 'release' }), again.push(m);
+          for (const m of batch) giveBack(m), again.push(m);
           break;
         case 'unavailable': {
           const now2 = Date.now();
           unavailableSince ??= now2;
           backoffMs = Math.min(5000, backoffMs ? backoffMs * 2 : 200);
-          for (const m of batch) settle.push({ id: m.id, kind: 'release' }), again.push(m);
+          for (const m of batch) giveBack(m), again.push(m);
           if (now2 - unavailableSince > this.opts.giveUpAfterMs) {
             this.fault = `${lane.provider.name} has been unavailable for ${Math.round((now2 - unavailableSince) / 1000)} s (${result.message}); nothing is lost: run \`ums resume\``;
           }
@@ -314,6 +348,10 @@ export class DeliveryEngine {
             if (hit) {
               settle.push({ id: m.id, kind: 'sent', providerId: hit.providerId, at: now });
               this.progress.accepted++;
+            } else if (found && m.attempts >= max) {
+              // A definite "not there", again: a proxy or an API change may be eating every request.
+              settle.push({ id: m.id, kind: 'unknown', reason: exhaustedReason(m.attempts, result.message) });
+              this.progress.unknown++;
             } else if (found) {
               settle.push({ id: m.id, kind: 'release' });
               again.push(m);
@@ -326,7 +364,7 @@ export class DeliveryEngine {
         }
         case 'fatal':
           this.fault = `${lane.provider.name}: ${result.message}`;
-          for (const m of batch) settle.push({ id: m.id, kind: 'release' });
+          for (const m of batch) giveBack(m);
           break;
       }
       try {

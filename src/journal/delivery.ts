@@ -28,8 +28,13 @@ export type Settlement =
   | { id: number; kind: 'sent'; providerId: string; at: string; partIds?: string[] }
   | { id: number; kind: 'failed'; reason: string; at: string }
   | { id: number; kind: 'unknown'; reason: string }
-  /** the provider did not take it (throttle, 503): it goes back to planned, to be sent again */
-  | { id: number; kind: 'release' };
+  /** the provider did not take it (a lookup found nothing, a retryable refusal): back to planned, to be sent again */
+  | { id: number; kind: 'release' }
+  /**
+   * certainly never taken (a throttle, a 503, a request refused before any byte left): back to
+   * planned with its attempt given back, since only submissions that may have reached the provider count
+   */
+  | { id: number; kind: 'unclaim' };
 
 export interface LockHolder {
   pid: number;
@@ -54,6 +59,19 @@ export interface ListedMessage {
   channel: string | null;
   status: string;
   reason: string | null;
+}
+
+interface StoredReport {
+  id: number;
+  provider: string;
+  providerId: string | null;
+  key: string | null;
+  to: string | null;
+  status: string;
+  code: string | null;
+  text: string | null;
+  at: string | null;
+  receivedAt: string;
 }
 
 /** Final states: no report, late or duplicate, may change them. */
@@ -112,9 +130,28 @@ export class DeliveryJournal {
       unknown: db.prepare<[string, number]>(`UPDATE messages SET status = 'unknown', reason = ? WHERE id = ? AND status = 'sending'`),
       release: db.prepare<[number]>(`UPDATE messages SET status = 'planned' WHERE id = ? AND status IN ('sending', 'unknown')`),
       unclaim: db.prepare<[number]>(`UPDATE messages SET status = 'planned', attempts = attempts - 1 WHERE id = ? AND status = 'sending'`),
-      byKey: db.prepare<[string, number, number], { id: number; status: string }>(
-        'SELECT id, status FROM messages WHERE campaign_id = ? AND row = ? AND leg = ?',
+      // A report moves only a message of the provider that sent it and, once the message has a
+      // provider id, only when the report names that id: a key alone (which any POST can carry)
+      // never settles another provider's message or another submission's.
+      byKey: db.prepare<[string, number, number, string, string | null], { id: number; status: string }>(
+        `SELECT id, status FROM messages WHERE campaign_id = ? AND row = ? AND leg = ? AND provider = ?
+         AND (provider_id IS NULL OR provider_id = '' OR provider_id = ?)`,
       ),
+      messageRefs: db.prepare<[number], { campaignId: string; row: number; leg: number; provider: string | null; providerId: string | null; to: string | null }>(
+        'SELECT campaign_id AS campaignId, row, leg, provider, provider_id AS providerId, to_addr AS "to" FROM messages WHERE id = ?',
+      ),
+      anyEarly: db.prepare<[], { n: number }>('SELECT EXISTS (SELECT 1 FROM early_reports) AS n'),
+      earlyByRef: db.prepare<[string, string, string], { reportId: number }>(
+        'SELECT report_id AS reportId FROM early_reports WHERE provider = ? AND ref_kind = ? AND ref = ?',
+      ),
+      earlyReport: db.prepare<[number], StoredReport>(
+        `SELECT id, provider, provider_id AS providerId, message_key AS key, to_addr AS "to", status, code, text, reported_at AS at, received_at AS receivedAt
+         FROM reports WHERE id = ? AND message_id IS NULL`,
+      ),
+      earlyRefs: db.prepare<[number], { ref: string }>(`SELECT ref FROM early_reports WHERE report_id = ? AND ref_kind = 'id'`),
+      addEarly: db.prepare<[number, string, string, string]>('INSERT INTO early_reports (report_id, provider, ref_kind, ref) VALUES (?, ?, ?, ?)'),
+      dropEarly: db.prepare<[number]>('DELETE FROM early_reports WHERE report_id = ?'),
+      matchReport: db.prepare<[number, number, number]>('UPDATE reports SET message_id = ?, applied = ? WHERE id = ?'),
       byProviderId: db.prepare<[string, string], { id: number; status: string }>(
         'SELECT id, status FROM messages WHERE provider = ? AND provider_id = ?',
       ),
@@ -122,8 +159,8 @@ export class DeliveryJournal {
         `UPDATE messages SET status = ?, reason = ?, done_at = ? WHERE id = ? AND status IN ('sending', 'sent', 'unknown')`,
       ),
       insertReport: db.prepare(
-        `INSERT INTO reports (provider, provider_id, message_key, message_id, status, code, text, reported_at, received_at, applied)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO reports (provider, provider_id, message_key, message_id, status, code, text, reported_at, received_at, applied, to_addr)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       lockHolder: db.prepare<[string], LockHolder & { campaign_id: string }>(
         'SELECT campaign_id, pid, host, command, started_at AS startedAt FROM locks WHERE campaign_id = ?',
@@ -193,41 +230,87 @@ export class DeliveryJournal {
 
   settle(settlements: Settlement[]): void {
     this.db.transaction(() => {
+      const sent: number[] = [];
       for (const x of settlements) {
         if (x.kind === 'sent') {
-          this.s.sent.run(x.providerId, x.at, x.id);
+          if (this.s.sent.run(x.providerId, x.at, x.id).changes) sent.push(x.id);
           if (x.partIds?.length) this.parts.record(x.id, x.partIds);
         }
         else if (x.kind === 'failed') this.s.failed.run(x.reason, x.at, x.id);
         else if (x.kind === 'unknown') this.s.unknown.run(x.reason, x.id);
+        else if (x.kind === 'unclaim') this.s.unclaim.run(x.id);
         else this.s.release.run(x.id);
       }
+      if (sent.length && this.s.anyEarly.get()?.n) for (const id of sent) this.applyEarly(id);
     })();
   }
 
   /**
+   * Reports that arrived before this message's ids were committed (a receipt faster than the
+   * answer's commit), applied now, in the order they were received, as if they came this instant.
+   */
+  private applyEarly(messageId: number): void {
+    const m = this.s.messageRefs.get(messageId);
+    if (!m?.provider) return;
+    const refs: [string, string][] = [['key', messageKey(m.campaignId, m.row, m.leg)]];
+    for (const id of new Set([m.providerId, ...this.parts.parts(messageId).map((p) => p.providerId)])) if (id) refs.push(['id', id]);
+    const ids = new Set<number>();
+    for (const [kind, ref] of refs) for (const r of this.s.earlyByRef.all(m.provider, kind, ref)) ids.add(r.reportId);
+    for (const reportId of [...ids].sort((a, b) => a - b)) {
+      const stored = this.s.earlyReport.get(reportId);
+      if (!stored) continue;
+      const spellings = this.s.earlyRefs.all(reportId).map((x) => x.ref);
+      const report: DeliveryReport = {
+        key: stored.key,
+        providerId: stored.providerId,
+        altProviderIds: spellings.filter((x) => x !== stored.providerId),
+        to: stored.to,
+        status: stored.status === 'failed' ? 'failed' : 'delivered',
+        code: stored.code ?? '',
+        text: stored.text ?? '',
+        at: stored.at,
+      };
+      const { target, changed } = this.applyOne(stored.provider, report, stored.receivedAt);
+      if (!target) continue;
+      this.s.matchReport.run(target, changed, reportId);
+      this.s.dropEarly.run(reportId);
+    }
+  }
+
+  /** Match one report to its message and apply it; the message's id (or null) and whether it changed. */
+  private applyOne(provider: string, r: DeliveryReport, receivedAt: string): { target: number | null; changed: number } {
+    let target: { id: number; status: string } | undefined;
+    const k = r.key ? parseKey(r.key) : null;
+    if (k) target = this.s.byKey.get(k.campaignId, k.row, k.leg, provider, r.providerId ?? null);
+    // a part of a message the provider split (SMPP): the message moves when its parts roll up
+    let status: 'delivered' | 'failed' | null = r.status;
+    if (!target) {
+      const part = this.parts.apply(provider, r, receivedAt);
+      if (part) [target, status] = [{ id: part.messageId, status: '' }, part.status];
+    }
+    if (!target && r.providerId) target = this.s.byProviderId.get(provider, r.providerId);
+    const reason = status === 'failed' ? `${r.code}: ${r.text}` : null;
+    const changed = target && status ? this.s.report.run(status, reason as string, r.at ?? receivedAt, target.id).changes : 0;
+    return { target: target?.id ?? null, changed };
+  }
+
+  /**
    * Store reports and apply those that move a message forward. Returns how many changed a
-   * message; the rest (late, duplicate, unmatched) are kept in `reports` all the same.
+   * message; the rest (late, duplicate, unmatched) are kept in `reports` all the same, and an
+   * unmatched one is applied when its message's ids are committed (see settle()).
    */
   applyReports(provider: string, reports: DeliveryReport[]): number {
     const receivedAt = new Date().toISOString();
     return this.db.transaction(() => {
       let applied = 0;
       for (const r of reports) {
-        let target: { id: number; status: string } | undefined;
-        const k = r.key ? parseKey(r.key) : null;
-        if (k) target = this.s.byKey.get(k.campaignId, k.row, k.leg);
-        // a part of a message the provider split (SMPP): the message moves when its parts roll up
-        let status: 'delivered' | 'failed' | null = r.status;
-        if (!target) {
-          const part = this.parts.apply(provider, r, receivedAt);
-          if (part) [target, status] = [{ id: part.messageId, status: '' }, part.status];
-        }
-        if (!target && r.providerId) target = this.s.byProviderId.get(provider, r.providerId);
-        const reason = status === 'failed' ? `${r.code}: ${r.text}` : null;
-        const changed = target && status ? this.s.report.run(status, reason as string, r.at ?? receivedAt, target.id).changes : 0;
+        const { target, changed } = this.applyOne(provider, r, receivedAt);
         applied += changed;
-        this.s.insertReport.run(provider, r.providerId, r.key, target?.id ?? null, r.status, r.code, r.text, r.at, receivedAt, changed);
+        const row = this.s.insertReport.run(provider, r.providerId, r.key, target, r.status, r.code, r.text, r.at, receivedAt, changed, r.to ?? null);
+        if (target !== null) continue;
+        const reportId = Number(row.lastInsertRowid);
+        for (const id of new Set([r.providerId, ...(r.altProviderIds ?? [])])) if (id) this.s.addEarly.run(reportId, provider, 'id', id);
+        if (r.key) this.s.addEarly.run(reportId, provider, 'key', r.key);
       }
       return applied;
     })();

@@ -161,4 +161,28 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       END;
     `,
   },
+  {
+    version: 7,
+    sql: `
+      -- the recipient a report names (SMPP receipts), so a report kept before its message's ids were
+      -- committed can be matched as carefully later as at once
+      ALTER TABLE reports ADD COLUMN to_addr TEXT;
+      -- Reports that matched no message yet (a receipt faster than the commit of its submit's answer):
+      -- one row per spelling of the ids they name (ref_kind 'id') or the key they carry ('key'). When a
+      -- message's provider id (and part ids) are committed, its early reports are found here and
+      -- applied in the same transaction; a row goes once its report matched.
+      CREATE TABLE early_reports (
+        report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+        provider  TEXT NOT NULL,
+        ref_kind  TEXT NOT NULL,              -- id | key
+        ref       TEXT NOT NULL
+      );
+      CREATE INDEX early_reports_by_ref ON early_reports(provider, ref_kind, ref);
+      CREATE INDEX early_reports_by_report ON early_reports(report_id);
+      INSERT INTO early_reports (report_id, provider, ref_kind, ref)
+        SELECT id, provider, 'id', provider_id FROM reports WHERE message_id IS NULL AND provider_id IS NOT NULL AND provider_id <> '';
+      INSERT INTO early_reports (report_id, provider, ref_kind, ref)
+        SELECT id, provider, 'key', message_key FROM reports WHERE message_id IS NULL AND message_key IS NOT NULL AND message_key <> '';
+    `,
+  },
 ];

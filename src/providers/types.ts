@@ -101,8 +101,19 @@ export interface Provider {
   readonly window?: number;
   /** how long a run should wait at its end for pushed reports (ms) */
   readonly reportWaitMs?: number;
+  /** most submissions of one message that may have reached the provider, across runs (config `maxSubmits`; default 5) */
+  readonly maxSubmits?: number;
+  /**
+   * Resolves `ambiguous` once any byte of the request may have left; an answer of a shape the
+   * provider does not know is `ambiguous` too, never "not taken"; nothing left: `unavailable`. It
+   * should not throw: a throw is taken as ambiguous (looked up, never resent blindly).
+   */
   submit(batch: OutboundMessage[]): Promise<SubmitResult>;
-  /** Which of these keys the provider holds (accepted), by our key: resolves ambiguity. */
+  /**
+   * Which of these keys the provider holds (accepted), by our key: resolves ambiguity. A key missing
+   * from the map is a definite "not there"; when the provider cannot tell (no answer, an answer of a
+   * shape it does not know), this throws.
+   */
   lookup?(keys: string[]): Promise<Map<string, { providerId: string }>>;
   /** Push: the provider calls `handler` as reports arrive, and keeps them until acked. */
   subscribeReports?(handler: (batch: ReportBatch) => Promise<void>): void;

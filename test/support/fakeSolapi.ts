@@ -31,6 +31,12 @@ export interface FakeSolapiOptions {
   maxListLimit: number;
   /** send showMessageList's messageList in answers (false: only failedMessageList, as without it) */
   itemiseAccepted: boolean;
+  /** a body to answer send requests (1-based count) with, 200, taking nothing: a proxy or WAF in front (undefined: answer as Solapi) */
+  sendAnswer: (n: number) => unknown;
+  /** a body to answer /messages/v4/list with, 200 (undefined: answer as Solapi) */
+  listAnswer: (n: number) => unknown;
+  /** a body to answer /storage/v1/files with, 200, storing nothing (undefined: answer as Solapi) */
+  uploadAnswer: () => unknown;
 }
 
 export interface StoredMessage {
@@ -82,6 +88,8 @@ export class FakeSolapi {
   readonly options: FakeSolapiOptions;
   readonly messages: StoredMessage[] = [];
   readonly files = new Map<string, StoredFile>();
+  /** how many send requests carried each journal key (umsKey), whatever was answered */
+  readonly submissions = new Map<string, number>();
   /** every /messages/v4/list query, in order */
   readonly listQueries: URLSearchParams[] = [];
   /** messages the account can still pay for; then intake answers 1030 (insufficient balance) */
@@ -103,6 +111,9 @@ export class FakeSolapi {
       failSendsWith: null,
       maxListLimit: 500,
       itemiseAccepted: true,
+      sendAnswer: () => undefined,
+      listAnswer: () => undefined,
+      uploadAnswer: () => undefined,
       ...options,
     };
     this.server = http.createServer((req, res) => void this.handle(req, res));
@@ -354,6 +365,13 @@ export class FakeSolapi {
   /** POST /messages/v4/send-many/detail */
   private sendMany(req: http.IncomingMessage, res: http.ServerResponse, body: unknown): void {
     const n = ++this.stats.sendRequests;
+    const sentMessages = (body as { messages?: unknown } | null)?.messages;
+    for (const m of Array.isArray(sentMessages) ? (sentMessages as { customFields?: Record<string, string> }[]) : []) {
+      const key = m?.customFields?.['umsKey'];
+      if (typeof key === 'string') this.submissions.set(key, (this.submissions.get(key) ?? 0) + 1);
+    }
+    const instead = this.options.sendAnswer(n);
+    if (instead !== undefined) return this.send(res, 200, instead);
     if (this.options.failSendsWith) return this.error(res, this.options.failSendsWith, this.options.failSendsWith === 503 ? 'ServiceUnavailable' : 'InternalError', 'failing on purpose');
     const b = body as { messages?: unknown; allowDuplicates?: unknown; showMessageList?: unknown } | null;
     const invalid = (why: string): void => {
@@ -442,6 +460,8 @@ export class FakeSolapi {
   private list(res: http.ServerResponse, q: URLSearchParams): void {
     this.stats.listRequests++;
     this.listQueries.push(q);
+    const instead = this.options.listAnswer(this.stats.listRequests);
+    if (instead !== undefined) return this.send(res, 200, instead);
     const limit = q.has('limit') ? Number(q.get('limit')) : 20;
     if (!Number.isInteger(limit) || limit < 1 || limit > this.options.maxListLimit) return this.error(res, 400, 'ValidationError', `limit must be 1-${this.options.maxListLimit}`);
     const dateType = q.get('dateType') ?? 'CREATED';
@@ -483,6 +503,8 @@ export class FakeSolapi {
 
   /** POST /storage/v1/files {file: base64, type, name} -> {fileId} */
   private upload(res: http.ServerResponse, body: unknown): void {
+    const instead = this.options.uploadAnswer();
+    if (instead !== undefined) return this.send(res, 200, instead);
     const b = body as { file?: unknown; type?: unknown; name?: unknown } | null;
     if (!b || typeof b.file !== 'string' || !b.file) return this.error(res, 400, 'ValidationError', 'file (base64) is required');
     const type = typeof b.type === 'string' ? b.type : 'MMS';

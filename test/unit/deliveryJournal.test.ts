@@ -38,10 +38,10 @@ describe('the journal state machine', () => {
     const at = new Date().toISOString();
     d.settle([{ id: a!.id, kind: 'sent', providerId: 'P1', at }, { id: b!.id, kind: 'sent', providerId: 'P2', at }]);
     const report = (key: string | null, providerId: string | null, st: 'delivered' | 'failed') => ({ key, providerId, status: st, code: st === 'delivered' ? '4000' : '3040', text: st, at });
-    expect(d.applyReports('sim', [report(`${id}:1:0`, null, 'delivered')])).toBe(1);
+    expect(d.applyReports('sim', [report(`${id}:1:0`, 'P1', 'delivered')])).toBe(1);
     expect(d.applyReports('sim', [report(null, 'P2', 'failed')])).toBe(1);
     // late and duplicate: a failure after delivery, a delivery after failure, the same again
-    expect(d.applyReports('sim', [report(`${id}:1:0`, 'P1', 'failed'), report(null, 'P2', 'delivered'), report(`${id}:1:0`, null, 'delivered')])).toBe(0);
+    expect(d.applyReports('sim', [report(`${id}:1:0`, 'P1', 'failed'), report(null, 'P2', 'delivered'), report(`${id}:1:0`, 'P1', 'delivered')])).toBe(0);
     // a report for no message we know
     expect(d.applyReports('sim', [report('c-other:9:0', 'P404', 'delivered')])).toBe(0);
     expect(status(journal, id)).toEqual(['1.0:delivered', '2.0:failed']);
@@ -61,9 +61,9 @@ describe('the journal state machine', () => {
     const at = new Date().toISOString();
     d.settle(sent.map((m) => ({ id: m.id, kind: 'sent' as const, providerId: `P${m.row}`, at })));
     d.applyReports('sim', [
-      { key: `${id}:1:0`, providerId: null, status: 'delivered', code: '4000', text: 'ok', at },
-      { key: `${id}:2:0`, providerId: null, status: 'failed', code: '3104', text: 'not a KakaoTalk user', at },
-      { key: `${id}:3:0`, providerId: null, status: 'failed', code: '3104', text: 'not a KakaoTalk user', at },
+      { key: `${id}:1:0`, providerId: 'P1', status: 'delivered', code: '4000', text: 'ok', at },
+      { key: `${id}:2:0`, providerId: 'P2', status: 'failed', code: '3104', text: 'not a KakaoTalk user', at },
+      { key: `${id}:3:0`, providerId: 'P3', status: 'failed', code: '3104', text: 'not a KakaoTalk user', at },
     ]);
     expect(status(journal, id)).toEqual(['1.0:delivered', '1.1:skipped', '2.0:failed', '2.1:planned', '3.0:failed', '3.1:skipped']);
   });

@@ -25,6 +25,8 @@ const simConfigSchema = z
     seed: z.number().int().default(1),
     /** the carrier's own log of what it accepted (default: beside the journal) */
     store: z.string().optional(),
+    /** most submissions of one message that may have reached the provider, across runs; then it is unknown */
+    maxSubmits: z.number().int().min(1).max(100).default(5),
     /** while this file exists the carrier is down (503 for everything): pull the plug from outside */
     outageFile: z.string().optional(),
   })
@@ -64,6 +66,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export class SimProvider implements Provider {
   readonly maxBatch: number;
   readonly tps: number;
+  readonly maxSubmits: number;
   private readonly cfg: SimConfig;
   private readonly log: CarrierLog;
   private readonly random: () => number;
@@ -82,6 +85,7 @@ export class SimProvider implements Provider {
     this.cfg = cfg;
     this.maxBatch = cfg.maxBatch;
     this.tps = ctx.tps ?? cfg.tps;
+    this.maxSubmits = cfg.maxSubmits;
     this.random = prng(cfg.seed);
     this.clock = ctx.now ? () => ctx.now!().getTime() : Date.now;
     this.log = new CarrierLog(path.resolve(ctx.stateDir, cfg.store ?? `sim-${name}.jsonl`));
@@ -144,8 +148,13 @@ export class SimProvider implements Provider {
       accepted.push(rec);
       outcomes.push({ kind: 'accepted', providerId: rec.id });
     }
-    // The carrier has them once this write returns, whatever becomes of the answer.
-    this.log.append(accepted);
+    // The carrier has them once this write returns, whatever becomes of the answer. A write that
+    // failed may have stored part of them: ambiguous (a throw would mean nothing left).
+    try {
+      this.log.append(accepted);
+    } catch (err) {
+      return { kind: 'ambiguous', message: `the simulated carrier's log could not be written (${(err as Error).message})` };
+    }
     if (this.random() < this.cfg.ambiguousRate) return { kind: 'ambiguous', message: 'no answer within the timeout (simulated)' };
     return { kind: 'results', outcomes };
   }

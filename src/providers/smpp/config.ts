@@ -46,6 +46,8 @@ export const smppConfigSchema = z
      */
     reconnectMaxMs: z.number().int().positive().default(8_000),
     registeredDelivery: z.boolean().default(true),
+    /** most submissions of one message that may have reached the provider, across runs; then it is unknown */
+    maxSubmits: z.number().int().min(1).max(100).default(5),
     /** how long a run waits at its end for receipts (ms) */
     reportWaitMs: z.number().int().nonnegative().default(5_000),
     /** the time zone of the receipts' dates (unconfirmed: Korean carriers write local time) */

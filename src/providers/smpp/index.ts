@@ -47,6 +47,7 @@ export class SmppProvider implements Provider {
   readonly tps: number;
   readonly reportWaitMs: number;
   readonly window: number;
+  readonly maxSubmits: number;
   private readonly link: SmppLink;
   private readonly seg: SegmentOptions;
   private ref = Math.floor(Math.random() * 0x10000);
@@ -64,6 +65,7 @@ export class SmppProvider implements Provider {
   ) {
     this.tps = ctx.tps ?? cfg.tps;
     this.window = cfg.window;
+    this.maxSubmits = cfg.maxSubmits;
     this.reportWaitMs = cfg.reportWaitMs;
     this.seg = { coding: cfg.dataCoding, mode: cfg.longMessages, udhRefBits: cfg.udhRefBits };
     this.link = new SmppLink(

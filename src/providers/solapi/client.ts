@@ -22,16 +22,30 @@ const NOT_SENT_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_INVALID_URL',
+  'ERR_INVALID_ARG_VALUE',
 ]);
 
-function causeCode(err: unknown): string {
-  let e: unknown = err;
-  for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return '';
+/**
+ * The errno-like codes along an error's causes, and inside an AggregateError (a host name with
+ * several addresses, each refused: happy eyeballs).
+ */
+function causeCodes(err: unknown, depth = 0): string[] {
+  if (!err || typeof err !== 'object' || depth > 5) return [];
+  const e = err as { code?: unknown; cause?: unknown; errors?: unknown };
+  const own = typeof e.code === 'string' ? [e.code] : [];
+  const inner = Array.isArray(e.errors) ? e.errors.flatMap((x) => causeCodes(x, depth + 1)) : [];
+  return [...own, ...inner, ...causeCodes(e.cause, depth + 1)];
+}
+
+/** fetch's own refusals before it opens a connection, which carry no code (a port the Fetch standard blocks, a scheme it does not speak). */
+const PREFLIGHT = /^(bad port|unknown scheme)$/;
+
+/** Refused before any byte of the request left: every code found says so (and there is one), or fetch refused it itself. */
+function notSent(err: unknown, codes: string[]): boolean {
+  if (codes.length) return codes.every((c) => NOT_SENT_CODES.has(c));
+  const cause = (err as { cause?: { message?: unknown } } | null)?.cause;
+  return typeof cause?.message === 'string' && PREFLIGHT.test(cause.message);
 }
 
 /**
@@ -61,7 +75,14 @@ export class SolapiClient {
   }
 
   async request(method: 'GET' | 'POST', path: string, body: unknown, timeoutMs: number): Promise<HttpOutcome> {
-    const url = this.baseUrl.replace(/\/+$/, '') + path;
+    // A URL that cannot be built is a request that never left.
+    let url: URL;
+    try {
+      url = new URL(this.baseUrl.replace(/\/+$/, '') + path);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${url.protocol} is not http(s)`);
+    } catch (err) {
+      return { kind: 'not-sent', message: `cannot build the request URL from baseUrl (${this.scrub((err as Error).message)})` };
+    }
     let res: Response;
     try {
       res = await fetch(url, {
@@ -107,10 +128,19 @@ export class SolapiClient {
   private failure(err: unknown, timeoutMs: number): HttpOutcome {
     const name = (err as { name?: string })?.name;
     if (name === 'TimeoutError' || name === 'AbortError') return { kind: 'no-answer', message: `no answer within ${timeoutMs} ms` };
-    const code = causeCode(err);
-    const detail = this.scrub(code || (err as Error)?.message || String(err));
-    if (NOT_SENT_CODES.has(code)) return { kind: 'not-sent', message: `cannot connect to ${new URL(this.baseUrl).host} (${detail})` };
+    const codes = causeCodes(err);
+    const cause = (err as { cause?: { message?: unknown } } | null)?.cause?.message;
+    const detail = this.scrub([...new Set(codes)].join(', ') || (typeof cause === 'string' ? cause : '') || (err as Error)?.message || String(err));
+    if (notSent(err, codes)) return { kind: 'not-sent', message: `cannot connect to ${this.host()} (${detail})` };
     return { kind: 'no-answer', message: `the connection broke before the answer (${detail})` };
+  }
+
+  private host(): string {
+    try {
+      return new URL(this.baseUrl).host;
+    } catch {
+      return 'the baseUrl';
+    }
   }
 
   /** Never let the credentials into a message, whatever the server echoes. */

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { DeliveryReport, MessageOutcome } from '../types.js';
 
 /**
@@ -136,6 +137,39 @@ export interface SolapiMessage {
   dateReceived?: string | null;
   dateReported?: string | null;
   dateProcessed?: string | null;
+}
+
+const optionalText = z.string().nullish();
+
+/**
+ * A message object as Solapi lists it and posts it to webhooks, as far as ums reads it: anything
+ * else (a date that is an object, a customFields of numbers, a status code that is not one) is not
+ * a message ums can judge. Other fields pass through unread.
+ */
+export const solapiMessageSchema = z.looseObject({
+  messageId: z.string().min(1).optional(),
+  _id: z.string().min(1).optional(),
+  groupId: optionalText,
+  to: z.union([z.string(), z.array(z.string())]).nullish(),
+  from: optionalText,
+  type: optionalText,
+  statusCode: z.string().regex(/^[0-9A-Z]{1,12}$/, 'is not a status code'),
+  status: optionalText,
+  reason: optionalText,
+  customFields: z.record(z.string(), z.string()).nullish(),
+  dateCreated: optionalText,
+  dateUpdated: optionalText,
+  dateReceived: optionalText,
+  dateReported: optionalText,
+  dateProcessed: optionalText,
+});
+
+/** What is wrong with a message object, in a few words (the first problem zod found), or null. */
+export function messageProblem(v: unknown): string | null {
+  const r = solapiMessageSchema.safeParse(v);
+  if (r.success) return null;
+  const issue = r.error.issues[0]!;
+  return `${issue.path.join('.') || 'the element'} ${issue.message}`;
 }
 
 /** The custom field that carries the journal's key. */

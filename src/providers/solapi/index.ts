@@ -6,7 +6,7 @@ import { InputError } from '../../campaign/errors.js';
 import type { RcsKind } from '../../campaign/rcs.js';
 import type { DeliveryReport, MessageOutcome, OutboundMessage, Provider, ProviderContext, ReportBatch, SubmitResult } from '../types.js';
 import { SolapiClient, type HttpOutcome } from './client.js';
-import { idOf, intakeOutcome, isAccepted, KEY_FIELD, keyOf, toReport, type SolapiMessage } from './codes.js';
+import { idOf, intakeOutcome, isAccepted, KEY_FIELD, keyOf, solapiMessageSchema, toReport, type SolapiMessage } from './codes.js';
 import { ImageCache } from './images.js';
 import { RequestLog } from './requestLog.js';
 
@@ -27,6 +27,8 @@ const solapiConfigSchema = z
     /** checked by `ums listen` on webhook POSTs (in the path or the X-Webhook-Secret header) */
     webhookSecret: z.string().optional(),
     allowDuplicates: z.boolean().default(false),
+    /** most submissions of one message that may have reached the provider, across runs; then it is unknown */
+    maxSubmits: z.number().int().min(1).max(100).default(5),
     /** messages per page when listing (lookups, report polling) */
     pageSize: z.number().int().min(1).max(500).default(500),
   })
@@ -38,6 +40,34 @@ export type SolapiConfig = z.infer<typeof solapiConfigSchema>;
 const SLACK_MS = 2 * 60_000;
 /** Without a measured server clock, allow for the most skew Solapi itself tolerates. */
 const UNKNOWN_SKEW_SLACK_MS = 16 * 60_000;
+
+/** One entry of send-many/detail's failedMessageList or messageList, as far as ums reads it. */
+const sendItemSchema = z.looseObject({
+  to: z.string().optional(),
+  messageId: z.string().nullish(),
+  statusCode: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^\d{4}$/, 'is not a Solapi status code')),
+  statusMessage: z.string().nullish(),
+  customFields: z.record(z.string(), z.string()).nullish(),
+});
+type SendItem = z.infer<typeof sendItemSchema>;
+
+/** The answer of POST /messages/v4/send-many/detail (DOMAIN.md): a group, and what was refused. */
+const sendAnswerSchema = z.object({
+  groupInfo: z
+    .object({ groupId: z.string().min(1).optional(), _id: z.string().min(1).optional() })
+    .refine((g) => g.groupId !== undefined || g._id !== undefined, 'names no groupId'),
+  failedMessageList: z.array(sendItemSchema),
+  messageList: z.array(sendItemSchema).optional(),
+});
+
+/** GET /messages/v4/list: an object keyed by message id, and the key of the next page (null: the last). */
+const listAnswerSchema = z.object({
+  messageList: z.record(z.string(), z.unknown()).refine((v) => !Array.isArray(v), 'is not an object keyed by message id'),
+  nextKey: z.string().nullish(),
+});
+
+/** POST /storage/v1/files */
+const uploadAnswerSchema = z.object({ fileId: z.string().min(1) });
 
 /** Thrown while preparing a submission: the whole batch gets this result. */
 class SubmitAbort extends Error {
@@ -125,6 +155,7 @@ function campaignOf(key: string): string {
 export class SolapiProvider implements Provider {
   readonly maxBatch: number;
   readonly tps: number;
+  readonly maxSubmits: number;
   readonly client: SolapiClient;
   private readonly log: RequestLog;
   private readonly images: ImageCache;
@@ -148,6 +179,7 @@ export class SolapiProvider implements Provider {
   ) {
     this.maxBatch = cfg.batchSize;
     this.tps = ctx.tps ?? cfg.tps;
+    this.maxSubmits = cfg.maxSubmits;
     this.client = new SolapiClient(cfg.baseUrl, cfg.apiKey, cfg.apiSecret);
     this.log = new RequestLog(path.join(ctx.stateDir, `solapi-${name}-requests.jsonl`));
     this.images = new ImageCache(path.join(ctx.stateDir, `solapi-${name}-images.json`));
@@ -256,9 +288,10 @@ export class SolapiProvider implements Provider {
     return this.images.fileId(campaign, file, fileType, async (content, name) => {
       const res = await this.client.request('POST', '/storage/v1/files', { file: content.toString('base64'), type: fileType, name }, this.cfg.timeoutMs);
       if (res.kind === 'ok') {
-        const fileId = (res.body as { fileId?: unknown }).fileId;
-        if (typeof fileId === 'string' && fileId) return fileId;
-        throw new SubmitAbort({ kind: 'unavailable', message: `Solapi stored ${name} but named no fileId` });
+        const answer = uploadAnswerSchema.safeParse(res.body);
+        if (answer.success) return answer.data.fileId;
+        // Nothing was sent with it yet, and an upload is harmless to repeat: try again later.
+        throw new SubmitAbort({ kind: 'unavailable', message: `Solapi answered the upload of ${name} in a shape ums does not know (no fileId)` });
       }
       // An upload that may have happened is harmless to repeat: never ambiguous.
       const r = classifySendFailure(res, this.name);
@@ -271,13 +304,19 @@ export class SolapiProvider implements Provider {
   }
 
   private async results(batch: OutboundMessage[], body: unknown): Promise<SubmitResult> {
-    const b = (body ?? {}) as { groupInfo?: { groupId?: unknown; _id?: unknown }; failedMessageList?: unknown; messageList?: unknown };
-    const groupId = typeof b.groupInfo?.groupId === 'string' ? b.groupInfo.groupId : typeof b.groupInfo?._id === 'string' ? b.groupInfo._id : null;
-    if (!groupId && !Array.isArray(b.failedMessageList)) return { kind: 'ambiguous', message: 'Solapi answered without groupInfo or failedMessageList' };
+    // Anything but the documented answer (a proxy's `{}`, an API change) says nothing about what
+    // Solapi took: ambiguous, to be resolved by listing, never read as "none taken".
+    const parsed = sendAnswerSchema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      return { kind: 'ambiguous', message: `Solapi answered 200 in a shape ums does not know (${issue.path.join('.') || 'the body'}: ${issue.message})` };
+    }
+    const b = parsed.data;
+    const groupId = b.groupInfo.groupId ?? b.groupInfo._id!;
     const index = new Map(batch.map((m, i) => [m.key, i]));
     const outcomes: (MessageOutcome | undefined)[] = new Array<MessageOutcome | undefined>(batch.length);
-    const place = (e: { customFields?: Record<string, string> | null; to?: unknown; statusCode?: unknown; statusMessage?: unknown; messageId?: unknown }): void => {
-      let i = index.get(keyOf(e as SolapiMessage) ?? '');
+    const place = (e: SendItem): void => {
+      let i = index.get(e.customFields?.[KEY_FIELD] ?? '');
       if (i === undefined && typeof e.to === 'string') {
         // no customFields echoed: the first unplaced message to that number
         const to = e.to;
@@ -285,12 +324,12 @@ export class SolapiProvider implements Provider {
         if (i < 0) i = undefined;
       }
       if (i === undefined || outcomes[i] !== undefined) return;
-      outcomes[i] = intakeOutcome(String(e.statusCode ?? ''), typeof e.statusMessage === 'string' ? e.statusMessage : null, typeof e.messageId === 'string' ? e.messageId : null);
+      outcomes[i] = intakeOutcome(e.statusCode, e.statusMessage ?? null, e.messageId ?? null);
     };
-    for (const e of Array.isArray(b.failedMessageList) ? (b.failedMessageList as Record<string, never>[]) : []) place(e);
-    for (const e of Array.isArray(b.messageList) ? (b.messageList as Record<string, never>[]) : []) place(e);
+    for (const e of b.failedMessageList) place(e);
+    for (const e of b.messageList ?? []) place(e);
     const missing = batch.map((m, i) => (outcomes[i] === undefined ? m.key : null)).filter((k): k is string => k !== null);
-    if (missing.length && groupId) {
+    if (missing.length) {
       // Not itemised in the answer: ask the group. Found -> accepted; absent -> never taken, send again.
       try {
         const want = new Set(missing);
@@ -314,21 +353,32 @@ export class SolapiProvider implements Provider {
     return { kind: 'results', outcomes: outcomes as MessageOutcome[] };
   }
 
-  /** One page of GET /messages/v4/list, retried a few times when that is safe (it is a read). */
-  private async listPage(params: Record<string, string>): Promise<{ messages: SolapiMessage[]; nextKey: string | null }> {
+  /**
+   * One page of GET /messages/v4/list, retried a few times when that is safe (it is a read).
+   * Throws when Solapi cannot be asked or answers in a shape ums does not know: a lookup then
+   * means "cannot tell", never "not there". Message objects ums cannot read are counted in
+   * `unreadable` (a lookup cannot tell whether they are ours).
+   */
+  private async listPage(params: Record<string, string>): Promise<{ messages: SolapiMessage[]; nextKey: string | null; unreadable: number }> {
     const query = new URLSearchParams(params).toString();
     let last = '';
     for (let attempt = 0; attempt < 4; attempt++) {
       if (attempt) await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
       const res = await this.client.request('GET', `/messages/v4/list?${query}`, undefined, this.cfg.timeoutMs);
       if (res.kind === 'ok') {
-        const body = res.body as { messageList?: unknown; nextKey?: unknown };
-        const list = body.messageList;
-        const messages: SolapiMessage[] = [];
-        if (list && typeof list === 'object') {
-          for (const [id, v] of Object.entries(list as Record<string, SolapiMessage>)) if (v && typeof v === 'object') messages.push({ messageId: id, ...v });
+        const page = listAnswerSchema.safeParse(res.body);
+        if (!page.success) {
+          const issue = page.error.issues[0]!;
+          throw new Error(`Solapi listed messages in a shape ums does not know (${issue.path.join('.') || 'the body'}: ${issue.message}): cannot tell what it holds`);
         }
-        return { messages, nextKey: typeof body.nextKey === 'string' && body.nextKey ? body.nextKey : null };
+        const messages: SolapiMessage[] = [];
+        let unreadable = 0;
+        for (const [id, v] of Object.entries(page.data.messageList)) {
+          const m = solapiMessageSchema.safeParse(v);
+          if (m.success) messages.push({ ...(m.data as SolapiMessage), messageId: m.data.messageId ?? id });
+          else unreadable++;
+        }
+        return { messages, nextKey: page.data.nextKey ? page.data.nextKey : null, unreadable };
       }
       const r = classifySendFailure(res, this.name);
       last = r.kind === 'results' ? '' : r.message;
@@ -342,6 +392,8 @@ export class SolapiProvider implements Provider {
     let startKey: string | null = null;
     for (;;) {
       const page = await this.listPage({ ...params, limit: String(this.cfg.pageSize), ...(startKey ? { startKey } : {}) });
+      // a message that cannot be read may be one of ours: the listing cannot say "not there"
+      if (page.unreadable) throw new Error(`Solapi listed ${page.unreadable} messages ums cannot read: cannot tell what it holds`);
       if (visit(page.messages) || !page.nextKey || page.nextKey === startKey) return;
       startKey = page.nextKey;
     }
