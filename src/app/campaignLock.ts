@@ -22,7 +22,14 @@ export function lockCampaign(journal: Journal, campaignId: string, command: stri
   if (holder) {
     throw new LockedError(`campaign ${campaignId} is being planned or sent by pid ${holder.pid} on ${holder.host} (${holder.command}, since ${holder.startedAt}); wait for it or stop it`);
   }
-  return () => d.releaseLock(campaignId, process.pid);
+  return () => {
+    try {
+      d.releaseLock(campaignId, process.pid);
+    } catch {
+      // A journal that cannot be written (a full disk) keeps the row: its process is gone by the next
+      // run, which takes it over. The error that stopped this run is the one to report.
+    }
+  };
 }
 
 /** Whether another live process holds the campaign's lock (a `planning` campaign it is still planning). */
