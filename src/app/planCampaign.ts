@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { InputError } from '../campaign/errors.js';
 import { checkVariables, findPhoneColumn, Planner } from '../campaign/plan.js';
 import { checkSenderNumber } from '../campaign/sender.js';
-import type { Config } from '../config/config.js';
+import { providerFor, type Config } from '../config/config.js';
 import type { TextEncoding } from '../input/decode.js';
 import { checkReadableFile } from '../input/readableFile.js';
 import { digestFile, estimateRows, readRecipients } from '../input/recipients.js';
@@ -24,6 +24,8 @@ export interface PlanRequest {
   campaignId?: string;
   encoding: 'auto' | TextEncoding;
   phoneColumn?: string;
+  /** `--provider`: every channel goes there */
+  provider?: string;
   config: Config;
   journal: Journal;
 }
@@ -115,6 +117,8 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
       },
     });
     await out.finish();
+    // every channel the plan uses has a provider (several providers, no route for it: exit 2, nothing kept)
+    for (const channel of journal.delivery().plannedChannels(id)) providerFor(config, channel, req.provider);
     journal.markPlanned(id, result.rows, { ...settings, detectedEncoding: result.encoding });
   } catch (err) {
     await sink?.abort();

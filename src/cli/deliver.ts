@@ -54,7 +54,7 @@ async function deliverLocked(cli: Cli, config: Config, journal: Journal, campaig
   // A finished campaign is sent again only for --resend-unknown: its unknown rows are all it has left.
   if ((campaign.state === 'done' && !(opts.resendUnknown && unknown > 0)) || channels.length === 0) {
     if (campaign.state !== 'done') journal.setState(campaign.id, 'done');
-    const report = buildReport(journal, journal.findCampaign(campaign.id)!);
+    const report = buildReport(journal, journal.findCampaign(campaign.id)!, 0, { config, provider: opts.provider });
     if (opts.json) cli.out(JSON.stringify({ ...report, outcome: 'already-finished' }, null, 2));
     else {
       const hint = unknown > 0 ? `; ${unknown.toLocaleString('en-US')} messages are unknown: \`ums resume ${campaign.id} --resend-unknown\` sends them again (some may arrive twice)` : '';
@@ -64,7 +64,7 @@ async function deliverLocked(cli: Cli, config: Config, journal: Journal, campaig
   }
 
   if (!opts.yes && cli.stdinIsTTY && !opts.json) {
-    cli.err(formatPlanSummary(summariseCampaign(journal, campaign), cli.color, 'about to send'));
+    cli.err(formatPlanSummary(summariseCampaign(journal, campaign, 3, { config, provider: opts.provider }), cli.color, 'about to send'));
     const planned = d.countInStatus(campaign.id, 'planned');
     const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
     const answer = await rl.question(`\nsend ${planned.toLocaleString('en-US')} messages now? [y/N] `);
@@ -118,7 +118,7 @@ async function deliverLocked(cli: Cli, config: Config, journal: Journal, campaig
 
   const left = d.countInStatus(campaign.id, 'planned') + d.countInStatus(campaign.id, 'sending');
   if (outcome.kind === 'finished' && left === 0) journal.setState(campaign.id, 'done');
-  const report = buildReport(journal, journal.findCampaign(campaign.id)!, 20);
+  const report = buildReport(journal, journal.findCampaign(campaign.id)!, 20, { config, provider: opts.provider });
   const p = outcome.progress;
   const seconds = (Date.now() - p.startedAt) / 1000;
   if (opts.json) {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InputError } from '../campaign/errors.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 import { openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
-import { parsePositive } from './send.js';
+import { parseCount, parsePositive } from './send.js';
 
 interface ResumeOptions extends CommonOptions {
   provider?: string;
@@ -50,7 +50,7 @@ export function registerResume(program: Command, cli: Cli, setExit: (code: numbe
     .option('--db <file>', 'journal file')
     .action(async (id: string | undefined, opts: ResumeOptions) => {
       const tps = parsePositive(opts.tps, '--tps');
-      const limit = parsePositive(opts.limit, '--limit');
+      const limit = parseCount(opts.limit, '--limit');
       const config = openConfig(cli, opts);
       const journal = openJournal(cli, config, opts);
       try {

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { RcsKind } from '../campaign/rcs.js';
 import type { Channel } from '../campaign/types.js';
+import { redact } from '../config/secrets.js';
 import type { DeliveryReport } from '../providers/types.js';
 import { PartsJournal } from './parts.js';
 
@@ -183,8 +184,8 @@ export class DeliveryJournal {
           this.s.sent.run(x.providerId, x.at, x.id);
           if (x.partIds?.length) this.parts.record(x.id, x.partIds);
         }
-        else if (x.kind === 'failed') this.s.failed.run(x.reason, x.at, x.id);
-        else if (x.kind === 'unknown') this.s.unknown.run(x.reason, x.id);
+        else if (x.kind === 'failed') this.s.failed.run(redact(x.reason), x.at, x.id);
+        else if (x.kind === 'unknown') this.s.unknown.run(redact(x.reason), x.id);
         else this.s.release.run(x.id);
       }
     })();
@@ -209,10 +210,10 @@ export class DeliveryJournal {
           if (part) [target, status] = [{ id: part.messageId, status: '' }, part.status];
         }
         if (!target && r.providerId) target = this.s.byProviderId.get(provider, r.providerId);
-        const reason = status === 'failed' ? `${r.code}: ${r.text}` : null;
+        const reason = status === 'failed' ? redact(`${r.code}: ${r.text}`) : null;
         const changed = target && status ? this.s.report.run(status, reason as string, r.at ?? receivedAt, target.id).changes : 0;
         applied += changed;
-        this.s.insertReport.run(provider, r.providerId, r.key, target?.id ?? null, r.status, r.code, r.text, r.at, receivedAt, changed);
+        this.s.insertReport.run(provider, r.providerId, r.key, target?.id ?? null, r.status, r.code, redact(r.text), r.at, receivedAt, changed);
       }
       return applied;
     })();
