@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultError } from '../app/errors.js';
 import { InputError } from '../campaign/errors.js';
-import { providerConfig, type Config } from '../config/config.js';
+import { providerConfig, unsetMessage, type Config } from '../config/config.js';
 import type { Journal } from '../journal/journal.js';
 import { parseSolapiWebhook } from '../providers/solapi/webhook.js';
 import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
@@ -49,7 +49,7 @@ function pickProvider(config: Config, requested: string | undefined): { name: st
   if (!pc) throw new InputError(`--provider ${name}: no such provider (providers: ${Object.keys(config.providers).join(', ')})`);
   if (pc.type !== 'solapi') throw new InputError(`--provider ${name}: its type is ${pc.type}; \`ums listen\` receives Solapi webhooks`);
   const variable = config.missingEnv.get(`providers.${name}.webhookSecret`);
-  if (variable) throw new InputError(`${config.file ?? 'config'}: providers.${name}.webhookSecret needs the environment variable ${variable}, which is not set`);
+  if (variable) throw new InputError(`${config.label}: ${unsetMessage([[`providers.${name}.webhookSecret`, variable]])}`);
   const raw = pc['webhookSecret'];
   if (raw !== undefined && typeof raw !== 'string') throw new InputError(`providers.${name}.webhookSecret: must be a string`);
   return { name, secret: raw ? raw : null };
