@@ -57,3 +57,20 @@ describe('redact', () => {
     expect(redact(null)).toBeNull();
   });
 });
+
+describe('reportError', () => {
+  it('prints an errno code once (EISDIR, not "EISDIR: EISDIR: ...")', async () => {
+    const { main } = await import('../../src/cli/main.js');
+    const { Chalk } = await import('chalk');
+    const dir = configIn('from: "0212345678"\n');
+    fs.writeFileSync(path.join(dir, 'r.csv'), 'phone\n01012345678\n');
+    fs.writeFileSync(path.join(dir, 't.md'), '안내드립니다.');
+    const err: string[] = [];
+    const cli = { out: () => undefined, err: (l: string) => err.push(l), env: {}, cwd: dir, stdoutIsTTY: false, stdinIsTTY: false, color: new Chalk({ level: 0 }), now: () => new Date() };
+    const code = await main(['node', 'ums', 'send', 'r.csv', '-t', 't.md', '--dry-run', '--db', dir], cli);
+    expect(code).not.toBe(0);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(/^ums: /);
+    expect(err[0]).not.toMatch(/(E[A-Z]+): \1/);
+  });
+});
