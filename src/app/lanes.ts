@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { InputError } from '../campaign/errors.js';
 import type { Channel } from '../campaign/types.js';
-import { providerFor, type Config } from '../config/config.js';
+import { providerConfig, providerFor, reachableProviders, unsetMessage, type Config } from '../config/config.js';
 import type { LaneSpec } from '../delivery/engine.js';
-import { createProvider } from '../providers/registry.js';
+import { checkProviderConfig, createProvider } from '../providers/registry.js';
 import type { Provider } from '../providers/types.js';
 
 export interface LaneSetup {
@@ -14,19 +14,39 @@ export interface LaneSetup {
 }
 
 /**
+ * A provider's settings checked without connecting: every unset ${VAR} of it named at once, then
+ * its own schema. Errors name the config file: `ums.config.yaml: providers.sim.tsp: unknown key`.
+ */
+export function checkProvider(config: Config, name: string): void {
+  const pc = providerConfig(config, name);
+  if (!pc) throw new InputError(`${config.label}: "${name}" is not a configured provider (providers: ${Object.keys(config.providers).join(', ')})`);
+  const unset = [...config.missingEnv].filter(([at]) => at.startsWith(`providers.${name}.`));
+  if (unset.length) throw new InputError(`${config.label}: ${unsetMessage(unset)}`);
+  try {
+    checkProviderConfig(name, pc);
+  } catch (err) {
+    if (err instanceof InputError) throw new InputError(`${config.label}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Before planning (a dry run too): every provider this send can use is configured and valid. */
+export function checkProviders(config: Config, override?: string): void {
+  for (const name of reachableProviders(config, override)) checkProvider(config, name);
+}
+
+/**
  * One lane per channel the campaign still has to send, on the provider its route names.
  * A provider whose ${SECRET} is unset is a config error here, before anything is sent.
  */
 export async function buildLanes(config: Config, journalFile: string, channels: Channel[], override: { provider?: string; tps?: number; now?: () => Date }): Promise<LaneSetup> {
   const providers = new Map<string, Provider>();
   const lanes: LaneSpec[] = [];
-  for (const channel of channels) {
-    const name = providerFor(config, channel, override.provider);
-    const pc = config.providers[name];
-    if (!pc) throw new InputError(`provider "${name}" is not configured (providers: ${Object.keys(config.providers).join(', ')})`);
-    for (const [at, variable] of config.missingEnv) {
-      if (at.startsWith(`providers.${name}.`)) throw new InputError(`${config.file ?? 'config'}: ${at} needs the environment variable ${variable}, which is not set`);
-    }
+  const names = channels.map((channel) => providerFor(config, channel, override.provider));
+  for (const name of new Set(names)) checkProvider(config, name);
+  for (const [i, channel] of channels.entries()) {
+    const name = names[i]!;
+    const pc = providerConfig(config, name)!;
     let provider = providers.get(name);
     if (!provider) {
       provider = await createProvider(name, pc, { stateDir: path.dirname(journalFile), tps: override.tps, now: override.now });

@@ -5,7 +5,7 @@ import { FaultError } from './errors.js';
 import { InputError } from '../campaign/errors.js';
 import { checkVariables, findPhoneColumn, Planner } from '../campaign/plan.js';
 import { checkSenderNumber } from '../campaign/sender.js';
-import type { Config } from '../config/config.js';
+import { providerFor, type Config } from '../config/config.js';
 import type { TextEncoding } from '../input/decode.js';
 import { checkReadableFile } from '../input/readableFile.js';
 import { digestFile, estimateRows, readRecipients } from '../input/recipients.js';
@@ -27,6 +27,8 @@ export interface PlanRequest {
   campaignId?: string;
   encoding: 'auto' | TextEncoding;
   phoneColumn?: string;
+  /** `--provider`: every channel goes there */
+  provider?: string;
   config: Config;
   journal: Journal;
   /** takes the campaign's lock before it is planned (LockedError when another process has it) */
@@ -148,6 +150,8 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
     });
     if (signal?.aborted) throw new PlanningInterrupted();
     await out.finish();
+    // every channel the plan uses has a provider (several providers, no route for it: exit 2, nothing kept)
+    for (const channel of journal.delivery().plannedChannels(id)) providerFor(config, channel, req.provider);
     detected = result.encoding;
     journal.markPlanned(id, result.rows, { ...settings, detectedEncoding: result.encoding });
   } catch (err) {

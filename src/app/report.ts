@@ -1,5 +1,6 @@
 import { maskPhone } from '../campaign/phone.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
+import { isSimulated, type Routing } from './simulated.js';
 
 export interface CampaignReport {
   campaign: string;
@@ -16,6 +17,8 @@ export interface CampaignReport {
   unmatchedReports: number;
   /** fallback legs (대체발송): by status, and what the ones sent cost */
   fallback: { statuses: Record<string, number>; cost: number } | null;
+  /** a lane of it is (or will be) the built-in simulator: nothing left this machine */
+  simulated: boolean;
   problems?: { row: number; leg: number; to: string; channel: string | null; status: string; reason: string | null }[];
 }
 
@@ -27,7 +30,7 @@ function percentile(sorted: number[], p: number): number | null {
 }
 
 /** What happened to a campaign, from the journal alone; phone numbers masked. */
-export function buildReport(journal: Journal, campaign: CampaignRecord, withProblems = 0): CampaignReport {
+export function buildReport(journal: Journal, campaign: CampaignRecord, withProblems = 0, routing?: Routing): CampaignReport {
   const d = journal.delivery();
   const statuses: Record<string, number> = {};
   const channels: Record<string, Record<string, number>> = {};
@@ -58,6 +61,7 @@ export function buildReport(journal: Journal, campaign: CampaignRecord, withProb
     reasons: journal.topReasons(campaign.id, 5),
     unmatchedReports: d.unmatchedReports(),
     fallback: null,
+    simulated: isSimulated(journal, campaign, routing),
   };
   const legs = d.fallbackLegs(campaign.id);
   if (legs.length) {

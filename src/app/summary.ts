@@ -1,5 +1,6 @@
 import { maskPhone } from '../campaign/phone.js';
 import type { Journal, CampaignRecord } from '../journal/journal.js';
+import { isSimulated, type Routing } from './simulated.js';
 
 export interface ChannelTotals {
   count: number;
@@ -25,12 +26,14 @@ export interface CampaignSummary {
   subjectUpgrades: number;
   reasons: { code: string; count: number; firstRow: number; example: string }[];
   preview: { row: number; to: string; channel: string; bytes: number; subject: string | null; text: string }[];
+  /** it goes (or went) through the built-in simulator: nothing leaves this machine */
+  simulated: boolean;
 }
 
 const NOT_SENDABLE = new Set(['rejected', 'skipped', 'held', 'cancelled']);
 
 /** What a person needs to judge a campaign at a glance; phone numbers masked. */
-export function summariseCampaign(journal: Journal, campaign: CampaignRecord, previewRows = 3): CampaignSummary {
+export function summariseCampaign(journal: Journal, campaign: CampaignRecord, previewRows = 3, routing?: Routing): CampaignSummary {
   const statuses: Record<string, number> = {};
   const channels: Record<string, ChannelTotals> = {};
   let estimatedCost = 0;
@@ -70,5 +73,6 @@ export function summariseCampaign(journal: Journal, campaign: CampaignRecord, pr
     subjectUpgrades: campaign.settings['channel'] === 'auto' ? journal.countSubjectUpgrades(campaign.id) : 0,
     reasons: journal.topReasons(campaign.id, 5),
     preview,
+    simulated: isSimulated(journal, campaign, routing),
   };
 }

@@ -2,6 +2,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { checkButtons } from './alimtalk.js';
 import { InputError, located } from './errors.js';
+import { issueKey } from '../config/issues.js';
 import { RCS_KIND_NAMES, type RcsRequest } from './rcs.js';
 import { CHANNELS, type Channel, type ChannelChoice } from './types.js';
 
@@ -110,8 +111,7 @@ export function parseTemplate(source: string, file: string): Template {
   const parsed = frontMatterSchema.safeParse(frontMatter);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const key = issue.path.join('.') || String((issue as { keys?: string[] }).keys?.[0] ?? '');
-    const keyName = issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys.join(', ') : key;
+    const keyName = issueKey(issue);
     const line = findLine(lines, new RegExp(`^\\s*${escapeRegExp(String(keyName.split('.')[0] ?? ''))}\\s*:`)) ?? 1;
     const message =
       issue.code === 'unrecognized_keys'

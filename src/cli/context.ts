@@ -1,6 +1,8 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import path from 'node:path';
+import { InputError } from '../campaign/errors.js';
 import { loadConfig, type Config } from '../config/config.js';
+import { redact } from '../config/secrets.js';
 import { Journal } from '../journal/journal.js';
 
 export const EXIT = { ok: 0, fault: 1, input: 2, incomplete: 3, locked: 75 } as const;
@@ -18,18 +20,20 @@ export interface Cli {
   now: () => Date;
 }
 
-export function processCli(): Cli {
+/** The real process; `clock: false` leaves UMS_NOW unread (to report that it is wrong). */
+export function processCli(clock = true): Cli {
   const stdoutIsTTY = Boolean(process.stdout.isTTY);
   const noColor = 'NO_COLOR' in process.env || !stdoutIsTTY || process.env['TERM'] === 'dumb';
   return {
-    out: (line) => process.stdout.write(line + '\n'),
-    err: (line) => process.stderr.write(line + '\n'),
+    // the one place printing passes: no value of an expanded ${VAR} reaches the terminal or a log
+    out: (line) => process.stdout.write(redact(line) + '\n'),
+    err: (line) => process.stderr.write(redact(line) + '\n'),
     env: process.env,
     cwd: process.cwd(),
     stdoutIsTTY,
     stdinIsTTY: Boolean(process.stdin.isTTY),
     color: new Chalk({ level: noColor ? 0 : 1 }),
-    now: clockFrom(process.env['UMS_NOW']),
+    now: clock ? clockFrom(process.env['UMS_NOW']) : () => new Date(),
   };
 }
 
@@ -37,7 +41,7 @@ export function processCli(): Cli {
 export function clockFrom(start: string | undefined): () => Date {
   if (!start) return () => new Date();
   const at = Date.parse(start);
-  if (Number.isNaN(at)) throw new Error(`UMS_NOW "${start}" is not an ISO 8601 time`);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(start.trim()) || Number.isNaN(at)) throw new InputError(`UMS_NOW "${start}": not an ISO 8601 time (e.g. 2026-12-02T09:00:00+09:00)`);
   const offset = at - Date.now();
   return () => new Date(Date.now() + offset);
 }

@@ -59,7 +59,7 @@ export async function deliver(cli: Cli, config: Config, journal: Journal, campai
       journal.arm(campaign.id); // confirmed, with nothing (left) to send: done
       journal.finish(campaign.id);
     }
-    const report = buildReport(journal, journal.findCampaign(campaign.id)!);
+    const report = buildReport(journal, journal.findCampaign(campaign.id)!, 0, { config, provider: opts.provider });
     if (opts.json) cli.out(JSON.stringify({ ...report, outcome: campaign.state === 'cancelled' ? 'cancelled' : 'already-finished' }, null, 2));
     else if (campaign.state === 'cancelled') cli.out(`${formatReport(report, cli.color)}\n\n  nothing to send: the campaign was cancelled (\`ums cancel\`)`);
     else {
@@ -70,7 +70,7 @@ export async function deliver(cli: Cli, config: Config, journal: Journal, campai
   }
 
   if (campaign.state === 'draft' && !opts.yes && cli.stdinIsTTY && !opts.json) {
-    cli.err(formatPlanSummary(summariseCampaign(journal, campaign), cli.color, 'about to send'));
+    cli.err(formatPlanSummary(summariseCampaign(journal, campaign, 3, { config, provider: opts.provider }), cli.color, 'about to send'));
     const planned = d.countInStatus(campaign.id, 'planned');
     const answer = await ask(`\nsend ${planned.toLocaleString('en-US')} messages now? [y/N] `);
     if (answer === null) {
@@ -127,7 +127,7 @@ export async function deliver(cli: Cli, config: Config, journal: Journal, campai
 
   const left = d.countInStatus(campaign.id, 'planned') + d.countInStatus(campaign.id, 'sending');
   if (outcome.kind === 'finished' && left === 0) journal.finish(campaign.id);
-  const report = buildReport(journal, journal.findCampaign(campaign.id)!, 20);
+  const report = buildReport(journal, journal.findCampaign(campaign.id)!, 20, { config, provider: opts.provider });
   const p = outcome.progress;
   const seconds = (Date.now() - p.startedAt) / 1000;
   if (opts.json) {

@@ -1,6 +1,9 @@
 import type { ChalkInstance } from 'chalk';
 import type { CampaignSummary } from '../app/summary.js';
 
+/** DESIGN.md: a run through the built-in simulator says so. */
+export const SIMULATED = 'simulated: nothing left this machine (the built-in sim provider)';
+
 export const krw = (n: number): string => `${Math.round(n).toLocaleString('en-US')} KRW`;
 const num = (n: number): string => n.toLocaleString('en-US');
 
@@ -13,6 +16,7 @@ export function formatPlanSummary(s: CampaignSummary, c: ChalkInstance, heading:
   lines.push(`${c.bold('campaign')} ${s.campaign}  ${c.dim(heading)}`);
   lines.push(`  recipients  ${s.csv}${s.encoding ? ` (${s.encoding === 'cp949' ? 'CP949' : s.encoding === 'utf8' ? 'UTF-8' : 'ASCII'})` : ''}, ${num(s.rows)} rows`);
   lines.push(`  template    ${s.template}`);
+  if (s.simulated) lines.push(c.yellow(`  ${SIMULATED}`));
   lines.push('');
   const chans = Object.entries(s.channels)
     .map(([ch, t]) => `${ch} ${num(t.count)}${t.parts !== t.count ? ` (${num(t.parts)} parts)` : ''}`)
@@ -57,6 +61,7 @@ export function oneLine(s: string, max: number): string {
 export function formatReport(r: import('../app/report.js').CampaignReport, c: ChalkInstance): string {
   const lines: string[] = [];
   lines.push(`${c.bold('campaign')} ${r.campaign}  ${c.dim(`${r.state}, ${num(r.rows)} rows`)}`);
+  if (r.simulated) lines.push(c.yellow(`  ${SIMULATED}`));
   const order = ['delivered', 'sent', 'sending', 'planned', 'held', 'failed', 'unknown', 'rejected', 'skipped', 'cancelled'];
   const paint: Record<string, (s: string) => string> = { delivered: c.green, failed: c.red, unknown: c.red, rejected: c.red, skipped: c.yellow };
   const channelNames = Object.keys(r.channels);

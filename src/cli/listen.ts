@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultError } from '../app/errors.js';
 import { InputError } from '../campaign/errors.js';
-import type { Config } from '../config/config.js';
+import { providerConfig, unsetMessage, type Config } from '../config/config.js';
 import type { Journal } from '../journal/journal.js';
 import { parseSolapiWebhook } from '../providers/solapi/webhook.js';
 import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
@@ -45,11 +45,11 @@ function isLoopback(host: string): boolean {
 function pickProvider(config: Config, requested: string | undefined): { name: string; secret: string | null } {
   const name = requested ?? Object.entries(config.providers).find(([, p]) => p.type === 'solapi')?.[0];
   if (!name) throw new InputError('no provider of type solapi in the config: `ums listen` receives Solapi delivery report webhooks');
-  const pc = config.providers[name];
+  const pc = providerConfig(config, name);
   if (!pc) throw new InputError(`--provider ${name}: no such provider (providers: ${Object.keys(config.providers).join(', ')})`);
   if (pc.type !== 'solapi') throw new InputError(`--provider ${name}: its type is ${pc.type}; \`ums listen\` receives Solapi webhooks`);
   const variable = config.missingEnv.get(`providers.${name}.webhookSecret`);
-  if (variable) throw new InputError(`${config.file ?? 'config'}: providers.${name}.webhookSecret needs the environment variable ${variable}, which is not set`);
+  if (variable) throw new InputError(`${config.label}: ${unsetMessage([[`providers.${name}.webhookSecret`, variable]])}`);
   const raw = pc['webhookSecret'];
   if (raw !== undefined && typeof raw !== 'string') throw new InputError(`providers.${name}.webhookSecret: must be a string`);
   return { name, secret: raw ? raw : null };

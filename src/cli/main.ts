@@ -13,7 +13,13 @@ import { registerResume } from './resume.js';
 import { registerSend } from './send.js';
 import { LockedError, FaultError } from '../app/errors.js';
 
-export async function main(argv: string[], cli: Cli = processCli()): Promise<number> {
+export async function main(argv: string[], given?: Cli): Promise<number> {
+  let cli: Cli;
+  try {
+    cli = given ?? processCli();
+  } catch (err) {
+    return reportError(err, processCli(false)); // UMS_NOW that is not a time: an input error like any other
+  }
   let exitCode: number = EXIT.ok;
   const setExit = (code: number): void => {
     exitCode = code;
@@ -62,7 +68,9 @@ function reportError(err: unknown, cli: Cli): number {
     return EXIT.fault;
   }
   const e = err as NodeJS.ErrnoException;
-  cli.err(`ums: ${e?.code ? `${e.code}: ` : ''}${e?.message ?? String(err)}`);
+  const message = e?.message ?? String(err);
+  // Node's messages often start with their code already (`EISDIR: illegal operation…`): say it once
+  cli.err(`ums: ${e?.code && !message.startsWith(`${e.code}:`) && !message.startsWith(`${e.code} `) ? `${e.code}: ` : ''}${message}`);
   if (cli.env['UMS_DEBUG']) cli.err(String(e?.stack));
   return EXIT.fault;
 }

@@ -46,7 +46,7 @@ export function registerReport(program: Command, cli: Cli, setExit: (code: numbe
             await Promise.all(setup.providers.map((p) => p.close()));
           }
         }
-        const report = buildReport(journal, journal.findCampaign(campaign.id)!, opts.failed ? 1000 : 0);
+        const report = buildReport(journal, journal.findCampaign(campaign.id)!, opts.failed ? 1000 : 0, { config });
         if (opts.json) cli.out(JSON.stringify(opts.sync ? { ...report, synced } : report, null, 2));
         else cli.out(formatReport(report, cli.color) + (opts.sync ? `\n\n  --sync: ${synced.toLocaleString('en-US')} messages updated by new reports` : ''));
         setExit(hasProblems(report) ? EXIT.incomplete : EXIT.ok);

@@ -5,7 +5,7 @@ import type { Config } from '../config/config.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
 import type { DeliverOptions } from './deliver.js';
-import { parsePositive } from './send.js';
+import { parseCount, parsePositive } from './send.js';
 
 interface ResumeOptions extends CommonOptions {
   provider?: string;
@@ -67,7 +67,7 @@ export function registerResume(program: Command, cli: Cli, setExit: (code: numbe
       const deliverOptions: DeliverOptions = {
         provider: opts.provider,
         tps: parsePositive(opts.tps, '--tps'),
-        limit: parsePositive(opts.limit, '--limit'),
+        limit: parseCount(opts.limit, '--limit'),
         json: Boolean(opts.json),
         yes: true,
         resendUnknown: opts.resendUnknown,

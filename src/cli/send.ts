@@ -39,11 +39,12 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
       const deliverOptions: DeliverOptions = {
         provider: opts.provider,
         tps: parsePositive(opts.tps, '--tps'),
-        limit: parsePositive(opts.limit, '--limit'),
+        limit: parseCount(opts.limit, '--limit'),
         json: Boolean(opts.json),
         yes: Boolean(opts.yes),
       };
       const config = openConfig(cli, opts);
+      (await import('../app/lanes.js')).checkProviders(config, opts.provider); // before planning, a dry run too
       const journal = openJournal(cli, config, opts);
       let release: (() => void) | null = null;
       // Ctrl-C or SIGTERM while planning: the partial plan is discarded (exit 1).
@@ -62,6 +63,7 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
             campaignId: opts.campaign,
             encoding: opts.encoding as 'auto' | 'utf8' | 'cp949',
             phoneColumn: opts.phoneColumn,
+            provider: opts.provider,
             config,
             journal,
             lock: (id) => {
@@ -75,7 +77,7 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
         }
         if (opts.dryRun) {
           const [{ summariseCampaign }, { formatPlanSummary }] = await Promise.all([import('../app/summary.js'), import('./format.js')]);
-          const summary = summariseCampaign(journal, campaign);
+          const summary = summariseCampaign(journal, campaign, 3, { config, provider: opts.provider });
           if (opts.json) cli.out(JSON.stringify({ ...summary, dryRun: true, newlyPlanned: created }, null, 2));
           else cli.out(formatPlanSummary(summary, cli.color, created ? 'dry run: planned as a draft, nothing sent' : `dry run: already planned (${campaign.state}), nothing sent`));
           setExit(EXIT.ok);
@@ -93,7 +95,15 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
 
 export function parsePositive(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
+  const n = /^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(v) ? Number(v) : NaN;
   if (!Number.isFinite(n) || n <= 0) throw new InputError(`${flag} "${v}": expected a positive number`);
+  return n;
+}
+
+/** A count of things: a whole number, 1 or more. */
+export function parseCount(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InputError(`${flag} "${v}": expected a whole number, 1 or more`);
   return n;
 }

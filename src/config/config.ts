@@ -6,6 +6,8 @@ import { InputError } from '../campaign/errors.js';
 import { QUOTE_NUMBER } from '../campaign/template.js';
 import { DEFAULT_QUIET_HOURS, parseClock, type QuietHours } from '../campaign/quietHours.js';
 import { CHANNELS, DEFAULT_PRICES, RCS_PRICE_KEYS, type Channel, type Prices } from '../campaign/types.js';
+import { formatFirstIssue } from './issues.js';
+import { addSecret } from './secrets.js';
 
 const providerSchema = z.object({ type: z.string().min(1), tps: z.number().nonnegative().optional() }).passthrough();
 
@@ -19,7 +21,7 @@ const configSchema = z
     senderName: z.string().optional(),
     quietHours: z.object({ start: z.string(), end: z.string() }).strict().optional(),
     timezone: z.string().default('Asia/Seoul'),
-    providers: z.record(z.string(), providerSchema).default({ sim: { type: 'sim', tps: 200 } }),
+    providers: z.record(z.string(), providerSchema).optional(),
     routes: z.record(z.string(), z.string()).default({}),
     prices: z.object(Object.fromEntries([...CHANNELS, ...RCS_PRICE_KEYS].map((c) => [c, z.number().nonnegative().optional()]))).strict().default({}),
   })
@@ -30,17 +32,19 @@ export type ProviderConfig = z.infer<typeof providerSchema>;
 export interface Config {
   /** where the config came from, or null for the built-in defaults */
   file: string | null;
+  /** the config file as the user named it (`ums.config.yaml`, the --config value): what errors name */
+  label: string;
   journal: string;
   from: string | null;
   timezone: string;
   providers: Record<string, ProviderConfig>;
-  /** channel (or "default") -> provider name */
+  /** channel (or "default") -> provider name; look names up with providerConfig()/providerFor() (own keys only) */
   routes: Record<string, string>;
   prices: Prices;
   senders: string[] | null;
   senderName: string | null;
   quietHours: QuietHours;
-  /** config paths whose ${VAR} was not set: an error only if that provider is used */
+  /** provider settings whose ${VAR} was not set (path -> variable names, ", "-joined): an error only if that provider is used */
   missingEnv: Map<string, string>;
 }
 
@@ -51,35 +55,43 @@ export interface Config {
 export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv, cwd: string): Config {
   const chosen = explicit ?? env['UMS_CONFIG'];
   const file = chosen ? path.resolve(cwd, chosen) : path.join(cwd, 'ums.config.yaml');
+  const name = chosen ?? 'ums.config.yaml';
   let raw: unknown = {};
   let source: string | null = null;
-  if (fs.existsSync(file)) {
+  let stat: fs.Stats | null = null;
+  try {
+    stat = fs.statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' || chosen) throw new InputError(`${name}: ${code === 'ENOENT' ? 'no such config file' : code === 'EACCES' ? 'permission denied' : 'cannot be read'}`);
+  }
+  if (stat) {
+    if (stat.isDirectory()) throw new InputError(`${name}: is a directory, not a config file`);
     source = file;
     const text = fs.readFileSync(file, 'utf8');
     const lineCounter = new LineCounter();
     const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false, lineCounter });
     const problem = doc.errors[0] ?? doc.warnings[0];
     if (problem) {
-      throw new InputError(`${chosen ?? 'ums.config.yaml'} line ${lineCounter.linePos(problem.pos[0]).line}: ${problem.message.split('\n')[0]}`);
+      throw new InputError(`${name} line ${lineCounter.linePos(problem.pos[0]).line}: ${problem.message.split('\n')[0]}`);
     }
     try {
       raw = doc.toJS({ maxAliasCount: 50 }) ?? {};
     } catch (err) {
       // an alias bomb ("billion laughs") and the like: refused, never expanded
-      throw new InputError(`${chosen ?? 'ums.config.yaml'}: ${(err as Error).message.split('\n')[0]}`);
+      throw new InputError(`${name}: ${(err as Error).message.split('\n')[0]}`);
     }
-  } else if (chosen) {
-    throw new InputError(`${chosen}: no such config file`);
   }
-  const missingEnv = new Map<string, string>();
-  const expanded = expandEnv(raw, env, '', missingEnv);
+  const proto = protoKey(raw, '');
+  if (proto !== null) throw new InputError(`${name}: ${proto}: not a valid key`);
+  const unset = new Map<string, string>();
+  const expanded = expandEnv(raw, env, '', unset);
+  // Outside providers: every command needs them (journal, from, routes...): all unset ones named at once.
+  const missingEnv = new Map([...unset].filter(([at]) => at.startsWith('providers.')));
+  const needed = [...unset].filter(([at]) => !at.startsWith('providers.'));
+  if (needed.length) throw new InputError(`${name}: ${unsetMessage(needed)}`);
   const parsed = configSchema.safeParse(expanded);
-  const name = chosen ?? 'ums.config.yaml';
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const key = issue.code === 'unrecognized_keys' ? [...issue.path, ...(issue as { keys: string[] }).keys].join('.') : issue.path.join('.');
-    throw new InputError(`${name}: ${key ? `"${key}": ` : ''}${issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message}`);
-  }
+  if (!parsed.success) throw new InputError(`${name}: ${formatFirstIssue(parsed.error)}`);
   const c = parsed.data;
   const prices: Prices = { ...DEFAULT_PRICES };
   // the finer RCS keys stay unset unless given: an unset one falls back to the rcs price
@@ -87,9 +99,18 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
     const p = (c.prices as Partial<Record<keyof Prices, number>>)[key];
     if (p !== undefined) prices[key] = p;
   }
-  const providers: Record<string, ProviderConfig> = { sim: { type: 'sim', tps: 200 }, ...c.providers };
-  for (const [route, provider] of Object.entries(c.routes)) {
-    if (!providers[provider]) throw new InputError(`${name}: routes.${route} names provider "${provider}", which is not under providers:`);
+  // Own keys only, in objects without a prototype: `constructor` or `__proto__` is never a provider or a route.
+  const routes = ownRecord(c.routes);
+  for (const key of Object.keys(routes)) {
+    if (key === 'default' || (CHANNELS as readonly string[]).includes(key)) continue;
+    const near = nearest(key, ['default', ...CHANNELS]);
+    throw new InputError(`${name}: routes.${key}: not a channel or default; ${near ? `did you mean ${near}?` : `use ${CHANNELS.join(', ')} or default`}`);
+  }
+  // The built-in simulator only when no provider is configured, or a route names it.
+  const providers = ownRecord(c.providers ?? {});
+  if (Object.keys(providers).length === 0 || (Object.values(routes).includes('sim') && !Object.hasOwn(providers, 'sim'))) providers['sim'] = { type: 'sim', tps: 200 };
+  for (const [route, provider] of Object.entries(routes)) {
+    if (!Object.hasOwn(providers, provider)) throw new InputError(`${name}: routes.${route}: "${provider}" is not a configured provider (providers: ${Object.keys(providers).join(', ')})`);
   }
   let quietHours: QuietHours = { ...DEFAULT_QUIET_HOURS, timeZone: c.timezone };
   if (c.quietHours) {
@@ -105,11 +126,12 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
   }
   return {
     file: source,
+    label: name,
     journal: c.journal,
     from: c.from ?? null,
     timezone: c.timezone,
     providers,
-    routes: c.routes,
+    routes,
     prices,
     senders: c.senders?.map((x) => x.replace(/[\s\-.()]/g, '')) ?? null,
     senderName: c.senderName ?? null,
@@ -118,14 +140,64 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
   };
 }
 
+/** `A (journal), B (providers.x.apiKey)`: every unset variable, each with where it is used. */
+export function unsetMessage(entries: [string, string][]): string {
+  const names = entries.flatMap(([at, vars]) => vars.split(', ').map((v) => `${v} (${at})`));
+  return `environment variable${names.length > 1 ? 's' : ''} not set: ${names.join(', ')}`;
+}
+
+/** Where a `__proto__` key is (it would be lost, or change an object's prototype): refused, never read. */
+function protoKey(value: unknown, at: string): string | null {
+  if (!value || typeof value !== 'object') return null;
+  for (const [k, v] of Object.entries(value)) {
+    const here = at ? `${at}.${k}` : k;
+    if (k === '__proto__') return here;
+    const inner = protoKey(v, here);
+    if (inner !== null) return inner;
+  }
+  return null;
+}
+
+function ownRecord<T>(from: Record<string, T>): Record<string, T> {
+  const out = Object.create(null) as Record<string, T>;
+  for (const key of Object.keys(from)) out[key] = from[key]!;
+  return out;
+}
+
+/** The closest of `names` to `word` (edit distance at most 2, or a third of its length), if any. */
+function nearest(word: string, names: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const n of names) {
+    const d = editDistance(word.toLowerCase(), n);
+    if (d < bestD) [best, bestD] = [n, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance, a swap of two neighbours counting as one edit (defualt -> default). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i]!;
+      row[j] = Math.min(d[i - 1]![j]! + 1, row[j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
 function expandEnv(value: unknown, env: NodeJS.ProcessEnv, at: string, missing: Map<string, string>): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
       const v = env[name];
       if (v === undefined || v === '') {
-        missing.set(at, name);
+        const before = missing.get(at);
+        if (!before?.split(', ').includes(name)) missing.set(at, before ? `${before}, ${name}` : name);
         return '';
       }
+      addSecret(v);
       return v;
     });
   }
@@ -136,7 +208,42 @@ function expandEnv(value: unknown, env: NodeJS.ProcessEnv, at: string, missing: 
   return value;
 }
 
-/** The provider a channel is routed to. */
+/** A configured provider's settings: own keys only (`constructor` is not a provider). */
+export function providerConfig(config: Config, name: string): ProviderConfig | undefined {
+  return Object.hasOwn(config.providers, name) ? config.providers[name] : undefined;
+}
+
+/**
+ * The provider a channel is routed to (DESIGN.md): `--provider` (which must be configured), else
+ * routes.<channel>, else routes.default, else the only configured provider. Several providers and
+ * no route for the channel: exit 2 naming it.
+ */
 export function providerFor(config: Config, channel: Channel, override?: string): string {
-  return override ?? config.routes[channel] ?? config.routes['default'] ?? 'sim';
+  if (override !== undefined) {
+    if (!providerConfig(config, override)) throw new InputError(`--provider "${override}": not a configured provider (providers: ${Object.keys(config.providers).join(', ')})`);
+    return override;
+  }
+  const routed = (Object.hasOwn(config.routes, channel) ? config.routes[channel] : undefined) ?? (Object.hasOwn(config.routes, 'default') ? config.routes['default'] : undefined);
+  if (routed !== undefined) return routed;
+  const names = Object.keys(config.providers);
+  if (names.length === 1) return names[0]!;
+  throw new InputError(`${config.label}: the campaign sends ${channel}, which has no route: add routes.${channel} or routes.default (providers: ${names.join(', ')})`);
+}
+
+/**
+ * Every provider a send can use: --provider, or each one a route names, or the only one. The
+ * channels without a route are checked against what the campaign plans (providerFor).
+ */
+export function reachableProviders(config: Config, override?: string): string[] {
+  if (override !== undefined) return [providerFor(config, 'sms', override)];
+  const names = new Set(Object.values(config.routes));
+  const all = Object.keys(config.providers);
+  if (!Object.hasOwn(config.routes, 'default') && all.length === 1) names.add(all[0]!);
+  return [...names];
+}
+
+/** True when the provider the name stands for is the built-in simulator (a name no longer configured: the built-in one's name). */
+export function isSimulator(config: Config | undefined, name: string): boolean {
+  const pc = config ? providerConfig(config, name) : undefined;
+  return pc ? pc.type === 'sim' : name === 'sim';
 }

@@ -6,7 +6,7 @@ import { InputError, located } from '../campaign/errors.js';
 import { IMAGE_LIMITS, RCS_IMAGE_LIMITS, readJpegInfo } from '../campaign/jpeg.js';
 import { readPngInfo } from '../campaign/png.js';
 import type { Template } from '../campaign/template.js';
-import { providerFor, type Config } from '../config/config.js';
+import { providerConfig, providerFor, type Config } from '../config/config.js';
 
 export interface CheckedAssets {
   /** absolute paths of the MMS images, checked */
@@ -59,8 +59,8 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
     images.push(...checkRcsImages(t, config, dir));
   } else if (t.images.length) {
     const providerName = providerFor(config, 'mms');
-    const type = config.providers[providerName]?.type ?? 'sim';
-    const limits = IMAGE_LIMITS[type];
+    const type = providerConfig(config, providerName)?.type ?? 'sim';
+    const limits = Object.hasOwn(IMAGE_LIMITS, type) ? IMAGE_LIMITS[type] : undefined;
     if (!limits) throw new InputError(`${file}: provider "${providerName}" (${type}) cannot send MMS images`);
     if (t.images.length > limits.count) throw new InputError(`${file}: ${t.images.length} images; ${type} takes at most ${limits.count} per MMS`);
     for (const rel of t.images) {
@@ -91,8 +91,8 @@ function readImage(dir: string, rel: string, file: string): { abs: string; bytes
 function checkRcsImages(t: Template, config: Config, dir: string): string[] {
   const file = t.file;
   const providerName = providerFor(config, 'rcs');
-  const type = config.providers[providerName]?.type ?? 'sim';
-  const limits = RCS_IMAGE_LIMITS[type];
+  const type = providerConfig(config, providerName)?.type ?? 'sim';
+  const limits = Object.hasOwn(RCS_IMAGE_LIMITS, type) ? RCS_IMAGE_LIMITS[type] : undefined;
   if (!limits) throw new InputError(`${file}: provider "${providerName}" (${type}) cannot send RCS images`);
   if (t.images.length > limits.count) throw new InputError(`${file}: ${t.images.length} images; ${type} takes at most ${limits.count} per RCS MMS`);
   return t.images.map((rel) => {

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { RcsKind } from '../campaign/rcs.js';
 import type { Channel } from '../campaign/types.js';
+import { redact } from '../config/secrets.js';
 import type { DeliveryReport } from '../providers/types.js';
 import { PartsJournal } from './parts.js';
 
@@ -236,8 +237,8 @@ export class DeliveryJournal {
           if (this.s.sent.run(x.providerId, x.at, x.id).changes) sent.push(x.id);
           if (x.partIds?.length) this.parts.record(x.id, x.partIds);
         }
-        else if (x.kind === 'failed') this.s.failed.run(x.reason, x.at, x.id);
-        else if (x.kind === 'unknown') this.s.unknown.run(x.reason, x.id);
+        else if (x.kind === 'failed') this.s.failed.run(redact(x.reason), x.at, x.id);
+        else if (x.kind === 'unknown') this.s.unknown.run(redact(x.reason), x.id);
         else if (x.kind === 'unclaim') this.s.unclaim.run(x.id);
         else this.s.release.run(x.id);
       }
@@ -289,7 +290,7 @@ export class DeliveryJournal {
       if (part) [target, status] = [{ id: part.messageId, status: '' }, part.status];
     }
     if (!target && r.providerId) target = this.s.byProviderId.get(provider, r.providerId);
-    const reason = status === 'failed' ? `${r.code}: ${r.text}` : null;
+    const reason = status === 'failed' ? redact(`${r.code}: ${r.text}`) : null;
     const changed = target && status ? this.s.report.run(status, reason as string, r.at ?? receivedAt, target.id).changes : 0;
     return { target: target?.id ?? null, changed };
   }
@@ -306,7 +307,7 @@ export class DeliveryJournal {
       for (const r of reports) {
         const { target, changed } = this.applyOne(provider, r, receivedAt);
         applied += changed;
-        const row = this.s.insertReport.run(provider, r.providerId, r.key, target, r.status, r.code, r.text, r.at, receivedAt, changed, r.to ?? null);
+        const row = this.s.insertReport.run(provider, r.providerId, r.key, target, r.status, r.code, redact(r.text), r.at, receivedAt, changed, r.to ?? null);
         if (target !== null) continue;
         const reportId = Number(row.lastInsertRowid);
         for (const id of new Set([r.providerId, ...(r.altProviderIds ?? [])])) if (id) this.s.addEarly.run(reportId, provider, 'id', id);

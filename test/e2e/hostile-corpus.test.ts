@@ -30,6 +30,8 @@ interface Case {
   assets?: string[];
   generated?: string[];
   args: string[];
+  /** environment variables for the run */
+  env?: Record<string, string>;
   exit: number;
   /** a regex the one stderr line must match; null: stderr is empty */
   stderr: string | null;
@@ -147,7 +149,7 @@ async function runCase(c: Case): Promise<void> {
     }
     const given = new Set(fs.readdirSync(dir));
     const db = path.join(dir, 'j.db');
-    const r = await runUms([...c.args, '--db', db], { cwd: dir, timeoutMs: 120_000 });
+    const r = await runUms([...c.args, '--db', db], { cwd: dir, env: c.env, timeoutMs: 120_000 });
     tally.inputs++;
     expect(r.code, `${c.name}: ${c.about}\n${r.stderr}`).toBe(c.exit);
     // nothing but the journal appears beside the inputs (no `touch pwned` from a YAML tag, no stray output)

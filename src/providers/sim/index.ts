@@ -1,38 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
-import { InputError } from '../../campaign/errors.js';
 import type { DeliveryReport, MessageOutcome, OutboundMessage, Provider, ProviderContext, ReportBatch, SubmitResult } from '../types.js';
 import { CarrierLog, type AcceptedRecord } from './carrierLog.js';
 import { prng } from './prng.js';
+import { parseSimConfig, type SimConfig } from './config.js';
 
-const simConfigSchema = z
-  .object({
-    type: z.literal('sim'),
-    /** the lane's rate, parts per second; 0 = unlimited */
-    tps: z.number().nonnegative().default(200),
-    /** the rate the simulated carrier enforces (over it: throttled); default = tps */
-    carrierTps: z.number().nonnegative().optional(),
-    maxBatch: z.number().int().positive().max(10000).default(1000),
-    latencyMs: z.number().nonnegative().default(2),
-    /** per submission: fraction answered 429 / 503 / accepted-then-no-answer */
-    throttleRate: z.number().min(0).max(1).default(0),
-    unavailableRate: z.number().min(0).max(1).default(0),
-    ambiguousRate: z.number().min(0).max(1).default(0),
-    /** per message: failure code -> fraction whose delivery report fails with it */
-    failureRates: z.record(z.string(), z.number().min(0).max(1)).default({}),
-    dlrDelayMs: z.number().nonnegative().default(50),
-    seed: z.number().int().default(1),
-    /** the carrier's own log of what it accepted (default: beside the journal) */
-    store: z.string().optional(),
-    /** most submissions of one message that may have reached the provider, across runs; then it is unknown */
-    maxSubmits: z.number().int().min(1).max(100).default(5),
-    /** while this file exists the carrier is down (503 for everything): pull the plug from outside */
-    outageFile: z.string().optional(),
-  })
-  .strict();
+export { parseSimConfig, simConfigSchema, type SimConfig } from './config.js';
 
-export type SimConfig = z.infer<typeof simConfigSchema>;
 
 /**
  * Test numbers: 010-0CCC-Cnnn (any nnn) always ends with code CCCC, e.g. 010-0310-4001 is "not a
@@ -215,10 +189,5 @@ export class SimProvider implements Provider {
 }
 
 export function createSimProvider(name: string, config: Record<string, unknown>, ctx: ProviderContext): Provider {
-  const parsed = simConfigSchema.safeParse(config);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InputError(`providers.${name}.${issue.path.join('.')}: ${issue.message}`);
-  }
-  return new SimProvider(name, parsed.data, ctx);
+  return new SimProvider(name, parseSimConfig(name, config), ctx);
 }

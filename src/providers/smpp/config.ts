@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InputError } from '../../campaign/errors.js';
+import { formatFirstIssue } from '../../config/issues.js';
 
 const byte = z.number().int().min(0).max(255);
 
@@ -59,13 +60,10 @@ export const smppConfigSchema = z
 
 export type SmppConfig = z.infer<typeof smppConfigSchema>;
 
+/** providers.<name> as SMPP settings, or an InputError `providers.<name>.<key>: <what is wrong>`. */
 export function parseSmppConfig(name: string, config: Record<string, unknown>): SmppConfig {
   const parsed = smppConfigSchema.safeParse(config);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const key = issue.code === 'unrecognized_keys' ? [...issue.path, ...(issue as { keys: string[] }).keys].join('.') : issue.path.join('.');
-    // zod's messages name the expected form, never the value: the password cannot leak here
-    throw new InputError(`providers.${name}.${key}: ${issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message}`);
-  }
+  // zod's messages name the expected form, never the value: the password cannot leak here
+  if (!parsed.success) throw new InputError(formatFirstIssue(parsed.error, `providers.${name}`));
   return parsed.data;
 }

@@ -2,39 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { z } from 'zod';
-import { InputError } from '../../campaign/errors.js';
 import type { RcsKind } from '../../campaign/rcs.js';
 import type { DeliveryReport, MessageOutcome, OutboundMessage, Provider, ProviderContext, ReportBatch, SubmitResult } from '../types.js';
 import { SolapiClient, type HttpOutcome } from './client.js';
 import { idOf, intakeOutcome, isAccepted, KEY_FIELD, keyOf, solapiMessageSchema, toReport, type SolapiMessage } from './codes.js';
 import { ImageCache } from './images.js';
 import { RequestLog } from './requestLog.js';
+import { parseSolapiConfig, type SolapiConfig } from './config.js';
 
-const solapiConfigSchema = z
-  .object({
-    type: z.literal('solapi'),
-    apiKey: z.string().min(1, 'is empty (set it, or the environment variable it names)'),
-    apiSecret: z.string().min(1, 'is empty (set it, or the environment variable it names)'),
-    baseUrl: z.string().url().default('https://api.solapi.com'),
-    /** the lane's rate in parts per second */
-    tps: z.number().positive().default(100),
-    /** messages per send-many request (Solapi takes up to 10,000) */
-    batchSize: z.number().int().positive().max(10000).default(1000),
-    /** how long a request may go unanswered before its outcome is ambiguous */
-    timeoutMs: z.number().int().positive().default(30_000),
-    /** requests in flight at once on a lane */
-    window: z.number().int().positive().optional(),
-    /** checked by `ums listen` on webhook POSTs (in the path or the X-Webhook-Secret header) */
-    webhookSecret: z.string().optional(),
-    allowDuplicates: z.boolean().default(false),
-    /** most submissions of one message that may have reached the provider, across runs; then it is unknown */
-    maxSubmits: z.number().int().min(1).max(100).default(5),
-    /** messages per page when listing (lookups, report polling) */
-    pageSize: z.number().int().min(1).max(500).default(500),
-  })
-  .strict();
+export { parseSolapiConfig, solapiConfigSchema, type SolapiConfig } from './config.js';
 
-export type SolapiConfig = z.infer<typeof solapiConfigSchema>;
 
 /** Listing windows start this much before the earliest possible moment (clock steps, Date header resolution). */
 const SLACK_MS = 2 * 60_000;
@@ -521,17 +498,6 @@ export class SolapiProvider implements Provider {
   async close(): Promise<void> {
     this.log.close();
   }
-}
-
-export function parseSolapiConfig(name: string, config: Record<string, unknown>): SolapiConfig {
-  const parsed = solapiConfigSchema.safeParse(config);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const key = issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys.join(', ') : issue.path.join('.');
-    // zod's messages name the rule, never the value: no secret reaches the terminal
-    throw new InputError(`providers.${name}.${key}: ${issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message}`);
-  }
-  return parsed.data;
 }
 
 export function createSolapiProvider(name: string, config: Record<string, unknown>, ctx: ProviderContext): Provider {
