@@ -11,6 +11,11 @@ export const EXIT = { ok: 0, fault: 1, input: 2, incomplete: 3, locked: 75 } as 
 export interface Cli {
   out: (line: string) => void;
   err: (line: string) => void;
+  /**
+   * Stream output of any size: resolves when stdout can take more (backpressure); throws
+   * OutputClosed once the reader is gone (`ums ... | head`).
+   */
+  write: (chunk: string) => Promise<void>;
   env: NodeJS.ProcessEnv;
   cwd: string;
   stdoutIsTTY: boolean;
@@ -20,14 +25,49 @@ export interface Cli {
   now: () => Date;
 }
 
+/** stdout failed (EPIPE: its reader is gone, as with `| head`): the command ends quietly or, for other errors, with one line. */
+export class OutputClosed extends Error {
+  override readonly name = 'OutputClosed';
+  constructor(readonly code: string) {
+    super(`stdout: ${code === 'EPIPE' ? 'the reader is gone' : `cannot write (${code})`}`);
+  }
+}
+
 /** The real process; `clock: false` leaves UMS_NOW unread (to report that it is wrong). */
 export function processCli(clock = true): Cli {
   const stdoutIsTTY = Boolean(process.stdout.isTTY);
   const noColor = 'NO_COLOR' in process.env || !stdoutIsTTY || process.env['TERM'] === 'dumb';
+  // A closed stdout never becomes an uncaught 'error' (a stack trace): output stops, work goes on
+  // (a send keeps sending and recording); streaming commands stop at their next write.
+  let stdoutError: string | null = null;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    stdoutError ??= err.code ?? 'EIO';
+  });
+  process.stderr.on('error', () => undefined);
+  const write = async (chunk: string): Promise<void> => {
+    if (stdoutError) throw new OutputClosed(stdoutError);
+    if (!process.stdout.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          process.stdout.off('drain', done);
+          process.stdout.off('error', done);
+          process.stdout.off('close', done);
+          resolve();
+        };
+        process.stdout.on('drain', done);
+        process.stdout.on('error', done);
+        process.stdout.on('close', done);
+      });
+    }
+    if (stdoutError) throw new OutputClosed(stdoutError);
+  };
   return {
     // the one place printing passes: no value of an expanded ${VAR} reaches the terminal or a log
-    out: (line) => process.stdout.write(redact(line) + '\n'),
+    out: (line) => {
+      if (!stdoutError) process.stdout.write(redact(line) + '\n');
+    },
     err: (line) => process.stderr.write(redact(line) + '\n'),
+    write,
     env: process.env,
     cwd: process.cwd(),
     stdoutIsTTY,

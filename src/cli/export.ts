@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import fs from 'node:fs';
 import path from 'node:path';
 import { exportRecord, EXPORT_COLUMNS } from '../app/exportRows.js';
 import { InputError } from '../campaign/errors.js';
+import { removeTempFiles, writePrivateFile } from '../input/privateFile.js';
 import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
 
 interface ExportOptions extends CommonOptions {
@@ -26,31 +26,52 @@ export function registerExport(program: Command, cli: Cli, setExit: (code: numbe
       try {
         const campaign = journal.findCampaign(id);
         if (!campaign || campaign.state === 'planning') throw new InputError(`no campaign "${id}" in the journal (see \`ums campaigns\`)`);
-        const chunks: string[] = [];
-        const emit = opts.output ? (s: string) => chunks.push(s) : (s: string) => process.stdout.write(s);
-        if (opts.format === 'csv') {
-          const { stringify } = await import('csv-stringify/sync');
-          emit('\uFEFF' + stringify([EXPORT_COLUMNS as unknown as string[]]));
-          let batch: unknown[][] = [];
-          for (const m of journal.messages(id)) {
-            const rec = exportRecord(m, true);
-            batch.push(EXPORT_COLUMNS.map((c) => rec[c]));
-            if (batch.length === 1000) {
-              emit(stringify(batch));
-              batch = [];
+        // streamed: to stdout with its backpressure, or to -o through the private-file writer
+        const produce = async (write: (s: string) => Promise<void>): Promise<void> => {
+          if (opts.format === 'csv') {
+            const { stringify } = await import('csv-stringify/sync');
+            await write('\uFEFF' + stringify([EXPORT_COLUMNS as unknown as string[]]));
+            let batch: unknown[][] = [];
+            for (const m of journal.messages(id)) {
+              const rec = exportRecord(m, true);
+              batch.push(EXPORT_COLUMNS.map((c) => rec[c]));
+              if (batch.length === 1000) {
+                await write(stringify(batch));
+                batch = [];
+              }
             }
+            if (batch.length) await write(stringify(batch));
+          } else {
+            let text = '[';
+            let first = true;
+            for (const m of journal.messages(id)) {
+              text += (first ? '\n' : ',\n') + JSON.stringify(exportRecord(m, false));
+              first = false;
+              if (text.length >= 64 * 1024) {
+                await write(text);
+                text = '';
+              }
+            }
+            await write(text + '\n]\n');
           }
-          if (batch.length) emit(stringify(batch));
+        };
+        if (opts.output) {
+          const stop = (signal: NodeJS.Signals): void => {
+            removeTempFiles();
+            cli.err(`ums: export stopped by ${signal}: ${opts.output} was not written`);
+            process.exit(EXIT.fault);
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+          try {
+            await writePrivateFile(path.resolve(cli.cwd, opts.output), `-o ${opts.output}`, (sink) => produce((s) => sink.write(s)));
+          } finally {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+          }
         } else {
-          emit('[');
-          let first = true;
-          for (const m of journal.messages(id)) {
-            emit((first ? '\n' : ',\n') + JSON.stringify(exportRecord(m, false)));
-            first = false;
-          }
-          emit('\n]\n');
+          await produce(cli.write);
         }
-        if (opts.output) writePrivateFile(path.resolve(cli.cwd, opts.output), chunks.join(''));
         setExit(EXIT.ok);
       } finally {
         journal.close();
@@ -58,10 +79,3 @@ export function registerExport(program: Command, cli: Cli, setExit: (code: numbe
     });
 }
 
-/** Write atomically with mode 0600: exports hold full phone numbers. */
-function writePrivateFile(file: string, content: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, content, { mode: 0o600 });
-  fs.chmodSync(tmp, 0o600);
-  fs.renameSync(tmp, file);
-}

@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../campaign/errors.js';
 import { registerCampaigns } from './campaigns.js';
 import { registerCancel } from './cancel.js';
-import { EXIT, processCli, type Cli } from './context.js';
+import { EXIT, OutputClosed, processCli, type Cli } from './context.js';
 import { registerExport } from './export.js';
 import { registerInbox } from './inbox.js';
 import { registerInit } from './init.js';
@@ -58,6 +58,12 @@ function reportError(err: unknown, cli: Cli): number {
   if (err instanceof InputError) {
     cli.err(`ums: ${err.message}`);
     return EXIT.input;
+  }
+  if (err instanceof OutputClosed) {
+    // `ums ... | head`: the reader has what it wanted; anything else (a full disk under `> file`) is a fault
+    if (err.code === 'EPIPE') return EXIT.ok;
+    cli.err(`ums: ${err.message}`);
+    return EXIT.fault;
   }
   if (err instanceof LockedError) {
     cli.err(`ums: ${err.message}`);

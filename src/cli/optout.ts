@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
-import fs from 'node:fs';
-import { iconvLite } from '../text/cp949.js';
 import { InputError } from '../campaign/errors.js';
-import { parseOptoutList } from '../campaign/optoutList.js';
 import { maskPhone, normalisePhone } from '../campaign/phone.js';
-import { checkReadableFile } from '../input/readableFile.js';
+import { readOptoutFile } from '../input/optoutFile.js';
 import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
 
 function normaliseAll(numbers: string[]): string[] {
@@ -21,6 +18,14 @@ export function registerOptout(program: Command, cli: Cli, setExit: (code: numbe
     const journal = openJournal(cli, openConfig(cli, opts), opts);
     try {
       setExit(fn(journal, opts));
+    } finally {
+      journal.close();
+    }
+  };
+  const withJournalAsync = <T extends CommonOptions>(fn: (journal: ReturnType<typeof openJournal>, opts: T) => Promise<number>) => async (opts: T) => {
+    const journal = openJournal(cli, openConfig(cli, opts), opts);
+    try {
+      setExit(await fn(journal, opts));
     } finally {
       journal.close();
     }
@@ -48,37 +53,46 @@ export function registerOptout(program: Command, cli: Cli, setExit: (code: numbe
 
   common(optout.command('list').description('the list (numbers masked; --json gives them whole)').option('--json', 'one JSON document'))
     .action((opts: CommonOptions & { json?: boolean }) =>
-      withJournal<CommonOptions & { json?: boolean }>((j, o) => {
-        const list = j.optouts().list();
-        if (o.json) cli.out(JSON.stringify(list, null, 2));
-        else if (!list.length) cli.out('the opt-out list is empty');
-        else for (const e of list) cli.out(`${maskPhone(e.phone).padEnd(16)} ${e.source.padEnd(8)} ${e.createdAt}${e.note ? `  ${e.note}` : ''}`);
+      withJournalAsync<CommonOptions & { json?: boolean }>(async (j, o) => {
+        // streamed from the journal, through stdout's backpressure: millions of numbers in flat memory
+        let text = '';
+        let first = true;
+        const put = async (s: string): Promise<void> => {
+          text += s;
+          if (text.length >= 64 * 1024) {
+            await cli.write(text);
+            text = '';
+          }
+        };
+        for (const e of j.optouts().iterate()) {
+          if (o.json) await put((first ? '[\n  ' : ',\n  ') + JSON.stringify(e, null, 2).replace(/\n/g, '\n  '));
+          else await put(`${maskPhone(e.phone).padEnd(16)} ${e.source.padEnd(8)} ${e.createdAt}${e.note ? `  ${e.note}` : ''}\n`);
+          first = false;
+        }
+        if (o.json) await put(first ? '[]\n' : '\n]\n');
+        else if (first) await put('the opt-out list is empty\n');
+        if (text) await cli.write(text);
         return EXIT.ok;
       })(opts),
     );
 
-  common(optout.command('import').description('add every number of a CSV (phone column) or a plain list, one per line').argument('<file>'))
-    .action((file: string, opts: CommonOptions) =>
-      withJournal((j) => {
-        checkReadableFile(file, 'opt-out list');
-        const bytes = fs.readFileSync(file);
-        if (bytes.includes(0)) throw new InputError(`${file}: not a text file (NUL byte)`);
-        let text: string;
-        try {
-          text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-        } catch {
-          text = iconvLite().decode(bytes, 'cp949');
-        }
-        let parsed;
-        try {
-          parsed = parseOptoutList(text);
-        } catch (err) {
-          throw new InputError(`${file}: ${(err as Error).message.split('\n')[0]}`);
-        }
-        const added = j.optouts().add(parsed.phones, 'import', file);
-        cli.out(`${file}: added ${added}, already listed ${parsed.phones.length - added}, invalid ${parsed.invalid.length}`);
-        for (const bad of parsed.invalid.slice(0, 10)) cli.err(`  ${file} line ${bad.line}: ${bad.reason}`);
-        return parsed.invalid.length ? EXIT.incomplete : EXIT.ok;
-      })(opts),
-    );
+  common(
+    optout
+      .command('import')
+      .description('add every number of a CSV (phone column) or a plain list, one per line; FILE may be a pipe, or - for stdin')
+      .argument('<file>'),
+  ).action((file: string, opts: CommonOptions) =>
+    withJournalAsync(async (j) => {
+      // streamed: numbers are stored in batches as they are read (an error stops the import; the
+      // numbers before it stay listed: more suppression, never less)
+      let added = 0;
+      const r = await readOptoutFile(file, (phones) => {
+        added += j.optouts().add(phones, 'import', file);
+      });
+      cli.out(`${file}: added ${added}, already listed ${r.numbers - added}, invalid ${r.invalidCount}`);
+      for (const bad of r.invalid) cli.err(`  ${file} line ${bad.line}: ${bad.reason}`);
+      if (r.invalidCount > r.invalid.length) cli.err(`  ... and ${r.invalidCount - r.invalid.length} more invalid lines`);
+      return r.invalidCount ? EXIT.incomplete : EXIT.ok;
+    })(opts),
+  );
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../campaign/errors.js';
+import { MAX_CONFIG_BYTES, readInputFile } from '../input/readableFile.js';
 import { QUOTE_NUMBER } from '../campaign/template.js';
 import { DEFAULT_QUIET_HOURS, parseClock, type QuietHours } from '../campaign/quietHours.js';
 import { CHANNELS, DEFAULT_PRICES, RCS_PRICE_KEYS, type Channel, type Prices } from '../campaign/types.js';
@@ -58,17 +59,11 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
   const name = chosen ?? 'ums.config.yaml';
   let raw: unknown = {};
   let source: string | null = null;
-  let stat: fs.Stats | null = null;
-  try {
-    stat = fs.statSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' || chosen) throw new InputError(`${name}: ${code === 'ENOENT' ? 'no such config file' : code === 'EACCES' ? 'permission denied' : 'cannot be read'}`);
-  }
-  if (stat) {
-    if (stat.isDirectory()) throw new InputError(`${name}: is a directory, not a config file`);
+  // the default file is optional; one named by --config or UMS_CONFIG must exist
+  if (chosen || fs.existsSync(file)) {
     source = file;
-    const text = fs.readFileSync(file, 'utf8');
+    const bytes = readInputFile(file, { what: 'config file', name: chosen ?? 'ums.config.yaml', maxBytes: MAX_CONFIG_BYTES, allowEmpty: true });
+    const text = bytes.toString('utf8');
     const lineCounter = new LineCounter();
     const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false, lineCounter });
     const problem = doc.errors[0] ?? doc.warnings[0];

@@ -5,7 +5,15 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { InputError, located } from '../campaign/errors.js';
 import { DecodeError, DecodeStream, type TextEncoding } from './decode.js';
-import { checkReadableFile } from './readableFile.js';
+import { checkReadableFile, openInputFile } from './readableFile.js';
+import { promisify } from 'node:util';
+
+const readAsync = promisify(fs.read);
+
+/** The CSV opened again for one more pass: still a regular file (opened without waiting, checked by fstat). */
+function openCsv(file: string): number {
+  return openInputFile(file, { what: 'recipient CSV', allowEmpty: true }).fd;
+}
 
 /** A field or line longer than this is not a recipient list (and would blow the memory bound). */
 export const MAX_RECORD_CHARS = 64 * 1024;
@@ -35,7 +43,7 @@ export async function digestFile(file: string): Promise<string> {
  */
 export function estimateRows(file: string, size: number): number {
   const sample = Buffer.allocUnsafe(Math.min(size, READ_CHUNK));
-  const fd = fs.openSync(file, 'r');
+  const fd = openCsv(file);
   let read = 0;
   try {
     while (read < sample.length) {
@@ -113,13 +121,13 @@ const READ_CHUNK = 256 * 1024;
  * buffer per chunk, tens of MB of memory before the GC catches up).
  */
 async function forEachChunk(file: string, size: number, onChunk: (bytes: Buffer) => void): Promise<void> {
-  const handle = await fs.promises.open(file, 'r');
+  const fd = openCsv(file);
   try {
     const buffer = Buffer.allocUnsafe(size);
     for (;;) {
       let filled = 0;
       while (filled < size) {
-        const { bytesRead } = await handle.read(buffer, filled, size - filled, null);
+        const { bytesRead } = await readAsync(fd, buffer, filled, size - filled, null);
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
@@ -127,7 +135,7 @@ async function forEachChunk(file: string, size: number, onChunk: (bytes: Buffer)
       if (filled < size) return;
     }
   } finally {
-    await handle.close();
+    fs.closeSync(fd);
   }
 }
 
@@ -211,7 +219,7 @@ async function readWithCsvParse(file: string, encoding: 'auto' | TextEncoding, s
     }
   });
   try {
-    await pipeline(fs.createReadStream(file, { highWaterMark: READ_CHUNK }), decoder, parser);
+    await pipeline(fs.createReadStream('', { fd: openCsv(file), highWaterMark: READ_CHUNK }), decoder, parser);
   } catch (err) {
     throw describeCsvError(failure ?? (err as Error), file, sink.header === null ? -1 : sink.rows);
   }

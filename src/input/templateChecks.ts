@@ -7,6 +7,10 @@ import { IMAGE_LIMITS, RCS_IMAGE_LIMITS, readJpegInfo } from '../campaign/jpeg.j
 import { readPngInfo } from '../campaign/png.js';
 import type { Template } from '../campaign/template.js';
 import { providerConfig, providerFor, type Config } from '../config/config.js';
+import { MAX_APPROVED_TEXT_BYTES, MAX_TEMPLATE_BYTES, MB, readInputFile } from './readableFile.js';
+
+/** No image any provider takes is larger: an image is never read past this. */
+const MAX_IMAGE_BYTES = 10 * MB;
 
 export interface CheckedAssets {
   /** absolute paths of the MMS images, checked */
@@ -19,15 +23,20 @@ export interface CheckedAssets {
  */
 export function checkTemplateAssets(t: Template, config: Config, sender: string | null): CheckedAssets {
   const file = t.file;
-  const dir = path.dirname(path.resolve(file));
+  const dir = realFolder(path.dirname(path.resolve(file)));
   const bodyText = t.body.pieces.reduce((s, piece, i) => s + piece + (i < t.body.vars.length ? `#{${t.body.vars[i]}}` : ''), '');
 
   if (t.alimtalk) {
     let approved = t.alimtalk.approvedText;
     if (t.alimtalk.textFile !== null) {
-      const target = insideFolder(dir, t.alimtalk.textFile, file, 'alimtalk.textFile');
-      if (!fs.existsSync(target)) throw new InputError(`${file}: alimtalk.textFile "${t.alimtalk.textFile}": no such file`);
-      approved = fs.readFileSync(target, 'utf8');
+      const rel = t.alimtalk.textFile;
+      const target = insideFolder(dir, rel, file, 'alimtalk.textFile');
+      const bytes = readInputFile(target, { what: 'text file', name: `${file}: alimtalk.textFile "${rel}"`, maxBytes: MAX_APPROVED_TEXT_BYTES, allowEmpty: true });
+      try {
+        approved = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      } catch {
+        throw new InputError(`${file}: alimtalk.textFile "${rel}" is not UTF-8 text`);
+      }
     }
     if (approved !== null) {
       const diff = firstDifference(bodyText, approved);
@@ -64,7 +73,7 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
     if (!limits) throw new InputError(`${file}: provider "${providerName}" (${type}) cannot send MMS images`);
     if (t.images.length > limits.count) throw new InputError(`${file}: ${t.images.length} images; ${type} takes at most ${limits.count} per MMS`);
     for (const rel of t.images) {
-      const { abs, bytes } = readImage(dir, rel, file);
+      const { abs, bytes } = readImage(dir, rel, file, limits.bytes, (n) => `${file}: image "${rel}" is ${Math.ceil(n / 1024)} KB; ${type} takes at most ${limits.bytes / 1024} KB`);
       const info = readJpegInfo(bytes);
       if (!info) throw new InputError(`${file}: image "${rel}" is not a JPEG (its header says otherwise); MMS takes jpg only`);
       if (bytes.length > limits.bytes) throw new InputError(`${file}: image "${rel}" is ${Math.ceil(bytes.length / 1024)} KB; ${type} takes at most ${limits.bytes / 1024} KB`);
@@ -77,14 +86,14 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
   return { images };
 }
 
-/** An image the template names, inside the template's folder. */
-function readImage(dir: string, rel: string, file: string): { abs: string; bytes: Buffer } {
+/**
+ * An image the template names, inside the template's folder (symlinks resolved), a regular file
+ * read no further than `maxBytes` (the provider's limit): `tooLarge` words the refusal.
+ */
+function readImage(dir: string, rel: string, file: string, maxBytes: number, tooLarge: (bytes: number) => string): { abs: string; bytes: Buffer } {
   const abs = insideFolder(dir, rel, file, 'images');
-  try {
-    return { abs, bytes: fs.readFileSync(abs) };
-  } catch {
-    throw new InputError(`${file}: image "${rel}": no such file`);
-  }
+  const bytes = readInputFile(abs, { what: 'image file', name: `${file}: image "${rel}"`, maxBytes: Math.min(maxBytes, MAX_IMAGE_BYTES), tooLarge });
+  return { abs, bytes };
 }
 
 /** RCS MMS images: jpg or png (from their headers), within the RCS route's provider limits. */
@@ -96,28 +105,52 @@ function checkRcsImages(t: Template, config: Config, dir: string): string[] {
   if (!limits) throw new InputError(`${file}: provider "${providerName}" (${type}) cannot send RCS images`);
   if (t.images.length > limits.count) throw new InputError(`${file}: ${t.images.length} images; ${type} takes at most ${limits.count} per RCS MMS`);
   return t.images.map((rel) => {
-    const { abs, bytes } = readImage(dir, rel, file);
+    const tooLarge = (n: number): string =>
+      `${file}: image "${rel}" is ${n.toLocaleString('en-US')} bytes; ${type} takes at most ${limits.bytes.toLocaleString('en-US')} bytes (${limits.bytes / 1024 / 1024} MB) per RCS image`;
+    const { abs, bytes } = readImage(dir, rel, file, limits.bytes, tooLarge);
     if (!readJpegInfo(bytes) && !readPngInfo(bytes)) throw new InputError(`${file}: image "${rel}" is neither JPEG nor PNG (its header says otherwise); RCS takes jpg or png`);
-    if (bytes.length > limits.bytes) {
-      throw new InputError(`${file}: image "${rel}" is ${bytes.length.toLocaleString('en-US')} bytes; ${type} takes at most ${limits.bytes.toLocaleString('en-US')} bytes (${limits.bytes / 1024 / 1024} MB) per RCS image`);
-    }
     return abs;
   });
 }
 
-/** A path from a template, resolved inside the template's folder: no absolute paths, no "..". */
-function insideFolder(dir: string, rel: string, file: string, key: string): string {
-  const abs = path.resolve(dir, rel);
-  if (path.isAbsolute(rel) || (abs !== dir && !abs.startsWith(dir + path.sep))) {
-    throw new InputError(`${file}: ${key} "${rel}" points outside the template's folder; keep assets beside the template`);
+/** A folder's real path (symlinks resolved), or the path itself when it cannot be resolved. */
+function realFolder(dir: string): string {
+  try {
+    return fs.realpathSync(dir);
+  } catch {
+    return dir;
   }
-  return abs;
+}
+
+/**
+ * A path from a template, resolved inside the template's folder: no absolute paths, no "..", and no
+ * symlink out of it (the real path, every link followed, must be inside the folder's real path).
+ * Returns the real path: what is read is what was checked.
+ */
+function insideFolder(dir: string, rel: string, file: string, key: string): string {
+  const outside = (abs: string): boolean => abs !== dir && !abs.startsWith(dir + path.sep);
+  const refuse = (): InputError => new InputError(`${file}: ${key} "${rel}" points outside the template's folder; keep assets beside the template`);
+  const abs = path.resolve(dir, rel);
+  if (path.isAbsolute(rel) || outside(abs)) throw refuse();
+  const named = `${file}: ${key === 'images' ? 'image' : key} "${rel}"`;
+  let real: string;
+  try {
+    real = fs.realpathSync(abs);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new InputError(`${named}: no such file`);
+    if (code === 'ELOOP') throw new InputError(`${named}: too many levels of symbolic links`);
+    if (code === 'EACCES') throw new InputError(`${named}: permission denied`);
+    throw new InputError(`${named}: cannot be resolved`);
+  }
+  if (outside(real)) throw refuse();
+  return real;
 }
 
 /** The template-file line of a body line, for error messages. */
 function bodyLine(file: string, bodyLineNo: number): number | undefined {
   try {
-    const lines = fs.readFileSync(file, 'utf8').replace(/\r\n?/g, '\n').split('\n');
+    const lines = readInputFile(file, { what: 'template', maxBytes: MAX_TEMPLATE_BYTES }).toString('utf8').replace(/\r\n?/g, '\n').split('\n');
     let start = 0;
     if (lines[0]?.trim() === '---') start = lines.findIndex((l, i) => i > 0 && l.trim() === '---') + 1;
     while (start < lines.length && lines[start]!.trim() === '') start++;

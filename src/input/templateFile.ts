@@ -1,11 +1,7 @@
-import fs from 'node:fs';
 import { iconvLite } from '../text/cp949.js';
 import { InputError } from '../campaign/errors.js';
 import { parseTemplate, type Template } from '../campaign/template.js';
-import { checkReadableFile } from './readableFile.js';
-
-/** Templates over this size are not message templates. */
-const MAX_TEMPLATE_BYTES = 256 * 1024;
+import { MAX_TEMPLATE_BYTES, readInputFile } from './readableFile.js';
 
 export interface TemplateFile {
   template: Template;
@@ -14,9 +10,12 @@ export interface TemplateFile {
 
 /** Read and parse a template file (UTF-8, or CP949 from a Korean Windows editor). */
 export function readTemplateFile(file: string): TemplateFile {
-  const size = checkReadableFile(file, 'template');
-  if (size > MAX_TEMPLATE_BYTES) throw new InputError(`${file}: the template is ${size.toLocaleString('en-US')} bytes; templates are at most ${MAX_TEMPLATE_BYTES.toLocaleString('en-US')}`);
-  const bytes = fs.readFileSync(file);
+  // templates over the cap are not message templates
+  const bytes = readInputFile(file, {
+    what: 'template',
+    maxBytes: MAX_TEMPLATE_BYTES,
+    tooLarge: (n) => `${file}: the template is ${n.toLocaleString('en-US')} bytes; templates are at most ${MAX_TEMPLATE_BYTES.toLocaleString('en-US')}`,
+  });
   const bom16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
   if (bom16 || (bytes.length >= 4 && ((bytes[1] === 0 && bytes[3] === 0 && bytes[0] !== 0) || (bytes[0] === 0 && bytes[2] === 0 && bytes[1] !== 0)))) {
     throw new InputError(`${file}: the template is UTF-16: save it as UTF-8`);

@@ -6,6 +6,7 @@ import { DeliveryJournal } from './delivery.js';
 import { InboxJournal } from './inbox.js';
 import { MIGRATIONS } from './migrations.js';
 import { OptoutJournal } from './optouts.js';
+import { InputError } from '../campaign/errors.js';
 
 /**
  * DESIGN.md's campaign lifecycle: `planning` -> `draft` (planned; a dry run, a "no", a failure before the
@@ -161,13 +162,15 @@ export class Journal {
 
   /** Open (creating with mode 0600) and migrate the journal at `file`. */
   static open(file: string): Journal {
-    const dir = path.dirname(file);
-    if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    // Create the file ourselves so it is 0600 from its first byte; SQLite gives -wal/-shm the same mode.
-    fs.closeSync(fs.openSync(file, 'a', 0o600));
-    fs.chmodSync(file, 0o600);
+    prepareJournalFile(file);
     const fresh = fs.statSync(file).size === 0;
     const db = new Database(file);
+    try {
+      refuseNewerSchema(db, file);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
     // A journal is mostly rows of ~250 bytes appended in bulk: 8 KB pages store them with ~10%
     // less CPU than SQLite's 4 KB default. Only a new file can take it (before WAL is on).
     if (fresh) db.pragma(`page_size = ${PAGE_SIZE}`);
@@ -311,10 +314,79 @@ export class Journal {
 }
 
 /** Apply the migrations a journal lacks; several processes may open a new journal at once. */
+/** The first 16 bytes of every SQLite database file. */
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * Before SQLite touches `file`: its folder exists and is private (0700: one we create, or the default
+ * `.ums` even if it existed; any other existing folder, such as the working folder, is left as it
+ * is), and the file is a journal or nothing yet. A file that is not SQLite (a CSV, a text file, a
+ * device) is refused, naming it, with its content and mode untouched; a new or SQLite file is made
+ * 0600 (SQLite gives -wal/-shm the same mode).
+ */
+function prepareJournalFile(file: string): void {
+  const dir = path.dirname(file);
+  if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  else if (path.basename(dir) === '.ums') {
+    try {
+      if ((fs.statSync(dir).mode & 0o777) !== 0o700) fs.chmodSync(dir, 0o700);
+    } catch {
+      // not ours to change (another owner): SQLite will say whether it can write there
+    }
+  }
+  let fd: number;
+  try {
+    // O_NONBLOCK: a FIFO is refused below instead of waiting for a writer
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') throw new InputError(`${file}: is a directory, not a journal file`);
+    if (code === 'EACCES') throw new InputError(`${file}: permission denied`);
+    if (code !== 'ENOENT') throw new InputError(`${file}: cannot open the journal: ${(err as Error).message.replace(/^\w+:\s*/, '')}`);
+    // Create the file ourselves so it is 0600 from its first byte.
+    fs.closeSync(fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o600));
+    fs.chmodSync(file, 0o600);
+    return;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) throw new InputError(`${file}: is a directory, not a journal file`);
+    if (!st.isFile()) throw new InputError(`${file}: is not a regular file: a journal is an SQLite database file`);
+    if (st.size > 0) {
+      const head = Buffer.alloc(SQLITE_HEADER.length);
+      const n = fs.readSync(fd, head, 0, head.length, 0);
+      if (n < head.length || !head.equals(SQLITE_HEADER)) {
+        throw new InputError(`${file}: is not an ums journal (not an SQLite database): name the journal with --db, or a new file`);
+      }
+    }
+    if ((st.mode & 0o777) !== 0o600) fs.fchmodSync(fd, 0o600);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** A journal whose schema is newer than this ums knows is refused before anything is written to it. */
+function refuseNewerSchema(db: Database.Database, file: string): void {
+  let version = 0;
+  try {
+    const table = db.prepare("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+    if (table) version = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations').get()?.v ?? 0;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw new InputError(`${file}: is not an ums journal (the SQLite file is damaged or not a database)`);
+    throw err;
+  }
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+  if (version > latest) {
+    throw new InputError(`${file}: the journal was written by a newer ums (schema version ${version}; this ums knows versions up to ${latest}): upgrade ums to open it`);
+  }
+}
+
 function migrate(db: Database.Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
   const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
   const current = (): number => db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations').get()?.v ?? 0;
+  if (current() > latest) throw new InputError(`the journal was written by a newer ums (schema version ${current()}; this ums knows versions up to ${latest}): upgrade ums to open it`);
   if (current() >= latest) return;
   // The version is read again inside the write lock: another process may have migrated meanwhile.
   db.transaction(() => {

@@ -41,6 +41,11 @@ export class OptoutJournal {
     return this.s.list.all();
   }
 
+  /** The list, one entry at a time (millions of numbers in flat memory); nothing else may use the connection meanwhile. */
+  iterate(): IterableIterator<OptoutEntry> {
+    return this.s.list.iterate();
+  }
+
   /** Every suppressed number, for planning (one set lookup per row). */
   all(): Set<string> {
     return new Set(this.s.all.all().map((r) => r.phone));

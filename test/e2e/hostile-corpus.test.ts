@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,6 +74,13 @@ const GENERATORS: Record<string, (file: string) => void> = {
     const sof0 = Buffer.from([0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 0x64, 0x00, 0x64, 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]);
     fs.writeFileSync(f, Buffer.concat([Buffer.from([0xff, 0xd8]), com, com, com, com, sof0, Buffer.from([0xff, 0xd9])]));
   },
+  // files that are not what they claim: an endless device, FIFOs nobody writes to, symlinks out of the folder
+  'zero.yaml': (f) => fs.symlinkSync('/dev/zero', f),
+  'fifo.md': (f) => execFileSync('mkfifo', [f]),
+  'fifo.csv': (f) => execFileSync('mkfifo', [f]),
+  'fifo.jpg': (f) => execFileSync('mkfifo', [f]),
+  'outside.jpg': (f) => fs.symlinkSync(path.join(BAD, 'jpeg-100x100.jpg'), f),
+  'approved.txt': (f) => fs.symlinkSync(path.join(BAD, 'secret-outside.txt'), f),
 };
 
 const tally = { inputs: 0, refused: 0, listed: 0, planned: 0, rowsChecked: 0, generatedBytes: 0 };

@@ -66,7 +66,7 @@ describe('reportError', () => {
     fs.writeFileSync(path.join(dir, 'r.csv'), 'phone\n01012345678\n');
     fs.writeFileSync(path.join(dir, 't.md'), '안내드립니다.');
     const err: string[] = [];
-    const cli = { out: () => undefined, err: (l: string) => err.push(l), env: {}, cwd: dir, stdoutIsTTY: false, stdinIsTTY: false, color: new Chalk({ level: 0 }), now: () => new Date() };
+    const cli = { out: () => undefined, err: (l: string) => err.push(l), env: {}, cwd: dir, stdoutIsTTY: false, stdinIsTTY: false, color: new Chalk({ level: 0 }), now: () => new Date(), write: async () => undefined };
     const code = await main(['node', 'ums', 'send', 'r.csv', '-t', 't.md', '--dry-run', '--db', dir], cli);
     expect(code).not.toBe(0);
     expect(err).toHaveLength(1);

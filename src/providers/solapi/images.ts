@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writePrivateFileSync } from '../../input/privateFile.js';
+import { MB, readInputFile } from '../../input/readableFile.js';
+
+/** No image a provider takes is larger; the cache file is small JSON. */
+const MAX_IMAGE_BYTES = 10 * MB;
+const MAX_STATE_BYTES = 16 * MB;
 
 type Cache = Record<string, Record<string, { fileId: string; name: string; uploadedAt: string }>>;
 
@@ -16,7 +22,7 @@ export class ImageCache {
 
   constructor(readonly file: string) {
     try {
-      const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+      const parsed = JSON.parse(readInputFile(file, { what: 'image cache', maxBytes: MAX_STATE_BYTES }).toString('utf8')) as unknown;
       if (parsed && typeof parsed === 'object') this.cache = parsed as Cache;
     } catch {
       this.cache = {};
@@ -32,7 +38,8 @@ export class ImageCache {
     const memo = `${campaign}\u0000${fileType}\u0000${image}`;
     const resolved = this.resolved.get(memo);
     if (resolved) return resolved;
-    const content = await fs.promises.readFile(image);
+    // checked again at sending (the file may have changed since planning): a regular file, capped
+    const content = readInputFile(image, { what: 'image file', maxBytes: MAX_IMAGE_BYTES });
     const sha = createHash('sha256').update(content).digest('hex');
     // MMS entries keep the key they had before other types existed: caches written then still match
     const entry = fileType === 'MMS' ? sha : `${fileType}:${sha}`;
@@ -60,8 +67,6 @@ export class ImageCache {
 
   private save(): void {
     fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(this.cache, null, 1), { mode: 0o600 });
-    fs.renameSync(tmp, this.file);
+    writePrivateFileSync(this.file, JSON.stringify(this.cache, null, 1));
   }
 }

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { z } from 'zod';
@@ -9,6 +8,8 @@ import { idOf, intakeOutcome, isAccepted, KEY_FIELD, keyOf, solapiMessageSchema,
 import { ImageCache } from './images.js';
 import { RequestLog } from './requestLog.js';
 import { parseSolapiConfig, type SolapiConfig } from './config.js';
+import { writePrivateFileSync } from '../../input/privateFile.js';
+import { MB, readInputFile } from '../../input/readableFile.js';
 
 export { parseSolapiConfig, solapiConfigSchema, type SolapiConfig } from './config.js';
 
@@ -476,16 +477,14 @@ export class SolapiProvider implements Provider {
   }
 
   private finishListing(listing: { endMs: number; recent: Record<string, string> }): void {
-    const tmp = `${this.pollStateFile}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify({ since: new Date(listing.endMs).toISOString(), recent: listing.recent }) + '\n', { mode: 0o600 });
-    fs.renameSync(tmp, this.pollStateFile);
+    writePrivateFileSync(this.pollStateFile, JSON.stringify({ since: new Date(listing.endMs).toISOString(), recent: listing.recent }) + '\n');
     this.listing = null;
     this.lastListingDone = Date.now();
   }
 
   private readPollState(): { since: number; recent: Record<string, string> } | null {
     try {
-      const s = JSON.parse(fs.readFileSync(this.pollStateFile, 'utf8')) as { since?: unknown; recent?: unknown };
+      const s = JSON.parse(readInputFile(this.pollStateFile, { what: 'poll state', maxBytes: 16 * MB }).toString('utf8')) as { since?: unknown; recent?: unknown };
       const t = typeof s.since === 'string' ? Date.parse(s.since) : NaN;
       if (Number.isNaN(t)) return null;
       const recent = s.recent && typeof s.recent === 'object' ? (s.recent as Record<string, string>) : {};
