@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { InputError } from '../campaign/errors.js';
 
 /**
  * The one wording for a zod issue in a settings file: `providers.sim.tsp: unknown key`. `at` is where
@@ -25,4 +26,12 @@ export function issueKey(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String);
   if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => [...path, k].join('.')).join(', ');
   return path.join('.');
+}
+
+/** A provider's settings (`providers.<name>`) through its schema, or an InputError in the one wording. */
+export function parseProviderSettings<S extends z.ZodType>(schema: S, name: string, config: Record<string, unknown>): z.output<S> {
+  const parsed = schema.safeParse(config);
+  // zod's messages name the expected form, never the value: a password cannot leak here
+  if (!parsed.success) throw new InputError(formatFirstIssue(parsed.error, `providers.${name}`));
+  return parsed.data;
 }

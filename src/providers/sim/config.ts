@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { InputError } from '../../campaign/errors.js';
-import { formatFirstIssue } from '../../config/issues.js';
+import { parseProviderSettings } from '../../config/issues.js';
 
 /** The simulator's settings (providers.<name> with type: sim); checked without starting anything. */
 export const simConfigSchema = z
@@ -33,7 +32,5 @@ export type SimConfig = z.infer<typeof simConfigSchema>;
 
 /** providers.<name> as sim settings, or an InputError `providers.<name>.<key>: <what is wrong>`. */
 export function parseSimConfig(name: string, config: Record<string, unknown>): SimConfig {
-  const parsed = simConfigSchema.safeParse(config);
-  if (!parsed.success) throw new InputError(formatFirstIssue(parsed.error, `providers.${name}`));
-  return parsed.data;
+  return parseProviderSettings(simConfigSchema, name, config);
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { InputError } from '../../campaign/errors.js';
-import { formatFirstIssue } from '../../config/issues.js';
+import { parseProviderSettings } from '../../config/issues.js';
 
 const byte = z.number().int().min(0).max(255);
 
@@ -62,8 +61,5 @@ export type SmppConfig = z.infer<typeof smppConfigSchema>;
 
 /** providers.<name> as SMPP settings, or an InputError `providers.<name>.<key>: <what is wrong>`. */
 export function parseSmppConfig(name: string, config: Record<string, unknown>): SmppConfig {
-  const parsed = smppConfigSchema.safeParse(config);
-  // zod's messages name the expected form, never the value: the password cannot leak here
-  if (!parsed.success) throw new InputError(formatFirstIssue(parsed.error, `providers.${name}`));
-  return parsed.data;
+  return parseProviderSettings(smppConfigSchema, name, config);
 }

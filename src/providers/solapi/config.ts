@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { InputError } from '../../campaign/errors.js';
-import { formatFirstIssue } from '../../config/issues.js';
+import { parseProviderSettings } from '../../config/issues.js';
 
 /** Solapi's settings (providers.<name> with type: solapi); checked without connecting. */
 export const solapiConfigSchema = z
@@ -31,7 +30,5 @@ export type SolapiConfig = z.infer<typeof solapiConfigSchema>;
 
 /** providers.<name> as Solapi settings, or an InputError `providers.<name>.<key>: <what is wrong>`. */
 export function parseSolapiConfig(name: string, config: Record<string, unknown>): SolapiConfig {
-  const parsed = solapiConfigSchema.safeParse(config);
-  if (!parsed.success) throw new InputError(formatFirstIssue(parsed.error, `providers.${name}`));
-  return parsed.data;
+  return parseProviderSettings(solapiConfigSchema, name, config);
 }
