@@ -11,6 +11,7 @@ import { registerReport } from './report.js';
 import { registerResume } from './resume.js';
 import { registerSend } from './send.js';
 import { LockedError, FaultError } from '../app/errors.js';
+import { forTerminal } from './format.js';
 
 export async function main(argv: string[], cli: Cli = processCli()): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -47,20 +48,21 @@ function reportError(err: unknown, cli: Cli): number {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
     return EXIT.input; // commander already printed the message
   }
+  // messages quote what the user gave (CSV values, header names, file names): masked and escaped
   if (err instanceof InputError) {
-    cli.err(`ums: ${err.message}`);
+    cli.err(`ums: ${forTerminal(err.message)}`);
     return EXIT.input;
   }
   if (err instanceof LockedError) {
-    cli.err(`ums: ${err.message}`);
+    cli.err(`ums: ${forTerminal(err.message)}`);
     return EXIT.locked;
   }
   if (err instanceof FaultError) {
-    cli.err(`ums: ${err.message}`);
+    cli.err(`ums: ${forTerminal(err.message)}`);
     return EXIT.fault;
   }
   const e = err as NodeJS.ErrnoException;
-  cli.err(`ums: ${e?.code ? `${e.code}: ` : ''}${e?.message ?? String(err)}`);
+  cli.err(`ums: ${forTerminal(`${e?.code ? `${e.code}: ` : ''}${e?.message ?? String(err)}`)}`);
   if (cli.env['UMS_DEBUG']) cli.err(String(e?.stack));
   return EXIT.fault;
 }

@@ -6,6 +6,7 @@ import { parseOptoutList } from '../campaign/optoutList.js';
 import { maskPhone, normalisePhone } from '../campaign/phone.js';
 import { checkReadableFile } from '../input/readableFile.js';
 import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
+import { forTerminal } from './format.js';
 
 function normaliseAll(numbers: string[]): string[] {
   return numbers.map((n) => {
@@ -52,7 +53,7 @@ export function registerOptout(program: Command, cli: Cli, setExit: (code: numbe
         const list = j.optouts().list();
         if (o.json) cli.out(JSON.stringify(list, null, 2));
         else if (!list.length) cli.out('the opt-out list is empty');
-        else for (const e of list) cli.out(`${maskPhone(e.phone).padEnd(16)} ${e.source.padEnd(8)} ${e.createdAt}${e.note ? `  ${e.note}` : ''}`);
+        else for (const e of list) cli.out(`${maskPhone(e.phone).padEnd(16)} ${e.source.padEnd(8)} ${e.createdAt}${e.note ? `  ${forTerminal(e.note)}` : ''}`);
         return EXIT.ok;
       })(opts),
     );
@@ -77,7 +78,7 @@ export function registerOptout(program: Command, cli: Cli, setExit: (code: numbe
         }
         const added = j.optouts().add(parsed.phones, 'import', file);
         cli.out(`${file}: added ${added}, already listed ${parsed.phones.length - added}, invalid ${parsed.invalid.length}`);
-        for (const bad of parsed.invalid.slice(0, 10)) cli.err(`  ${file} line ${bad.line}: ${bad.reason}`);
+        for (const bad of parsed.invalid.slice(0, 10)) cli.err(`  ${forTerminal(file)} line ${bad.line}: ${forTerminal(bad.reason)}`);
         return parsed.invalid.length ? EXIT.incomplete : EXIT.ok;
       })(opts),
     );
