@@ -199,8 +199,8 @@ describe('findPhoneColumn', () => {
     expect(findPhoneColumn(['이름', 'item', name, 'memo'], 'r.csv')).toBe(2);
   });
 
-  it('covers every name DESIGN.md lists', () => {
-    expect([...PHONE_COLUMNS].sort()).toEqual(['mobile', 'phone', 'to', '전화번호', '휴대폰'].sort());
+  it('covers every name DESIGN.md lists, and the Korean names issue 15 asked for', () => {
+    expect([...PHONE_COLUMNS].sort()).toEqual(['mobile', 'phone', 'to', '전화번호', '휴대폰', '휴대폰번호', '핸드폰', '핸드폰번호', '휴대전화', '연락처'].sort());
   });
 
   it('ignores case and surrounding spaces', () => {
