@@ -218,13 +218,12 @@ function sampleEnd(bytes: Buffer): Buffer {
 }
 
 /**
- * A CP949 reading that is clearly Korean: its non-ASCII characters are all Hangul syllables, in
- * words of two or more, none glued to a Latin letter (`Jos청` is "José" read the wrong way).
+ * A CP949 reading that is clearly Korean: its non-ASCII characters are all Hangul syllables, none
+ * glued to a Latin letter (`Jos챕` is "José" read the wrong way).
  */
 function clearlyKorean(text: string): boolean {
   if (/[^\x00-\x7f\uac00-\ud7a3]/.test(text)) return false;
-  if (/[A-Za-z][\uac00-\ud7a3]|[\uac00-\ud7a3][A-Za-z]/.test(text)) return false;
-  return /[\uac00-\ud7a3]{2}/.test(text);
+  return !/[A-Za-z][\uac00-\ud7a3]|[\uac00-\ud7a3][A-Za-z]/.test(text);
 }
 
 /**
