@@ -235,7 +235,7 @@ function plausibleUtf8Text(text: string): boolean {
   for (const m of text.matchAll(/[\p{L}\p{M}]+|[^\x00-\x7f]/gu)) {
     const word = m[0];
     if (!/[^\x00-\x7f]/.test(word)) continue;
-    if (word.length === 1 && /[\u00a0-\u00bf\u00d7]/.test(word)) continue;
+    if (word.length === 1 && /[\u00a0-\u00bf\u00d7\u00f7]/.test(word)) continue;
     if (/[A-Za-z]/.test(word) && /^[\p{Script=Latin}\p{M}]+$/u.test(word)) continue;
     if (word.length >= 2 && (/^[\u0370-\u03ff]+$/.test(word) || /^[\u0400-\u04ff]+$/.test(word) || /^[\u0590-\u05ff]+$/.test(word) || /^[\u0600-\u06ff]+$/.test(word))) continue;
     return false;

@@ -526,3 +526,29 @@ describe('SimpleCsvParser', () => {
     );
   });
 });
+
+describe('UTF-8 or CP949, when the bytes are both', () => {
+  const read = async (bytes: Buffer): Promise<string> => {
+    const file = path.join(dir, `both${++runs}.csv`);
+    fs.writeFileSync(file, Buffer.concat([Buffer.from('name,phone\n'), bytes, Buffer.from(',010-1234-5678\n')]));
+    try {
+      const got: string[] = [];
+      await readRecipients(file, 'auto', { onHeader: () => {}, onRow: (r) => got.push(r[0]!) });
+      return got[0]!;
+    } catch (err) {
+      return `error: ${(err as Error).message}`;
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  };
+  it('prefers the reading that is Korean, keeps plausible UTF-8 text, and asks when both are plausible', async () => {
+    expect(await read(iconv.encode('첨캐', 'cp949'))).toBe('첨캐'); // C3 B7 C4 B3: also UTF-8 "÷ĳ"
+    expect(await read(iconv.encode('캐', 'cp949'))).toBe('캐');
+    expect(await read(Buffer.from('José Müller'))).toBe('José Müller');
+    expect(await read(Buffer.from('A·B'))).toBe('A·B');
+    expect(await read(Buffer.from('Москва'))).toBe('Москва');
+    expect(await read(Buffer.from('홍길동'))).toBe('홍길동');
+    expect(await read(iconv.encode('홍길동', 'cp949'))).toBe('홍길동');
+    expect(await read(iconv.encode('첨', 'cp949'))).toMatch(/^error: .*line 2, byte 11: the file could be UTF-8 \("[^"]*÷[^"]*"\) or CP949 \("[^"]*첨[^"]*"\): pass --encoding utf8 or --encoding cp949$/);
+  });
+});
