@@ -235,15 +235,18 @@ const SIMPLE_MAX_RECORD = Math.floor(MAX_RECORD_CHARS / 3) - 16;
 
 /**
  * The CSV csv-parse reads with readRecipients' options, in its common form only: "," between
- * fields, '"' quotes with "" inside them, records ended by \r\n, \n or a lone \r (any of them,
- * anywhere: a lone \n in a \r\n file ends a record, as csv-parse's RECORD_DELIMITERS say too),
- * empty lines skipped, every record as wide as the first. Where csv-parse would report an error
- * or might read the text another way (a leading BOM, a quote inside a field, a short row, a huge
- * record...) it throws NOT_SIMPLE, having handed out only records csv-parse would have produced
- * the same way.
+ * fields, '"' quotes with "" inside them, one kind of line ending all through the file (\n or
+ * \r\n), empty lines skipped, every record as wide as the first. Where csv-parse would report an
+ * error or might read the text another way (a leading BOM, a lone \r, a \n in a \r\n file or a
+ * \r\n in a \n file, a quote inside a field, a short row, a huge record...) it throws NOT_SIMPLE,
+ * having handed out only records csv-parse would have produced the same way: csv-parse, which
+ * ends a record at any of RECORD_DELIMITERS, reads the rest. (Kept to one kind of ending on
+ * purpose: the loop is the planning benchmark's hottest, and files that mix are rare.)
  */
 export class SimpleCsvParser {
   private rest = '';
+  /** 0: no line ending seen yet; LF; or CR for \r\n */
+  private ending = 0;
   private started = false;
   private width = -1;
 
@@ -259,26 +262,55 @@ export class SimpleCsvParser {
       this.started = true;
       if (s.charCodeAt(0) === 0xfeff) throw NOT_SIMPLE; // csv-parse's bom option strips it
     }
+    if (this.ending === 0) {
+      const lf = s.indexOf('\n');
+      const cr = s.indexOf('\r');
+      if (cr >= 0 && (lf < 0 || cr < lf)) {
+        if (cr + 1 < n) {
+          if (s.charCodeAt(cr + 1) !== LF) throw NOT_SIMPLE; // old Mac \r endings
+          this.ending = CR;
+        } else if (end) {
+          throw NOT_SIMPLE;
+        } else {
+          this.rest = s; // is this \r the start of \r\n? the next text tells
+          return;
+        }
+      } else if (lf >= 0) {
+        this.ending = LF;
+      }
+    }
+    const crlf = this.ending === CR;
     let pos = 0;
-    // Where the next quote, \n and \r are (-1: none in s): lines with no quote and no lone \r take the fast path.
+    // Where the next quote and \r are (-1: none in s): lines with neither take the fast path.
     let quote = s.indexOf('"');
-    let lf = s.indexOf('\n');
-    let cr = s.indexOf('\r');
+    let cr = crlf ? -1 : s.indexOf('\r');
     records: while (pos < n) {
       const start = pos;
-      // skip_empty_lines: a line with nothing on it is no record (\r\n: two empty ends, the same)
+      // skip_empty_lines: a line with nothing on it is no record
       let c = s.charCodeAt(pos);
-      if (c === LF || c === CR) {
+      if (c === LF) {
+        if (crlf) throw NOT_SIMPLE;
         pos++;
         continue;
       }
-      // The fast path: a whole line, no quote, no lone \r; fields between commas.
-      if (lf >= 0 && lf < pos) lf = s.indexOf('\n', pos);
+      if (c === CR) {
+        if (!crlf) throw NOT_SIMPLE;
+        if (pos + 1 >= n) {
+          if (end) throw NOT_SIMPLE;
+          this.keep(s, start);
+          return;
+        }
+        if (s.charCodeAt(pos + 1) !== LF) throw NOT_SIMPLE;
+        pos += 2;
+        continue;
+      }
+      // The fast path: a whole line, no quote, no stray \r; fields between commas.
+      const lf = s.indexOf('\n', pos);
       if (lf >= 0) {
         if (quote >= 0 && quote < pos) quote = s.indexOf('"', pos);
         if (cr >= 0 && cr < pos) cr = s.indexOf('\r', pos);
-        const stop = cr === lf - 1 ? cr : lf; // where the last field ends
-        if ((quote < 0 || quote > lf) && (cr < 0 || cr >= stop)) {
+        const stop = crlf ? lf - 1 : lf; // where the last field ends
+        if ((quote < 0 || quote > lf) && (crlf ? s.indexOf('\r', pos) === stop : cr < 0 || cr > lf)) {
           const line: string[] = [];
           let i = pos;
           for (;;) {
@@ -323,6 +355,7 @@ export class SimpleCsvParser {
             i = q + 1;
             break;
           }
+          if (!lineEndingsAgree(value, crlf)) throw NOT_SIMPLE;
           record.push(value);
         } else {
           let j = i;
@@ -335,7 +368,7 @@ export class SimpleCsvParser {
           record.push(s.slice(i, j));
           i = j;
         }
-        // after a field: ",", a record end, or the end of the text
+        // after a field: ",", the line ending, or the end of the text
         if (i >= n) {
           if (!end) {
             this.keep(s, start);
@@ -350,9 +383,21 @@ export class SimpleCsvParser {
           i++;
           continue;
         }
-        if (c === LF) i++;
-        else if (c === CR) i += i + 1 < n && s.charCodeAt(i + 1) === LF ? 2 : 1; // a \n that comes later is an empty line
-        else throw NOT_SIMPLE; // text after a closing quote
+        if (c === LF) {
+          if (crlf) throw NOT_SIMPLE;
+          i++;
+        } else if (c === CR) {
+          if (!crlf) throw NOT_SIMPLE;
+          if (i + 1 >= n) {
+            if (end) throw NOT_SIMPLE;
+            this.keep(s, start);
+            return;
+          }
+          if (s.charCodeAt(i + 1) !== LF) throw NOT_SIMPLE;
+          i += 2;
+        } else {
+          throw NOT_SIMPLE; // text after a closing quote
+        }
         this.emit(record, i - start);
         pos = i;
         continue records;
@@ -371,6 +416,15 @@ export class SimpleCsvParser {
     else if (record.length !== this.width) throw NOT_SIMPLE;
     this.onRecord(record);
   }
+}
+
+/** A quoted value's own line breaks are all of the file's kind (csv-parse keeps them as they are). */
+function lineEndingsAgree(value: string, crlf: boolean): boolean {
+  const cr = value.indexOf('\r');
+  if (!crlf) return cr < 0;
+  const lf = value.indexOf('\n');
+  if (cr < 0 && lf < 0) return true;
+  return value.replaceAll('\r\n', '').search(/[\r\n]/) < 0;
 }
 
 /**
