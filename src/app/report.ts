@@ -1,4 +1,4 @@
-import { maskPhone } from '../campaign/phone.js';
+import { maskPhone, maskPhoneNumbers } from '../campaign/phone.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 import { isSimulated, type Routing } from './simulated.js';
 
@@ -58,7 +58,7 @@ export function buildReport(journal: Journal, campaign: CampaignRecord, withProb
     deliveryRate: reached ? round2((statuses['delivered'] ?? 0) / reached) : null,
     dlrLatencyMs: { count: latencies.length, p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
     lanes,
-    reasons: journal.topReasons(campaign.id, 5),
+    reasons: journal.topReasons(campaign.id, 5).map((r) => ({ ...r, example: maskPhoneNumbers(r.example) })),
     unmatchedReports: d.unmatchedReports(),
     fallback: null,
     simulated: isSimulated(journal, campaign, routing),
@@ -68,7 +68,7 @@ export function buildReport(journal: Journal, campaign: CampaignRecord, withProb
     report.fallback = { statuses: Object.fromEntries(legs.map((l) => [l.status, l.n])), cost: round2(legs.reduce((n, l) => n + l.cost, 0)) };
   }
   if (withProblems > 0) {
-    report.problems = d.problemRows(campaign.id, withProblems).map((p) => ({ ...p, to: p.to ? maskPhone(p.to) : '-' }));
+    report.problems = d.problemRows(campaign.id, withProblems).map((p) => ({ ...p, to: p.to ? maskPhone(p.to) : '-', reason: p.reason === null ? null : maskPhoneNumbers(p.reason) }));
   }
   return report;
 }

@@ -1,4 +1,4 @@
-import { maskPhone } from '../campaign/phone.js';
+import { maskPhone, maskPhoneNumbers } from '../campaign/phone.js';
 import type { Journal, CampaignRecord } from '../journal/journal.js';
 import { isSimulated, type Routing } from './simulated.js';
 
@@ -71,7 +71,7 @@ export function summariseCampaign(journal: Journal, campaign: CampaignRecord, pr
     estimatedCost: Math.round(estimatedCost * 100) / 100,
     fallback,
     subjectUpgrades: campaign.settings['channel'] === 'auto' ? journal.countSubjectUpgrades(campaign.id) : 0,
-    reasons: journal.topReasons(campaign.id, 5),
+    reasons: journal.topReasons(campaign.id, 5).map((r) => ({ ...r, example: maskPhoneNumbers(r.example) })),
     preview,
     simulated: isSimulated(journal, campaign, routing),
   };

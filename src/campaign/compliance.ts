@@ -1,4 +1,10 @@
 /**
+ * The start of a text that marks it as an ad: "(광고)" and the look-alikes people write ([광고],
+ * (광 고), full-width brackets), after leading spaces.
+ */
+export const AD_MARKER = /^\s*[[(（［【<〈]\s*광\s*고\s*[\])）］】>〉]/;
+
+/**
  * Advertising rules (정보통신망법 제50조) checked on the template, before anything is planned:
  * an ad begins with "(광고)" exactly, names the sender, and carries a free opt-out (080 number).
  * Returns the problems found, each with the 1-based body line it concerns.
@@ -7,7 +13,7 @@ export function checkAdText(body: string, senderName: string | null): { line: nu
   const problems: { line: number; message: string }[] = [];
   const lines = body.split('\n');
   if (!body.startsWith('(광고)')) {
-    const near = /^\s*[[(（［]\s*광\s*고\s*[\])）］]/.test(body);
+    const near = AD_MARKER.test(body);
     problems.push({ line: 1, message: near ? 'an ad must begin with "(광고)" exactly (not [광고], (광 고) or full-width brackets)' : 'an ad must begin with "(광고)"' });
   }
   if (senderName === null || senderName.trim() === '') {

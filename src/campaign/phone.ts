@@ -191,3 +191,93 @@ export function maskPhone(to: string): string {
 function toHalfWidth(text: string): string {
   return text.replace(/[\uff01-\uff5e\u3000]/g, (c) => (c === '\u3000' ? ' ' : String.fromCharCode(c.charCodeAt(0) - 0xfee0)));
 }
+
+/** Characters that may sit between the digits of a number as people (and copy-paste) write it. */
+const NUMBER_GLUE = /[\s\-.()/+\u00a0\u2010-\u2015\u2212\u3000\uff0b\uff0d\uff0e\uff08\uff09\p{Cf}]/u;
+const isDigit = (c: string): boolean => (c >= '0' && c <= '9') || (c >= '\uff10' && c <= '\uff19');
+const isWordChar = (c: string | undefined): boolean => c !== undefined && /[\p{L}\p{N}_]/u.test(c);
+
+/**
+ * `text` with every phone number in it masked as maskPhone does (`010-****-5678`), for the reasons
+ * and messages people read; exports keep full numbers. A number is found after removing the format
+ * characters (zero-width spaces, bidi marks) and separators inside it: a run of 8 to 15 digits that
+ * starts with 0, 1, 82 or a +, and is not part of a longer word (`c-0123456789ab`, `M4V2018...`).
+ * A longer run (two numbers written next to each other, or one with garbage in it) is split at its
+ * spaces, and any piece of it still over 15 digits keeps only its last 4.
+ */
+export function maskPhoneNumbers(text: string): string {
+  if (!/[0-9\uff10-\uff19]{2}|[0-9\uff10-\uff19]\D{1,3}[0-9\uff10-\uff19]/u.test(text)) return text;
+  const chars = [...text];
+  const out: string[] = [];
+  let i = 0;
+  while (i < chars.length) {
+    const c = chars[i]!;
+    const startsNumber = (isDigit(c) || ((c === '+' || c === '\uff0b') && isDigit(chars[i + 1] ?? ''))) && !gluedToWord(chars, i);
+    if (!startsNumber) {
+      out.push(c);
+      i++;
+      continue;
+    }
+    // the longest run of digits and glue, ending on a digit
+    let end = i; // exclusive end of the run, just past its last digit
+    for (let j = i; j < chars.length; j++) {
+      const d = chars[j]!;
+      if (isDigit(d)) end = j + 1;
+      else if (!NUMBER_GLUE.test(d)) break;
+    }
+    if (isWordChar(chars[end])) {
+      // digits glued to letters after them: an id, not a number
+      out.push(...chars.slice(i, end));
+      i = end;
+      continue;
+    }
+    out.push(maskRun(chars.slice(i, end)));
+    i = end;
+  }
+  return out.join('');
+}
+
+/** A run that starts right after a letter or digit, or after "-", "." or "_" glued to one, is part of a word. */
+function gluedToWord(chars: string[], i: number): boolean {
+  const before = chars[i - 1];
+  if (isWordChar(before)) return true;
+  return (before === '-' || before === '.' || before === '_') && isWordChar(chars[i - 2]);
+}
+
+function maskRun(run: string[]): string {
+  const digits = digitsOf(run);
+  if (looksLikePhone(digits, run)) return maskPhone(run.some((c) => c === '+' || c === '\uff0b') ? `+${digits}` : digits);
+  if (digits.length <= 15) return run.join('');
+  // too long for one number: judge each space-separated piece on its own
+  const pieces: string[] = [];
+  let piece: string[] = [];
+  const flush = (): void => {
+    if (piece.length === 0) return;
+    const d = digitsOf(piece);
+    if (looksLikePhone(d, piece)) pieces.push(maskPhone(piece.includes('+') ? `+${d}` : d));
+    else if (d.length > 15) pieces.push(`${'*'.repeat(d.length - 4)}${d.slice(-4)}`);
+    else pieces.push(piece.join(''));
+    piece = [];
+  };
+  for (const c of run) {
+    if (/\s/u.test(c)) {
+      flush();
+      pieces.push(c);
+    } else {
+      piece.push(c);
+    }
+  }
+  flush();
+  return pieces.join('');
+}
+
+function digitsOf(run: string[]): string {
+  let d = '';
+  for (const c of run) if (isDigit(c)) d += c >= '\uff10' ? String.fromCharCode(c.charCodeAt(0) - 0xfee0) : c;
+  return d;
+}
+
+function looksLikePhone(digits: string, run: string[]): boolean {
+  if (digits.length < 8 || digits.length > 15) return false;
+  return run.some((c) => c === '+' || c === '\uff0b') || digits.startsWith('0') || digits.startsWith('1') || digits.startsWith('82');
+}

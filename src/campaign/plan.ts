@@ -1,20 +1,41 @@
 import { countEucKrBytes, describeForeignChars, findNonEucKr } from '../text/eucKr.js';
 import { countSmsSegments } from '../text/gsm.js';
-import { pickChannel } from './channel.js';
+import { ALIMTALK_MAX_CHARS, LMS_MAX_BYTES, pickChannel } from './channel.js';
+import { AD_MARKER } from './compliance.js';
+import { describeCodePoint, findControlChar } from '../text/controls.js';
 import { isConsent } from './quietHours.js';
 import { rcsPriceKey } from './rcs.js';
 import { normalisePhone } from './phone.js';
-import { bindPattern, renderPattern, type BoundPattern, type Template } from './template.js';
+import { bindPattern, renderedLength, renderPattern, renderPrefix, type BoundPattern, type Template } from './template.js';
 import { InputError, located } from './errors.js';
 import type { Channel, PlannedMessage, Prices } from './types.js';
 
-export const PHONE_COLUMNS = ['phone', 'to', 'mobile', '전화번호', '휴대폰'];
+export const PHONE_COLUMNS = ['phone', 'to', 'mobile', '전화번호', '휴대폰', '휴대폰번호', '핸드폰', '핸드폰번호', '휴대전화', '연락처'];
+
+/**
+ * A row's text longer than this (UTF-16 units) is not rendered: no channel takes it (LMS 2,000 bytes,
+ * at least a byte a unit; AlimTalk and RCS at most 1,300 characters, at most 2 units each). Its size
+ * is counted piece by piece instead, so that no template, however many times it repeats a huge
+ * variable, builds a string past JavaScript's limit or a journal of gigabytes.
+ */
+export const RENDER_CAP = 4096;
+/** International SMS are concatenated: at most 255 parts of 153 GSM-7 characters. */
+export const INTERNATIONAL_RENDER_CAP = 255 * 153;
+/** What the journal keeps of a rejected row's text (the reason carries its full size). */
+export const KEPT_TEXT_CHARS = 2000;
+
+const fmtN = (n: number): string => n.toLocaleString('en-US');
+
+/** A header name as people mean it: without BOMs and other invisible characters, spaces or case. */
+export function headerKey(name: string): string {
+  return name.replace(/\p{Cf}/gu, '').trim().replace(/\s+/gu, ' ').toLowerCase();
+}
 
 /** The phone column's index: `--phone-column`, else the first of DESIGN.md's names. */
 export function findPhoneColumn(header: string[], csvFile: string, requested?: string): number {
-  const normalised = header.map((h) => h.trim().toLowerCase());
+  const normalised = header.map(headerKey);
   if (requested !== undefined) {
-    const i = normalised.indexOf(requested.trim().toLowerCase());
+    const i = normalised.indexOf(headerKey(requested));
     if (i < 0) throw new InputError(located(csvFile, { line: 1 }, `no column "${requested}" (--phone-column); columns are: ${header.join(', ')}`));
     return i;
   }
@@ -51,6 +72,8 @@ export class Planner {
   private readonly fallbackText: BoundPattern | null;
   private readonly nightConsentIndex: number;
   private readonly varsByName: { name: string; column: number }[];
+  /** the template is no ad, but a variable could make its body begin with (광고): checked per row */
+  private readonly adMarkerPossible: boolean;
 
   constructor(
     private readonly template: Template,
@@ -69,6 +92,7 @@ export class Planner {
     this.fallbackText = template.fallbackText ? bindPattern(template.fallbackText, header) : null;
     this.nightConsentIndex = header.findIndex((h) => h.trim().toLowerCase() === 'night_consent');
     this.varsByName = template.body.vars.filter((v, i, all) => all.indexOf(v) === i).map((name) => ({ name, column: header.indexOf(name) }));
+    this.adMarkerPossible = !template.ad && template.body.vars.length > 0 && /^[\s[(（［【<〈광고]*$/.test(template.body.pieces[0]!);
   }
 
   plan(values: string[], row: number): PlannedMessage {
@@ -98,13 +122,28 @@ export class Planner {
     for (const c of this.varColumns) {
       if ((values[c] ?? '').trim() === '') return reject(msg, 'rejected', 'missing_value', `column "${this.header[c]}" is empty`);
     }
-    const body = renderPattern(this.body, values);
-    const subject = this.subject ? renderPattern(this.subject, values) : null;
-    msg.body = body;
-    msg.subject = subject;
-
     const requested = this.template.channel;
     const countsBytes = requested !== 'alimtalk' && requested !== 'rcs';
+    const cap = phone.kind === 'international' ? INTERNATIONAL_RENDER_CAP : RENDER_CAP;
+    if (renderedLength(this.body, values) > cap) return this.tooLong(msg, this.body, values, phone.kind, countsBytes, '');
+    if (this.subject && renderedLength(this.subject, values) > RENDER_CAP) return this.tooLong(msg, this.subject, values, phone.kind, countsBytes, 'subject');
+    let body = renderPattern(this.body, values);
+    let subject = this.subject ? renderPattern(this.subject, values) : null;
+    msg.body = body;
+    msg.subject = subject;
+    if (findControlChar(body) >= 0) {
+      body = msg.body = body.replaceAll('\r\n', '\n');
+      const bad = this.controlProblem(body, this.body, values, 'text');
+      if (bad) return reject(msg, 'rejected', 'control_char', bad);
+    }
+    if (subject !== null && findControlChar(subject) >= 0) {
+      subject = msg.subject = subject.replaceAll('\r\n', '\n');
+      const bad = this.controlProblem(subject, this.subject!, values, 'subject');
+      if (bad) return reject(msg, 'rejected', 'control_char', bad);
+    }
+    if (this.adMarkerPossible && AD_MARKER.test(body)) {
+      return reject(msg, 'rejected', 'ad_marker', `the text begins with "${AD_MARKER.exec(body)![0].trim()}", an ad, but the template is not ad: true`);
+    }
     let bodyBytes = 0;
     let subjectBytes: number | null = null;
     if (countsBytes && phone.kind !== 'international') {
@@ -156,8 +195,20 @@ export class Planner {
    * the first leg fails.
    */
   private planFallback(primary: PlannedMessage, values: string[], subject: string | null): PlannedMessage {
-    const text = this.fallbackText ? renderPattern(this.fallbackText, values) : primary.body!;
-    const leg: PlannedMessage = { ...primary, leg: 1, status: 'held', channel: null, reason: null, parts: 0, bytes: 0, cost: 0, vars: null, rcsKind: null, body: text, subject: null, fallback: undefined };
+    const leg: PlannedMessage = { ...primary, leg: 1, status: 'held', channel: null, reason: null, parts: 0, bytes: 0, cost: 0, vars: null, rcsKind: null, body: null, subject: null, fallback: undefined };
+    if (this.fallbackText && renderedLength(this.fallbackText, values) > RENDER_CAP) {
+      const full = this.patternSize(this.fallbackText, values, true);
+      leg.body = renderPrefix(this.fallbackText, values, KEPT_TEXT_CHARS);
+      leg.bytes = full.bytes >= 0 ? full.bytes : full.chars;
+      return reject(leg, 'rejected', 'too_long', `fallback: ${full.bytes >= 0 ? `${fmtN(full.bytes)} bytes` : `${fmtN(full.chars)} characters`}, over the LMS limit of ${fmtN(LMS_MAX_BYTES)}`);
+    }
+    let text = this.fallbackText ? renderPattern(this.fallbackText, values) : primary.body!;
+    leg.body = text;
+    if (this.fallbackText && findControlChar(text) >= 0) {
+      text = leg.body = text.replaceAll('\r\n', '\n');
+      const bad = this.controlProblem(text, this.fallbackText, values, 'fallback text');
+      if (bad) return reject(leg, 'rejected', 'control_char', bad);
+    }
     const bytes = countEucKrBytes(text);
     if (bytes < 0) return reject(leg, 'rejected', 'non_euckr', `fallback text has characters outside EUC-KR: ${describeForeignChars(findNonEucKr(text))}`);
     const requested = this.template.fallback as 'sms' | 'lms' | 'auto';
@@ -172,6 +223,76 @@ export class Planner {
     leg.cost = pick.parts * this.prices[pick.channel];
     return leg;
   }
+
+  /**
+   * A text over the render cap: rejected with its full size, counted piece by piece (never
+   * rendered whole), keeping only its first KEPT_TEXT_CHARS characters.
+   */
+  private tooLong(msg: PlannedMessage, pattern: BoundPattern, values: string[], kind: 'mobile' | 'landline' | 'international', countsBytes: boolean, what: '' | 'subject'): PlannedMessage {
+    const requested = this.template.channel;
+    const full = this.patternSize(pattern, values, countsBytes && kind !== 'international');
+    const kept = renderPrefix(pattern, values, KEPT_TEXT_CHARS);
+    if (what === 'subject') {
+      msg.subject = kept;
+      const size = full.bytes >= 0 ? `${fmtN(full.bytes)} bytes` : `${fmtN(full.chars)} characters`;
+      return reject(msg, 'rejected', 'too_long', `subject is ${size}, over the limit of ${requested === 'rcs' ? '30 characters' : '40 bytes'}`);
+    }
+    msg.body = kept;
+    msg.bytes = countsBytes && kind !== 'international' && full.bytes >= 0 ? full.bytes : full.chars;
+    if (kind === 'international') {
+      return reject(msg, 'rejected', 'too_long', `${fmtN(full.chars)} characters, over the ${fmtN(INTERNATIONAL_RENDER_CAP)} a concatenated SMS can carry`);
+    }
+    if (countsBytes && full.bytes >= 0) {
+      const pick = pickChannel({ requested, bodyBytes: full.bytes, subjectBytes: null, bodyChars: 0, hasImages: this.template.images.length > 0, recipient: kind, body: '' });
+      if (!pick.ok) return reject(msg, 'rejected', pick.code, pick.reason);
+    }
+    if (!countsBytes) {
+      const pick = pickChannel({ requested, bodyBytes: 0, subjectBytes: null, bodyChars: full.chars, hasImages: this.template.images.length > 0, recipient: 'mobile', body: '', subjectChars: null, rcs: this.template.rcs?.kind });
+      if (!pick.ok && pick.code === 'too_long') return reject(msg, 'rejected', pick.code, pick.reason);
+    }
+    const limit = countsBytes ? `the LMS limit of ${fmtN(LMS_MAX_BYTES)} bytes` : `the ${requested} limit (${fmtN(requested === 'alimtalk' ? ALIMTALK_MAX_CHARS : 1300)} characters)`;
+    return reject(msg, 'rejected', 'too_long', `${fmtN(full.chars)} characters, over ${limit}`);
+  }
+
+  /** Characters (code points) and EUC-KR bytes (-1: not all EUC-KR) of a pattern's text, without rendering it. */
+  private patternSize(pattern: BoundPattern, values: string[], bytesToo: boolean): { chars: number; bytes: number } {
+    let chars = 0;
+    let bytes = 0;
+    const add = (s: string): void => {
+      chars += codePoints(s);
+      if (!bytesToo || bytes < 0) return;
+      const b = countEucKrBytes(s);
+      bytes = b < 0 ? -1 : bytes + b;
+    };
+    for (const piece of pattern.pieces) add(piece);
+    for (const column of pattern.columns) add(values[column] ?? '');
+    return { chars, bytes: bytesToo ? bytes : -1 };
+  }
+
+  /** Why a rendered text that holds a control character cannot go (null: it was only \r\n, now \n). */
+  private controlProblem(text: string, pattern: BoundPattern, values: string[], what: string): string | null {
+    const at = findControlChar(text);
+    if (at < 0) return null;
+    const code = text.charCodeAt(at);
+    const column = pattern.columns.find((c) => (values[c] ?? '').includes(text[at]!));
+    const from = column === undefined ? '' : ` (from column "${this.header[column]}")`;
+    return `${describeCodePoint(code)} at character ${codePoints(text.slice(0, at)) + 1} of the ${what}${from}: control characters cannot be sent`;
+  }
+}
+
+function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
 }
 
 /** values.every((v) => v.trim() === ''), without a closure or a trimmed copy per field. */
@@ -287,6 +408,9 @@ function slot(lo: number, hi: number): number {
 function reject(msg: PlannedMessage, status: 'rejected' | 'skipped', code: string, text: string, channel?: Channel): PlannedMessage {
   msg.status = status;
   msg.reason = `${code}: ${text}`;
+  // a row that does not go keeps a bounded prefix of its text: the reason has its full size
+  if (msg.body !== null && msg.body.length > KEPT_TEXT_CHARS) msg.body = keepPrefix(msg.body, KEPT_TEXT_CHARS);
+  if (msg.subject !== null && msg.subject.length > KEPT_TEXT_CHARS) msg.subject = keepPrefix(msg.subject, KEPT_TEXT_CHARS);
   if (channel) msg.channel = channel;
   return msg;
 }
@@ -295,4 +419,11 @@ function reject(msg: PlannedMessage, status: 'rejected' | 'skipped', code: strin
 function smsPayloadOctets(text: string): number {
   const s = countSmsSegments(text);
   return s.encoding === 'gsm7' ? Math.ceil((s.units * 7) / 8) : s.units * 2;
+}
+
+/** The first `max` UTF-16 units of `s`, never ending inside a surrogate pair. */
+export function keepPrefix(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const c = s.charCodeAt(max - 1);
+  return s.slice(0, c >= 0xd800 && c <= 0xdbff ? max - 1 : max);
 }

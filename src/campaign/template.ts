@@ -1,6 +1,8 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { checkButtons } from './alimtalk.js';
+import { AD_MARKER } from './compliance.js';
+import { describeCodePoint, findControlChar } from '../text/controls.js';
 import { InputError, located } from './errors.js';
 import { issueKey } from '../config/issues.js';
 import { RCS_KIND_NAMES, type RcsRequest } from './rcs.js';
@@ -131,6 +133,21 @@ export function parseTemplate(source: string, file: string): Template {
   }
   const bodyText = bodyLines.join('\n');
   if (bodyText.trim() === '') throw new InputError(located(file, { line: bodyStart + 1 }, 'the template has no message body'));
+
+  // What is sent may carry no control character (but newlines), and only an ad may look like one.
+  const fixedText = (text: string, firstLine: number, what: string): void => {
+    const at = findControlChar(text);
+    if (at >= 0) {
+      const line = firstLine + text.slice(0, at).split('\n').length - 1;
+      throw new InputError(located(file, { line }, `${describeCodePoint(text.charCodeAt(at))} in the ${what}: control characters cannot be sent (only line breaks)`));
+    }
+    if (!fm.ad && AD_MARKER.test(text)) {
+      throw new InputError(located(file, { line: firstLine }, `the ${what} begins with "${AD_MARKER.exec(text)![0].trim()}", an ad, but the template is not ad: true: add ad: true (with the sender and a 080 opt-out line) or remove it`));
+    }
+  };
+  fixedText(bodyText, bodyStart + 1, 'body');
+  if (fm.subject !== undefined) fixedText(fm.subject, findLine(lines, /^\s*subject\s*:/) ?? 1, 'subject');
+  if (fm.fallbackText !== undefined) fixedText(fm.fallbackText, findLine(lines, /^\s*fallbackText\s*:/) ?? 1, 'fallbackText');
 
   const variables: { name: string; line: number }[] = [];
   const compile = (s: string, firstLine: number): TextPattern => compilePattern(s, file, firstLine, lines, variables);
@@ -299,3 +316,20 @@ export function renderPattern(p: BoundPattern, values: string[]): string {
   return out;
 }
 
+
+/** The UTF-16 length renderPattern would return, without building the string. */
+export function renderedLength(p: BoundPattern, values: string[]): number {
+  let n = 0;
+  for (const piece of p.pieces) n += piece.length;
+  for (const c of p.columns) n += values[c]!.length;
+  return n;
+}
+
+/** The first `max` UTF-16 units (about) of what renderPattern would return, built only that far. */
+export function renderPrefix(p: BoundPattern, values: string[], max: number): string {
+  let out = p.pieces[0]!;
+  for (let i = 0; i < p.columns.length && out.length < max; i++) out += values[p.columns[i]!]! + p.pieces[i + 1]!;
+  if (out.length <= max) return out;
+  const c = out.charCodeAt(max - 1);
+  return out.slice(0, c >= 0xd800 && c <= 0xdbff ? max - 1 : max);
+}

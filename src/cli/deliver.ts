@@ -12,7 +12,7 @@ import type { SendableMessage } from '../journal/delivery.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 import type { OutboundMessage } from '../providers/types.js';
 import { EXIT, type Cli } from './context.js';
-import { formatPlanSummary, formatReport } from './format.js';
+import { formatPlanSummary, formatReport, forTerminal } from './format.js';
 
 export interface DeliverOptions {
   provider?: string;
@@ -138,7 +138,7 @@ export async function deliver(cli: Cli, config: Config, journal: Journal, campai
   }
   switch (outcome.kind) {
     case 'fault':
-      cli.err(`ums: ${outcome.message}`);
+      cli.err(`ums: ${forTerminal(outcome.message)}`);
       return EXIT.fault;
     case 'interrupted':
       cli.err(`ums: stopped with ${left.toLocaleString('en-US')} messages not yet sent: run \`ums resume ${campaign.id}\` to continue`);

@@ -1,5 +1,19 @@
 import type { ChalkInstance } from 'chalk';
 import type { CampaignSummary } from '../app/summary.js';
+import { maskPhoneNumbers } from '../campaign/phone.js';
+import { escapeForTerminal } from '../text/controls.js';
+
+/**
+ * Text from a CSV, a template or a provider, as a terminal may show it: phone numbers masked
+ * (ZWSP or bidi marks inside one included) and every control, bidi and format character written
+ * as <U+XXXX>. Every such string in human output goes through here (or `shown` for message text).
+ */
+export function forTerminal(s: string): string {
+  return escapeForTerminal(maskPhoneNumbers(s));
+}
+
+/** Message text (a preview): escaped, line breaks kept; numbers in it are the sender's content, not masked. */
+const shown = (s: string): string => escapeForTerminal(s, true);
 
 /** DESIGN.md: a run through the built-in simulator says so. */
 export const SIMULATED = 'simulated: nothing left this machine (the built-in sim provider)';
@@ -14,8 +28,8 @@ export function formatPlanSummary(s: CampaignSummary, c: ChalkInstance, heading:
   const rejected = s.statuses['rejected'] ?? 0;
   const skipped = s.statuses['skipped'] ?? 0;
   lines.push(`${c.bold('campaign')} ${s.campaign}  ${c.dim(heading)}`);
-  lines.push(`  recipients  ${s.csv}${s.encoding ? ` (${s.encoding === 'cp949' ? 'CP949' : s.encoding === 'utf8' ? 'UTF-8' : 'ASCII'})` : ''}, ${num(s.rows)} rows`);
-  lines.push(`  template    ${s.template}`);
+  lines.push(`  recipients  ${forTerminal(s.csv)}${s.encoding ? ` (${s.encoding === 'cp949' ? 'CP949' : s.encoding === 'utf8' ? 'UTF-8' : 'ASCII'})` : ''}, ${num(s.rows)} rows`);
+  lines.push(`  template    ${forTerminal(s.template)}`);
   if (s.simulated) lines.push(c.yellow(`  ${SIMULATED}`));
   lines.push('');
   const chans = Object.entries(s.channels)
@@ -39,8 +53,8 @@ export function formatPlanSummary(s: CampaignSummary, c: ChalkInstance, heading:
     lines.push('', '  preview');
     for (const p of s.preview) {
       lines.push(`    row ${p.row}  ${p.to}  ${p.channel.toUpperCase()} ${num(p.bytes)} ${p.channel === 'alimtalk' || p.channel === 'rcs' ? 'chars' : 'bytes'}`);
-      if (p.subject) lines.push(c.dim(`      [${p.subject}]`));
-      const body = p.text.split('\n');
+      if (p.subject) lines.push(c.dim(`      [${forTerminal(p.subject)}]`));
+      const body = shown(p.text).split('\n');
       for (const l of body.slice(0, 4)) lines.push(c.dim(`      ${l}`));
       if (body.length > 4) lines.push(c.dim(`      … ${body.length - 4} more lines`));
     }
@@ -53,8 +67,9 @@ function stripCode(reason: string): string {
   return i >= 0 ? reason.slice(i + 2) : reason;
 }
 
+/** `s` on one line of at most `max` characters, made safe for a terminal (forTerminal). */
 export function oneLine(s: string, max: number): string {
-  const flat = s.replace(/\s*\n\s*/g, ' ⏎ ');
+  const flat = forTerminal(s.replace(/\s*\n\s*/g, ' ⏎ '));
   return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
 }
 

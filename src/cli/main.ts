@@ -12,6 +12,7 @@ import { registerReport } from './report.js';
 import { registerResume } from './resume.js';
 import { registerSend } from './send.js';
 import { LockedError, FaultError } from '../app/errors.js';
+import { forTerminal } from './format.js';
 
 export async function main(argv: string[], given?: Cli): Promise<number> {
   let cli: Cli;
@@ -55,8 +56,9 @@ function reportError(err: unknown, cli: Cli): number {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
     return EXIT.input; // commander already printed the message
   }
+  // messages quote what the user gave (CSV values, header names, file names): masked and escaped
   if (err instanceof InputError) {
-    cli.err(`ums: ${err.message}`);
+    cli.err(`ums: ${forTerminal(err.message)}`);
     return EXIT.input;
   }
   if (err instanceof OutputClosed) {
@@ -66,17 +68,17 @@ function reportError(err: unknown, cli: Cli): number {
     return EXIT.fault;
   }
   if (err instanceof LockedError) {
-    cli.err(`ums: ${err.message}`);
+    cli.err(`ums: ${forTerminal(err.message)}`);
     return EXIT.locked;
   }
   if (err instanceof FaultError) {
-    cli.err(`ums: ${err.message}`);
+    cli.err(`ums: ${forTerminal(err.message)}`);
     return EXIT.fault;
   }
   const e = err as NodeJS.ErrnoException;
   const message = e?.message ?? String(err);
   // Node's messages often start with their code already (`EISDIR: illegal operation…`): say it once
-  cli.err(`ums: ${e?.code && !message.startsWith(`${e.code}:`) && !message.startsWith(`${e.code} `) ? `${e.code}: ` : ''}${message}`);
+  cli.err(`ums: ${forTerminal(`${e?.code && !message.startsWith(`${e.code}:`) && !message.startsWith(`${e.code} `) ? `${e.code}: ` : ''}${message}`)}`);
   if (cli.env['UMS_DEBUG']) cli.err(String(e?.stack));
   return EXIT.fault;
 }

@@ -3,6 +3,7 @@ import { InputError } from '../campaign/errors.js';
 import { maskPhone, normalisePhone } from '../campaign/phone.js';
 import { readOptoutFile } from '../input/optoutFile.js';
 import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
+import { forTerminal } from './format.js';
 
 function normaliseAll(numbers: string[]): string[] {
   return numbers.map((n) => {
@@ -66,7 +67,7 @@ export function registerOptout(program: Command, cli: Cli, setExit: (code: numbe
         };
         for (const e of j.optouts().iterate()) {
           if (o.json) await put((first ? '[\n  ' : ',\n  ') + JSON.stringify(e, null, 2).replace(/\n/g, '\n  '));
-          else await put(`${maskPhone(e.phone).padEnd(16)} ${e.source.padEnd(8)} ${e.createdAt}${e.note ? `  ${e.note}` : ''}\n`);
+          else await put(`${maskPhone(e.phone).padEnd(16)} ${e.source.padEnd(8)} ${e.createdAt}${e.note ? `  ${forTerminal(e.note)}` : ''}\n`);
           first = false;
         }
         if (o.json) await put(first ? '[]\n' : '\n]\n');
@@ -90,7 +91,7 @@ export function registerOptout(program: Command, cli: Cli, setExit: (code: numbe
         added += j.optouts().add(phones, 'import', file);
       });
       cli.out(`${file}: added ${added}, already listed ${r.numbers - added}, invalid ${r.invalidCount}`);
-      for (const bad of r.invalid) cli.err(`  ${file} line ${bad.line}: ${bad.reason}`);
+      for (const bad of r.invalid) cli.err(`  ${forTerminal(file)} line ${bad.line}: ${forTerminal(bad.reason)}`);
       if (r.invalidCount > r.invalid.length) cli.err(`  ... and ${r.invalidCount - r.invalid.length} more invalid lines`);
       return r.invalidCount ? EXIT.incomplete : EXIT.ok;
     })(opts),

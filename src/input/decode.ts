@@ -48,7 +48,7 @@ export class DecodeStream extends Transform {
         } else {
           text = data.toString('latin1', 0, firstHigh);
           const rest = data.subarray(firstHigh);
-          this.encoding = looksLikeUtf8(rest) || mostlyUtf8(rest) ? 'utf8' : 'cp949';
+          this.encoding = looksLikeUtf8(rest) ? this.validUtf8Reading(data, this.offset + firstHigh, this.line + countLines(data, firstHigh)) : mostlyUtf8(rest) ? 'utf8' : 'cp949';
           text += this.decode(data.subarray(firstHigh), this.offset + firstHigh, this.line + countLines(data, firstHigh));
         }
       } else {
@@ -78,6 +78,27 @@ export class DecodeStream extends Transform {
     } catch (err) {
       done(err as Error);
     }
+  }
+
+  /**
+   * Bytes that are valid UTF-8 may be CP949 all the same: a short Korean file whose every
+   * syllable is also a UTF-8 sequence (첨캐 = C3 B7 C4 B3 reads `÷ĳ`). UTF-8 unless the CP949
+   * reading is clearly Korean and the UTF-8 one is no plausible text; neither clear, or both:
+   * the user must say (--encoding).
+   */
+  private validUtf8Reading(bytes: Buffer, at: number, line: number): TextEncoding {
+    const utf8 = new TextDecoder('utf-8').decode(sampleEnd(bytes));
+    if (/[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]/.test(utf8)) return 'utf8'; // Hangul as UTF-8
+    const cp949 = iconvLite().decode(bytes, 'cp949');
+    if (cp949.includes('\uFFFD')) return 'utf8';
+    const korean = clearlyKorean(cp949);
+    const text = plausibleUtf8Text(utf8);
+    if (korean !== text) return korean ? 'cp949' : 'utf8';
+    const show = (t: string): string => {
+      const i = t.search(/[^\x00-\x7f]/);
+      return t.slice(Math.max(0, i - 4), i + 8).replace(/[\r\n]+/g, ' ');
+    };
+    throw new DecodeError(`could be UTF-8 ("${show(utf8)}") or CP949 ("${show(cp949)}"): pass --encoding utf8 or --encoding cp949`, at, line);
   }
 
   /** `at`: the file offset of data[0]; `line`: the line data[0] is on. */
@@ -184,4 +205,40 @@ function looksLikeUtf16(bytes: Buffer): boolean {
   const le = bytes[0] !== 0 && bytes[1] === 0 && bytes[2] !== 0 && bytes[3] === 0;
   const be = bytes[0] === 0 && bytes[1] !== 0 && bytes[2] === 0 && bytes[3] !== 0;
   return le || be;
+}
+
+/** `bytes` without a character cut off at its end (the rest of it is in the next chunk). */
+function sampleEnd(bytes: Buffer): Buffer {
+  for (let i = 1; i <= 3 && i <= bytes.length; i++) {
+    const b = bytes[bytes.length - i]!;
+    if ((b & 0xc0) === 0xc0) return bytes.subarray(0, bytes.length - i);
+    if ((b & 0xc0) !== 0x80) break;
+  }
+  return bytes;
+}
+
+/**
+ * A CP949 reading that is clearly Korean: its non-ASCII characters are all Hangul syllables, none
+ * glued to a Latin letter (`Jos챕` is "José" read the wrong way).
+ */
+function clearlyKorean(text: string): boolean {
+  if (/[^\x00-\x7f\uac00-\ud7a3]/.test(text)) return false;
+  return !/[A-Za-z][\uac00-\ud7a3]|[\uac00-\ud7a3][A-Za-z]/.test(text);
+}
+
+/**
+ * A UTF-8 reading that is plausible text: every non-ASCII character is Latin-1 punctuation or a
+ * symbol (· ° © ×...), a letter in a word with Latin letters (José, Müller), or a letter in a word of
+ * two or more letters of one alphabet (Greek, Cyrillic, Hebrew, Arabic).
+ */
+function plausibleUtf8Text(text: string): boolean {
+  for (const m of text.matchAll(/[\p{L}\p{M}]+|[^\x00-\x7f]/gu)) {
+    const word = m[0];
+    if (!/[^\x00-\x7f]/.test(word)) continue;
+    if (word.length === 1 && /[\u00a0-\u00bf\u00d7\u00f7]/.test(word)) continue;
+    if (/[A-Za-z]/.test(word) && /^[\p{Script=Latin}\p{M}]+$/u.test(word)) continue;
+    if (word.length >= 2 && (/^[\u0370-\u03ff]+$/.test(word) || /^[\u0400-\u04ff]+$/.test(word) || /^[\u0590-\u05ff]+$/.test(word) || /^[\u0600-\u06ff]+$/.test(word))) continue;
+    return false;
+  }
+  return true;
 }

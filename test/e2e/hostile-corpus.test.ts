@@ -38,6 +38,10 @@ interface Case {
   stderr: string | null;
   rows?: ExpectedRow[];
   csvExport?: 'no-formulas';
+  /** exit 0: matched (toMatchObject) against the plan `--json` printed */
+  plan?: Record<string, unknown>;
+  /** exit 0: further runs (`--db` appended) whose human output is checked: regexes stdout must and must not match */
+  human?: { args: string[]; mustMatch?: string[]; mustNotMatch?: string[] }[];
   knownBug?: string;
 }
 
@@ -66,6 +70,10 @@ const GENERATORS: Record<string, (file: string) => void> = {
   'line-100mb.csv': (f) => writeLong(f, HEADER + '김', 100 * MB, 'x', ',01098765432,한빛마트,담요,1'),
   // a quoted field that closes only after 100 MB
   'quoted-100mb.csv': (f) => writeLong(f, HEADER + '"', 100 * MB, 'y', '",01098765432,한빛마트,담요,1\n'),
+  // one row with a 60,000-character value
+  'value-60k.csv': (f) => writeLong(f, 'name,phone,v\n홍길동,010-1234-5678,', 60_000, 'v', '\n'),
+  // the value 10,000 times: 600 million characters, past JavaScript's string limit
+  'repeat-10000.md': (f) => fs.writeFileSync(f, `---\nchannel: auto\n---\n#{name}님 ${'#{v}'.repeat(10_000)}\n`),
   // a 300 KB template
   'huge.md': (f) => writeLong(f, '---\nchannel: auto\n---\n#{name}님 ', 300_000, '!', '\n'),
   // a valid 100x100 JPEG (SOF0 after the padding) made 256 KB by four full comment segments
@@ -179,7 +187,15 @@ async function runCase(c: Case): Promise<void> {
     }
 
     expect(r.stderr).toBe('');
-    const id = (JSON.parse(r.stdout) as { campaign: string }).campaign;
+    const plan = JSON.parse(r.stdout) as { campaign: string };
+    const id = plan.campaign;
+    if (c.plan) expect(plan, `${c.name}: the plan`).toMatchObject(c.plan);
+    for (const h of c.human ?? []) {
+      const shown = await runUms([...h.args, '--db', db], { cwd: dir });
+      expect(shown.signal, shown.stderr).toBeNull();
+      for (const re of h.mustMatch ?? []) expect(shown.stdout, `${c.name}: ${h.args.join(' ')}`).toMatch(new RegExp(re, 'u'));
+      for (const re of h.mustNotMatch ?? []) expect(shown.stdout + shown.stderr, `${c.name}: ${h.args.join(' ')}`).not.toMatch(new RegExp(re, 'u'));
+    }
     const exported = await runUms(['export', id, '--format', 'json', '--db', db], { cwd: dir });
     expect(exported.code, exported.stderr).toBe(0);
     const rows = JSON.parse(exported.stdout) as { row: number; to: string | null; status: string; reason: string | null }[];

@@ -199,8 +199,8 @@ describe('findPhoneColumn', () => {
     expect(findPhoneColumn(['이름', 'item', name, 'memo'], 'r.csv')).toBe(2);
   });
 
-  it('covers every name DESIGN.md lists', () => {
-    expect([...PHONE_COLUMNS].sort()).toEqual(['mobile', 'phone', 'to', '전화번호', '휴대폰'].sort());
+  it('covers every name DESIGN.md lists, and the Korean names issue 15 asked for', () => {
+    expect([...PHONE_COLUMNS].sort()).toEqual(['mobile', 'phone', 'to', '전화번호', '휴대폰', '휴대폰번호', '핸드폰', '핸드폰번호', '휴대전화', '연락처'].sort());
   });
 
   it('ignores case and surrounding spaces', () => {
@@ -264,5 +264,51 @@ describe('SeenNumbers', () => {
     // not powers of two; at 3/4 full, probes run off the end of the table and wrap
     const numbers = Array.from({ length: 200_000 }, (_, i) => `010${String((i * 7919) % 100_000_000).padStart(8, '0')}`);
     check([...numbers.slice(0, 100_000), ...numbers, '01000000000'], 50_000);
+  });
+});
+
+describe('text that must not be sent (issue 12)', () => {
+  it('a control character from a value rejects the row, naming it, where it is and the column', () => {
+    for (const [value, code] of [['담\u0007요', 'U\\+0007 \\(BEL\\)'], ['담\t요', 'U\\+0009 \\(TAB\\)'], ['담\r요', 'U\\+000D \\(CR\\)'], ['담\u009b요', 'U\\+009B'], ['담\u007f요', 'U\\+007F \\(DEL\\)']] as const) {
+      const m = planner().plan(['홍길동', '010-1234-5678', value], 1);
+      expect(m.status).toBe('rejected');
+      expect(m.reason).toMatch(new RegExp(`^control_char: ${code} at character 8 of the text \\(from column "item"\\)`));
+    }
+  });
+
+  it('a \\r\\n inside a value is a line break (\\n); a plain \\n stays', () => {
+    expect(planner().plan(['홍길동', '010-1234-5678', '담\r\n요'], 1)).toMatchObject({ status: 'planned', body: '홍길동님, 담\n요 발송' });
+    expect(planner().plan(['홍길동', '010-1234-5678', '담\n요'], 1)).toMatchObject({ status: 'planned', body: '홍길동님, 담\n요 발송' });
+  });
+
+  it('a value that makes a non-ad text begin with (광고) rejects the row', () => {
+    const t = parseTemplate('---\nchannel: auto\n---\n#{name} #{item}\n', 't.md');
+    expect(planner(t).plan([' (광 고)', '010-1234-5678', '세일'], 1)).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/^ad_marker: /) });
+    expect(planner(t).plan(['홍길동', '010-1234-5678', '(광고)'], 1).status).toBe('planned');
+  });
+
+  it('a text too long to render is rejected with its full size, keeping a bounded prefix; past the string limit too', () => {
+    const t = parseTemplate(`---\nchannel: auto\n---\n#{name}님 ${'#{item}'.repeat(10_000)}\n`, 't.md');
+    const m = planner(t).plan(['홍길동', '010-1234-5678', 'x'.repeat(60_000)], 1);
+    expect(m).toMatchObject({ status: 'rejected', reason: 'too_long: 600,000,009 bytes, over the LMS limit of 2,000', bytes: 600_000_009 });
+    expect(m.body!.length).toBeLessThanOrEqual(2000);
+    const alimtalk = parseTemplate(`---\nalimtalk: { pfId: P, templateId: T }\n---\n#{name}님 ${'#{item}'.repeat(100)}\n`, 'a.md');
+    const a = planner(alimtalk).plan(['홍길동', '010-1234-5678', '가'.repeat(1000)], 1);
+    expect(a).toMatchObject({ status: 'rejected', reason: 'too_long: 100,005 characters, over the alimtalk limit of 1,000' });
+    expect(a.body!.length).toBeLessThanOrEqual(2000);
+  });
+
+  it('a rejected row of 2,000-4,096 characters keeps only 2,000 of them', () => {
+    const m = planner().plan(['홍길동', '010-1234-5678', 'y'.repeat(3000)], 1);
+    expect(m.status).toBe('rejected');
+    expect(m.reason).toMatch(/^too_long: 3,0\d\d bytes/);
+    expect(m.body).toHaveLength(2000);
+  });
+});
+
+describe('findPhoneColumn and duplicate headers', () => {
+  it('finds the Korean names issue 15 asked for, ignoring invisible characters', () => {
+    for (const name of ['연락처', '핸드폰', '핸드폰번호', '휴대폰번호', '휴대전화']) expect(findPhoneColumn(['이름', name], 'r.csv')).toBe(1);
+    expect(findPhoneColumn(['이름', '\u200bphone'], 'r.csv')).toBe(1);
   });
 });

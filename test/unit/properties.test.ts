@@ -10,7 +10,10 @@ import { LMS_MAX_BYTES, pickChannel, SMS_MAX_BYTES, SUBJECT_MAX_BYTES, type Chan
 import { InputError } from '../../src/campaign/errors.js';
 import { CHANNELS } from '../../src/campaign/types.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import { estimateRows, readRecipients } from '../../src/input/recipients.js';
+import { estimateRows, readRecipients, SimpleCsvParser } from '../../src/input/recipients.js';
+import { maskPhone, maskPhoneNumbers } from '../../src/campaign/phone.js';
+import { escapeForTerminal } from '../../src/text/controls.js';
+import { parse as parseCsvSync } from 'csv-parse/sync';
 import { Journal, type MessageRecord } from '../../src/journal/journal.js';
 import { countEucKrBytes } from '../../src/text/eucKr.js';
 
@@ -234,8 +237,14 @@ describe('encoding detection', () => {
         const file = path.join(dir, `enc${++runs}.csv`);
         fs.writeFileSync(file, encodeAs(text, how));
         const got: string[][] = [];
+        const bytes = encodeAs(text, how);
         try {
           await readRecipients(file, 'auto', { onHeader: (h) => got.push(h), onRow: (r) => got.push(r) });
+        } catch (err) {
+          // the one error allowed: CP949 bytes that are valid UTF-8 as well, both readings plausible
+          const alsoUtf8 = how === 'cp949' && (() => { try { new TextDecoder('utf-8', { fatal: true }).decode(bytes); return true; } catch { return false; } })();
+          if (alsoUtf8 && err instanceof InputError && /could be UTF-8 .* or CP949 .*: pass --encoding/.test(err.message)) return;
+          throw err;
         } finally {
           fs.rmSync(file, { force: true });
         }
@@ -407,5 +416,139 @@ describe('estimateRows', () => {
     const got = estimate('big.csv', rows.join('\n') + '\n');
     expect(got).toBeGreaterThan(300_001 * 0.95);
     expect(got).toBeLessThan(300_001 * 1.05);
+  });
+});
+
+// ---------------------------------------------------------------- what a terminal is shown
+
+/** Every character a terminal must not get raw: controls, C1, bidi and other format characters, separators. */
+const UNSAFE = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}]|(?!\u200d)\p{Cf}/u;
+const nastyChar = fc.oneof(
+  { weight: 3, arbitrary: fc.integer({ min: 0x20, max: 0x7e }) },
+  { weight: 2, arbitrary: fc.integer({ min: 0x00, max: 0x1f }) },
+  { weight: 2, arbitrary: fc.integer({ min: 0x7f, max: 0x9f }) },
+  { weight: 2, arbitrary: fc.constantFrom(0x200b, 0x200c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069, 0x061c, 0xfeff, 0x00ad, 0x2028, 0x2029, 0xe0001) },
+  { weight: 1, arbitrary: fc.integer({ min: 0xd800, max: 0xdfff }) },
+  { weight: 2, arbitrary: fc.integer({ min: 0xac00, max: 0xd7a3 }) },
+).map((cp) => String.fromCodePoint(cp));
+const nastyText = fc.array(nastyChar, { maxLength: 30 }).map((a) => a.join(''));
+
+describe('escapeForTerminal', () => {
+  it('leaves nothing unsafe, keeps safe text as it is, and names each character it replaced', () => {
+    fc.assert(
+      fc.property(nastyText, (text) => {
+        count('escapes');
+        const shown = escapeForTerminal(text);
+        expect(shown).not.toMatch(UNSAFE);
+        // undo the escapes: the original comes back (nothing lost, nothing else changed)
+        const back = shown.replace(/<U\+([0-9A-F]{4,6})>/g, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)));
+        expect(back).toBe(text.includes('<U+') ? back : text);
+        if (!UNSAFE.test(text)) expect(shown).toBe(text);
+        const kept = escapeForTerminal(text, true);
+        expect(kept.split('\n').length).toBe(text.split('\n').length);
+        for (const line of kept.split('\n')) expect(line).not.toMatch(UNSAFE);
+      }),
+      { numRuns: 500, seed },
+    );
+  });
+
+  it('shows a bell, an escape sequence and a right-to-left override as their code points', () => {
+    expect(escapeForTerminal('a\u0007b\u001b[2Jc\u202Ed\u009b')).toBe('a<U+0007>b<U+001B>[2Jc<U+202E>d<U+009B>');
+  });
+});
+
+/** A Korean mobile number written as people, spreadsheets and copy-paste write it: separators and invisible characters inside. */
+const writtenNumber = fc
+  .record({
+    digits: fc.tuple(fc.constantFrom('010', '011', '016', '019'), fc.integer({ min: 1000, max: 9999 }), fc.integer({ min: 0, max: 9999 })),
+    glue: fc.array(fc.constantFrom('', '-', ' ', '.', '\u200b', '\u200f', '\u200e', '\u2060', '\ufeff', '\u202e', '\u00a0', '\u2010', '(', ')', '\u00ad'), { minLength: 11, maxLength: 11 }),
+    fullWidth: fc.boolean(),
+  })
+  .map(({ digits: [a, b, c], glue, fullWidth }) => {
+    const national = `${a}${b}${String(c).padStart(4, '0')}`;
+    const chars = [...national].map((d) => (fullWidth ? String.fromCharCode(d.charCodeAt(0) + 0xfee0) : d));
+    return { national, written: chars.map((d, i) => (i === 0 ? d : glue[i - 1]! + d)).join('') };
+  });
+
+describe('maskPhoneNumbers', () => {
+  it('masks a number wherever it sits in a reason, whatever separators or invisible characters are inside it', () => {
+    const before = fc.constantFrom('phone number "', 'row 4: ', '', '(', '수신번호 ', 'to=');
+    const after = fc.constantFrom('" is not a valid Korean number', '', ')', ' 수신거부', ', retry');
+    fc.assert(
+      fc.property(writtenNumber, before, after, ({ national, written }, pre, post) => {
+        count('masks');
+        // the number as a whole, invisible characters inside it included, becomes 010-****-5678
+        expect(escapeForTerminal(maskPhoneNumbers(pre + written + post))).toBe(pre + maskPhone(national) + post);
+      }),
+      { numRuns: 500, seed },
+    );
+  });
+
+  it('leaves what is not a phone number alone', () => {
+    for (const s of ['duplicate of row 12', '2026-12-02 09:00 KST', 'campaign c-012345678901', 'M4V20180307110044DHWAWBBA3L7E9WM', '2,000 bytes', '65,536 characters', '송장 6021-3344-1001']) {
+      expect(maskPhoneNumbers(s)).toBe(s);
+    }
+  });
+
+  it('masks two numbers next to each other, and international ones', () => {
+    expect(maskPhoneNumbers('01012345678 01087654321')).toBe('010-****-5678 010-****-4321');
+    expect(maskPhoneNumbers('phone number "+1 415 555 0132" is not valid')).not.toMatch(/555/);
+  });
+});
+
+// ---------------------------------------------------------------- CSV record ends
+
+describe('SimpleCsvParser', () => {
+  it('reads any mix of \\r\\n, \\n and \\r as csv-parse does with the same record ends: a lone \\n never merges two records', () => {
+    const value = fc.oneof(fc.constantFrom('홍길동', '010-1234-5678', '', 'a b', '"q"', 'x,y', '여러\n줄', 'a\r\nb', 'c\rd'), fc.string({ maxLength: 5 }).filter((v) => !/["\r\n,]/.test(v)));
+    const table = fc.integer({ min: 1, max: 4 }).chain((width) =>
+      fc.array(fc.array(value, { minLength: width, maxLength: width }).filter((r) => r.some((v) => v !== '')), { minLength: 1, maxLength: 6 }),
+    );
+    fc.assert(
+      fc.property(table, fc.array(fc.constantFrom('\r\n', '\n', '\r'), { minLength: 7, maxLength: 7 }), fc.integer({ min: 1, max: 40 }), (rows, ends, cut) => {
+        count('record ends');
+        const text = rows.map((r, i) => r.map((v) => (/["\r\n,]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v)).join(',') + ends[i]!).join('');
+        const expected = parseCsvSync(text, { record_delimiter: ['\r\n', '\n', '\r'], skip_empty_lines: true, relax_column_count: true }) as string[][];
+        expect(expected).toEqual(rows);
+        const got: string[][] = [];
+        const parser = new SimpleCsvParser((r) => got.push(r));
+        try {
+          // in two pieces, cut anywhere (inside a \r\n too)
+          parser.write(text.slice(0, cut), false);
+          parser.write(text.slice(cut), true);
+        } catch (err) {
+          if ((err as Error).message.startsWith('not a simple CSV')) return; // csv-parse decides (ragged widths)
+          throw err;
+        }
+        expect(got).toEqual(rows);
+      }),
+      { numRuns: 500, seed },
+    );
+  });
+});
+
+describe('UTF-8 or CP949, when the bytes are both', () => {
+  const read = async (bytes: Buffer): Promise<string> => {
+    const file = path.join(dir, `both${++runs}.csv`);
+    fs.writeFileSync(file, Buffer.concat([Buffer.from('name,phone\n'), bytes, Buffer.from(',010-1234-5678\n')]));
+    try {
+      const got: string[] = [];
+      await readRecipients(file, 'auto', { onHeader: () => {}, onRow: (r) => got.push(r[0]!) });
+      return got[0]!;
+    } catch (err) {
+      return `error: ${(err as Error).message}`;
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  };
+  it('prefers the reading that is Korean, keeps plausible UTF-8 text, and asks when both are plausible', async () => {
+    expect(await read(iconv.encode('첨캐', 'cp949'))).toBe('첨캐'); // C3 B7 C4 B3: also UTF-8 "÷ĳ"
+    expect(await read(iconv.encode('캐', 'cp949'))).toBe('캐');
+    expect(await read(Buffer.from('José Müller'))).toBe('José Müller');
+    expect(await read(Buffer.from('A·B'))).toBe('A·B');
+    expect(await read(Buffer.from('Москва'))).toBe('Москва');
+    expect(await read(Buffer.from('홍길동'))).toBe('홍길동');
+    expect(await read(iconv.encode('홍길동', 'cp949'))).toBe('홍길동');
+    expect(await read(iconv.encode('첨', 'cp949'))).toMatch(/^error: .*line 2, byte 11: the file could be UTF-8 \("[^"]*÷[^"]*"\) or CP949 \("[^"]*첨[^"]*"\): pass --encoding utf8 or --encoding cp949$/);
   });
 });

@@ -215,3 +215,28 @@ describe('parseTemplate: errors name the file and a line', () => {
     fails('---\n- a\n- b\n---\nhi');
   });
 });
+
+describe('text a template may not carry (issue 12)', () => {
+  const fails = (source: string): string => {
+    try {
+      parseTemplate(source, 't.md');
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('expected the template to be refused');
+  };
+
+  it('a control character in the body, subject or fallbackText is refused, naming the line', () => {
+    expect(fails('---\nchannel: auto\n---\n안녕하세요\n#{name}님\u0007\n')).toMatch(/^t\.md line 5: U\+0007 \(BEL\) in the body/);
+    expect(fails('---\nchannel: auto\n---\n안녕\t하세요\n')).toMatch(/^t\.md line 4: U\+0009 \(TAB\) in the body/);
+    expect(fails('---\nchannel: lms\nsubject: "안내\\u001b[2J"\n---\n안녕하세요\n')).toMatch(/^t\.md line 3: U\+001B \(ESC\) in the subject/);
+    expect(fails('---\nchannel: auto\n---\n안녕\u0085하세요\n')).toMatch(/U\+0085 in the body/);
+  });
+
+  it('a body beginning (광고) or a look-alike without ad: true is refused', () => {
+    for (const start of ['(광고)', '  [광고]', '(광 고)', '（광고）', '【광고】']) {
+      expect(fails(`---\nchannel: auto\n---\n${start} 겨울 세일\n`)).toMatch(/^t\.md line 4: the body begins with ".*", an ad, but the template is not ad: true/);
+    }
+    expect(() => parseTemplate('---\nchannel: auto\n---\n광고 문의는 02-123-4567\n', 't.md')).not.toThrow();
+  });
+});
