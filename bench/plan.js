@@ -50,6 +50,7 @@ async function parent() {
 
 async function child() {
   const { planCampaign } = await import('../dist/app/planCampaign.js');
+  const { lockCampaign } = await import('../dist/app/campaignLock.js');
   const { Journal } = await import('../dist/journal/journal.js');
   const { loadConfig } = await import('../dist/config/config.js');
   const { planWriterFor } = await import('../dist/app/planWriter.js');
@@ -79,13 +80,14 @@ async function child() {
     encoding: 'auto',
     config,
     journal,
+    lock: (id) => lockCampaign(journal, id, 'bench'), // as `ums send` plans: under the campaign's lock
   });
   clearInterval(walWatch);
   const closing = performance.now();
   journal.close(); // counted: closing the last connection checkpoints what the WAL still holds
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0); // all threads of this process: planning and the journal writer
-  if (!created || campaign.rows !== ROWS || campaign.state !== 'planned') {
+  if (!created || campaign.rows !== ROWS || campaign.state !== 'draft') {
     throw new Error(`unexpected outcome: created=${created} rows=${campaign.rows} state=${campaign.state}`);
   }
   const result = {

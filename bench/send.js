@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { Journal } = await import('../dist/journal/journal.js');
 const { planCampaign } = await import('../dist/app/planCampaign.js');
+const { lockCampaign } = await import('../dist/app/campaignLock.js');
 const { loadConfig } = await import('../dist/config/config.js');
 const { buildLanes } = await import('../dist/app/lanes.js');
 const { DeliveryEngine } = await import('../dist/delivery/engine.js');
@@ -33,7 +34,7 @@ async function run(name, rows, sim) {
   fs.writeFileSync(path.join(dir, 'ums.config.yaml'), `journal: ./journal.db\nproviders:\n  sim:\n${simYaml}\n`);
   const config = loadConfig(undefined, process.env, dir);
   const journal = Journal.open(path.join(dir, 'journal.db'));
-  const { campaign } = await planCampaign({ csvFile: path.join(dir, 'r.csv'), templateFile: path.join(dir, 't.md'), encoding: 'auto', config, journal });
+  const { campaign } = await planCampaign({ csvFile: path.join(dir, 'r.csv'), templateFile: path.join(dir, 't.md'), encoding: 'auto', config, journal, lock: (id) => lockCampaign(journal, id, 'bench') });
   const d = journal.delivery();
   const setup = await buildLanes(config, journal.file, d.plannedChannels(campaign.id), {});
   let allAcceptedAt = 0;

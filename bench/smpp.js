@@ -35,6 +35,7 @@ if (process.argv[2] === '--smsc') {
 } else {
   const { Journal } = await import('../dist/journal/journal.js');
   const { planCampaign } = await import('../dist/app/planCampaign.js');
+  const { lockCampaign } = await import('../dist/app/campaignLock.js');
   const { loadConfig } = await import('../dist/config/config.js');
   const { buildLanes } = await import('../dist/app/lanes.js');
   const { DeliveryEngine } = await import('../dist/delivery/engine.js');
@@ -65,7 +66,7 @@ if (process.argv[2] === '--smsc') {
     fs.writeFileSync(path.join(dir, 'ums.config.yaml'), `journal: ./journal.db\nproviders:\n  carrier:\n${yaml}\nroutes: { default: carrier }\n`);
     const config = loadConfig(undefined, process.env, dir);
     const journal = Journal.open(path.join(dir, 'journal.db'));
-    const { campaign } = await planCampaign({ csvFile: path.join(dir, 'r.csv'), templateFile: path.join(dir, 't.md'), encoding: 'auto', config, journal });
+    const { campaign } = await planCampaign({ csvFile: path.join(dir, 'r.csv'), templateFile: path.join(dir, 't.md'), encoding: 'auto', config, journal, lock: (id) => lockCampaign(journal, id, 'bench') });
     const d = journal.delivery();
     const setup = await buildLanes(config, journal.file, d.plannedChannels(campaign.id), {});
     const before = await submitsAtSmsc();
