@@ -35,6 +35,11 @@ export interface FakeSmscOptions {
   dropAfterSubmits?: number;
   /** never answer enquire_link (a dead link that still looks open) */
   silentEnquireLink?: boolean;
+  /**
+   * submit_sm (1-based count) answered with bytes the codec cannot read (a PDU header claiming
+   * 4 GB) instead of submit_sm_resp; the message is taken all the same
+   */
+  garbageAnswer?: (n: number) => boolean;
 }
 
 export interface Arrival {
@@ -256,7 +261,16 @@ export class FakeSmsc {
       session.destroy();
       return;
     }
+    const garbage = this.opts.garbageAnswer?.(this.submitCount) ?? false;
     const answer = (): void => {
+      if (garbage) {
+        const bytes = Buffer.alloc(16);
+        bytes.writeUInt32BE(0xffffffff, 0); // command_length: over any PDU's maximum
+        bytes.writeUInt32BE(0x80000004, 4); // submit_sm_resp
+        bytes.writeUInt32BE(Number(pdu.sequence_number), 12);
+        session.socket.write(bytes);
+        return;
+      }
       session.send(status ? pdu.response({ command_status: status }) : pdu.response({ message_id: idText }));
     };
     if (this.opts.respondDelayMs) this.later(this.opts.respondDelayMs, answer);

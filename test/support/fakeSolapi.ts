@@ -27,6 +27,8 @@ export interface FakeSolapiOptions {
   hangAnswer: (n: number) => boolean;
   /** answer every send with this HTTP status before looking at it (e.g. 503) */
   failSendsWith: number | null;
+  /** the errorMessage sent with failSendsWith (a server that echoes what it was sent, secrets included) */
+  failSendsMessage: string;
   /** most messages per page of /messages/v4/list */
   maxListLimit: number;
   /** send showMessageList's messageList in answers (false: only failedMessageList, as without it) */
@@ -109,6 +111,7 @@ export class FakeSolapi {
       dropAnswer: () => false,
       hangAnswer: () => false,
       failSendsWith: null,
+      failSendsMessage: 'failing on purpose',
       maxListLimit: 500,
       itemiseAccepted: true,
       sendAnswer: () => undefined,
@@ -372,7 +375,7 @@ export class FakeSolapi {
     }
     const instead = this.options.sendAnswer(n);
     if (instead !== undefined) return this.send(res, 200, instead);
-    if (this.options.failSendsWith) return this.error(res, this.options.failSendsWith, this.options.failSendsWith === 503 ? 'ServiceUnavailable' : 'InternalError', 'failing on purpose');
+    if (this.options.failSendsWith) return this.error(res, this.options.failSendsWith, this.options.failSendsWith === 503 ? 'ServiceUnavailable' : 'InternalError', this.options.failSendsMessage);
     const b = body as { messages?: unknown; allowDuplicates?: unknown; showMessageList?: unknown } | null;
     const invalid = (why: string): void => {
       this.stats.validationErrors++;
