@@ -32,26 +32,3 @@ export function readJpegInfo(bytes: Uint8Array): JpegInfo | null {
   }
   return null;
 }
-
-export interface ImageLimits {
-  count: number;
-  bytes: number;
-  width: number;
-  height: number;
-}
-
-/** Per provider type (DOMAIN.md): Solapi 1 image <= 200 KB <= 1500x1440; NHN 3 <= 300 KB. */
-export const IMAGE_LIMITS: Record<string, ImageLimits> = {
-  sim: { count: 1, bytes: 200 * 1024, width: 1500, height: 1440 },
-  solapi: { count: 1, bytes: 200 * 1024, width: 1500, height: 1440 },
-  nhn: { count: 3, bytes: 300 * 1024, width: 1500, height: 1440 },
-};
-
-/**
- * RCS MMS images per provider type (DOMAIN.md: 1 MB of media per card; jpg or png). One card per
- * message: carousels (several cards) are not planned.
- */
-export const RCS_IMAGE_LIMITS: Record<string, { count: number; bytes: number }> = {
-  sim: { count: 1, bytes: 1024 * 1024 },
-  solapi: { count: 1, bytes: 1024 * 1024 },
-};

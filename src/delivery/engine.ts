@@ -2,6 +2,8 @@ import type { Channel } from '../campaign/types.js';
 import { messageKey, type DeliveryJournal, type SendableMessage, type Settlement } from '../journal/delivery.js';
 import { inQuietHours, type QuietHours } from '../campaign/quietHours.js';
 import type { InboundMessage, OutboundMessage, Provider, SubmitResult } from '../providers/types.js';
+import { Backoff } from '../time/backoff.js';
+import { sleep } from '../time/sleep.js';
 import { LaneRate } from './laneRate.js';
 
 export interface LaneSpec {
@@ -78,18 +80,6 @@ export function exhaustedReason(attempts: number, last: string): string {
  */
 const MAX_MS_WITHOUT_EVENT_LOOP = 20;
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 /**
  * Sends a planned campaign through its lanes. The journal is the only truth: a message is
  * `sending` (committed) before its request leaves, and its outcome is committed before the
@@ -122,6 +112,7 @@ export class DeliveryEngine {
     }
     await this.reconcile();
     let askedAgain = 0;
+    const reask = new Backoff({ initialMs: 2000, maxMs: 4000 }); // before the 2nd and 3rd asking
     // Each pass sends what is planned; reports arriving meanwhile may release fallback legs,
     // which the next pass sends. Ends when a pass finds nothing new to send.
     for (;;) {
@@ -149,7 +140,7 @@ export class DeliveryEngine {
           progress: this.progress,
         };
       }
-      if (askedAgain) await sleep(1000 * 2 ** askedAgain, this.stop.signal);
+      if (askedAgain) await sleep(reask.next(), this.stop.signal);
       askedAgain++;
       try {
         await this.reconcile(['unknown'], { resendUnknown: false }); // only a definite answer releases a row here
@@ -231,7 +222,7 @@ export class DeliveryEngine {
     let cursor = 0;
     let exhausted = false;
     let unavailableSince: number | null = null;
-    let backoffMs = 0;
+    const backoff = new Backoff({ initialMs: 200, maxMs: 5000 }); // while the provider is unavailable
     // An unlimited lane has no rate to halve: a throttle signal pauses it briefly instead.
     let throttlePauseMs = 0;
 
@@ -291,7 +282,7 @@ export class DeliveryEngine {
       switch (result.kind) {
         case 'results': {
           unavailableSince = null;
-          backoffMs = 0;
+          backoff.reset();
           let throttled = false;
           batch.forEach((m, i) => {
             const o = result.outcomes[i];
@@ -334,7 +325,7 @@ export class DeliveryEngine {
         case 'unavailable': {
           const now2 = Date.now();
           unavailableSince ??= now2;
-          backoffMs = Math.min(5000, backoffMs ? backoffMs * 2 : 200);
+          backoff.next();
           for (const m of batch) giveBack(m), again.push(m);
           if (now2 - unavailableSince > this.opts.giveUpAfterMs) {
             this.fault = `${lane.provider.name} has been unavailable for ${Math.round((now2 - unavailableSince) / 1000)} s (${result.message}); nothing is lost: run \`ums resume\``;
@@ -390,7 +381,7 @@ export class DeliveryEngine {
         turned = performance.now();
         if (this.stop.signal.aborted || this.fault) break;
       }
-      if (backoffMs > 0 && unavailableSince !== null) await sleep(backoffMs, this.stop.signal);
+      if (backoff.currentMs > 0 && unavailableSince !== null) await sleep(backoff.currentMs, this.stop.signal);
       if (throttlePauseMs > 0) {
         const pause = throttlePauseMs;
         throttlePauseMs = 0;

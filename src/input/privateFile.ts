@@ -5,6 +5,9 @@ import { InputError } from '../campaign/errors.js';
 
 /**
  * The one writer of files that hold private data (exports with full numbers, provider state).
+ * Deliberately not used by: the journal (SQLite writes its own file in place; journal.ts only creates
+ * it 0600), and the two append-only logs (sim/carrierLog.ts, solapi/requestLog.ts), which must
+ * survive a kill -9 mid-run line by line, where replacing the whole file each time would lose that.
  * - a regular file (or a new one) is replaced atomically: a temp file beside it, created 0600,
  *   written, fsynced, renamed over it (a symlink is followed: its target is replaced);
  * - a FIFO or a character device (/dev/null, /dev/stdout, a pipe a script reads) is written into,
@@ -66,6 +69,11 @@ function writeError(name: string, err: unknown): Error {
   return new Error(`${name}: cannot write: ${text}`);
 }
 
+/** A hidden temp file beside `target`, named for it (same folder: the rename stays on one file system). */
+function tempBeside(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
 const FLUSH_BYTES = 256 * 1024;
 
 /**
@@ -81,8 +89,7 @@ export async function writePrivateFile(file: string, name: string, produce: (sin
       // O_WRONLY only: no O_CREAT, no O_TRUNC, no chmod: a device or pipe stays what it is
       handle = await fs.promises.open(dest.target, fs.constants.O_WRONLY | fs.constants.O_NOCTTY);
     } else {
-      const dir = path.dirname(dest.target);
-      tmp = path.join(dir, `.${path.basename(dest.target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+      tmp = tempBeside(dest.target);
       pending.add(tmp);
       handle = await fs.promises.open(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
       await handle.chmod(0o600); // whatever the umask
@@ -139,7 +146,7 @@ export function writePrivateFileSync(file: string, content: string | Buffer): vo
     }
     return;
   }
-  const tmp = path.join(path.dirname(dest.target), `.${path.basename(dest.target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = tempBeside(dest.target);
   pending.add(tmp);
   try {
     const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
@@ -151,6 +158,7 @@ export function writePrivateFileSync(file: string, content: string | Buffer): vo
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, dest.target);
+    syncFolder(path.dirname(dest.target));
   } catch (err) {
     try {
       fs.unlinkSync(tmp);

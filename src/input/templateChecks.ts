@@ -3,8 +3,9 @@ import path from 'node:path';
 import { ALIMTALK_MAX_VARIABLES, firstDifference } from '../campaign/alimtalk.js';
 import { checkAdText } from '../campaign/compliance.js';
 import { InputError, located } from '../campaign/errors.js';
-import { IMAGE_LIMITS, RCS_IMAGE_LIMITS, readJpegInfo } from '../campaign/jpeg.js';
+import { readJpegInfo } from '../campaign/jpeg.js';
 import { readPngInfo } from '../campaign/png.js';
+import { imageLimits } from '../providers/registry.js';
 import type { Template } from '../campaign/template.js';
 import { providerConfig, providerFor, type Config } from '../config/config.js';
 import { MAX_APPROVED_TEXT_BYTES, MAX_TEMPLATE_BYTES, MB, readInputFile } from './readableFile.js';
@@ -69,7 +70,7 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
   } else if (t.images.length) {
     const providerName = providerFor(config, 'mms');
     const type = providerConfig(config, providerName)?.type ?? 'sim';
-    const limits = Object.hasOwn(IMAGE_LIMITS, type) ? IMAGE_LIMITS[type] : undefined;
+    const limits = imageLimits(type).mms;
     if (!limits) throw new InputError(`${file}: provider "${providerName}" (${type}) cannot send MMS images`);
     if (t.images.length > limits.count) throw new InputError(`${file}: ${t.images.length} images; ${type} takes at most ${limits.count} per MMS`);
     for (const rel of t.images) {
@@ -101,7 +102,7 @@ function checkRcsImages(t: Template, config: Config, dir: string): string[] {
   const file = t.file;
   const providerName = providerFor(config, 'rcs');
   const type = providerConfig(config, providerName)?.type ?? 'sim';
-  const limits = Object.hasOwn(RCS_IMAGE_LIMITS, type) ? RCS_IMAGE_LIMITS[type] : undefined;
+  const limits = imageLimits(type).rcs;
   if (!limits) throw new InputError(`${file}: provider "${providerName}" (${type}) cannot send RCS images`);
   if (t.images.length > limits.count) throw new InputError(`${file}: ${t.images.length} images; ${type} takes at most ${limits.count} per RCS MMS`);
   return t.images.map((rel) => {

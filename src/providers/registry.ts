@@ -3,23 +3,32 @@ import type { ProviderConfig } from '../config/config.js';
 import { parseSimConfig } from './sim/config.js';
 import { parseSmppConfig } from './smpp/config.js';
 import { parseSolapiConfig } from './solapi/config.js';
-import type { Provider, ProviderContext, ProviderFactory } from './types.js';
+import { SIM_IMAGE_LIMITS } from './sim/limits.js';
+import { SOLAPI_IMAGE_LIMITS } from './solapi/limits.js';
+import type { Provider, ProviderContext, ProviderFactory, ProviderImageLimits } from './types.js';
 
 interface ProviderType {
   /** the settings checked, without connecting or loading the provider's module */
   check: (name: string, config: Record<string, unknown>) => unknown;
   /** loaded when a campaign uses it: every `ums` command starts without the SMPP codec or the HTTP client it does not need */
   load: () => Promise<ProviderFactory>;
+  /** the images it takes (none: it cannot send MMS or RCS images) */
+  images?: ProviderImageLimits;
 }
 
 /** Provider types by name: adding a provider is one folder and one entry here. */
 const TYPES: Record<string, ProviderType> = Object.assign(Object.create(null) as Record<string, ProviderType>, {
-  sim: { check: parseSimConfig, load: async () => (await import('./sim/index.js')).createSimProvider },
+  sim: { check: parseSimConfig, load: async () => (await import('./sim/index.js')).createSimProvider, images: SIM_IMAGE_LIMITS },
   smpp: { check: parseSmppConfig, load: async () => (await import('./smpp/index.js')).createSmppProvider },
-  solapi: { check: parseSolapiConfig, load: async () => (await import('./solapi/index.js')).createSolapiProvider },
+  solapi: { check: parseSolapiConfig, load: async () => (await import('./solapi/index.js')).createSolapiProvider, images: SOLAPI_IMAGE_LIMITS },
 });
 
 export const PROVIDER_TYPES: readonly string[] = Object.keys(TYPES);
+
+/** The images provider type `type` takes (nothing for an unknown type). */
+export function imageLimits(type: string): ProviderImageLimits {
+  return (Object.hasOwn(TYPES, type) ? TYPES[type]!.images : undefined) ?? {};
+}
 
 function typeOf(name: string, config: ProviderConfig): ProviderType {
   const t = typeof config.type === 'string' && Object.hasOwn(TYPES, config.type) ? TYPES[config.type] : undefined;

@@ -136,3 +136,11 @@ export interface ProviderContext {
 }
 
 export type ProviderFactory = (name: string, config: Record<string, unknown>, ctx: ProviderContext) => Provider;
+
+/** The images a provider type takes (DOMAIN.md); a channel left out takes none. */
+export interface ProviderImageLimits {
+  /** MMS: jpg only */
+  mms?: { count: number; bytes: number; width: number; height: number };
+  /** RCS MMS, per card (one card per message: carousels are not planned): jpg or png */
+  rcs?: { count: number; bytes: number };
+}

@@ -26,6 +26,8 @@ interface AckRecord {
  * The simulated carrier's own memory: an append-only JSON-lines file, outside the journal,
  * written before the carrier answers, so tests can count what really reached the carrier
  * whatever happened to `ums` afterwards (kill -9 included).
+ * Appended in place (opened 0600), not written through input/privateFile.ts, which replaces a
+ * whole file atomically: a log grows by a line per request and must keep every line written so far.
  */
 export class CarrierLog {
   private readonly fd: number;

@@ -4,6 +4,7 @@ import type { DeliveryReport, MessageOutcome, OutboundMessage, Provider, Provide
 import { CarrierLog, type AcceptedRecord } from './carrierLog.js';
 import { prng } from './prng.js';
 import { parseSimConfig, type SimConfig } from './config.js';
+import { sleep } from '../../time/sleep.js';
 
 export { parseSimConfig, simConfigSchema, type SimConfig } from './config.js';
 
@@ -34,7 +35,6 @@ function hashKey(seed: number, key: string): number {
   return (h >>> 0) / 4294967296;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The built-in simulated carrier: behaves like one (rate limit, failures, late reports), sends nothing. */
 export class SimProvider implements Provider {
@@ -44,6 +44,11 @@ export class SimProvider implements Provider {
   private readonly cfg: SimConfig;
   private readonly log: CarrierLog;
   private readonly random: () => number;
+  /**
+   * The simulated CARRIER's count of parts in the last 1,000 ms: it judges (over the rate: throttled),
+   * it never paces or waits, so it is not time/rate.ts, ums's own limiter, on purpose: the test of
+   * that limiter is whether this count, kept independently as a carrier would, ever objects.
+   */
   private readonly rateWindow: { at: number; parts: number }[] = [];
   private windowParts = 0;
   private reportTimer: NodeJS.Timeout | null = null;

@@ -14,8 +14,9 @@ import { SmppLink, type RequestResult } from './link.js';
 import { decodeShortMessage, isOptOutText, senderNumber, stripUdh } from './mo.js';
 import { canonicalId, interpretReceipt } from './receipt.js';
 import { countParts, segment, type PartPdu, type SegmentOptions } from './segment.js';
+import { Backoff } from '../../time/backoff.js';
+import { sleep } from '../../time/sleep.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** How often a continuation part refused for rate is tried again (its message's first part is already out). */
 const PART_RETRIES = 6;
@@ -172,11 +173,12 @@ export class SmppProvider implements Provider {
 
   /** A continuation part: rate and temporary refusals are retried here, since the message is already partly out. */
   private async sendPart(common: Record<string, unknown>, pdu: PartPdu): Promise<RequestResult> {
+    const backoff = new Backoff({ initialMs: 100, maxMs: 5000 });
     for (let attempt = 0; ; attempt++) {
       const r = await this.link.request('submit_sm', params(common, pdu), pdu.cost);
       if (r.kind !== 'resp' || r.status === STATUS.OK || attempt >= PART_RETRIES) return r;
       if (!isThrottle(r.status) && !isTemporary(r.status)) return r;
-      await sleep(Math.min(5000, 100 * 2 ** attempt));
+      await sleep(backoff.next());
     }
   }
 

@@ -1,5 +1,7 @@
 import { isCredentialError, smpp, STATUS, statusHex, statusName, type PDU, type Session } from './codec.js';
-import { WirePacer } from './pacer.js';
+import { Backoff } from '../../time/backoff.js';
+import { RateWindow } from '../../time/rate.js';
+import { sleep } from '../../time/sleep.js';
 
 export interface LinkOptions {
   host: string;
@@ -57,14 +59,19 @@ export class SmppLink {
   private session: Session | null = null;
   private readonly queue: Pending[] = [];
   private readonly inflight = new Map<number, Pending>();
-  private readonly pacer: WirePacer;
+  /**
+   * The account's rate at the wire, in parts per second: the parts in any window of 1,000 ms plus
+   * `rateGuardMs` never exceed the rate, so the SMSC's own 1-second count stays under it despite
+   * jitter at its end; sends are spaced evenly at that guarded rate.
+   */
+  private readonly pacer: RateWindow;
   private seq = 0;
   private bindSeq = -1;
   private enquireSeq = -1;
   private fatal: string | null = null;
   private lastError = 'not connected yet';
   private downSince: number | null = null;
-  private backoffMs = 0;
+  private readonly backoff: Backoff;
   private timers: { connect?: NodeJS.Timeout; bind?: NodeJS.Timeout; reconnect?: NodeJS.Timeout; down?: NodeJS.Timeout; pump?: NodeJS.Timeout; enquire?: NodeJS.Timeout; enquireAnswer?: NodeJS.Timeout } = {};
   private unbound: (() => void) | null = null;
   /** successful binds so far (a rebind after a drop counts) */
@@ -76,7 +83,9 @@ export class SmppLink {
     private readonly opts: LinkOptions,
     private readonly onDeliver: DeliverHandler,
   ) {
-    this.pacer = new WirePacer(opts.tps, opts.rateGuardMs);
+    const span = 1000 + (opts.rateGuardMs ?? 50);
+    this.pacer = new RateWindow(opts.tps, { windowMs: span, spacingMs: span, catchUpMs: 20 });
+    this.backoff = new Backoff({ initialMs: opts.backoffMinMs ?? 100, maxMs: opts.backoffMaxMs ?? 30_000, jitter: 0.25 });
   }
 
   get bound(): boolean {
@@ -98,7 +107,7 @@ export class SmppLink {
       if (this.fatal) return this.fatal;
       if (this.state === 'closed') return 'closed';
       if (Date.now() >= deadline) return this.lastError;
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
     }
     return null;
   }
@@ -261,7 +270,7 @@ export class SmppLink {
     this.state = 'bound';
     this.lastError = 'the SMSC closed the connection'; // until an error says more
     this.binds++;
-    this.backoffMs = 0;
+    this.backoff.reset();
     this.downSince = null;
     clearTimeout(this.timers.down);
     this.scheduleEnquire(session);
@@ -297,10 +306,7 @@ export class SmppLink {
     this.state = 'idle';
     this.markDown();
     if (this.fatal) return;
-    const min = this.opts.backoffMinMs ?? 100;
-    this.backoffMs = Math.min(this.opts.backoffMaxMs ?? 30_000, this.backoffMs ? this.backoffMs * 2 : min);
-    const delay = this.backoffMs * (0.75 + Math.random() * 0.5);
-    this.timers.reconnect = setTimeout(() => this.connect(), delay);
+    this.timers.reconnect = setTimeout(() => this.connect(), this.backoff.next());
   }
 
   /** Not bound from now: requests still waiting when unavailableAfterMs has passed are answered unsent. */

@@ -10,6 +10,8 @@ import { RequestLog } from './requestLog.js';
 import { parseSolapiConfig, type SolapiConfig } from './config.js';
 import { writePrivateFileSync } from '../../input/privateFile.js';
 import { MB, readInputFile } from '../../input/readableFile.js';
+import { Backoff } from '../../time/backoff.js';
+import { sleep } from '../../time/sleep.js';
 
 export { parseSolapiConfig, solapiConfigSchema, type SolapiConfig } from './config.js';
 
@@ -340,8 +342,9 @@ export class SolapiProvider implements Provider {
   private async listPage(params: Record<string, string>): Promise<{ messages: SolapiMessage[]; nextKey: string | null; unreadable: number }> {
     const query = new URLSearchParams(params).toString();
     let last = '';
+    const backoff = new Backoff({ initialMs: 500, maxMs: 2000 });
     for (let attempt = 0; attempt < 4; attempt++) {
-      if (attempt) await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+      if (attempt) await sleep(backoff.next());
       const res = await this.client.request('GET', `/messages/v4/list?${query}`, undefined, this.cfg.timeoutMs);
       if (res.kind === 'ok') {
         const page = listAnswerSchema.safeParse(res.body);

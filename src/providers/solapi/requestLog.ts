@@ -19,6 +19,8 @@ function splitKey(key: string): { campaign: string; row: number } | null {
  * messages Solapi created since the request left and matching our keys in them. A key this
  * log has never seen was never sent. One short line per request (campaign and row range),
  * append-only, so a kill -9 at any instant leaves it usable.
+ * Appended in place (opened 0600), not written through input/privateFile.ts, which replaces a
+ * whole file atomically: a log grows by a line per request and must keep every line written so far.
  */
 export class RequestLog {
   private readonly fd: number;

@@ -1,0 +1,76 @@
+export interface RateWindowOptions {
+  /** the hard cap's window (ms): the parts sent in any such window never exceed the rate */
+  windowMs: number;
+  /** pacing: each part costs spacingMs / rate ms, so sends are spread evenly, not in bursts */
+  spacingMs: number;
+  /** how far pacing may catch up after a late timer (ms) */
+  catchUpMs: number;
+}
+
+/**
+ * The one rate limiter, in parts per second, enforced two ways at once: pacing (GCRA) and a hard
+ * cap over a sliding window. The caller passes the clock. rate <= 0 means unlimited. `rate` may be
+ * changed while it runs (the engine's lane adapts it: delivery/laneRate.ts).
+ */
+export class RateWindow {
+  private tat = -Infinity; // theoretical arrival time of the next part (ms); none before the first send
+  private readonly log: { at: number; parts: number }[] = [];
+  private head = 0;
+  private sum = 0;
+
+  constructor(
+    public rate: number,
+    private readonly opts: RateWindowOptions,
+  ) {}
+
+  /** 0 when `parts` may go at `now`; else the ms to wait before asking again. */
+  wait(parts: number, now: number): number {
+    if (this.rate <= 0) return 0;
+    while (this.head < this.log.length && this.log[this.head]!.at <= now - this.opts.windowMs) this.sum -= this.log[this.head++]!.parts;
+    if (this.head > 1024) {
+      this.log.splice(0, this.head);
+      this.head = 0;
+    }
+    // A message bigger than the whole rate may still go, alone in its window.
+    if (this.sum > 0 && this.sum + parts > Math.floor(this.rate)) return Math.max(1, this.log[this.head]!.at + this.opts.windowMs - now);
+    // No credit before the first send; after it, a late timer may catch up by catchUpMs at most.
+    if (this.tat !== -Infinity) {
+      const start = Math.max(this.tat, now - this.opts.catchUpMs);
+      if (start > now) return Math.max(1, Math.ceil(start - now));
+    }
+    return 0;
+  }
+
+  /** Count `parts` as sent at `now` (after wait() said 0). */
+  take(parts: number, now: number): void {
+    if (this.rate <= 0) return;
+    const start = this.tat === -Infinity ? now : Math.max(this.tat, now - this.opts.catchUpMs);
+    this.tat = start + (parts * this.opts.spacingMs) / this.rate;
+    this.log.push({ at: now, parts });
+    this.sum += parts;
+  }
+
+  /** The parts last taken leave at `now`, not when they were taken. */
+  stampLast(now: number): void {
+    const last = this.log[this.log.length - 1];
+    if (last) last.at = Math.max(last.at, now);
+  }
+
+  /** Give back parts taken but not sent. */
+  refund(parts: number): void {
+    if (this.rate <= 0 || parts <= 0) return;
+    this.tat -= (parts * this.opts.spacingMs) / this.rate;
+    const last = this.log[this.log.length - 1];
+    if (last) {
+      const back = Math.min(parts, last.parts);
+      last.parts -= back;
+      this.sum -= back;
+    }
+  }
+
+  /** Slow down to `rate` from `now`: the next part waits one spacing at the new rate. */
+  slowTo(rate: number, now: number): void {
+    this.rate = rate;
+    this.tat = Math.max(this.tat, now) + this.opts.spacingMs / this.rate;
+  }
+}
