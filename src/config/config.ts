@@ -183,6 +183,9 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
+/** Config keys whose values enter every message: a `${VAR}` there is a convenience, not a secret. */
+const MESSAGE_CONTENT = /^(from|senderName|senders\[\d+\])$/;
+
 function expandEnv(value: unknown, env: NodeJS.ProcessEnv, at: string, missing: Map<string, string>): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
@@ -192,7 +195,9 @@ function expandEnv(value: unknown, env: NodeJS.ProcessEnv, at: string, missing: 
         if (!before?.split(', ').includes(name)) missing.set(at, before ? `${before}, ${name}` : name);
         return '';
       }
-      addSecret(v);
+      // what every recipient reads (the sender number and name) is message content, not a secret:
+      // scrubbing it would hide from the operator the very text the dry run asks them to check
+      if (!MESSAGE_CONTENT.test(at)) addSecret(v);
       return v;
     });
   }
