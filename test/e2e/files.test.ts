@@ -215,6 +215,46 @@ describe('the journal file', () => {
     expect(fs.readFileSync(path.join(dir, 'r.csv'), 'utf8')).toBe('name,phone\na,010-1234-5678\n');
   });
 
+  it('--db on the SQLite database of another program is exit 2 naming it: no ums table added, its mode and tables untouched', async () => {
+    const dir = workdir();
+    for (const [name, sql] of [
+      ['app.db', 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES (\'keep\')'],
+      // a table ums also has: today's migration failed on it with a raw SQLite error (exit 1)
+      ['shop.db', 'CREATE TABLE campaigns (sku TEXT); CREATE TABLE orders (id INTEGER)'],
+    ] as const) {
+      const file = path.join(dir, name);
+      const other = new Database(file);
+      other.exec(sql);
+      other.close();
+      fs.chmodSync(file, 0o644);
+      const tables = (): unknown => {
+        const d = new Database(file, { readonly: true });
+        const t = d.prepare("SELECT name FROM sqlite_master ORDER BY name").all();
+        d.close();
+        return t;
+      };
+      const before = tables();
+      for (const args of [['campaigns'], ['optout', 'add', '010-1234-5678']]) {
+        const r = await runUms([...args, '--db', name], { cwd: dir });
+        oneLine(r, 2, new RegExp(`^ums: \\S*${name.replace('.', '\\.')}: is not an ums journal \\(an SQLite database of something else, with tables `));
+      }
+      expect(tables()).toEqual(before);
+      expect(fs.statSync(file).mode & 0o777).toBe(0o644);
+    }
+  });
+
+  it('an existing, empty SQLite file becomes a journal (made 0600)', async () => {
+    const dir = workdir();
+    const file = path.join(dir, 'j.db');
+    const empty = new Database(file);
+    empty.pragma('user_version = 0');
+    empty.close();
+    fs.chmodSync(file, 0o644);
+    const r = await runUms(['campaigns', '--db', 'j.db'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  });
+
   it('makes .ums/ 0700 even when it already existed; leaves another existing folder (the cwd) as it was', async () => {
     const dir = workdir();
     fs.mkdirSync(path.join(dir, '.ums'), { mode: 0o755 });
