@@ -267,3 +267,41 @@ describe('the journal file', () => {
     expect(fs.statSync(dir).mode & 0o777).toBe(0o755);
   });
 });
+
+describe('export -o and the terminal closing', () => {
+  it('SIGHUP (the terminal or ssh session closed) mid-export: no temp file of full numbers survives, the old file stays', { timeout: 120_000 }, async () => {
+    const dir = workdir();
+    const rows = Array.from({ length: 150_000 }, (_, i) => `n${i},010${String(10_000_000 + i)}`);
+    fs.writeFileSync(path.join(dir, 'r.csv'), `name,phone\n${rows.join('\n')}\n`);
+    fs.writeFileSync(path.join(dir, 't.md'), '---\nchannel: sms\n---\nhi #{name}');
+    const plan = await runUms(['send', 'r.csv', '-t', 't.md', '--dry-run', '--json', '--db', 'j.db'], { cwd: dir });
+    expect(plan.code, plan.stderr).toBe(0);
+    const id = (JSON.parse(plan.stdout) as { campaign: string }).campaign;
+    fs.writeFileSync(path.join(dir, 'out.csv'), 'the old export\n');
+    // on a terminal (a pty), hung up as soon as the temp file exists
+    const driver = `
+import os, pty, sys, signal, time, json
+args = json.loads(sys.argv[1])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(args[0], args)
+hung = False
+deadline = time.time() + 60
+while time.time() < deadline:
+    if any(n.endswith('.tmp') for n in os.listdir('.')):
+        os.kill(pid, signal.SIGHUP); hung = True; break
+    if os.waitpid(pid, os.WNOHANG) != (0, 0): break
+    time.sleep(0.005)
+try:
+    while os.read(fd, 65536): pass
+except OSError:
+    pass
+print('hung' if hung else 'finished first')
+`;
+    const out = execFileSync('python3', ['-c', driver, JSON.stringify([process.execPath, UMS, 'export', id, '-o', 'out.csv', '--db', 'j.db'])], { cwd: dir, encoding: 'utf8' });
+    expect(out.trim()).toBe('hung');
+    const left = fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'));
+    expect(left, 'a temp file of full numbers was left behind').toEqual([]);
+    expect(fs.readFileSync(path.join(dir, 'out.csv'), 'utf8')).toBe('the old export\n');
+  });
+});
