@@ -206,6 +206,12 @@ const isWordChar = (c: string | undefined): boolean => c !== undefined && /[\p{L
  * spaces, and any piece of it still over 15 digits keeps only its last 4.
  */
 export function maskPhoneNumbers(text: string): string {
+  // the phone column's own cell quoted by a reason (`phone number "010-1234-5678x" contains ...`) is a
+  // number whatever else it holds: letters or marks glued to it must not make it print whole
+  return maskNumbersIn(text.replace(PHONE_CELL, (_m, cell: string, rest: string) => `phone number "${maskCell(cell)}"${rest}`));
+}
+
+function maskNumbersIn(text: string): string {
   if (!/[0-9\uff10-\uff19]{2}|[0-9\uff10-\uff19]\D{1,3}[0-9\uff10-\uff19]/u.test(text)) return text;
   const chars = [...text];
   const out: string[] = [];
@@ -235,6 +241,20 @@ export function maskPhoneNumbers(text: string): string {
     i = end;
   }
   return out.join('');
+}
+
+/** How the reasons of parsePhone quote the cell: `phone number "<cell>" <one of its endings>`. */
+const PHONE_CELL = /phone number "([\s\S]*?)"( (?:was mangled|contains|is ))/g;
+
+/** A phone cell masked as any number is, or else (8 digits or more still showing) every digit but its first 3 and last 4 starred. */
+function maskCell(cell: string): string {
+  const masked = maskNumbersIn(cell);
+  if (digitsOf([...masked]).length < 8) return masked;
+  const chars = [...cell];
+  const at = chars.flatMap((c, i) => (isDigit(c) ? [i] : []));
+  if (at.length < 8) return cell;
+  for (const i of at.slice(3, -4)) chars[i] = '*';
+  return chars.join('');
 }
 
 /** A run that starts right after a letter or digit, or after "-", "." or "_" glued to one, is part of a word. */

@@ -61,13 +61,15 @@ export function registerExport(program: Command, cli: Cli, setExit: (code: numbe
             cli.err(`ums: export stopped by ${signal}: ${opts.output} was not written`);
             process.exit(EXIT.fault);
           };
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
+          // SIGHUP too (the terminal or the ssh session closed), unless no terminal is attached: under
+          // nohup (which redirects all three) the hangup is ignored and the export carries on
+          const attached = Boolean(process.stdin.isTTY || process.stdout.isTTY || process.stderr.isTTY);
+          const signals: NodeJS.Signals[] = attached ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM'];
+          for (const s of signals) process.once(s, stop);
           try {
             await writePrivateFile(path.resolve(cli.cwd, opts.output), `-o ${opts.output}`, (sink) => produce((s) => sink.write(s)));
           } finally {
-            process.off('SIGINT', stop);
-            process.off('SIGTERM', stop);
+            for (const s of signals) process.off(s, stop);
           }
         } else {
           await produce(cli.write);

@@ -167,6 +167,14 @@ export class Journal {
     const db = new Database(file);
     try {
       refuseNewerSchema(db, file);
+      // only now that it is known to be a journal (ours, or a new one) is its mode ours to change
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+        try {
+          if ((fs.statSync(f).mode & 0o777) !== 0o600) fs.chmodSync(f, 0o600);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        }
+      }
     } catch (err) {
       db.close();
       throw err;
@@ -321,8 +329,8 @@ const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
  * Before SQLite touches `file`: its folder exists and is private (0700: one we create, or the default
  * `.ums` even if it existed; any other existing folder, such as the working folder, is left as it
  * is), and the file is a journal or nothing yet. A file that is not SQLite (a CSV, a text file, a
- * device) is refused, naming it, with its content and mode untouched; a new or SQLite file is made
- * 0600 (SQLite gives -wal/-shm the same mode).
+ * device) is refused, naming it, with its content and mode untouched; a new file is made 0600, an
+ * existing SQLite file once it is known to be a journal (Journal.open; SQLite gives -wal/-shm its mode).
  */
 function prepareJournalFile(file: string): void {
   const dir = path.dirname(file);
@@ -359,7 +367,6 @@ function prepareJournalFile(file: string): void {
         throw new InputError(`${file}: is not an ums journal (not an SQLite database): name the journal with --db, or a new file`);
       }
     }
-    if ((st.mode & 0o777) !== 0o600) fs.fchmodSync(fd, 0o600);
   } finally {
     fs.closeSync(fd);
   }
@@ -371,7 +378,16 @@ function refuseNewerSchema(db: Database.Database, file: string): void {
   try {
     const table = db.prepare("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
     if (table) version = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations').get()?.v ?? 0;
+    else {
+      // an SQLite database of another program (a --db typo): never migrated into, never chmodded
+      const others = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name LIMIT 4").all();
+      if (others.length) {
+        const names = others.slice(0, 3).map((o) => o.name).join(', ') + (others.length > 3 ? ', ...' : '');
+        throw new InputError(`${file}: is not an ums journal (an SQLite database of something else, with tables ${names}): name the journal with --db, or a new file`);
+      }
+    }
   } catch (err) {
+    if (err instanceof InputError) throw err;
     const code = (err as { code?: string }).code;
     if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw new InputError(`${file}: is not an ums journal (the SQLite file is damaged or not a database)`);
     throw err;

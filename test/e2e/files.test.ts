@@ -215,6 +215,46 @@ describe('the journal file', () => {
     expect(fs.readFileSync(path.join(dir, 'r.csv'), 'utf8')).toBe('name,phone\na,010-1234-5678\n');
   });
 
+  it('--db on the SQLite database of another program is exit 2 naming it: no ums table added, its mode and tables untouched', async () => {
+    const dir = workdir();
+    for (const [name, sql] of [
+      ['app.db', 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES (\'keep\')'],
+      // a table ums also has: today's migration failed on it with a raw SQLite error (exit 1)
+      ['shop.db', 'CREATE TABLE campaigns (sku TEXT); CREATE TABLE orders (id INTEGER)'],
+    ] as const) {
+      const file = path.join(dir, name);
+      const other = new Database(file);
+      other.exec(sql);
+      other.close();
+      fs.chmodSync(file, 0o644);
+      const tables = (): unknown => {
+        const d = new Database(file, { readonly: true });
+        const t = d.prepare("SELECT name FROM sqlite_master ORDER BY name").all();
+        d.close();
+        return t;
+      };
+      const before = tables();
+      for (const args of [['campaigns'], ['optout', 'add', '010-1234-5678']]) {
+        const r = await runUms([...args, '--db', name], { cwd: dir });
+        oneLine(r, 2, new RegExp(`^ums: \\S*${name.replace('.', '\\.')}: is not an ums journal \\(an SQLite database of something else, with tables `));
+      }
+      expect(tables()).toEqual(before);
+      expect(fs.statSync(file).mode & 0o777).toBe(0o644);
+    }
+  });
+
+  it('an existing, empty SQLite file becomes a journal (made 0600)', async () => {
+    const dir = workdir();
+    const file = path.join(dir, 'j.db');
+    const empty = new Database(file);
+    empty.pragma('user_version = 0');
+    empty.close();
+    fs.chmodSync(file, 0o644);
+    const r = await runUms(['campaigns', '--db', 'j.db'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  });
+
   it('makes .ums/ 0700 even when it already existed; leaves another existing folder (the cwd) as it was', async () => {
     const dir = workdir();
     fs.mkdirSync(path.join(dir, '.ums'), { mode: 0o755 });
@@ -225,5 +265,43 @@ describe('the journal file', () => {
     expect(fs.statSync(path.join(dir, '.ums', 'journal.db')).mode & 0o777).toBe(0o600);
     expect((await runUms(['campaigns', '--db', 'here.db'], { cwd: dir })).code).toBe(0);
     expect(fs.statSync(dir).mode & 0o777).toBe(0o755);
+  });
+});
+
+describe('export -o and the terminal closing', () => {
+  it('SIGHUP (the terminal or ssh session closed) mid-export: no temp file of full numbers survives, the old file stays', { timeout: 120_000 }, async () => {
+    const dir = workdir();
+    const rows = Array.from({ length: 150_000 }, (_, i) => `n${i},010${String(10_000_000 + i)}`);
+    fs.writeFileSync(path.join(dir, 'r.csv'), `name,phone\n${rows.join('\n')}\n`);
+    fs.writeFileSync(path.join(dir, 't.md'), '---\nchannel: sms\n---\nhi #{name}');
+    const plan = await runUms(['send', 'r.csv', '-t', 't.md', '--dry-run', '--json', '--db', 'j.db'], { cwd: dir });
+    expect(plan.code, plan.stderr).toBe(0);
+    const id = (JSON.parse(plan.stdout) as { campaign: string }).campaign;
+    fs.writeFileSync(path.join(dir, 'out.csv'), 'the old export\n');
+    // on a terminal (a pty), hung up as soon as the temp file exists
+    const driver = `
+import os, pty, sys, signal, time, json
+args = json.loads(sys.argv[1])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(args[0], args)
+hung = False
+deadline = time.time() + 60
+while time.time() < deadline:
+    if any(n.endswith('.tmp') for n in os.listdir('.')):
+        os.kill(pid, signal.SIGHUP); hung = True; break
+    if os.waitpid(pid, os.WNOHANG) != (0, 0): break
+    time.sleep(0.005)
+try:
+    while os.read(fd, 65536): pass
+except OSError:
+    pass
+print('hung' if hung else 'finished first')
+`;
+    const out = execFileSync('python3', ['-c', driver, JSON.stringify([process.execPath, UMS, 'export', id, '-o', 'out.csv', '--db', 'j.db'])], { cwd: dir, encoding: 'utf8' });
+    expect(out.trim()).toBe('hung');
+    const left = fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'));
+    expect(left, 'a temp file of full numbers was left behind').toEqual([]);
+    expect(fs.readFileSync(path.join(dir, 'out.csv'), 'utf8')).toBe('the old export\n');
   });
 });

@@ -194,3 +194,17 @@ describe('secrets from ${VAR}', () => {
     expect(leaks).toEqual([]);
   });
 });
+
+describe('${VAR} in what every recipient reads', () => {
+  it('from and senderName from the environment are message content: the dry run shows them, as they will be sent', async () => {
+    const dir = campaignDir(['journal: ./journal.db', 'from: "${UMS_FROM}"', 'senderName: "${UMS_SENDER}"', 'providers: { s: { type: sim } }', ''].join('\n'));
+    fs.writeFileSync(path.join(dir, 'ad.md'), '---\nad: true\n---\n(광고) 한빛마트상회\n#{name}님, 세일! 문의 0231234567\n무료수신거부 080-123-4567');
+    const env = { UMS_FROM: '0231234567', UMS_SENDER: '한빛마트상회', UMS_NOW: '2026-12-02T10:00:00+09:00' };
+    const dry = await runUms(['send', 'r.csv', '-t', 'ad.md', '--dry-run'], { cwd: dir, env });
+    expect(dry.code, dry.stderr).toBe(0);
+    // scrubbed, the preview would read "(광고) ***": the operator could not check the text they confirm
+    expect(dry.stdout).toContain('(광고) 한빛마트상회');
+    expect(dry.stdout).toContain('문의 0231234567');
+    expect(dry.stdout).not.toMatch(/(^|[^*])\*\*\*([^*]|$)/m);
+  });
+});

@@ -52,9 +52,14 @@ describe('routes', () => {
 
 describe('redact', () => {
   it('replaces every expanded ${VAR} value, the longest first, and leaves short ones', () => {
-    loadConfig(undefined, { A: 'abcd-secret', B: 'abcd-secret-longer', C: 'xy' }, configIn('from: "0212345678"\nsenderName: "${A} ${B} ${C}"\n'));
+    loadConfig(undefined, { A: 'abcd-secret', B: 'abcd-secret-longer', C: 'xy' }, configIn('from: "0212345678"\njournal: "./${A} ${B} ${C}.db"\n'));
     expect(redact('a abcd-secret-longer b abcd-secret c xy')).toBe('a *** b *** c xy');
     expect(redact(null)).toBeNull();
+  });
+
+  it('leaves what every recipient reads (from, senders, senderName): message content, not secrets', () => {
+    loadConfig(undefined, { F: '0231234567', S: '한빛마트상회', R: '0239876543' }, configIn('from: "${F}"\nsenderName: "${S}"\nsenders: ["${R}", "${F}"]\n'));
+    expect(redact('(광고) 한빛마트상회 0231234567 0239876543')).toBe('(광고) 한빛마트상회 0231234567 0239876543');
   });
 });
 

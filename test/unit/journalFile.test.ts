@@ -23,7 +23,8 @@ describe('the journal file', () => {
     const old = new Database(file);
     old.pragma('page_size = 4096');
     old.pragma('journal_mode = WAL');
-    old.exec('CREATE TABLE keep (x INTEGER)');
+    // a journal (its migrations table) that an older ums made with SQLite's default pages
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
     old.close();
     const j = Journal.open(file);
     j.createCampaign({ id: 'c', digest: 'd', csvPath: 'a.csv', templatePath: 't.md', settings: {} });
