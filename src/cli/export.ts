@@ -21,6 +21,7 @@ export function registerExport(program: Command, cli: Cli, setExit: (code: numbe
     .option('--db <file>', 'journal file')
     .action(async (id: string, opts: ExportOptions) => {
       if (opts.format !== 'csv' && opts.format !== 'json') throw new InputError(`--format "${opts.format}": use csv or json`);
+      if (opts.output !== undefined && opts.output.trim() === '') throw new InputError('-o "": name a file (or leave -o out to write to stdout)');
       const config = openConfig(cli, opts);
       const journal = openJournal(cli, config, opts);
       try {

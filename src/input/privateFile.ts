@@ -38,6 +38,22 @@ export interface PrivateSink {
 
 type Destination = { kind: 'replace'; target: string } | { kind: 'into'; target: string };
 
+/** Where a chain of symbolic links ending nowhere points; null when `file` is not a link. */
+function danglingTarget(file: string): string | null {
+  let at = file;
+  for (let hops = 0; hops < 40; hops++) {
+    let link: string;
+    try {
+      if (!fs.lstatSync(at).isSymbolicLink()) return hops ? at : null;
+      link = fs.readlinkSync(at);
+    } catch {
+      return hops ? at : null;
+    }
+    at = path.resolve(path.dirname(at), link);
+  }
+  throw new InputError(`${file}: too many levels of symbolic links`);
+}
+
 /** What `file` is and how it is written; `name` is how messages call it (e.g. `-o out.csv`). */
 function destination(file: string, name: string): Destination {
   let st: fs.Stats;
@@ -46,9 +62,11 @@ function destination(file: string, name: string): Destination {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      const dir = path.dirname(file);
-      if (!fs.existsSync(dir)) throw new InputError(`${name}: no such folder: ${path.dirname(name.replace(/^-o /, '')) || dir}`);
-      return { kind: 'replace', target: file };
+      // a link to a file not there yet: the file is made where the link points, the link kept
+      const target = danglingTarget(file) ?? file;
+      const dir = path.dirname(target);
+      if (!fs.existsSync(dir)) throw new InputError(`${name}: no such folder: ${target === file ? path.dirname(name.replace(/^-o /, '')) || dir : dir}`);
+      return { kind: 'replace', target };
     }
     if (code === 'ENOTDIR') throw new InputError(`${name}: a part of the path is not a folder`);
     if (code === 'EACCES') throw new InputError(`${name}: permission denied`);

@@ -57,6 +57,18 @@ describe('export -o', () => {
     expect(temps(dir)).toEqual([]);
   });
 
+  it('a symlink to a file not there yet: the file is made where it points, the link stays a link', async () => {
+    const dir = workdir();
+    const id = await planned(dir, 3);
+    fs.mkdirSync(path.join(dir, 'reports'));
+    fs.symlinkSync('reports/out.csv', path.join(dir, 'latest.csv'));
+    const r = await runUms(['export', id, '-o', 'latest.csv', '--db', 'j.db'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.lstatSync(path.join(dir, 'latest.csv')).isSymbolicLink()).toBe(true);
+    expect(fs.statSync(path.join(dir, 'reports', 'out.csv')).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(path.join(dir, 'reports', 'out.csv'), 'utf8')).toMatch(/^\uFEFFrow,to,channel/);
+  });
+
   it('writes into /dev/null and keeps it a character device (as root too)', async () => {
     const dir = workdir();
     const id = await planned(dir, 3);
