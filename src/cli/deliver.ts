@@ -25,6 +25,17 @@ export interface DeliverOptions {
   confirmed?: boolean;
 }
 
+/** The `ums send` that planned a campaign (and, confirmed, sends it). */
+function sendCommand(c: CampaignRecord): string {
+  const s = c.settings;
+  const quote = (v: string): string => (/^[\w./@:+-]+$/u.test(v) ? v : `'${v.replace(/'/g, "'\\''")}'`);
+  const extra = [
+    ...(typeof s['phoneColumn'] === 'string' ? ['--phone-column', s['phoneColumn']] : []),
+    ...(typeof s['encoding'] === 'string' && s['encoding'] !== 'auto' ? ['--encoding', s['encoding']] : []),
+  ];
+  return ['ums send', quote(c.csvPath), '-t', quote(c.templatePath), '--campaign', quote(c.id), ...extra.map(quote)].join(' ');
+}
+
 /** The answer typed at the prompt; null for Ctrl-C (or the end of input). */
 async function ask(question: string): Promise<string | null> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
@@ -51,7 +62,7 @@ export async function deliver(cli: Cli, config: Config, journal: Journal, campai
   const channels = d.plannedChannels(campaign.id);
   const unknown = d.countInStatus(campaign.id, 'unknown');
   if (campaign.state === 'draft' && !opts.confirmed) {
-    throw new InputError(`campaign ${campaign.id} is a draft (planned by a dry run, or not confirmed): nothing was sent; \`ums send ${campaign.csvPath} -t ${campaign.templatePath}\` sends it`);
+    throw new InputError(`campaign ${campaign.id} is a draft (planned by a dry run, or not confirmed): nothing was sent; \`${sendCommand(campaign)}\` sends it`);
   }
   // A finished campaign is sent again only for --resend-unknown: its unknown rows are all it has left.
   if (campaign.state === 'cancelled' || (campaign.state === 'done' && !(opts.resendUnknown && unknown > 0)) || channels.length === 0) {
