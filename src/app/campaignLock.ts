@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { Journal } from '../journal/journal.js';
-import { LockedError } from './errors.js';
+import { LockedError } from '../errors.js';
 
 function isAlive(pid: number): boolean {
   try {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { InputError } from '../campaign/errors.js';
+import { InputError } from '../errors.js';
 import type { Channel } from '../campaign/types.js';
 import { providerConfig, providerFor, reachableProviders, unsetMessage, type Config } from '../config/config.js';
 import type { LaneSpec } from '../delivery/engine.js';

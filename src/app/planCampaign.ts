@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { identityDifferences, identityDigest, type CampaignIdentity } from './campaignIdentity.js';
-import { FaultError } from './errors.js';
-import { InputError } from '../campaign/errors.js';
+import { FaultError, InputError } from '../errors.js';
 import { checkVariables, findPhoneColumn, Planner } from '../campaign/plan.js';
 import { checkSenderNumber } from '../campaign/sender.js';
 import { providerFor, type Config } from '../config/config.js';

@@ -7,7 +7,7 @@ import { isConsent } from './quietHours.js';
 import { rcsPriceKey } from './rcs.js';
 import { normalisePhone } from './phone.js';
 import { bindPattern, renderedLength, renderPattern, renderPrefix, type BoundPattern, type Template } from './template.js';
-import { InputError, located } from './errors.js';
+import { InputError, located } from '../errors.js';
 import type { Channel, PlannedMessage, Prices } from './types.js';
 
 export const PHONE_COLUMNS = ['phone', 'to', 'mobile', '전화번호', '휴대폰', '휴대폰번호', '핸드폰', '핸드폰번호', '휴대전화', '연락처'];

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { checkButtons } from './alimtalk.js';
 import { AD_MARKER } from './compliance.js';
 import { describeCodePoint, findControlChar } from '../text/controls.js';
-import { InputError, located } from './errors.js';
+import { InputError, located } from '../errors.js';
 import { issueKey } from '../config/issues.js';
 import { RCS_KIND_NAMES, type RcsRequest } from './rcs.js';
 import { CHANNELS, type Channel, type ChannelChoice } from './types.js';

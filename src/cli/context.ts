@@ -1,11 +1,11 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import path from 'node:path';
-import { InputError } from '../campaign/errors.js';
+import { InputError } from '../errors.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { redact } from '../config/secrets.js';
 import { Journal } from '../journal/journal.js';
 
-export const EXIT = { ok: 0, fault: 1, input: 2, incomplete: 3, locked: 75 } as const;
+export { EXIT } from '../errors.js';
 
 /** Where a command writes and what it knows of its terminal; tests never need a real TTY. */
 export interface Cli {

@@ -1,6 +1,6 @@
 import type { Ora } from 'ora';
 import readline from 'node:readline/promises';
-import { InputError } from '../campaign/errors.js';
+import { InputError } from '../errors.js';
 import { buildLanes } from '../app/lanes.js';
 import { buildReport, hasProblems } from '../app/report.js';
 import { summariseCampaign } from '../app/summary.js';

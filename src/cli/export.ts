@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import path from 'node:path';
 import { exportRecord, EXPORT_COLUMNS } from '../app/exportRows.js';
-import { InputError } from '../campaign/errors.js';
+import { InputError } from '../errors.js';
 import { removeTempFiles, writePrivateFile } from '../input/privateFile.js';
 import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { maskPhone } from '../campaign/phone.js';
-import { InputError } from '../campaign/errors.js';
+import { InputError } from '../errors.js';
 import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
 import { oneLine } from './format.js';
 

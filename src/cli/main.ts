@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { InputError } from '../campaign/errors.js';
+import { exitCodeFor, FaultError, InputError, LockedError } from '../errors.js';
 import { registerCampaigns } from './campaigns.js';
 import { registerCancel } from './cancel.js';
 import { EXIT, OutputClosed, processCli, type Cli } from './context.js';
@@ -11,7 +11,6 @@ import { registerOptout } from './optout.js';
 import { registerReport } from './report.js';
 import { registerResume } from './resume.js';
 import { registerSend } from './send.js';
-import { LockedError, FaultError } from '../app/errors.js';
 import { forTerminal } from './format.js';
 
 export async function main(argv: string[], given?: Cli): Promise<number> {
@@ -56,29 +55,21 @@ function reportError(err: unknown, cli: Cli): number {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
     return EXIT.input; // commander already printed the message
   }
-  // messages quote what the user gave (CSV values, header names, file names): masked and escaped
-  if (err instanceof InputError) {
-    cli.err(`ums: ${forTerminal(err.message)}`);
-    return EXIT.input;
-  }
   if (err instanceof OutputClosed) {
     // `ums ... | head`: the reader has what it wanted; anything else (a full disk under `> file`) is a fault
     if (err.code === 'EPIPE') return EXIT.ok;
     cli.err(`ums: ${err.message}`);
     return EXIT.fault;
   }
-  if (err instanceof LockedError) {
+  // messages quote what the user gave (CSV values, header names, file names): masked and escaped
+  if (err instanceof InputError || err instanceof LockedError || err instanceof FaultError) {
     cli.err(`ums: ${forTerminal(err.message)}`);
-    return EXIT.locked;
-  }
-  if (err instanceof FaultError) {
-    cli.err(`ums: ${forTerminal(err.message)}`);
-    return EXIT.fault;
+    return exitCodeFor(err);
   }
   const e = err as NodeJS.ErrnoException;
   const message = e?.message ?? String(err);
   // Node's messages often start with their code already (`EISDIR: illegal operation…`): say it once
   cli.err(`ums: ${forTerminal(`${e?.code && !message.startsWith(`${e.code}:`) && !message.startsWith(`${e.code} `) ? `${e.code}: ` : ''}${message}`)}`);
   if (cli.env['UMS_DEBUG']) cli.err(String(e?.stack));
-  return EXIT.fault;
+  return exitCodeFor(err);
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InputError } from '../campaign/errors.js';
+import { InputError } from '../errors.js';
 import { maskPhone, normalisePhone } from '../campaign/phone.js';
 import { readOptoutFile } from '../input/optoutFile.js';
 import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';

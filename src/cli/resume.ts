@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { LockedError } from '../app/errors.js';
-import { InputError } from '../campaign/errors.js';
+import { InputError, LockedError } from '../errors.js';
 import type { Config } from '../config/config.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';

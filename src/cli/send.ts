@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InputError } from '../campaign/errors.js';
+import { InputError } from '../errors.js';
 import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
 import type { DeliverOptions } from './deliver.js';
 import type { CampaignRecord } from '../journal/journal.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { InputError } from '../campaign/errors.js';
+import { InputError } from '../errors.js';
 import { MAX_CONFIG_BYTES, readInputFile } from '../input/readableFile.js';
 import { QUOTE_NUMBER } from '../campaign/template.js';
 import { DEFAULT_QUIET_HOURS, parseClock, type QuietHours } from '../campaign/quietHours.js';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { InputError } from '../campaign/errors.js';
+import { InputError } from '../errors.js';
 
 /**
  * The one wording for a zod issue in a settings file: `providers.sim.tsp: unknown key`. `at` is where

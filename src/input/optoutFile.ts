@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
-import { InputError } from '../campaign/errors.js';
+import { InputError } from '../errors.js';
 import { OptoutListReader } from '../campaign/optoutList.js';
 import { DecodeError, DecodeStream } from './decode.js';
 import { openInputFile } from './readableFile.js';

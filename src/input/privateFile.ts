@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../campaign/errors.js';
+import { InputError } from '../errors.js';
 
 /**
  * The one writer of files that hold private data (exports with full numbers, provider state).

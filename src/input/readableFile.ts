@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { InputError } from '../campaign/errors.js';
+import { InputError } from '../errors.js';
 
 /**
  * The one way ums opens a file the user gave it (config, CSV, template, AlimTalk text file, images,

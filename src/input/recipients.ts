@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { isAscii } from 'node:buffer';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { InputError, located } from '../campaign/errors.js';
+import { InputError, located } from '../errors.js';
 import { headerKey } from '../campaign/plan.js';
 import { DecodeError, DecodeStream, type TextEncoding } from './decode.js';
 import { checkReadableFile, openInputFile } from './readableFile.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ALIMTALK_MAX_VARIABLES, firstDifference } from '../campaign/alimtalk.js';
 import { checkAdText } from '../campaign/compliance.js';
-import { InputError, located } from '../campaign/errors.js';
+import { InputError, located } from '../errors.js';
 import { readJpegInfo } from '../campaign/jpeg.js';
 import { readPngInfo } from '../campaign/png.js';
 import { imageLimits } from '../providers/registry.js';

@@ -1,5 +1,5 @@
 import { iconvLite } from '../text/cp949.js';
-import { InputError } from '../campaign/errors.js';
+import { InputError } from '../errors.js';
 import { parseTemplate, type Template } from '../campaign/template.js';
 import { MAX_TEMPLATE_BYTES, readInputFile } from './readableFile.js';
 

@@ -6,7 +6,7 @@ import { DeliveryJournal } from './delivery.js';
 import { InboxJournal } from './inbox.js';
 import { MIGRATIONS } from './migrations.js';
 import { OptoutJournal } from './optouts.js';
-import { InputError } from '../campaign/errors.js';
+import { InputError } from '../errors.js';
 
 /**
  * DESIGN.md's campaign lifecycle: `planning` -> `draft` (planned; a dry run, a "no", a failure before the

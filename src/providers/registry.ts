@@ -1,4 +1,4 @@
-import { InputError } from '../campaign/errors.js';
+import { InputError } from '../errors.js';
 import type { ProviderConfig } from '../config/config.js';
 import { parseSimConfig } from './sim/config.js';
 import { parseSmppConfig } from './smpp/config.js';

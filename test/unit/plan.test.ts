@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/campaign/errors.js';
+import { InputError } from '../../src/errors.js';
 import { checkVariables, findPhoneColumn, PHONE_COLUMNS, Planner, SeenNumbers } from '../../src/campaign/plan.js';
 import { parseTemplate } from '../../src/campaign/template.js';
 import { DEFAULT_PRICES, type Prices } from '../../src/campaign/types.js';

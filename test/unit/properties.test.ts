@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORT_COLUMNS, exportRecord, neutraliseFormula } from '../../src/app/exportRows.js';
 import { planCampaign } from '../../src/app/planCampaign.js';
 import { LMS_MAX_BYTES, pickChannel, SMS_MAX_BYTES, SUBJECT_MAX_BYTES, type ChannelInput, type ChannelPick } from '../../src/campaign/channel.js';
-import { InputError } from '../../src/campaign/errors.js';
+import { InputError } from '../../src/errors.js';
 import { CHANNELS } from '../../src/campaign/types.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { estimateRows, readRecipients, SimpleCsvParser } from '../../src/input/recipients.js';

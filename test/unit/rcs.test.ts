@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/campaign/errors.js';
+import { InputError } from '../../src/errors.js';
 import { Planner } from '../../src/campaign/plan.js';
 import { readPngInfo } from '../../src/campaign/png.js';
 import { pickRcsKind } from '../../src/campaign/rcs.js';

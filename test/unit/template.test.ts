@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/campaign/errors.js';
+import { InputError } from '../../src/errors.js';
 import { bindPattern, parseTemplate, renderPattern, type TextPattern } from '../../src/campaign/template.js';
 
 /** Parse, expecting an InputError; returns its message. */
