@@ -30,7 +30,9 @@ async function parent() {
   if (!fs.existsSync(csvFile)) {
     const t0 = performance.now();
     await generateCsv(csvFile, ROWS);
-    process.stderr.write(`bench/plan: generated ${path.relative(root, csvFile)} (${ROWS.toLocaleString('en-US')} rows) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `bench/plan: generated ${path.relative(root, csvFile)} (${ROWS.toLocaleString('en-US')} rows) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
   }
   writeTemplate(templateFile);
   const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child'], {
@@ -41,11 +43,13 @@ async function parent() {
     maxBuffer: 16 * 1024 * 1024,
   });
   if (run.status !== 0) {
-    process.stderr.write(`bench/plan: the planning child failed (${run.signal ?? `exit ${run.status}`})\n${run.stdout}`);
+    process.stderr.write(
+      `bench/plan: the planning child failed (${run.signal ?? `exit ${run.status}`})\n${run.stdout}`,
+    );
     process.exit(1);
   }
   const line = run.stdout.trim().split('\n').pop();
-  process.stdout.write(line + '\n');
+  process.stdout.write(`${line}\n`);
 }
 
 async function child() {
@@ -54,7 +58,8 @@ async function child() {
   const { Journal } = await import('../dist/journal/journal.js');
   const { loadConfig } = await import('../dist/config/config.js');
   const { planWriterFor } = await import('../dist/app/planWriter.js');
-  if (!fs.existsSync(csvFile)) throw new Error(`${csvFile} is missing: run node bench/plan.js (without --child) once`);
+  if (!fs.existsSync(csvFile))
+    throw new Error(`${csvFile} is missing: run node bench/plan.js (without --child) once`);
   writeTemplate(templateFile);
   for (const f of [journalFile, `${journalFile}-wal`, `${journalFile}-shm`]) fs.rmSync(f, { force: true });
   // outDir holds no ums.config.yaml: the built-in defaults (sim provider, default prices).
@@ -106,7 +111,7 @@ async function child() {
     // who stored the rows: a worker thread (large CSVs, 2+ cores) or the planning thread itself
     writer: planWriterFor(journalFile, fs.statSync(csvFile).size),
   };
-  process.stdout.write(JSON.stringify(result) + '\n');
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 /** This process's own peak resident set: VmHWM, else getrusage's maxrss. */
@@ -133,12 +138,104 @@ function writeTemplate(file) {
 
 // ---- the generator: deterministic, so every run plans the same file ----
 
-const SURNAMES = ['김', '이', '박', '최', '정', '강', '조', '윤', '장', '임', '한', '오', '서', '신', '권', '황', '안', '송', '류', '홍', '전', '고', '문', '양', '손', '배', '백', '허', '남궁', '선우'];
-const GIVEN = ['민', '서', '지', '현', '우', '준', '영', '수', '은', '하', '윤', '도', '예', '주', '진', '연', '성', '호', '유', '채', '다', '소', '태', '승', '재', '희', '아', '경', '미', '혜'];
-const SHOPS = ['한빛상회', '다온마켓', '꽃담', '바른가게', '초록농장', '서울커피', '모아몰', '하늘문구', '달빛베이커리', '제주감귤농원', 'ABC Mart', '누리샵', '소소한집', '행복한 책방', '온누리약초'];
+const SURNAMES = [
+  '김',
+  '이',
+  '박',
+  '최',
+  '정',
+  '강',
+  '조',
+  '윤',
+  '장',
+  '임',
+  '한',
+  '오',
+  '서',
+  '신',
+  '권',
+  '황',
+  '안',
+  '송',
+  '류',
+  '홍',
+  '전',
+  '고',
+  '문',
+  '양',
+  '손',
+  '배',
+  '백',
+  '허',
+  '남궁',
+  '선우',
+];
+const GIVEN = [
+  '민',
+  '서',
+  '지',
+  '현',
+  '우',
+  '준',
+  '영',
+  '수',
+  '은',
+  '하',
+  '윤',
+  '도',
+  '예',
+  '주',
+  '진',
+  '연',
+  '성',
+  '호',
+  '유',
+  '채',
+  '다',
+  '소',
+  '태',
+  '승',
+  '재',
+  '희',
+  '아',
+  '경',
+  '미',
+  '혜',
+];
+const SHOPS = [
+  '한빛상회',
+  '다온마켓',
+  '꽃담',
+  '바른가게',
+  '초록농장',
+  '서울커피',
+  '모아몰',
+  '하늘문구',
+  '달빛베이커리',
+  '제주감귤농원',
+  'ABC Mart',
+  '누리샵',
+  '소소한집',
+  '행복한 책방',
+  '온누리약초',
+];
 const ITEMS = [
-  '무선 이어폰', '유기농 현미 5kg', '텀블러', '겨울 패딩 점퍼', '아메리카노 원두 1kg', '볼펜 세트', '강아지 사료', '수제 딸기잼',
-  '"캠핑 의자, 2개"', '휴대폰 케이스', '한라봉 3kg', '노트북 거치대', '요가 매트', '전기 주전자', '홍삼 스틱 30포', '운동화',
+  '무선 이어폰',
+  '유기농 현미 5kg',
+  '텀블러',
+  '겨울 패딩 점퍼',
+  '아메리카노 원두 1kg',
+  '볼펜 세트',
+  '강아지 사료',
+  '수제 딸기잼',
+  '"캠핑 의자, 2개"',
+  '휴대폰 케이스',
+  '한라봉 3kg',
+  '노트북 거치대',
+  '요가 매트',
+  '전기 주전자',
+  '홍삼 스틱 30포',
+  '운동화',
 ];
 
 function pick(rand, list) {
@@ -161,7 +258,16 @@ function formatPhone(rand, mid, last) {
   return `010 ${mid} ${last}`;
 }
 
-const INVALID = ['010-123-456', '1.01235E+10', '010-1234-567a', '1588-1234', '02-12', '', '010-9999', '+82 10-12-34'];
+const INVALID = [
+  '010-123-456',
+  '1.01235E+10',
+  '010-1234-567a',
+  '1588-1234',
+  '02-12',
+  '',
+  '010-9999',
+  '+82 10-12-34',
+];
 
 async function generateCsv(file, rows) {
   const rand = prng(20240601);

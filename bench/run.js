@@ -19,13 +19,17 @@ const available = fs
 const wanted = process.argv.slice(2).map((a) => path.basename(a).replace(/\.js$/, ''));
 const unknown = wanted.filter((w) => !available.includes(w));
 if (unknown.length > 0) {
-  process.stderr.write(`bench/run: no benchmark ${unknown.join(', ')} (have: ${available.join(', ') || 'none'})\n`);
+  process.stderr.write(
+    `bench/run: no benchmark ${unknown.join(', ')} (have: ${available.join(', ') || 'none'})\n`,
+  );
   process.exit(2);
 }
 
 let failed = 0;
 for (const name of wanted.length > 0 ? wanted : available) {
-  const run = spawnSync(process.execPath, [path.join(dir, `${name}.js`)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const run = spawnSync(process.execPath, [path.join(dir, `${name}.js`)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   if (run.status !== 0) {
     failed++;
     process.stderr.write(`bench/run: ${name} failed (${run.signal ?? `exit ${run.status}`})\n`);

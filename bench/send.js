@@ -28,13 +28,28 @@ async function run(name, rows, sim) {
   fs.mkdirSync(dir, { recursive: true });
   const lines = ['name,phone'];
   for (let i = 0; i < rows; i++) lines.push(`고객${i},010${String(20000000 + i).padStart(8, '0')}`);
-  fs.writeFileSync(path.join(dir, 'r.csv'), lines.join('\n') + '\n');
-  fs.writeFileSync(path.join(dir, 't.md'), '---\nchannel: auto\n---\n#{name}님, 주문하신 상품이 발송되었습니다.\n');
-  const simYaml = Object.entries({ type: 'sim', ...sim }).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`).join('\n');
-  fs.writeFileSync(path.join(dir, 'ums.config.yaml'), `journal: ./journal.db\nproviders:\n  sim:\n${simYaml}\n`);
+  fs.writeFileSync(path.join(dir, 'r.csv'), `${lines.join('\n')}\n`);
+  fs.writeFileSync(
+    path.join(dir, 't.md'),
+    '---\nchannel: auto\n---\n#{name}님, 주문하신 상품이 발송되었습니다.\n',
+  );
+  const simYaml = Object.entries({ type: 'sim', ...sim })
+    .map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)
+    .join('\n');
+  fs.writeFileSync(
+    path.join(dir, 'ums.config.yaml'),
+    `journal: ./journal.db\nproviders:\n  sim:\n${simYaml}\n`,
+  );
   const config = loadConfig(undefined, process.env, dir);
   const journal = Journal.open(path.join(dir, 'journal.db'));
-  const { campaign } = await planCampaign({ csvFile: path.join(dir, 'r.csv'), templateFile: path.join(dir, 't.md'), encoding: 'auto', config, journal, lock: (id) => lockCampaign(journal, id, 'bench') });
+  const { campaign } = await planCampaign({
+    csvFile: path.join(dir, 'r.csv'),
+    templateFile: path.join(dir, 't.md'),
+    encoding: 'auto',
+    config,
+    journal,
+    lock: (id) => lockCampaign(journal, id, 'bench'),
+  });
   const d = journal.delivery();
   const setup = await buildLanes(config, journal.file, d.plannedChannels(campaign.id), {});
   let allAcceptedAt = 0;
@@ -58,13 +73,24 @@ async function run(name, rows, sim) {
   await Promise.all(setup.providers.map((p) => p.close()));
   journal.close();
   const log = readCarrierLog(path.join(dir, 'sim-sim.jsonl'));
-  return { outcome, seconds: ((allAcceptedAt || t1) - t0) / 1000, cpuMs: (cpu.user + cpu.system) / 1000, log };
+  return {
+    outcome,
+    seconds: ((allAcceptedAt || t1) - t0) / 1000,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    log,
+  };
 }
 
 const fast = await run('fast', MESSAGES, { tps: 0, latencyMs: 0, dlrDelayMs: 3_600_000, maxBatch: 1000 });
-if (fast.log.length !== MESSAGES || new Set(fast.log.map((r) => r.to)).size !== MESSAGES) throw new Error('throughput run lost or duplicated messages');
+if (fast.log.length !== MESSAGES || new Set(fast.log.map((r) => r.to)).size !== MESSAGES)
+  throw new Error('throughput run lost or duplicated messages');
 
-const paced = await run('paced', THROTTLE_TPS * THROTTLE_SECONDS, { tps: THROTTLE_TPS, carrierTps: THROTTLE_TPS, latencyMs: 2, dlrDelayMs: 3_600_000 });
+const paced = await run('paced', THROTTLE_TPS * THROTTLE_SECONDS, {
+  tps: THROTTLE_TPS,
+  carrierTps: THROTTLE_TPS,
+  latencyMs: 2,
+  dlrDelayMs: 3_600_000,
+});
 const at = paced.log.map((r) => r.at).sort((a, b) => a - b);
 let maxWindow = 0;
 for (let i = 0, j = 0; i < at.length; i++) {
@@ -76,7 +102,7 @@ const span = (at[at.length - 1] - at[0]) / 1000 + 1 / THROTTLE_TPS;
 const achieved = at.length / span;
 
 process.stdout.write(
-  JSON.stringify({
+  `${JSON.stringify({
     bench: 'send',
     messages: MESSAGES,
     messagesPerSec: Math.round(MESSAGES / fast.seconds),
@@ -91,5 +117,5 @@ process.stdout.write(
     },
     node: process.version,
     cpus: os.cpus().length,
-  }) + '\n',
+  })}\n`,
 );

@@ -29,8 +29,10 @@ if (process.argv[2] === '--smsc') {
       session.send(pdu.response({ message_id: (id++).toString(16) }));
     });
   });
-  server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'));
-  process.stdin.on('data', () => process.stdout.write(JSON.stringify({ submits }) + '\n'));
+  server.listen(0, '127.0.0.1', () =>
+    process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`),
+  );
+  process.stdin.on('data', () => process.stdout.write(`${JSON.stringify({ submits })}\n`));
   process.stdin.on('end', () => process.exit(0));
 } else {
   const { Journal } = await import('../dist/journal/journal.js');
@@ -59,14 +61,37 @@ if (process.argv[2] === '--smsc') {
     fs.mkdirSync(dir, { recursive: true });
     const csv = ['name,phone'];
     for (let i = 0; i < rows; i++) csv.push(`고객${i},010${String(30000000 + i).padStart(8, '0')}`);
-    fs.writeFileSync(path.join(dir, 'r.csv'), csv.join('\n') + '\n');
-    fs.writeFileSync(path.join(dir, 't.md'), '---\nchannel: auto\n---\n#{name}님, 주문하신 상품이 발송되었습니다.\n');
-    const cfg = { type: 'smpp', host: '127.0.0.1', port, systemId: 'bench', password: 'bench', reportWaitMs: 0, ...provider };
-    const yaml = Object.entries(cfg).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`).join('\n');
-    fs.writeFileSync(path.join(dir, 'ums.config.yaml'), `journal: ./journal.db\nproviders:\n  carrier:\n${yaml}\nroutes: { default: carrier }\n`);
+    fs.writeFileSync(path.join(dir, 'r.csv'), `${csv.join('\n')}\n`);
+    fs.writeFileSync(
+      path.join(dir, 't.md'),
+      '---\nchannel: auto\n---\n#{name}님, 주문하신 상품이 발송되었습니다.\n',
+    );
+    const cfg = {
+      type: 'smpp',
+      host: '127.0.0.1',
+      port,
+      systemId: 'bench',
+      password: 'bench',
+      reportWaitMs: 0,
+      ...provider,
+    };
+    const yaml = Object.entries(cfg)
+      .map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)
+      .join('\n');
+    fs.writeFileSync(
+      path.join(dir, 'ums.config.yaml'),
+      `journal: ./journal.db\nproviders:\n  carrier:\n${yaml}\nroutes: { default: carrier }\n`,
+    );
     const config = loadConfig(undefined, process.env, dir);
     const journal = Journal.open(path.join(dir, 'journal.db'));
-    const { campaign } = await planCampaign({ csvFile: path.join(dir, 'r.csv'), templateFile: path.join(dir, 't.md'), encoding: 'auto', config, journal, lock: (id) => lockCampaign(journal, id, 'bench') });
+    const { campaign } = await planCampaign({
+      csvFile: path.join(dir, 'r.csv'),
+      templateFile: path.join(dir, 't.md'),
+      encoding: 'auto',
+      config,
+      journal,
+      lock: (id) => lockCampaign(journal, id, 'bench'),
+    });
     const d = journal.delivery();
     const setup = await buildLanes(config, journal.file, d.plannedChannels(campaign.id), {});
     const before = await submitsAtSmsc();
@@ -101,11 +126,17 @@ if (process.argv[2] === '--smsc') {
   child.stdin.end();
 
   process.stdout.write(
-    JSON.stringify({
+    `${JSON.stringify({
       bench: 'smpp',
       messages: MESSAGES,
-      window10: { messagesPerSec: Math.round(MESSAGES / w10.seconds), cpuMsPer1000: Math.round((w10.cpuMs / MESSAGES) * 10000) / 10 },
-      window50: { messagesPerSec: Math.round(MESSAGES / w50.seconds), cpuMsPer1000: Math.round((w50.cpuMs / MESSAGES) * 10000) / 10 },
+      window10: {
+        messagesPerSec: Math.round(MESSAGES / w10.seconds),
+        cpuMsPer1000: Math.round((w10.cpuMs / MESSAGES) * 10000) / 10,
+      },
+      window50: {
+        messagesPerSec: Math.round(MESSAGES / w50.seconds),
+        cpuMsPer1000: Math.round((w50.cpuMs / MESSAGES) * 10000) / 10,
+      },
       paced: {
         targetTps: PACED_TPS,
         messages: pacedRows,
@@ -114,6 +145,6 @@ if (process.argv[2] === '--smsc') {
       },
       node: process.version,
       cpus: os.cpus().length,
-    }) + '\n',
+    })}\n`,
   );
 }

@@ -24,7 +24,18 @@ export interface CampaignIdentity {
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 export function identityDigest(id: CampaignIdentity): string {
-  return sha256(JSON.stringify(['ums-campaign-2', id.csv, id.template, id.phoneColumn, id.encoding, id.from, id.senderName, id.images]));
+  return sha256(
+    JSON.stringify([
+      'ums-campaign-2',
+      id.csv,
+      id.template,
+      id.phoneColumn,
+      id.encoding,
+      id.from,
+      id.senderName,
+      id.images,
+    ]),
+  );
 }
 
 /**
@@ -32,7 +43,11 @@ export function identityDigest(id: CampaignIdentity): string {
  * and earlier): a campaign planned then is still found, so an upgrade never sends it again.
  */
 export function legacyDigest(id: CampaignIdentity): string {
-  return createHash('sha256').update(id.csv).update(id.template).update(id.phoneColumn ?? '').digest('hex');
+  return createHash('sha256')
+    .update(id.csv)
+    .update(id.template)
+    .update(id.phoneColumn ?? '')
+    .digest('hex');
 }
 
 /** What a campaign was planned with, as far as the journal knows it. */
@@ -43,7 +58,7 @@ export interface StoredCampaign {
 
 /** The encoding a plan was read in: 'ascii' reads the same whatever was asked. */
 function effectiveEncoding(settings: Record<string, unknown>): string | null {
-  const detected = settings['detectedEncoding'];
+  const detected = settings.detectedEncoding;
   return typeof detected === 'string' ? detected : null;
 }
 
@@ -54,7 +69,7 @@ function effectiveEncoding(settings: Record<string, unknown>): string | null {
  */
 export function identityDifferences(stored: StoredCampaign, wanted: CampaignIdentity): string[] {
   const s = stored.settings;
-  const had = s['identity'] as CampaignIdentity | undefined;
+  const had = s.identity as CampaignIdentity | undefined;
   const out: string[] = [];
   const sameEncoding = (asked: string | undefined): boolean => {
     if (asked === wanted.encoding) return true;
@@ -64,7 +79,7 @@ export function identityDifferences(stored: StoredCampaign, wanted: CampaignIden
   if (!had) {
     // planned by an older ums: only its legacy digest and settings are known
     if (stored.digest !== legacyDigest(wanted)) out.push('the CSV, the template or --phone-column');
-    if (!sameEncoding(typeof s['encoding'] === 'string' ? s['encoding'] : undefined)) out.push('--encoding');
+    if (!sameEncoding(typeof s.encoding === 'string' ? s.encoding : undefined)) out.push('--encoding');
     return out;
   }
   if (had.csv !== wanted.csv) out.push('the CSV');

@@ -1,6 +1,6 @@
 import os from 'node:os';
-import type { Journal } from '../journal/journal.js';
 import { LockedError } from '../errors.js';
+import type { Journal } from '../journal/journal.js';
 
 function isAlive(pid: number): boolean {
   try {
@@ -20,7 +20,9 @@ export function lockCampaign(journal: Journal, campaignId: string, command: stri
   const d = journal.delivery();
   const holder = d.acquireLock(campaignId, process.pid, os.hostname(), command, isAlive);
   if (holder) {
-    throw new LockedError(`campaign ${campaignId} is being planned or sent by pid ${holder.pid} on ${holder.host} (${holder.command}, since ${holder.startedAt}); wait for it or stop it`);
+    throw new LockedError(
+      `campaign ${campaignId} is being planned or sent by pid ${holder.pid} on ${holder.host} (${holder.command}, since ${holder.startedAt}); wait for it or stop it`,
+    );
   }
   return () => {
     try {

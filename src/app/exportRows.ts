@@ -1,13 +1,30 @@
 import type { MessageRecord } from '../journal/journal.js';
 
-export const EXPORT_COLUMNS = ['row', 'to', 'channel', 'status', 'reason', 'parts', 'bytes', 'provider', 'provider_id', 'attempts', 'cost', 'sent_at', 'done_at'] as const;
+export const EXPORT_COLUMNS = [
+  'row',
+  'to',
+  'channel',
+  'status',
+  'reason',
+  'parts',
+  'bytes',
+  'provider',
+  'provider_id',
+  'attempts',
+  'cost',
+  'sent_at',
+  'done_at',
+] as const;
 export type ExportColumn = (typeof EXPORT_COLUMNS)[number];
 
 /**
  * A journal message as an export row (DESIGN.md's columns). For CSV, text a spreadsheet would
  * run as a formula (=, +, -, @, tab, CR first) is prefixed with ' so opening the file runs nothing.
  */
-export function exportRecord(m: MessageRecord, forSpreadsheet: boolean): Record<ExportColumn, string | number | null> {
+export function exportRecord(
+  m: MessageRecord,
+  forSpreadsheet: boolean,
+): Record<ExportColumn, string | number | null> {
   const text = (s: string | null): string | null => (s !== null && forSpreadsheet ? neutraliseFormula(s) : s);
   return {
     row: m.row,

@@ -1,8 +1,14 @@
 import path from 'node:path';
-import { InputError } from '../errors.js';
 import type { Channel } from '../campaign/types.js';
-import { providerConfig, providerFor, reachableProviders, unsetMessage, type Config } from '../config/config.js';
+import {
+  type Config,
+  providerConfig,
+  providerFor,
+  reachableProviders,
+  unsetMessage,
+} from '../config/config.js';
 import type { LaneSpec } from '../delivery/engine.js';
+import { InputError } from '../errors.js';
 import { checkProviderConfig, createProvider } from '../providers/registry.js';
 import type { Provider } from '../providers/types.js';
 
@@ -19,7 +25,10 @@ export interface LaneSetup {
  */
 export function checkProvider(config: Config, name: string): void {
   const pc = providerConfig(config, name);
-  if (!pc) throw new InputError(`${config.label}: "${name}" is not a configured provider (providers: ${Object.keys(config.providers).join(', ')})`);
+  if (!pc)
+    throw new InputError(
+      `${config.label}: "${name}" is not a configured provider (providers: ${Object.keys(config.providers).join(', ')})`,
+    );
   const unset = [...config.missingEnv].filter(([at]) => at.startsWith(`providers.${name}.`));
   if (unset.length) throw new InputError(`${config.label}: ${unsetMessage(unset)}`);
   try {
@@ -39,7 +48,12 @@ export function checkProviders(config: Config, override?: string): void {
  * One lane per channel the campaign still has to send, on the provider its route names.
  * A provider whose ${SECRET} is unset is a config error here, before anything is sent.
  */
-export async function buildLanes(config: Config, journalFile: string, channels: Channel[], override: { provider?: string; tps?: number; now?: () => Date }): Promise<LaneSetup> {
+export async function buildLanes(
+  config: Config,
+  journalFile: string,
+  channels: Channel[],
+  override: { provider?: string; tps?: number; now?: () => Date },
+): Promise<LaneSetup> {
   const providers = new Map<string, Provider>();
   const lanes: LaneSpec[] = [];
   const names = channels.map((channel) => providerFor(config, channel, override.provider));
@@ -49,10 +63,14 @@ export async function buildLanes(config: Config, journalFile: string, channels: 
     const pc = providerConfig(config, name)!;
     let provider = providers.get(name);
     if (!provider) {
-      provider = await createProvider(name, pc, { stateDir: path.dirname(journalFile), tps: override.tps, now: override.now });
+      provider = await createProvider(name, pc, {
+        stateDir: path.dirname(journalFile),
+        tps: override.tps,
+        now: override.now,
+      });
       providers.set(name, provider);
     }
-    const window = provider.window ?? (typeof pc['window'] === 'number' ? pc['window'] : 4);
+    const window = provider.window ?? (typeof pc.window === 'number' ? pc.window : 4);
     lanes.push({ channel, provider, tps: provider.tps, window });
   }
   const reportWaitMs = Math.max(0, ...[...providers.values()].map((p) => p.reportWaitMs ?? 0));

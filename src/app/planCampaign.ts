@@ -1,18 +1,17 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { identityDifferences, identityDigest, type CampaignIdentity } from './campaignIdentity.js';
-import { FaultError, InputError } from '../errors.js';
 import { checkVariables, findPhoneColumn, Planner } from '../campaign/plan.js';
 import { checkSenderNumber } from '../campaign/sender.js';
-import { providerFor, type Config } from '../config/config.js';
+import { type Config, providerFor } from '../config/config.js';
+import { FaultError, InputError } from '../errors.js';
 import type { TextEncoding } from '../input/decode.js';
 import { checkReadableFile } from '../input/readableFile.js';
 import { digestFile, estimateRows, readRecipients } from '../input/recipients.js';
 import { checkTemplateAssets } from '../input/templateChecks.js';
 import { readTemplateFile } from '../input/templateFile.js';
-import { openPlanSink, type PlanSink } from './planWriter.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
-
+import { type CampaignIdentity, identityDifferences, identityDigest } from './campaignIdentity.js';
+import { openPlanSink, type PlanSink } from './planWriter.js';
 
 /**
  * Planning's memory of numbers seen is sized for the rows estimateRows() expects and this much more:
@@ -61,9 +60,14 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
   const sender = template.from ?? config.from;
   if (sender !== null) {
     const check = checkSenderNumber(sender);
-    if (!check.ok) throw new InputError(`${template.from ? req.templateFile : (config.file ?? 'config')}: ${check.reason}`);
+    if (!check.ok)
+      throw new InputError(
+        `${template.from ? req.templateFile : (config.file ?? 'config')}: ${check.reason}`,
+      );
     if (config.senders && !config.senders.includes(check.number)) {
-      throw new InputError(`${template.from ? req.templateFile : (config.file ?? 'config')}: sender number ${sender} is not in the config's senders: list of registered numbers`);
+      throw new InputError(
+        `${template.from ? req.templateFile : (config.file ?? 'config')}: sender number ${sender} is not in the config's senders: list of registered numbers`,
+      );
     }
   }
   const assets = checkTemplateAssets(template, config, sender);
@@ -80,14 +84,18 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
   const digest = identityDigest(identity);
   const id = req.campaignId ?? `c-${digest.slice(0, 12)}`;
   if (!CAMPAIGN_NAME.test(id)) {
-    throw new InputError(`--campaign "${id}": use 1-64 letters (of any script), digits, ".", "_" or "-", starting with a letter or digit`);
+    throw new InputError(
+      `--campaign "${id}": use 1-64 letters (of any script), digits, ".", "_" or "-", starting with a letter or digit`,
+    );
   }
   const planned = (): PlanOutcome | null => {
     const existing = journal.findCampaign(id);
     if (existing && existing.state !== 'planning') {
       const differs = identityDifferences(existing, identity);
       if (differs.length) {
-        throw new InputError(`campaign ${id} already exists with other inputs (changed: ${differs.join(', ')}): pass another --campaign`);
+        throw new InputError(
+          `campaign ${id} already exists with other inputs (changed: ${differs.join(', ')}): pass another --campaign`,
+        );
       }
       return { campaign: existing, created: false };
     }
@@ -112,8 +120,16 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
 
   const channelSettings: CampaignChannelSettings = {
     ad: template.ad,
-    alimtalk: template.alimtalk ? { pfId: template.alimtalk.pfId, templateId: template.alimtalk.templateId, buttons: template.alimtalk.buttons } : null,
-    rcs: template.rcs ? { brandId: template.rcs.brandId, templateId: template.rcs.templateId, buttons: template.rcs.buttons } : null,
+    alimtalk: template.alimtalk
+      ? {
+          pfId: template.alimtalk.pfId,
+          templateId: template.alimtalk.templateId,
+          buttons: template.alimtalk.buttons,
+        }
+      : null,
+    rcs: template.rcs
+      ? { brandId: template.rcs.brandId, templateId: template.rcs.templateId, buttons: template.rcs.buttons }
+      : null,
     images: assets.images,
     fallback: template.fallback,
   };
@@ -161,10 +177,13 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
       // A journal that cannot be written (a full disk) keeps the campaign in `planning`: shown as
       // interrupted, never sent, and discarded by the next run.
     }
-    if (err instanceof PlanningInterrupted) throw new FaultError('stopped while planning: the partial plan was discarded; nothing was sent');
+    if (err instanceof PlanningInterrupted)
+      throw new FaultError('stopped while planning: the partial plan was discarded; nothing was sent');
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('SQLITE_')) {
-      throw new FaultError(`the journal could not be written while planning (${code}: ${(err as Error).message}); nothing was planned or sent: fix that, then run the same command again`);
+      throw new FaultError(
+        `the journal could not be written while planning (${code}: ${(err as Error).message}); nothing was planned or sent: fix that, then run the same command again`,
+      );
     }
     throw err;
   }
@@ -174,8 +193,11 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
     const twin = findSameCampaign(journal, (c) => {
       if (c.id === id) return false;
       const differs = identityDifferences(c, { ...identity, encoding: 'auto' });
-      const read = c.settings['detectedEncoding'];
-      return differs.every((d) => d === '--encoding') && (read === detected || read === 'ascii' || detected === 'ascii');
+      const read = c.settings.detectedEncoding;
+      return (
+        differs.every((d) => d === '--encoding') &&
+        (read === detected || read === 'ascii' || detected === 'ascii')
+      );
     });
     if (twin) {
       journal.discardCampaign(id);
@@ -191,6 +213,9 @@ const CAMPAIGN_NAME = /^[\p{L}\p{N}][\p{L}\p{N}\p{M}._-]{0,63}$/u;
 class PlanningInterrupted extends Error {}
 
 /** A planned campaign (not one being planned) that `matches`. */
-function findSameCampaign(journal: Journal, matches: (c: CampaignRecord) => boolean): CampaignRecord | undefined {
+function findSameCampaign(
+  journal: Journal,
+  matches: (c: CampaignRecord) => boolean,
+): CampaignRecord | undefined {
   return journal.listCampaigns().find((c) => c.state !== 'planning' && matches(c));
 }

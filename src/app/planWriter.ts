@@ -1,6 +1,14 @@
-import Database from 'better-sqlite3';
 import os from 'node:os';
-import { MessageChannel, type MessagePort, isMainThread, parentPort, receiveMessageOnPort, Worker, workerData } from 'node:worker_threads';
+import {
+  isMainThread,
+  MessageChannel,
+  type MessagePort,
+  parentPort,
+  receiveMessageOnPort,
+  Worker,
+  workerData,
+} from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import type { PlannedMessage } from '../campaign/types.js';
 import { Journal } from '../journal/journal.js';
 import { YoungGenerationCap } from './youngGeneration.js';
@@ -76,16 +84,31 @@ const STALL_SECONDS = 300;
  * A sink for campaign `campaignId`. `UMS_PLAN_WRITER=inline|worker` overrides the choice by size
  * and cores (tests use it to run either path on small files).
  */
-export function openPlanSink(journal: Journal, campaignId: string, csvBytes: number, env: NodeJS.ProcessEnv = process.env): PlanSink {
-  return planWriterFor(journal.file, csvBytes, env) === 'worker' ? new WorkerSink(journal, campaignId) : new InlineSink(journal, campaignId);
+export function openPlanSink(
+  journal: Journal,
+  campaignId: string,
+  csvBytes: number,
+  env: NodeJS.ProcessEnv = process.env,
+): PlanSink {
+  return planWriterFor(journal.file, csvBytes, env) === 'worker'
+    ? new WorkerSink(journal, campaignId)
+    : new InlineSink(journal, campaignId);
 }
 
 /** Where openPlanSink stores the rows of a CSV of `csvBytes` into the journal at `journalFile`. */
-export function planWriterFor(journalFile: string, csvBytes: number, env: NodeJS.ProcessEnv = process.env): 'worker' | 'inline' {
-  const forced = env['UMS_PLAN_WRITER'];
-  const wanted = forced === 'worker' || (forced !== 'inline' && csvBytes >= WORKER_MIN_CSV_BYTES && os.availableParallelism() > 1);
+export function planWriterFor(
+  journalFile: string,
+  csvBytes: number,
+  env: NodeJS.ProcessEnv = process.env,
+): 'worker' | 'inline' {
+  const forced = env.UMS_PLAN_WRITER;
+  const wanted =
+    forced === 'worker' ||
+    (forced !== 'inline' && csvBytes >= WORKER_MIN_CSV_BYTES && os.availableParallelism() > 1);
   // A worker needs the journal as a file, and compiled JavaScript to run (not TypeScript under a test runner).
-  return wanted && journalFile !== ':memory:' && journalFile !== '' && import.meta.url.endsWith('.js') ? 'worker' : 'inline';
+  return wanted && journalFile !== ':memory:' && journalFile !== '' && import.meta.url.endsWith('.js')
+    ? 'worker'
+    : 'inline';
 }
 
 class InlineSink implements PlanSink {
@@ -155,7 +178,9 @@ const FIELDS: { [K in keyof PlannedMessage]-?: KindOf<PlannedMessage[K]> } = {
 };
 const FIELD_LIST = Object.entries(FIELDS) as [string, Kind][];
 /** slots in `numbers` per message (not counting a nested one) */
-const NUMBERS_EACH = FIELD_LIST.filter(([, k]) => k === 'number' || k === 'boolean' || k === 'message?').length;
+const NUMBERS_EACH = FIELD_LIST.filter(
+  ([, k]) => k === 'number' || k === 'boolean' || k === 'message?',
+).length;
 
 /**
  * A packet: numbers and booleans in `numbers` (transferred, not copied), strings (and nulls) in
@@ -178,7 +203,10 @@ interface PackState {
  * Straight-line code with plain property reads: what makes packing cheap. Generated, so that it
  * always follows FIELDS; the names are FIELDS' own keys, nothing from outside.
  */
-function generate(): { pack: (m: PlannedMessage, s: PackState) => void; unpack: (p: Packet, at: { n: number; s: number }) => PlannedMessage } {
+function generate(): {
+  pack: (m: PlannedMessage, s: PackState) => void;
+  unpack: (p: Packet, at: { n: number; s: number }) => PlannedMessage;
+} {
   const packLines = [
     'return function pack(m, s) {',
     `  if (s.n + ${NUMBERS_EACH} > s.numbers.length) { const a = new Float64Array(s.numbers.length * 2 + ${NUMBERS_EACH}); a.set(s.numbers); s.numbers = a; }`,
@@ -196,7 +224,9 @@ function generate(): { pack: (m: PlannedMessage, s: PackState) => void; unpack: 
       packLines.push(`  N[s.n++] = ${p} ? 1 : 0;`);
       fields.push(`${JSON.stringify(name)}: N[at.n++] === 1`);
     } else if (kind === 'message?') {
-      packLines.push(`  v = ${p}; if (v === undefined) N[s.n++] = 0; else { N[s.n++] = 1; pack(v, s); N = s.numbers; }`);
+      packLines.push(
+        `  v = ${p}; if (v === undefined) N[s.n++] = 0; else { N[s.n++] = 1; pack(v, s); N = s.numbers; }`,
+      );
       fields.push(`${JSON.stringify(name)}: N[at.n++] === 1 ? unpack(p, at) : undefined`);
     } else {
       packLines.push(`  S.push(${p});`);
@@ -292,7 +322,13 @@ class WorkerSink implements PlanSink {
   ) {
     const { port1, port2 } = new MessageChannel();
     this.errors = port1;
-    const data: WriterData = { umsPlanWriter: true, journalFile: journal.file, campaignId, state: this.state.buffer as SharedArrayBuffer, errors: port2 };
+    const data: WriterData = {
+      umsPlanWriter: true,
+      journalFile: journal.file,
+      campaignId,
+      state: this.state.buffer as SharedArrayBuffer,
+      errors: port2,
+    };
     this.worker = new Worker(new URL(import.meta.url), {
       workerData: data,
       transferList: [port2],
@@ -347,7 +383,9 @@ class WorkerSink implements PlanSink {
     this.waitFor(IN_FLIGHT, () => Atomics.load(this.state, IN_FLIGHT) < MAX_PACKETS_IN_FLIGHT);
     const packet = this.packer.take();
     Atomics.add(this.state, IN_FLIGHT, 1);
-    this.worker.postMessage({ kind: 'rows', packet } satisfies ToWorker, [packet.numbers.buffer as ArrayBuffer]);
+    this.worker.postMessage({ kind: 'rows', packet } satisfies ToWorker, [
+      packet.numbers.buffer as ArrayBuffer,
+    ]);
     this.packetsSent++;
     if (this.packetsSent % RESTART_WAL_EVERY_PACKETS === 0) this.restartWal();
     else if (this.packetsSent % CHECKPOINT_EVERY_PACKETS === 0) this.journal.checkpoint();
@@ -390,12 +428,20 @@ class WorkerSink implements PlanSink {
 
 function serialise(err: unknown): SerialisedError {
   const e = err as Partial<SerialisedError> | null;
-  return { name: String(e?.name ?? 'Error'), message: String(e?.message ?? err), code: typeof e?.code === 'string' ? e.code : undefined, stack: e?.stack };
+  return {
+    name: String(e?.name ?? 'Error'),
+    message: String(e?.message ?? err),
+    code: typeof e?.code === 'string' ? e.code : undefined,
+    stack: e?.stack,
+  };
 }
 
 /** The worker's error as the main thread would have met it: the same class for SQLite errors, code and message. */
 function rebuild(e: SerialisedError): Error {
-  const err = e.name === 'SqliteError' && e.code ? new Database.SqliteError(e.message, e.code) : Object.assign(new Error(e.message), e.code ? { code: e.code } : {});
+  const err =
+    e.name === 'SqliteError' && e.code
+      ? new Database.SqliteError(e.message, e.code)
+      : Object.assign(new Error(e.message), e.code ? { code: e.code } : {});
   if (e.stack) err.stack = e.stack;
   return err;
 }

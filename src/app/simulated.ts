@@ -1,5 +1,5 @@
 import type { Channel } from '../campaign/types.js';
-import { isSimulator, providerFor, type Config } from '../config/config.js';
+import { type Config, isSimulator, providerFor } from '../config/config.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 
 /** How sends are routed, for saying whether a campaign goes (or went) through the simulator. */

@@ -1,5 +1,5 @@
 import { maskPhone, maskPhoneNumbers } from '../campaign/phone.js';
-import type { Journal, CampaignRecord } from '../journal/journal.js';
+import type { CampaignRecord, Journal } from '../journal/journal.js';
 import { isSimulated, type Routing } from './simulated.js';
 
 export interface ChannelTotals {
@@ -25,7 +25,14 @@ export interface CampaignSummary {
   /** short texts that are LMS only because the template gives them a subject */
   subjectUpgrades: number;
   reasons: { code: string; count: number; firstRow: number; example: string }[];
-  preview: { row: number; to: string; channel: string; bytes: number; subject: string | null; text: string }[];
+  preview: {
+    row: number;
+    to: string;
+    channel: string;
+    bytes: number;
+    subject: string | null;
+    text: string;
+  }[];
   /** it goes (or went) through the built-in simulator: nothing leaves this machine */
   simulated: boolean;
 }
@@ -33,7 +40,12 @@ export interface CampaignSummary {
 const NOT_SENDABLE = new Set(['rejected', 'skipped', 'held', 'cancelled']);
 
 /** What a person needs to judge a campaign at a glance; phone numbers masked. */
-export function summariseCampaign(journal: Journal, campaign: CampaignRecord, previewRows = 3, routing?: Routing): CampaignSummary {
+export function summariseCampaign(
+  journal: Journal,
+  campaign: CampaignRecord,
+  previewRows = 3,
+  routing?: Routing,
+): CampaignSummary {
   const statuses: Record<string, number> = {};
   const channels: Record<string, ChannelTotals> = {};
   let estimatedCost = 0;
@@ -64,13 +76,13 @@ export function summariseCampaign(journal: Journal, campaign: CampaignRecord, pr
     state: campaign.state,
     csv: campaign.csvPath,
     template: campaign.templatePath,
-    encoding: (campaign.settings['detectedEncoding'] as string | undefined) ?? null,
+    encoding: (campaign.settings.detectedEncoding as string | undefined) ?? null,
     rows: campaign.rows,
     statuses,
     channels,
     estimatedCost: Math.round(estimatedCost * 100) / 100,
     fallback,
-    subjectUpgrades: campaign.settings['channel'] === 'auto' ? journal.countSubjectUpgrades(campaign.id) : 0,
+    subjectUpgrades: campaign.settings.channel === 'auto' ? journal.countSubjectUpgrades(campaign.id) : 0,
     reasons: journal.topReasons(campaign.id, 5).map((r) => ({ ...r, example: maskPhoneNumbers(r.example) })),
     preview,
     simulated: isSimulated(journal, campaign, routing),

@@ -22,8 +22,10 @@ export class YoungGenerationCap {
   private readonly active: boolean;
 
   constructor(private readonly semiSpaceMb: number) {
-    const flags = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
-    this.active = !flags.some((f) => /^--(semi-space-growth-factor|max-semi-space-size|min-semi-space-size)\b/.test(f.replace(/_/g, '-')));
+    const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+    this.active = !flags.some((f) =>
+      /^--(semi-space-growth-factor|max-semi-space-size|min-semi-space-size)\b/.test(f.replace(/_/g, '-')),
+    );
   }
 
   /** Call now and then (cheap: a few microseconds): stops the growth once the cap is reached. */

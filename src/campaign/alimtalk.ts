@@ -20,7 +20,8 @@ const BUTTON_FIELDS: Record<string, string[]> = {
 /** Problems with an AlimTalk template's buttons, in their order; empty when valid. */
 export function checkButtons(buttons: AlimtalkButton[]): string[] {
   const problems: string[] = [];
-  if (buttons.length > ALIMTALK_MAX_BUTTONS) problems.push(`${buttons.length} buttons: AlimTalk allows at most ${ALIMTALK_MAX_BUTTONS}`);
+  if (buttons.length > ALIMTALK_MAX_BUTTONS)
+    problems.push(`${buttons.length} buttons: AlimTalk allows at most ${ALIMTALK_MAX_BUTTONS}`);
   buttons.forEach((b, i) => {
     const at = `button ${i + 1} ("${b.name}")`;
     const required = BUTTON_FIELDS[b.type];
@@ -28,10 +29,14 @@ export function checkButtons(buttons: AlimtalkButton[]): string[] {
       problems.push(`${at}: unknown type "${b.type}" (use ${Object.keys(BUTTON_FIELDS).join(', ')})`);
       return;
     }
-    if ([...b.name].length > ALIMTALK_MAX_BUTTON_NAME) problems.push(`${at}: the name has ${[...b.name].length} characters; at most ${ALIMTALK_MAX_BUTTON_NAME}`);
+    if ([...b.name].length > ALIMTALK_MAX_BUTTON_NAME)
+      problems.push(
+        `${at}: the name has ${[...b.name].length} characters; at most ${ALIMTALK_MAX_BUTTON_NAME}`,
+      );
     for (const f of required) if (!b[f]) problems.push(`${at}: type ${b.type} needs ${f}`);
     for (const f of ['linkMo', 'linkPc']) {
-      if (b[f] && !/^https?:\/\//.test(b[f]!.replace(/#\{[^}]*\}/g, 'x'))) problems.push(`${at}: ${f} must be an http(s) link`);
+      if (b[f] && !/^https?:\/\//.test(b[f]!.replace(/#\{[^}]*\}/g, 'x')))
+        problems.push(`${at}: ${f} must be an http(s) link`);
     }
   });
   return problems;
@@ -51,7 +56,10 @@ export function normaliseTemplateText(s: string): string {
  * The 1-based line of the first difference between the body and the approved text, or null when
  * they are the same template (same text, same #{variables} in the same places).
  */
-export function firstDifference(body: string, approved: string): { line: number; body: string; approved: string } | null {
+export function firstDifference(
+  body: string,
+  approved: string,
+): { line: number; body: string; approved: string } | null {
   const a = normaliseTemplateText(body).split('\n');
   const b = normaliseTemplateText(approved).split('\n');
   for (let i = 0; i < Math.max(a.length, b.length); i++) {

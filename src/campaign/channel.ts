@@ -36,32 +36,62 @@ const fmt = (n: number): string => n.toLocaleString('en-US');
 export function pickChannel(input: ChannelInput): ChannelPick {
   const { requested, bodyBytes, subjectBytes, hasImages, recipient } = input;
   if (requested === 'alimtalk' || requested === 'rcs') {
-    if (recipient !== 'mobile') return { ok: false, code: 'channel', reason: `${requested} needs a Korean mobile number` };
+    if (recipient !== 'mobile')
+      return { ok: false, code: 'channel', reason: `${requested} needs a Korean mobile number` };
     if (requested === 'rcs') {
-      const r = pickRcsKind({ requested: input.rcs ?? 'auto', bodyChars: input.bodyChars, subjectChars: input.subjectChars ?? null, hasImages });
-      return r.ok ? { ok: true, channel: 'rcs', parts: 1, upgradedBySubject: r.upgradedBySubject, rcsKind: r.kind } : r;
+      const r = pickRcsKind({
+        requested: input.rcs ?? 'auto',
+        bodyChars: input.bodyChars,
+        subjectChars: input.subjectChars ?? null,
+        hasImages,
+      });
+      return r.ok
+        ? { ok: true, channel: 'rcs', parts: 1, upgradedBySubject: r.upgradedBySubject, rcsKind: r.kind }
+        : r;
     }
-    if (input.bodyChars > ALIMTALK_MAX_CHARS) return { ok: false, code: 'too_long', reason: `${fmt(input.bodyChars)} characters, over the alimtalk limit of ${fmt(ALIMTALK_MAX_CHARS)}` };
+    if (input.bodyChars > ALIMTALK_MAX_CHARS)
+      return {
+        ok: false,
+        code: 'too_long',
+        reason: `${fmt(input.bodyChars)} characters, over the alimtalk limit of ${fmt(ALIMTALK_MAX_CHARS)}`,
+      };
     return { ok: true, channel: requested, parts: 1, upgradedBySubject: false };
   }
 
   if (recipient === 'international') {
     if (requested === 'lms' || requested === 'mms' || hasImages || subjectBytes !== null) {
-      return { ok: false, code: 'channel', reason: 'international numbers take SMS only (no subject, no images)' };
+      return {
+        ok: false,
+        code: 'channel',
+        reason: 'international numbers take SMS only (no subject, no images)',
+      };
     }
     return { ok: true, channel: 'sms', parts: countSmsSegments(input.body).parts, upgradedBySubject: false };
   }
 
   if (subjectBytes !== null && subjectBytes > SUBJECT_MAX_BYTES) {
-    return { ok: false, code: 'too_long', reason: `subject is ${subjectBytes} bytes, over the limit of ${SUBJECT_MAX_BYTES}` };
+    return {
+      ok: false,
+      code: 'too_long',
+      reason: `subject is ${subjectBytes} bytes, over the limit of ${SUBJECT_MAX_BYTES}`,
+    };
   }
   // explicit sms: its own 90-byte limit below names the right limit, however long the text
   if (bodyBytes > LMS_MAX_BYTES && requested !== 'sms') {
-    return { ok: false, code: 'too_long', reason: `${fmt(bodyBytes)} bytes, over the ${requested === 'auto' ? 'LMS' : requested.toUpperCase()} limit of ${fmt(LMS_MAX_BYTES)}` };
+    return {
+      ok: false,
+      code: 'too_long',
+      reason: `${fmt(bodyBytes)} bytes, over the ${requested === 'auto' ? 'LMS' : requested.toUpperCase()} limit of ${fmt(LMS_MAX_BYTES)}`,
+    };
   }
   switch (requested) {
     case 'sms':
-      if (bodyBytes > SMS_MAX_BYTES) return { ok: false, code: 'too_long', reason: `${bodyBytes} bytes, over the SMS limit of ${SMS_MAX_BYTES} (the template asks for channel sms)` };
+      if (bodyBytes > SMS_MAX_BYTES)
+        return {
+          ok: false,
+          code: 'too_long',
+          reason: `${bodyBytes} bytes, over the SMS limit of ${SMS_MAX_BYTES} (the template asks for channel sms)`,
+        };
       return { ok: true, channel: 'sms', parts: 1, upgradedBySubject: false };
     case 'lms':
       return { ok: true, channel: 'lms', parts: 1, upgradedBySubject: false };
@@ -69,7 +99,8 @@ export function pickChannel(input: ChannelInput): ChannelPick {
       return { ok: true, channel: 'mms', parts: 1, upgradedBySubject: false };
     case 'auto':
       if (hasImages) return { ok: true, channel: 'mms', parts: 1, upgradedBySubject: false };
-      if (bodyBytes <= SMS_MAX_BYTES && subjectBytes === null) return { ok: true, channel: 'sms', parts: 1, upgradedBySubject: false };
+      if (bodyBytes <= SMS_MAX_BYTES && subjectBytes === null)
+        return { ok: true, channel: 'sms', parts: 1, upgradedBySubject: false };
       return { ok: true, channel: 'lms', parts: 1, upgradedBySubject: bodyBytes <= SMS_MAX_BYTES };
   }
 }

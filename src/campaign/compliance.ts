@@ -14,18 +14,36 @@ export function checkAdText(body: string, senderName: string | null): { line: nu
   const lines = body.split('\n');
   if (!body.startsWith('(광고)')) {
     const near = AD_MARKER.test(body);
-    problems.push({ line: 1, message: near ? 'an ad must begin with "(광고)" exactly (not [광고], (광 고) or full-width brackets)' : 'an ad must begin with "(광고)"' });
+    problems.push({
+      line: 1,
+      message: near
+        ? 'an ad must begin with "(광고)" exactly (not [광고], (광 고) or full-width brackets)'
+        : 'an ad must begin with "(광고)"',
+    });
   }
   if (senderName === null || senderName.trim() === '') {
-    problems.push({ line: 1, message: 'an ad must name its sender: add `sender: <company or service name>` to the front matter (or senderName to the config)' });
+    problems.push({
+      line: 1,
+      message:
+        'an ad must name its sender: add `sender: <company or service name>` to the front matter (or senderName to the config)',
+    });
   } else if (!body.includes(senderName.trim())) {
-    problems.push({ line: 1, message: `an ad must name its sender: "${senderName.trim()}" does not appear in the text` });
+    problems.push({
+      line: 1,
+      message: `an ad must name its sender: "${senderName.trim()}" does not appear in the text`,
+    });
   }
   const optOut = lines.findIndex((l) => /무료\s*(수신)?\s*거부/.test(l));
   if (optOut < 0) {
-    problems.push({ line: lines.length, message: 'an ad must carry a free opt-out line, e.g. "무료수신거부 080-123-4567"' });
+    problems.push({
+      line: lines.length,
+      message: 'an ad must carry a free opt-out line, e.g. "무료수신거부 080-123-4567"',
+    });
   } else if (!/080-?\d{3,4}-?\d{4}/.test(lines[optOut]!)) {
-    problems.push({ line: optOut + 1, message: 'the opt-out line must give a free 080 number, e.g. "무료수신거부 080-123-4567"' });
+    problems.push({
+      line: optOut + 1,
+      message: 'the opt-out line must give a free 080 number, e.g. "무료수신거부 080-123-4567"',
+    });
   }
   return problems;
 }

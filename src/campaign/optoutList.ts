@@ -16,7 +16,10 @@ export class OptoutListReader {
   private column: number | null = null;
 
   /** One record (its fields, the file line it ends on): a number, an invalid line, or nothing. */
-  record(fields: string[], line: number): { phone: string } | { invalid: { line: number; value: string; reason: string } } | null {
+  record(
+    fields: string[],
+    line: number,
+  ): { phone: string } | { invalid: { line: number; value: string; reason: string } } | null {
     if (this.column === null) {
       const header = fields.map((h) => h.trim().toLowerCase());
       const found = PHONE_COLUMNS.map((n) => header.indexOf(n)).find((i) => i >= 0) ?? -1;
@@ -32,7 +35,11 @@ export class OptoutListReader {
 
 /** A whole opt-out list held as text (small lists and tests): see OptoutListReader. */
 export function parseOptoutList(text: string): OptoutListResult {
-  const records = parse(text.replace(/^\uFEFF/, ''), { relax_column_count: true, skip_empty_lines: true, info: true }) as unknown as { record: string[]; info: { lines: number } }[];
+  const records = parse(text.replace(/^\uFEFF/, ''), {
+    relax_column_count: true,
+    skip_empty_lines: true,
+    info: true,
+  }) as unknown as { record: string[]; info: { lines: number } }[];
   const reader = new OptoutListReader();
   const phones: string[] = [];
   const invalid: OptoutListResult['invalid'] = [];

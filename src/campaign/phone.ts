@@ -14,9 +14,7 @@ function parsePhoneNumberFromString(text: string): ReturnType<Libphonenumber['pa
 
 export type PhoneKind = 'mobile' | 'landline' | 'international';
 
-export type PhoneResult =
-  | { ok: true; to: string; kind: PhoneKind }
-  | { ok: false; reason: string };
+export type PhoneResult = { ok: true; to: string; kind: PhoneKind } | { ok: false; reason: string };
 
 const SEPARATORS = /[\s\-.()\u00a0\u2010-\u2015]/g;
 const KR_MOBILE = /^01[016789]\d{7,8}$/;
@@ -91,7 +89,7 @@ function fastKoreanMobile(raw: string): string | null {
   if (!plus && !separators && !zero) return raw; // already 01012345678
   let value = 0;
   for (let k = i; k < count; k++) value = value * 10 + d[k]!;
-  return '0' + value;
+  return `0${value}`;
 }
 
 /** Every form of number: Korean mobile and landline, representative numbers, international. */
@@ -100,15 +98,20 @@ function normaliseAny(raw: string): PhoneResult {
   if (trimmed === '') return { ok: false, reason: 'phone number is empty' };
   const ascii = toHalfWidth(trimmed);
   if (/^\d(\.\d+)?e\+?\d+$/i.test(ascii)) {
-    return { ok: false, reason: `phone number "${trimmed}" was mangled by a spreadsheet (scientific notation)` };
+    return {
+      ok: false,
+      reason: `phone number "${trimmed}" was mangled by a spreadsheet (scientific notation)`,
+    };
   }
   let digits = ascii.replace(SEPARATORS, '');
   if (digits.startsWith('+')) {
     digits = digits.slice(1);
-    if (!/^\d+$/.test(digits)) return { ok: false, reason: `phone number "${trimmed}" contains characters other than digits` };
+    if (!/^\d+$/.test(digits))
+      return { ok: false, reason: `phone number "${trimmed}" contains characters other than digits` };
     return internationalNumber(digits, trimmed);
   }
-  if (!/^\d+$/.test(digits)) return { ok: false, reason: `phone number "${trimmed}" contains characters other than digits` };
+  if (!/^\d+$/.test(digits))
+    return { ok: false, reason: `phone number "${trimmed}" contains characters other than digits` };
   // 00 is the international dialling prefix: no Korean number starts with it.
   if (digits.startsWith('00')) return dialledAbroad(digits, trimmed);
 
@@ -116,8 +119,12 @@ function normaliseAny(raw: string): PhoneResult {
   if (digits.startsWith('82') && digits.length >= 11) national = koreanNational(digits.slice(2));
   else if (digits.startsWith('0') || KR_REPRESENTATIVE.test(digits)) national = digits;
   // Excel stores 010-1234-5678 as the number 1012345678: the leading zero is gone.
-  else if (/^1[016789]\d{7,8}$/.test(digits)) national = '0' + digits;
-  if (national === undefined) return { ok: false, reason: `phone number "${trimmed}" is not a valid Korean number (use +country code for other countries)` };
+  else if (/^1[016789]\d{7,8}$/.test(digits)) national = `0${digits}`;
+  if (national === undefined)
+    return {
+      ok: false,
+      reason: `phone number "${trimmed}" is not a valid Korean number (use +country code for other countries)`,
+    };
   return koreanNumber(national, trimmed);
 }
 
@@ -125,7 +132,20 @@ function normaliseAny(raw: string): PhoneResult {
  * Korean carriers' own international prefixes (001 KT, 002 LG U+, 005 SK Broadband, 006, 008,
  * 00700 SK Telink, 00300...), which Korean users write where the rest of the world writes 00.
  */
-const KR_INTERNATIONAL_PREFIXES = ['001', '002', '005', '006', '008', '00300', '00345', '00365', '00700', '00727', '00766', '00770'];
+const KR_INTERNATIONAL_PREFIXES = [
+  '001',
+  '002',
+  '005',
+  '006',
+  '008',
+  '00300',
+  '00345',
+  '00365',
+  '00700',
+  '00727',
+  '00766',
+  '00770',
+];
 
 /**
  * A number that starts with 00: "00 CC ..." (the ITU prefix) or "001 CC ..." (a Korean carrier's
@@ -143,8 +163,13 @@ function dialledAbroad(digits: string, trimmed: string): PhoneResult {
   }
   if (valid.size === 1) return [...valid.values()][0]!;
   if (valid.size > 1) {
-    const readings = [...valid.keys()].map((to) => (to.startsWith('+') ? to : `+82${to.slice(1)}`)).join(' or ');
-    return { ok: false, reason: `phone number "${trimmed}" is ambiguous: 00 or a Korean carrier's prefix (001, 002, 008...) make it ${readings}; write it as + and the country code` };
+    const readings = [...valid.keys()]
+      .map((to) => (to.startsWith('+') ? to : `+82${to.slice(1)}`))
+      .join(' or ');
+    return {
+      ok: false,
+      reason: `phone number "${trimmed}" is ambiguous: 00 or a Korean carrier's prefix (001, 002, 008...) make it ${readings}; write it as + and the country code`,
+    };
   }
   return itu;
 }
@@ -152,21 +177,25 @@ function dialledAbroad(digits: string, trimmed: string): PhoneResult {
 /** `digits`: country code and number, without + or 00. */
 function internationalNumber(digits: string, trimmed: string): PhoneResult {
   if (digits.startsWith('82')) return koreanNumber(koreanNational(digits.slice(2)), trimmed);
-  const parsed = parsePhoneNumberFromString('+' + digits);
-  if (!parsed || !parsed.isValid()) return { ok: false, reason: `phone number "${trimmed}" is not a valid international number` };
+  const parsed = parsePhoneNumberFromString(`+${digits}`);
+  if (!parsed?.isValid())
+    return { ok: false, reason: `phone number "${trimmed}" is not a valid international number` };
   return { ok: true, to: parsed.number, kind: 'international' };
 }
 
 /** The national form of what follows +82: a trunk 0 added (or kept); 15xx/16xx/18xx have none. */
 function koreanNational(rest: string): string {
-  return KR_REPRESENTATIVE.test(rest) ? rest : '0' + stripTrunkZero(rest);
+  return KR_REPRESENTATIVE.test(rest) ? rest : `0${stripTrunkZero(rest)}`;
 }
 
 function koreanNumber(national: string, trimmed: string): PhoneResult {
   if (KR_MOBILE.test(national)) return { ok: true, to: national, kind: 'mobile' };
   if (KR_LANDLINE.test(national)) return { ok: true, to: national, kind: 'landline' };
   if (KR_REPRESENTATIVE.test(national)) {
-    return { ok: false, reason: `phone number "${trimmed}" is a representative number (15xx/16xx/18xx): it cannot receive messages` };
+    return {
+      ok: false,
+      reason: `phone number "${trimmed}" is a representative number (15xx/16xx/18xx): it cannot receive messages`,
+    };
   }
   return { ok: false, reason: `phone number "${trimmed}" is not a valid Korean number` };
 }
@@ -179,7 +208,8 @@ function stripTrunkZero(rest: string): string {
 export function maskPhone(to: string): string {
   if (to.startsWith('+')) return to.length > 6 ? `${to.slice(0, 4)}****${to.slice(-4)}` : '****';
   if (to.length === 11) return `${to.slice(0, 3)}-****-${to.slice(7)}`;
-  if (to.length === 10) return to.startsWith('02') ? `02-****-${to.slice(6)}` : `${to.slice(0, 3)}-***-${to.slice(6)}`;
+  if (to.length === 10)
+    return to.startsWith('02') ? `02-****-${to.slice(6)}` : `${to.slice(0, 3)}-***-${to.slice(6)}`;
   if (to.length === 9) return `${to.slice(0, 2)}-***-${to.slice(5)}`;
   return to.length > 4 ? `${'*'.repeat(to.length - 4)}${to.slice(-4)}` : '****';
 }
@@ -189,7 +219,9 @@ export function maskPhone(to: string): string {
  * Only these exact compatibility forms: NFKC would also turn ① or ² into digits, which no one meant.
  */
 function toHalfWidth(text: string): string {
-  return text.replace(/[\uff01-\uff5e\u3000]/g, (c) => (c === '\u3000' ? ' ' : String.fromCharCode(c.charCodeAt(0) - 0xfee0)));
+  return text.replace(/[\uff01-\uff5e\u3000]/g, (c) =>
+    c === '\u3000' ? ' ' : String.fromCharCode(c.charCodeAt(0) - 0xfee0),
+  );
 }
 
 /** Characters that may sit between the digits of a number as people (and copy-paste) write it. */
@@ -208,7 +240,9 @@ const isWordChar = (c: string | undefined): boolean => c !== undefined && /[\p{L
 export function maskPhoneNumbers(text: string): string {
   // the phone column's own cell quoted by a reason (`phone number "010-1234-5678x" contains ...`) is a
   // number whatever else it holds: letters or marks glued to it must not make it print whole
-  return maskNumbersIn(text.replace(PHONE_CELL, (_m, cell: string, rest: string) => `phone number "${maskCell(cell)}"${rest}`));
+  return maskNumbersIn(
+    text.replace(PHONE_CELL, (_m, cell: string, rest: string) => `phone number "${maskCell(cell)}"${rest}`),
+  );
 }
 
 function maskNumbersIn(text: string): string {
@@ -218,7 +252,9 @@ function maskNumbersIn(text: string): string {
   let i = 0;
   while (i < chars.length) {
     const c = chars[i]!;
-    const startsNumber = (isDigit(c) || ((c === '+' || c === '\uff0b') && isDigit(chars[i + 1] ?? ''))) && !gluedToWord(chars, i);
+    const startsNumber =
+      (isDigit(c) || ((c === '+' || c === '\uff0b') && isDigit(chars[i + 1] ?? ''))) &&
+      !gluedToWord(chars, i);
     if (!startsNumber) {
       out.push(c);
       i++;
@@ -266,7 +302,8 @@ function gluedToWord(chars: string[], i: number): boolean {
 
 function maskRun(run: string[]): string {
   const digits = digitsOf(run);
-  if (looksLikePhone(digits, run)) return maskPhone(run.some((c) => c === '+' || c === '\uff0b') ? `+${digits}` : digits);
+  if (looksLikePhone(digits, run))
+    return maskPhone(run.some((c) => c === '+' || c === '\uff0b') ? `+${digits}` : digits);
   if (digits.length <= 15) return run.join('');
   // too long for one number: judge each space-separated piece on its own
   const pieces: string[] = [];
@@ -299,5 +336,10 @@ function digitsOf(run: string[]): string {
 
 function looksLikePhone(digits: string, run: string[]): boolean {
   if (digits.length < 8 || digits.length > 15) return false;
-  return run.some((c) => c === '+' || c === '\uff0b') || digits.startsWith('0') || digits.startsWith('1') || digits.startsWith('82');
+  return (
+    run.some((c) => c === '+' || c === '\uff0b') ||
+    digits.startsWith('0') ||
+    digits.startsWith('1') ||
+    digits.startsWith('82')
+  );
 }

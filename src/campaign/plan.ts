@@ -1,16 +1,34 @@
+import { InputError, located } from '../errors.js';
+import { describeCodePoint, findControlChar } from '../text/controls.js';
 import { countEucKrBytes, describeForeignChars, findNonEucKr } from '../text/eucKr.js';
 import { countSmsSegments } from '../text/gsm.js';
 import { ALIMTALK_MAX_CHARS, LMS_MAX_BYTES, pickChannel } from './channel.js';
 import { AD_MARKER } from './compliance.js';
-import { describeCodePoint, findControlChar } from '../text/controls.js';
+import { normalisePhone } from './phone.js';
 import { isConsent } from './quietHours.js';
 import { rcsPriceKey } from './rcs.js';
-import { normalisePhone } from './phone.js';
-import { bindPattern, renderedLength, renderPattern, renderPrefix, type BoundPattern, type Template } from './template.js';
-import { InputError, located } from '../errors.js';
+import {
+  type BoundPattern,
+  bindPattern,
+  renderedLength,
+  renderPattern,
+  renderPrefix,
+  type Template,
+} from './template.js';
 import type { Channel, PlannedMessage, Prices } from './types.js';
 
-export const PHONE_COLUMNS = ['phone', 'to', 'mobile', '전화번호', '휴대폰', '휴대폰번호', '핸드폰', '핸드폰번호', '휴대전화', '연락처'];
+export const PHONE_COLUMNS = [
+  'phone',
+  'to',
+  'mobile',
+  '전화번호',
+  '휴대폰',
+  '휴대폰번호',
+  '핸드폰',
+  '핸드폰번호',
+  '휴대전화',
+  '연락처',
+];
 
 /**
  * A row's text longer than this (UTF-16 units) is not rendered: no channel takes it (LMS 2,000 bytes,
@@ -28,7 +46,11 @@ const fmtN = (n: number): string => n.toLocaleString('en-US');
 
 /** A header name as people mean it: without BOMs and other invisible characters, spaces or case. */
 export function headerKey(name: string): string {
-  return name.replace(/\p{Cf}/gu, '').trim().replace(/\s+/gu, ' ').toLowerCase();
+  return name
+    .replace(/\p{Cf}/gu, '')
+    .trim()
+    .replace(/\s+/gu, ' ')
+    .toLowerCase();
 }
 
 /** The phone column's index: `--phone-column`, else the first of DESIGN.md's names. */
@@ -36,14 +58,27 @@ export function findPhoneColumn(header: string[], csvFile: string, requested?: s
   const normalised = header.map(headerKey);
   if (requested !== undefined) {
     const i = normalised.indexOf(headerKey(requested));
-    if (i < 0) throw new InputError(located(csvFile, { line: 1 }, `no column "${requested}" (--phone-column); columns are: ${header.join(', ')}`));
+    if (i < 0)
+      throw new InputError(
+        located(
+          csvFile,
+          { line: 1 },
+          `no column "${requested}" (--phone-column); columns are: ${header.join(', ')}`,
+        ),
+      );
     return i;
   }
   for (const name of PHONE_COLUMNS) {
     const i = normalised.indexOf(name);
     if (i >= 0) return i;
   }
-  throw new InputError(located(csvFile, { line: 1 }, `no phone column: name one ${PHONE_COLUMNS.join(', ')} or pass --phone-column (columns are: ${header.join(', ')})`));
+  throw new InputError(
+    located(
+      csvFile,
+      { line: 1 },
+      `no phone column: name one ${PHONE_COLUMNS.join(', ')} or pass --phone-column (columns are: ${header.join(', ')})`,
+    ),
+  );
 }
 
 /** Every template variable must be a column: checked once, before any row is planned. */
@@ -51,7 +86,11 @@ export function checkVariables(template: Template, header: string[], csvFile: st
   for (const v of template.variables) {
     if (!header.includes(v.name)) {
       throw new InputError(
-        located(template.file, { line: v.line }, `variable #{${v.name}} is not a column of ${csvFile} (columns: ${header.join(', ')})`),
+        located(
+          template.file,
+          { line: v.line },
+          `variable #{${v.name}} is not a column of ${csvFile} (columns: ${header.join(', ')})`,
+        ),
       );
     }
   }
@@ -91,8 +130,13 @@ export class Planner {
     this.varColumns = [...new Set(template.variables.map((v) => header.indexOf(v.name)))];
     this.fallbackText = template.fallbackText ? bindPattern(template.fallbackText, header) : null;
     this.nightConsentIndex = header.findIndex((h) => h.trim().toLowerCase() === 'night_consent');
-    this.varsByName = template.body.vars.filter((v, i, all) => all.indexOf(v) === i).map((name) => ({ name, column: header.indexOf(name) }));
-    this.adMarkerPossible = !template.ad && template.body.vars.length > 0 && /^[\s[(（［【<〈광고]*$/.test(template.body.pieces[0]!);
+    this.varsByName = template.body.vars
+      .filter((v, i, all) => all.indexOf(v) === i)
+      .map((name) => ({ name, column: header.indexOf(name) }));
+    this.adMarkerPossible =
+      !template.ad &&
+      template.body.vars.length > 0 &&
+      /^[\s[(（［【<〈광고]*$/.test(template.body.pieces[0]!);
   }
 
   plan(values: string[], row: number): PlannedMessage {
@@ -120,13 +164,16 @@ export class Planner {
     msg.to = phone.to;
 
     for (const c of this.varColumns) {
-      if ((values[c] ?? '').trim() === '') return reject(msg, 'rejected', 'missing_value', `column "${this.header[c]}" is empty`);
+      if ((values[c] ?? '').trim() === '')
+        return reject(msg, 'rejected', 'missing_value', `column "${this.header[c]}" is empty`);
     }
     const requested = this.template.channel;
     const countsBytes = requested !== 'alimtalk' && requested !== 'rcs';
     const cap = phone.kind === 'international' ? INTERNATIONAL_RENDER_CAP : RENDER_CAP;
-    if (renderedLength(this.body, values) > cap) return this.tooLong(msg, this.body, values, phone.kind, countsBytes, '');
-    if (this.subject && renderedLength(this.subject, values) > RENDER_CAP) return this.tooLong(msg, this.subject, values, phone.kind, countsBytes, 'subject');
+    if (renderedLength(this.body, values) > cap)
+      return this.tooLong(msg, this.body, values, phone.kind, countsBytes, '');
+    if (this.subject && renderedLength(this.subject, values) > RENDER_CAP)
+      return this.tooLong(msg, this.subject, values, phone.kind, countsBytes, 'subject');
     let body = renderPattern(this.body, values);
     let subject = this.subject ? renderPattern(this.subject, values) : null;
     msg.body = body;
@@ -142,20 +189,41 @@ export class Planner {
       if (bad) return reject(msg, 'rejected', 'control_char', bad);
     }
     if (this.adMarkerPossible && AD_MARKER.test(body)) {
-      return reject(msg, 'rejected', 'ad_marker', `the text begins with "${AD_MARKER.exec(body)![0].trim()}", an ad, but the template is not ad: true`);
+      return reject(
+        msg,
+        'rejected',
+        'ad_marker',
+        `the text begins with "${AD_MARKER.exec(body)![0].trim()}", an ad, but the template is not ad: true`,
+      );
     }
     let bodyBytes = 0;
     let subjectBytes: number | null = null;
     if (countsBytes && phone.kind !== 'international') {
       bodyBytes = countEucKrBytes(body);
-      if (bodyBytes < 0) return reject(msg, 'rejected', 'non_euckr', `characters outside EUC-KR in the text: ${describeForeignChars(findNonEucKr(body))}`);
+      if (bodyBytes < 0)
+        return reject(
+          msg,
+          'rejected',
+          'non_euckr',
+          `characters outside EUC-KR in the text: ${describeForeignChars(findNonEucKr(body))}`,
+        );
       if (subject !== null) {
         subjectBytes = countEucKrBytes(subject);
-        if (subjectBytes < 0) return reject(msg, 'rejected', 'non_euckr', `characters outside EUC-KR in the subject: ${describeForeignChars(findNonEucKr(subject))}`);
+        if (subjectBytes < 0)
+          return reject(
+            msg,
+            'rejected',
+            'non_euckr',
+            `characters outside EUC-KR in the subject: ${describeForeignChars(findNonEucKr(subject))}`,
+          );
       }
     }
     const bodyChars = countsBytes ? 0 : [...body].length;
-    msg.bytes = countsBytes ? (phone.kind === 'international' ? smsPayloadOctets(body) : bodyBytes) : bodyChars;
+    msg.bytes = countsBytes
+      ? phone.kind === 'international'
+        ? smsPayloadOctets(body)
+        : bodyBytes
+      : bodyChars;
 
     const pick = pickChannel({
       requested,
@@ -175,15 +243,22 @@ export class Planner {
     const first = this.seen.firstRow(phone.to, row);
     if (first !== 0) return reject(msg, 'skipped', 'duplicate', `duplicate of row ${first}`, pick.channel);
 
-    if (this.optouts.size && this.optouts.has(phone.to)) return reject(msg, 'skipped', 'opted_out', 'the number is on the opt-out list', pick.channel);
+    if (this.optouts.size && this.optouts.has(phone.to))
+      return reject(msg, 'skipped', 'opted_out', 'the number is on the opt-out list', pick.channel);
 
     msg.channel = pick.channel;
     msg.parts = pick.parts;
     msg.rcsKind = pick.rcsKind ?? null;
-    msg.cost = pick.parts * (pick.rcsKind ? (this.prices[rcsPriceKey(pick.rcsKind)] ?? this.prices.rcs) : this.prices[pick.channel]);
+    msg.cost =
+      pick.parts *
+      (pick.rcsKind
+        ? (this.prices[rcsPriceKey(pick.rcsKind)] ?? this.prices.rcs)
+        : this.prices[pick.channel]);
     msg.deferrable = this.template.ad && !isConsent(values[this.nightConsentIndex]);
     if (!countsBytes) {
-      msg.vars = JSON.stringify(Object.fromEntries(this.varsByName.map((v) => [`#{${v.name}}`, values[v.column] ?? ''])));
+      msg.vars = JSON.stringify(
+        Object.fromEntries(this.varsByName.map((v) => [`#{${v.name}}`, values[v.column] ?? ''])),
+      );
       if (this.template.fallback !== 'none') msg.fallback = this.planFallback(msg, values, subject);
     }
     return msg;
@@ -195,12 +270,31 @@ export class Planner {
    * the first leg fails.
    */
   private planFallback(primary: PlannedMessage, values: string[], subject: string | null): PlannedMessage {
-    const leg: PlannedMessage = { ...primary, leg: 1, status: 'held', channel: null, reason: null, parts: 0, bytes: 0, cost: 0, vars: null, rcsKind: null, body: null, subject: null, fallback: undefined };
+    const leg: PlannedMessage = {
+      ...primary,
+      leg: 1,
+      status: 'held',
+      channel: null,
+      reason: null,
+      parts: 0,
+      bytes: 0,
+      cost: 0,
+      vars: null,
+      rcsKind: null,
+      body: null,
+      subject: null,
+      fallback: undefined,
+    };
     if (this.fallbackText && renderedLength(this.fallbackText, values) > RENDER_CAP) {
       const full = this.patternSize(this.fallbackText, values, true);
       leg.body = renderPrefix(this.fallbackText, values, KEPT_TEXT_CHARS);
       leg.bytes = full.bytes >= 0 ? full.bytes : full.chars;
-      return reject(leg, 'rejected', 'too_long', `fallback: ${full.bytes >= 0 ? `${fmtN(full.bytes)} bytes` : `${fmtN(full.chars)} characters`}, over the LMS limit of ${fmtN(LMS_MAX_BYTES)}`);
+      return reject(
+        leg,
+        'rejected',
+        'too_long',
+        `fallback: ${full.bytes >= 0 ? `${fmtN(full.bytes)} bytes` : `${fmtN(full.chars)} characters`}, over the LMS limit of ${fmtN(LMS_MAX_BYTES)}`,
+      );
     }
     let text = this.fallbackText ? renderPattern(this.fallbackText, values) : primary.body!;
     leg.body = text;
@@ -210,11 +304,25 @@ export class Planner {
       if (bad) return reject(leg, 'rejected', 'control_char', bad);
     }
     const bytes = countEucKrBytes(text);
-    if (bytes < 0) return reject(leg, 'rejected', 'non_euckr', `fallback text has characters outside EUC-KR: ${describeForeignChars(findNonEucKr(text))}`);
+    if (bytes < 0)
+      return reject(
+        leg,
+        'rejected',
+        'non_euckr',
+        `fallback text has characters outside EUC-KR: ${describeForeignChars(findNonEucKr(text))}`,
+      );
     const requested = this.template.fallback as 'sms' | 'lms' | 'auto';
     const legSubject = requested !== 'sms' && subject !== null ? subject : null;
     const subjectBytes = legSubject === null ? null : countEucKrBytes(legSubject);
-    const pick = pickChannel({ requested, bodyBytes: bytes, subjectBytes: subjectBytes === null || subjectBytes < 0 ? null : subjectBytes, bodyChars: 0, hasImages: false, recipient: 'mobile', body: text });
+    const pick = pickChannel({
+      requested,
+      bodyBytes: bytes,
+      subjectBytes: subjectBytes === null || subjectBytes < 0 ? null : subjectBytes,
+      bodyChars: 0,
+      hasImages: false,
+      recipient: 'mobile',
+      body: text,
+    });
     leg.bytes = bytes;
     if (!pick.ok) return reject(leg, 'rejected', pick.code, `fallback: ${pick.reason}`);
     leg.channel = pick.channel;
@@ -228,34 +336,75 @@ export class Planner {
    * A text over the render cap: rejected with its full size, counted piece by piece (never
    * rendered whole), keeping only its first KEPT_TEXT_CHARS characters.
    */
-  private tooLong(msg: PlannedMessage, pattern: BoundPattern, values: string[], kind: 'mobile' | 'landline' | 'international', countsBytes: boolean, what: '' | 'subject'): PlannedMessage {
+  private tooLong(
+    msg: PlannedMessage,
+    pattern: BoundPattern,
+    values: string[],
+    kind: 'mobile' | 'landline' | 'international',
+    countsBytes: boolean,
+    what: '' | 'subject',
+  ): PlannedMessage {
     const requested = this.template.channel;
     const full = this.patternSize(pattern, values, countsBytes && kind !== 'international');
     const kept = renderPrefix(pattern, values, KEPT_TEXT_CHARS);
     if (what === 'subject') {
       msg.subject = kept;
       const size = full.bytes >= 0 ? `${fmtN(full.bytes)} bytes` : `${fmtN(full.chars)} characters`;
-      return reject(msg, 'rejected', 'too_long', `subject is ${size}, over the limit of ${requested === 'rcs' ? '30 characters' : '40 bytes'}`);
+      return reject(
+        msg,
+        'rejected',
+        'too_long',
+        `subject is ${size}, over the limit of ${requested === 'rcs' ? '30 characters' : '40 bytes'}`,
+      );
     }
     msg.body = kept;
     msg.bytes = countsBytes && kind !== 'international' && full.bytes >= 0 ? full.bytes : full.chars;
     if (kind === 'international') {
-      return reject(msg, 'rejected', 'too_long', `${fmtN(full.chars)} characters, over the ${fmtN(INTERNATIONAL_RENDER_CAP)} a concatenated SMS can carry`);
+      return reject(
+        msg,
+        'rejected',
+        'too_long',
+        `${fmtN(full.chars)} characters, over the ${fmtN(INTERNATIONAL_RENDER_CAP)} a concatenated SMS can carry`,
+      );
     }
     if (countsBytes && full.bytes >= 0) {
-      const pick = pickChannel({ requested, bodyBytes: full.bytes, subjectBytes: null, bodyChars: 0, hasImages: this.template.images.length > 0, recipient: kind, body: '' });
+      const pick = pickChannel({
+        requested,
+        bodyBytes: full.bytes,
+        subjectBytes: null,
+        bodyChars: 0,
+        hasImages: this.template.images.length > 0,
+        recipient: kind,
+        body: '',
+      });
       if (!pick.ok) return reject(msg, 'rejected', pick.code, pick.reason);
     }
     if (!countsBytes) {
-      const pick = pickChannel({ requested, bodyBytes: 0, subjectBytes: null, bodyChars: full.chars, hasImages: this.template.images.length > 0, recipient: 'mobile', body: '', subjectChars: null, rcs: this.template.rcs?.kind });
+      const pick = pickChannel({
+        requested,
+        bodyBytes: 0,
+        subjectBytes: null,
+        bodyChars: full.chars,
+        hasImages: this.template.images.length > 0,
+        recipient: 'mobile',
+        body: '',
+        subjectChars: null,
+        rcs: this.template.rcs?.kind,
+      });
       if (!pick.ok && pick.code === 'too_long') return reject(msg, 'rejected', pick.code, pick.reason);
     }
-    const limit = countsBytes ? `the LMS limit of ${fmtN(LMS_MAX_BYTES)} bytes` : `the ${requested} limit (${fmtN(requested === 'alimtalk' ? ALIMTALK_MAX_CHARS : 1300)} characters)`;
+    const limit = countsBytes
+      ? `the LMS limit of ${fmtN(LMS_MAX_BYTES)} bytes`
+      : `the ${requested} limit (${fmtN(requested === 'alimtalk' ? ALIMTALK_MAX_CHARS : 1300)} characters)`;
     return reject(msg, 'rejected', 'too_long', `${fmtN(full.chars)} characters, over ${limit}`);
   }
 
   /** Characters (code points) and EUC-KR bytes (-1: not all EUC-KR) of a pattern's text, without rendering it. */
-  private patternSize(pattern: BoundPattern, values: string[], bytesToo: boolean): { chars: number; bytes: number } {
+  private patternSize(
+    pattern: BoundPattern,
+    values: string[],
+    bytesToo: boolean,
+  ): { chars: number; bytes: number } {
     let chars = 0;
     let bytes = 0;
     const add = (s: string): void => {
@@ -405,12 +554,20 @@ function slot(lo: number, hi: number): number {
   return (h ^ (h >>> 15)) >>> 0;
 }
 
-function reject(msg: PlannedMessage, status: 'rejected' | 'skipped', code: string, text: string, channel?: Channel): PlannedMessage {
+function reject(
+  msg: PlannedMessage,
+  status: 'rejected' | 'skipped',
+  code: string,
+  text: string,
+  channel?: Channel,
+): PlannedMessage {
   msg.status = status;
   msg.reason = `${code}: ${text}`;
   // a row that does not go keeps a bounded prefix of its text: the reason has its full size
-  if (msg.body !== null && msg.body.length > KEPT_TEXT_CHARS) msg.body = keepPrefix(msg.body, KEPT_TEXT_CHARS);
-  if (msg.subject !== null && msg.subject.length > KEPT_TEXT_CHARS) msg.subject = keepPrefix(msg.subject, KEPT_TEXT_CHARS);
+  if (msg.body !== null && msg.body.length > KEPT_TEXT_CHARS)
+    msg.body = keepPrefix(msg.body, KEPT_TEXT_CHARS);
+  if (msg.subject !== null && msg.subject.length > KEPT_TEXT_CHARS)
+    msg.subject = keepPrefix(msg.subject, KEPT_TEXT_CHARS);
   if (channel) msg.channel = channel;
   return msg;
 }

@@ -59,13 +59,24 @@ export function pickRcsKind(input: RcsKindInput): RcsKindPick {
   // The template-level checks (parseTemplate) refuse these combinations first; kept here so the
   // function is right on its own.
   if (isTemplate && (subjectChars !== null || hasImages)) {
-    return { ok: false, code: 'channel', reason: `an ${RCS_KIND_NAMES[requested]} carries its approved title and image: it takes no subject or images` };
+    return {
+      ok: false,
+      code: 'channel',
+      reason: `an ${RCS_KIND_NAMES[requested]} carries its approved title and image: it takes no subject or images`,
+    };
   }
-  if (requested === 'sms' && (subjectChars !== null || hasImages)) return { ok: false, code: 'channel', reason: 'an RCS SMS carries no subject and no image' };
-  if (requested === 'lms' && hasImages) return { ok: false, code: 'channel', reason: 'an RCS LMS carries no image (images make it RCS MMS)' };
-  if (requested === 'mms' && !hasImages) return { ok: false, code: 'channel', reason: 'an RCS MMS needs an image' };
+  if (requested === 'sms' && (subjectChars !== null || hasImages))
+    return { ok: false, code: 'channel', reason: 'an RCS SMS carries no subject and no image' };
+  if (requested === 'lms' && hasImages)
+    return { ok: false, code: 'channel', reason: 'an RCS LMS carries no image (images make it RCS MMS)' };
+  if (requested === 'mms' && !hasImages)
+    return { ok: false, code: 'channel', reason: 'an RCS MMS needs an image' };
   if (subjectChars !== null && subjectChars > RCS_SUBJECT_MAX_CHARS) {
-    return { ok: false, code: 'too_long', reason: `subject is ${subjectChars} characters, over the RCS limit of ${RCS_SUBJECT_MAX_CHARS}` };
+    return {
+      ok: false,
+      code: 'too_long',
+      reason: `subject is ${subjectChars} characters, over the RCS limit of ${RCS_SUBJECT_MAX_CHARS}`,
+    };
   }
 
   let kind: RcsKind;
@@ -80,8 +91,13 @@ export function pickRcsKind(input: RcsKindInput): RcsKindPick {
   const max = MAX_CHARS[kind];
   if (bodyChars > max) {
     // an explicit SMS/LMS/MMS says why it was not upgraded; a template's kind names itself
-    const asked = requested === 'auto' || isTemplate ? '' : ` (the template asks for ${RCS_KIND_NAMES[kind]})`;
-    return { ok: false, code: 'too_long', reason: `${fmt(bodyChars)} characters, over the ${RCS_KIND_NAMES[kind]} limit of ${fmt(max)}${asked}` };
+    const asked =
+      requested === 'auto' || isTemplate ? '' : ` (the template asks for ${RCS_KIND_NAMES[kind]})`;
+    return {
+      ok: false,
+      code: 'too_long',
+      reason: `${fmt(bodyChars)} characters, over the ${RCS_KIND_NAMES[kind]} limit of ${fmt(max)}${asked}`,
+    };
   }
   return { ok: true, kind, upgradedBySubject };
 }

@@ -1,12 +1,12 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { issueKey } from '../config/issues.js';
+import { InputError, located } from '../errors.js';
+import { describeCodePoint, findControlChar } from '../text/controls.js';
 import { checkButtons } from './alimtalk.js';
 import { AD_MARKER } from './compliance.js';
-import { describeCodePoint, findControlChar } from '../text/controls.js';
-import { InputError, located } from '../errors.js';
-import { issueKey } from '../config/issues.js';
 import { RCS_KIND_NAMES, type RcsRequest } from './rcs.js';
-import { CHANNELS, type Channel, type ChannelChoice } from './types.js';
+import { CHANNELS, type ChannelChoice } from './types.js';
 
 /** A text with `#{var}` holes: pieces[i] + value(vars[i]) + ... + pieces[last]. */
 export interface TextPattern {
@@ -55,7 +55,8 @@ export interface Template {
 }
 
 /** YAML reads an unquoted 0212345678 as the number 212345678: phone numbers must be quoted. */
-export const QUOTE_NUMBER = 'write the number in quotes, e.g. "0212345678" (unquoted, YAML reads a number and drops its leading 0)';
+export const QUOTE_NUMBER =
+  'write the number in quotes, e.g. "0212345678" (unquoted, YAML reads a number and drops its leading 0)';
 
 const buttonSchema = z.object({ type: z.string(), name: z.string() }).catchall(z.string());
 
@@ -106,7 +107,10 @@ export function parseTemplate(source: string, file: string): Template {
   let bodyStart = 0; // index into lines
   if (lines[0]?.trim() === '---') {
     const end = lines.findIndex((l, i) => i > 0 && l.trim() === '---');
-    if (end < 0) throw new InputError(located(file, { line: 1 }, 'front matter opened with --- is never closed with a second ---'));
+    if (end < 0)
+      throw new InputError(
+        located(file, { line: 1 }, 'front matter opened with --- is never closed with a second ---'),
+      );
     frontMatter = parseFrontMatter(lines.slice(1, end).join('\n'), file);
     bodyStart = end + 1;
   }
@@ -114,12 +118,13 @@ export function parseTemplate(source: string, file: string): Template {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const keyName = issueKey(issue);
-    const line = findLine(lines, new RegExp(`^\\s*${escapeRegExp(String(keyName.split('.')[0] ?? ''))}\\s*:`)) ?? 1;
+    const line =
+      findLine(lines, new RegExp(`^\\s*${escapeRegExp(String(keyName.split('.')[0] ?? ''))}\\s*:`)) ?? 1;
     const message =
       issue.code === 'unrecognized_keys'
         ? `unknown front matter key "${keyName}" (known: ${Object.keys(frontMatterSchema.shape).join(', ')})`
         : issue.code === 'invalid_value' && keyName === 'channel'
-          ? `unknown channel "${String(frontMatter['channel'])}" (use one of: auto, ${CHANNELS.join(', ')})`
+          ? `unknown channel "${String(frontMatter.channel)}" (use one of: auto, ${CHANNELS.join(', ')})`
           : `front matter "${keyName}": ${issue.message}`;
     throw new InputError(located(file, { line }, message));
   }
@@ -132,51 +137,102 @@ export function parseTemplate(source: string, file: string): Template {
     bodyStart++;
   }
   const bodyText = bodyLines.join('\n');
-  if (bodyText.trim() === '') throw new InputError(located(file, { line: bodyStart + 1 }, 'the template has no message body'));
+  if (bodyText.trim() === '')
+    throw new InputError(located(file, { line: bodyStart + 1 }, 'the template has no message body'));
 
   // What is sent may carry no control character (but newlines), and only an ad may look like one.
   const fixedText = (text: string, firstLine: number, what: string): void => {
     const at = findControlChar(text);
     if (at >= 0) {
       const line = firstLine + text.slice(0, at).split('\n').length - 1;
-      throw new InputError(located(file, { line }, `${describeCodePoint(text.charCodeAt(at))} in the ${what}: control characters cannot be sent (only line breaks)`));
+      throw new InputError(
+        located(
+          file,
+          { line },
+          `${describeCodePoint(text.charCodeAt(at))} in the ${what}: control characters cannot be sent (only line breaks)`,
+        ),
+      );
     }
     if (!fm.ad && AD_MARKER.test(text)) {
-      throw new InputError(located(file, { line: firstLine }, `the ${what} begins with "${AD_MARKER.exec(text)![0].trim()}", an ad, but the template is not ad: true: add ad: true (with the sender and a 080 opt-out line) or remove it`));
+      throw new InputError(
+        located(
+          file,
+          { line: firstLine },
+          `the ${what} begins with "${AD_MARKER.exec(text)![0].trim()}", an ad, but the template is not ad: true: add ad: true (with the sender and a 080 opt-out line) or remove it`,
+        ),
+      );
     }
   };
   fixedText(bodyText, bodyStart + 1, 'body');
   if (fm.subject !== undefined) fixedText(fm.subject, findLine(lines, /^\s*subject\s*:/) ?? 1, 'subject');
-  if (fm.fallbackText !== undefined) fixedText(fm.fallbackText, findLine(lines, /^\s*fallbackText\s*:/) ?? 1, 'fallbackText');
+  if (fm.fallbackText !== undefined)
+    fixedText(fm.fallbackText, findLine(lines, /^\s*fallbackText\s*:/) ?? 1, 'fallbackText');
 
   const variables: { name: string; line: number }[] = [];
-  const compile = (s: string, firstLine: number): TextPattern => compilePattern(s, file, firstLine, lines, variables);
+  const compile = (s: string, firstLine: number): TextPattern =>
+    compilePattern(s, file, firstLine, lines, variables);
   const subjectLine = findLine(lines, /^\s*subject\s*:/) ?? 1;
 
   const channel: ChannelChoice = fm.channel;
   if (channel === 'sms' && fm.subject !== undefined) {
-    throw new InputError(located(file, { line: subjectLine }, 'channel sms cannot carry a subject: remove it or use channel lms'));
+    throw new InputError(
+      located(
+        file,
+        { line: subjectLine },
+        'channel sms cannot carry a subject: remove it or use channel lms',
+      ),
+    );
   }
   if ((channel === 'sms' || channel === 'lms') && fm.images.length > 0) {
-    throw new InputError(located(file, { line: findLine(lines, /^\s*images\s*:/) ?? 1 }, `channel ${channel} cannot carry images: use channel mms`));
+    throw new InputError(
+      located(
+        file,
+        { line: findLine(lines, /^\s*images\s*:/) ?? 1 },
+        `channel ${channel} cannot carry images: use channel mms`,
+      ),
+    );
   }
   if (channel === 'mms' && fm.images.length === 0) {
-    throw new InputError(located(file, { line: findLine(lines, /^\s*channel\s*:/) ?? 1 }, 'channel mms needs at least one image under images:'));
+    throw new InputError(
+      located(
+        file,
+        { line: findLine(lines, /^\s*channel\s*:/) ?? 1 },
+        'channel mms needs at least one image under images:',
+      ),
+    );
   }
   if (channel === 'alimtalk' && !fm.alimtalk) {
-    throw new InputError(located(file, { line: findLine(lines, /^\s*channel\s*:/) ?? 1 }, 'channel alimtalk needs alimtalk: { pfId, templateId }'));
+    throw new InputError(
+      located(
+        file,
+        { line: findLine(lines, /^\s*channel\s*:/) ?? 1 },
+        'channel alimtalk needs alimtalk: { pfId, templateId }',
+      ),
+    );
   }
   if (channel === 'rcs' && !fm.rcs) {
-    throw new InputError(located(file, { line: findLine(lines, /^\s*channel\s*:/) ?? 1 }, 'channel rcs needs rcs: { brandId }'));
+    throw new InputError(
+      located(file, { line: findLine(lines, /^\s*channel\s*:/) ?? 1 }, 'channel rcs needs rcs: { brandId }'),
+    );
   }
   if (fm.alimtalk && fm.ad) {
-    throw new InputError(located(file, { line: findLine(lines, /^\s*ad\s*:/) ?? 1 }, 'an AlimTalk carries information only: ads (ad: true) are not allowed on it'));
+    throw new InputError(
+      located(
+        file,
+        { line: findLine(lines, /^\s*ad\s*:/) ?? 1 },
+        'an AlimTalk carries information only: ads (ad: true) are not allowed on it',
+      ),
+    );
   }
   if (fm.alimtalk) {
     const problems = checkButtons(fm.alimtalk.buttons as AlimtalkButton[]);
-    if (problems.length) throw new InputError(located(file, { line: findLine(lines, /^\s*buttons\s*:/) ?? 1 }, `alimtalk ${problems[0]}`));
+    if (problems.length)
+      throw new InputError(
+        located(file, { line: findLine(lines, /^\s*buttons\s*:/) ?? 1 }, `alimtalk ${problems[0]}`),
+      );
   }
-  const resolvedChannel: ChannelChoice = channel === 'auto' && fm.alimtalk ? 'alimtalk' : channel === 'auto' && fm.rcs ? 'rcs' : channel;
+  const resolvedChannel: ChannelChoice =
+    channel === 'auto' && fm.alimtalk ? 'alimtalk' : channel === 'auto' && fm.rcs ? 'rcs' : channel;
   const rcsKind = fm.rcs && resolvedChannel === 'rcs' ? checkRcsFrontMatter(fm, lines, file) : 'auto';
 
   return {
@@ -186,7 +242,10 @@ export function parseTemplate(source: string, file: string): Template {
     body: compile(bodyText, bodyStart + 1),
     ad: fm.ad,
     fallback: fm.fallback,
-    fallbackText: fm.fallbackText !== undefined ? compile(fm.fallbackText, findLine(lines, /^\s*fallbackText\s*:/) ?? 1) : null,
+    fallbackText:
+      fm.fallbackText !== undefined
+        ? compile(fm.fallbackText, findLine(lines, /^\s*fallbackText\s*:/) ?? 1)
+        : null,
     images: fm.images,
     from: fm.from ?? null,
     sender: fm.sender ?? null,
@@ -200,7 +259,15 @@ export function parseTemplate(source: string, file: string): Template {
           itemList: fm.alimtalk.itemList,
         }
       : null,
-    rcs: fm.rcs ? { brandId: fm.rcs.brandId, chatbotId: fm.rcs.chatbotId ?? null, templateId: fm.rcs.templateId ?? null, buttons: fm.rcs.buttons, kind: rcsKind } : null,
+    rcs: fm.rcs
+      ? {
+          brandId: fm.rcs.brandId,
+          chatbotId: fm.rcs.chatbotId ?? null,
+          templateId: fm.rcs.templateId ?? null,
+          buttons: fm.rcs.buttons,
+          kind: rcsKind,
+        }
+      : null,
     variables,
   };
 }
@@ -210,24 +277,43 @@ export function parseTemplate(source: string, file: string): Template {
  * (exit 2, nothing planned): a template carries its approved title and image, a text template is
  * information only, an RCS SMS has no subject, images need RCS MMS.
  */
-function checkRcsFrontMatter(fm: z.infer<typeof frontMatterSchema>, lines: string[], file: string): RcsRequest {
+function checkRcsFrontMatter(
+  fm: z.infer<typeof frontMatterSchema>,
+  lines: string[],
+  file: string,
+): RcsRequest {
   const rcs = fm.rcs!;
-  const at = (key: string): { line: number } => ({ line: findLine(lines, new RegExp(`^\\s*${key}\\s*:`)) ?? 1 });
+  const at = (key: string): { line: number } => ({
+    line: findLine(lines, new RegExp(`^\\s*${key}\\s*:`)) ?? 1,
+  });
   const fail = (key: string, message: string): never => {
     throw new InputError(located(file, at(key), message));
   };
   if (rcs.templateId) {
-    if (rcs.type !== undefined && rcs.type !== 'auto') fail('type', 'rcs.type is for messages without a template: with rcs.templateId, say rcs.templateType: text | image');
+    if (rcs.type !== undefined && rcs.type !== 'auto')
+      fail(
+        'type',
+        'rcs.type is for messages without a template: with rcs.templateId, say rcs.templateType: text | image',
+      );
     const kind = rcs.templateType === 'image' ? 'image_template' : 'text_template';
-    if (fm.subject !== undefined) fail('subject', `an ${RCS_KIND_NAMES[kind]} carries its approved title: remove subject`);
-    if (fm.images.length > 0) fail('images', `an ${RCS_KIND_NAMES[kind]} carries its approved content: remove images (images without a template go as RCS MMS)`);
-    if (kind === 'text_template' && fm.ad) fail('ad', 'an RCS text template carries information only: ads (ad: true) are not allowed on it');
+    if (fm.subject !== undefined)
+      fail('subject', `an ${RCS_KIND_NAMES[kind]} carries its approved title: remove subject`);
+    if (fm.images.length > 0)
+      fail(
+        'images',
+        `an ${RCS_KIND_NAMES[kind]} carries its approved content: remove images (images without a template go as RCS MMS)`,
+      );
+    if (kind === 'text_template' && fm.ad)
+      fail('ad', 'an RCS text template carries information only: ads (ad: true) are not allowed on it');
     return kind;
   }
-  if (rcs.templateType !== undefined) fail('templateType', 'rcs.templateType needs rcs.templateId (the approved template)');
+  if (rcs.templateType !== undefined)
+    fail('templateType', 'rcs.templateType needs rcs.templateId (the approved template)');
   const type = rcs.type ?? 'auto';
-  if (type === 'sms' && fm.subject !== undefined) fail('subject', 'an RCS SMS cannot carry a subject: remove it or use rcs.type lms');
-  if ((type === 'sms' || type === 'lms') && fm.images.length > 0) fail('images', `an ${RCS_KIND_NAMES[type]} cannot carry images: use rcs.type mms (or auto)`);
+  if (type === 'sms' && fm.subject !== undefined)
+    fail('subject', 'an RCS SMS cannot carry a subject: remove it or use rcs.type lms');
+  if ((type === 'sms' || type === 'lms') && fm.images.length > 0)
+    fail('images', `an ${RCS_KIND_NAMES[type]} cannot carry images: use rcs.type mms (or auto)`);
   if (type === 'mms' && fm.images.length === 0) fail('type', 'rcs.type mms needs an image under images:');
   return type;
 }
@@ -236,17 +322,27 @@ function parseFrontMatter(yamlText: string, file: string): Record<string, unknow
   // maxAliasCount stops "billion laughs" alias bombs; only the core schema, so no custom tags run.
   // linePos is only filled in with prettyErrors, which rewrites the message: count lines ourselves.
   const lineCounter = new LineCounter();
-  const doc = parseDocument(yamlText, { schema: 'core', uniqueKeys: true, prettyErrors: false, strict: true, lineCounter });
+  const doc = parseDocument(yamlText, {
+    schema: 'core',
+    uniqueKeys: true,
+    prettyErrors: false,
+    strict: true,
+    lineCounter,
+  });
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) {
     const line = lineCounter.linePos(problem.pos[0]).line + 1; // +1: the opening --- is line 1
-    throw new InputError(located(file, { line }, `malformed front matter: ${problem.message.split('\n')[0]}`));
+    throw new InputError(
+      located(file, { line }, `malformed front matter: ${problem.message.split('\n')[0]}`),
+    );
   }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 50 });
   } catch (err) {
-    throw new InputError(located(file, { line: 2 }, `malformed front matter: ${(err as Error).message.split('\n')[0]}`));
+    throw new InputError(
+      located(file, { line: 2 }, `malformed front matter: ${(err as Error).message.split('\n')[0]}`),
+    );
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
@@ -280,8 +376,18 @@ function compilePattern(
     const name = raw.trim();
     const line = findLine(lines, new RegExp(escapeRegExp(m[0]))) ?? firstLine;
     if (name === '') throw new InputError(located(file, { line }, 'empty variable name #{}'));
-    if (name.includes('.')) throw new InputError(located(file, { line }, `variable name "${name}" contains "." (Kakao forbids it): rename the column and the variable`));
-    if (/[#{}\s]/.test(name)) throw new InputError(located(file, { line }, `variable name "${name}" may not contain spaces, "#", "{" or "}"`));
+    if (name.includes('.'))
+      throw new InputError(
+        located(
+          file,
+          { line },
+          `variable name "${name}" contains "." (Kakao forbids it): rename the column and the variable`,
+        ),
+      );
+    if (/[#{}\s]/.test(name))
+      throw new InputError(
+        located(file, { line }, `variable name "${name}" may not contain spaces, "#", "{" or "}"`),
+      );
     pieces.push(literal(last, m.index));
     vars.push(name);
     if (!variables.some((v) => v.name === name)) variables.push({ name, line });
@@ -316,7 +422,6 @@ export function renderPattern(p: BoundPattern, values: string[]): string {
   return out;
 }
 
-
 /** The UTF-16 length renderPattern would return, without building the string. */
 export function renderedLength(p: BoundPattern, values: string[]): number {
   let n = 0;
@@ -328,7 +433,8 @@ export function renderedLength(p: BoundPattern, values: string[]): number {
 /** The first `max` UTF-16 units (about) of what renderPattern would return, built only that far. */
 export function renderPrefix(p: BoundPattern, values: string[], max: number): string {
   let out = p.pieces[0]!;
-  for (let i = 0; i < p.columns.length && out.length < max; i++) out += values[p.columns[i]!]! + p.pieces[i + 1]!;
+  for (let i = 0; i < p.columns.length && out.length < max; i++)
+    out += values[p.columns[i]!]! + p.pieces[i + 1]!;
   if (out.length <= max) return out;
   const c = out.charCodeAt(max - 1);
   return out.slice(0, c >= 0xd800 && c <= 0xdbff ? max - 1 : max);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { lockedByOther } from '../app/campaignLock.js';
 import { summariseCampaign } from '../app/summary.js';
-import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
+import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 
 export function registerCampaigns(program: Command, cli: Cli, setExit: (code: number) => void): void {
   program
@@ -18,7 +18,16 @@ export function registerCampaigns(program: Command, cli: Cli, setExit: (code: nu
           const s = summariseCampaign(journal, c, 0);
           // a campaign whose planner is gone was interrupted: never sent, discarded by the next run
           const state = c.state === 'planning' && !lockedByOther(journal, c.id) ? 'interrupted' : c.state;
-          return { id: c.id, state, rows: c.rows, csv: c.csvPath, template: c.templatePath, createdAt: c.createdAt, finishedAt: c.finishedAt, statuses: s.statuses };
+          return {
+            id: c.id,
+            state,
+            rows: c.rows,
+            csv: c.csvPath,
+            template: c.templatePath,
+            createdAt: c.createdAt,
+            finishedAt: c.finishedAt,
+            statuses: s.statuses,
+          };
         });
         if (opts.json) {
           cli.out(JSON.stringify(list, null, 2));
@@ -27,8 +36,12 @@ export function registerCampaigns(program: Command, cli: Cli, setExit: (code: nu
         } else {
           cli.out(`${'campaign'.padEnd(20)} ${'state'.padEnd(11)} ${'rows'.padStart(9)}  statuses`);
           for (const c of list) {
-            const st = Object.entries(c.statuses).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(' · ');
-            cli.out(`${c.id.padEnd(20)} ${c.state.padEnd(11)} ${c.rows.toLocaleString('en-US').padStart(9)}  ${st}`);
+            const st = Object.entries(c.statuses)
+              .map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`)
+              .join(' · ');
+            cli.out(
+              `${c.id.padEnd(20)} ${c.state.padEnd(11)} ${c.rows.toLocaleString('en-US').padStart(9)}  ${st}`,
+            );
           }
         }
         setExit(EXIT.ok);

@@ -1,8 +1,8 @@
-import { Chalk, type ChalkInstance } from 'chalk';
 import path from 'node:path';
-import { InputError } from '../errors.js';
-import { loadConfig, type Config } from '../config/config.js';
+import { Chalk, type ChalkInstance } from 'chalk';
+import { type Config, loadConfig } from '../config/config.js';
 import { redact } from '../config/secrets.js';
+import { InputError } from '../errors.js';
 import { Journal } from '../journal/journal.js';
 
 export { EXIT } from '../errors.js';
@@ -36,7 +36,7 @@ export class OutputClosed extends Error {
 /** The real process; `clock: false` leaves UMS_NOW unread (to report that it is wrong). */
 export function processCli(clock = true): Cli {
   const stdoutIsTTY = Boolean(process.stdout.isTTY);
-  const noColor = 'NO_COLOR' in process.env || !stdoutIsTTY || process.env['TERM'] === 'dumb';
+  const noColor = 'NO_COLOR' in process.env || !stdoutIsTTY || process.env.TERM === 'dumb';
   // A closed stdout never becomes an uncaught 'error' (a stack trace): output stops, work goes on
   // (a send keeps sending and recording); streaming commands stop at their next write.
   let stdoutError: string | null = null;
@@ -64,16 +64,16 @@ export function processCli(clock = true): Cli {
   return {
     // the one place printing passes: no value of an expanded ${VAR} reaches the terminal or a log
     out: (line) => {
-      if (!stdoutError) process.stdout.write(redact(line) + '\n');
+      if (!stdoutError) process.stdout.write(`${redact(line)}\n`);
     },
-    err: (line) => process.stderr.write(redact(line) + '\n'),
+    err: (line) => process.stderr.write(`${redact(line)}\n`),
     write,
     env: process.env,
     cwd: process.cwd(),
     stdoutIsTTY,
     stdinIsTTY: Boolean(process.stdin.isTTY),
     color: new Chalk({ level: noColor ? 0 : 1 }),
-    now: clock ? clockFrom(process.env['UMS_NOW']) : () => new Date(),
+    now: clock ? clockFrom(process.env.UMS_NOW) : () => new Date(),
   };
 }
 
@@ -81,7 +81,8 @@ export function processCli(clock = true): Cli {
 export function clockFrom(start: string | undefined): () => Date {
   if (!start) return () => new Date();
   const at = Date.parse(start);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(start.trim()) || Number.isNaN(at)) throw new InputError(`UMS_NOW "${start}": not an ISO 8601 time (e.g. 2026-12-02T09:00:00+09:00)`);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(start.trim()) || Number.isNaN(at))
+    throw new InputError(`UMS_NOW "${start}": not an ISO 8601 time (e.g. 2026-12-02T09:00:00+09:00)`);
   const offset = at - Date.now();
   return () => new Date(Date.now() + offset);
 }
@@ -96,7 +97,7 @@ export function openConfig(cli: Cli, opts: CommonOptions): Config {
 }
 
 export function openJournal(cli: Cli, config: Config, opts: CommonOptions): Journal {
-  const file = opts.db ?? cli.env['UMS_DB'] ?? config.journal;
-  const base = opts.db || cli.env['UMS_DB'] || !config.file ? cli.cwd : path.dirname(config.file);
+  const file = opts.db ?? cli.env.UMS_DB ?? config.journal;
+  const base = opts.db || cli.env.UMS_DB || !config.file ? cli.cwd : path.dirname(config.file);
   return Journal.open(path.resolve(base, file));
 }

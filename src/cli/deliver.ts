@@ -1,17 +1,17 @@
-import type { Ora } from 'ora';
 import readline from 'node:readline/promises';
-import { InputError } from '../errors.js';
+import type { Ora } from 'ora';
 import { buildLanes } from '../app/lanes.js';
+import type { CampaignChannelSettings } from '../app/planCampaign.js';
 import { buildReport, hasProblems } from '../app/report.js';
 import { summariseCampaign } from '../app/summary.js';
+import { formatClock } from '../campaign/quietHours.js';
 import type { Config } from '../config/config.js';
 import { DeliveryEngine, type EngineOutcome, type Progress } from '../delivery/engine.js';
-import type { CampaignChannelSettings } from '../app/planCampaign.js';
-import { formatClock } from '../campaign/quietHours.js';
+import { InputError } from '../errors.js';
 import type { SendableMessage } from '../journal/delivery.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 import type { OutboundMessage } from '../providers/types.js';
-import { EXIT, type Cli } from './context.js';
+import { type Cli, EXIT } from './context.js';
 import { formatPlanSummary, formatReport, forTerminal } from './format.js';
 
 export interface DeliverOptions {
@@ -30,10 +30,18 @@ function sendCommand(c: CampaignRecord): string {
   const s = c.settings;
   const quote = (v: string): string => (/^[\w./@:+-]+$/u.test(v) ? v : `'${v.replace(/'/g, "'\\''")}'`);
   const extra = [
-    ...(typeof s['phoneColumn'] === 'string' ? ['--phone-column', s['phoneColumn']] : []),
-    ...(typeof s['encoding'] === 'string' && s['encoding'] !== 'auto' ? ['--encoding', s['encoding']] : []),
+    ...(typeof s.phoneColumn === 'string' ? ['--phone-column', s.phoneColumn] : []),
+    ...(typeof s.encoding === 'string' && s.encoding !== 'auto' ? ['--encoding', s.encoding] : []),
   ];
-  return ['ums send', quote(c.csvPath), '-t', quote(c.templatePath), '--campaign', quote(c.id), ...extra.map(quote)].join(' ');
+  return [
+    'ums send',
+    quote(c.csvPath),
+    '-t',
+    quote(c.templatePath),
+    '--campaign',
+    quote(c.id),
+    ...extra.map(quote),
+  ].join(' ');
 }
 
 /** The answer typed at the prompt; null for Ctrl-C (or the end of input). */
@@ -57,45 +65,90 @@ async function ask(question: string): Promise<string | null> {
  * the operator said so: --yes, "y" at the prompt on a terminal, or the command itself where nothing
  * can ask (cron).
  */
-export async function deliver(cli: Cli, config: Config, journal: Journal, campaign: CampaignRecord, opts: DeliverOptions): Promise<number> {
+export async function deliver(
+  cli: Cli,
+  config: Config,
+  journal: Journal,
+  campaign: CampaignRecord,
+  opts: DeliverOptions,
+): Promise<number> {
   const d = journal.delivery();
   const channels = d.plannedChannels(campaign.id);
   const unknown = d.countInStatus(campaign.id, 'unknown');
   if (campaign.state === 'draft' && !opts.confirmed) {
-    throw new InputError(`campaign ${campaign.id} is a draft (planned by a dry run, or not confirmed): nothing was sent; \`${sendCommand(campaign)}\` sends it`);
+    throw new InputError(
+      `campaign ${campaign.id} is a draft (planned by a dry run, or not confirmed): nothing was sent; \`${sendCommand(campaign)}\` sends it`,
+    );
   }
   // A finished campaign is sent again only for --resend-unknown: its unknown rows are all it has left.
-  if (campaign.state === 'cancelled' || (campaign.state === 'done' && !(opts.resendUnknown && unknown > 0)) || channels.length === 0) {
+  if (
+    campaign.state === 'cancelled' ||
+    (campaign.state === 'done' && !(opts.resendUnknown && unknown > 0)) ||
+    channels.length === 0
+  ) {
     if (campaign.state === 'draft' || campaign.state === 'armed') {
       journal.arm(campaign.id); // confirmed, with nothing (left) to send: done
       journal.finish(campaign.id);
     }
-    const report = buildReport(journal, journal.findCampaign(campaign.id)!, 0, { config, provider: opts.provider });
-    if (opts.json) cli.out(JSON.stringify({ ...report, outcome: campaign.state === 'cancelled' ? 'cancelled' : 'already-finished' }, null, 2));
-    else if (campaign.state === 'cancelled') cli.out(`${formatReport(report, cli.color)}\n\n  nothing to send: the campaign was cancelled (\`ums cancel\`)`);
+    const report = buildReport(journal, journal.findCampaign(campaign.id)!, 0, {
+      config,
+      provider: opts.provider,
+    });
+    if (opts.json)
+      cli.out(
+        JSON.stringify(
+          { ...report, outcome: campaign.state === 'cancelled' ? 'cancelled' : 'already-finished' },
+          null,
+          2,
+        ),
+      );
+    else if (campaign.state === 'cancelled')
+      cli.out(
+        `${formatReport(report, cli.color)}\n\n  nothing to send: the campaign was cancelled (\`ums cancel\`)`,
+      );
     else {
-      const hint = unknown > 0 ? `; ${unknown.toLocaleString('en-US')} messages are unknown: \`ums resume ${campaign.id} --resend-unknown\` sends them again (some may arrive twice)` : '';
+      const hint =
+        unknown > 0
+          ? `; ${unknown.toLocaleString('en-US')} messages are unknown: \`ums resume ${campaign.id} --resend-unknown\` sends them again (some may arrive twice)`
+          : '';
       cli.out(`${formatReport(report, cli.color)}\n\n  nothing to send: the campaign is finished${hint}`);
     }
     return EXIT.ok;
   }
 
   if (campaign.state === 'draft' && !opts.yes && cli.stdinIsTTY && !opts.json) {
-    cli.err(formatPlanSummary(summariseCampaign(journal, campaign, 3, { config, provider: opts.provider }), cli.color, 'about to send'));
+    cli.err(
+      formatPlanSummary(
+        summariseCampaign(journal, campaign, 3, { config, provider: opts.provider }),
+        cli.color,
+        'about to send',
+      ),
+    );
     const planned = d.countInStatus(campaign.id, 'planned');
     const answer = await ask(`\nsend ${planned.toLocaleString('en-US')} messages now? [y/N] `);
     if (answer === null) {
-      cli.err(`ums: not sent (Ctrl-C): campaign ${campaign.id} stays a draft; nothing will send it until you confirm`);
+      cli.err(
+        `ums: not sent (Ctrl-C): campaign ${campaign.id} stays a draft; nothing will send it until you confirm`,
+      );
       return EXIT.fault;
     }
     if (!/^y(es)?$/i.test(answer.trim())) {
-      cli.err(`not sent: campaign ${campaign.id} stays a draft (run the same \`ums send\` again to send it; \`ums resume\` never sends a draft)`);
+      cli.err(
+        `not sent: campaign ${campaign.id} stays a draft (run the same \`ums send\` again to send it; \`ums resume\` never sends a draft)`,
+      );
       return EXIT.ok;
     }
   }
 
-  const setup = await buildLanes(config, journal.file, channels, { provider: opts.provider, tps: opts.tps, now: cli.now });
-  const total = d.countInStatus(campaign.id, 'planned') + d.countInStatus(campaign.id, 'sending') + d.countInStatus(campaign.id, 'unknown');
+  const setup = await buildLanes(config, journal.file, channels, {
+    provider: opts.provider,
+    tps: opts.tps,
+    now: cli.now,
+  });
+  const total =
+    d.countInStatus(campaign.id, 'planned') +
+    d.countInStatus(campaign.id, 'sending') +
+    d.countInStatus(campaign.id, 'unknown');
   // The operator's word, and the lanes are ready: from here a failure leaves it for `ums resume`.
   journal.arm(campaign.id);
   const abort = new AbortController();
@@ -112,7 +165,7 @@ export async function deliver(cli: Cli, config: Config, journal: Journal, campai
     await progress.start();
     const engine = new DeliveryEngine(d, {
       campaignId: campaign.id,
-      from: (campaign.settings['from'] as string | null) ?? null,
+      from: (campaign.settings.from as string | null) ?? null,
       lanes: setup.lanes,
       limit: opts.limit,
       resendUnknown: Boolean(opts.resendUnknown),
@@ -120,13 +173,14 @@ export async function deliver(cli: Cli, config: Config, journal: Journal, campai
       reportWaitMs: setup.reportWaitMs,
       signal: abort.signal,
       onProgress: (p) => progress.update(p),
-      quietHours: campaign.settings['ad'] === true ? config.quietHours : undefined,
+      quietHours: campaign.settings.ad === true ? config.quietHours : undefined,
       now: cli.now,
       messageOptions: channelOptions(campaign),
       onInbound: (provider, messages) => {
         journal.inbox().store(provider, messages);
       },
-      onOptedOut: (phones) => journal.optouts().add(phones, 'provider', `opted out, reported while sending ${campaign.id}`),
+      onOptedOut: (phones) =>
+        journal.optouts().add(phones, 'provider', `opted out, reported while sending ${campaign.id}`),
     });
     outcome = await engine.run();
   } finally {
@@ -138,28 +192,51 @@ export async function deliver(cli: Cli, config: Config, journal: Journal, campai
 
   const left = d.countInStatus(campaign.id, 'planned') + d.countInStatus(campaign.id, 'sending');
   if (outcome.kind === 'finished' && left === 0) journal.finish(campaign.id);
-  const report = buildReport(journal, journal.findCampaign(campaign.id)!, 20, { config, provider: opts.provider });
+  const report = buildReport(journal, journal.findCampaign(campaign.id)!, 20, {
+    config,
+    provider: opts.provider,
+  });
   const p = outcome.progress;
   const seconds = (Date.now() - p.startedAt) / 1000;
   if (opts.json) {
-    cli.out(JSON.stringify({ ...report, outcome: outcome.kind, run: { ...p, seconds: Math.round(seconds * 10) / 10 }, ...(outcome.kind === 'fault' ? { error: outcome.message } : {}) }, null, 2));
+    cli.out(
+      JSON.stringify(
+        {
+          ...report,
+          outcome: outcome.kind,
+          run: { ...p, seconds: Math.round(seconds * 10) / 10 },
+          ...(outcome.kind === 'fault' ? { error: outcome.message } : {}),
+        },
+        null,
+        2,
+      ),
+    );
   } else {
     cli.out(formatReport(report, cli.color));
-    cli.out(`\n  this run: ${p.accepted.toLocaleString('en-US')} accepted in ${seconds.toFixed(1)} s` + (p.throttles ? `, ${p.throttles} throttle signals` : '') + (p.retried ? `, ${p.retried} resubmitted` : ''));
+    cli.out(
+      `\n  this run: ${p.accepted.toLocaleString('en-US')} accepted in ${seconds.toFixed(1)} s${p.throttles ? `, ${p.throttles} throttle signals` : ''}${p.retried ? `, ${p.retried} resubmitted` : ''}`,
+    );
   }
   switch (outcome.kind) {
     case 'fault':
       cli.err(`ums: ${forTerminal(outcome.message)}`);
       return EXIT.fault;
     case 'interrupted':
-      cli.err(`ums: stopped with ${left.toLocaleString('en-US')} messages not yet sent: run \`ums resume ${campaign.id}\` to continue`);
+      cli.err(
+        `ums: stopped with ${left.toLocaleString('en-US')} messages not yet sent: run \`ums resume ${campaign.id}\` to continue`,
+      );
       return EXIT.fault;
     case 'limit':
-      if (!opts.json) cli.out(`  --limit reached: ${left.toLocaleString('en-US')} messages stay planned; \`ums resume ${campaign.id}\` sends them`);
+      if (!opts.json)
+        cli.out(
+          `  --limit reached: ${left.toLocaleString('en-US')} messages stay planned; \`ums resume ${campaign.id}\` sends them`,
+        );
       return hasProblems(report) ? EXIT.incomplete : EXIT.ok;
     case 'deferred': {
       const end = formatClock(config.quietHours.end);
-      cli.err(`ums: quiet hours (${formatClock(config.quietHours.start)}-${end} ${config.quietHours.timeZone}): ${outcome.deferred.toLocaleString('en-US')} deferred, resume after ${end} (\`ums resume ${campaign.id}\`)`);
+      cli.err(
+        `ums: quiet hours (${formatClock(config.quietHours.start)}-${end} ${config.quietHours.timeZone}): ${outcome.deferred.toLocaleString('en-US')} deferred, resume after ${end} (\`ums resume ${campaign.id}\`)`,
+      );
       return EXIT.ok;
     }
     case 'finished':
@@ -174,10 +251,26 @@ function channelOptions(campaign: CampaignRecord): (m: SendableMessage) => Parti
     if (m.leg !== 0) return {};
     const variables = m.vars ? (JSON.parse(m.vars) as Record<string, string>) : {};
     if (m.channel === 'alimtalk' && s.alimtalk) {
-      return { kakao: { pfId: s.alimtalk.pfId, templateId: s.alimtalk.templateId, buttons: s.alimtalk.buttons, variables, disableSms: true } };
+      return {
+        kakao: {
+          pfId: s.alimtalk.pfId,
+          templateId: s.alimtalk.templateId,
+          buttons: s.alimtalk.buttons,
+          variables,
+          disableSms: true,
+        },
+      };
     }
     if (m.channel === 'rcs' && s.rcs && m.rcsKind) {
-      const rcs = { brandId: s.rcs.brandId, kind: m.rcsKind, templateId: s.rcs.templateId, buttons: s.rcs.buttons, variables, disableSms: true, commercial: s.ad === true };
+      const rcs = {
+        brandId: s.rcs.brandId,
+        kind: m.rcsKind,
+        templateId: s.rcs.templateId,
+        buttons: s.rcs.buttons,
+        variables,
+        disableSms: true,
+        commercial: s.ad === true,
+      };
       return m.rcsKind === 'mms' && s.images?.length ? { rcs, images: s.images } : { rcs };
     }
     if (m.channel === 'mms' && s.images?.length) return { images: s.images };
@@ -211,7 +304,7 @@ class ProgressDisplay {
     const rate = elapsed > 0 ? p.accepted / elapsed : 0;
     const left = Math.max(0, this.total - p.submitted);
     const eta = rate > 0 ? `${Math.ceil(left / rate)} s` : '-';
-    return `sent ${p.accepted.toLocaleString('en-US')}/${this.total.toLocaleString('en-US')} · ${Math.round(rate).toLocaleString('en-US')}/s · ETA ${eta} · failed ${p.failed}` + (p.unknown ? ` · unknown ${p.unknown}` : '') + (p.throttles ? ` · throttled ${p.throttles}` : '');
+    return `sent ${p.accepted.toLocaleString('en-US')}/${this.total.toLocaleString('en-US')} · ${Math.round(rate).toLocaleString('en-US')}/s · ETA ${eta} · failed ${p.failed}${p.unknown ? ` · unknown ${p.unknown}` : ''}${p.throttles ? ` · throttled ${p.throttles}` : ''}`;
   }
 
   update(p: Progress): void {

@@ -1,9 +1,9 @@
-import type { Command } from 'commander';
 import path from 'node:path';
-import { exportRecord, EXPORT_COLUMNS } from '../app/exportRows.js';
+import type { Command } from 'commander';
+import { EXPORT_COLUMNS, exportRecord } from '../app/exportRows.js';
 import { InputError } from '../errors.js';
 import { removeTempFiles, writePrivateFile } from '../input/privateFile.js';
-import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
+import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 
 interface ExportOptions extends CommonOptions {
   format: string;
@@ -20,18 +20,21 @@ export function registerExport(program: Command, cli: Cli, setExit: (code: numbe
     .option('--config <file>', 'config file')
     .option('--db <file>', 'journal file')
     .action(async (id: string, opts: ExportOptions) => {
-      if (opts.format !== 'csv' && opts.format !== 'json') throw new InputError(`--format "${opts.format}": use csv or json`);
-      if (opts.output !== undefined && opts.output.trim() === '') throw new InputError('-o "": name a file (or leave -o out to write to stdout)');
+      if (opts.format !== 'csv' && opts.format !== 'json')
+        throw new InputError(`--format "${opts.format}": use csv or json`);
+      if (opts.output !== undefined && opts.output.trim() === '')
+        throw new InputError('-o "": name a file (or leave -o out to write to stdout)');
       const config = openConfig(cli, opts);
       const journal = openJournal(cli, config, opts);
       try {
         const campaign = journal.findCampaign(id);
-        if (!campaign || campaign.state === 'planning') throw new InputError(`no campaign "${id}" in the journal (see \`ums campaigns\`)`);
+        if (!campaign || campaign.state === 'planning')
+          throw new InputError(`no campaign "${id}" in the journal (see \`ums campaigns\`)`);
         // streamed: to stdout with its backpressure, or to -o through the private-file writer
         const produce = async (write: (s: string) => Promise<void>): Promise<void> => {
           if (opts.format === 'csv') {
             const { stringify } = await import('csv-stringify/sync');
-            await write('\uFEFF' + stringify([EXPORT_COLUMNS as unknown as string[]]));
+            await write(`\uFEFF${stringify([EXPORT_COLUMNS as unknown as string[]])}`);
             let batch: unknown[][] = [];
             for (const m of journal.messages(id)) {
               const rec = exportRecord(m, true);
@@ -53,7 +56,7 @@ export function registerExport(program: Command, cli: Cli, setExit: (code: numbe
                 text = '';
               }
             }
-            await write(text + '\n]\n');
+            await write(`${text}\n]\n`);
           }
         };
         if (opts.output) {
@@ -65,10 +68,14 @@ export function registerExport(program: Command, cli: Cli, setExit: (code: numbe
           // SIGHUP too (the terminal or the ssh session closed), unless no terminal is attached: under
           // nohup (which redirects all three) the hangup is ignored and the export carries on
           const attached = Boolean(process.stdin.isTTY || process.stdout.isTTY || process.stderr.isTTY);
-          const signals: NodeJS.Signals[] = attached ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM'];
+          const signals: NodeJS.Signals[] = attached
+            ? ['SIGINT', 'SIGTERM', 'SIGHUP']
+            : ['SIGINT', 'SIGTERM'];
           for (const s of signals) process.once(s, stop);
           try {
-            await writePrivateFile(path.resolve(cli.cwd, opts.output), `-o ${opts.output}`, (sink) => produce((s) => sink.write(s)));
+            await writePrivateFile(path.resolve(cli.cwd, opts.output), `-o ${opts.output}`, (sink) =>
+              produce((s) => sink.write(s)),
+            );
           } finally {
             for (const s of signals) process.off(s, stop);
           }
@@ -81,4 +88,3 @@ export function registerExport(program: Command, cli: Cli, setExit: (code: numbe
       }
     });
 }
-

@@ -24,35 +24,52 @@ const num = (n: number): string => n.toLocaleString('en-US');
 /** One-screen plan summary: what will go out, what won't and why, and what it looks like. */
 export function formatPlanSummary(s: CampaignSummary, c: ChalkInstance, heading: string): string {
   const lines: string[] = [];
-  const planned = s.statuses['planned'] ?? 0;
-  const rejected = s.statuses['rejected'] ?? 0;
-  const skipped = s.statuses['skipped'] ?? 0;
+  const planned = s.statuses.planned ?? 0;
+  const rejected = s.statuses.rejected ?? 0;
+  const skipped = s.statuses.skipped ?? 0;
   lines.push(`${c.bold('campaign')} ${s.campaign}  ${c.dim(heading)}`);
-  lines.push(`  recipients  ${forTerminal(s.csv)}${s.encoding ? ` (${s.encoding === 'cp949' ? 'CP949' : s.encoding === 'utf8' ? 'UTF-8' : 'ASCII'})` : ''}, ${num(s.rows)} rows`);
+  lines.push(
+    `  recipients  ${forTerminal(s.csv)}${s.encoding ? ` (${s.encoding === 'cp949' ? 'CP949' : s.encoding === 'utf8' ? 'UTF-8' : 'ASCII'})` : ''}, ${num(s.rows)} rows`,
+  );
   lines.push(`  template    ${forTerminal(s.template)}`);
   if (s.simulated) lines.push(c.yellow(`  ${SIMULATED}`));
   lines.push('');
   const chans = Object.entries(s.channels)
     .map(([ch, t]) => `${ch} ${num(t.count)}${t.parts !== t.count ? ` (${num(t.parts)} parts)` : ''}`)
     .join(' · ');
-  lines.push(`  ${c.green('planned ')}   ${num(planned).padStart(8)}   ${chans}${chans ? '   ' : ''}est. ${krw(s.estimatedCost)}`);
+  lines.push(
+    `  ${c.green('planned ')}   ${num(planned).padStart(8)}   ${chans}${chans ? '   ' : ''}est. ${krw(s.estimatedCost)}`,
+  );
   lines.push(`  ${rejected ? c.red('rejected') : 'rejected'}   ${num(rejected).padStart(8)}`);
   lines.push(`  ${skipped ? c.yellow('skipped ') : 'skipped '}   ${num(skipped).padStart(8)}`);
-  if (s.fallback.held) lines.push(`  fallback   ${num(s.fallback.held).padStart(8)}   held: sent only if the AlimTalk/RCS message fails (up to ${krw(s.fallback.maxCost)})`);
+  if (s.fallback.held)
+    lines.push(
+      `  fallback   ${num(s.fallback.held).padStart(8)}   held: sent only if the AlimTalk/RCS message fails (up to ${krw(s.fallback.maxCost)})`,
+    );
   for (const [status, n] of Object.entries(s.statuses)) {
-    if (!['planned', 'rejected', 'skipped', 'held'].includes(status)) lines.push(`  ${status.padEnd(8)}   ${num(n).padStart(8)}`);
+    if (!['planned', 'rejected', 'skipped', 'held'].includes(status))
+      lines.push(`  ${status.padEnd(8)}   ${num(n).padStart(8)}`);
   }
   if (s.subjectUpgrades > 0) {
-    lines.push(c.yellow(`  note: ${num(s.subjectUpgrades)} short texts go as LMS only because the template gives them a subject`));
+    lines.push(
+      c.yellow(
+        `  note: ${num(s.subjectUpgrades)} short texts go as LMS only because the template gives them a subject`,
+      ),
+    );
   }
   if (s.reasons.length) {
     lines.push('', '  top reasons');
-    for (const r of s.reasons) lines.push(`    ${r.code.padEnd(14)} ${num(r.count).padStart(7)}   e.g. row ${r.firstRow}: ${oneLine(stripCode(r.example), 90)}`);
+    for (const r of s.reasons)
+      lines.push(
+        `    ${r.code.padEnd(14)} ${num(r.count).padStart(7)}   e.g. row ${r.firstRow}: ${oneLine(stripCode(r.example), 90)}`,
+      );
   }
   if (s.preview.length) {
     lines.push('', '  preview');
     for (const p of s.preview) {
-      lines.push(`    row ${p.row}  ${p.to}  ${p.channel.toUpperCase()} ${num(p.bytes)} ${p.channel === 'alimtalk' || p.channel === 'rcs' ? 'chars' : 'bytes'}`);
+      lines.push(
+        `    row ${p.row}  ${p.to}  ${p.channel.toUpperCase()} ${num(p.bytes)} ${p.channel === 'alimtalk' || p.channel === 'rcs' ? 'chars' : 'bytes'}`,
+      );
       if (p.subject) lines.push(c.dim(`      [${forTerminal(p.subject)}]`));
       const body = shown(p.text).split('\n');
       for (const l of body.slice(0, 4)) lines.push(c.dim(`      ${l}`));
@@ -70,43 +87,83 @@ function stripCode(reason: string): string {
 /** `s` on one line of at most `max` characters, made safe for a terminal (forTerminal). */
 export function oneLine(s: string, max: number): string {
   const flat = forTerminal(s.replace(/\s*\n\s*/g, ' ⏎ '));
-  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
 export function formatReport(r: import('../app/report.js').CampaignReport, c: ChalkInstance): string {
   const lines: string[] = [];
   lines.push(`${c.bold('campaign')} ${r.campaign}  ${c.dim(`${r.state}, ${num(r.rows)} rows`)}`);
   if (r.simulated) lines.push(c.yellow(`  ${SIMULATED}`));
-  const order = ['delivered', 'sent', 'sending', 'planned', 'held', 'failed', 'unknown', 'rejected', 'skipped', 'cancelled'];
-  const paint: Record<string, (s: string) => string> = { delivered: c.green, failed: c.red, unknown: c.red, rejected: c.red, skipped: c.yellow };
+  const order = [
+    'delivered',
+    'sent',
+    'sending',
+    'planned',
+    'held',
+    'failed',
+    'unknown',
+    'rejected',
+    'skipped',
+    'cancelled',
+  ];
+  const paint: Record<string, (s: string) => string> = {
+    delivered: c.green,
+    failed: c.red,
+    unknown: c.red,
+    rejected: c.red,
+    skipped: c.yellow,
+  };
   const channelNames = Object.keys(r.channels);
   lines.push('');
-  lines.push(`  ${'status'.padEnd(10)} ${'total'.padStart(9)}   ${channelNames.map((ch) => ch.padStart(9)).join(' ')}`);
+  lines.push(
+    `  ${'status'.padEnd(10)} ${'total'.padStart(9)}   ${channelNames.map((ch) => ch.padStart(9)).join(' ')}`,
+  );
   for (const st of order) {
     const n = r.statuses[st];
     if (!n) continue;
     const label = (paint[st] ?? ((s: string) => s))(st.padEnd(10));
-    lines.push(`  ${label} ${num(n).padStart(9)}   ${channelNames.map((ch) => num(r.channels[ch]![st] ?? 0).padStart(9)).join(' ')}`);
+    lines.push(
+      `  ${label} ${num(n).padStart(9)}   ${channelNames.map((ch) => num(r.channels[ch]![st] ?? 0).padStart(9)).join(' ')}`,
+    );
   }
   lines.push('');
   lines.push(`  cost        est. ${krw(r.cost.estimated)} · actual ${krw(r.cost.actual)}`);
-  if (r.deliveryRate !== null) lines.push(`  delivered   ${(r.deliveryRate * 100).toFixed(1)}% of messages the providers took`);
-  if (r.dlrLatencyMs.count) lines.push(`  report lag  p50 ${ms(r.dlrLatencyMs.p50)} · p95 ${ms(r.dlrLatencyMs.p95)} (${num(r.dlrLatencyMs.count)} reports)`);
+  if (r.deliveryRate !== null)
+    lines.push(`  delivered   ${(r.deliveryRate * 100).toFixed(1)}% of messages the providers took`);
+  if (r.dlrLatencyMs.count)
+    lines.push(
+      `  report lag  p50 ${ms(r.dlrLatencyMs.p50)} · p95 ${ms(r.dlrLatencyMs.p95)} (${num(r.dlrLatencyMs.count)} reports)`,
+    );
   for (const l of r.lanes) {
-    lines.push(`  lane        ${l.provider}/${l.channel}: ${num(l.messages)} messages, ${num(l.parts)} parts${l.partsPerSecond !== null ? `, ${num(Math.round(l.partsPerSecond))} parts/s` : ''}`);
+    lines.push(
+      `  lane        ${l.provider}/${l.channel}: ${num(l.messages)} messages, ${num(l.parts)} parts${l.partsPerSecond !== null ? `, ${num(Math.round(l.partsPerSecond))} parts/s` : ''}`,
+    );
   }
   if (r.fallback) {
-    const st = Object.entries(r.fallback.statuses).map(([k, v]) => `${k} ${num(v)}`).join(' · ');
+    const st = Object.entries(r.fallback.statuses)
+      .map(([k, v]) => `${k} ${num(v)}`)
+      .join(' · ');
     lines.push(`  fallback    ${st} · cost ${krw(r.fallback.cost)}`);
   }
-  if (r.unmatchedReports) lines.push(c.yellow(`  note        ${num(r.unmatchedReports)} delivery reports matched no message (kept in the journal)`));
+  if (r.unmatchedReports)
+    lines.push(
+      c.yellow(
+        `  note        ${num(r.unmatchedReports)} delivery reports matched no message (kept in the journal)`,
+      ),
+    );
   if (r.reasons.length) {
     lines.push('', '  top reasons');
-    for (const x of r.reasons) lines.push(`    ${x.code.padEnd(14)} ${num(x.count).padStart(7)}   e.g. row ${x.firstRow}: ${oneLine(stripCode(x.example), 90)}`);
+    for (const x of r.reasons)
+      lines.push(
+        `    ${x.code.padEnd(14)} ${num(x.count).padStart(7)}   e.g. row ${x.firstRow}: ${oneLine(stripCode(x.example), 90)}`,
+      );
   }
   if (r.problems?.length) {
     lines.push('', '  rows that did not go out');
-    for (const p of r.problems) lines.push(`    row ${String(p.row).padEnd(7)} ${p.to.padEnd(14)} ${(p.channel ?? '-').padEnd(8)} ${p.status.padEnd(8)} ${oneLine(p.reason ?? '', 80)}`);
+    for (const p of r.problems)
+      lines.push(
+        `    row ${String(p.row).padEnd(7)} ${p.to.padEnd(14)} ${(p.channel ?? '-').padEnd(8)} ${p.status.padEnd(8)} ${oneLine(p.reason ?? '', 80)}`,
+      );
   }
   return lines.join('\n');
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { maskPhone } from '../campaign/phone.js';
 import { InputError } from '../errors.js';
-import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
+import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 import { oneLine } from './format.js';
 
 interface InboxOptions extends CommonOptions {
@@ -20,7 +20,8 @@ export function registerInbox(program: Command, cli: Cli, setExit: (code: number
     .option('--db <file>', 'journal file')
     .action((opts: InboxOptions) => {
       const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit <= 0) throw new InputError(`--limit "${opts.limit}": a whole number above 0`);
+      if (!Number.isInteger(limit) || limit <= 0)
+        throw new InputError(`--limit "${opts.limit}": a whole number above 0`);
       const config = openConfig(cli, opts);
       const journal = openJournal(cli, config, opts);
       try {
@@ -37,13 +38,18 @@ export function registerInbox(program: Command, cli: Cli, setExit: (code: number
         if (opts.json) {
           cli.out(JSON.stringify({ total, messages: list }, null, 2));
         } else if (list.length === 0) {
-          cli.out('no messages from recipients yet (an SMPP provider stores the replies it receives while sending)');
+          cli.out(
+            'no messages from recipients yet (an SMPP provider stores the replies it receives while sending)',
+          );
         } else {
           for (const m of list) {
             const mark = m.optedOut ? cli.color.yellow(' [opted out]') : '';
-            cli.out(`${m.receivedAt.replace('T', ' ').slice(0, 19)}  ${m.from.padEnd(15)} ${oneLine(m.text, 70)}${mark}`);
+            cli.out(
+              `${m.receivedAt.replace('T', ' ').slice(0, 19)}  ${m.from.padEnd(15)} ${oneLine(m.text, 70)}${mark}`,
+            );
           }
-          if (total > list.length) cli.out(cli.color.dim(`… ${(total - list.length).toLocaleString('en-US')} older (--limit)`));
+          if (total > list.length)
+            cli.out(cli.color.dim(`… ${(total - list.length).toLocaleString('en-US')} older (--limit)`));
         }
         setExit(EXIT.ok);
       } finally {

@@ -1,8 +1,8 @@
-import type { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXIT, type Cli } from './context.js';
+import type { Command } from 'commander';
+import { type Cli, EXIT } from './context.js';
 
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -2,8 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeFor, FaultError, InputError, LockedError } from '../errors.js';
 import { registerCampaigns } from './campaigns.js';
 import { registerCancel } from './cancel.js';
-import { EXIT, OutputClosed, processCli, type Cli } from './context.js';
+import { type Cli, EXIT, OutputClosed, processCli } from './context.js';
 import { registerExport } from './export.js';
+import { forTerminal } from './format.js';
 import { registerInbox } from './inbox.js';
 import { registerInit } from './init.js';
 import { registerListen } from './listen.js';
@@ -11,7 +12,6 @@ import { registerOptout } from './optout.js';
 import { registerReport } from './report.js';
 import { registerResume } from './resume.js';
 import { registerSend } from './send.js';
-import { forTerminal } from './format.js';
 
 export async function main(argv: string[], given?: Cli): Promise<number> {
   let cli: Cli;
@@ -26,7 +26,9 @@ export async function main(argv: string[], given?: Cli): Promise<number> {
   };
   const program = new Command()
     .name('ums')
-    .description('Unified messaging for Korean businesses: SMS, LMS, MMS, AlimTalk and RCS campaigns from a CSV')
+    .description(
+      'Unified messaging for Korean businesses: SMS, LMS, MMS, AlimTalk and RCS campaigns from a CSV',
+    )
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ writeOut: (s) => cli.out(s.trimEnd()), writeErr: (s) => cli.err(s.trimEnd()) })
@@ -52,7 +54,12 @@ export async function main(argv: string[], given?: Cli): Promise<number> {
 /** The one place an error becomes a line on stderr and an exit code: never a stack trace. */
 function reportError(err: unknown, cli: Cli): number {
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+    if (
+      err.code === 'commander.helpDisplayed' ||
+      err.code === 'commander.version' ||
+      err.code === 'commander.help'
+    )
+      return EXIT.ok;
     return EXIT.input; // commander already printed the message
   }
   if (err instanceof OutputClosed) {
@@ -69,7 +76,9 @@ function reportError(err: unknown, cli: Cli): number {
   const e = err as NodeJS.ErrnoException;
   const message = e?.message ?? String(err);
   // Node's messages often start with their code already (`EISDIR: illegal operation…`): say it once
-  cli.err(`ums: ${forTerminal(`${e?.code && !message.startsWith(`${e.code}:`) && !message.startsWith(`${e.code} `) ? `${e.code}: ` : ''}${message}`)}`);
-  if (cli.env['UMS_DEBUG']) cli.err(String(e?.stack));
+  cli.err(
+    `ums: ${forTerminal(`${e?.code && !message.startsWith(`${e.code}:`) && !message.startsWith(`${e.code} `) ? `${e.code}: ` : ''}${message}`)}`,
+  );
+  if (cli.env.UMS_DEBUG) cli.err(String(e?.stack));
   return exitCodeFor(err);
 }

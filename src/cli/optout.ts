@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { InputError } from '../errors.js';
 import { maskPhone, normalisePhone } from '../campaign/phone.js';
+import { InputError } from '../errors.js';
 import { readOptoutFile } from '../input/optoutFile.js';
-import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
+import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 import { forTerminal } from './format.js';
 
 function normaliseAll(numbers: string[]): string[] {
@@ -14,73 +14,95 @@ function normaliseAll(numbers: string[]): string[] {
 }
 
 export function registerOptout(program: Command, cli: Cli, setExit: (code: number) => void): void {
-  const optout = program.command('optout').description('the suppression list: numbers that are never messaged (skipped at planning)');
-  const withJournal = <T extends CommonOptions>(fn: (journal: ReturnType<typeof openJournal>, opts: T) => number) => (opts: T) => {
-    const journal = openJournal(cli, openConfig(cli, opts), opts);
-    try {
-      setExit(fn(journal, opts));
-    } finally {
-      journal.close();
-    }
-  };
-  const withJournalAsync = <T extends CommonOptions>(fn: (journal: ReturnType<typeof openJournal>, opts: T) => Promise<number>) => async (opts: T) => {
-    const journal = openJournal(cli, openConfig(cli, opts), opts);
-    try {
-      setExit(await fn(journal, opts));
-    } finally {
-      journal.close();
-    }
-  };
-  const common = (c: Command): Command => c.option('--config <file>', 'config file').option('--db <file>', 'journal file');
+  const optout = program
+    .command('optout')
+    .description('the suppression list: numbers that are never messaged (skipped at planning)');
+  const withJournal =
+    <T extends CommonOptions>(fn: (journal: ReturnType<typeof openJournal>, opts: T) => number) =>
+    (opts: T) => {
+      const journal = openJournal(cli, openConfig(cli, opts), opts);
+      try {
+        setExit(fn(journal, opts));
+      } finally {
+        journal.close();
+      }
+    };
+  const withJournalAsync =
+    <T extends CommonOptions>(fn: (journal: ReturnType<typeof openJournal>, opts: T) => Promise<number>) =>
+    async (opts: T) => {
+      const journal = openJournal(cli, openConfig(cli, opts), opts);
+      try {
+        setExit(await fn(journal, opts));
+      } finally {
+        journal.close();
+      }
+    };
+  const common = (c: Command): Command =>
+    c.option('--config <file>', 'config file').option('--db <file>', 'journal file');
 
-  common(optout.command('add').description('add numbers (any format)').argument('<numbers...>').option('--note <text>', 'why'))
-    .action((numbers: string[], opts: CommonOptions & { note?: string }) =>
-      withJournal<CommonOptions & { note?: string }>((j, o) => {
-        const phones = normaliseAll(numbers);
-        const added = j.optouts().add(phones, 'manual', o.note ?? null);
-        cli.out(`added ${added}, already listed ${phones.length - added}`);
-        return EXIT.ok;
-      })(opts),
-    );
+  common(
+    optout
+      .command('add')
+      .description('add numbers (any format)')
+      .argument('<numbers...>')
+      .option('--note <text>', 'why'),
+  ).action((numbers: string[], opts: CommonOptions & { note?: string }) =>
+    withJournal<CommonOptions & { note?: string }>((j, o) => {
+      const phones = normaliseAll(numbers);
+      const added = j.optouts().add(phones, 'manual', o.note ?? null);
+      cli.out(`added ${added}, already listed ${phones.length - added}`);
+      return EXIT.ok;
+    })(opts),
+  );
 
-  common(optout.command('remove').description('remove numbers').argument('<numbers...>'))
-    .action((numbers: string[], opts: CommonOptions) =>
+  common(optout.command('remove').description('remove numbers').argument('<numbers...>')).action(
+    (numbers: string[], opts: CommonOptions) =>
       withJournal((j) => {
         const removed = j.optouts().remove(normaliseAll(numbers));
         cli.out(`removed ${removed}, not listed ${numbers.length - removed}`);
         return EXIT.ok;
       })(opts),
-    );
+  );
 
-  common(optout.command('list').description('the list (numbers masked; --json gives them whole)').option('--json', 'one JSON document'))
-    .action((opts: CommonOptions & { json?: boolean }) =>
-      withJournalAsync<CommonOptions & { json?: boolean }>(async (j, o) => {
-        // streamed from the journal, through stdout's backpressure: millions of numbers in flat memory
-        let text = '';
-        let first = true;
-        const put = async (s: string): Promise<void> => {
-          text += s;
-          if (text.length >= 64 * 1024) {
-            await cli.write(text);
-            text = '';
-          }
-        };
-        for (const e of j.optouts().iterate()) {
-          if (o.json) await put((first ? '[\n  ' : ',\n  ') + JSON.stringify(e, null, 2).replace(/\n/g, '\n  '));
-          else await put(`${maskPhone(e.phone).padEnd(16)} ${e.source.padEnd(8)} ${e.createdAt}${e.note ? `  ${forTerminal(e.note)}` : ''}\n`);
-          first = false;
+  common(
+    optout
+      .command('list')
+      .description('the list (numbers masked; --json gives them whole)')
+      .option('--json', 'one JSON document'),
+  ).action((opts: CommonOptions & { json?: boolean }) =>
+    withJournalAsync<CommonOptions & { json?: boolean }>(async (j, o) => {
+      // streamed from the journal, through stdout's backpressure: millions of numbers in flat memory
+      let text = '';
+      let first = true;
+      const put = async (s: string): Promise<void> => {
+        text += s;
+        if (text.length >= 64 * 1024) {
+          await cli.write(text);
+          text = '';
         }
-        if (o.json) await put(first ? '[]\n' : '\n]\n');
-        else if (first) await put('the opt-out list is empty\n');
-        if (text) await cli.write(text);
-        return EXIT.ok;
-      })(opts),
-    );
+      };
+      for (const e of j.optouts().iterate()) {
+        if (o.json)
+          await put((first ? '[\n  ' : ',\n  ') + JSON.stringify(e, null, 2).replace(/\n/g, '\n  '));
+        else
+          await put(
+            `${maskPhone(e.phone).padEnd(16)} ${e.source.padEnd(8)} ${e.createdAt}${e.note ? `  ${forTerminal(e.note)}` : ''}\n`,
+          );
+        first = false;
+      }
+      if (o.json) await put(first ? '[]\n' : '\n]\n');
+      else if (first) await put('the opt-out list is empty\n');
+      if (text) await cli.write(text);
+      return EXIT.ok;
+    })(opts),
+  );
 
   common(
     optout
       .command('import')
-      .description('add every number of a CSV (phone column) or a plain list, one per line; FILE may be a pipe, or - for stdin')
+      .description(
+        'add every number of a CSV (phone column) or a plain list, one per line; FILE may be a pipe, or - for stdin',
+      )
       .argument('<file>'),
   ).action((file: string, opts: CommonOptions) =>
     withJournalAsync(async (j) => {
@@ -91,8 +113,10 @@ export function registerOptout(program: Command, cli: Cli, setExit: (code: numbe
         added += j.optouts().add(phones, 'import', file);
       });
       cli.out(`${file}: added ${added}, already listed ${r.numbers - added}, invalid ${r.invalidCount}`);
-      for (const bad of r.invalid) cli.err(`  ${forTerminal(file)} line ${bad.line}: ${forTerminal(bad.reason)}`);
-      if (r.invalidCount > r.invalid.length) cli.err(`  ... and ${r.invalidCount - r.invalid.length} more invalid lines`);
+      for (const bad of r.invalid)
+        cli.err(`  ${forTerminal(file)} line ${bad.line}: ${forTerminal(bad.reason)}`);
+      if (r.invalidCount > r.invalid.length)
+        cli.err(`  ... and ${r.invalidCount - r.invalid.length} more invalid lines`);
       return r.invalidCount ? EXIT.incomplete : EXIT.ok;
     })(opts),
   );

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { buildReport, hasProblems } from '../app/report.js';
 import type { Channel } from '../campaign/types.js';
-import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
+import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 import { formatReport } from './format.js';
 import { namedOrLatest } from './resume.js';
 
@@ -46,9 +46,17 @@ export function registerReport(program: Command, cli: Cli, setExit: (code: numbe
             await Promise.all(setup.providers.map((p) => p.close()));
           }
         }
-        const report = buildReport(journal, journal.findCampaign(campaign.id)!, opts.failed ? 1000 : 0, { config });
+        const report = buildReport(journal, journal.findCampaign(campaign.id)!, opts.failed ? 1000 : 0, {
+          config,
+        });
         if (opts.json) cli.out(JSON.stringify(opts.sync ? { ...report, synced } : report, null, 2));
-        else cli.out(formatReport(report, cli.color) + (opts.sync ? `\n\n  --sync: ${synced.toLocaleString('en-US')} messages updated by new reports` : ''));
+        else
+          cli.out(
+            formatReport(report, cli.color) +
+              (opts.sync
+                ? `\n\n  --sync: ${synced.toLocaleString('en-US')} messages updated by new reports`
+                : ''),
+          );
         setExit(hasProblems(report) ? EXIT.incomplete : EXIT.ok);
       } finally {
         journal.close();

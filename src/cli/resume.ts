@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { InputError, LockedError } from '../errors.js';
 import type { Config } from '../config/config.js';
+import { InputError, LockedError } from '../errors.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
-import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
+import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 import type { DeliverOptions } from './deliver.js';
 import { parseCount, parsePositive } from './send.js';
 
@@ -18,16 +18,26 @@ interface ResumeOptions extends CommonOptions {
 export function namedCampaign(journal: Journal, id: string): CampaignRecord {
   const c = journal.findCampaign(id);
   if (!c) throw new InputError(`no campaign "${id}" in the journal (see \`ums campaigns\`)`);
-  if (c.state === 'planning') throw new InputError(`campaign ${id} was interrupted while it was being planned (nothing was sent): run the same \`ums send\` again`);
+  if (c.state === 'planning')
+    throw new InputError(
+      `campaign ${id} was interrupted while it was being planned (nothing was sent): run the same \`ums send\` again`,
+    );
   return c;
 }
 
 /** The named campaign, or else the newest planned one (`ums report`). */
 export function namedOrLatest(journal: Journal, id: string | undefined): CampaignRecord {
   if (id !== undefined) return namedCampaign(journal, id);
-  const latest = journal.listCampaigns().filter((c) => c.state !== 'planning').sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
+  const latest = journal
+    .listCampaigns()
+    .filter((c) => c.state !== 'planning')
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+    .at(-1);
   if (latest) return latest;
-  if (journal.listCampaigns().length) throw new InputError('the last campaign was interrupted while it was being planned: run the same `ums send` again (nothing was sent)');
+  if (journal.listCampaigns().length)
+    throw new InputError(
+      'the last campaign was interrupted while it was being planned: run the same `ums send` again (nothing was sent)',
+    );
   throw new InputError('no campaigns yet');
 }
 
@@ -40,25 +50,33 @@ export function campaignsToResume(journal: Journal, resendUnknown: boolean): Cam
   const all = journal.listCampaigns().sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   const armed = all.filter((c) => c.state === 'armed');
   if (!resendUnknown) return armed;
-  const pick = armed.at(-1) ?? all.filter((c) => c.state === 'done' && journal.delivery().countInStatus(c.id, 'unknown') > 0).at(-1);
+  const pick =
+    armed.at(-1) ??
+    all.filter((c) => c.state === 'done' && journal.delivery().countInStatus(c.id, 'unknown') > 0).at(-1);
   return pick ? [pick] : [];
 }
 
 /** Worst first: a fault, then rows not reached, then fine. */
 function worse(a: number, b: number): number {
-  const rank = (c: number): number => (c === EXIT.fault ? 3 : c === EXIT.locked ? 2 : c === EXIT.incomplete ? 1 : 0);
+  const rank = (c: number): number =>
+    c === EXIT.fault ? 3 : c === EXIT.locked ? 2 : c === EXIT.incomplete ? 1 : 0;
   return rank(b) > rank(a) ? b : a;
 }
 
 export function registerResume(program: Command, cli: Cli, setExit: (code: number) => void): void {
   program
     .command('resume')
-    .description('continue an interrupted campaign (default: every armed unfinished one, oldest first); never sends a row twice, never a draft')
+    .description(
+      'continue an interrupted campaign (default: every armed unfinished one, oldest first); never sends a row twice, never a draft',
+    )
     .argument('[campaign]', 'campaign id')
     .option('--provider <name>', 'send every channel through this provider')
     .option('--tps <n>', "override the provider's parts per second")
     .option('--limit <n>', 'send at most N messages in this run')
-    .option('--resend-unknown', 'resend rows whose outcome is unknown and cannot be looked up (may duplicate them)')
+    .option(
+      '--resend-unknown',
+      'resend rows whose outcome is unknown and cannot be looked up (may duplicate them)',
+    )
     .option('--json', 'print one JSON document on stdout')
     .option('--config <file>', 'config file')
     .option('--db <file>', 'journal file')
@@ -81,7 +99,9 @@ export function registerResume(program: Command, cli: Cli, setExit: (code: numbe
         const todo = campaignsToResume(journal, Boolean(opts.resendUnknown));
         if (!todo.length) {
           const drafts = journal.listCampaigns().filter((c) => c.state === 'draft').length;
-          const note = drafts ? ` (${drafts} draft${drafts === 1 ? '' : 's'}: \`ums resume\` never sends a draft; \`ums send\` does, once confirmed)` : '';
+          const note = drafts
+            ? ` (${drafts} draft${drafts === 1 ? '' : 's'}: \`ums resume\` never sends a draft; \`ums send\` does, once confirmed)`
+            : '';
           if (opts.json) cli.out(JSON.stringify({ outcome: 'nothing-to-do', campaigns: [] }, null, 2));
           else cli.out(`nothing to resume: no armed campaign is unfinished${note}`);
           setExit(EXIT.ok);
@@ -89,7 +109,8 @@ export function registerResume(program: Command, cli: Cli, setExit: (code: numbe
         }
         // One JSON document on stdout: one campaign's, as for a named resume; several in a list.
         const documents: string[] = [];
-        const out = opts.json && todo.length > 1 ? { ...cli, out: (line: string) => void documents.push(line) } : cli;
+        const out =
+          opts.json && todo.length > 1 ? { ...cli, out: (line: string) => void documents.push(line) } : cli;
         let code: number = EXIT.ok;
         for (const c of todo) {
           try {
@@ -100,7 +121,14 @@ export function registerResume(program: Command, cli: Cli, setExit: (code: numbe
             cli.err(`ums: ${err.message}; skipped`);
           }
         }
-        if (opts.json && todo.length > 1) cli.out(JSON.stringify({ outcome: 'several', campaigns: documents.map((d) => JSON.parse(d) as unknown) }, null, 2));
+        if (opts.json && todo.length > 1)
+          cli.out(
+            JSON.stringify(
+              { outcome: 'several', campaigns: documents.map((d) => JSON.parse(d) as unknown) },
+              null,
+              2,
+            ),
+          );
         setExit(code);
       } finally {
         journal.close();
@@ -108,8 +136,17 @@ export function registerResume(program: Command, cli: Cli, setExit: (code: numbe
     });
 }
 
-async function resumeOne(cli: Cli, config: Config, journal: Journal, campaign: CampaignRecord, opts: DeliverOptions): Promise<number> {
-  const [{ lockCampaign }, { deliver }] = await Promise.all([import('../app/campaignLock.js'), import('./deliver.js')]);
+async function resumeOne(
+  cli: Cli,
+  config: Config,
+  journal: Journal,
+  campaign: CampaignRecord,
+  opts: DeliverOptions,
+): Promise<number> {
+  const [{ lockCampaign }, { deliver }] = await Promise.all([
+    import('../app/campaignLock.js'),
+    import('./deliver.js'),
+  ]);
   const release = lockCampaign(journal, campaign.id, 'ums resume');
   try {
     // read again under the lock: another process may have moved it on meanwhile

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { EXIT, openConfig, openJournal, type Cli, type CommonOptions } from './context.js';
-import type { DeliverOptions } from './deliver.js';
 import type { CampaignRecord } from '../journal/journal.js';
+import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
+import type { DeliverOptions } from './deliver.js';
 
 interface SendOptions extends CommonOptions {
   template: string;
@@ -35,7 +35,8 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
     .option('--config <file>', 'config file (default ./ums.config.yaml)')
     .option('--db <file>', 'journal file (default from the config, ./.ums/journal.db)')
     .action(async (csv: string, opts: SendOptions) => {
-      if (!['auto', 'utf8', 'cp949'].includes(opts.encoding)) throw new InputError(`--encoding "${opts.encoding}": use auto, utf8 or cp949`);
+      if (!['auto', 'utf8', 'cp949'].includes(opts.encoding))
+        throw new InputError(`--encoding "${opts.encoding}": use auto, utf8 or cp949`);
       const deliverOptions: DeliverOptions = {
         provider: opts.provider,
         tps: parsePositive(opts.tps, '--tps'),
@@ -53,7 +54,10 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
-        const [{ planCampaign }, { lockCampaign }] = await Promise.all([import('../app/planCampaign.js'), import('../app/campaignLock.js')]);
+        const [{ planCampaign }, { lockCampaign }] = await Promise.all([
+          import('../app/planCampaign.js'),
+          import('../app/campaignLock.js'),
+        ]);
         let campaign: CampaignRecord;
         let created: boolean;
         try {
@@ -76,10 +80,23 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
           process.off('SIGTERM', onSignal);
         }
         if (opts.dryRun) {
-          const [{ summariseCampaign }, { formatPlanSummary }] = await Promise.all([import('../app/summary.js'), import('./format.js')]);
+          const [{ summariseCampaign }, { formatPlanSummary }] = await Promise.all([
+            import('../app/summary.js'),
+            import('./format.js'),
+          ]);
           const summary = summariseCampaign(journal, campaign, 3, { config, provider: opts.provider });
-          if (opts.json) cli.out(JSON.stringify({ ...summary, dryRun: true, newlyPlanned: created }, null, 2));
-          else cli.out(formatPlanSummary(summary, cli.color, created ? 'dry run: planned as a draft, nothing sent' : `dry run: already planned (${campaign.state}), nothing sent`));
+          if (opts.json)
+            cli.out(JSON.stringify({ ...summary, dryRun: true, newlyPlanned: created }, null, 2));
+          else
+            cli.out(
+              formatPlanSummary(
+                summary,
+                cli.color,
+                created
+                  ? 'dry run: planned as a draft, nothing sent'
+                  : `dry run: already planned (${campaign.state}), nothing sent`,
+              ),
+            );
           setExit(EXIT.ok);
           return;
         }
@@ -104,6 +121,7 @@ export function parsePositive(v: string | undefined, flag: string): number | und
 export function parseCount(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
   const n = /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n <= 0) throw new InputError(`${flag} "${v}": expected a whole number, 1 or more`);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new InputError(`${flag} "${v}": expected a whole number, 1 or more`);
   return n;
 }

@@ -2,15 +2,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_QUIET_HOURS, parseClock, type QuietHours } from '../campaign/quietHours.js';
+import { QUOTE_NUMBER } from '../campaign/template.js';
+import { CHANNELS, type Channel, DEFAULT_PRICES, type Prices, RCS_PRICE_KEYS } from '../campaign/types.js';
 import { InputError } from '../errors.js';
 import { MAX_CONFIG_BYTES, readInputFile } from '../input/readableFile.js';
-import { QUOTE_NUMBER } from '../campaign/template.js';
-import { DEFAULT_QUIET_HOURS, parseClock, type QuietHours } from '../campaign/quietHours.js';
-import { CHANNELS, DEFAULT_PRICES, RCS_PRICE_KEYS, type Channel, type Prices } from '../campaign/types.js';
 import { formatFirstIssue } from './issues.js';
 import { addSecret } from './secrets.js';
 
-const providerSchema = z.object({ type: z.string().min(1), tps: z.number().nonnegative().optional() }).passthrough();
+const providerSchema = z
+  .object({ type: z.string().min(1), tps: z.number().nonnegative().optional() })
+  .passthrough();
 
 const configSchema = z
   .object({
@@ -24,7 +26,14 @@ const configSchema = z
     timezone: z.string().default('Asia/Seoul'),
     providers: z.record(z.string(), providerSchema).optional(),
     routes: z.record(z.string(), z.string()).default({}),
-    prices: z.object(Object.fromEntries([...CHANNELS, ...RCS_PRICE_KEYS].map((c) => [c, z.number().nonnegative().optional()]))).strict().default({}),
+    prices: z
+      .object(
+        Object.fromEntries(
+          [...CHANNELS, ...RCS_PRICE_KEYS].map((c) => [c, z.number().nonnegative().optional()]),
+        ),
+      )
+      .strict()
+      .default({}),
   })
   .strict();
 
@@ -54,7 +63,7 @@ export interface Config {
  * defaults (the sim provider). ${VAR} is expanded from `env`.
  */
 export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv, cwd: string): Config {
-  const chosen = explicit ?? env['UMS_CONFIG'];
+  const chosen = explicit ?? env.UMS_CONFIG;
   const file = chosen ? path.resolve(cwd, chosen) : path.join(cwd, 'ums.config.yaml');
   const name = chosen ?? 'ums.config.yaml';
   let raw: unknown = {};
@@ -62,13 +71,20 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
   // the default file is optional; one named by --config or UMS_CONFIG must exist
   if (chosen || fs.existsSync(file)) {
     source = file;
-    const bytes = readInputFile(file, { what: 'config file', name: chosen ?? 'ums.config.yaml', maxBytes: MAX_CONFIG_BYTES, allowEmpty: true });
+    const bytes = readInputFile(file, {
+      what: 'config file',
+      name: chosen ?? 'ums.config.yaml',
+      maxBytes: MAX_CONFIG_BYTES,
+      allowEmpty: true,
+    });
     const text = bytes.toString('utf8');
     const lineCounter = new LineCounter();
     const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false, lineCounter });
     const problem = doc.errors[0] ?? doc.warnings[0];
     if (problem) {
-      throw new InputError(`${name} line ${lineCounter.linePos(problem.pos[0]).line}: ${problem.message.split('\n')[0]}`);
+      throw new InputError(
+        `${name} line ${lineCounter.linePos(problem.pos[0]).line}: ${problem.message.split('\n')[0]}`,
+      );
     }
     try {
       raw = doc.toJS({ maxAliasCount: 50 }) ?? {};
@@ -91,8 +107,14 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
     for (const [key, value] of Object.entries(given)) {
       if (value && typeof value === 'object') {
         const first = Object.keys(value)[0];
-        const form = Array.isArray(value) ? 'a failover list' : first === undefined ? 'an object' : `{ ${first}: ... }`;
-        throw new InputError(`${name}: routes.${key}: ${form} is not supported by this version of ums: name one provider`);
+        const form = Array.isArray(value)
+          ? 'a failover list'
+          : first === undefined
+            ? 'an object'
+            : `{ ${first}: ... }`;
+        throw new InputError(
+          `${name}: routes.${key}: ${form} is not supported by this version of ums: name one provider`,
+        );
       }
     }
   }
@@ -110,19 +132,29 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
   for (const key of Object.keys(routes)) {
     if (key === 'default' || (CHANNELS as readonly string[]).includes(key)) continue;
     const near = nearest(key, ['default', ...CHANNELS]);
-    throw new InputError(`${name}: routes.${key}: not a channel or default; ${near ? `did you mean ${near}?` : `use ${CHANNELS.join(', ')} or default`}`);
+    throw new InputError(
+      `${name}: routes.${key}: not a channel or default; ${near ? `did you mean ${near}?` : `use ${CHANNELS.join(', ')} or default`}`,
+    );
   }
   // The built-in simulator only when no provider is configured, or a route names it.
   const providers = ownRecord(c.providers ?? {});
-  if (Object.keys(providers).length === 0 || (Object.values(routes).includes('sim') && !Object.hasOwn(providers, 'sim'))) providers['sim'] = { type: 'sim', tps: 200 };
+  if (
+    Object.keys(providers).length === 0 ||
+    (Object.values(routes).includes('sim') && !Object.hasOwn(providers, 'sim'))
+  )
+    providers.sim = { type: 'sim', tps: 200 };
   for (const [route, provider] of Object.entries(routes)) {
-    if (!Object.hasOwn(providers, provider)) throw new InputError(`${name}: routes.${route}: "${provider}" is not a configured provider (providers: ${Object.keys(providers).join(', ')})`);
+    if (!Object.hasOwn(providers, provider))
+      throw new InputError(
+        `${name}: routes.${route}: "${provider}" is not a configured provider (providers: ${Object.keys(providers).join(', ')})`,
+      );
   }
   let quietHours: QuietHours = { ...DEFAULT_QUIET_HOURS, timeZone: c.timezone };
   if (c.quietHours) {
     const start = parseClock(c.quietHours.start);
     const end = parseClock(c.quietHours.end);
-    if (start === null || end === null) throw new InputError(`${name}: quietHours: use HH:MM times, e.g. { start: "21:00", end: "08:00" }`);
+    if (start === null || end === null)
+      throw new InputError(`${name}: quietHours: use HH:MM times, e.g. { start: "21:00", end: "08:00" }`);
     quietHours = { start, end, timeZone: c.timezone };
   }
   try {
@@ -183,12 +215,19 @@ function nearest(word: string, names: readonly string[]): string | null {
 
 /** Levenshtein distance, a swap of two neighbours counting as one edit (defualt -> default). */
 function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const row = d[i]!;
-      row[j] = Math.min(d[i - 1]![j]! + 1, row[j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
+      row[j] = Math.min(
+        d[i - 1]![j]! + 1,
+        row[j - 1]! + 1,
+        d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
     }
   }
   return d[a.length]![b.length]!;
@@ -197,7 +236,12 @@ function editDistance(a: string, b: string): number {
 /** Config keys whose values enter every message: a `${VAR}` there is a convenience, not a secret. */
 const MESSAGE_CONTENT = /^(from|senderName|senders\[\d+\])$/;
 
-function expandEnv(value: unknown, env: NodeJS.ProcessEnv, at: string, missing: Map<string, string>): unknown {
+function expandEnv(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  at: string,
+  missing: Map<string, string>,
+): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
       const v = env[name];
@@ -214,7 +258,9 @@ function expandEnv(value: unknown, env: NodeJS.ProcessEnv, at: string, missing: 
   }
   if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, `${at}[${i}]`, missing));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v, env, at ? `${at}.${k}` : k, missing)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, expandEnv(v, env, at ? `${at}.${k}` : k, missing)]),
+    );
   }
   return value;
 }
@@ -231,14 +277,21 @@ export function providerConfig(config: Config, name: string): ProviderConfig | u
  */
 export function providerFor(config: Config, channel: Channel, override?: string): string {
   if (override !== undefined) {
-    if (!providerConfig(config, override)) throw new InputError(`--provider "${override}": not a configured provider (providers: ${Object.keys(config.providers).join(', ')})`);
+    if (!providerConfig(config, override))
+      throw new InputError(
+        `--provider "${override}": not a configured provider (providers: ${Object.keys(config.providers).join(', ')})`,
+      );
     return override;
   }
-  const routed = (Object.hasOwn(config.routes, channel) ? config.routes[channel] : undefined) ?? (Object.hasOwn(config.routes, 'default') ? config.routes['default'] : undefined);
+  const routed =
+    (Object.hasOwn(config.routes, channel) ? config.routes[channel] : undefined) ??
+    (Object.hasOwn(config.routes, 'default') ? config.routes.default : undefined);
   if (routed !== undefined) return routed;
   const names = Object.keys(config.providers);
   if (names.length === 1) return names[0]!;
-  throw new InputError(`${config.label}: the campaign sends ${channel}, which has no route: add routes.${channel} or routes.default (providers: ${names.join(', ')})`);
+  throw new InputError(
+    `${config.label}: the campaign sends ${channel}, which has no route: add routes.${channel} or routes.default (providers: ${names.join(', ')})`,
+  );
 }
 
 /**

@@ -29,7 +29,11 @@ export function issueKey(issue: z.core.$ZodIssue): string {
 }
 
 /** A provider's settings (`providers.<name>`) through its schema, or an InputError in the one wording. */
-export function parseProviderSettings<S extends z.ZodType>(schema: S, name: string, config: Record<string, unknown>): z.output<S> {
+export function parseProviderSettings<S extends z.ZodType>(
+  schema: S,
+  name: string,
+  config: Record<string, unknown>,
+): z.output<S> {
   const parsed = schema.safeParse(config);
   // zod's messages name the expected form, never the value: a password cannot leak here
   if (!parsed.success) throw new InputError(formatFirstIssue(parsed.error, `providers.${name}`));

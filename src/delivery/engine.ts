@@ -1,6 +1,11 @@
-import type { Channel } from '../campaign/types.js';
-import { messageKey, type DeliveryJournal, type SendableMessage, type Settlement } from '../journal/delivery.js';
 import { inQuietHours, type QuietHours } from '../campaign/quietHours.js';
+import type { Channel } from '../campaign/types.js';
+import {
+  type DeliveryJournal,
+  messageKey,
+  type SendableMessage,
+  type Settlement,
+} from '../journal/delivery.js';
 import type { InboundMessage, OutboundMessage, Provider, SubmitResult } from '../providers/types.js';
 import { Backoff } from '../time/backoff.js';
 import { sleep } from '../time/sleep.js';
@@ -87,7 +92,16 @@ const MAX_MS_WITHOUT_EVENT_LOOP = 20;
  * every row in a state it can continue from.
  */
 export class DeliveryEngine {
-  private readonly progress: Progress = { submitted: 0, accepted: 0, failed: 0, unknown: 0, retried: 0, throttles: 0, reports: 0, startedAt: Date.now() };
+  private readonly progress: Progress = {
+    submitted: 0,
+    accepted: 0,
+    failed: 0,
+    unknown: 0,
+    retried: 0,
+    throttles: 0,
+    reports: 0,
+    startedAt: Date.now(),
+  };
   private remaining: number;
   private fault: string | null = null;
   private readonly stop = new AbortController();
@@ -158,7 +172,9 @@ export class DeliveryEngine {
 
   /** Unknown rows whose provider has a lookup and which may still be submitted again. */
   private unknownWithLookup(): number {
-    const canAsk = new Map(this.opts.lanes.filter((l) => l.provider.lookup).map((l) => [l.provider.name, l.provider]));
+    const canAsk = new Map(
+      this.opts.lanes.filter((l) => l.provider.lookup).map((l) => [l.provider.name, l.provider]),
+    );
     if (!canAsk.size) return 0;
     return this.journal.inStatus(this.opts.campaignId, 'unknown').filter((m) => {
       const p = canAsk.get(m.provider ?? '');
@@ -172,14 +188,20 @@ export class DeliveryEngine {
   }
 
   private quietNow(): boolean {
-    return this.opts.quietHours !== undefined && inQuietHours((this.opts.now ?? (() => new Date()))(), this.opts.quietHours);
+    return (
+      this.opts.quietHours !== undefined &&
+      inQuietHours((this.opts.now ?? (() => new Date()))(), this.opts.quietHours)
+    );
   }
 
   /**
    * Rows a dead run left `sending` (and `unknown` ones) are asked about by key: the provider
    * has them -> sent; it does not -> back to planned; it cannot tell -> unknown, never resent blindly.
    */
-  private async reconcile(statuses: readonly ('sending' | 'unknown')[] = ['sending', 'unknown'], opts = { resendUnknown: this.opts.resendUnknown }): Promise<void> {
+  private async reconcile(
+    statuses: readonly ('sending' | 'unknown')[] = ['sending', 'unknown'],
+    opts = { resendUnknown: this.opts.resendUnknown },
+  ): Promise<void> {
     const byProvider = new Map(this.opts.lanes.map((l) => [l.provider.name, l.provider]));
     for (const status of statuses) {
       const rows = this.journal.inStatus(this.opts.campaignId, status);
@@ -203,12 +225,26 @@ export class DeliveryEngine {
         group.forEach((m, i) => {
           const hit = found?.get(keys[i]!);
           if (hit) settlements.push({ id: m.id, kind: 'sent', providerId: hit.providerId, at: now });
-          else if (status === 'unknown' && opts.resendUnknown) settlements.push({ id: m.id, kind: 'release' }); // the operator's choice
+          else if (status === 'unknown' && opts.resendUnknown)
+            settlements.push({ id: m.id, kind: 'release' }); // the operator's choice
           else if (found && m.attempts >= max) {
             // not there, but submitted as often as it may be: it stays (or becomes) unknown, never sent again blindly
-            if (status === 'sending') settlements.push({ id: m.id, kind: 'unknown', reason: exhaustedReason(m.attempts, `${name || 'the provider'} did not answer, and its look-up does not find it`) });
+            if (status === 'sending')
+              settlements.push({
+                id: m.id,
+                kind: 'unknown',
+                reason: exhaustedReason(
+                  m.attempts,
+                  `${name || 'the provider'} did not answer, and its look-up does not find it`,
+                ),
+              });
           } else if (found) settlements.push({ id: m.id, kind: 'release' });
-          else if (status === 'sending') settlements.push({ id: m.id, kind: 'unknown', reason: `unknown: the request to ${name || 'the provider'} left and no answer came; it cannot be looked up` });
+          else if (status === 'sending')
+            settlements.push({
+              id: m.id,
+              kind: 'unknown',
+              reason: `unknown: the request to ${name || 'the provider'} left and no answer came; it cannot be looked up`,
+            });
         });
       }
       this.journal.settle(settlements);
@@ -237,10 +273,25 @@ export class DeliveryEngine {
       }
       while (!exhausted && out.length < room && parts < maxParts) {
         const want = Math.min(room - out.length, Math.max(1, maxParts - parts));
-        const next = this.journal.nextPlanned(this.opts.campaignId, lane.channel, cursor, want, this.quietNow());
+        const next = this.journal.nextPlanned(
+          this.opts.campaignId,
+          lane.channel,
+          cursor,
+          want,
+          this.quietNow(),
+        );
         if (next.length < want) exhausted = true;
         for (const m of next) {
-          if (lane.provider.countParts) m.parts = lane.provider.countParts({ key: '', to: m.to, from: this.opts.from, channel: m.channel, subject: m.subject, text: m.body, parts: m.parts });
+          if (lane.provider.countParts)
+            m.parts = lane.provider.countParts({
+              key: '',
+              to: m.to,
+              from: this.opts.from,
+              channel: m.channel,
+              subject: m.subject,
+              text: m.body,
+              parts: m.parts,
+            });
           out.push(m);
           parts += m.parts;
           cursor = m.row;
@@ -287,7 +338,11 @@ export class DeliveryEngine {
           batch.forEach((m, i) => {
             const o = result.outcomes[i];
             if (!o) {
-              settle.push({ id: m.id, kind: 'unknown', reason: 'unknown: the provider answered without this message' });
+              settle.push({
+                id: m.id,
+                kind: 'unknown',
+                reason: 'unknown: the provider answered without this message',
+              });
               this.progress.unknown++;
             } else if (o.kind === 'accepted') {
               settle.push({ id: m.id, kind: 'sent', providerId: o.providerId, partIds: o.partIds, at: now });
@@ -333,7 +388,9 @@ export class DeliveryEngine {
           break;
         }
         case 'ambiguous': {
-          const found = lane.provider.lookup ? await lane.provider.lookup(outbound.map((o) => o.key)).catch(() => null) : null;
+          const found = lane.provider.lookup
+            ? await lane.provider.lookup(outbound.map((o) => o.key)).catch(() => null)
+            : null;
           batch.forEach((m, i) => {
             const hit = found?.get(outbound[i]!.key);
             if (hit) {
@@ -347,7 +404,11 @@ export class DeliveryEngine {
               settle.push({ id: m.id, kind: 'release' });
               again.push(m);
             } else {
-              settle.push({ id: m.id, kind: 'unknown', reason: `unknown: ${result.message}; not resent (it cannot be looked up)` });
+              settle.push({
+                id: m.id,
+                kind: 'unknown',
+                reason: `unknown: ${result.message}; not resent (it cannot be looked up)`,
+              });
               this.progress.unknown++;
             }
           });
@@ -381,7 +442,8 @@ export class DeliveryEngine {
         turned = performance.now();
         if (this.stop.signal.aborted || this.fault) break;
       }
-      if (backoff.currentMs > 0 && unavailableSince !== null) await sleep(backoff.currentMs, this.stop.signal);
+      if (backoff.currentMs > 0 && unavailableSince !== null)
+        await sleep(backoff.currentMs, this.stop.signal);
       if (throttlePauseMs > 0) {
         const pause = throttlePauseMs;
         throttlePauseMs = 0;

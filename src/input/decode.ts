@@ -1,6 +1,6 @@
+import { Transform, type TransformCallback } from 'node:stream';
 import type iconv from 'iconv-lite';
 import { iconvLite } from '../text/cp949.js';
-import { Transform, type TransformCallback } from 'node:stream';
 
 export type TextEncoding = 'utf8' | 'cp949';
 
@@ -29,9 +29,11 @@ export class DecodeStream extends Transform {
       let data = chunk;
       if (this.first) {
         this.first = false;
-        if (data[0] === 0xff && data[1] === 0xfe) throw new DecodeError('is UTF-16 (Excel "Unicode text"): save it as CSV UTF-8 or CSV', 0);
+        if (data[0] === 0xff && data[1] === 0xfe)
+          throw new DecodeError('is UTF-16 (Excel "Unicode text"): save it as CSV UTF-8 or CSV', 0);
         if (data[0] === 0xfe && data[1] === 0xff) throw new DecodeError('is UTF-16: save it as CSV UTF-8', 0);
-        if (looksLikeUtf16(data)) throw new DecodeError('is UTF-16 (no byte order mark): save it as CSV UTF-8', 0);
+        if (looksLikeUtf16(data))
+          throw new DecodeError('is UTF-16 (no byte order mark): save it as CSV UTF-8', 0);
         if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) {
           if (this.encoding === 'ascii-so-far') this.encoding = 'utf8';
           data = data.subarray(3);
@@ -39,7 +41,12 @@ export class DecodeStream extends Transform {
         }
       }
       const nul = data.indexOf(0);
-      if (nul >= 0) throw new DecodeError('is not a text CSV (NUL byte, binary data?)', this.offset + nul, this.line + countLines(data, nul));
+      if (nul >= 0)
+        throw new DecodeError(
+          'is not a text CSV (NUL byte, binary data?)',
+          this.offset + nul,
+          this.line + countLines(data, nul),
+        );
       let text = '';
       if (this.encoding === 'ascii-so-far') {
         const firstHigh = data.findIndex((b) => b >= 0x80);
@@ -48,8 +55,16 @@ export class DecodeStream extends Transform {
         } else {
           text = data.toString('latin1', 0, firstHigh);
           const rest = data.subarray(firstHigh);
-          this.encoding = looksLikeUtf8(rest) ? this.validUtf8Reading(data, this.offset + firstHigh, this.line + countLines(data, firstHigh)) : mostlyUtf8(rest) ? 'utf8' : 'cp949';
-          text += this.decode(data.subarray(firstHigh), this.offset + firstHigh, this.line + countLines(data, firstHigh));
+          this.encoding = looksLikeUtf8(rest)
+            ? this.validUtf8Reading(data, this.offset + firstHigh, this.line + countLines(data, firstHigh))
+            : mostlyUtf8(rest)
+              ? 'utf8'
+              : 'cp949';
+          text += this.decode(
+            data.subarray(firstHigh),
+            this.offset + firstHigh,
+            this.line + countLines(data, firstHigh),
+          );
         }
       } else {
         text = this.decode(data, this.offset, this.line);
@@ -71,9 +86,13 @@ export class DecodeStream extends Transform {
         } catch {
           tail = '\uFFFD'; // fatal: the file ends inside a character
         }
-      }
-      else if (this.cp949) tail = this.cp949.end() ?? '';
-      if (tail.includes('\uFFFD')) throw new DecodeError(`ends in the middle of a ${this.encoding === 'utf8' ? 'UTF-8' : 'CP949'} character`, this.offset, this.line);
+      } else if (this.cp949) tail = this.cp949.end() ?? '';
+      if (tail.includes('\uFFFD'))
+        throw new DecodeError(
+          `ends in the middle of a ${this.encoding === 'utf8' ? 'UTF-8' : 'CP949'} character`,
+          this.offset,
+          this.line,
+        );
       done(null, tail);
     } catch (err) {
       done(err as Error);
@@ -98,7 +117,11 @@ export class DecodeStream extends Transform {
       const i = t.search(/[^\x00-\x7f]/);
       return t.slice(Math.max(0, i - 4), i + 8).replace(/[\r\n]+/g, ' ');
     };
-    throw new DecodeError(`could be UTF-8 ("${show(utf8)}") or CP949 ("${show(cp949)}"): pass --encoding utf8 or --encoding cp949`, at, line);
+    throw new DecodeError(
+      `could be UTF-8 ("${show(utf8)}") or CP949 ("${show(cp949)}"): pass --encoding utf8 or --encoding cp949`,
+      at,
+      line,
+    );
   }
 
   /** `at`: the file offset of data[0]; `line`: the line data[0] is on. */
@@ -109,7 +132,11 @@ export class DecodeStream extends Transform {
         return this.utf8.decode(data, { stream: true });
       } catch {
         const bad = firstInvalidUtf8(data);
-        throw new DecodeError('has bytes that are not valid UTF-8 (pass --encoding cp949 if it is a Korean Excel file)', at + bad, line + countLines(data, bad));
+        throw new DecodeError(
+          'has bytes that are not valid UTF-8 (pass --encoding cp949 if it is a Korean Excel file)',
+          at + bad,
+          line + countLines(data, bad),
+        );
       }
     }
     this.cp949 ??= iconvLite().getDecoder('cp949');
@@ -117,7 +144,11 @@ export class DecodeStream extends Transform {
     const bad = text.indexOf('\uFFFD');
     if (bad >= 0) {
       const before = text.slice(0, bad);
-      throw new DecodeError('has bytes that are neither UTF-8 nor CP949 (binary data?)', at + iconvLite().encode(before, 'cp949').length, line + before.split('\n').length - 1);
+      throw new DecodeError(
+        'has bytes that are neither UTF-8 nor CP949 (binary data?)',
+        at + iconvLite().encode(before, 'cp949').length,
+        line + before.split('\n').length - 1,
+      );
     }
     return text;
   }
@@ -237,7 +268,14 @@ function plausibleUtf8Text(text: string): boolean {
     if (!/[^\x00-\x7f]/.test(word)) continue;
     if (word.length === 1 && /[\u00a0-\u00bf\u00d7\u00f7]/.test(word)) continue;
     if (/[A-Za-z]/.test(word) && /^[\p{Script=Latin}\p{M}]+$/u.test(word)) continue;
-    if (word.length >= 2 && (/^[\u0370-\u03ff]+$/.test(word) || /^[\u0400-\u04ff]+$/.test(word) || /^[\u0590-\u05ff]+$/.test(word) || /^[\u0600-\u06ff]+$/.test(word))) continue;
+    if (
+      word.length >= 2 &&
+      (/^[\u0370-\u03ff]+$/.test(word) ||
+        /^[\u0400-\u04ff]+$/.test(word) ||
+        /^[\u0590-\u05ff]+$/.test(word) ||
+        /^[\u0600-\u06ff]+$/.test(word))
+    )
+      continue;
     return false;
   }
   return true;

@@ -1,8 +1,8 @@
-import { parse } from 'csv-parse';
 import fs from 'node:fs';
-import { Readable } from 'node:stream';
-import { InputError } from '../errors.js';
+import type { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
 import { OptoutListReader } from '../campaign/optoutList.js';
+import { InputError } from '../errors.js';
 import { DecodeError, DecodeStream } from './decode.js';
 import { openInputFile } from './readableFile.js';
 
@@ -22,11 +22,20 @@ const KEEP_INVALID = 10;
  * to `onBatch` in batches as they are read, whenever a batch is full or the input has nothing more
  * for now (so a slow pipe's numbers are stored before its end). UTF-8 or CP949, strictly decoded.
  */
-export async function readOptoutFile(file: string, onBatch: (phones: string[]) => void): Promise<OptoutFileResult> {
+export async function readOptoutFile(
+  file: string,
+  onBatch: (phones: string[]) => void,
+): Promise<OptoutFileResult> {
   const { fd } = openInputFile(file, { what: 'opt-out list', allowPipe: true, allowEmpty: true });
   const source = fd === 0 ? process.stdin : fs.createReadStream('', { fd, highWaterMark: 64 * 1024 });
   const decoder = new DecodeStream('auto');
-  const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, max_record_size: 64 * 1024 });
+  const parser = parse({
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    info: true,
+    max_record_size: 64 * 1024,
+  });
   const reader = new OptoutListReader();
   const result: OptoutFileResult = { numbers: 0, invalidCount: 0, invalid: [] };
   let batch: string[] = [];
@@ -44,7 +53,8 @@ export async function readOptoutFile(file: string, onBatch: (phones: string[]) =
   decoder.on('error', fail);
   source.pipe(decoder).pipe(parser);
   try {
-    for await (const { record, info } of parser as Readable & AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    for await (const { record, info } of parser as Readable &
+      AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const r = reader.record(record, info.lines);
       if (r && 'phone' in r) {
         batch.push(r.phone);
@@ -63,8 +73,12 @@ export async function readOptoutFile(file: string, onBatch: (phones: string[]) =
   if (failure) {
     const err = failure as Error & { code?: string; lines?: number };
     if (err instanceof InputError) throw err;
-    if (err instanceof DecodeError) throw new InputError(`${file} line ${err.line}: the opt-out list ${err.problem.replace(/ \(pass --encoding[^)]*\)/, '')}`);
-    if (err.code === 'CSV_MAX_RECORD_SIZE') throw new InputError(`${file}: a line of more than 64 KB: not an opt-out list`);
+    if (err instanceof DecodeError)
+      throw new InputError(
+        `${file} line ${err.line}: the opt-out list ${err.problem.replace(/ \(pass --encoding[^)]*\)/, '')}`,
+      );
+    if (err.code === 'CSV_MAX_RECORD_SIZE')
+      throw new InputError(`${file}: a line of more than 64 KB: not an opt-out list`);
     throw new InputError(`${file}: ${err.message.split('\n')[0]!.replace(/^\w+:\s*/, '')}`);
   }
   flush();

@@ -65,7 +65,10 @@ function destination(file: string, name: string): Destination {
       // a link to a file not there yet: the file is made where the link points, the link kept
       const target = danglingTarget(file) ?? file;
       const dir = path.dirname(target);
-      if (!fs.existsSync(dir)) throw new InputError(`${name}: no such folder: ${target === file ? path.dirname(name.replace(/^-o /, '')) || dir : dir}`);
+      if (!fs.existsSync(dir))
+        throw new InputError(
+          `${name}: no such folder: ${target === file ? path.dirname(name.replace(/^-o /, '')) || dir : dir}`,
+        );
       return { kind: 'replace', target };
     }
     if (code === 'ENOTDIR') throw new InputError(`${name}: a part of the path is not a folder`);
@@ -74,7 +77,10 @@ function destination(file: string, name: string): Destination {
   }
   if (st.isDirectory()) throw new InputError(`${name}: is a directory; name a file to write`);
   if (st.isFIFO() || st.isCharacterDevice()) return { kind: 'into', target: file };
-  if (!st.isFile()) throw new InputError(`${name}: is ${st.isBlockDevice() ? 'a block device' : 'a socket'}; name a file to write`);
+  if (!st.isFile())
+    throw new InputError(
+      `${name}: is ${st.isBlockDevice() ? 'a block device' : 'a socket'}; name a file to write`,
+    );
   return { kind: 'replace', target: fs.realpathSync(file) };
 }
 
@@ -83,13 +89,17 @@ function writeError(name: string, err: unknown): Error {
   if (err instanceof InputError) return err;
   const e = err as NodeJS.ErrnoException;
   const text = e.message.replace(new RegExp(`^${e.code ?? '\\w+'}:\\s*`), '');
-  if (e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS') return new InputError(`${name}: cannot write: ${text}`);
+  if (e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS')
+    return new InputError(`${name}: cannot write: ${text}`);
   return new Error(`${name}: cannot write: ${text}`);
 }
 
 /** A hidden temp file beside `target`, named for it (same folder: the rename stays on one file system). */
 function tempBeside(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  return path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
 }
 
 const FLUSH_BYTES = 256 * 1024;
@@ -98,7 +108,11 @@ const FLUSH_BYTES = 256 * 1024;
  * Write `file` from what `produce` hands the sink, streamed (never the whole content in memory).
  * Everything or nothing: a regular file appears only complete (rename), or stays as it was.
  */
-export async function writePrivateFile(file: string, name: string, produce: (sink: PrivateSink) => Promise<void>): Promise<void> {
+export async function writePrivateFile(
+  file: string,
+  name: string,
+  produce: (sink: PrivateSink) => Promise<void>,
+): Promise<void> {
   const dest = destination(file, name);
   let handle: fs.promises.FileHandle | null = null;
   let tmp: string | null = null;
@@ -109,7 +123,11 @@ export async function writePrivateFile(file: string, name: string, produce: (sin
     } else {
       tmp = tempBeside(dest.target);
       pending.add(tmp);
-      handle = await fs.promises.open(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+      handle = await fs.promises.open(
+        tmp,
+        fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL,
+        0o600,
+      );
       await handle.chmod(0o600); // whatever the umask
     }
     const h = handle;

@@ -55,7 +55,8 @@ function openError(name: string, what: string, err: unknown): InputError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new InputError(`${name}: no such ${what}`);
   if (code === 'EACCES' || code === 'EPERM') return new InputError(`${name}: permission denied`);
-  if (code === 'ENOTDIR') return new InputError(`${name}: no such ${what} (a part of the path is not a folder)`);
+  if (code === 'ENOTDIR')
+    return new InputError(`${name}: no such ${what} (a part of the path is not a folder)`);
   if (code === 'ELOOP') return new InputError(`${name}: too many levels of symbolic links`);
   if (code === 'EISDIR') return new InputError(`${name}: is a directory, not ${article(what)}`);
   const text = (err as Error).message.replace(new RegExp(`^${code ?? '\\w+'}:\\s*`), '');
@@ -84,7 +85,9 @@ export function openInputFile(file: string, opts: InputFileOptions): OpenedInput
     if (st.isFIFO() && opts.allowPipe) return { fd, size: null, pipe: true };
     if (st.isDirectory()) throw new InputError(`${name}: is a directory, not ${article(opts.what)}`);
     if (!st.isFile()) {
-      throw new InputError(`${name}: is ${kindOf(st)}, not a regular file: ${article(opts.what)} must be a file${opts.allowPipe ? ' or a pipe' : ''}`);
+      throw new InputError(
+        `${name}: is ${kindOf(st)}, not a regular file: ${article(opts.what)} must be a file${opts.allowPipe ? ' or a pipe' : ''}`,
+      );
     }
     if (st.size === 0 && !opts.allowEmpty) throw new InputError(`${name}: the ${opts.what} is empty`);
     if (opts.maxBytes !== undefined && st.size > opts.maxBytes) throw tooLarge(name, opts, st.size);
@@ -97,7 +100,9 @@ export function openInputFile(file: string, opts: InputFileOptions): OpenedInput
 
 function tooLarge(name: string, opts: InputFileOptions, bytes: number): InputError {
   if (opts.tooLarge) return new InputError(opts.tooLarge(bytes));
-  return new InputError(`${name}: the ${opts.what} is ${bytes.toLocaleString('en-US')} bytes; ${article(opts.what)} is at most ${opts.maxBytes!.toLocaleString('en-US')}`);
+  return new InputError(
+    `${name}: the ${opts.what} is ${bytes.toLocaleString('en-US')} bytes; ${article(opts.what)} is at most ${opts.maxBytes!.toLocaleString('en-US')}`,
+  );
 }
 
 /**
@@ -139,7 +144,11 @@ export function readInputFile(file: string, opts: InputFileOptions): Buffer {
  * Check a file that is read later, more than once (the recipient CSV: its digest, then its rows):
  * a regular file, not empty. Returns its size.
  */
-export function checkReadableFile(file: string, what: string, opts: Omit<InputFileOptions, 'what'> = {}): number {
+export function checkReadableFile(
+  file: string,
+  what: string,
+  opts: Omit<InputFileOptions, 'what'> = {},
+): number {
   const { fd, size } = openInputFile(file, { ...opts, what, allowPipe: false });
   fs.closeSync(fd);
   return size!;

@@ -1,13 +1,13 @@
-import { parse } from 'csv-parse';
-import { createHash } from 'node:crypto';
 import { isAscii } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { InputError, located } from '../errors.js';
+import { promisify } from 'node:util';
+import { parse } from 'csv-parse';
 import { headerKey } from '../campaign/plan.js';
+import { InputError, located } from '../errors.js';
 import { DecodeError, DecodeStream, type TextEncoding } from './decode.js';
 import { checkReadableFile, openInputFile } from './readableFile.js';
-import { promisify } from 'node:util';
 
 const readAsync = promisify(fs.read);
 
@@ -65,7 +65,11 @@ export function estimateRows(file: string, size: number): number {
  * Stream a recipient CSV: memory stays flat whatever the file's size. Every problem
  * becomes an InputError naming the file, line, row and column.
  */
-export async function readRecipients(file: string, encoding: 'auto' | TextEncoding, handlers: CsvHandlers): Promise<CsvResult> {
+export async function readRecipients(
+  file: string,
+  encoding: 'auto' | TextEncoding,
+  handlers: CsvHandlers,
+): Promise<CsvResult> {
   checkReadableFile(file, 'recipient CSV');
   // Nearly every CSV is plain enough for SimpleCsvParser (~5x faster than csv-parse). When it meets
   // anything it is not sure of, csv-parse reads the file again from the start, passing over the
@@ -108,7 +112,8 @@ class RecordSink {
 
   result(decoder: DecodeStream): CsvResult {
     if (this.header === null) throw new InputError(`${this.file}: the recipient CSV has no header row`);
-    if (this.rows === 0) throw new InputError(located(this.file, { line: 2 }, 'the recipient CSV has a header but no rows'));
+    if (this.rows === 0)
+      throw new InputError(located(this.file, { line: 2 }, 'the recipient CSV has a header but no rows'));
     return { rows: this.rows, encoding: decoder.encoding === 'ascii-so-far' ? 'ascii' : decoder.encoding };
   }
 }
@@ -164,7 +169,12 @@ function decodeSync(decoder: DecodeStream, bytes: Buffer | null, first: boolean)
   };
   if (bytes === null) {
     decoder._flush(done);
-  } else if (first || bytes.length <= DECODE_PIECE || (decoder.encoding === 'ascii-so-far' && !isAscii(bytes)) || bytes.indexOf(0) >= 0) {
+  } else if (
+    first ||
+    bytes.length <= DECODE_PIECE ||
+    (decoder.encoding === 'ascii-so-far' && !isAscii(bytes)) ||
+    bytes.indexOf(0) >= 0
+  ) {
     decoder._transform(bytes, 'binary', done); // the encoding argument is unused for Buffers
   } else {
     let from = 0;
@@ -183,7 +193,11 @@ function decodeSync(decoder: DecodeStream, bytes: Buffer | null, first: boolean)
 }
 
 /** The whole file through SimpleCsvParser, or null as soon as the file needs csv-parse. */
-async function readSimple(file: string, encoding: 'auto' | TextEncoding, sink: RecordSink): Promise<CsvResult | null> {
+async function readSimple(
+  file: string,
+  encoding: 'auto' | TextEncoding,
+  sink: RecordSink,
+): Promise<CsvResult | null> {
   const decoder = new DecodeStream(encoding);
   const parser = new SimpleCsvParser((record) => sink.record(record));
   try {
@@ -201,7 +215,11 @@ async function readSimple(file: string, encoding: 'auto' | TextEncoding, sink: R
   return sink.result(decoder);
 }
 
-async function readWithCsvParse(file: string, encoding: 'auto' | TextEncoding, sink: RecordSink): Promise<CsvResult> {
+async function readWithCsvParse(
+  file: string,
+  encoding: 'auto' | TextEncoding,
+  sink: RecordSink,
+): Promise<CsvResult> {
   const decoder = new DecodeStream(encoding);
   const parser = parse({
     bom: true,
@@ -221,7 +239,11 @@ async function readWithCsvParse(file: string, encoding: 'auto' | TextEncoding, s
     }
   });
   try {
-    await pipeline(fs.createReadStream('', { fd: openCsv(file), highWaterMark: READ_CHUNK }), decoder, parser);
+    await pipeline(
+      fs.createReadStream('', { fd: openCsv(file), highWaterMark: READ_CHUNK }),
+      decoder,
+      parser,
+    );
   } catch (err) {
     throw describeCsvError(failure ?? (err as Error), file, sink.header === null ? -1 : sink.rows);
   }
@@ -444,14 +466,20 @@ const RECORD_DELIMITERS = ['\r\n', '\n', '\r'];
 
 function checkHeader(header: string[], file: string): void {
   const blank = header.findIndex((h) => headerKey(h) === '');
-  if (blank >= 0) throw new InputError(located(file, { line: 1, column: blank + 1 }, 'a header column has no name'));
+  if (blank >= 0)
+    throw new InputError(located(file, { line: 1, column: blank + 1 }, 'a header column has no name'));
   const seen = new Map<string, number>();
   for (const [i, h] of header.entries()) {
     const key = headerKey(h);
     const first = seen.get(key);
     if (first !== undefined) {
-      const what = header[first] === h ? `column "${h}" appears twice in the header` : `columns "${header[first]}" and "${h}" are the same name (case, spaces or invisible characters aside)`;
-      throw new InputError(located(file, { line: 1, column: i + 1 }, `${what} (columns ${first + 1} and ${i + 1}): rename one`));
+      const what =
+        header[first] === h
+          ? `column "${h}" appears twice in the header`
+          : `columns "${header[first]}" and "${h}" are the same name (case, spaces or invisible characters aside)`;
+      throw new InputError(
+        located(file, { line: 1, column: i + 1 }, `${what} (columns ${first + 1} and ${i + 1}): rename one`),
+      );
     }
     seen.set(key, i);
   }
@@ -466,17 +494,25 @@ interface CsvParseError extends Error {
 
 function describeCsvError(err: Error, file: string, rowsSoFar: number): Error {
   if (err instanceof InputError) return err;
-  if (err instanceof DecodeError) return new InputError(`${file} line ${err.line}, byte ${err.byteOffset}: the file ${err.problem}`);
+  if (err instanceof DecodeError)
+    return new InputError(`${file} line ${err.line}, byte ${err.byteOffset}: the file ${err.problem}`);
   const e = err as CsvParseError;
-  if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR') return new InputError(`${file}: ${e.message}`);
+  if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR')
+    return new InputError(`${file}: ${e.message}`);
   // csv-parse's codes start CSV_, except INVALID_OPENING_QUOTE (a quote inside an unquoted field)
   if (!e.code?.startsWith('CSV_') && e.code !== 'INVALID_OPENING_QUOTE') return err;
   const row = rowsSoFar + 1;
-  const where = { line: e.lines, row: rowsSoFar >= 0 ? row : undefined, column: typeof e.column === 'number' ? e.column + 1 : undefined };
+  const where = {
+    line: e.lines,
+    row: rowsSoFar >= 0 ? row : undefined,
+    column: typeof e.column === 'number' ? e.column + 1 : undefined,
+  };
   const text: Record<string, string> = {
     CSV_QUOTE_NOT_CLOSED: 'a quoted field is never closed (unbalanced ")',
-    CSV_INVALID_CLOSING_QUOTE: 'a quote inside an unquoted field or after a closing quote (write "" for a literal quote)',
-    INVALID_OPENING_QUOTE: 'a quote inside an unquoted field (quote the whole field and write "" for a literal quote)',
+    CSV_INVALID_CLOSING_QUOTE:
+      'a quote inside an unquoted field or after a closing quote (write "" for a literal quote)',
+    INVALID_OPENING_QUOTE:
+      'a quote inside an unquoted field (quote the whole field and write "" for a literal quote)',
     CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'text after a closing quote',
     CSV_RECORD_INCONSISTENT_FIELDS_LENGTH: `the row has a different number of fields than the header${fieldCounts(e.message)}`,
     CSV_MAX_RECORD_SIZE: `a field or row is longer than ${MAX_RECORD_CHARS.toLocaleString('en-US')} characters`,

@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ALIMTALK_MAX_VARIABLES, firstDifference } from '../campaign/alimtalk.js';
 import { checkAdText } from '../campaign/compliance.js';
-import { InputError, located } from '../errors.js';
 import { readJpegInfo } from '../campaign/jpeg.js';
 import { readPngInfo } from '../campaign/png.js';
-import { imageLimits } from '../providers/registry.js';
 import type { Template } from '../campaign/template.js';
-import { providerConfig, providerFor, type Config } from '../config/config.js';
+import { type Config, providerConfig, providerFor } from '../config/config.js';
+import { InputError, located } from '../errors.js';
+import { imageLimits } from '../providers/registry.js';
 import { MAX_APPROVED_TEXT_BYTES, MAX_TEMPLATE_BYTES, MB, readInputFile } from './readableFile.js';
 
 /** No image any provider takes is larger: an image is never read past this. */
@@ -25,14 +25,22 @@ export interface CheckedAssets {
 export function checkTemplateAssets(t: Template, config: Config, sender: string | null): CheckedAssets {
   const file = t.file;
   const dir = realFolder(path.dirname(path.resolve(file)));
-  const bodyText = t.body.pieces.reduce((s, piece, i) => s + piece + (i < t.body.vars.length ? `#{${t.body.vars[i]}}` : ''), '');
+  const bodyText = t.body.pieces.reduce(
+    (s, piece, i) => s + piece + (i < t.body.vars.length ? `#{${t.body.vars[i]}}` : ''),
+    '',
+  );
 
   if (t.alimtalk) {
     let approved = t.alimtalk.approvedText;
     if (t.alimtalk.textFile !== null) {
       const rel = t.alimtalk.textFile;
       const target = insideFolder(dir, rel, file, 'alimtalk.textFile');
-      const bytes = readInputFile(target, { what: 'text file', name: `${file}: alimtalk.textFile "${rel}"`, maxBytes: MAX_APPROVED_TEXT_BYTES, allowEmpty: true });
+      const bytes = readInputFile(target, {
+        what: 'text file',
+        name: `${file}: alimtalk.textFile "${rel}"`,
+        maxBytes: MAX_APPROVED_TEXT_BYTES,
+        allowEmpty: true,
+      });
       try {
         approved = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
       } catch {
@@ -43,12 +51,19 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
       const diff = firstDifference(bodyText, approved);
       if (diff) {
         throw new InputError(
-          located(file, { line: undefined }, `the body differs from the approved AlimTalk template at its line ${diff.line}: "${diff.body}" vs approved "${diff.approved}"`),
+          located(
+            file,
+            { line: undefined },
+            `the body differs from the approved AlimTalk template at its line ${diff.line}: "${diff.body}" vs approved "${diff.approved}"`,
+          ),
         );
       }
     }
     const vars = new Set(t.body.vars);
-    if (vars.size > ALIMTALK_MAX_VARIABLES) throw new InputError(`${file}: ${vars.size} variables; an AlimTalk template has at most ${ALIMTALK_MAX_VARIABLES}`);
+    if (vars.size > ALIMTALK_MAX_VARIABLES)
+      throw new InputError(
+        `${file}: ${vars.size} variables; an AlimTalk template has at most ${ALIMTALK_MAX_VARIABLES}`,
+      );
   }
 
   if (t.ad) {
@@ -60,7 +75,9 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
   if (t.rcs || t.channel === 'rcs') {
     const chatbot = t.rcs?.chatbotId ?? sender;
     if (chatbot && /^01[016789]/.test(chatbot.replace(/\D/g, ''))) {
-      throw new InputError(`${file}: RCS cannot be sent from a mobile number (${chatbot}): use the brand's chatbot (representative or landline) number`);
+      throw new InputError(
+        `${file}: RCS cannot be sent from a mobile number (${chatbot}): use the brand's chatbot (representative or landline) number`,
+      );
     }
   }
 
@@ -72,14 +89,32 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
     const type = providerConfig(config, providerName)?.type ?? 'sim';
     const limits = imageLimits(type).mms;
     if (!limits) throw new InputError(`${file}: provider "${providerName}" (${type}) cannot send MMS images`);
-    if (t.images.length > limits.count) throw new InputError(`${file}: ${t.images.length} images; ${type} takes at most ${limits.count} per MMS`);
+    if (t.images.length > limits.count)
+      throw new InputError(
+        `${file}: ${t.images.length} images; ${type} takes at most ${limits.count} per MMS`,
+      );
     for (const rel of t.images) {
-      const { abs, bytes } = readImage(dir, rel, file, limits.bytes, (n) => `${file}: image "${rel}" is ${Math.ceil(n / 1024)} KB; ${type} takes at most ${limits.bytes / 1024} KB`);
+      const { abs, bytes } = readImage(
+        dir,
+        rel,
+        file,
+        limits.bytes,
+        (n) =>
+          `${file}: image "${rel}" is ${Math.ceil(n / 1024)} KB; ${type} takes at most ${limits.bytes / 1024} KB`,
+      );
       const info = readJpegInfo(bytes);
-      if (!info) throw new InputError(`${file}: image "${rel}" is not a JPEG (its header says otherwise); MMS takes jpg only`);
-      if (bytes.length > limits.bytes) throw new InputError(`${file}: image "${rel}" is ${Math.ceil(bytes.length / 1024)} KB; ${type} takes at most ${limits.bytes / 1024} KB`);
+      if (!info)
+        throw new InputError(
+          `${file}: image "${rel}" is not a JPEG (its header says otherwise); MMS takes jpg only`,
+        );
+      if (bytes.length > limits.bytes)
+        throw new InputError(
+          `${file}: image "${rel}" is ${Math.ceil(bytes.length / 1024)} KB; ${type} takes at most ${limits.bytes / 1024} KB`,
+        );
       if (info.width > limits.width || info.height > limits.height) {
-        throw new InputError(`${file}: image "${rel}" is ${info.width}x${info.height}; ${type} takes at most ${limits.width}x${limits.height}`);
+        throw new InputError(
+          `${file}: image "${rel}" is ${info.width}x${info.height}; ${type} takes at most ${limits.width}x${limits.height}`,
+        );
       }
       images.push(abs);
     }
@@ -91,9 +126,20 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
  * An image the template names, inside the template's folder (symlinks resolved), a regular file
  * read no further than `maxBytes` (the provider's limit): `tooLarge` words the refusal.
  */
-function readImage(dir: string, rel: string, file: string, maxBytes: number, tooLarge: (bytes: number) => string): { abs: string; bytes: Buffer } {
+function readImage(
+  dir: string,
+  rel: string,
+  file: string,
+  maxBytes: number,
+  tooLarge: (bytes: number) => string,
+): { abs: string; bytes: Buffer } {
   const abs = insideFolder(dir, rel, file, 'images');
-  const bytes = readInputFile(abs, { what: 'image file', name: `${file}: image "${rel}"`, maxBytes: Math.min(maxBytes, MAX_IMAGE_BYTES), tooLarge });
+  const bytes = readInputFile(abs, {
+    what: 'image file',
+    name: `${file}: image "${rel}"`,
+    maxBytes: Math.min(maxBytes, MAX_IMAGE_BYTES),
+    tooLarge,
+  });
   return { abs, bytes };
 }
 
@@ -104,12 +150,18 @@ function checkRcsImages(t: Template, config: Config, dir: string): string[] {
   const type = providerConfig(config, providerName)?.type ?? 'sim';
   const limits = imageLimits(type).rcs;
   if (!limits) throw new InputError(`${file}: provider "${providerName}" (${type}) cannot send RCS images`);
-  if (t.images.length > limits.count) throw new InputError(`${file}: ${t.images.length} images; ${type} takes at most ${limits.count} per RCS MMS`);
+  if (t.images.length > limits.count)
+    throw new InputError(
+      `${file}: ${t.images.length} images; ${type} takes at most ${limits.count} per RCS MMS`,
+    );
   return t.images.map((rel) => {
     const tooLarge = (n: number): string =>
       `${file}: image "${rel}" is ${n.toLocaleString('en-US')} bytes; ${type} takes at most ${limits.bytes.toLocaleString('en-US')} bytes (${limits.bytes / 1024 / 1024} MB) per RCS image`;
     const { abs, bytes } = readImage(dir, rel, file, limits.bytes, tooLarge);
-    if (!readJpegInfo(bytes) && !readPngInfo(bytes)) throw new InputError(`${file}: image "${rel}" is neither JPEG nor PNG (its header says otherwise); RCS takes jpg or png`);
+    if (!readJpegInfo(bytes) && !readPngInfo(bytes))
+      throw new InputError(
+        `${file}: image "${rel}" is neither JPEG nor PNG (its header says otherwise); RCS takes jpg or png`,
+      );
     return abs;
   });
 }
@@ -130,7 +182,10 @@ function realFolder(dir: string): string {
  */
 function insideFolder(dir: string, rel: string, file: string, key: string): string {
   const outside = (abs: string): boolean => abs !== dir && !abs.startsWith(dir + path.sep);
-  const refuse = (): InputError => new InputError(`${file}: ${key} "${rel}" points outside the template's folder; keep assets beside the template`);
+  const refuse = (): InputError =>
+    new InputError(
+      `${file}: ${key} "${rel}" points outside the template's folder; keep assets beside the template`,
+    );
   const abs = path.resolve(dir, rel);
   if (path.isAbsolute(rel) || outside(abs)) throw refuse();
   const named = `${file}: ${key === 'images' ? 'image' : key} "${rel}"`;
@@ -151,7 +206,10 @@ function insideFolder(dir: string, rel: string, file: string, key: string): stri
 /** The template-file line of a body line, for error messages. */
 function bodyLine(file: string, bodyLineNo: number): number | undefined {
   try {
-    const lines = readInputFile(file, { what: 'template', maxBytes: MAX_TEMPLATE_BYTES }).toString('utf8').replace(/\r\n?/g, '\n').split('\n');
+    const lines = readInputFile(file, { what: 'template', maxBytes: MAX_TEMPLATE_BYTES })
+      .toString('utf8')
+      .replace(/\r\n?/g, '\n')
+      .split('\n');
     let start = 0;
     if (lines[0]?.trim() === '---') start = lines.findIndex((l, i) => i > 0 && l.trim() === '---') + 1;
     while (start < lines.length && lines[start]!.trim() === '') start++;

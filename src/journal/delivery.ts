@@ -128,9 +128,15 @@ export class DeliveryJournal {
       failed: db.prepare<[string, string, number]>(
         `UPDATE messages SET status = 'failed', reason = ?, done_at = ? WHERE id = ? AND status IN ('sending', 'unknown')`,
       ),
-      unknown: db.prepare<[string, number]>(`UPDATE messages SET status = 'unknown', reason = ? WHERE id = ? AND status = 'sending'`),
-      release: db.prepare<[number]>(`UPDATE messages SET status = 'planned' WHERE id = ? AND status IN ('sending', 'unknown')`),
-      unclaim: db.prepare<[number]>(`UPDATE messages SET status = 'planned', attempts = attempts - 1 WHERE id = ? AND status = 'sending'`),
+      unknown: db.prepare<[string, number]>(
+        `UPDATE messages SET status = 'unknown', reason = ? WHERE id = ? AND status = 'sending'`,
+      ),
+      release: db.prepare<[number]>(
+        `UPDATE messages SET status = 'planned' WHERE id = ? AND status IN ('sending', 'unknown')`,
+      ),
+      unclaim: db.prepare<[number]>(
+        `UPDATE messages SET status = 'planned', attempts = attempts - 1 WHERE id = ? AND status = 'sending'`,
+      ),
       // A report moves only a message of the provider that sent it and, once the message has a
       // provider id, only when the report names that id: a key alone (which any POST can carry)
       // never settles another provider's message or another submission's.
@@ -138,7 +144,17 @@ export class DeliveryJournal {
         `SELECT id, status FROM messages WHERE campaign_id = ? AND row = ? AND leg = ? AND provider = ?
          AND (provider_id IS NULL OR provider_id = '' OR provider_id = ?)`,
       ),
-      messageRefs: db.prepare<[number], { campaignId: string; row: number; leg: number; provider: string | null; providerId: string | null; to: string | null }>(
+      messageRefs: db.prepare<
+        [number],
+        {
+          campaignId: string;
+          row: number;
+          leg: number;
+          provider: string | null;
+          providerId: string | null;
+          to: string | null;
+        }
+      >(
         'SELECT campaign_id AS campaignId, row, leg, provider, provider_id AS providerId, to_addr AS "to" FROM messages WHERE id = ?',
       ),
       anyEarly: db.prepare<[], { n: number }>('SELECT EXISTS (SELECT 1 FROM early_reports) AS n'),
@@ -149,10 +165,16 @@ export class DeliveryJournal {
         `SELECT id, provider, provider_id AS providerId, message_key AS key, to_addr AS "to", status, code, text, reported_at AS at, received_at AS receivedAt
          FROM reports WHERE id = ? AND message_id IS NULL`,
       ),
-      earlyRefs: db.prepare<[number], { ref: string }>(`SELECT ref FROM early_reports WHERE report_id = ? AND ref_kind = 'id'`),
-      addEarly: db.prepare<[number, string, string, string]>('INSERT INTO early_reports (report_id, provider, ref_kind, ref) VALUES (?, ?, ?, ?)'),
+      earlyRefs: db.prepare<[number], { ref: string }>(
+        `SELECT ref FROM early_reports WHERE report_id = ? AND ref_kind = 'id'`,
+      ),
+      addEarly: db.prepare<[number, string, string, string]>(
+        'INSERT INTO early_reports (report_id, provider, ref_kind, ref) VALUES (?, ?, ?, ?)',
+      ),
       dropEarly: db.prepare<[number]>('DELETE FROM early_reports WHERE report_id = ?'),
-      matchReport: db.prepare<[number, number, number]>('UPDATE reports SET message_id = ?, applied = ? WHERE id = ?'),
+      matchReport: db.prepare<[number, number, number]>(
+        'UPDATE reports SET message_id = ?, applied = ? WHERE id = ?',
+      ),
       byProviderId: db.prepare<[string, string], { id: number; status: string }>(
         'SELECT id, status FROM messages WHERE provider = ? AND provider_id = ?',
       ),
@@ -185,8 +207,12 @@ export class DeliveryJournal {
       fallbackLegs: db.prepare<[string], { status: string; n: number; cost: number }>(
         `SELECT status, COUNT(*) AS n, COALESCE(SUM(cost), 0) AS cost FROM messages WHERE campaign_id = ? AND leg = 1 GROUP BY status`,
       ),
-      countInStatus: db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM messages WHERE campaign_id = ? AND status = ?'),
-      unmatchedReports: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM reports WHERE message_id IS NULL'),
+      countInStatus: db.prepare<[string, string], { n: number }>(
+        'SELECT COUNT(*) AS n FROM messages WHERE campaign_id = ? AND status = ?',
+      ),
+      unmatchedReports: db.prepare<[], { n: number }>(
+        'SELECT COUNT(*) AS n FROM reports WHERE message_id IS NULL',
+      ),
     };
   }
 
@@ -195,7 +221,13 @@ export class DeliveryJournal {
   }
 
   /** Planned messages after `afterRow`; inside quiet hours (`quiet`), only those that may go at night. */
-  nextPlanned(campaignId: string, channel: Channel, afterRow: number, limit: number, quiet = false): SendableMessage[] {
+  nextPlanned(
+    campaignId: string,
+    channel: Channel,
+    afterRow: number,
+    limit: number,
+    quiet = false,
+  ): SendableMessage[] {
     return this.s.nextPlanned.all(campaignId, afterRow, channel, quiet ? 0 : 1, limit);
   }
 
@@ -204,7 +236,10 @@ export class DeliveryJournal {
     return this.s.countDeferrable.get(campaignId)?.n ?? 0;
   }
 
-  inStatus(campaignId: string, status: 'sending' | 'unknown'): (SendableMessage & { provider: string | null })[] {
+  inStatus(
+    campaignId: string,
+    status: 'sending' | 'unknown',
+  ): (SendableMessage & { provider: string | null })[] {
     return this.s.inStatus.all(campaignId, status);
   }
 
@@ -215,7 +250,11 @@ export class DeliveryJournal {
    * meanwhile (a claim takes milliseconds, more on a loaded machine), the deferrable ones (ads
    * without night consent) stay planned, their attempt not counted. All or nothing either way.
    */
-  claim(messages: SendableMessage[], provider: string, quietNow: () => boolean = () => false): SendableMessage[] {
+  claim(
+    messages: SendableMessage[],
+    provider: string,
+    quietNow: () => boolean = () => false,
+  ): SendableMessage[] {
     return this.db.transaction(() => {
       let at: string | undefined;
       const claimed = messages.filter((m) => {
@@ -236,8 +275,7 @@ export class DeliveryJournal {
         if (x.kind === 'sent') {
           if (this.s.sent.run(x.providerId, x.at, x.id).changes) sent.push(x.id);
           if (x.partIds?.length) this.parts.record(x.id, x.partIds);
-        }
-        else if (x.kind === 'failed') this.s.failed.run(redact(x.reason), x.at, x.id);
+        } else if (x.kind === 'failed') this.s.failed.run(redact(x.reason), x.at, x.id);
         else if (x.kind === 'unknown') this.s.unknown.run(redact(x.reason), x.id);
         else if (x.kind === 'unclaim') this.s.unclaim.run(x.id);
         else this.s.release.run(x.id);
@@ -254,9 +292,11 @@ export class DeliveryJournal {
     const m = this.s.messageRefs.get(messageId);
     if (!m?.provider) return;
     const refs: [string, string][] = [['key', messageKey(m.campaignId, m.row, m.leg)]];
-    for (const id of new Set([m.providerId, ...this.parts.parts(messageId).map((p) => p.providerId)])) if (id) refs.push(['id', id]);
+    for (const id of new Set([m.providerId, ...this.parts.parts(messageId).map((p) => p.providerId)]))
+      if (id) refs.push(['id', id]);
     const ids = new Set<number>();
-    for (const [kind, ref] of refs) for (const r of this.s.earlyByRef.all(m.provider, kind, ref)) ids.add(r.reportId);
+    for (const [kind, ref] of refs)
+      for (const r of this.s.earlyByRef.all(m.provider, kind, ref)) ids.add(r.reportId);
     for (const reportId of [...ids].sort((a, b) => a - b)) {
       const stored = this.s.earlyReport.get(reportId);
       if (!stored) continue;
@@ -279,7 +319,11 @@ export class DeliveryJournal {
   }
 
   /** Match one report to its message and apply it; the message's id (or null) and whether it changed. */
-  private applyOne(provider: string, r: DeliveryReport, receivedAt: string): { target: number | null; changed: number } {
+  private applyOne(
+    provider: string,
+    r: DeliveryReport,
+    receivedAt: string,
+  ): { target: number | null; changed: number } {
     let target: { id: number; status: string } | undefined;
     const k = r.key ? parseKey(r.key) : null;
     if (k) target = this.s.byKey.get(k.campaignId, k.row, k.leg, provider, r.providerId ?? null);
@@ -291,7 +335,10 @@ export class DeliveryJournal {
     }
     if (!target && r.providerId) target = this.s.byProviderId.get(provider, r.providerId);
     const reason = status === 'failed' ? redact(`${r.code}: ${r.text}`) : null;
-    const changed = target && status ? this.s.report.run(status, reason as string, r.at ?? receivedAt, target.id).changes : 0;
+    const changed =
+      target && status
+        ? this.s.report.run(status, reason as string, r.at ?? receivedAt, target.id).changes
+        : 0;
     return { target: target?.id ?? null, changed };
   }
 
@@ -307,10 +354,23 @@ export class DeliveryJournal {
       for (const r of reports) {
         const { target, changed } = this.applyOne(provider, r, receivedAt);
         applied += changed;
-        const row = this.s.insertReport.run(provider, r.providerId, r.key, target, r.status, r.code, redact(r.text), r.at, receivedAt, changed, r.to ?? null);
+        const row = this.s.insertReport.run(
+          provider,
+          r.providerId,
+          r.key,
+          target,
+          r.status,
+          r.code,
+          redact(r.text),
+          r.at,
+          receivedAt,
+          changed,
+          r.to ?? null,
+        );
         if (target !== null) continue;
         const reportId = Number(row.lastInsertRowid);
-        for (const id of new Set([r.providerId, ...(r.altProviderIds ?? [])])) if (id) this.s.addEarly.run(reportId, provider, 'id', id);
+        for (const id of new Set([r.providerId, ...(r.altProviderIds ?? [])]))
+          if (id) this.s.addEarly.run(reportId, provider, 'id', id);
         if (r.key) this.s.addEarly.run(reportId, provider, 'key', r.key);
       }
       return applied;
@@ -321,15 +381,23 @@ export class DeliveryJournal {
    * Take the campaign's lock for this process; a holder on this host whose process is gone
    * is replaced. Returns the live holder when the lock is someone else's.
    */
-  acquireLock(campaignId: string, pid: number, host: string, command: string, isAlive: (pid: number) => boolean): LockHolder | null {
-    return this.db.transaction(() => {
-      const holder = this.s.lockHolder.get(campaignId);
-      if (holder && holder.pid !== pid && (holder.host !== host || isAlive(holder.pid))) {
-        return { pid: holder.pid, host: holder.host, command: holder.command, startedAt: holder.startedAt };
-      }
-      this.s.takeLock.run(campaignId, pid, host, command, new Date().toISOString());
-      return null;
-    }).immediate();
+  acquireLock(
+    campaignId: string,
+    pid: number,
+    host: string,
+    command: string,
+    isAlive: (pid: number) => boolean,
+  ): LockHolder | null {
+    return this.db
+      .transaction(() => {
+        const holder = this.s.lockHolder.get(campaignId);
+        if (holder && holder.pid !== pid && (holder.host !== host || isAlive(holder.pid))) {
+          return { pid: holder.pid, host: holder.host, command: holder.command, startedAt: holder.startedAt };
+        }
+        this.s.takeLock.run(campaignId, pid, host, command, new Date().toISOString());
+        return null;
+      })
+      .immediate();
   }
 
   lockHolder(campaignId: string): LockHolder | null {

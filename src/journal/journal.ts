@@ -1,12 +1,12 @@
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { PlannedMessage } from '../campaign/types.js';
+import { InputError } from '../errors.js';
 import { DeliveryJournal } from './delivery.js';
 import { InboxJournal } from './inbox.js';
 import { MIGRATIONS } from './migrations.js';
 import { OptoutJournal } from './optouts.js';
-import { InputError } from '../errors.js';
 
 /**
  * DESIGN.md's campaign lifecycle: `planning` -> `draft` (planned; a dry run, a "no", a failure before the
@@ -128,9 +128,15 @@ export class Journal {
       markPlanned: db.prepare<[number, string, string, string]>(
         `UPDATE campaigns SET state = 'draft', rows = ?, settings = ?, planned_at = ? WHERE id = ? AND state = 'planning'`,
       ),
-      arm: db.prepare<[string]>(`UPDATE campaigns SET state = 'armed' WHERE id = ? AND state IN ('draft', 'armed')`),
-      finish: db.prepare<[string, string]>(`UPDATE campaigns SET state = 'done', finished_at = ? WHERE id = ? AND state = 'armed'`),
-      cancelCampaign: db.prepare<[string, string]>(`UPDATE campaigns SET state = 'cancelled', finished_at = ? WHERE id = ? AND state IN ('draft', 'armed')`),
+      arm: db.prepare<[string]>(
+        `UPDATE campaigns SET state = 'armed' WHERE id = ? AND state IN ('draft', 'armed')`,
+      ),
+      finish: db.prepare<[string, string]>(
+        `UPDATE campaigns SET state = 'done', finished_at = ? WHERE id = ? AND state = 'armed'`,
+      ),
+      cancelCampaign: db.prepare<[string, string]>(
+        `UPDATE campaigns SET state = 'cancelled', finished_at = ? WHERE id = ? AND state IN ('draft', 'armed')`,
+      ),
       cancelMessages: db.prepare<[string, string]>(
         `UPDATE messages SET status = 'cancelled', reason = 'cancelled: \`ums cancel\`', done_at = ? WHERE campaign_id = ? AND status IN ('planned', 'held')`,
       ),
@@ -156,7 +162,9 @@ export class Journal {
       firstMessages: db.prepare<[string, string, number], MessageRecord>(
         `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE campaign_id = ? AND status = ? ORDER BY row, leg LIMIT ?`,
       ),
-      allMessages: db.prepare<[string], MessageRecord>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE campaign_id = ? ORDER BY row, leg`),
+      allMessages: db.prepare<[string], MessageRecord>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE campaign_id = ? ORDER BY row, leg`,
+      ),
     };
   }
 
@@ -185,7 +193,9 @@ export class Journal {
     db.pragma('journal_mode = WAL');
     // SQLite checkpoints every 1,000 pages: keep that at 4 MB of WAL whatever the page size (a
     // journal on a nearly full disk needs room for the WAL and for its copy into the database).
-    db.pragma(`wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / (db.pragma('page_size', { simple: true }) as number))}`);
+    db.pragma(
+      `wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / (db.pragma('page_size', { simple: true }) as number))}`,
+    );
     // NORMAL in WAL mode survives any process crash (kill -9); only a power cut can lose the last commits.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
@@ -246,8 +256,18 @@ export class Journal {
   }
 
   /** Start a campaign in state `planning`: it is never sent until markPlanned. */
-  createCampaign(c: { id: string; digest: string; csvPath: string; templatePath: string; settings: Record<string, unknown> }): void {
-    this.stmts.insertCampaign.run({ ...c, settings: JSON.stringify(c.settings), createdAt: new Date().toISOString() });
+  createCampaign(c: {
+    id: string;
+    digest: string;
+    csvPath: string;
+    templatePath: string;
+    settings: Record<string, unknown>;
+  }): void {
+    this.stmts.insertCampaign.run({
+      ...c,
+      settings: JSON.stringify(c.settings),
+      createdAt: new Date().toISOString(),
+    });
   }
 
   /** Remove a campaign whose planning failed or was interrupted, with all its messages. */
@@ -263,9 +283,42 @@ export class Journal {
     const insert = this.stmts.insertMessage;
     this.db.transaction(() => {
       for (const m of batch) {
-        insert.run(campaignId, m.row, m.to, m.channel, m.status, m.reason, m.parts, m.bytes, m.subject, m.body, m.cost, m.leg, m.vars, m.deferrable ? 1 : 0, m.rcsKind ?? null);
+        insert.run(
+          campaignId,
+          m.row,
+          m.to,
+          m.channel,
+          m.status,
+          m.reason,
+          m.parts,
+          m.bytes,
+          m.subject,
+          m.body,
+          m.cost,
+          m.leg,
+          m.vars,
+          m.deferrable ? 1 : 0,
+          m.rcsKind ?? null,
+        );
         const f = m.fallback;
-        if (f) insert.run(campaignId, f.row, f.to, f.channel, f.status, f.reason, f.parts, f.bytes, f.subject, f.body, f.cost, 1, null, f.deferrable ? 1 : 0, null);
+        if (f)
+          insert.run(
+            campaignId,
+            f.row,
+            f.to,
+            f.channel,
+            f.status,
+            f.reason,
+            f.parts,
+            f.bytes,
+            f.subject,
+            f.body,
+            f.cost,
+            1,
+            null,
+            f.deferrable ? 1 : 0,
+            null,
+          );
       }
     })();
   }
@@ -292,11 +345,13 @@ export class Journal {
    * Returns the rows cancelled, or null when the campaign was not a draft or armed.
    */
   cancel(id: string): number | null {
-    return this.db.transaction(() => {
-      const at = new Date().toISOString();
-      if (this.stmts.cancelCampaign.run(at, id).changes === 0) return null;
-      return this.stmts.cancelMessages.run(at, id).changes;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const at = new Date().toISOString();
+        if (this.stmts.cancelCampaign.run(at, id).changes === 0) return null;
+        return this.stmts.cancelMessages.run(at, id).changes;
+      })
+      .immediate();
   }
 
   statusCounts(id: string): StatusCount[] {
@@ -350,7 +405,10 @@ function prepareJournalFile(file: string): void {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EISDIR') throw new InputError(`${file}: is a directory, not a journal file`);
     if (code === 'EACCES') throw new InputError(`${file}: permission denied`);
-    if (code !== 'ENOENT') throw new InputError(`${file}: cannot open the journal: ${(err as Error).message.replace(/^\w+:\s*/, '')}`);
+    if (code !== 'ENOENT')
+      throw new InputError(
+        `${file}: cannot open the journal: ${(err as Error).message.replace(/^\w+:\s*/, '')}`,
+      );
     // Create the file ourselves so it is 0600 from its first byte.
     fs.closeSync(fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o600));
     fs.chmodSync(file, 0o600);
@@ -359,12 +417,15 @@ function prepareJournalFile(file: string): void {
   try {
     const st = fs.fstatSync(fd);
     if (st.isDirectory()) throw new InputError(`${file}: is a directory, not a journal file`);
-    if (!st.isFile()) throw new InputError(`${file}: is not a regular file: a journal is an SQLite database file`);
+    if (!st.isFile())
+      throw new InputError(`${file}: is not a regular file: a journal is an SQLite database file`);
     if (st.size > 0) {
       const head = Buffer.alloc(SQLITE_HEADER.length);
       const n = fs.readSync(fd, head, 0, head.length, 0);
       if (n < head.length || !head.equals(SQLITE_HEADER)) {
-        throw new InputError(`${file}: is not an ums journal (not an SQLite database): name the journal with --db, or a new file`);
+        throw new InputError(
+          `${file}: is not an ums journal (not an SQLite database): name the journal with --db, or a new file`,
+        );
       }
     }
   } finally {
@@ -376,33 +437,56 @@ function prepareJournalFile(file: string): void {
 function refuseNewerSchema(db: Database.Database, file: string): void {
   let version = 0;
   try {
-    const table = db.prepare("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
-    if (table) version = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations').get()?.v ?? 0;
+    const table = db
+      .prepare("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+      .get();
+    if (table)
+      version =
+        db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations').get()?.v ?? 0;
     else {
       // an SQLite database of another program (a --db typo): never migrated into, never chmodded
-      const others = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name LIMIT 4").all();
+      const others = db
+        .prepare<[], { name: string }>(
+          "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name LIMIT 4",
+        )
+        .all();
       if (others.length) {
-        const names = others.slice(0, 3).map((o) => o.name).join(', ') + (others.length > 3 ? ', ...' : '');
-        throw new InputError(`${file}: is not an ums journal (an SQLite database of something else, with tables ${names}): name the journal with --db, or a new file`);
+        const names =
+          others
+            .slice(0, 3)
+            .map((o) => o.name)
+            .join(', ') + (others.length > 3 ? ', ...' : '');
+        throw new InputError(
+          `${file}: is not an ums journal (an SQLite database of something else, with tables ${names}): name the journal with --db, or a new file`,
+        );
       }
     }
   } catch (err) {
     if (err instanceof InputError) throw err;
     const code = (err as { code?: string }).code;
-    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw new InputError(`${file}: is not an ums journal (the SQLite file is damaged or not a database)`);
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
+      throw new InputError(`${file}: is not an ums journal (the SQLite file is damaged or not a database)`);
     throw err;
   }
   const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
   if (version > latest) {
-    throw new InputError(`${file}: the journal was written by a newer ums (schema version ${version}; this ums knows versions up to ${latest}): upgrade ums to open it`);
+    throw new InputError(
+      `${file}: the journal was written by a newer ums (schema version ${version}; this ums knows versions up to ${latest}): upgrade ums to open it`,
+    );
   }
 }
 
 function migrate(db: Database.Database): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+  );
   const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
-  const current = (): number => db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations').get()?.v ?? 0;
-  if (current() > latest) throw new InputError(`the journal was written by a newer ums (schema version ${current()}; this ums knows versions up to ${latest}): upgrade ums to open it`);
+  const current = (): number =>
+    db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations').get()?.v ?? 0;
+  if (current() > latest)
+    throw new InputError(
+      `the journal was written by a newer ums (schema version ${current()}; this ums knows versions up to ${latest}): upgrade ums to open it`,
+    );
   if (current() >= latest) return;
   // The version is read again inside the write lock: another process may have migrated meanwhile.
   db.transaction(() => {
@@ -410,7 +494,10 @@ function migrate(db: Database.Database): void {
     for (const m of MIGRATIONS) {
       if (m.version <= from) continue;
       db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, new Date().toISOString());
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+        m.version,
+        new Date().toISOString(),
+      );
     }
   }).immediate();
 }

@@ -14,10 +14,14 @@ export class OptoutJournal {
   private readonly s;
   constructor(private readonly db: Database.Database) {
     this.s = {
-      add: db.prepare<[string, string, string | null, string]>('INSERT OR IGNORE INTO optouts (phone, source, note, created_at) VALUES (?, ?, ?, ?)'),
+      add: db.prepare<[string, string, string | null, string]>(
+        'INSERT OR IGNORE INTO optouts (phone, source, note, created_at) VALUES (?, ?, ?, ?)',
+      ),
       remove: db.prepare<[string]>('DELETE FROM optouts WHERE phone = ?'),
       has: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM optouts WHERE phone = ?'),
-      list: db.prepare<[], OptoutEntry>('SELECT phone, source, note, created_at AS createdAt FROM optouts ORDER BY created_at, phone'),
+      list: db.prepare<[], OptoutEntry>(
+        'SELECT phone, source, note, created_at AS createdAt FROM optouts ORDER BY created_at, phone',
+      ),
       all: db.prepare<[], { phone: string }>('SELECT phone FROM optouts'),
       count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM optouts'),
     };
@@ -26,7 +30,9 @@ export class OptoutJournal {
   /** Add numbers; returns how many were new. */
   add(phones: string[], source: OptoutSource, note: string | null = null): number {
     const at = new Date().toISOString();
-    return this.db.transaction(() => phones.reduce((n, p) => n + this.s.add.run(p, source, note, at).changes, 0))();
+    return this.db.transaction(() =>
+      phones.reduce((n, p) => n + this.s.add.run(p, source, note, at).changes, 0),
+    )();
   }
 
   remove(phones: string[]): number {

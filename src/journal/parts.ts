@@ -27,7 +27,9 @@ export class PartsJournal {
   constructor(private readonly db: Database.Database) {
     this.s = {
       clear: db.prepare<[number]>('DELETE FROM message_parts WHERE message_id = ?'),
-      insert: db.prepare<[number, number, string]>('INSERT INTO message_parts (message_id, part, provider_id) VALUES (?, ?, ?)'),
+      insert: db.prepare<[number, number, string]>(
+        'INSERT INTO message_parts (message_id, part, provider_id) VALUES (?, ?, ?)',
+      ),
       find: db.prepare<[string, string], PartRow>(
         `SELECT p.message_id AS messageId, p.part, m.to_addr AS "to" FROM message_parts p JOIN messages m ON m.id = p.message_id
          WHERE p.provider_id = ? AND m.provider = ? ORDER BY p.message_id DESC`,
@@ -57,7 +59,10 @@ export class PartsJournal {
    * its recipient, a part of a message to that number wins over an id that merely matches
    * (a decimal id can spell another message's hex id).
    */
-  find(provider: string, report: Pick<DeliveryReport, 'providerId' | 'altProviderIds' | 'to'>): { messageId: number; part: number } | undefined {
+  find(
+    provider: string,
+    report: Pick<DeliveryReport, 'providerId' | 'altProviderIds' | 'to'>,
+  ): { messageId: number; part: number } | undefined {
     const ids = [report.providerId, ...(report.altProviderIds ?? [])].filter((x): x is string => Boolean(x));
     let loose: PartRow | undefined;
     for (const id of ids) {
@@ -88,10 +93,17 @@ export class PartsJournal {
    * A report about a part, applied: returns its message and what the message now is, or null when
    * the report names no known part (the caller then matches it its own way, or keeps it unmatched).
    */
-  apply(provider: string, report: DeliveryReport, receivedAt: string): { messageId: number; status: RolledUp } | null {
+  apply(
+    provider: string,
+    report: DeliveryReport,
+    receivedAt: string,
+  ): { messageId: number; status: RolledUp } | null {
     const hit = this.find(provider, report);
     if (!hit) return null;
-    return { messageId: hit.messageId, status: this.settle(hit.messageId, hit.part, report.status, report.at ?? receivedAt) };
+    return {
+      messageId: hit.messageId,
+      status: this.settle(hit.messageId, hit.part, report.status, report.at ?? receivedAt),
+    };
   }
 
   parts(messageId: number): { part: number; providerId: string; status: string | null }[] {

@@ -1,9 +1,9 @@
-import { InputError } from '../errors.js';
 import type { ProviderConfig } from '../config/config.js';
+import { InputError } from '../errors.js';
 import { parseSimConfig } from './sim/config.js';
+import { SIM_IMAGE_LIMITS } from './sim/limits.js';
 import { parseSmppConfig } from './smpp/config.js';
 import { parseSolapiConfig } from './solapi/config.js';
-import { SIM_IMAGE_LIMITS } from './sim/limits.js';
 import { SOLAPI_IMAGE_LIMITS } from './solapi/limits.js';
 import type { Provider, ProviderContext, ProviderFactory, ProviderImageLimits } from './types.js';
 
@@ -17,11 +17,22 @@ interface ProviderType {
 }
 
 /** Provider types by name: adding a provider is one folder and one entry here. */
-const TYPES: Record<string, ProviderType> = Object.assign(Object.create(null) as Record<string, ProviderType>, {
-  sim: { check: parseSimConfig, load: async () => (await import('./sim/index.js')).createSimProvider, images: SIM_IMAGE_LIMITS },
-  smpp: { check: parseSmppConfig, load: async () => (await import('./smpp/index.js')).createSmppProvider },
-  solapi: { check: parseSolapiConfig, load: async () => (await import('./solapi/index.js')).createSolapiProvider, images: SOLAPI_IMAGE_LIMITS },
-});
+const TYPES: Record<string, ProviderType> = Object.assign(
+  Object.create(null) as Record<string, ProviderType>,
+  {
+    sim: {
+      check: parseSimConfig,
+      load: async () => (await import('./sim/index.js')).createSimProvider,
+      images: SIM_IMAGE_LIMITS,
+    },
+    smpp: { check: parseSmppConfig, load: async () => (await import('./smpp/index.js')).createSmppProvider },
+    solapi: {
+      check: parseSolapiConfig,
+      load: async () => (await import('./solapi/index.js')).createSolapiProvider,
+      images: SOLAPI_IMAGE_LIMITS,
+    },
+  },
+);
 
 export const PROVIDER_TYPES: readonly string[] = Object.keys(TYPES);
 
@@ -31,8 +42,12 @@ export function imageLimits(type: string): ProviderImageLimits {
 }
 
 function typeOf(name: string, config: ProviderConfig): ProviderType {
-  const t = typeof config.type === 'string' && Object.hasOwn(TYPES, config.type) ? TYPES[config.type] : undefined;
-  if (!t) throw new InputError(`providers.${name}.type: unknown provider type "${String(config.type)}" (known: ${PROVIDER_TYPES.join(', ')})`);
+  const t =
+    typeof config.type === 'string' && Object.hasOwn(TYPES, config.type) ? TYPES[config.type] : undefined;
+  if (!t)
+    throw new InputError(
+      `providers.${name}.type: unknown provider type "${String(config.type)}" (known: ${PROVIDER_TYPES.join(', ')})`,
+    );
   return t;
 }
 
@@ -47,13 +62,19 @@ export function checkProviderConfig(name: string, config: ProviderConfig): void 
   const t = typeOf(name, config);
   for (const [key, value] of Object.entries(config)) {
     if (typeof value === 'string' && URL_WITH_CREDENTIALS.test(value.trim())) {
-      throw new InputError(`providers.${name}.${key}: a URL must not carry credentials (user:password@); put them in the provider's own settings, from the environment`);
+      throw new InputError(
+        `providers.${name}.${key}: a URL must not carry credentials (user:password@); put them in the provider's own settings, from the environment`,
+      );
     }
   }
   t.check(name, config);
 }
 
-export async function createProvider(name: string, config: ProviderConfig, ctx: ProviderContext): Promise<Provider> {
+export async function createProvider(
+  name: string,
+  config: ProviderConfig,
+  ctx: ProviderContext,
+): Promise<Provider> {
   checkProviderConfig(name, config);
   return (await typeOf(name, config).load())(name, config, ctx);
 }

@@ -54,7 +54,14 @@ export type MessageOutcome =
   /** `partIds`: a message the provider split (SMPP) has one id per part, part 1 first; providerId is part 1's */
   | { kind: 'accepted'; providerId: string; partIds?: string[] }
   /** refused: `retryable` ones may be submitted again later; `optedOut` means the number asked to be left alone */
-  | { kind: 'rejected'; code: string; message: string; retryable: boolean; optedOut?: boolean; stopsRun?: string }
+  | {
+      kind: 'rejected';
+      code: string;
+      message: string;
+      retryable: boolean;
+      optedOut?: boolean;
+      stopsRun?: string;
+    }
   /** this message was refused for rate (SMPP ESME_RTHROTTLED): slow the lane, send it again */
   | { kind: 'throttled' };
 
@@ -135,7 +142,11 @@ export interface ProviderContext {
   now?: () => Date;
 }
 
-export type ProviderFactory = (name: string, config: Record<string, unknown>, ctx: ProviderContext) => Provider;
+export type ProviderFactory = (
+  name: string,
+  config: Record<string, unknown>,
+  ctx: ProviderContext,
+) => Provider;
 
 /** The images a provider type takes (DOMAIN.md); a channel left out takes none. */
 export interface ProviderImageLimits {

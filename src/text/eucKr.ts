@@ -67,9 +67,12 @@ export function findNonEucKr(text: string): ForeignChar[] {
 
 /** Human description of unsendable characters: `"😀" (U+1F600) at 5, "똠" (U+B620) at 9`. */
 export function describeForeignChars(found: ForeignChar[], max = 5): string {
-  const shown = found.slice(0, max).map(
-    (f) => `"${f.char}" (U+${f.char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) at ${f.position}`,
-  );
+  const shown = found
+    .slice(0, max)
+    .map(
+      (f) =>
+        `"${f.char}" (U+${f.char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) at ${f.position}`,
+    );
   const more = found.length > max ? ` and ${found.length - max} more` : '';
   return shown.join(', ') + more;
 }

@@ -25,7 +25,10 @@ export class Backoff {
 
   /** The pause before the next try; each call grows it. */
   next(): number {
-    this.base = Math.min(this.opts.maxMs, this.base ? this.base * (this.opts.factor ?? 2) : this.opts.initialMs);
+    this.base = Math.min(
+      this.opts.maxMs,
+      this.base ? this.base * (this.opts.factor ?? 2) : this.opts.initialMs,
+    );
     const jitter = this.opts.jitter ?? 0;
     return jitter ? this.base * (1 - jitter + Math.random() * 2 * jitter) : this.base;
   }

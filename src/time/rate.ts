@@ -26,13 +26,15 @@ export class RateWindow {
   /** 0 when `parts` may go at `now`; else the ms to wait before asking again. */
   wait(parts: number, now: number): number {
     if (this.rate <= 0) return 0;
-    while (this.head < this.log.length && this.log[this.head]!.at <= now - this.opts.windowMs) this.sum -= this.log[this.head++]!.parts;
+    while (this.head < this.log.length && this.log[this.head]!.at <= now - this.opts.windowMs)
+      this.sum -= this.log[this.head++]!.parts;
     if (this.head > 1024) {
       this.log.splice(0, this.head);
       this.head = 0;
     }
     // A message bigger than the whole rate may still go, alone in its window.
-    if (this.sum > 0 && this.sum + parts > Math.floor(this.rate)) return Math.max(1, this.log[this.head]!.at + this.opts.windowMs - now);
+    if (this.sum > 0 && this.sum + parts > Math.floor(this.rate))
+      return Math.max(1, this.log[this.head]!.at + this.opts.windowMs - now);
     // No credit before the first send; after it, a late timer may catch up by catchUpMs at most.
     if (this.tat !== -Infinity) {
       const start = Math.max(this.tat, now - this.opts.catchUpMs);

@@ -1,8 +1,8 @@
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runUms, workdir, type RunResult } from '../support/cli.js';
+import { ROOT, type RunResult, runUms, workdir } from '../support/cli.js';
 
 /**
  * Every bad input must stop `ums send` before anything is planned: exit 2, exactly one line on
@@ -75,7 +75,10 @@ describe.concurrent('ums send: bad CSV', () => {
   });
 
   it('a header and no rows', async () => {
-    expectOneLineError(await send(write('header.csv', HEADER + '\n'), 'ok.md'), ['header.csv line 2', /no rows/]);
+    expectOneLineError(await send(write('header.csv', `${HEADER}\n`), 'ok.md'), [
+      'header.csv line 2',
+      /no rows/,
+    ]);
   });
 
   it('no phone column', async () => {
@@ -84,7 +87,10 @@ describe.concurrent('ums send: bad CSV', () => {
   });
 
   it('--phone-column naming no column', async () => {
-    expectOneLineError(await send('orders.csv', 'ok.md', ['--phone-column', 'cell']), ['orders.csv line 1', '"cell"']);
+    expectOneLineError(await send('orders.csv', 'ok.md', ['--phone-column', 'cell']), [
+      'orders.csv line 1',
+      '"cell"',
+    ]);
   });
 
   it('an unclosed quote', async () => {
@@ -109,7 +115,11 @@ describe.concurrent('ums send: bad CSV', () => {
 
   it('binary garbage with NUL bytes', async () => {
     const f = write('garbage.csv', garbage(64 * 1024, 12345));
-    expectOneLineError(await send(f, 'ok.md'), ['garbage.csv', /byte \d+/, /not a text CSV|neither UTF-8 nor CP949|UTF-16/]);
+    expectOneLineError(await send(f, 'ok.md'), [
+      'garbage.csv',
+      /byte \d+/,
+      /not a text CSV|neither UTF-8 nor CP949|UTF-16/,
+    ]);
   });
 
   it('a CSV that does not exist', async () => {
@@ -122,19 +132,28 @@ describe.concurrent('ums send: bad CSV', () => {
   });
 
   it('invalid UTF-8 mid-file with --encoding utf8 names the line', async () => {
-    const good = [HEADER, ROW(1), ROW(2), ROW(3), ROW(4)].join('\n') + '\n';
-    const bad = Buffer.concat([Buffer.from(good), Buffer.from('고객'), Buffer.from([0xb1, 0xe8]) /* CP949 김: 0xB1 is a stray continuation byte */, Buffer.from(`,01099998888,a,b,c\n${ROW(6)}\n`)]);
+    const good = `${[HEADER, ROW(1), ROW(2), ROW(3), ROW(4)].join('\n')}\n`;
+    const bad = Buffer.concat([
+      Buffer.from(good),
+      Buffer.from('고객'),
+      Buffer.from([0xb1, 0xe8]) /* CP949 김: 0xB1 is a stray continuation byte */,
+      Buffer.from(`,01099998888,a,b,c\n${ROW(6)}\n`),
+    ]);
     const f = write('badutf8.csv', bad);
     const line = expectOneLineError(await send(f, 'ok.md', ['--encoding', 'utf8']), ['badutf8.csv', /UTF-8/]);
     expect(line).toMatch(/line 6\b/);
     // the byte offset, when given, points at the bad byte
     const offset = /byte (\d+)/.exec(line);
-    if (offset) expect(Number(offset[1])).toBe(Buffer.byteLength(good + '고객'));
+    if (offset) expect(Number(offset[1])).toBe(Buffer.byteLength(`${good}고객`));
   });
 
   it('a CP949 file read with --encoding utf8 is refused, not turned into mojibake', async () => {
     const f = write('cp949-forced.csv', fs.readFileSync(path.join(ROOT, 'fixtures', 'orders-cp949.csv')));
-    expectOneLineError(await send(f, 'ok.md', ['--encoding', 'utf8']), ['cp949-forced.csv', /line 2\b/, /UTF-8/]);
+    expectOneLineError(await send(f, 'ok.md', ['--encoding', 'utf8']), [
+      'cp949-forced.csv',
+      /line 2\b/,
+      /UTF-8/,
+    ]);
   });
 
   it('an unknown --encoding', async () => {
@@ -178,7 +197,7 @@ describe('ums send: a CSV error deep in a large file', () => {
     const big = workdir({ 't.md': 'templates/order-shipped.md' });
     const rows: string[] = [HEADER];
     for (let i = 1; i <= 60_000; i++) rows.push(i === 50_000 ? `${ROW(i)},extra` : ROW(i));
-    fs.writeFileSync(path.join(big, 'big.csv'), rows.join('\n') + '\n');
+    fs.writeFileSync(path.join(big, 'big.csv'), `${rows.join('\n')}\n`);
     const r = await runUms(['send', 'big.csv', '-t', 't.md', '--dry-run', '--db', 'j.db'], { cwd: big });
     expectOneLineError(r, ['big.csv row 50000, line 50001']);
     const list = await runUms(['campaigns', '--json', '--db', 'j.db'], { cwd: big });
@@ -202,7 +221,10 @@ describe('the shared journal', () => {
     expect(JSON.parse(r.stdout)).toEqual([]);
     // sanity: the same inputs with the fault removed do plan (so the cases above failed for their fault)
     const okCsv = write('good.csv', `${HEADER}\n${ROW(1)}\n${ROW(2)}\n`);
-    const plan = await runUms(['send', okCsv, '-t', 'ok.md', '--dry-run', '--json', '--db', path.join(dir, 'other.db')], { cwd: dir });
+    const plan = await runUms(
+      ['send', okCsv, '-t', 'ok.md', '--dry-run', '--json', '--db', path.join(dir, 'other.db')],
+      { cwd: dir },
+    );
     expect(plan.code, plan.stderr).toBe(0);
     expect(JSON.parse(plan.stdout).statuses).toEqual({ planned: 2 });
   });

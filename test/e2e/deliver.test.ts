@@ -2,20 +2,24 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runUms, UMS, workdir } from '../support/cli.js';
 import { carrierLog, duplicatesAtCarrier, writeCampaign, writeConfig } from '../support/campaign.js';
+import { runUms, UMS, workdir } from '../support/cli.js';
 
 const json = (s: string): Record<string, any> => JSON.parse(s) as Record<string, any>;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Start `ums` in the background (as cron would: no TTY). */
 function startUms(args: string[], cwd: string) {
-  const child = spawn(process.execPath, [UMS, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [UMS, ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   child.stdout.resume();
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stderr })),
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(
+    (resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })),
   );
   return { child, exited };
 }
@@ -35,7 +39,9 @@ describe('ums send / resume / report against the simulator', () => {
     const dir = workdir();
     writeCampaign(dir, 5000);
     writeConfig(dir, { tps: 0, dlrDelayMs: 20, latencyMs: 1 });
-    const first = await runUms(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], { cwd: dir });
+    const first = await runUms(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], {
+      cwd: dir,
+    });
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     const out = json(first.stdout);
@@ -46,7 +52,9 @@ describe('ums send / resume / report against the simulator', () => {
     expect(log).toHaveLength(5000);
     expect(duplicatesAtCarrier(log)).toEqual([]);
 
-    const again = await runUms(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], { cwd: dir });
+    const again = await runUms(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], {
+      cwd: dir,
+    });
     expect(again.code).toBe(0);
     expect(json(again.stdout).outcome).toBe('already-finished');
     expect(carrierLog(dir)).toHaveLength(5000);
@@ -59,9 +67,16 @@ describe('ums send / resume / report against the simulator', () => {
     expect(r.dlrLatencyMs.count).toBe(5000);
 
     const exported = await runUms(['export', r.campaign, '--format', 'json'], { cwd: dir });
-    const rows = JSON.parse(exported.stdout) as { to: string; status: string; provider_id: string; attempts: number }[];
+    const rows = JSON.parse(exported.stdout) as {
+      to: string;
+      status: string;
+      provider_id: string;
+      attempts: number;
+    }[];
     expect(rows).toHaveLength(5000);
-    expect(rows.every((x) => x.status === 'delivered' && x.provider_id.startsWith('SIM') && x.attempts === 1)).toBe(true);
+    expect(
+      rows.every((x) => x.status === 'delivered' && x.provider_id.startsWith('SIM') && x.attempts === 1),
+    ).toBe(true);
   });
 
   it('fails the documented test numbers with their codes and exits 3', async () => {
@@ -73,7 +88,10 @@ describe('ums send / resume / report against the simulator', () => {
     const out = json(res.stdout);
     expect(out.statuses.delivered).toBe(20);
     expect(out.statuses.failed).toBe(2);
-    const reasons = (out.problems as { row: number; reason: string }[]).map((p) => [p.row, p.reason.split(':')[0]]);
+    const reasons = (out.problems as { row: number; reason: string }[]).map((p) => [
+      p.row,
+      p.reason.split(':')[0],
+    ]);
     expect(reasons).toEqual([
       [21, '3032'],
       [22, '1061'],
@@ -107,7 +125,15 @@ describe('ums send / resume / report against the simulator', () => {
   it('finishes under 30% injected throttles, 503s and lost answers with no duplicates and no losses', async () => {
     const dir = workdir();
     writeCampaign(dir, 3000);
-    writeConfig(dir, { tps: 0, maxBatch: 100, throttleRate: 0.1, unavailableRate: 0.1, ambiguousRate: 0.1, dlrDelayMs: 10, seed: 7 });
+    writeConfig(dir, {
+      tps: 0,
+      maxBatch: 100,
+      throttleRate: 0.1,
+      unavailableRate: 0.1,
+      ambiguousRate: 0.1,
+      dlrDelayMs: 10,
+      seed: 7,
+    });
     const res = await runUms(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], { cwd: dir });
     expect(res.code).toBe(0);
     const out = json(res.stdout);
@@ -138,9 +164,19 @@ describe('ums send / resume / report against the simulator', () => {
   });
 
   const ctrlC = [
-    { name: 'stops cleanly on Ctrl-C (exit 1, "ums resume"), and resume finishes the rest', rows: 2000, sim: { tps: 800, dlrDelayMs: 10 }, killAfter: 200 },
+    {
+      name: 'stops cleanly on Ctrl-C (exit 1, "ums resume"), and resume finishes the rest',
+      rows: 2000,
+      sim: { tps: 800, dlrDelayMs: 10 },
+      killAfter: 200,
+    },
     // ~30,000 a second: a signal noticed only at the end would let all 60,000 go
-    { name: 'stops on Ctrl-C even when the provider answers at once (no I/O to let the signal in)', rows: 60_000, sim: { tps: 0, latencyMs: 0, dlrDelayMs: 10 }, killAfter: 1000 },
+    {
+      name: 'stops on Ctrl-C even when the provider answers at once (no I/O to let the signal in)',
+      rows: 60_000,
+      sim: { tps: 0, latencyMs: 0, dlrDelayMs: 10 },
+      killAfter: 1000,
+    },
   ];
   for (const c of ctrlC) {
     it(c.name, async () => {
@@ -165,7 +201,10 @@ describe('ums send / resume / report against the simulator', () => {
     const dir = workdir();
     writeCampaign(dir, 500);
     writeConfig(dir, { tps: 0, dlrDelayMs: 5 });
-    const res = await runUms(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--limit', '120', '--json'], { cwd: dir });
+    const res = await runUms(
+      ['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--limit', '120', '--json'],
+      { cwd: dir },
+    );
     expect(res.code).toBe(0);
     expect(json(res.stdout).outcome).toBe('limit');
     expect(carrierLog(dir)).toHaveLength(120);

@@ -1,10 +1,10 @@
-import Database from 'better-sqlite3';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/journal/migrations.js';
-import { ROOT, UMS, runUms, workdir, type RunResult } from '../support/cli.js';
+import { ROOT, type RunResult, runUms, UMS, workdir } from '../support/cli.js';
 
 /**
  * Files are what they claim (issue 12, section 3), through the built `ums`: what `export -o` does to
@@ -25,9 +25,12 @@ function oneLine(r: RunResult, code: number, pattern: RegExp): void {
 async function planned(dir: string, rows: number): Promise<string> {
   fs.copyFileSync(path.join(ROOT, 'fixtures', 'bad', 'ok.md'), path.join(dir, 'ok.md'));
   let csv = 'name,phone,shop,item,invoice\n';
-  for (let i = 0; i < rows; i++) csv += `고객${i},010${String(30_000_000 + i)},한빛마트,무선 이어폰,6021-3344-${i}\n`;
+  for (let i = 0; i < rows; i++)
+    csv += `고객${i},010${String(30_000_000 + i)},한빛마트,무선 이어폰,6021-3344-${i}\n`;
   fs.writeFileSync(path.join(dir, 'r.csv'), csv);
-  const r = await runUms(['send', 'r.csv', '-t', 'ok.md', '--dry-run', '--json', '--db', 'j.db'], { cwd: dir });
+  const r = await runUms(['send', 'r.csv', '-t', 'ok.md', '--dry-run', '--json', '--db', 'j.db'], {
+    cwd: dir,
+  });
   expect(r.code, r.stderr).toBe(0);
   return (JSON.parse(r.stdout) as { campaign: string }).campaign;
 }
@@ -79,16 +82,19 @@ describe('export -o', () => {
     expect(st.mode & 0o666).toBe(0o666);
   });
 
-  it.runIf(isRoot)('writes into a device node of its own folder (made by mknod), never replacing it', async () => {
-    const dir = workdir();
-    const id = await planned(dir, 3);
-    execFileSync('mknod', ['-m', '0666', path.join(dir, 'null'), 'c', '1', '3']);
-    const r = await runUms(['export', id, '-o', 'null', '--db', 'j.db'], { cwd: dir });
-    expect(r.code, r.stderr).toBe(0);
-    const st = fs.statSync(path.join(dir, 'null'));
-    expect(st.isCharacterDevice()).toBe(true);
-    expect(st.mode & 0o777).toBe(0o666);
-  });
+  it.runIf(isRoot)(
+    'writes into a device node of its own folder (made by mknod), never replacing it',
+    async () => {
+      const dir = workdir();
+      const id = await planned(dir, 3);
+      execFileSync('mknod', ['-m', '0666', path.join(dir, 'null'), 'c', '1', '3']);
+      const r = await runUms(['export', id, '-o', 'null', '--db', 'j.db'], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      const st = fs.statSync(path.join(dir, 'null'));
+      expect(st.isCharacterDevice()).toBe(true);
+      expect(st.mode & 0o777).toBe(0o666);
+    },
+  );
 
   it('refuses a directory (exit 2, one line)', async () => {
     const dir = workdir();
@@ -122,7 +128,11 @@ describe('export -o', () => {
     fs.writeFileSync(path.join(dir, 'out.csv'), 'the previous export\n');
     // bash counts ulimit -f in KiB: 200 KiB, and the export is over 1 MB (Node reports EFBIG, no signal)
     const r = await new Promise<RunResult>((resolve) => {
-      const child = spawn('bash', ['-c', `ulimit -f 200; exec "${process.execPath}" "${UMS}" export ${id} -o out.csv --db j.db`], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+      const child = spawn(
+        'bash',
+        ['-c', `ulimit -f 200; exec "${process.execPath}" "${UMS}" export ${id} -o out.csv --db j.db`],
+        { cwd: dir, env: { ...process.env, NO_COLOR: '1' } },
+      );
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -139,7 +149,14 @@ describe('output of any size streams', () => {
   it('`optout list --json | head -c 100` ends quietly: no stack trace, exit 0', async () => {
     const dir = workdir();
     await optedOut(dir, 20_000);
-    const out = execFileSync('bash', ['-c', `"${process.execPath}" "${UMS}" optout list --json --db j.db 2>err.txt | head -c 100; echo " exit=\${PIPESTATUS[0]}"`], { cwd: dir, encoding: 'utf8' });
+    const out = execFileSync(
+      'bash',
+      [
+        '-c',
+        `"${process.execPath}" "${UMS}" optout list --json --db j.db 2>err.txt | head -c 100; echo " exit=\${PIPESTATUS[0]}"`,
+      ],
+      { cwd: dir, encoding: 'utf8' },
+    );
     expect(out).toMatch(/^\[\n {2}\{\n {4}"phone": "01040000000"/);
     expect(out).toMatch(/ exit=0\n$/);
     expect(fs.readFileSync(path.join(dir, 'err.txt'), 'utf8')).toBe('');
@@ -185,7 +202,10 @@ describe('output of any size streams', () => {
 
   it('`optout import -` reads stdin', async () => {
     const dir = workdir();
-    const r = await runUms(['optout', 'import', '-', '--db', 'j.db'], { cwd: dir, input: '010-5000-0001\n01050000002\n' });
+    const r = await runUms(['optout', 'import', '-', '--db', 'j.db'], {
+      cwd: dir,
+      input: '010-5000-0001\n01050000002\n',
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('-: added 2, already listed 0, invalid 0\n');
   });
@@ -198,10 +218,18 @@ describe('the journal file', () => {
     const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
     const newer = latest + 7;
     const sqlite = new Database(path.join(dir, 'j.db'));
-    sqlite.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(newer, new Date().toISOString());
+    sqlite
+      .prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)')
+      .run(newer, new Date().toISOString());
     sqlite.close();
     const r = await runUms(['campaigns', '--db', 'j.db'], { cwd: dir });
-    oneLine(r, 2, new RegExp(`^ums: \\S*j\\.db: the journal was written by a newer ums \\(schema version ${newer}; this ums knows versions up to ${latest}\\)`));
+    oneLine(
+      r,
+      2,
+      new RegExp(
+        `^ums: \\S*j\\.db: the journal was written by a newer ums \\(schema version ${newer}; this ums knows versions up to ${latest}\\)`,
+      ),
+    );
     const after = new Database(path.join(dir, 'j.db'), { readonly: true });
     expect(after.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()).toEqual({ v: newer });
     after.close();
@@ -230,7 +258,10 @@ describe('the journal file', () => {
   it('--db on the SQLite database of another program is exit 2 naming it: no ums table added, its mode and tables untouched', async () => {
     const dir = workdir();
     for (const [name, sql] of [
-      ['app.db', 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES (\'keep\')'],
+      [
+        'app.db',
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('keep')",
+      ],
       // a table ums also has: today's migration failed on it with a raw SQLite error (exit 1)
       ['shop.db', 'CREATE TABLE campaigns (sku TEXT); CREATE TABLE orders (id INTEGER)'],
     ] as const) {
@@ -241,14 +272,20 @@ describe('the journal file', () => {
       fs.chmodSync(file, 0o644);
       const tables = (): unknown => {
         const d = new Database(file, { readonly: true });
-        const t = d.prepare("SELECT name FROM sqlite_master ORDER BY name").all();
+        const t = d.prepare('SELECT name FROM sqlite_master ORDER BY name').all();
         d.close();
         return t;
       };
       const before = tables();
       for (const args of [['campaigns'], ['optout', 'add', '010-1234-5678']]) {
         const r = await runUms([...args, '--db', name], { cwd: dir });
-        oneLine(r, 2, new RegExp(`^ums: \\S*${name.replace('.', '\\.')}: is not an ums journal \\(an SQLite database of something else, with tables `));
+        oneLine(
+          r,
+          2,
+          new RegExp(
+            `^ums: \\S*${name.replace('.', '\\.')}: is not an ums journal \\(an SQLite database of something else, with tables `,
+          ),
+        );
       }
       expect(tables()).toEqual(before);
       expect(fs.statSync(file).mode & 0o777).toBe(0o644);
@@ -281,12 +318,16 @@ describe('the journal file', () => {
 });
 
 describe('export -o and the terminal closing', () => {
-  it('SIGHUP (the terminal or ssh session closed) mid-export: no temp file of full numbers survives, the old file stays', { timeout: 120_000 }, async () => {
+  it('SIGHUP (the terminal or ssh session closed) mid-export: no temp file of full numbers survives, the old file stays', {
+    timeout: 120_000,
+  }, async () => {
     const dir = workdir();
     const rows = Array.from({ length: 150_000 }, (_, i) => `n${i},010${String(10_000_000 + i)}`);
     fs.writeFileSync(path.join(dir, 'r.csv'), `name,phone\n${rows.join('\n')}\n`);
     fs.writeFileSync(path.join(dir, 't.md'), '---\nchannel: sms\n---\nhi #{name}');
-    const plan = await runUms(['send', 'r.csv', '-t', 't.md', '--dry-run', '--json', '--db', 'j.db'], { cwd: dir });
+    const plan = await runUms(['send', 'r.csv', '-t', 't.md', '--dry-run', '--json', '--db', 'j.db'], {
+      cwd: dir,
+    });
     expect(plan.code, plan.stderr).toBe(0);
     const id = (JSON.parse(plan.stdout) as { campaign: string }).campaign;
     fs.writeFileSync(path.join(dir, 'out.csv'), 'the old export\n');
@@ -310,7 +351,11 @@ except OSError:
     pass
 print('hung' if hung else 'finished first')
 `;
-    const out = execFileSync('python3', ['-c', driver, JSON.stringify([process.execPath, UMS, 'export', id, '-o', 'out.csv', '--db', 'j.db'])], { cwd: dir, encoding: 'utf8' });
+    const out = execFileSync(
+      'python3',
+      ['-c', driver, JSON.stringify([process.execPath, UMS, 'export', id, '-o', 'out.csv', '--db', 'j.db'])],
+      { cwd: dir, encoding: 'utf8' },
+    );
     expect(out.trim()).toBe('hung');
     const left = fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'));
     expect(left, 'a temp file of full numbers was left behind').toEqual([]);

@@ -1,11 +1,11 @@
-import Database from 'better-sqlite3';
-import { parse } from 'csv-parse/sync';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
+import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, runUms, type RunResult } from '../support/cli.js';
+import { ROOT, type RunResult, runUms } from '../support/cli.js';
 
 /**
  * The hostile-input corpus (fixtures/bad/manifest.json) through the built `ums`: every case in its
@@ -67,20 +67,27 @@ function writeLong(file: string, head: string, fill: number, byte: string, tail:
 /** Inputs too large to commit, made in the case's folder. */
 const GENERATORS: Record<string, (file: string) => void> = {
   // a 100 MB name and no newline anywhere after it
-  'line-100mb.csv': (f) => writeLong(f, HEADER + '김', 100 * MB, 'x', ',01098765432,한빛마트,담요,1'),
+  'line-100mb.csv': (f) => writeLong(f, `${HEADER}김`, 100 * MB, 'x', ',01098765432,한빛마트,담요,1'),
   // a quoted field that closes only after 100 MB
-  'quoted-100mb.csv': (f) => writeLong(f, HEADER + '"', 100 * MB, 'y', '",01098765432,한빛마트,담요,1\n'),
+  'quoted-100mb.csv': (f) => writeLong(f, `${HEADER}"`, 100 * MB, 'y', '",01098765432,한빛마트,담요,1\n'),
   // one row with a 60,000-character value
   'value-60k.csv': (f) => writeLong(f, 'name,phone,v\n홍길동,010-1234-5678,', 60_000, 'v', '\n'),
   // the value 10,000 times: 600 million characters, past JavaScript's string limit
-  'repeat-10000.md': (f) => fs.writeFileSync(f, `---\nchannel: auto\n---\n#{name}님 ${'#{v}'.repeat(10_000)}\n`),
+  'repeat-10000.md': (f) =>
+    fs.writeFileSync(f, `---\nchannel: auto\n---\n#{name}님 ${'#{v}'.repeat(10_000)}\n`),
   // a 300 KB template
   'huge.md': (f) => writeLong(f, '---\nchannel: auto\n---\n#{name}님 ', 300_000, '!', '\n'),
   // a valid 100x100 JPEG (SOF0 after the padding) made 256 KB by four full comment segments
   'big.jpg': (f) => {
     const com = Buffer.concat([Buffer.from([0xff, 0xfe, 0xff, 0xff]), Buffer.alloc(0xffff - 2, 0x20)]);
-    const sof0 = Buffer.from([0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 0x64, 0x00, 0x64, 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]);
-    fs.writeFileSync(f, Buffer.concat([Buffer.from([0xff, 0xd8]), com, com, com, com, sof0, Buffer.from([0xff, 0xd9])]));
+    const sof0 = Buffer.from([
+      0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 0x64, 0x00, 0x64, 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03,
+      0x11, 0x01,
+    ]);
+    fs.writeFileSync(
+      f,
+      Buffer.concat([Buffer.from([0xff, 0xd8]), com, com, com, com, sof0, Buffer.from([0xff, 0xd9])]),
+    );
   },
   // files that are not what they claim: an endless device, FIFOs nobody writes to, symlinks out of the folder
   'zero.yaml': (f) => fs.symlinkSync('/dev/zero', f),
@@ -109,7 +116,9 @@ function expectOneLineError(r: RunResult, pattern: string): string {
   expect(lines.length - 1, `exactly one line on stderr:\n${r.stderr}`).toBe(1);
   const line = lines[0]!;
   expect(line.startsWith('ums: '), line).toBe(true);
-  expect(line, 'no stack trace').not.toMatch(/^\s+at |node:internal|\.ts:\d+|\.js:\d+|\b[A-Z][a-zA-Z]*Error\b|ERR_[A-Z_]+/);
+  expect(line, 'no stack trace').not.toMatch(
+    /^\s+at |node:internal|\.ts:\d+|\.js:\d+|\b[A-Z][a-zA-Z]*Error\b|ERR_[A-Z_]+/,
+  );
   expect(line).toMatch(new RegExp(pattern));
   expect(r.stdout).toBe('');
   return line;
@@ -123,7 +132,10 @@ function expectNoCampaign(db: string): void {
   if (!fs.existsSync(db)) return; // refused before the journal was opened
   const sqlite = new Database(db, { readonly: true });
   try {
-    expect(sqlite.prepare('SELECT id, state FROM campaigns').all(), 'a refused input leaves no campaign').toEqual([]);
+    expect(
+      sqlite.prepare('SELECT id, state FROM campaigns').all(),
+      'a refused input leaves no campaign',
+    ).toEqual([]);
     expect(sqlite.prepare('SELECT COUNT(*) AS n FROM messages').get()).toEqual({ n: 0 });
   } finally {
     sqlite.close();
@@ -193,19 +205,33 @@ async function runCase(c: Case): Promise<void> {
     for (const h of c.human ?? []) {
       const shown = await runUms([...h.args, '--db', db], { cwd: dir });
       expect(shown.signal, shown.stderr).toBeNull();
-      for (const re of h.mustMatch ?? []) expect(shown.stdout, `${c.name}: ${h.args.join(' ')}`).toMatch(new RegExp(re, 'u'));
-      for (const re of h.mustNotMatch ?? []) expect(shown.stdout + shown.stderr, `${c.name}: ${h.args.join(' ')}`).not.toMatch(new RegExp(re, 'u'));
+      for (const re of h.mustMatch ?? [])
+        expect(shown.stdout, `${c.name}: ${h.args.join(' ')}`).toMatch(new RegExp(re, 'u'));
+      for (const re of h.mustNotMatch ?? [])
+        expect(shown.stdout + shown.stderr, `${c.name}: ${h.args.join(' ')}`).not.toMatch(
+          new RegExp(re, 'u'),
+        );
     }
     const exported = await runUms(['export', id, '--format', 'json', '--db', db], { cwd: dir });
     expect(exported.code, exported.stderr).toBe(0);
-    const rows = JSON.parse(exported.stdout) as { row: number; to: string | null; status: string; reason: string | null }[];
+    const rows = JSON.parse(exported.stdout) as {
+      row: number;
+      to: string | null;
+      status: string;
+      reason: string | null;
+    }[];
     const want = c.rows ?? [];
     expect(rows.map((x) => x.row)).toEqual(want.map((x) => x.row));
     for (const [i, w] of want.entries()) {
       const got = rows[i]!;
       const seen = { row: got.row, status: got.status, to: got.to, reason: got.reason };
-      expect(seen, `${c.name} row ${w.row}`).toMatchObject({ row: w.row, status: w.status, ...(w.to !== undefined ? { to: w.to } : {}) });
-      if (w.reason !== undefined) expect(got.reason ?? '', `${c.name} row ${w.row}`).toMatch(new RegExp(w.reason));
+      expect(seen, `${c.name} row ${w.row}`).toMatchObject({
+        row: w.row,
+        status: w.status,
+        ...(w.to !== undefined ? { to: w.to } : {}),
+      });
+      if (w.reason !== undefined)
+        expect(got.reason ?? '', `${c.name} row ${w.row}`).toMatch(new RegExp(w.reason));
       if (w.status === 'planned') expect(got.reason).toBeNull();
       tally.rowsChecked++;
     }
@@ -222,7 +248,8 @@ describe('the hostile-input corpus', () => {
     expect(files.length).toBeGreaterThanOrEqual(30);
     const named = new Set<string>();
     for (const c of manifest.cases) {
-      for (const f of [c.csv, c.template, c.config, ...(c.assets ?? [])]) if (f && !c.generated?.includes(f)) named.add(f);
+      for (const f of [c.csv, c.template, c.config, ...(c.assets ?? [])])
+        if (f && !c.generated?.includes(f)) named.add(f);
       for (const f of c.generated ?? []) expect(GENERATORS[f], `${c.name}: generator for ${f}`).toBeDefined();
       expect(c.exit === 0 ? c.rows : c.stderr, `${c.name}: what it must give`).toBeTruthy();
     }

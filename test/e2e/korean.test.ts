@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runUms, workdir } from '../support/cli.js';
 import { carrierLog, duplicatesAtCarrier, writeConfig } from '../support/campaign.js';
+import { runUms, workdir } from '../support/cli.js';
 
 const json = (s: string): Record<string, any> => JSON.parse(s) as Record<string, any>;
 
 function writeCsv(dir: string, header: string, rows: string[]): void {
-  fs.writeFileSync(path.join(dir, 'r.csv'), [header, ...rows].join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'r.csv'), `${[header, ...rows].join('\n')}\n`);
 }
 
 /** Seoul wall-clock hh:mm:ss on the day the test pretends it is, as a UTC epoch ms. */
@@ -17,7 +17,10 @@ describe('AlimTalk with fallback on the simulator', () => {
   it('gives each "not a KakaoTalk user" exactly one fallback SMS, and nobody else one', async () => {
     const dir = workdir();
     const normal = Array.from({ length: 40 }, (_, i) => `고객${i},010-2100-${String(i).padStart(4, '0')}`);
-    const notKakao = Array.from({ length: 5 }, (_, i) => `비카톡${i},010-0310-4${String(i).padStart(3, '0')}`);
+    const notKakao = Array.from(
+      { length: 5 },
+      (_, i) => `비카톡${i},010-0310-4${String(i).padStart(3, '0')}`,
+    );
     writeCsv(dir, 'name,phone', [...normal, ...notKakao]);
     fs.writeFileSync(
       path.join(dir, 'a.md'),
@@ -45,34 +48,59 @@ describe('AlimTalk with fallback on the simulator', () => {
     const fallbacks = log.filter((r) => r.ch !== 'alimtalk');
     expect(alimtalk).toHaveLength(45);
     expect(duplicatesAtCarrier(alimtalk)).toEqual([]);
-    expect(fallbacks.map((r) => r.to).sort()).toEqual(notKakao.map((r) => r.split(',')[1]!.replace(/-/g, '')).sort());
+    expect(fallbacks.map((r) => r.to).sort()).toEqual(
+      notKakao.map((r) => r.split(',')[1]!.replace(/-/g, '')).sort(),
+    );
     expect(fallbacks.every((r) => r.ch === 'sms' && r.key.endsWith(':1'))).toBe(true);
 
-    const exported = JSON.parse((await runUms(['export', json(res.stdout).campaign, '--format', 'json'], { cwd: dir })).stdout) as any[];
+    const exported = JSON.parse(
+      (await runUms(['export', json(res.stdout).campaign, '--format', 'json'], { cwd: dir })).stdout,
+    ) as any[];
     const legs = exported.filter((r) => r.to.startsWith('0100310'));
-    expect(legs.map((r) => `${r.channel}:${r.status}`).sort()).toEqual([...Array(5).fill('alimtalk:failed'), ...Array(5).fill('sms:delivered')].sort());
-    expect(legs.filter((r) => r.channel === 'alimtalk').every((r) => r.reason.startsWith('3104:'))).toBe(true);
+    expect(legs.map((r) => `${r.channel}:${r.status}`).sort()).toEqual(
+      [...Array(5).fill('alimtalk:failed'), ...Array(5).fill('sms:delivered')].sort(),
+    );
+    expect(legs.filter((r) => r.channel === 'alimtalk').every((r) => r.reason.startsWith('3104:'))).toBe(
+      true,
+    );
     // Everyone else: the AlimTalk delivered, the fallback leg skipped as not needed.
     const others = exported.filter((r) => r.to.startsWith('0102100'));
     expect(others.filter((r) => r.channel === 'alimtalk' && r.status === 'delivered')).toHaveLength(40);
-    expect(others.filter((r) => r.channel === 'sms').every((r) => r.status === 'skipped' && r.reason.startsWith('fallback_unneeded'))).toBe(true);
+    expect(
+      others
+        .filter((r) => r.channel === 'sms')
+        .every((r) => r.status === 'skipped' && r.reason.startsWith('fallback_unneeded')),
+    ).toBe(true);
   });
 
   it('refuses (exit 2) a body that differs from the approved template, before anything is sent', async () => {
     const dir = workdir();
     writeCsv(dir, 'name,phone', ['a,010-2100-0001']);
     fs.writeFileSync(path.join(dir, 'approved.txt'), '#{name}님, 주문이 접수되었습니다.\n');
-    fs.writeFileSync(path.join(dir, 'a.md'), '---\nalimtalk: { pfId: P1, templateId: T1, textFile: approved.txt }\n---\n#{name}님, 주문이 접수됐어요.\n');
+    fs.writeFileSync(
+      path.join(dir, 'a.md'),
+      '---\nalimtalk: { pfId: P1, templateId: T1, textFile: approved.txt }\n---\n#{name}님, 주문이 접수됐어요.\n',
+    );
     const res = await runUms(['send', 'r.csv', '-t', 'a.md', '--yes'], { cwd: dir });
     expect(res.code).toBe(2);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
-    expect(res.stderr).toMatch(/^ums: a\.md: the body differs from the approved AlimTalk template at its line 1/);
+    expect(res.stderr).toMatch(
+      /^ums: a\.md: the body differs from the approved AlimTalk template at its line 1/,
+    );
     expect(fs.existsSync(path.join(dir, '.ums', 'sim-sim.jsonl'))).toBe(false);
   });
 });
 
 describe('ads: the law and quiet hours', () => {
-  const adTemplate = ['---', 'ad: true', 'sender: 한빛마트', '---', '(광고) 한빛마트', '#{name}님, 겨울 세일이 시작되었습니다.', '무료수신거부 080-123-4567'].join('\n');
+  const adTemplate = [
+    '---',
+    'ad: true',
+    'sender: 한빛마트',
+    '---',
+    '(광고) 한빛마트',
+    '#{name}님, 겨울 세일이 시작되었습니다.',
+    '무료수신거부 080-123-4567',
+  ].join('\n');
 
   it('refuses an ad without "(광고)" (exit 2, one line naming the file and line)', async () => {
     const dir = workdir();
@@ -85,12 +113,18 @@ describe('ads: the law and quiet hours', () => {
 
   it('started at 20:59:57 sends until 21:00, defers the rest, and sends them from 08:00', async () => {
     const dir = workdir();
-    const rows = Array.from({ length: 600 }, (_, i) => `고객${i},010-2200-${String(i).padStart(4, '0')},${i % 10 === 0 ? 'Y' : ''}`);
+    const rows = Array.from(
+      { length: 600 },
+      (_, i) => `고객${i},010-2200-${String(i).padStart(4, '0')},${i % 10 === 0 ? 'Y' : ''}`,
+    );
     writeCsv(dir, 'name,phone,night_consent', rows);
     fs.writeFileSync(path.join(dir, 'ad.md'), adTemplate);
     writeConfig(dir, { tps: 100, dlrDelayMs: 10 });
     const day = '2026-11-25';
-    const evening = await runUms(['send', 'r.csv', '-t', 'ad.md', '--yes', '--json'], { cwd: dir, env: { UMS_NOW: new Date(seoul(day, '20:59:57')).toISOString() } });
+    const evening = await runUms(['send', 'r.csv', '-t', 'ad.md', '--yes', '--json'], {
+      cwd: dir,
+      env: { UMS_NOW: new Date(seoul(day, '20:59:57')).toISOString() },
+    });
     expect(evening.code).toBe(0);
     expect(evening.stderr).toMatch(/deferred, resume after 08:00/);
     expect(json(evening.stdout).outcome).toBe('deferred');
@@ -103,16 +137,24 @@ describe('ads: the law and quiet hours', () => {
     expect(beforeNine.length).toBeGreaterThan(30);
     expect(beforeNine.length).toBeLessThan(400);
     // Inside the window only rows with night consent went out: every 10th row.
-    const consenting = new Set(rows.filter((r) => r.endsWith(',Y')).map((r) => r.split(',')[1]!.replace(/-/g, '')));
+    const consenting = new Set(
+      rows.filter((r) => r.endsWith(',Y')).map((r) => r.split(',')[1]!.replace(/-/g, '')),
+    );
     expect(inWindow.length).toBeGreaterThan(0);
     expect(inWindow.every((r) => consenting.has(r.to))).toBe(true);
 
-    const early = await runUms(['resume', '--json'], { cwd: dir, env: { UMS_NOW: new Date(seoul('2026-11-26', '07:59:30')).toISOString() } });
+    const early = await runUms(['resume', '--json'], {
+      cwd: dir,
+      env: { UMS_NOW: new Date(seoul('2026-11-26', '07:59:30')).toISOString() },
+    });
     expect(early.code).toBe(0);
     expect(json(early.stdout).outcome).toBe('deferred');
     expect(carrierLog(dir)).toHaveLength(afterEvening.length);
 
-    const morning = await runUms(['resume', '--json'], { cwd: dir, env: { UMS_NOW: new Date(seoul('2026-11-26', '08:00:00')).toISOString() } });
+    const morning = await runUms(['resume', '--json'], {
+      cwd: dir,
+      env: { UMS_NOW: new Date(seoul('2026-11-26', '08:00:00')).toISOString() },
+    });
     expect(morning.code).toBe(0);
     expect(json(morning.stdout).outcome).toBe('finished');
     const all = carrierLog(dir);
@@ -120,7 +162,9 @@ describe('ads: the law and quiet hours', () => {
     expect(duplicatesAtCarrier(all)).toEqual([]);
     const nightStart = windowOpens;
     const nightEnd = seoul('2026-11-26', '08:00:00');
-    expect(all.filter((r) => r.at >= nightStart && r.at < nightEnd).every((r) => consenting.has(r.to))).toBe(true);
+    expect(all.filter((r) => r.at >= nightStart && r.at < nightEnd).every((r) => consenting.has(r.to))).toBe(
+      true,
+    );
   }, 60_000);
 });
 
@@ -136,7 +180,10 @@ describe('opt-outs', () => {
     const out = json(res.stdout);
     expect(out.statuses).toMatchObject({ delivered: 1, skipped: 1, failed: 1 });
     expect(carrierLog(dir).map((r) => r.to)).toEqual(['01023000001']);
-    const list = JSON.parse((await runUms(['optout', 'list', '--json'], { cwd: dir })).stdout) as { phone: string; source: string }[];
+    const list = JSON.parse((await runUms(['optout', 'list', '--json'], { cwd: dir })).stdout) as {
+      phone: string;
+      source: string;
+    }[];
     expect(list.map((e) => [e.phone, e.source]).sort()).toEqual([
       ['01001061001', 'provider'],
       ['01023000002', 'manual'],
@@ -150,8 +197,33 @@ describe('opt-outs', () => {
 describe('MMS images', () => {
   /** The smallest JPEG header that says what size it is: SOI, SOF0, EOI. */
   const jpeg = (w: number, h: number): Buffer =>
-    Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0x00, 0x00, 0xff, 0xc0, 0x00, 0x0b, 0x08, h >> 8, h & 255, w >> 8, w & 255, 0x01, 0x01, 0x11, 0x00, 0xff, 0xd9]);
-  const template = '---\nsubject: 겨울 신상품\nimages: [promo.jpg]\n---\n#{name}님, 겨울 신상품을 소개합니다.';
+    Buffer.from([
+      0xff,
+      0xd8,
+      0xff,
+      0xe0,
+      0x00,
+      0x04,
+      0x00,
+      0x00,
+      0xff,
+      0xc0,
+      0x00,
+      0x0b,
+      0x08,
+      h >> 8,
+      h & 255,
+      w >> 8,
+      w & 255,
+      0x01,
+      0x01,
+      0x11,
+      0x00,
+      0xff,
+      0xd9,
+    ]);
+  const template =
+    '---\nsubject: 겨울 신상품\nimages: [promo.jpg]\n---\n#{name}님, 겨울 신상품을 소개합니다.';
 
   it('sends an MMS when the template has an image, checked from its real header', async () => {
     const dir = workdir();
@@ -169,7 +241,11 @@ describe('MMS images', () => {
     const dir = workdir();
     writeCsv(dir, 'name,phone', ['a,010-2400-0001']);
     const cases: [Buffer | null, string, RegExp][] = [
-      [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]), 'promo.jpg', /image "promo.jpg" is not a JPEG/],
+      [
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]),
+        'promo.jpg',
+        /image "promo.jpg" is not a JPEG/,
+      ],
       [jpeg(2000, 1000), 'promo.jpg', /image "promo.jpg" is 2000x1000; sim takes at most 1500x1440/],
       [null, '../../etc/passwd.jpg', /points outside the template's folder/],
     ];

@@ -3,31 +3,41 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { runUms, UMS, workdir } from '../support/cli.js';
-import { campaignPhones, carrierLog, writeCampaign, writeConfig } from '../support/campaign.js';
-import { runOnTerminal } from '../support/pty.js';
 import { legacyDigest } from '../../src/app/campaignIdentity.js';
+import { campaignPhones, carrierLog, writeCampaign, writeConfig } from '../support/campaign.js';
+import { runUms, UMS, workdir } from '../support/cli.js';
+import { runOnTerminal } from '../support/pty.js';
 
 const json = (s: string): Record<string, any> => JSON.parse(s) as Record<string, any>;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const sent = (dir: string): number => (fs.existsSync(path.join(dir, 'sim-sim.jsonl')) ? carrierLog(dir).length : 0);
+const sent = (dir: string): number =>
+  fs.existsSync(path.join(dir, 'sim-sim.jsonl')) ? carrierLog(dir).length : 0;
 const SEND = ['send', 'recipients.csv', '-t', 'notice.md'];
 
 function campaigns(dir: string): { id: string; state: string }[] {
   const db = new Database(path.join(dir, 'journal.db'), { readonly: true });
   try {
-    return db.prepare('SELECT id, state FROM campaigns ORDER BY created_at').all() as { id: string; state: string }[];
+    return db.prepare('SELECT id, state FROM campaigns ORDER BY created_at').all() as {
+      id: string;
+      state: string;
+    }[];
   } finally {
     db.close();
   }
 }
 
 function start(args: string[], cwd: string) {
-  const child = spawn(process.execPath, [UMS, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [UMS, ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   child.stdout.resume();
-  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stderr })),
+  );
   return { child, exited };
 }
 
@@ -99,8 +109,13 @@ describe('the campaign lifecycle: only the operator arms a campaign', () => {
     writeCampaign(dir, 30);
     const first = await runUms([...SEND, '--limit', '10', '--json'], { cwd: dir });
     expect(first.code).toBe(0);
-    fs.writeFileSync(path.join(dir, 'other.csv'), 'name,phone\n' + Array.from({ length: 12 }, (_, i) => `손님${i},010-3000-${String(i).padStart(4, '0')}`).join('\n') + '\n');
-    const second = await runUms(['send', 'other.csv', '-t', 'notice.md', '--limit', '2', '--json'], { cwd: dir });
+    fs.writeFileSync(
+      path.join(dir, 'other.csv'),
+      `name,phone\n${Array.from({ length: 12 }, (_, i) => `손님${i},010-3000-${String(i).padStart(4, '0')}`).join('\n')}\n`,
+    );
+    const second = await runUms(['send', 'other.csv', '-t', 'notice.md', '--limit', '2', '--json'], {
+      cwd: dir,
+    });
     expect(second.code).toBe(0);
     fs.writeFileSync(path.join(dir, 'draft.csv'), 'name,phone\n고객,010-4000-0001\n');
     expect((await runUms(['send', 'draft.csv', '-t', 'notice.md', '--dry-run'], { cwd: dir })).code).toBe(0);
@@ -110,7 +125,10 @@ describe('the campaign lifecycle: only the operator arms a campaign', () => {
     expect(resumed.code).toBe(0);
     const doc = json(resumed.stdout);
     expect(doc.outcome).toBe('several');
-    expect(doc.campaigns.map((c: { campaign: string }) => c.campaign)).toEqual([json(first.stdout).campaign, json(second.stdout).campaign]);
+    expect(doc.campaigns.map((c: { campaign: string }) => c.campaign)).toEqual([
+      json(first.stdout).campaign,
+      json(second.stdout).campaign,
+    ]);
     expect(sent(dir)).toBe(42);
     expect(carrierLog(dir).some((r) => r.to === '01040000001')).toBe(false); // the draft
     expect(campaigns(dir).map((c) => c.state)).toEqual(['done', 'done', 'draft']);
@@ -156,15 +174,27 @@ describe('what changed since planning is checked at the claim', () => {
     expect(log).toHaveLength(8);
     expect(log).not.toContain(second);
     expect(log).not.toContain(third);
-    const rows = json((await runUms(['export', json(go.stdout).campaign, '--format', 'json'], { cwd: dir })).stdout) as unknown as { to: string; status: string; reason: string }[];
-    expect(rows.find((r) => r.to === second)).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^opted_out/) });
+    const rows = json(
+      (await runUms(['export', json(go.stdout).campaign, '--format', 'json'], { cwd: dir })).stdout,
+    ) as unknown as { to: string; status: string; reason: string }[];
+    expect(rows.find((r) => r.to === second)).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringMatching(/^opted_out/),
+    });
   });
 
   it('--encoding is part of the campaign: the same bytes read as another encoding are another plan', async () => {
     const dir = workdir();
     writeConfig(dir, { tps: 0, latencyMs: 0 });
     // 첨캐 in CP949 is C3 B7 C4 B3, which is also valid UTF-8 (÷ĳ)
-    fs.writeFileSync(path.join(dir, 'recipients.csv'), Buffer.concat([Buffer.from('name,phone\n'), Buffer.from([0xc3, 0xb7, 0xc4, 0xb3]), Buffer.from(',010-2000-0001\n')]));
+    fs.writeFileSync(
+      path.join(dir, 'recipients.csv'),
+      Buffer.concat([
+        Buffer.from('name,phone\n'),
+        Buffer.from([0xc3, 0xb7, 0xc4, 0xb3]),
+        Buffer.from(',010-2000-0001\n'),
+      ]),
+    );
     fs.writeFileSync(path.join(dir, 'notice.md'), '---\nchannel: lms\n---\n#{name}님 안녕하세요\n');
     const utf8 = await runUms([...SEND, '--encoding', 'utf8', '--dry-run', '--json'], { cwd: dir });
     const cp949 = await runUms([...SEND, '--encoding', 'cp949', '--dry-run', '--json'], { cwd: dir });
@@ -176,8 +206,12 @@ describe('what changed since planning is checked at the claim', () => {
     const again = await runUms([...SEND, '--encoding', 'cp949', '--dry-run', '--json'], { cwd: dir });
     expect(json(again.stdout)).toMatchObject({ campaign: json(cp949.stdout).campaign, newlyPlanned: false });
     // a name already used with the other encoding is refused, naming what differs
-    expect((await runUms([...SEND, '--encoding', 'utf8', '--campaign', 'dec-1', '--dry-run'], { cwd: dir })).code).toBe(0);
-    const clash = await runUms([...SEND, '--encoding', 'cp949', '--campaign', 'dec-1', '--dry-run'], { cwd: dir });
+    expect(
+      (await runUms([...SEND, '--encoding', 'utf8', '--campaign', 'dec-1', '--dry-run'], { cwd: dir })).code,
+    ).toBe(0);
+    const clash = await runUms([...SEND, '--encoding', 'cp949', '--campaign', 'dec-1', '--dry-run'], {
+      cwd: dir,
+    });
     expect(clash.code).toBe(2);
     expect(clash.stderr).toMatch(/already exists with other inputs \(changed: --encoding\)/);
   });
@@ -188,9 +222,15 @@ describe('what changed since planning is checked at the claim', () => {
     writeConfig(dir, { tps: 0, latencyMs: 0 });
     // a minimal JPEG header: SOI, then an SOF0 of 800x600
     const jpeg = (w: number, h: number, fill: number): Buffer =>
-      Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, h >> 8, h & 255, w >> 8, w & 255, 0x03]), Buffer.alloc(64, fill)]);
+      Buffer.concat([
+        Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, h >> 8, h & 255, w >> 8, w & 255, 0x03]),
+        Buffer.alloc(64, fill),
+      ]);
     fs.writeFileSync(path.join(dir, 'promo.jpg'), jpeg(800, 600, 1));
-    fs.writeFileSync(path.join(dir, 'mms.md'), '---\nsubject: 겨울 신상품\nimages: [promo.jpg]\n---\n#{name}님, 겨울 신상품을 소개합니다.\n');
+    fs.writeFileSync(
+      path.join(dir, 'mms.md'),
+      '---\nsubject: 겨울 신상품\nimages: [promo.jpg]\n---\n#{name}님, 겨울 신상품을 소개합니다.\n',
+    );
     const args = ['send', 'recipients.csv', '-t', 'mms.md', '--dry-run', '--json'];
     const first = await runUms(args, { cwd: dir });
     expect(first.code, first.stderr).toBe(0);
@@ -215,15 +255,22 @@ describe('what changed since planning is checked at the claim', () => {
     const db = new Database(path.join(dir, 'journal.db'));
     const row = db.prepare('SELECT settings FROM campaigns').get() as { settings: string };
     const settings = JSON.parse(row.settings) as Record<string, any>;
-    const old = legacyDigest(settings['identity']);
-    delete settings['identity'];
+    const old = legacyDigest(settings.identity);
+    delete settings.identity;
     db.pragma('foreign_keys = OFF');
-    db.prepare('UPDATE campaigns SET id = ?, digest = ?, settings = ?').run(`c-${old.slice(0, 12)}`, old, JSON.stringify(settings));
+    db.prepare('UPDATE campaigns SET id = ?, digest = ?, settings = ?').run(
+      `c-${old.slice(0, 12)}`,
+      old,
+      JSON.stringify(settings),
+    );
     db.prepare('UPDATE messages SET campaign_id = ?').run(`c-${old.slice(0, 12)}`);
     db.close();
     const again = await runUms([...SEND, '--yes', '--json'], { cwd: dir });
     expect(again.code).toBe(0);
-    expect(json(again.stdout)).toMatchObject({ campaign: `c-${old.slice(0, 12)}`, outcome: 'already-finished' });
+    expect(json(again.stdout)).toMatchObject({
+      campaign: `c-${old.slice(0, 12)}`,
+      outcome: 'already-finished',
+    });
     expect(sent(dir)).toBe(5);
   });
 });
@@ -255,7 +302,11 @@ describe('planning holds the campaign', () => {
     run.child.kill('SIGINT');
     const done = await run.exited;
     expect(done.code).toBe(1);
-    expect(done.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^ums: stopped while planning: the partial plan was discarded; nothing was sent$/)]);
+    expect(done.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^ums: stopped while planning: the partial plan was discarded; nothing was sent$/,
+      ),
+    ]);
     expect(campaigns(dir)).toEqual([]);
     expect(sent(dir)).toBe(0);
   });
@@ -264,20 +315,32 @@ describe('planning holds the campaign', () => {
 describe('a journal that cannot be written while planning', () => {
   it('a full disk mid-plan: one line, exit 1, and no campaign that looks planned', async (ctx) => {
     const { withSmallDisk } = await import('../support/reliability.js');
-    await withSmallDisk(ctx, async (mount) => {
-      const dir = workdir();
-      writeCampaign(dir, 200_000); // ~60 MB of journal: more than the disk holds
-      fs.writeFileSync(path.join(dir, 'ums.config.yaml'), `journal: ${path.join(mount, 'journal.db')}\nproviders:\n  sim: { type: sim, tps: 0, latencyMs: 0 }\n`);
-      const run = await runUms([...SEND, '--yes'], { cwd: dir, timeoutMs: 120_000 });
-      expect(run.code, run.stderr).toBe(1);
-      expect(run.stderr.trim().split('\n'), run.stderr).toEqual([expect.stringMatching(/^ums: the journal could not be written while planning \(SQLITE_FULL: .*nothing was planned or sent/)]);
-      expect(sent(dir)).toBe(0);
-      const listed = await runUms(['campaigns', '--json'], { cwd: dir });
-      expect(listed.code).toBe(0);
-      for (const c of json(listed.stdout) as unknown as { state: string }[]) expect(c.state).toBe('interrupted');
-      const resume = await runUms(['resume'], { cwd: dir });
-      expect(resume.code).toBe(0);
-      expect(sent(dir)).toBe(0);
-    }, 8);
+    await withSmallDisk(
+      ctx,
+      async (mount) => {
+        const dir = workdir();
+        writeCampaign(dir, 200_000); // ~60 MB of journal: more than the disk holds
+        fs.writeFileSync(
+          path.join(dir, 'ums.config.yaml'),
+          `journal: ${path.join(mount, 'journal.db')}\nproviders:\n  sim: { type: sim, tps: 0, latencyMs: 0 }\n`,
+        );
+        const run = await runUms([...SEND, '--yes'], { cwd: dir, timeoutMs: 120_000 });
+        expect(run.code, run.stderr).toBe(1);
+        expect(run.stderr.trim().split('\n'), run.stderr).toEqual([
+          expect.stringMatching(
+            /^ums: the journal could not be written while planning \(SQLITE_FULL: .*nothing was planned or sent/,
+          ),
+        ]);
+        expect(sent(dir)).toBe(0);
+        const listed = await runUms(['campaigns', '--json'], { cwd: dir });
+        expect(listed.code).toBe(0);
+        for (const c of json(listed.stdout) as unknown as { state: string }[])
+          expect(c.state).toBe('interrupted');
+        const resume = await runUms(['resume'], { cwd: dir });
+        expect(resume.code).toBe(0);
+        expect(sent(dir)).toBe(0);
+      },
+      8,
+    );
   });
 });

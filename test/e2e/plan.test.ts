@@ -1,12 +1,26 @@
-import { parse } from 'csv-parse/sync';
-import iconv from 'iconv-lite';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import iconv from 'iconv-lite';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runUms, workdir, type RunResult } from '../support/cli.js';
+import { ROOT, type RunResult, runUms, workdir } from '../support/cli.js';
 
 // DESIGN.md's export contract, written out here on purpose (not imported from src).
-const COLUMNS = ['row', 'to', 'channel', 'status', 'reason', 'parts', 'bytes', 'provider', 'provider_id', 'attempts', 'cost', 'sent_at', 'done_at'];
+const COLUMNS = [
+  'row',
+  'to',
+  'channel',
+  'status',
+  'reason',
+  'parts',
+  'bytes',
+  'provider',
+  'provider_id',
+  'attempts',
+  'cost',
+  'sent_at',
+  'done_at',
+];
 const SMS_PRICE = 13; // DOMAIN.md's default KRW per SMS part, with no config
 
 /** A temp project with fixtures/ and templates/ laid out like the repository. */
@@ -14,8 +28,12 @@ function project(): string {
   const dir = workdir();
   fs.mkdirSync(path.join(dir, 'fixtures'));
   fs.mkdirSync(path.join(dir, 'templates'));
-  for (const f of ['orders.csv', 'orders-bom.csv', 'orders-cp949.csv']) fs.copyFileSync(path.join(ROOT, 'fixtures', f), path.join(dir, 'fixtures', f));
-  fs.copyFileSync(path.join(ROOT, 'templates', 'order-shipped.md'), path.join(dir, 'templates', 'order-shipped.md'));
+  for (const f of ['orders.csv', 'orders-bom.csv', 'orders-cp949.csv'])
+    fs.copyFileSync(path.join(ROOT, 'fixtures', f), path.join(dir, 'fixtures', f));
+  fs.copyFileSync(
+    path.join(ROOT, 'templates', 'order-shipped.md'),
+    path.join(dir, 'templates', 'order-shipped.md'),
+  );
   return dir;
 }
 
@@ -26,12 +44,28 @@ function ok(r: RunResult): RunResult {
 }
 
 async function dryRun(dir: string, csv: string, extra: string[] = []): Promise<Record<string, any>> {
-  const r = ok(await runUms(['send', csv, '-t', 'templates/order-shipped.md', '--dry-run', '--db', path.join(dir, 'j.db'), '--json', ...extra], { cwd: dir }));
+  const r = ok(
+    await runUms(
+      [
+        'send',
+        csv,
+        '-t',
+        'templates/order-shipped.md',
+        '--dry-run',
+        '--db',
+        path.join(dir, 'j.db'),
+        '--json',
+        ...extra,
+      ],
+      { cwd: dir },
+    ),
+  );
   return JSON.parse(r.stdout) as Record<string, any>;
 }
 
 async function exportCsv(dir: string, id: string): Promise<string> {
-  return ok(await runUms(['export', id, '--format', 'csv', '--db', path.join(dir, 'j.db')], { cwd: dir })).stdout;
+  return ok(await runUms(['export', id, '--format', 'csv', '--db', path.join(dir, 'j.db')], { cwd: dir }))
+    .stdout;
 }
 
 function csvRows(text: string): Record<string, string>[] {
@@ -114,7 +148,11 @@ describe.concurrent('ums send --dry-run: planning a campaign', () => {
     expect(JSON.stringify(plan)).not.toContain('01012345678');
     const reasons = Object.fromEntries(plan.reasons.map((r: any) => [r.code, r]));
     expect(reasons.invalid_phone).toMatchObject({ count: 1, firstRow: 4 });
-    expect(reasons.duplicate).toMatchObject({ count: 1, firstRow: 5, example: 'duplicate: duplicate of row 1' });
+    expect(reasons.duplicate).toMatchObject({
+      count: 1,
+      firstRow: 5,
+      example: 'duplicate: duplicate of row 1',
+    });
   });
 
   it('prints a readable summary without --json', () => {
@@ -132,25 +170,50 @@ describe.concurrent('ums send --dry-run: planning a campaign', () => {
     expect(text.slice(1).split(/\r?\n/)[0]).toBe(COLUMNS.join(','));
     const rows = csvRows(text);
     expect(rows.map((r) => r.row)).toEqual(['1', '2', '3', '4', '5', '6']);
-    expect(rows[0]).toMatchObject({ to: '01012345678', channel: 'sms', status: 'planned', reason: '', parts: '1', attempts: '0', sent_at: '' });
+    expect(rows[0]).toMatchObject({
+      to: '01012345678',
+      channel: 'sms',
+      status: 'planned',
+      reason: '',
+      parts: '1',
+      attempts: '0',
+      sent_at: '',
+    });
     expect(Number(rows[0]!.bytes)).toBe(iconv.encode(row1Text, 'cp949').length);
     expect(rows[1]).toMatchObject({ to: '01098765432', status: 'planned' });
     expect(rows[2]).toMatchObject({ to: '01055550101', status: 'planned' }); // +82 10-5555-0101
     expect(rows[3]).toMatchObject({ to: '', status: 'rejected' });
     expect(rows[3]!.reason).toMatch(/^invalid_phone: .*010-1234/);
-    expect(rows[4]).toMatchObject({ to: '01012345678', status: 'skipped', reason: 'duplicate: duplicate of row 1' });
-    expect(rows[5]).toMatchObject({ to: '+14155550132', channel: 'sms', status: 'planned', parts: String(ucs2Parts(row6Text)) });
+    expect(rows[4]).toMatchObject({
+      to: '01012345678',
+      status: 'skipped',
+      reason: 'duplicate: duplicate of row 1',
+    });
+    expect(rows[5]).toMatchObject({
+      to: '+14155550132',
+      channel: 'sms',
+      status: 'planned',
+      parts: String(ucs2Parts(row6Text)),
+    });
   });
 
   it('UTF-8, UTF-8 with BOM and CP949 copies of the CSV give identical plans and exports', () => {
     const plans = [shared.rerun, shared.bom, shared.cp949];
     expect(plans.map((p) => p.encoding)).toEqual(['utf8', 'utf8', 'cp949']);
     expect(new Set(plans.map((p) => p.campaign)).size).toBe(3);
-    const strip = (p: Record<string, any>) => ({ ...p, campaign: undefined, csv: undefined, encoding: undefined, newlyPlanned: undefined });
+    const strip = (p: Record<string, any>) => ({
+      ...p,
+      campaign: undefined,
+      csv: undefined,
+      encoding: undefined,
+      newlyPlanned: undefined,
+    });
     expect(strip(shared.bom)).toEqual(strip(shared.rerun));
     expect(strip(shared.cp949)).toEqual(strip(shared.rerun));
     expect(shared.cp949.preview[0].text).toBe(row1Text);
-    expect(shared.cp949.preview.map((p: any) => p.text)).toEqual(shared.rerun.preview.map((p: any) => p.text));
+    expect(shared.cp949.preview.map((p: any) => p.text)).toEqual(
+      shared.rerun.preview.map((p: any) => p.text),
+    );
     expect(shared.csv[1]).toBe(shared.csv[0]);
     expect(shared.csv[2]).toBe(shared.csv[0]);
     expect(shared.csv[0]).not.toContain('\uFFFD');
@@ -160,12 +223,15 @@ describe.concurrent('ums send --dry-run: planning a campaign', () => {
     const dir = workdir();
     fs.writeFileSync(path.join(dir, 't.md'), '---\nchannel: auto\n---\n#{이름}님, #{상품} 발송\n');
     // row 2: empty 이름 -> reason names the Hangul column; row 3: 똠 (CP949-only) -> reason quotes it
-    const csv = '이름,휴대폰,상품\n홍길동,010-1111-2222,담요\n,010-3333-4444,담요\n김똠,010-5555-6666,머그컵\n';
+    const csv =
+      '이름,휴대폰,상품\n홍길동,010-1111-2222,담요\n,010-3333-4444,담요\n김똠,010-5555-6666,머그컵\n';
     fs.writeFileSync(path.join(dir, 'u.csv'), csv);
-    fs.writeFileSync(path.join(dir, 'b.csv'), '\uFEFF' + csv);
+    fs.writeFileSync(path.join(dir, 'b.csv'), `\uFEFF${csv}`);
     fs.writeFileSync(path.join(dir, 'k.csv'), iconv.encode(csv, 'cp949'));
     const plan = async (f: string) => {
-      const r = ok(await runUms(['send', f, '-t', 't.md', '--dry-run', '--json', '--db', 'j.db'], { cwd: dir }));
+      const r = ok(
+        await runUms(['send', f, '-t', 't.md', '--dry-run', '--json', '--db', 'j.db'], { cwd: dir }),
+      );
       return JSON.parse(r.stdout).campaign as string;
     };
     const first = await plan('u.csv'); // creates the journal before the parallel runs use it
@@ -192,7 +258,16 @@ describe.concurrent('ums send --dry-run: planning a campaign', () => {
     expect(Array.isArray(rows)).toBe(true);
     expect(rows).toHaveLength(6);
     for (const row of rows) expect(Object.keys(row)).toEqual(COLUMNS);
-    expect(rows[0]).toMatchObject({ row: 1, to: '01012345678', channel: 'sms', status: 'planned', reason: null, attempts: 0, sent_at: null, done_at: null });
+    expect(rows[0]).toMatchObject({
+      row: 1,
+      to: '01012345678',
+      channel: 'sms',
+      status: 'planned',
+      reason: null,
+      attempts: 0,
+      sent_at: null,
+      done_at: null,
+    });
     expect(rows[3]).toMatchObject({ row: 4, to: null, status: 'rejected' });
     expect(rows[5]).toMatchObject({ row: 6, to: '+14155550132' });
   });
@@ -240,13 +315,31 @@ describe.concurrent('ums send --dry-run: planning a campaign', () => {
     expect(byId['kr-excel']!.csv).toBe('fixtures/orders-cp949.csv');
     expect(list).toHaveLength(3);
     for (const c of list) {
-      expect(c).toMatchObject({ state: 'draft', rows: 6, template: 'templates/order-shipped.md', statuses: { planned: 4, rejected: 1, skipped: 1 } });
+      expect(c).toMatchObject({
+        state: 'draft',
+        rows: 6,
+        template: 'templates/order-shipped.md',
+        statuses: { planned: 4, rejected: 1, skipped: 1 },
+      });
     }
   });
 
   it('a changed CSV under an existing --campaign id is refused (exit 2), not merged', async () => {
     const { dir } = shared;
-    const r = await runUms(['send', 'fixtures/orders.csv', '-t', 'templates/order-shipped.md', '--dry-run', '--campaign', 'kr-excel', '--db', 'j.db'], { cwd: dir });
+    const r = await runUms(
+      [
+        'send',
+        'fixtures/orders.csv',
+        '-t',
+        'templates/order-shipped.md',
+        '--dry-run',
+        '--campaign',
+        'kr-excel',
+        '--db',
+        'j.db',
+      ],
+      { cwd: dir },
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^ums: .*kr-excel/);
     expect(r.stdout).toBe('');
@@ -256,7 +349,8 @@ describe.concurrent('ums send --dry-run: planning a campaign', () => {
     const dir = workdir();
     const init = ok(await runUms(['init'], { cwd: dir }));
     expect(init.stdout).toMatch(/wrote/);
-    for (const f of ['ums.config.yaml', 'template.md', 'recipients.csv']) expect(fs.existsSync(path.join(dir, f)), f).toBe(true);
+    for (const f of ['ums.config.yaml', 'template.md', 'recipients.csv'])
+      expect(fs.existsSync(path.join(dir, f)), f).toBe(true);
     fs.writeFileSync(path.join(dir, 'template.md.mine'), 'mine #{name}');
     const [r, again] = await Promise.all([
       runUms(['send', 'recipients.csv', '-t', 'template.md', '--dry-run', '--json'], { cwd: dir }),

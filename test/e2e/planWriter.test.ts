@@ -1,6 +1,6 @@
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runUms, workdir } from '../support/cli.js';
 
@@ -14,7 +14,9 @@ const HEADER = 'name,phone,shop,item,invoice';
 /** every 250th row repeats an earlier number, written another way */
 const phone = (i: number): string => {
   const n = i % 250 === 0 ? i - 101 : i;
-  return (n + i) % 3 === 0 ? `010-${String(2000 + (n % 7000)).padStart(4, '0')}-${String(n % 9973).padStart(4, '0')}` : `+82 10 ${2000 + (n % 7000)} ${String(n % 9973).padStart(4, '0')}`;
+  return (n + i) % 3 === 0
+    ? `010-${String(2000 + (n % 7000)).padStart(4, '0')}-${String(n % 9973).padStart(4, '0')}`
+    : `+82 10 ${2000 + (n % 7000)} ${String(n % 9973).padStart(4, '0')}`;
 };
 const ROW = (i: number) => `고객${i},${phone(i)},"한빛, 마트",담요 ${i % 17},6021-${i}`;
 
@@ -32,21 +34,25 @@ describe('planning with and without the journal writer thread', () => {
     const dir = workdir({ 't.md': 'templates/order-shipped.md' });
     const rows = [HEADER];
     // 100 packets for the worker: past the point where it stops for the WAL to start over (RESTART_WAL_EVERY_PACKETS)
-    for (let i = 1; i <= 100_000; i++) rows.push(i % 1000 === 7 ? ROW(i).replace(/^([^,]*),[^,]*,/, '$1,010-12,') : ROW(i));
-    fs.writeFileSync(path.join(dir, 'r.csv'), rows.join('\n') + '\n');
+    for (let i = 1; i <= 100_000; i++)
+      rows.push(i % 1000 === 7 ? ROW(i).replace(/^([^,]*),[^,]*,/, '$1,010-12,') : ROW(i));
+    fs.writeFileSync(path.join(dir, 'r.csv'), `${rows.join('\n')}\n`);
     const dbs: Record<string, string> = {};
     const stdout: string[] = [];
     for (const writer of ['inline', 'worker']) {
       dbs[writer] = path.join(dir, `${writer}.db`);
-      const r = await runUms(['send', 'r.csv', '-t', 't.md', '--dry-run', '--json', '--db', dbs[writer]!], { cwd: dir, env: { UMS_PLAN_WRITER: writer } });
+      const r = await runUms(['send', 'r.csv', '-t', 't.md', '--dry-run', '--json', '--db', dbs[writer]!], {
+        cwd: dir,
+        env: { UMS_PLAN_WRITER: writer },
+      });
       expect(r.code, r.stderr).toBe(0);
       stdout.push(r.stdout);
     }
-    const inline = messages(dbs['inline']!) as unknown[][];
+    const inline = messages(dbs.inline!) as unknown[][];
     expect(inline.length).toBe(100_000);
     // some rows rejected (invalid numbers) and some skipped (duplicates): not only the easy path
     expect(new Set(inline.map((m) => m[6]))).toEqual(new Set(['planned', 'rejected', 'skipped']));
-    expect(messages(dbs['worker']!)).toEqual(inline);
+    expect(messages(dbs.worker!)).toEqual(inline);
     expect(stdout[1]).toBe(stdout[0]);
   });
 
@@ -54,10 +60,13 @@ describe('planning with and without the journal writer thread', () => {
     const dir = workdir({ 't.md': 'templates/order-shipped.md' });
     const rows = [HEADER];
     for (let i = 1; i <= 30_000; i++) rows.push(i === 25_000 ? `${ROW(i)},extra` : ROW(i));
-    fs.writeFileSync(path.join(dir, 'bad.csv'), rows.join('\n') + '\n');
+    fs.writeFileSync(path.join(dir, 'bad.csv'), `${rows.join('\n')}\n`);
     const stderr: string[] = [];
     for (const writer of ['inline', 'worker']) {
-      const r = await runUms(['send', 'bad.csv', '-t', 't.md', '--dry-run', '--db', 'j.db'], { cwd: dir, env: { UMS_PLAN_WRITER: writer } });
+      const r = await runUms(['send', 'bad.csv', '-t', 't.md', '--dry-run', '--db', 'j.db'], {
+        cwd: dir,
+        env: { UMS_PLAN_WRITER: writer },
+      });
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('bad.csv row 25000, line 25001');
       stderr.push(r.stderr);
@@ -72,7 +81,7 @@ describe('planning with and without the journal writer thread', () => {
     const dir = workdir({ 't.md': 'templates/order-shipped.md' });
     const rows = [HEADER];
     for (let i = 1; i <= 300_000; i++) rows.push(ROW(i));
-    fs.writeFileSync(path.join(dir, 'r.csv'), rows.join('\n') + '\n');
+    fs.writeFileSync(path.join(dir, 'r.csv'), `${rows.join('\n')}\n`);
     const wal = path.join(dir, 'j.db-wal');
     let largest = 0;
     const watch = setInterval(() => {
@@ -83,7 +92,10 @@ describe('planning with and without the journal writer thread', () => {
       }
     }, 10);
     try {
-      const r = await runUms(['send', 'r.csv', '-t', 't.md', '--dry-run', '--db', 'j.db'], { cwd: dir, env: { UMS_PLAN_WRITER: 'worker' } });
+      const r = await runUms(['send', 'r.csv', '-t', 't.md', '--dry-run', '--db', 'j.db'], {
+        cwd: dir,
+        env: { UMS_PLAN_WRITER: 'worker' },
+      });
       expect(r.code, r.stderr).toBe(0);
     } finally {
       clearInterval(watch);

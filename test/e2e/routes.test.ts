@@ -1,11 +1,11 @@
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type RunResult, runUms, workdir } from '../support/cli.js';
 import { FakeSolapi } from '../support/fakeSolapi.js';
-import { runUms, workdir, type RunResult } from '../support/cli.js';
 
 /**
  * Routes (DESIGN.md, Config): a config mistake never sends through the simulator, a run through the
@@ -30,7 +30,10 @@ async function fakeSolapi(): Promise<FakeSolapi> {
 function campaignDir(config: string | null): string {
   const dir = workdir();
   if (config !== null) fs.writeFileSync(path.join(dir, 'ums.config.yaml'), config);
-  fs.writeFileSync(path.join(dir, 'r.csv'), 'name,phone\n홍길동,010-3100-0001\n김영희,010-3100-0002\n이철수,010-3100-0003\n');
+  fs.writeFileSync(
+    path.join(dir, 'r.csv'),
+    'name,phone\n홍길동,010-3100-0001\n김영희,010-3100-0002\n이철수,010-3100-0003\n',
+  );
   fs.writeFileSync(path.join(dir, 't.md'), '#{name}님, 주문하신 상품이 발송되었습니다.');
   return dir;
 }
@@ -80,7 +83,9 @@ describe('routes', () => {
     for (const args of [['--yes'], ['--dry-run']]) {
       const r = await runUms(['send', 'r.csv', '-t', 't.md', ...args], { cwd: dir, env: ENV });
       expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toBe('ums: ums.config.yaml: routes.defualt: not a channel or default; did you mean default?\n');
+      expect(r.stderr).toBe(
+        'ums: ums.config.yaml: routes.defualt: not a channel or default; did you mean default?\n',
+      );
       expect(r.stdout).toBe('');
     }
     expect(campaignsIn(path.join(dir, 'journal.db'))).toEqual([]);
@@ -96,7 +101,12 @@ describe('routes', () => {
     const out = JSON.parse(r.stdout) as { simulated: boolean; lanes: { provider: string }[] };
     expect(out.simulated).toBe(false);
     expect(out.lanes.map((l) => l.provider)).toEqual(['solapi']);
-    expect(fake.accepted().map((m) => m.to).sort()).toEqual(['01031000001', '01031000002', '01031000003']);
+    expect(
+      fake
+        .accepted()
+        .map((m) => m.to)
+        .sort(),
+    ).toEqual(['01031000001', '01031000002', '01031000003']);
     expect(simLogs(dir)).toEqual([]);
     const report = await runUms(['report'], { cwd: dir, env: ENV });
     expect(report.code, report.stderr).toBe(0);
@@ -105,11 +115,16 @@ describe('routes', () => {
 
   it('two providers and no route for the channel the campaign sends: exit 2 naming it, nothing planned or sent', async () => {
     const fake = await fakeSolapi();
-    const config = solapiConfig(fake.url, null).replace('providers:\n', 'providers:\n  backup: { type: sim }\n');
+    const config = solapiConfig(fake.url, null).replace(
+      'providers:\n',
+      'providers:\n  backup: { type: sim }\n',
+    );
     const dir = campaignDir(config);
     const r = await runUms(['send', 'r.csv', '-t', 't.md', '--yes'], { cwd: dir, env: ENV });
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toBe('ums: ums.config.yaml: the campaign sends sms, which has no route: add routes.sms or routes.default (providers: backup, solapi)\n');
+    expect(r.stderr).toBe(
+      'ums: ums.config.yaml: the campaign sends sms, which has no route: add routes.sms or routes.default (providers: backup, solapi)\n',
+    );
     expect(campaignsIn(path.join(dir, 'journal.db'))).toEqual([]);
     expect(fake.stats.sendRequests).toBe(0);
     expect(simLogs(dir)).toEqual([]);
@@ -118,7 +133,10 @@ describe('routes', () => {
   it('--provider must name a configured provider: the simulator is not one when the config configures Solapi', async () => {
     const fake = await fakeSolapi();
     const dir = campaignDir(solapiConfig(fake.url, null));
-    const r = await runUms(['send', 'r.csv', '-t', 't.md', '--yes', '--provider', 'sim'], { cwd: dir, env: ENV });
+    const r = await runUms(['send', 'r.csv', '-t', 't.md', '--yes', '--provider', 'sim'], {
+      cwd: dir,
+      env: ENV,
+    });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toBe('ums: --provider "sim": not a configured provider (providers: solapi)\n');
     expect(campaignsIn(path.join(dir, 'journal.db'))).toEqual([]);
@@ -141,7 +159,9 @@ describe('routes', () => {
 });
 
 describe('secrets from ${VAR}', () => {
-  it('a ${VAR} in the base URL path that an error echoes is scrubbed from every byte printed or stored: output, journal, export, report', { timeout: 120_000 }, async () => {
+  it('a ${VAR} in the base URL path that an error echoes is scrubbed from every byte printed or stored: output, journal, export, report', {
+    timeout: 120_000,
+  }, async () => {
     // A proxy in front of Solapi whose path carries a token, answering 502 with the path it could not reach.
     const token = 'proxy-token-51c0e7-never-store';
     let seen = 0;
@@ -156,7 +176,9 @@ describe('secrets from ${VAR}', () => {
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     closers.push(() => new Promise((resolve) => proxy.close(() => resolve())));
     const port = (proxy.address() as AddressInfo).port;
-    const dir = campaignDir(solapiConfig(`http://127.0.0.1:${port}/\${UMS_PROXY_PATH}`, 'routes: { default: solapi }'));
+    const dir = campaignDir(
+      solapiConfig(`http://127.0.0.1:${port}/\${UMS_PROXY_PATH}`, 'routes: { default: solapi }'),
+    );
     const env = { ...ENV, UMS_PROXY_PATH: token };
     const runs: RunResult[] = [];
     const run = async (args: string[]): Promise<RunResult> => {
@@ -181,13 +203,16 @@ describe('secrets from ${VAR}', () => {
 
     const leaks: string[] = [];
     runs.forEach((r, i) => {
-      for (const s of [token, SECRET]) if ((r.stdout + r.stderr).includes(s)) leaks.push(`${s} in the output of run ${i}`);
+      for (const s of [token, SECRET])
+        if ((r.stdout + r.stderr).includes(s)) leaks.push(`${s} in the output of run ${i}`);
     });
     const walk = (d: string): void => {
       for (const e of fs.readdirSync(d, { withFileTypes: true })) {
         const p = path.join(d, e.name);
         if (e.isDirectory()) walk(p);
-        else for (const s of [token, SECRET]) if (fs.readFileSync(p).includes(s)) leaks.push(`${s} in ${path.relative(dir, p)}`);
+        else
+          for (const s of [token, SECRET])
+            if (fs.readFileSync(p).includes(s)) leaks.push(`${s} in ${path.relative(dir, p)}`);
       }
     };
     walk(dir);
@@ -197,8 +222,19 @@ describe('secrets from ${VAR}', () => {
 
 describe('${VAR} in what every recipient reads', () => {
   it('from and senderName from the environment are message content: the dry run shows them, as they will be sent', async () => {
-    const dir = campaignDir(['journal: ./journal.db', 'from: "${UMS_FROM}"', 'senderName: "${UMS_SENDER}"', 'providers: { s: { type: sim } }', ''].join('\n'));
-    fs.writeFileSync(path.join(dir, 'ad.md'), '---\nad: true\n---\n(광고) 한빛마트상회\n#{name}님, 세일! 문의 0231234567\n무료수신거부 080-123-4567');
+    const dir = campaignDir(
+      [
+        'journal: ./journal.db',
+        'from: "${UMS_FROM}"',
+        'senderName: "${UMS_SENDER}"',
+        'providers: { s: { type: sim } }',
+        '',
+      ].join('\n'),
+    );
+    fs.writeFileSync(
+      path.join(dir, 'ad.md'),
+      '---\nad: true\n---\n(광고) 한빛마트상회\n#{name}님, 세일! 문의 0231234567\n무료수신거부 080-123-4567',
+    );
     const env = { UMS_FROM: '0231234567', UMS_SENDER: '한빛마트상회', UMS_NOW: '2026-12-02T10:00:00+09:00' };
     const dry = await runUms(['send', 'r.csv', '-t', 'ad.md', '--dry-run'], { cwd: dir, env });
     expect(dry.code, dry.stderr).toBe(0);

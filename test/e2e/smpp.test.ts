@@ -22,12 +22,22 @@ async function smscWith(opts: FakeSmscOptions): Promise<FakeSmsc> {
   return smsc;
 }
 
-const LONG = '#{name}님, 주문하신 상품이 오늘 출고되어 내일 도착할 예정입니다. 부재 시 경비실에 맡겨 드립니다. 배송 조회와 교환, 반품 신청은 고객센터(1588-0000)로 연락 주세요. 항상 저희 쇼핑몰을 이용해 주셔서 감사합니다!';
+const LONG =
+  '#{name}님, 주문하신 상품이 오늘 출고되어 내일 도착할 예정입니다. 부재 시 경비실에 맡겨 드립니다. 배송 조회와 교환, 반품 신청은 고객센터(1588-0000)로 연락 주세요. 항상 저희 쇼핑몰을 이용해 주셔서 감사합니다!';
 
 /** Recipients `phone(i)`, a template, and a config whose provider is SMPP at the fake's port. */
-function campaign(dir: string, n: number, body: string, smsc: FakeSmsc, provider: Record<string, unknown> = {}): string[] {
+function campaign(
+  dir: string,
+  n: number,
+  body: string,
+  smsc: FakeSmsc,
+  provider: Record<string, unknown> = {},
+): string[] {
   const phones = Array.from({ length: n }, (_, i) => `0105555${String(i).padStart(4, '0')}`);
-  fs.writeFileSync(path.join(dir, 'recipients.csv'), ['name,phone', ...phones.map((p, i) => `고객${i},${p}`)].join('\n') + '\n');
+  fs.writeFileSync(
+    path.join(dir, 'recipients.csv'),
+    `${['name,phone', ...phones.map((p, i) => `고객${i},${p}`)].join('\n')}\n`,
+  );
   fs.writeFileSync(path.join(dir, 'notice.md'), `---\nchannel: auto\n---\n${body}\n`);
   const cfg = {
     type: 'smpp',
@@ -43,11 +53,23 @@ function campaign(dir: string, n: number, body: string, smsc: FakeSmsc, provider
     ...provider,
   };
   const lines = Object.entries(cfg).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);
-  fs.writeFileSync(path.join(dir, 'ums.config.yaml'), ['journal: ./journal.db', 'from: "0212345678"', 'providers:', '  carrier:', ...lines, 'routes: { default: carrier }', ''].join('\n'));
+  fs.writeFileSync(
+    path.join(dir, 'ums.config.yaml'),
+    [
+      'journal: ./journal.db',
+      'from: "0212345678"',
+      'providers:',
+      '  carrier:',
+      ...lines,
+      'routes: { default: carrier }',
+      '',
+    ].join('\n'),
+  );
   return phones;
 }
 
-const send = (dir: string, extra: string[] = []) => runUms(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json', ...extra], { cwd: dir, env: ENV });
+const send = (dir: string, extra: string[] = []) =>
+  runUms(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json', ...extra], { cwd: dir, env: ENV });
 
 describe('ums send through SMPP to a local SMSC', () => {
   it('delivers Korean long messages whole, in every coding and concatenation mode', async () => {
@@ -81,7 +103,8 @@ describe('ums send through SMPP to a local SMSC', () => {
   it('at tps 100 never puts more than 100 parts into any second at the SMSC', async () => {
     const smsc = await smscWith({ tps: 100 });
     const dir = workdir();
-    const body = '#{name}님, 주문하신 상품이 출고되었습니다. 배송 조회는 고객센터로 문의 주세요. 이용해 주셔서 감사합니다. 다음에도 저희 쇼핑몰을 찾아 주세요. 좋은 하루 되세요!'; // 2 parts
+    const body =
+      '#{name}님, 주문하신 상품이 출고되었습니다. 배송 조회는 고객센터로 문의 주세요. 이용해 주셔서 감사합니다. 다음에도 저희 쇼핑몰을 찾아 주세요. 좋은 하루 되세요!'; // 2 parts
     // The SMSC counts by its own clock: this test's SMSC shares two cores with parallel test files,
     // and its event loop can stall ~100 ms, bunching arrivals; the guard is the headroom for that.
     const phones = campaign(dir, 140, body, smsc, { tps: 100, window: 10, rateGuardMs: 150 });
@@ -103,7 +126,10 @@ describe('ums send through SMPP to a local SMSC', () => {
   it('slows down on ESME_RTHROTTLED and sends every throttled message again, once', async () => {
     const smsc = await smscWith({ tps: 40 });
     const dir = workdir();
-    const phones = campaign(dir, 120, '#{name}님, 주문하신 상품이 발송되었습니다.', smsc, { tps: 120, window: 10 });
+    const phones = campaign(dir, 120, '#{name}님, 주문하신 상품이 발송되었습니다.', smsc, {
+      tps: 120,
+      window: 10,
+    });
     const res = await send(dir);
     expect(res.code).toBe(0);
     const out = json(res.stdout);
@@ -126,7 +152,12 @@ describe('ums send through SMPP to a local SMSC', () => {
     for (const to of phones) expect((got.get(to) ?? []).length, to).toBeLessThanOrEqual(1);
 
     const exported = await runUms(['export', out.campaign, '--format', 'json'], { cwd: dir, env: ENV });
-    const rows = JSON.parse(exported.stdout) as { to: string; status: string; reason: string; attempts: number }[];
+    const rows = JSON.parse(exported.stdout) as {
+      to: string;
+      status: string;
+      reason: string;
+      attempts: number;
+    }[];
     const unknown = rows.filter((r) => r.status === 'unknown');
     const sent = rows.filter((r) => r.status === 'sent');
     expect(unknown.length + sent.length).toBe(150);
@@ -141,7 +172,9 @@ describe('ums send through SMPP to a local SMSC', () => {
     expect([0, 3]).toContain(again.code);
     expect(smsc.messages.length).toBe(before);
     const hinted = await runUms(['resume', out.campaign], { cwd: dir, env: ENV });
-    expect(hinted.stdout).toContain(`${unknown.length} messages are unknown: \`ums resume ${out.campaign} --resend-unknown\``);
+    expect(hinted.stdout).toContain(
+      `${unknown.length} messages are unknown: \`ums resume ${out.campaign} --resend-unknown\``,
+    );
 
     // the user's explicit choice: the unknown rows (and only they) go again, even though the run had finished
     const resent = await runUms(['resume', '--resend-unknown', '--json'], { cwd: dir, env: ENV });
@@ -160,7 +193,11 @@ describe('ums send through SMPP to a local SMSC', () => {
     campaign(dir, 24, '#{name}님, 주문하신 상품이 발송되었습니다.', smsc, { reportWaitMs: 5000 });
     const run = send(dir);
     while (smsc.arrivals.length === 0) await sleep(5);
-    expect(await smsc.sendReceipt('id:987654321 sub:001 dlvrd:001 submit date:2401151230 done date:2401151231 stat:DELIVRD err:000 text:')).toBe(0);
+    expect(
+      await smsc.sendReceipt(
+        'id:987654321 sub:001 dlvrd:001 submit date:2401151230 done date:2401151231 stat:DELIVRD err:000 text:',
+      ),
+    ).toBe(0);
     const res = await run;
     expect(res.stderr).toBe('');
     expect(res.code).toBe(3); // failed rows
@@ -168,7 +205,9 @@ describe('ums send through SMPP to a local SMSC', () => {
     expect(out.statuses).toMatchObject({ delivered: 21, failed: 3 });
     expect(out.unmatchedReports).toBeGreaterThanOrEqual(1);
     const exported = await runUms(['export', out.campaign, '--format', 'json'], { cwd: dir, env: ENV });
-    const failed = (JSON.parse(exported.stdout) as { to: string; status: string; reason: string }[]).filter((r) => r.status === 'failed');
+    const failed = (JSON.parse(exported.stdout) as { to: string; status: string; reason: string }[]).filter(
+      (r) => r.status === 'failed',
+    );
     expect(failed.map((r) => r.to).sort()).toEqual(undeliverable);
     expect(failed.every((r) => r.reason.startsWith('UNDELIV: undeliverable'))).toBe(true);
     // every receipt was answered, and only after ums had it
@@ -176,7 +215,10 @@ describe('ums send through SMPP to a local SMSC', () => {
   });
 
   it('picks up receipts that came after the run with report --sync', async () => {
-    const smsc = await smscWith({ receipts: { delayMs: 1500, styles: ['text-dec'] }, undeliverable: ['01055550001'] });
+    const smsc = await smscWith({
+      receipts: { delayMs: 1500, styles: ['text-dec'] },
+      undeliverable: ['01055550001'],
+    });
     const dir = workdir();
     campaign(dir, 6, '#{name}님, 주문하신 상품이 발송되었습니다.', smsc);
     const res = await send(dir);
@@ -207,11 +249,25 @@ describe('ums inbox', () => {
     const dir = workdir();
     const journal = Journal.open(path.join(dir, 'journal.db'));
     const smsc = await smscWith({});
-    const p = createSmppProvider('carrier', { type: 'smpp', host: '127.0.0.1', port: smsc.port, systemId: 'ums', password: 'secret' }, { stateDir: os.tmpdir() }) as SmppProvider;
+    const p = createSmppProvider(
+      'carrier',
+      { type: 'smpp', host: '127.0.0.1', port: smsc.port, systemId: 'ums', password: 'secret' },
+      { stateDir: os.tmpdir() },
+    ) as SmppProvider;
     p.subscribeInbound(async (messages) => {
       journal.inbox().store(p.name, messages);
     });
-    await p.submit([{ key: 'k', to: '01011112222', from: '0212345678', channel: 'sms', subject: null, text: '안내', parts: 1 }]);
+    await p.submit([
+      {
+        key: 'k',
+        to: '01011112222',
+        from: '0212345678',
+        channel: 'sms',
+        subject: null,
+        text: '안내',
+        parts: 1,
+      },
+    ]);
     expect(await smsc.sendMo('01098765432', '수신거부')).toBe(0);
     await sleep(5);
     expect(await smsc.sendMo('01011112222', '감사합니다 잘 받았어요', 0x08)).toBe(0);

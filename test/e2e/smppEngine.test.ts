@@ -17,21 +17,57 @@ async function smscWith(opts: FakeSmscOptions): Promise<FakeSmsc> {
   stops.push(() => smsc.stop());
   return smsc;
 }
-const LONG = '#{name}님, 주문하신 상품이 오늘 출고되어 내일 도착할 예정입니다. 부재 시 경비실에 맡겨 드립니다. 배송 조회와 교환, 반품 신청은 고객센터(1588-0000)로 연락 주세요. 항상 저희 쇼핑몰을 이용해 주셔서 감사합니다!';
-function campaign(dir: string, n: number, body: string, smsc: FakeSmsc, provider: Record<string, unknown> = {}): string[] {
+const LONG =
+  '#{name}님, 주문하신 상품이 오늘 출고되어 내일 도착할 예정입니다. 부재 시 경비실에 맡겨 드립니다. 배송 조회와 교환, 반품 신청은 고객센터(1588-0000)로 연락 주세요. 항상 저희 쇼핑몰을 이용해 주셔서 감사합니다!';
+function campaign(
+  dir: string,
+  n: number,
+  body: string,
+  smsc: FakeSmsc,
+  provider: Record<string, unknown> = {},
+): string[] {
   const phones = Array.from({ length: n }, (_, i) => `0105555${String(i).padStart(4, '0')}`);
-  fs.writeFileSync(path.join(dir, 'recipients.csv'), ['name,phone', ...phones.map((p, i) => `고객${i},${p}`)].join('\n') + '\n');
+  fs.writeFileSync(
+    path.join(dir, 'recipients.csv'),
+    `${['name,phone', ...phones.map((p, i) => `고객${i},${p}`)].join('\n')}\n`,
+  );
   fs.writeFileSync(path.join(dir, 'notice.md'), `---\nchannel: auto\n---\n${body}\n`);
-  const cfg = { type: 'smpp', host: '127.0.0.1', port: smsc.port, systemId: 'ums', password: '${SMPP_PASSWORD}', tps: 0, window: 10, reportWaitMs: 0, ...provider };
+  const cfg = {
+    type: 'smpp',
+    host: '127.0.0.1',
+    port: smsc.port,
+    systemId: 'ums',
+    password: '${SMPP_PASSWORD}',
+    tps: 0,
+    window: 10,
+    reportWaitMs: 0,
+    ...provider,
+  };
   const lines = Object.entries(cfg).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);
-  fs.writeFileSync(path.join(dir, 'ums.config.yaml'), ['journal: ./journal.db', 'from: "0212345678"', 'providers:', '  carrier:', ...lines, 'routes: { default: carrier }', ''].join('\n'));
+  fs.writeFileSync(
+    path.join(dir, 'ums.config.yaml'),
+    [
+      'journal: ./journal.db',
+      'from: "0212345678"',
+      'providers:',
+      '  carrier:',
+      ...lines,
+      'routes: { default: carrier }',
+      '',
+    ].join('\n'),
+  );
   return phones;
 }
-const send = (dir: string) => runUms(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], { cwd: dir, env: ENV });
+const send = (dir: string) =>
+  runUms(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], { cwd: dir, env: ENV });
 
 describe('SMPP through the engine (partIds, countParts, MO)', () => {
   it('rolls multi-part receipts up: delivered when every part is, failed when any part failed', async () => {
-    const smsc = await smscWith({ receipts: { delayMs: 20 }, undeliverable: ['01055550002'], failLastPartOnly: true });
+    const smsc = await smscWith({
+      receipts: { delayMs: 20 },
+      undeliverable: ['01055550002'],
+      failLastPartOnly: true,
+    });
     const dir = workdir();
     campaign(dir, 9, LONG, smsc, { reportWaitMs: 5000 });
     const res = await send(dir);
@@ -46,7 +82,8 @@ describe('SMPP through the engine (partIds, countParts, MO)', () => {
   it('counts wire parts against the lane: tps 100 with 2-part messages, no throttle and no halving', async () => {
     const smsc = await smscWith({ tps: 100 });
     const dir = workdir();
-    const body = '#{name}님, 주문하신 상품이 출고되었습니다. 배송 조회는 고객센터로 문의 주세요. 이용해 주셔서 감사합니다. 다음에도 저희 쇼핑몰을 찾아 주세요. 좋은 하루 되세요!';
+    const body =
+      '#{name}님, 주문하신 상품이 출고되었습니다. 배송 조회는 고객센터로 문의 주세요. 이용해 주셔서 감사합니다. 다음에도 저희 쇼핑몰을 찾아 주세요. 좋은 하루 되세요!';
     campaign(dir, 100, body, smsc, { tps: 100, rateGuardMs: 150 });
     const res = await send(dir);
     expect(res.code).toBe(0);

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeSolapi, tinyJpeg } from '../support/fakeSolapi.js';
 import { runUms, UMS, workdir } from '../support/cli.js';
+import { FakeSolapi, tinyJpeg } from '../support/fakeSolapi.js';
 
 const KEY = 'NCSE2EAPIKEY0001';
 const SECRET = 'e2e-solapi-secret-do-not-print';
@@ -28,18 +28,46 @@ async function fake(opts: Partial<ConstructorParameters<typeof FakeSolapi>[0]> =
 }
 
 /** A working folder routed to the fake Solapi, with a recipients CSV and a template. */
-function campaignDir(f: FakeSolapi, rows: string[], template: string, solapi: Record<string, unknown> = {}): string {
+function campaignDir(
+  f: FakeSolapi,
+  rows: string[],
+  template: string,
+  solapi: Record<string, unknown> = {},
+): string {
   const dir = workdir();
-  const provider = { type: 'solapi', apiKey: '${SOLAPI_API_KEY}', apiSecret: '${SOLAPI_API_SECRET}', webhookSecret: '${UMS_WEBHOOK_SECRET}', baseUrl: f.url, tps: 2000, batchSize: 100, timeoutMs: 3000, ...solapi };
-  const lines = ['journal: ./journal.db', 'from: "0212345678"', 'providers:', '  solapi:', ...Object.entries(provider).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`), 'routes:', '  default: solapi', ''];
+  const provider = {
+    type: 'solapi',
+    apiKey: '${SOLAPI_API_KEY}',
+    apiSecret: '${SOLAPI_API_SECRET}',
+    webhookSecret: '${UMS_WEBHOOK_SECRET}',
+    baseUrl: f.url,
+    tps: 2000,
+    batchSize: 100,
+    timeoutMs: 3000,
+    ...solapi,
+  };
+  const lines = [
+    'journal: ./journal.db',
+    'from: "0212345678"',
+    'providers:',
+    '  solapi:',
+    ...Object.entries(provider).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
+    'routes:',
+    '  default: solapi',
+    '',
+  ];
   fs.writeFileSync(path.join(dir, 'ums.config.yaml'), lines.join('\n'));
-  fs.writeFileSync(path.join(dir, 'recipients.csv'), ['name,phone,msg', ...rows].join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'recipients.csv'), `${['name,phone,msg', ...rows].join('\n')}\n`);
   fs.writeFileSync(path.join(dir, 'notice.md'), template);
   return dir;
 }
 
 function numbers(n: number, first = 0): string[] {
-  return Array.from({ length: n }, (_, i) => `고객${first + i},010-${String(3000 + Math.floor((first + i) / 10000))}-${String((first + i) % 10000).padStart(4, '0')},짧은 안내`);
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      `고객${first + i},010-${String(3000 + Math.floor((first + i) / 10000))}-${String((first + i) % 10000).padStart(4, '0')},짧은 안내`,
+  );
 }
 
 const SHORT = '---\nchannel: auto\n---\n#{name}님, #{msg}입니다.\n';
@@ -48,21 +76,36 @@ function ums(args: string[], dir: string, env: Record<string, string> = ENV) {
   return runUms(args, { cwd: dir, env });
 }
 
-async function exported(dir: string, campaign: string): Promise<{ row: number; to: string; status: string; reason: string; provider_id: string }[]> {
+async function exported(
+  dir: string,
+  campaign: string,
+): Promise<{ row: number; to: string; status: string; reason: string; provider_id: string }[]> {
   const res = await ums(['export', campaign, '--format', 'json'], dir);
   expect(res.stderr).toBe('');
   expect(res.code).toBe(0);
-  return JSON.parse(res.stdout) as { row: number; to: string; status: string; reason: string; provider_id: string }[];
+  return JSON.parse(res.stdout) as {
+    row: number;
+    to: string;
+    status: string;
+    reason: string;
+    provider_id: string;
+  }[];
 }
 
 function start(args: string[], dir: string, env: Record<string, string> = ENV) {
-  const child = spawn(process.execPath, [UMS, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [UMS, ...args], {
+    cwd: dir,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   return { child, exited, out: () => stdout, err: () => stderr };
 }
 
@@ -77,8 +120,14 @@ async function until(what: string, check: () => boolean, timeoutMs = 20_000): Pr
 describe('ums with the solapi provider (fake Solapi on 127.0.0.1)', () => {
   it('sends an SMS/LMS campaign once, and `report --sync` pulls the delivery reports', async () => {
     const f = await fake();
-    const long = '주문하신 상품이 오늘 출고되어 내일 도착할 예정입니다. 배송 조회는 앱에서 하실 수 있습니다. 감사합니다';
-    const rows = [...numbers(40), ...numbers(10, 40).map((r) => r.replace('짧은 안내', long)), '불통,010-0000-3032,짧은 안내', '거부,01000001061,짧은 안내'];
+    const long =
+      '주문하신 상품이 오늘 출고되어 내일 도착할 예정입니다. 배송 조회는 앱에서 하실 수 있습니다. 감사합니다';
+    const rows = [
+      ...numbers(40),
+      ...numbers(10, 40).map((r) => r.replace('짧은 안내', long)),
+      '불통,010-0000-3032,짧은 안내',
+      '거부,01000001061,짧은 안내',
+    ];
     const dir = campaignDir(f, rows, SHORT);
     const sent = await ums(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], dir);
     expect(sent.stderr).not.toContain(SECRET);
@@ -93,7 +142,14 @@ describe('ums with the solapi provider (fake Solapi on 127.0.0.1)', () => {
     expect(f.duplicates()).toEqual([]);
     expect(accepted.filter((m) => m.type === 'SMS')).toHaveLength(41);
     expect(accepted.filter((m) => m.type === 'LMS')).toHaveLength(10);
-    expect(accepted.every((m) => m.autoTypeDetect === false && m.from === '0212345678' && /^.+:\d+:0$/.test(m.customFields['umsKey'] ?? ''))).toBe(true);
+    expect(
+      accepted.every(
+        (m) =>
+          m.autoTypeDetect === false &&
+          m.from === '0212345678' &&
+          /^.+:\d+:0$/.test(m.customFields.umsKey ?? ''),
+      ),
+    ).toBe(true);
 
     await sleep(60);
     const report = await ums(['report', '--sync', '--json'], dir);
@@ -103,11 +159,15 @@ describe('ums with the solapi provider (fake Solapi on 127.0.0.1)', () => {
     expect(r.statuses.delivered).toBe(50);
     expect(r.statuses.failed).toBe(2);
     const rowsOut = await exported(dir, r.campaign);
-    expect(rowsOut.find((x) => x.to === '01000003032')).toMatchObject({ status: 'failed', reason: '3032: not a subscriber' });
+    expect(rowsOut.find((x) => x.to === '01000003032')).toMatchObject({
+      status: 'failed',
+      reason: '3032: not a subscriber',
+    });
     expect(rowsOut.find((x) => x.to === '01000001061')!.reason).toMatch(/^1061: /);
     const ids = new Map(accepted.map((m) => [m.to, m.messageId]));
-    expect(rowsOut.filter((x) => x.status === 'delivered').every((x) => x.provider_id === ids.get(x.to))).toBe(true);
-
+    expect(
+      rowsOut.filter((x) => x.status === 'delivered').every((x) => x.provider_id === ids.get(x.to)),
+    ).toBe(true);
   });
 
   it('an empty balance (1030) stops the run with exit 1 and fails nobody; after a top-up `ums resume` sends the rest once', async () => {
@@ -116,7 +176,9 @@ describe('ums with the solapi provider (fake Solapi on 127.0.0.1)', () => {
     const dir = campaignDir(f, numbers(100), SHORT, { batchSize: 10 });
     const sent = await ums(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], dir);
     expect(sent.code).toBe(1);
-    expect(sent.stderr).toMatch(/^ums: solapi: the account balance is insufficient \(1030\); nothing is lost: top up the account, then run `ums resume`$/m);
+    expect(sent.stderr).toMatch(
+      /^ums: solapi: the account balance is insufficient \(1030\); nothing is lost: top up the account, then run `ums resume`$/m,
+    );
     const out = json(sent.stdout);
     expect(out.statuses.sent).toBe(30);
     expect(out.statuses.failed ?? 0).toBe(0);
@@ -132,7 +194,12 @@ describe('ums with the solapi provider (fake Solapi on 127.0.0.1)', () => {
 
   it('sends an MMS campaign with its image uploaded once', async () => {
     const f = await fake();
-    const dir = campaignDir(f, numbers(24), '---\nchannel: mms\nsubject: "#{name}님께"\nimages: [promo.jpg]\n---\n#{name}님, 새 상품 사진을 보내드립니다.\n', { batchSize: 5 });
+    const dir = campaignDir(
+      f,
+      numbers(24),
+      '---\nchannel: mms\nsubject: "#{name}님께"\nimages: [promo.jpg]\n---\n#{name}님, 새 상품 사진을 보내드립니다.\n',
+      { batchSize: 5 },
+    );
     fs.writeFileSync(path.join(dir, 'promo.jpg'), tinyJpeg());
     const res = await ums(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], dir);
     expect(res.stderr).toBe('');
@@ -141,7 +208,13 @@ describe('ums with the solapi provider (fake Solapi on 127.0.0.1)', () => {
     expect(f.stats.uploads).toBe(1);
     const [fileId] = [...f.files.keys()];
     expect(f.files.get(fileId!)).toMatchObject({ name: 'promo.jpg', bytes: tinyJpeg().length });
-    expect(f.accepted().every((m) => m.type === 'MMS' && m.imageId === fileId && m.subject === `${m.text.split('님')[0]}님께`)).toBe(true);
+    expect(
+      f
+        .accepted()
+        .every(
+          (m) => m.type === 'MMS' && m.imageId === fileId && m.subject === `${m.text.split('님')[0]}님께`,
+        ),
+    ).toBe(true);
     expect(f.stats.sendRequests).toBeGreaterThanOrEqual(5);
   });
 
@@ -179,7 +252,17 @@ describe('ums with the solapi provider (fake Solapi on 127.0.0.1)', () => {
 
   it('sends an RCS campaign with its brand, from the chatbot number, short texts as RCS_SMS and long ones as RCS_LMS', async () => {
     const f = await fake();
-    const template = ['---', 'channel: rcs', 'fallback: none', 'rcs:', '  brandId: BR.ums0000001', '  chatbotId: "15881234"', '---', '#{name}님, #{msg}입니다.', ''].join('\n');
+    const template = [
+      '---',
+      'channel: rcs',
+      'fallback: none',
+      'rcs:',
+      '  brandId: BR.ums0000001',
+      '  chatbotId: "15881234"',
+      '---',
+      '#{name}님, #{msg}입니다.',
+      '',
+    ].join('\n');
     const rows = [...numbers(4), `고객장문,010-3000-9999,${'긴 안내 문구'.repeat(20)}`];
     const dir = campaignDir(f, rows, template);
     const res = await ums(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], dir);
@@ -188,14 +271,28 @@ describe('ums with the solapi provider (fake Solapi on 127.0.0.1)', () => {
     expect(json(res.stdout).statuses.sent).toBe(5);
     const accepted = f.accepted();
     expect(accepted).toHaveLength(5);
-    expect(accepted.every((m) => m.from === '15881234' && m.rcsOptions?.['brandId'] === 'BR.ums0000001')).toBe(true);
+    expect(accepted.every((m) => m.from === '15881234' && m.rcsOptions?.brandId === 'BR.ums0000001')).toBe(
+      true,
+    );
     expect(accepted.filter((m) => m.to !== '01030009999').every((m) => m.type === 'RCS_SMS')).toBe(true);
     expect(accepted.find((m) => m.to === '01030009999')!.type).toBe('RCS_LMS');
   });
 
   it('sends an RCS MMS campaign as RCS_MMS: the image uploaded once as an RCS file, its id on every message', async () => {
     const f = await fake();
-    const template = ['---', 'channel: rcs', 'fallback: none', 'subject: "#{name}님 새 소식"', 'images: [card.jpg]', 'rcs:', '  brandId: BR.ums0000001', '  chatbotId: "15881234"', '---', '#{name}님, #{msg}입니다.', ''].join('\n');
+    const template = [
+      '---',
+      'channel: rcs',
+      'fallback: none',
+      'subject: "#{name}님 새 소식"',
+      'images: [card.jpg]',
+      'rcs:',
+      '  brandId: BR.ums0000001',
+      '  chatbotId: "15881234"',
+      '---',
+      '#{name}님, #{msg}입니다.',
+      '',
+    ].join('\n');
     const dir = campaignDir(f, numbers(12), template, { batchSize: 5 });
     fs.writeFileSync(path.join(dir, 'card.jpg'), tinyJpeg());
     const res = await ums(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], dir);
@@ -208,32 +305,70 @@ describe('ums with the solapi provider (fake Solapi on 127.0.0.1)', () => {
     const accepted = f.accepted();
     expect(accepted).toHaveLength(12);
     for (const m of accepted) {
-      expect(m).toMatchObject({ type: 'RCS_MMS', imageId: fileId, from: '15881234', subject: `${m.text.split('님')[0]}님 새 소식` });
+      expect(m).toMatchObject({
+        type: 'RCS_MMS',
+        imageId: fileId,
+        from: '15881234',
+        subject: `${m.text.split('님')[0]}님 새 소식`,
+      });
       expect(m.rcsOptions).toEqual({ brandId: 'BR.ums0000001', disableSms: true });
     }
     const rowsOut = await exported(dir, json(res.stdout).campaign as string);
-    expect(rowsOut.map((r) => (r as unknown as { channel: string }).channel)).toEqual(new Array(12).fill('rcs'));
+    expect(rowsOut.map((r) => (r as unknown as { channel: string }).channel)).toEqual(
+      new Array(12).fill('rcs'),
+    );
   });
 
   it('sends RCS template rows as RCS_TPL with their variables, and rejects a row over the 90-character text template limit', async () => {
     const f = await fake();
-    const template = ['---', 'channel: rcs', 'fallback: none', 'rcs:', '  brandId: BR.ums0000001', '  chatbotId: "15881234"', '  templateId: UBR.tpl-order-1', '---', '#{name}님, #{msg}입니다.', ''].join('\n');
+    const template = [
+      '---',
+      'channel: rcs',
+      'fallback: none',
+      'rcs:',
+      '  brandId: BR.ums0000001',
+      '  chatbotId: "15881234"',
+      '  templateId: UBR.tpl-order-1',
+      '---',
+      '#{name}님, #{msg}입니다.',
+      '',
+    ].join('\n');
     // "고객장문님, " + msg + "입니다." is 11 characters around msg: 90 and 91 in all
-    const rows = [...numbers(3), `고객장문,010-3000-9998,${'가'.repeat(79)}`, `고객장문,010-3000-9999,${'가'.repeat(80)}`];
+    const rows = [
+      ...numbers(3),
+      `고객장문,010-3000-9998,${'가'.repeat(79)}`,
+      `고객장문,010-3000-9999,${'가'.repeat(80)}`,
+    ];
     const dir = campaignDir(f, rows, template);
     const res = await ums(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], dir);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(3); // one row rejected
     const accepted = f.accepted();
-    expect(accepted.map((m) => m.to).sort()).toEqual(['01030000000', '01030000001', '01030000002', '01030009998']);
+    expect(accepted.map((m) => m.to).sort()).toEqual([
+      '01030000000',
+      '01030000001',
+      '01030000002',
+      '01030009998',
+    ]);
     for (const m of accepted) {
-      const vars = m.to === '01030009998' ? { '#{name}': '고객장문', '#{msg}': '가'.repeat(79) } : { '#{name}': `고객${m.to.slice(-1)}`, '#{msg}': '짧은 안내' };
+      const vars =
+        m.to === '01030009998'
+          ? { '#{name}': '고객장문', '#{msg}': '가'.repeat(79) }
+          : { '#{name}': `고객${m.to.slice(-1)}`, '#{msg}': '짧은 안내' };
       expect(m.type).toBe('RCS_TPL');
-      expect(m.rcsOptions).toEqual({ brandId: 'BR.ums0000001', templateId: 'UBR.tpl-order-1', variables: vars, disableSms: true });
+      expect(m.rcsOptions).toEqual({
+        brandId: 'BR.ums0000001',
+        templateId: 'UBR.tpl-order-1',
+        variables: vars,
+        disableSms: true,
+      });
     }
     expect([...accepted.find((m) => m.to === '01030009998')!.text]).toHaveLength(90);
     const rowsOut = await exported(dir, json(res.stdout).campaign as string);
-    expect(rowsOut.find((r) => r.to === '01030009999')).toMatchObject({ status: 'rejected', reason: 'too_long: 91 characters, over the RCS text template limit of 90' });
+    expect(rowsOut.find((r) => r.to === '01030009999')).toMatchObject({
+      status: 'rejected',
+      reason: 'too_long: 91 characters, over the RCS text template limit of 90',
+    });
   });
 
   it('survives kill -9 mid-campaign: `ums resume` leaves every recipient sent exactly once', async () => {
@@ -316,8 +451,16 @@ describe('ums with the solapi provider (fake Solapi on 127.0.0.1)', () => {
     expect(await f.postWebhook(`${base}/solapi/${HOOK}x`, body, { 'X-Webhook-Secret': 'nope' })).toBe(401);
 
     expect(await f.postWebhook(`${base}/solapi/${HOOK}`, { hello: 'world' })).toBe(400);
-    expect(await f.postWebhook(`${base}/solapi/${HOOK}`, [{ groupId: 'G4V1', count: { total: 1 } }])).toBe(400);
-    const tooBig = await fetch(`${base}/solapi/${HOOK}`, { method: 'POST', body: 'x'.repeat(2 * 1024 * 1024) }).then((r) => r.status, () => 413);
+    expect(await f.postWebhook(`${base}/solapi/${HOOK}`, [{ groupId: 'G4V1', count: { total: 1 } }])).toBe(
+      400,
+    );
+    const tooBig = await fetch(`${base}/solapi/${HOOK}`, {
+      method: 'POST',
+      body: 'x'.repeat(2 * 1024 * 1024),
+    }).then(
+      (r) => r.status,
+      () => 413,
+    );
     expect(tooBig).toBe(413);
 
     const refusedSoFar = await exported(dir, campaign);
@@ -329,7 +472,10 @@ describe('ums with the solapi provider (fake Solapi on 127.0.0.1)', () => {
 
     const rows = await exported(dir, campaign);
     expect(rows.filter((x) => x.status === 'delivered')).toHaveLength(19);
-    expect(rows.find((x) => x.to === '01000003032')).toMatchObject({ status: 'failed', reason: '3032: not a subscriber' });
+    expect(rows.find((x) => x.to === '01000003032')).toMatchObject({
+      status: 'failed',
+      reason: '3032: not a subscriber',
+    });
 
     listener.child.kill('SIGTERM');
     expect((await listener.exited).code).toBe(0);

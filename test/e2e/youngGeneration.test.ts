@@ -12,7 +12,10 @@ import { ROOT } from '../support/cli.js';
  */
 const MODULE = pathToFileURL(path.join(ROOT, 'dist', 'app', 'youngGeneration.js')).href;
 
-function largestYoungGeneration(opts: { capMb: number | null; nodeArgs?: string[] }): { capped: number; after: number } {
+function largestYoungGeneration(opts: { capMb: number | null; nodeArgs?: string[] }): {
+  capped: number;
+  after: number;
+} {
   const script = `
     import v8 from 'node:v8';
     import { YoungGenerationCap } from ${JSON.stringify(MODULE)};
@@ -34,7 +37,9 @@ function largestYoungGeneration(opts: { capMb: number | null; nodeArgs?: string[
     churn(3_000_000);
     console.log(JSON.stringify({ capped, after: largest }));
   `;
-  const run = spawnSync(process.execPath, [...(opts.nodeArgs ?? []), '--input-type=module', '-e', script], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [...(opts.nodeArgs ?? []), '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+  });
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
   return JSON.parse(run.stdout) as { capped: number; after: number };

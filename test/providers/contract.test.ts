@@ -12,7 +12,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { messageKey } from '../../src/journal/delivery.js';
 import type { Journal } from '../../src/journal/journal.js';
 import { createProvider, PROVIDER_TYPES } from '../../src/providers/registry.js';
-import type { DeliveryReport, OutboundMessage, Provider, ReportBatch, SubmitResult } from '../../src/providers/types.js';
+import type {
+  DeliveryReport,
+  OutboundMessage,
+  Provider,
+  ReportBatch,
+  SubmitResult,
+} from '../../src/providers/types.js';
 import { FakeSmsc } from '../support/fakeSmsc.js';
 import { FakeSolapi } from '../support/fakeSolapi.js';
 import { plannedJournal } from '../support/journal.js';
@@ -28,7 +34,15 @@ async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 
 }
 
 /** What a fake is made to do for a whole submission. */
-type Behaviour = 'normal' | 'throttled' | 'unavailable' | 'noAnswer' | 'badCredentials' | 'oddAnswer' | 'oddLookup' | 'echoesSecret';
+type Behaviour =
+  | 'normal'
+  | 'throttled'
+  | 'unavailable'
+  | 'noAnswer'
+  | 'badCredentials'
+  | 'oddAnswer'
+  | 'oddLookup'
+  | 'echoesSecret';
 
 /** A message the rig sent, as the fake holds it. */
 interface Sent {
@@ -96,32 +110,45 @@ async function make(type: string, config: Record<string, unknown>, stateDir: str
 const sim: Adapter = {
   type: 'sim',
   // 010-0CCC-Cnnn: 1062 refused at intake (unregistered sender), 3032 accepted then failed
-  to: { ok: '01020000001', permanent: '01001062000', unknownCode: '01001999000', retryable: null, reportFails: '01003032000' },
+  to: {
+    ok: '01020000001',
+    permanent: '01001062000',
+    unknownCode: '01001999000',
+    retryable: null,
+    reportFails: '01003032000',
+  },
   notApplicable: {
     retryable: 'the simulator refuses only with permanent 1xxx intake codes; it has no retryable refusal',
     fatal: 'the simulator has no credentials to refuse',
     oddAnswer: 'the simulator answers in-process with typed results: there is no wire answer to misshape',
     oddLookup: 'its lookup reads its own carrier log in-process: there is no listing answer to misshape',
-    late: 'the simulator decides each message\'s result once, at intake (one dlr per id in its carrier log): it never reports a second, different result',
-    secrets: 'the simulator\'s config holds no secret',
+    late: "the simulator decides each message's result once, at intake (one dlr per id in its carrier log): it never reports a second, different result",
+    secrets: "the simulator's config holds no secret",
   },
   async rig(b) {
     const dir = tmp();
     const store = path.join(dir, 'carrier.jsonl');
-    const knobs: Record<string, unknown> = {
-      throttled: { throttleRate: 1 },
-      unavailable: { unavailableRate: 1 },
-      noAnswer: { ambiguousRate: 1 },
-    }[b as string] ?? {};
+    const knobs: Record<string, unknown> =
+      {
+        throttled: { throttleRate: 1 },
+        unavailable: { unavailableRate: 1 },
+        noAnswer: { ambiguousRate: 1 },
+      }[b as string] ?? {};
     const provider = await make('sim', { tps: 0, latencyMs: 0, dlrDelayMs: 1, store, ...knobs }, dir);
     const lines = (): { t: string; key?: string; id?: string; ids?: string[] }[] =>
-      fs.existsSync(store) ? fs.readFileSync(store, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+      fs.existsSync(store)
+        ? fs
+            .readFileSync(store, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l))
+        : [];
     const poll = async (ok: Sent[], failed: Sent[] = []): Promise<ReportBatch> => {
       let batch: ReportBatch = { reports: [], ack: async () => undefined };
       await until(async () => {
         batch = await provider.pollReports!();
         return [...ok, ...failed].every((s) => batch.reports.some((r) => r.providerId === s.providerId));
-      }, 'the simulator\'s reports');
+      }, "the simulator's reports");
       return batch;
     };
     return {
@@ -146,7 +173,13 @@ const SOLAPI_WRONG_SECRET = 'wrong-secret-Hh27YtRe95Mn';
 const solapi: Adapter = {
   type: 'solapi',
   // 0100000CCCC: 1062 refused at intake, 1024 Solapi's own error (retryable), 3032 failed later
-  to: { ok: '01020000001', permanent: '01000001062', unknownCode: '01000001999', retryable: '01000001024', reportFails: '01000003032' },
+  to: {
+    ok: '01020000001',
+    permanent: '01000001062',
+    unknownCode: '01000001999',
+    retryable: '01000001024',
+    reportFails: '01000003032',
+  },
   notApplicable: {
     push: 'Solapi pushes reports by webhook to `ums listen` (an HTTP server outside the provider), not through subscribeReports; its provider polls',
     pushRefused: 'no subscribeReports (see above); a poll batch not acked is offered again (the poll rows)',
@@ -166,14 +199,18 @@ const solapi: Adapter = {
     });
     cleanup.push(() => fake.close());
     const secret = b === 'badCredentials' ? SOLAPI_WRONG_SECRET : SOLAPI_SECRET;
-    const provider = await make('solapi', { apiKey: SOLAPI_KEY, apiSecret: secret, baseUrl: fake.url, tps: 100, timeoutMs: 3000 }, dir);
-    const byKey = (key: string) => fake.messages.find((m) => m.customFields['umsKey'] === key);
+    const provider = await make(
+      'solapi',
+      { apiKey: SOLAPI_KEY, apiSecret: secret, baseUrl: fake.url, tps: 100, timeoutMs: 3000 },
+      dir,
+    );
+    const byKey = (key: string) => fake.messages.find((m) => m.customFields.umsKey === key);
     const poll = async (ok: Sent[], failed: Sent[] = []): Promise<ReportBatch> => {
       let batch: ReportBatch = { reports: [], ack: async () => undefined };
       await until(async () => {
         batch = await provider.pollReports!();
         return [...ok, ...failed].every((s) => batch.reports.some((r) => r.providerId === s.providerId));
-      }, 'Solapi\'s reports');
+      }, "Solapi's reports");
       return batch;
     };
     return {
@@ -206,9 +243,16 @@ const SMPP_PASSWORD = 'pw7Xq2Lm';
 
 const smppAdapter: Adapter = {
   type: 'smpp',
-  to: { ok: '01020000001', permanent: '01099990001', unknownCode: '01099990004', retryable: '01099990002', reportFails: '01099990003' },
+  to: {
+    ok: '01020000001',
+    permanent: '01099990001',
+    unknownCode: '01099990004',
+    retryable: '01099990002',
+    reportFails: '01099990003',
+  },
   notApplicable: {
-    lookup: 'SMPP cannot ask the SMSC what it holds by our key (query_sm needs the id the lost answer carried): no lookup, the engine marks such rows unknown',
+    lookup:
+      'SMPP cannot ask the SMSC what it holds by our key (query_sm needs the id the lost answer carried): no lookup, the engine marks such rows unknown',
     oddLookup: 'no lookup (see above)',
   },
   async rig(b) {
@@ -227,7 +271,16 @@ const smppAdapter: Adapter = {
     const password = b === 'badCredentials' ? 'pw-wrong1' : SMPP_PASSWORD;
     const provider = await make(
       'smpp',
-      { host: '127.0.0.1', port: smsc.port, systemId: 'ums', password, tps: 0, requestTimeoutMs: 2000, unavailableAfterMs: 400, reconnectMaxMs: 200 },
+      {
+        host: '127.0.0.1',
+        port: smsc.port,
+        systemId: 'ums',
+        password,
+        tps: 0,
+        requestTimeoutMs: 2000,
+        unavailableAfterMs: 400,
+        reconnectMaxMs: 200,
+      },
       dir,
     );
     const answers: { id: string; status: number }[] = [];
@@ -242,7 +295,9 @@ const smppAdapter: Adapter = {
     };
     // `ums report --sync`: bind, collect what the SMSC sends until it is quiet, answer on ack()
     const poll = async (ok: Sent[], failed: Sent[] = []): Promise<ReportBatch> => {
-      const polling = (provider as Provider & { pollReports(quietMs: number, maxMs: number): Promise<ReportBatch> }).pollReports(300, 5000);
+      const polling = (
+        provider as Provider & { pollReports(quietMs: number, maxMs: number): Promise<ReportBatch> }
+      ).pollReports(300, 5000);
       emit(ok);
       emit(failed, true);
       return polling;
@@ -261,18 +316,29 @@ const smppAdapter: Adapter = {
 };
 
 // SMPP messages carry no key to the SMSC: its fake is asked by recipient (the key's second half here)
-const keyFor = (a: Adapter, to: string, row: number): string => (a === smppAdapter ? `c:${row}:0|${to}` : messageKey('c', row, 0));
+const keyFor = (a: Adapter, to: string, row: number): string =>
+  a === smppAdapter ? `c:${row}:0|${to}` : messageKey('c', row, 0);
 
 const ADAPTERS: Adapter[] = [sim, solapi, smppAdapter];
 
 function message(key: string, to: string): OutboundMessage {
-  return { key: key.split('|')[0]!, to, from: '0212345678', channel: 'sms', subject: null, text: '주문하신 상품이 발송되었습니다.', parts: 1 };
+  return {
+    key: key.split('|')[0]!,
+    to,
+    from: '0212345678',
+    channel: 'sms',
+    subject: null,
+    text: '주문하신 상품이 발송되었습니다.',
+    parts: 1,
+  };
 }
 
 /** Each message's class, as the engine reads a SubmitResult. */
 function classes(r: SubmitResult, n: number): string[] {
   if (r.kind !== 'results') return Array<string>(n).fill(r.kind);
-  return r.outcomes.map((o) => (o.kind === 'rejected' ? `rejected-${o.retryable ? 'retryable' : 'permanent'}` : o.kind));
+  return r.outcomes.map((o) =>
+    o.kind === 'rejected' ? `rejected-${o.retryable ? 'retryable' : 'permanent'}` : o.kind,
+  );
 }
 
 function applicable(a: Adapter, row: Row): boolean {
@@ -287,22 +353,44 @@ function rowIt(a: Adapter, row: Row, title: string, fn: () => Promise<void>): vo
 }
 
 /** A planned journal whose rows go to `tos`, claimed by the provider; the messages to submit. */
-function journalFor(a: Adapter, tos: string[]): { journal: Journal; messages: OutboundMessage[]; ids: number[] } {
+function journalFor(
+  a: Adapter,
+  tos: string[],
+): { journal: Journal; messages: OutboundMessage[]; ids: number[] } {
   const journal = plannedJournal(tos.length, (i) => ({ to: tos[i]! }));
   cleanup.push(() => journal.close());
   const d = journal.delivery();
   const claimed = d.claim(d.nextPlanned('c', 'sms', 0, 100), a.type);
-  return { journal, messages: claimed.map((m) => message(messageKey('c', m.row, m.leg), m.to)), ids: claimed.map((m) => m.id) };
+  return {
+    journal,
+    messages: claimed.map((m) => message(messageKey('c', m.row, m.leg), m.to)),
+    ids: claimed.map((m) => m.id),
+  };
 }
 
 /** Submit one by one (SMPP carries one per submit), settle `sent` in the journal, and say what was sent. */
-async function sendAll(rig: Rig, journal: Journal, messages: OutboundMessage[], ids: number[]): Promise<Sent[]> {
+async function sendAll(
+  rig: Rig,
+  journal: Journal,
+  messages: OutboundMessage[],
+  ids: number[],
+): Promise<Sent[]> {
   const sent: Sent[] = [];
   for (const [i, m] of messages.entries()) {
     const r = await rig.provider.submit([m]);
     const o = r.kind === 'results' ? r.outcomes[0] : undefined;
     if (o?.kind !== 'accepted') throw new Error(`expected accepted, got ${JSON.stringify(r)}`);
-    journal.delivery().settle([{ id: ids[i]!, kind: 'sent', providerId: o.providerId, at: new Date().toISOString(), partIds: o.partIds }]);
+    journal
+      .delivery()
+      .settle([
+        {
+          id: ids[i]!,
+          kind: 'sent',
+          providerId: o.providerId,
+          at: new Date().toISOString(),
+          partIds: o.partIds,
+        },
+      ]);
     sent.push({ key: m.key, to: m.to, providerId: o.providerId });
   }
   return sent;
@@ -381,12 +469,17 @@ describe.each(ADAPTERS.map((a) => [a.type, a] as const))('provider contract: %s'
       expect(rig.took(key)).toBe(false);
     });
 
-    rowIt(a, 'oddAnswer', 'an answer of a shape the provider does not know is ambiguous, never "not taken"', async () => {
-      const rig = await a.rig('oddAnswer');
-      const key = keyFor(a, a.to.ok, 1);
-      const r = await rig.provider.submit([message(key, a.to.ok)]);
-      expect(classes(r, 1)).toEqual(['ambiguous']);
-    });
+    rowIt(
+      a,
+      'oddAnswer',
+      'an answer of a shape the provider does not know is ambiguous, never "not taken"',
+      async () => {
+        const rig = await a.rig('oddAnswer');
+        const key = keyFor(a, a.to.ok, 1);
+        const r = await rig.provider.submit([message(key, a.to.ok)]);
+        expect(classes(r, 1)).toEqual(['ambiguous']);
+      },
+    );
   });
 
   describe('look-up resolves ambiguity', () => {
@@ -407,65 +500,83 @@ describe.each(ADAPTERS.map((a) => [a.type, a] as const))('provider contract: %s'
       expect(found.size).toBe(1);
     });
 
-    rowIt(a, 'oddLookup', 'a look-up answer of an unexpected shape cannot tell: it throws, never "absent"', async () => {
-      const rig = await a.rig('oddLookup');
-      const key = keyFor(a, a.to.ok, 1);
-      expect((await rig.provider.submit([message(key, a.to.ok)])).kind).toBe('ambiguous');
-      await expect(rig.provider.lookup!([key])).rejects.toThrow(/cannot tell|shape/);
-    });
+    rowIt(
+      a,
+      'oddLookup',
+      'a look-up answer of an unexpected shape cannot tell: it throws, never "absent"',
+      async () => {
+        const rig = await a.rig('oddLookup');
+        const key = keyFor(a, a.to.ok, 1);
+        expect((await rig.provider.submit([message(key, a.to.ok)])).kind).toBe('ambiguous');
+        await expect(rig.provider.lookup!([key])).rejects.toThrow(/cannot tell|shape/);
+      },
+    );
   });
 
   describe('reports: matched to the message, acknowledged after the commit', () => {
-    rowIt(a, 'push', 'push: the handler commits through the journal; acked only once it has resolved', async () => {
-      const rig = await a.rig('normal');
-      const { journal, messages, ids } = journalFor(a, [a.to.ok, a.to.reportFails]);
-      let release!: () => void;
-      const gate = new Promise<void>((r) => (release = r));
-      const batches: DeliveryReport[][] = [];
-      const sent = await sendAll(rig, journal, messages, ids);
-      rig.provider.subscribeReports!(async (b) => {
-        batches.push(b.reports);
-        await gate; // the journal's commit, slow
-        journal.delivery().applyReports(a.type, b.reports);
-        await b.ack();
-      });
-      rig.emit(sent.slice(0, 1));
-      rig.emit(sent.slice(1), true);
-      await until(() => sent.every((s) => batches.flat().some((r) => r.providerId === s.providerId)), 'the pushed reports');
-      await sleep(50);
-      for (const s of sent) expect(await rig.acked(s)).toBe(false);
-      expect(statuses(journal)).toEqual(['sent', 'sent']);
-      release();
-      for (const s of sent) await until(() => rig.acked(s), `the ack of ${s.providerId}`);
-      expect(statuses(journal)).toEqual(['delivered', 'failed']);
-    });
+    rowIt(
+      a,
+      'push',
+      'push: the handler commits through the journal; acked only once it has resolved',
+      async () => {
+        const rig = await a.rig('normal');
+        const { journal, messages, ids } = journalFor(a, [a.to.ok, a.to.reportFails]);
+        let release!: () => void;
+        const gate = new Promise<void>((r) => (release = r));
+        const batches: DeliveryReport[][] = [];
+        const sent = await sendAll(rig, journal, messages, ids);
+        rig.provider.subscribeReports!(async (b) => {
+          batches.push(b.reports);
+          await gate; // the journal's commit, slow
+          journal.delivery().applyReports(a.type, b.reports);
+          await b.ack();
+        });
+        rig.emit(sent.slice(0, 1));
+        rig.emit(sent.slice(1), true);
+        await until(
+          () => sent.every((s) => batches.flat().some((r) => r.providerId === s.providerId)),
+          'the pushed reports',
+        );
+        await sleep(50);
+        for (const s of sent) expect(await rig.acked(s)).toBe(false);
+        expect(statuses(journal)).toEqual(['sent', 'sent']);
+        release();
+        for (const s of sent) await until(() => rig.acked(s), `the ack of ${s.providerId}`);
+        expect(statuses(journal)).toEqual(['delivered', 'failed']);
+      },
+    );
 
-    rowIt(a, 'pushRefused', 'push: a handler that fails (nothing stored) acks nothing, and the report comes again', async () => {
-      const rig = await a.rig('normal');
-      const { journal, messages, ids } = journalFor(a, [a.to.ok]);
-      let calls = 0;
-      let ackedAtRetry: boolean | null = null;
-      let statusAtRetry: string[] = [];
-      const sent = await sendAll(rig, journal, messages, ids);
-      rig.provider.subscribeReports!(async (b) => {
-        if (++calls === 1) throw new Error('disk full');
-        if (ackedAtRetry === null) {
-          ackedAtRetry = await rig.acked(sent[0]!);
-          statusAtRetry = statuses(journal);
-        }
-        journal.delivery().applyReports(a.type, b.reports);
-        await b.ack();
-      });
-      rig.emit(sent);
-      await until(() => calls >= 1, 'the first push');
-      await sleep(30);
-      rig.emit(sent); // an SMSC sends a receipt again after a refusal; the simulator offers it again by itself
-      await until(() => rig.acked(sent[0]!), 'the ack after the retry');
-      expect(calls).toBeGreaterThanOrEqual(2);
-      expect(ackedAtRetry).toBe(false); // the failed call acked nothing
-      expect(statusAtRetry).toEqual(['sent']);
-      expect(statuses(journal)).toEqual(['delivered']);
-    });
+    rowIt(
+      a,
+      'pushRefused',
+      'push: a handler that fails (nothing stored) acks nothing, and the report comes again',
+      async () => {
+        const rig = await a.rig('normal');
+        const { journal, messages, ids } = journalFor(a, [a.to.ok]);
+        let calls = 0;
+        let ackedAtRetry: boolean | null = null;
+        let statusAtRetry: string[] = [];
+        const sent = await sendAll(rig, journal, messages, ids);
+        rig.provider.subscribeReports!(async (b) => {
+          if (++calls === 1) throw new Error('disk full');
+          if (ackedAtRetry === null) {
+            ackedAtRetry = await rig.acked(sent[0]!);
+            statusAtRetry = statuses(journal);
+          }
+          journal.delivery().applyReports(a.type, b.reports);
+          await b.ack();
+        });
+        rig.emit(sent);
+        await until(() => calls >= 1, 'the first push');
+        await sleep(30);
+        rig.emit(sent); // an SMSC sends a receipt again after a refusal; the simulator offers it again by itself
+        await until(() => rig.acked(sent[0]!), 'the ack after the retry');
+        expect(calls).toBeGreaterThanOrEqual(2);
+        expect(ackedAtRetry).toBe(false); // the failed call acked nothing
+        expect(statusAtRetry).toEqual(['sent']);
+        expect(statuses(journal)).toEqual(['delivered']);
+      },
+    );
 
     it('poll: the batch matches the messages (journal), and is acked only by ack()', async () => {
       const rig = await a.rig('normal');
@@ -521,7 +632,14 @@ describe.each(ADAPTERS.map((a) => [a.type, a] as const))('provider contract: %s'
     const record = (v: unknown): void => {
       seen.push(v instanceof Error ? `${v.message}\n${v.stack ?? ''}` : JSON.stringify(v));
     };
-    for (const b of ['badCredentials', 'unavailable', 'noAnswer', 'oddAnswer', 'oddLookup', 'echoesSecret'] as Behaviour[]) {
+    for (const b of [
+      'badCredentials',
+      'unavailable',
+      'noAnswer',
+      'oddAnswer',
+      'oddLookup',
+      'echoesSecret',
+    ] as Behaviour[]) {
       const rig = await a.rig(b);
       secrets = [...secrets, ...rig.secrets];
       const key = keyFor(a, a.to.ok, 1);

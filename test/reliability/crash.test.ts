@@ -1,17 +1,32 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runUms, workdir } from '../support/cli.js';
-import { campaignPhones, writeCampaign } from '../support/campaign.js';
-import { carrierCount, expectExactlyOnce, killLoop, SEND, seeded, sleep, start, useTally, withSmallDisk, killLeftovers, ended } from '../support/reliability.js';
 import { readCarrierLog } from '../../src/providers/sim/carrierLog.js';
+import { campaignPhones, writeCampaign } from '../support/campaign.js';
+import { runUms, workdir } from '../support/cli.js';
+import {
+  carrierCount,
+  ended,
+  expectExactlyOnce,
+  killLeftovers,
+  killLoop,
+  SEND,
+  seeded,
+  sleep,
+  start,
+  useTally,
+  withSmallDisk,
+} from '../support/reliability.js';
 
 const tally = useTally('simulator');
 afterEach(killLeftovers);
 
 function writeSimConfig(dir: string, journal: string, sim: Record<string, unknown>): void {
   const lines = Object.entries({ type: 'sim', ...sim }).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);
-  fs.writeFileSync(path.join(dir, 'ums.config.yaml'), [`journal: ${JSON.stringify(journal)}`, 'providers:', '  sim:', ...lines, ''].join('\n'));
+  fs.writeFileSync(
+    path.join(dir, 'ums.config.yaml'),
+    [`journal: ${JSON.stringify(journal)}`, 'providers:', '  sim:', ...lines, ''].join('\n'),
+  );
 }
 
 /** Every recipient exactly once at the simulated carrier (its own log), and the journal accounts for every CSV row. */
@@ -61,7 +76,12 @@ describe('reliability: crashes and faults against the simulator', () => {
       const dir = workdir();
       writeCampaign(dir, rows);
       const carrier = path.join(dir, 'carrier.jsonl');
-      writeSimConfig(dir, path.join(mount, 'journal.db'), { tps: 2000, latencyMs: 1, dlrDelayMs: 20, store: carrier });
+      writeSimConfig(dir, path.join(mount, 'journal.db'), {
+        tps: 2000,
+        latencyMs: 1,
+        dlrDelayMs: 20,
+        store: carrier,
+      });
       const run = start(['send', 'recipients.csv', '-t', 'notice.md', '--yes'], dir);
       while (carrierCount(carrier) < 1000) await sleep(10);
       const free = fill(); // under the running process

@@ -1,10 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runUms, workdir } from '../support/cli.js';
 import { campaignPhones, writeCampaign } from '../support/campaign.js';
+import { runUms, workdir } from '../support/cli.js';
 import { FakeSmsc, type FakeSmscOptions } from '../support/fakeSmsc.js';
-import { expectAtMostOnce, killLoop, SEND, seeded, sleep, start, expectStillRunning, useTally, killLeftovers, ended, withSmallDisk } from '../support/reliability.js';
+import {
+  ended,
+  expectAtMostOnce,
+  expectStillRunning,
+  killLeftovers,
+  killLoop,
+  SEND,
+  seeded,
+  sleep,
+  start,
+  useTally,
+  withSmallDisk,
+} from '../support/reliability.js';
 
 /**
  * The same crashes and faults through the smpp provider to the local SMSC (in this process, so it
@@ -30,7 +42,12 @@ async function smscWith(opts: FakeSmscOptions): Promise<FakeSmsc> {
   return smsc;
 }
 
-function campaignDir(smsc: FakeSmsc, rows: number, provider: Record<string, unknown> = {}, journal = './journal.db'): string {
+function campaignDir(
+  smsc: FakeSmsc,
+  rows: number,
+  provider: Record<string, unknown> = {},
+  journal = './journal.db',
+): string {
   const dir = workdir();
   writeCampaign(dir, rows);
   const cfg = {
@@ -47,7 +64,18 @@ function campaignDir(smsc: FakeSmsc, rows: number, provider: Record<string, unkn
     ...provider,
   };
   const lines = Object.entries(cfg).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);
-  fs.writeFileSync(path.join(dir, 'ums.config.yaml'), [`journal: ${JSON.stringify(journal)}`, 'from: "0212345678"', 'providers:', '  carrier:', ...lines, 'routes: { default: carrier }', ''].join('\n'));
+  fs.writeFileSync(
+    path.join(dir, 'ums.config.yaml'),
+    [
+      `journal: ${JSON.stringify(journal)}`,
+      'from: "0212345678"',
+      'providers:',
+      '  carrier:',
+      ...lines,
+      'routes: { default: carrier }',
+      '',
+    ].join('\n'),
+  );
   return dir;
 }
 
@@ -59,13 +87,30 @@ describe('reliability: crashes and faults against the local SMSC', () => {
     const smsc = await smscWith({ receipts: { delayMs: 20 } });
     const dir = campaignDir(smsc, rows);
     const killsBefore = tally.kills;
-    const kills = await killLoop({ rng, dir, env: ENV, rows, reached: () => smsc.messages.length, finishedCodes: [0, 3], tally });
+    const kills = await killLoop({
+      rng,
+      dir,
+      env: ENV,
+      rows,
+      reached: () => smsc.messages.length,
+      finishedCodes: [0, 3],
+      tally,
+    });
     const last = await runUms(SEND, { cwd: dir, env: ENV, timeoutMs: 120_000 });
     expect([0, 3], `${kills.join('\n')}\n${last.stderr}`).toContain(last.code); // 3: done, some rows unknown
-    console.log(`  smsc: ${smsc.binds.filter((b) => b.ok).length} binds, ${smsc.arrivals.length} submit_sm, ${smsc.receiptsSent} receipts sent`);
+    console.log(
+      `  smsc: ${smsc.binds.filter((b) => b.ok).length} binds, ${smsc.arrivals.length} submit_sm, ${smsc.receiptsSent} receipts sent`,
+    );
     expect(smsc.violations).toEqual([]);
     // each kill leaves at most the window in flight
-    await expectAtMostOnce({ received: smsc.receivedPerRecipient(), phones: campaignPhones(rows), dir, env: ENV, tally, maxUnknown: WINDOW * (tally.kills - killsBefore) });
+    await expectAtMostOnce({
+      received: smsc.receivedPerRecipient(),
+      phones: campaignPhones(rows),
+      dir,
+      env: ENV,
+      tally,
+      maxUnknown: WINDOW * (tally.kills - killsBefore),
+    });
   });
 
   it('rides out a 30 s SMSC outage (closed, then back on the same port): rebinds and finishes, at most once', async () => {
@@ -88,7 +133,14 @@ describe('reliability: crashes and faults against the local SMSC', () => {
     expect([0, 3], e.stderr).toContain(e.code); // 3: done, the messages in flight at the drop unknown
     expect(smsc.binds.filter((b) => b.ok).length).toBeGreaterThanOrEqual(2);
     expect(smsc.violations).toEqual([]);
-    await expectAtMostOnce({ received: smsc.receivedPerRecipient(), phones: campaignPhones(rows), dir, env: ENV, tally, maxUnknown: WINDOW });
+    await expectAtMostOnce({
+      received: smsc.receivedPerRecipient(),
+      phones: campaignPhones(rows),
+      dir,
+      env: ENV,
+      tally,
+      maxUnknown: WINDOW,
+    });
   });
 
   it('stops with exit 1 when the journal disk fills, reaches nobody twice, and resume finishes after space is freed', async (ctx) => {
@@ -109,7 +161,14 @@ describe('reliability: crashes and faults against the local SMSC', () => {
       const again = await runUms(SEND, { cwd: dir, env: ENV, timeoutMs: 120_000 });
       expect([0, 3], again.stderr).toContain(again.code); // 3: done, the submits whose answers could not be written unknown
       expect(smsc.violations).toEqual([]);
-      await expectAtMostOnce({ received: smsc.receivedPerRecipient(), phones: campaignPhones(rows), dir, env: ENV, tally, maxUnknown: WINDOW });
+      await expectAtMostOnce({
+        received: smsc.receivedPerRecipient(),
+        phones: campaignPhones(rows),
+        dir,
+        env: ENV,
+        tally,
+        maxUnknown: WINDOW,
+      });
     });
   });
 });

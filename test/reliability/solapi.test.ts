@@ -1,10 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runUms, workdir } from '../support/cli.js';
 import { campaignPhones, writeCampaign } from '../support/campaign.js';
+import { runUms, workdir } from '../support/cli.js';
 import { FakeSolapi, type FakeSolapiOptions } from '../support/fakeSolapi.js';
-import { expectExactlyOnce, killLoop, SEND, seeded, sleep, start, expectStillRunning, useTally, withSmallDisk, killLeftovers, ended } from '../support/reliability.js';
+import {
+  ended,
+  expectExactlyOnce,
+  expectStillRunning,
+  killLeftovers,
+  killLoop,
+  SEND,
+  seeded,
+  sleep,
+  start,
+  useTally,
+  withSmallDisk,
+} from '../support/reliability.js';
 
 /**
  * The same crashes and faults as against the simulator, through the solapi provider to the fake
@@ -23,17 +35,45 @@ afterEach(async () => {
 });
 
 async function fake(opts: Partial<FakeSolapiOptions> = {}): Promise<FakeSolapi> {
-  const f = await FakeSolapi.start({ apiKey: ENV.SOLAPI_API_KEY, apiSecret: ENV.SOLAPI_API_SECRET, reportDelayMs: 20, ...opts });
+  const f = await FakeSolapi.start({
+    apiKey: ENV.SOLAPI_API_KEY,
+    apiSecret: ENV.SOLAPI_API_SECRET,
+    reportDelayMs: 20,
+    ...opts,
+  });
   fakes.push(f);
   return f;
 }
 
 /** A campaign of `rows` recipients routed to the fake; the journal (and the provider's request log beside it) at `journal`. */
-function campaignDir(f: FakeSolapi, rows: number, journal: string, solapi: Record<string, unknown> = {}): string {
+function campaignDir(
+  f: FakeSolapi,
+  rows: number,
+  journal: string,
+  solapi: Record<string, unknown> = {},
+): string {
   const dir = workdir();
   writeCampaign(dir, rows);
-  const provider = { type: 'solapi', apiKey: '${SOLAPI_API_KEY}', apiSecret: '${SOLAPI_API_SECRET}', baseUrl: f.url, tps: 2000, batchSize: 100, timeoutMs: 5000, ...solapi };
-  const lines = [`journal: ${JSON.stringify(journal)}`, 'from: "0212345678"', 'providers:', '  solapi:', ...Object.entries(provider).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`), 'routes:', '  default: solapi', ''];
+  const provider = {
+    type: 'solapi',
+    apiKey: '${SOLAPI_API_KEY}',
+    apiSecret: '${SOLAPI_API_SECRET}',
+    baseUrl: f.url,
+    tps: 2000,
+    batchSize: 100,
+    timeoutMs: 5000,
+    ...solapi,
+  };
+  const lines = [
+    `journal: ${JSON.stringify(journal)}`,
+    'from: "0212345678"',
+    'providers:',
+    '  solapi:',
+    ...Object.entries(provider).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
+    'routes:',
+    '  default: solapi',
+    '',
+  ];
   fs.writeFileSync(path.join(dir, 'ums.config.yaml'), lines.join('\n'));
   return dir;
 }
@@ -48,8 +88,16 @@ describe('reliability: crashes and faults against the fake Solapi', () => {
     const kills = await killLoop({ rng, dir, env: ENV, rows, reached: () => f.messages.length, tally });
     const last = await runUms(SEND, { cwd: dir, env: ENV, timeoutMs: 120_000 });
     expect(last.code, `${kills.join('\n')}\n${last.stderr}`).toBe(0);
-    console.log(`  solapi: ${f.stats.sendRequests} send requests, ${f.stats.dropped} answers dropped, ${f.stats.listRequests} list requests`);
-    await expectExactlyOnce({ received: f.acceptedPerRecipient(), phones: campaignPhones(rows), dir, env: ENV, tally });
+    console.log(
+      `  solapi: ${f.stats.sendRequests} send requests, ${f.stats.dropped} answers dropped, ${f.stats.listRequests} list requests`,
+    );
+    await expectExactlyOnce({
+      received: f.acceptedPerRecipient(),
+      phones: campaignPhones(rows),
+      dir,
+      env: ENV,
+      tally,
+    });
   });
 
   it('rides out a 30 s outage in one run (15 s connection refused with answers in flight cut, then 15 s of 503): exactly once', async () => {
@@ -81,8 +129,16 @@ describe('reliability: crashes and faults against the fake Solapi', () => {
     const e = await ended(run, 90_000, 'after Solapi came back');
     expect(e.code, e.stderr).toBe(0); // in one run: what was in flight is looked up once Solapi answers
     const out = JSON.parse(e.stdout) as { run: { unknown: number; retried: number } };
-    console.log(`  solapi outage: ${f.stats.hung} answers cut, ${out.run.unknown} rows unknown for a while, ${out.run.retried} resubmitted`);
-    await expectExactlyOnce({ received: f.acceptedPerRecipient(), phones: campaignPhones(rows), dir, env: ENV, tally });
+    console.log(
+      `  solapi outage: ${f.stats.hung} answers cut, ${out.run.unknown} rows unknown for a while, ${out.run.retried} resubmitted`,
+    );
+    await expectExactlyOnce({
+      received: f.acceptedPerRecipient(),
+      phones: campaignPhones(rows),
+      dir,
+      env: ENV,
+      tally,
+    });
   });
 
   it('stops with exit 1 when the journal disk fills, sends nothing twice, and resume finishes after space is freed', async (ctx) => {
@@ -102,7 +158,13 @@ describe('reliability: crashes and faults against the fake Solapi', () => {
       free();
       const again = await runUms(['resume'], { cwd: dir, env: ENV, timeoutMs: 120_000 });
       expect(again.code, again.stderr).toBe(0);
-      await expectExactlyOnce({ received: f.acceptedPerRecipient(), phones: campaignPhones(rows), dir, env: ENV, tally });
+      await expectExactlyOnce({
+        received: f.acceptedPerRecipient(),
+        phones: campaignPhones(rows),
+        dir,
+        env: ENV,
+        tally,
+      });
     });
   });
 });

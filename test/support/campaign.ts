@@ -1,14 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { readCarrierLog, type AcceptedRecord } from '../../src/providers/sim/carrierLog.js';
+import { type AcceptedRecord, readCarrierLog } from '../../src/providers/sim/carrierLog.js';
 
 /** A recipient CSV of `n` distinct mobile numbers (plus any extra rows), and a short SMS template. */
-export function writeCampaign(dir: string, n: number, extraRows: string[] = []): { csv: string; template: string } {
+export function writeCampaign(
+  dir: string,
+  n: number,
+  extraRows: string[] = [],
+): { csv: string; template: string } {
   const lines = ['name,phone'];
-  for (let i = 0; i < n; i++) lines.push(`고객${i},010-${String(2000 + Math.floor(i / 10000)).padStart(4, '0')}-${String(i % 10000).padStart(4, '0')}`);
+  for (let i = 0; i < n; i++)
+    lines.push(
+      `고객${i},010-${String(2000 + Math.floor(i / 10000)).padStart(4, '0')}-${String(i % 10000).padStart(4, '0')}`,
+    );
   lines.push(...extraRows);
   const csv = path.join(dir, 'recipients.csv');
-  fs.writeFileSync(csv, lines.join('\n') + '\n');
+  fs.writeFileSync(csv, `${lines.join('\n')}\n`);
   const template = path.join(dir, 'notice.md');
   fs.writeFileSync(template, '---\nchannel: auto\n---\n#{name}님, 주문하신 상품이 발송되었습니다.\n');
   return { csv, template };
@@ -16,7 +23,11 @@ export function writeCampaign(dir: string, n: number, extraRows: string[] = []):
 
 /** The numbers `writeCampaign(dir, n)` writes, as providers see them (digits only). */
 export function campaignPhones(n: number): string[] {
-  return Array.from({ length: n }, (_, i) => `010${String(2000 + Math.floor(i / 10000)).padStart(4, '0')}${String(i % 10000).padStart(4, '0')}`);
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      `010${String(2000 + Math.floor(i / 10000)).padStart(4, '0')}${String(i % 10000).padStart(4, '0')}`,
+  );
 }
 
 export function writeConfig(dir: string, sim: Record<string, unknown>): string {

@@ -15,7 +15,10 @@ export interface RunResult {
 }
 
 /** Run the built `ums` binary as a user would: a real process, real files, real exit code. */
-export function runUms(args: string[], opts: { cwd: string; env?: Record<string, string>; input?: string; timeoutMs?: number }): Promise<RunResult> {
+export function runUms(
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string>; input?: string; timeoutMs?: number },
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [UMS, ...args], {
       cwd: opts.cwd,

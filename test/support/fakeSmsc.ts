@@ -1,7 +1,7 @@
-import iconv from 'iconv-lite';
 import type { AddressInfo } from 'node:net';
+import iconv from 'iconv-lite';
 // The package with its text filters off, as ums uses it: short_message arrives as raw bytes.
-import { smpp, type PDU, type Server, type Session } from '../../src/providers/smpp/codec.js';
+import { type PDU, type Server, type Session, smpp } from '../../src/providers/smpp/codec.js';
 
 /**
  * A local SMSC on the `smpp` package's server (127.0.0.1, a random port), strict where a carrier is
@@ -165,13 +165,32 @@ export class FakeSmsc {
 
   /** Send an MO message to a bound session; resolves with deliver_sm_resp's command_status. */
   sendMo(from: string, text: string, dataCoding = 0x0e, fromTon = 0): Promise<number> {
-    const bytes = dataCoding === 0x08 ? Buffer.from(text, 'utf16le').swap16() : dataCoding === 0x0e ? iconv.encode(text, 'cp949') : Buffer.from(text, 'latin1');
-    return this.deliver({ source_addr_ton: fromTon, source_addr: from, destination_addr: '0212345678', esm_class: 0, data_coding: dataCoding, short_message: bytes });
+    const bytes =
+      dataCoding === 0x08
+        ? Buffer.from(text, 'utf16le').swap16()
+        : dataCoding === 0x0e
+          ? iconv.encode(text, 'cp949')
+          : Buffer.from(text, 'latin1');
+    return this.deliver({
+      source_addr_ton: fromTon,
+      source_addr: from,
+      destination_addr: '0212345678',
+      esm_class: 0,
+      data_coding: dataCoding,
+      short_message: bytes,
+    });
   }
 
   /** Send a delivery receipt as written; resolves with deliver_sm_resp's command_status. */
   sendReceipt(text: string, tlvs: Record<string, unknown> = {}, from = '01000000000'): Promise<number> {
-    return this.deliver({ source_addr: from, destination_addr: '0212345678', esm_class: 0x04, data_coding: 0, short_message: Buffer.from(text, 'latin1'), ...tlvs });
+    return this.deliver({
+      source_addr: from,
+      destination_addr: '0212345678',
+      esm_class: 0x04,
+      data_coding: 0,
+      short_message: Buffer.from(text, 'latin1'),
+      ...tlvs,
+    });
   }
 
   private deliver(fields: Record<string, unknown>, timeoutMs = 5000): Promise<number> {
@@ -206,9 +225,15 @@ export class FakeSmsc {
       this.bound = this.bound.filter((s) => s !== session);
     });
     session.on('bind_transceiver', (pdu: PDU) => {
-      const ok = pdu['system_id'] === (this.opts.systemId ?? 'ums') && pdu['password'] === (this.opts.password ?? 'secret');
-      this.binds.push({ systemId: String(pdu['system_id']), interfaceVersion: Number(pdu['interface_version']), ok });
-      if (pdu['interface_version'] !== 0x34) this.violations.push(`bind with interface_version ${String(pdu['interface_version'])}`);
+      const ok =
+        pdu.system_id === (this.opts.systemId ?? 'ums') && pdu.password === (this.opts.password ?? 'secret');
+      this.binds.push({
+        systemId: String(pdu.system_id),
+        interfaceVersion: Number(pdu.interface_version),
+        ok,
+      });
+      if (pdu.interface_version !== 0x34)
+        this.violations.push(`bind with interface_version ${String(pdu.interface_version)}`);
       session.send(pdu.response(ok ? { system_id: 'fake' } : { command_status: 0x0e }));
       if (!ok) return;
       this.bound.push(session);
@@ -224,11 +249,11 @@ export class FakeSmsc {
 
   private onSubmit(session: Session, pdu: PDU): void {
     const now = performance.now();
-    const to = String(pdu['destination_addr']);
-    const dc = Number(pdu['data_coding']);
-    const esm = Number(pdu['esm_class']);
-    const short = Buffer.isBuffer(pdu['short_message']) ? pdu['short_message'] : Buffer.alloc(0);
-    const payload = Buffer.isBuffer(pdu['message_payload']) ? pdu['message_payload'] : null;
+    const to = String(pdu.destination_addr);
+    const dc = Number(pdu.data_coding);
+    const esm = Number(pdu.esm_class);
+    const short = Buffer.isBuffer(pdu.short_message) ? pdu.short_message : Buffer.alloc(0);
+    const payload = Buffer.isBuffer(pdu.message_payload) ? pdu.message_payload : null;
     const parts = payload && payload.length > 140 ? Math.ceil(payload.length / 134) : 1;
     const arrival: Arrival = { at: now, to, parts, status: 0 };
     this.arrivals.push(arrival);
@@ -278,7 +303,15 @@ export class FakeSmsc {
   }
 
   /** Check one accepted part and add it to its message. */
-  private take(to: string, dc: number, esm: number, short: Buffer, payload: Buffer | null, pdu: PDU, id: string): void {
+  private take(
+    to: string,
+    dc: number,
+    esm: number,
+    short: Buffer,
+    payload: Buffer | null,
+    pdu: PDU,
+    id: string,
+  ): void {
     let ref: number | null = null;
     let total = 1;
     let seq = 1;
@@ -290,11 +323,16 @@ export class FakeSmsc {
       const udhl = short[0]!;
       const ie = short.subarray(1, 1 + udhl);
       if (ie[0] === 0x00 && ie[1] === 0x03 && udhl === 5) [ref, total, seq] = [ie[2]!, ie[3]!, ie[4]!];
-      else if (ie[0] === 0x08 && ie[1] === 0x04 && udhl === 6) [ref, total, seq] = [(ie[2]! << 8) | ie[3]!, ie[4]!, ie[5]!];
+      else if (ie[0] === 0x08 && ie[1] === 0x04 && udhl === 6)
+        [ref, total, seq] = [(ie[2]! << 8) | ie[3]!, ie[4]!, ie[5]!];
       else this.violations.push(`unknown UDH ${short.subarray(0, 1 + udhl).toString('hex')} to ${to}`);
       body = short.subarray(1 + udhl);
-    } else if (pdu['sar_msg_ref_num'] !== undefined) {
-      [ref, total, seq] = [Number(pdu['sar_msg_ref_num']), Number(pdu['sar_total_segments']), Number(pdu['sar_segment_seqnum'])];
+    } else if (pdu.sar_msg_ref_num !== undefined) {
+      [ref, total, seq] = [
+        Number(pdu.sar_msg_ref_num),
+        Number(pdu.sar_total_segments),
+        Number(pdu.sar_segment_seqnum),
+      ];
     }
     if (short.length > 140) this.violations.push(`short_message of ${short.length} octets to ${to}`);
     if (seq < 1 || seq > total || total < 1) this.violations.push(`part ${seq} of ${total} to ${to}`);
@@ -312,13 +350,22 @@ export class FakeSmsc {
     a.got.set(seq, { bytes: body, id });
     if (a.got.size === total) {
       this.assemblies.delete(key);
-      this.complete(to, dc, [...a.got.entries()].sort((x, y) => x[0] - y[0]).map(([, v]) => v));
+      this.complete(
+        to,
+        dc,
+        [...a.got.entries()].sort((x, y) => x[0] - y[0]).map(([, v]) => v),
+      );
     }
   }
 
   private complete(to: string, dc: number, parts: { bytes: Buffer; id: string }[]): void {
     const bytes = Buffer.concat(parts.map((p) => p.bytes));
-    const text = dc === 0x08 ? bytes.swap16().toString('utf16le') : dc === 0x0e ? iconv.decode(bytes, 'cp949') : bytes.toString('latin1');
+    const text =
+      dc === 0x08
+        ? bytes.swap16().toString('utf16le')
+        : dc === 0x0e
+          ? iconv.decode(bytes, 'cp949')
+          : bytes.toString('latin1');
     const index = this.messages.length;
     this.messages.push({ to, text, parts: parts.length, dataCoding: dc, ids: parts.map((p) => p.id) });
     const r = this.opts.receipts;
@@ -330,8 +377,8 @@ export class FakeSmsc {
       const partFailed = failed && (!this.opts.failLastPartOnly || i === parts.length - 1);
       this.later(r.delayMs, () => {
         this.receiptsSent++;
-        void this.deliver(receiptFields(p.id, to, partFailed, style, this.opts.idFormat ?? 'hex')).then((status) =>
-          this.receiptAnswers.push({ id: p.id, status, at: performance.now() }),
+        void this.deliver(receiptFields(p.id, to, partFailed, style, this.opts.idFormat ?? 'hex')).then(
+          (status) => this.receiptAnswers.push({ id: p.id, status, at: performance.now() }),
         );
       });
     });
@@ -339,7 +386,13 @@ export class FakeSmsc {
 }
 
 /** A receipt as carriers write them, in one of a few styles. */
-function receiptFields(id: string, to: string, failed: boolean, style: ReceiptStyle, idFormat: 'hex' | 'dec'): Record<string, unknown> {
+function receiptFields(
+  id: string,
+  to: string,
+  failed: boolean,
+  style: ReceiptStyle,
+  idFormat: 'hex' | 'dec',
+): Record<string, unknown> {
   const dec = idFormat === 'hex' ? String(parseInt(id, 16)) : id;
   const stat = failed ? 'UNDELIV' : 'DELIVRD';
   const err = failed ? '001' : '000';
@@ -348,7 +401,13 @@ function receiptFields(id: string, to: string, failed: boolean, style: ReceiptSt
     style === 'text-odd'
       ? `ID: ${dec}   Sub:001 DLVRD:001  Submit_Date:${date} Done Date: 240115123059 STAT: ${stat.toLowerCase()} Err:${err}  text:`
       : `id:${dec} sub:001 dlvrd:${failed ? '000' : '001'} submit date:${date} done date:${date} stat:${stat} err:${err} text:`;
-  const fields: Record<string, unknown> = { source_addr: to, destination_addr: '0212345678', esm_class: 0x04, data_coding: 0, short_message: Buffer.from(text, 'latin1') };
+  const fields: Record<string, unknown> = {
+    source_addr: to,
+    destination_addr: '0212345678',
+    esm_class: 0x04,
+    data_coding: 0,
+    short_message: Buffer.from(text, 'latin1'),
+  };
   if (style === 'tlv') Object.assign(fields, { receipted_message_id: id, message_state: failed ? 5 : 2 });
   return fields;
 }
@@ -373,7 +432,8 @@ function splitCharacter(bytes: Buffer, dc: number): string | null {
       if (b < 0xa1 || b > 0xfe) return `byte 0x${b.toString(16)} at ${i} is not KS C 5601`;
       const t = bytes[i + 1];
       if (t === undefined) return 'ends with the first byte of a KS C 5601 character';
-      if (t < 0xa1 || t > 0xfe) return `byte pair ${b.toString(16)}${t.toString(16)} at ${i} is not KS C 5601`;
+      if (t < 0xa1 || t > 0xfe)
+        return `byte pair ${b.toString(16)}${t.toString(16)} at ${i} is not KS C 5601`;
       i += 2;
     }
   }

@@ -71,15 +71,45 @@ export interface StoredFile {
   bytes: number;
 }
 
-const TYPES = new Set(['SMS', 'LMS', 'MMS', 'ATA', 'CTA', 'CTI', 'NSA', 'RCS_SMS', 'RCS_LMS', 'RCS_MMS', 'RCS_TPL', 'RCS_ITPL', 'RCS_LTPL', 'FAX', 'VOICE']);
+const TYPES = new Set([
+  'SMS',
+  'LMS',
+  'MMS',
+  'ATA',
+  'CTA',
+  'CTI',
+  'NSA',
+  'RCS_SMS',
+  'RCS_LMS',
+  'RCS_MMS',
+  'RCS_TPL',
+  'RCS_ITPL',
+  'RCS_LTPL',
+  'FAX',
+  'VOICE',
+]);
 const TEST_NUMBER = /^0100000(\d{4})$/;
 /** RCS body limits in characters, by type (DOMAIN.md) */
-const RCS_MAX_CHARS: Record<string, number> = { RCS_SMS: 100, RCS_LMS: 1300, RCS_MMS: 1300, RCS_TPL: 90, RCS_ITPL: 500 };
+const RCS_MAX_CHARS: Record<string, number> = {
+  RCS_SMS: 100,
+  RCS_LMS: 1300,
+  RCS_MMS: 1300,
+  RCS_TPL: 90,
+  RCS_ITPL: 500,
+};
 
 function id(prefix: string): string {
   const d = new Date();
   const stamp = d.toISOString().replace(/\D/g, '').slice(0, 14);
-  return prefix + stamp + randomBytes(9).toString('base64url').toUpperCase().replace(/[^A-Z0-9]/g, 'X').slice(0, 15);
+  return (
+    prefix +
+    stamp +
+    randomBytes(9)
+      .toString('base64url')
+      .toUpperCase()
+      .replace(/[^A-Z0-9]/g, 'X')
+      .slice(0, 15)
+  );
 }
 
 function eucKrBytes(s: string): number {
@@ -96,7 +126,16 @@ export class FakeSolapi {
   readonly listQueries: URLSearchParams[] = [];
   /** messages the account can still pay for; then intake answers 1030 (insufficient balance) */
   balance = Infinity;
-  readonly stats = { sendRequests: 0, listRequests: 0, uploads: 0, throttled: 0, dropped: 0, hung: 0, validationErrors: 0, authFailures: [] as string[] };
+  readonly stats = {
+    sendRequests: 0,
+    listRequests: 0,
+    uploads: 0,
+    throttled: 0,
+    dropped: 0,
+    hung: 0,
+    validationErrors: 0,
+    authFailures: [] as string[],
+  };
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
   private readonly usedSignatures = new Map<string, number>();
@@ -126,7 +165,9 @@ export class FakeSolapi {
     });
   }
 
-  static async start(options: Partial<FakeSolapiOptions> & { apiKey: string; apiSecret: string }): Promise<FakeSolapi> {
+  static async start(
+    options: Partial<FakeSolapiOptions> & { apiKey: string; apiSecret: string },
+  ): Promise<FakeSolapi> {
     const f = new FakeSolapi(options);
     await new Promise<void>((resolve) => f.server.listen(0, '127.0.0.1', resolve));
     f.port = (f.server.address() as AddressInfo).port;
@@ -230,14 +271,22 @@ export class FakeSolapi {
 
   /** POST a webhook the way Solapi does (a JSON array); returns the HTTP status. */
   async postWebhook(url: string, body: unknown, headers: Record<string, string> = {}): Promise<number> {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
     await res.text();
     return res.status;
   }
 
   private send(res: http.ServerResponse, status: number, body: unknown): void {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), date: new Date(this.now()).toUTCString() });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      date: new Date(this.now()).toUTCString(),
+    });
     res.end(text);
   }
 
@@ -247,9 +296,13 @@ export class FakeSolapi {
 
   /** authentication/api-key: HMAC-SHA256(apiSecret, date + salt), ±15 minutes, no signature twice. */
   private authenticate(req: http.IncomingMessage): { code: string; message: string } | null {
-    const header = req.headers['authorization'];
+    const header = req.headers.authorization;
     const m = typeof header === 'string' ? /^HMAC-SHA256 (.+)$/.exec(header) : null;
-    if (!m) return { code: 'InvalidAuthenticationInformation', message: 'Authorization header missing or not HMAC-SHA256' };
+    if (!m)
+      return {
+        code: 'InvalidAuthenticationInformation',
+        message: 'Authorization header missing or not HMAC-SHA256',
+      };
     const f = new Map<string, string>();
     for (const part of m[1]!.split(',')) {
       const eq = part.indexOf('=');
@@ -259,18 +312,29 @@ export class FakeSolapi {
     const date = f.get('date');
     const salt = f.get('salt');
     const signature = f.get('signature');
-    if (!apiKey || !date || !salt || !signature) return { code: 'InvalidAuthenticationInformation', message: 'apiKey, date, salt and signature are required' };
+    if (!apiKey || !date || !salt || !signature)
+      return {
+        code: 'InvalidAuthenticationInformation',
+        message: 'apiKey, date, salt and signature are required',
+      };
     if (apiKey !== this.options.apiKey) return { code: 'InvalidAPIKey', message: 'not a valid API key' };
-    if (salt.length < 12 || salt.length > 64) return { code: 'InvalidAuthenticationInformation', message: 'salt must be 12-64 characters' };
+    if (salt.length < 12 || salt.length > 64)
+      return { code: 'InvalidAuthenticationInformation', message: 'salt must be 12-64 characters' };
     const at = Date.parse(date);
-    if (Number.isNaN(at)) return { code: 'InvalidAuthenticationInformation', message: 'date is not ISO 8601' };
-    if (Math.abs(this.now() - at) > 15 * 60_000) return { code: 'RequestTimeTooSkewed', message: 'date is more than 15 minutes from the server time' };
-    const expected = createHmac('sha256', this.options.apiSecret).update(date + salt).digest('hex');
-    const ok = expected.length === signature.length && timingSafeEqual(Buffer.from(expected), Buffer.from(signature));
+    if (Number.isNaN(at))
+      return { code: 'InvalidAuthenticationInformation', message: 'date is not ISO 8601' };
+    if (Math.abs(this.now() - at) > 15 * 60_000)
+      return { code: 'RequestTimeTooSkewed', message: 'date is more than 15 minutes from the server time' };
+    const expected = createHmac('sha256', this.options.apiSecret)
+      .update(date + salt)
+      .digest('hex');
+    const ok =
+      expected.length === signature.length && timingSafeEqual(Buffer.from(expected), Buffer.from(signature));
     if (!ok) return { code: 'SignatureDoesNotMatch', message: 'the signature does not match' };
     const now = this.now();
     for (const [s, t] of this.usedSignatures) if (t < now - 15 * 60_000) this.usedSignatures.delete(s);
-    if (this.usedSignatures.has(signature)) return { code: 'DuplicatedSignature', message: 'this signature was used in the last 15 minutes' };
+    if (this.usedSignatures.has(signature))
+      return { code: 'DuplicatedSignature', message: 'this signature was used in the last 15 minutes' };
     this.usedSignatures.set(signature, now);
     return null;
   }
@@ -292,9 +356,14 @@ export class FakeSolapi {
     if (auth) {
       this.stats.authFailures.push(auth.code);
       req.resume();
-      return this.error(res, auth.code === 'InvalidAuthenticationInformation' ? 401 : 403, auth.code, auth.message);
+      return this.error(
+        res,
+        auth.code === 'InvalidAuthenticationInformation' ? 401 : 403,
+        auth.code,
+        auth.message,
+      );
     }
-    let body: unknown = undefined;
+    let body: unknown;
     if (req.method === 'POST') {
       try {
         body = await this.body(req);
@@ -302,7 +371,8 @@ export class FakeSolapi {
         return this.error(res, 400, 'ValidationError', 'the body is not JSON');
       }
     }
-    if (req.method === 'POST' && url.pathname === '/messages/v4/send-many/detail') return this.sendMany(req, res, body);
+    if (req.method === 'POST' && url.pathname === '/messages/v4/send-many/detail')
+      return this.sendMany(req, res, body);
     if (req.method === 'GET' && url.pathname === '/messages/v4/list') return this.list(res, url.searchParams);
     if (req.method === 'POST' && url.pathname === '/storage/v1/files') return this.upload(res, body);
     req.resume();
@@ -321,46 +391,57 @@ export class FakeSolapi {
 
   /** Per-message intake checks: a 1xxx code, or null when the message is taken. */
   private intake(m: Record<string, unknown>): string | null {
-    const type = m['type'] as string;
-    if (typeof m['text'] !== 'string' || !m['text']) return '1010';
-    if (type !== 'ATA' && (typeof m['from'] !== 'string' || !/^\d{8,11}$/.test(m['from']))) return '1010';
-    if (type === 'SMS' && m['subject'] !== undefined) return '1013';
-    if (typeof m['subject'] === 'string' && !type.startsWith('RCS_') && eucKrBytes(m['subject']) > 40) return '1014';
-    if (type === 'SMS' && eucKrBytes(m['text']) > 90) return '1031';
-    if ((type === 'LMS' || type === 'MMS') && eucKrBytes(m['text']) > 2000) return '1031';
-    if (['SMS', 'LMS', 'MMS'].includes(type) && iconv.decode(iconv.encode(m['text'], 'euc-kr'), 'euc-kr') !== m['text']) return '1029';
-    if (type === 'MMS' && (typeof m['imageId'] !== 'string' || !this.files.has(m['imageId']))) return '1034';
-    if (m['kakaoOptions'] !== undefined && type !== 'ATA' && type !== 'CTA') return '1033';
+    const type = m.type as string;
+    if (typeof m.text !== 'string' || !m.text) return '1010';
+    if (type !== 'ATA' && (typeof m.from !== 'string' || !/^\d{8,11}$/.test(m.from))) return '1010';
+    if (type === 'SMS' && m.subject !== undefined) return '1013';
+    if (typeof m.subject === 'string' && !type.startsWith('RCS_') && eucKrBytes(m.subject) > 40)
+      return '1014';
+    if (type === 'SMS' && eucKrBytes(m.text) > 90) return '1031';
+    if ((type === 'LMS' || type === 'MMS') && eucKrBytes(m.text) > 2000) return '1031';
+    if (
+      ['SMS', 'LMS', 'MMS'].includes(type) &&
+      iconv.decode(iconv.encode(m.text, 'euc-kr'), 'euc-kr') !== m.text
+    )
+      return '1029';
+    if (type === 'MMS' && (typeof m.imageId !== 'string' || !this.files.has(m.imageId))) return '1034';
+    if (m.kakaoOptions !== undefined && type !== 'ATA' && type !== 'CTA') return '1033';
     if (type === 'ATA') {
-      const k = m['kakaoOptions'] as Record<string, unknown> | undefined;
-      if (!k || typeof k['pfId'] !== 'string' || !k['pfId']) return '1041';
-      if (typeof k['templateId'] !== 'string' || !k['templateId']) return '1042';
-      for (const b of (k['buttons'] as Record<string, unknown>[] | undefined) ?? []) {
-        if (typeof b['buttonType'] !== 'string' || typeof b['buttonName'] !== 'string') return '1044';
-        if (b['buttonType'] === 'WL' && typeof b['linkMo'] !== 'string') return '1045';
+      const k = m.kakaoOptions as Record<string, unknown> | undefined;
+      if (!k || typeof k.pfId !== 'string' || !k.pfId) return '1041';
+      if (typeof k.templateId !== 'string' || !k.templateId) return '1042';
+      for (const b of (k.buttons as Record<string, unknown>[] | undefined) ?? []) {
+        if (typeof b.buttonType !== 'string' || typeof b.buttonName !== 'string') return '1044';
+        if (b.buttonType === 'WL' && typeof b.linkMo !== 'string') return '1045';
       }
-      if (k['variables'] !== undefined) {
-        for (const key of Object.keys(k['variables'] as object)) if (!/^#\{[^.}]+\}$/.test(key)) return '1011';
+      if (k.variables !== undefined) {
+        for (const key of Object.keys(k.variables as object)) if (!/^#\{[^.}]+\}$/.test(key)) return '1011';
       }
     }
     if (type.startsWith('RCS_')) {
-      const r = m['rcsOptions'] as Record<string, unknown> | undefined;
-      if (!r || typeof r['brandId'] !== 'string' || !r['brandId']) return '1010';
-      if ((type === 'RCS_TPL' || type === 'RCS_ITPL' || type === 'RCS_LTPL') && typeof r['templateId'] !== 'string') return '1042';
+      const r = m.rcsOptions as Record<string, unknown> | undefined;
+      if (!r || typeof r.brandId !== 'string' || !r.brandId) return '1010';
+      if (
+        (type === 'RCS_TPL' || type === 'RCS_ITPL' || type === 'RCS_LTPL') &&
+        typeof r.templateId !== 'string'
+      )
+        return '1042';
       // RCS counts characters: titles <= 30 on LMS/MMS, none on SMS and templates; bodies per type
-      const subject = m['subject'];
+      const subject = m.subject;
       if (subject !== undefined && !(type === 'RCS_LMS' || type === 'RCS_MMS')) return '1013';
       if (typeof subject === 'string' && [...subject].length > 30) return '1014';
       const max = RCS_MAX_CHARS[type];
-      if (max !== undefined && [...m['text']].length > max) return '1031';
+      if (max !== undefined && [...m.text].length > max) return '1031';
       // an RCS MMS names an image uploaded as type RCS (an MMS upload is not an RCS image)
-      if (type === 'RCS_MMS' && (typeof m['imageId'] !== 'string' || this.files.get(m['imageId'])?.type !== 'RCS')) return '1034';
+      if (type === 'RCS_MMS' && (typeof m.imageId !== 'string' || this.files.get(m.imageId)?.type !== 'RCS'))
+        return '1034';
     }
-    const cf = m['customFields'];
+    const cf = m.customFields;
     if (cf !== undefined) {
-      for (const [k, v] of Object.entries(cf as Record<string, unknown>)) if (k.length > 30 || typeof v !== 'string' || v.length > 100) return '1032';
+      for (const [k, v] of Object.entries(cf as Record<string, unknown>))
+        if (k.length > 30 || typeof v !== 'string' || v.length > 100) return '1032';
     }
-    const code = TEST_NUMBER.exec(m['to'] as string)?.[1];
+    const code = TEST_NUMBER.exec(m.to as string)?.[1];
     if (code?.startsWith('1')) return code;
     return null;
   }
@@ -369,28 +450,41 @@ export class FakeSolapi {
   private sendMany(req: http.IncomingMessage, res: http.ServerResponse, body: unknown): void {
     const n = ++this.stats.sendRequests;
     const sentMessages = (body as { messages?: unknown } | null)?.messages;
-    for (const m of Array.isArray(sentMessages) ? (sentMessages as { customFields?: Record<string, string> }[]) : []) {
-      const key = m?.customFields?.['umsKey'];
+    for (const m of Array.isArray(sentMessages)
+      ? (sentMessages as { customFields?: Record<string, string> }[])
+      : []) {
+      const key = m?.customFields?.umsKey;
       if (typeof key === 'string') this.submissions.set(key, (this.submissions.get(key) ?? 0) + 1);
     }
     const instead = this.options.sendAnswer(n);
     if (instead !== undefined) return this.send(res, 200, instead);
-    if (this.options.failSendsWith) return this.error(res, this.options.failSendsWith, this.options.failSendsWith === 503 ? 'ServiceUnavailable' : 'InternalError', this.options.failSendsMessage);
+    if (this.options.failSendsWith)
+      return this.error(
+        res,
+        this.options.failSendsWith,
+        this.options.failSendsWith === 503 ? 'ServiceUnavailable' : 'InternalError',
+        this.options.failSendsMessage,
+      );
     const b = body as { messages?: unknown; allowDuplicates?: unknown; showMessageList?: unknown } | null;
     const invalid = (why: string): void => {
       this.stats.validationErrors++;
       this.error(res, 400, 'ValidationError', why);
     };
-    if (!b || typeof b !== 'object' || !Array.isArray(b.messages)) return invalid('messages must be an array');
-    if (b.messages.length < 1 || b.messages.length > 10000) return invalid('1 to 10,000 messages per request');
+    if (!b || typeof b !== 'object' || !Array.isArray(b.messages))
+      return invalid('messages must be an array');
+    if (b.messages.length < 1 || b.messages.length > 10000)
+      return invalid('1 to 10,000 messages per request');
     for (const [i, m] of (b.messages as unknown[]).entries()) {
       if (!m || typeof m !== 'object') return invalid(`messages[${i}] is not an object`);
       const o = m as Record<string, unknown>;
-      if (typeof o['to'] !== 'string' || !/^\d{3,15}$/.test(o['to'])) return invalid(`messages[${i}].to must be digits`);
+      if (typeof o.to !== 'string' || !/^\d{3,15}$/.test(o.to))
+        return invalid(`messages[${i}].to must be digits`);
       // ums decides the type itself: the fake insists, so a client that forgets is caught
-      if (o['autoTypeDetect'] !== false) return invalid(`messages[${i}].autoTypeDetect must be false`);
-      if (typeof o['type'] !== 'string' || !TYPES.has(o['type'])) return invalid(`messages[${i}].type "${String(o['type'])}" is not a message type`);
-      if (o['customFields'] !== undefined && (typeof o['customFields'] !== 'object' || o['customFields'] === null)) return invalid(`messages[${i}].customFields must be an object`);
+      if (o.autoTypeDetect !== false) return invalid(`messages[${i}].autoTypeDetect must be false`);
+      if (typeof o.type !== 'string' || !TYPES.has(o.type))
+        return invalid(`messages[${i}].type "${String(o.type)}" is not a message type`);
+      if (o.customFields !== undefined && (typeof o.customFields !== 'object' || o.customFields === null))
+        return invalid(`messages[${i}].customFields must be an object`);
     }
     if (this.overRate(b.messages.length)) {
       this.stats.throttled++;
@@ -402,7 +496,7 @@ export class FakeSolapi {
     const list: Record<string, unknown>[] = [];
     const seen = new Set<string>();
     for (const raw of b.messages as Record<string, unknown>[]) {
-      const to = raw['to'] as string;
+      const to = raw.to as string;
       let intakeCode = this.intake(raw);
       if (!intakeCode && b.allowDuplicates !== true && seen.has(to)) intakeCode = '1026';
       if (!intakeCode && this.balance <= 0) intakeCode = '1030';
@@ -413,25 +507,41 @@ export class FakeSolapi {
         messageId: id('M4V'),
         groupId,
         to,
-        from: typeof raw['from'] === 'string' ? raw['from'] : null,
-        type: raw['type'] as string,
-        text: raw['text'] as string,
-        subject: typeof raw['subject'] === 'string' ? raw['subject'] : null,
-        imageId: typeof raw['imageId'] === 'string' ? raw['imageId'] : null,
-        country: typeof raw['country'] === 'string' ? raw['country'] : '82',
-        autoTypeDetect: raw['autoTypeDetect'] as boolean,
-        customFields: (raw['customFields'] as Record<string, string>) ?? {},
-        kakaoOptions: (raw['kakaoOptions'] as Record<string, unknown>) ?? null,
-        rcsOptions: (raw['rcsOptions'] as Record<string, unknown>) ?? null,
+        from: typeof raw.from === 'string' ? raw.from : null,
+        type: raw.type as string,
+        text: raw.text as string,
+        subject: typeof raw.subject === 'string' ? raw.subject : null,
+        imageId: typeof raw.imageId === 'string' ? raw.imageId : null,
+        country: typeof raw.country === 'string' ? raw.country : '82',
+        autoTypeDetect: raw.autoTypeDetect as boolean,
+        customFields: (raw.customFields as Record<string, string>) ?? {},
+        kakaoOptions: (raw.kakaoOptions as Record<string, unknown>) ?? null,
+        rcsOptions: (raw.rcsOptions as Record<string, unknown>) ?? null,
         createdAt: now,
         intakeCode,
         finalCode: code && (code.startsWith('2') || code.startsWith('3')) ? code : '4000',
         finalAt: now + this.options.reportDelayMs,
       };
       this.messages.push(stored);
-      const item = { to, from: stored.from, type: stored.type, country: stored.country, messageId: stored.messageId, accountId: '12925149', customFields: stored.customFields };
-      if (intakeCode) failed.push({ ...item, statusCode: intakeCode, statusMessage: `intake failed (${intakeCode})` });
-      else list.push({ messageId: stored.messageId, statusCode: '2000', statusMessage: '정상 접수(이통사로 접수 예정)', customFields: stored.customFields, to });
+      const item = {
+        to,
+        from: stored.from,
+        type: stored.type,
+        country: stored.country,
+        messageId: stored.messageId,
+        accountId: '12925149',
+        customFields: stored.customFields,
+      };
+      if (intakeCode)
+        failed.push({ ...item, statusCode: intakeCode, statusMessage: `intake failed (${intakeCode})` });
+      else
+        list.push({
+          messageId: stored.messageId,
+          statusCode: '2000',
+          statusMessage: '정상 접수(이통사로 접수 예정)',
+          customFields: stored.customFields,
+          to,
+        });
     }
     // The messages are Solapi's now, whatever becomes of this answer.
     if (this.options.dropAnswer(n)) {
@@ -449,7 +559,17 @@ export class FakeSolapi {
         groupId,
         _id: groupId,
         status: 'SENDING',
-        count: { total, registeredFailed: failed.length, registeredSuccess: total - failed.length, sentTotal: 0, sentFailed: 0, sentSuccess: 0, sentPending: 0, sentReplacement: 0, refund: 0 },
+        count: {
+          total,
+          registeredFailed: failed.length,
+          registeredSuccess: total - failed.length,
+          sentTotal: 0,
+          sentFailed: 0,
+          sentSuccess: 0,
+          sentPending: 0,
+          sentReplacement: 0,
+          refund: 0,
+        },
         allowDuplicates: b.allowDuplicates === true,
         dateCreated: new Date(now).toISOString(),
         dateUpdated: new Date(now).toISOString(),
@@ -466,14 +586,22 @@ export class FakeSolapi {
     const instead = this.options.listAnswer(this.stats.listRequests);
     if (instead !== undefined) return this.send(res, 200, instead);
     const limit = q.has('limit') ? Number(q.get('limit')) : 20;
-    if (!Number.isInteger(limit) || limit < 1 || limit > this.options.maxListLimit) return this.error(res, 400, 'ValidationError', `limit must be 1-${this.options.maxListLimit}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > this.options.maxListLimit)
+      return this.error(res, 400, 'ValidationError', `limit must be 1-${this.options.maxListLimit}`);
     const dateType = q.get('dateType') ?? 'CREATED';
-    if (dateType !== 'CREATED' && dateType !== 'UPDATED') return this.error(res, 400, 'ValidationError', 'dateType is CREATED or UPDATED');
+    if (dateType !== 'CREATED' && dateType !== 'UPDATED')
+      return this.error(res, 400, 'ValidationError', 'dateType is CREATED or UPDATED');
     const start = q.has('startDate') ? Date.parse(q.get('startDate')!) : -Infinity;
     const end = q.has('endDate') ? Date.parse(q.get('endDate')!) : Infinity;
-    if (Number.isNaN(start) || Number.isNaN(end)) return this.error(res, 400, 'ValidationError', 'startDate/endDate must be ISO 8601');
+    if (Number.isNaN(start) || Number.isNaN(end))
+      return this.error(res, 400, 'ValidationError', 'startDate/endDate must be ISO 8601');
     const now = this.now();
-    const timeOf = (m: StoredMessage): number => (dateType === 'CREATED' ? m.createdAt : m.intakeCode === null && now >= m.finalAt ? m.finalAt : m.createdAt);
+    const timeOf = (m: StoredMessage): number =>
+      dateType === 'CREATED'
+        ? m.createdAt
+        : m.intakeCode === null && now >= m.finalAt
+          ? m.finalAt
+          : m.createdAt;
     const rows = this.messages
       .filter(
         (m) =>
@@ -509,24 +637,43 @@ export class FakeSolapi {
     const instead = this.options.uploadAnswer();
     if (instead !== undefined) return this.send(res, 200, instead);
     const b = body as { file?: unknown; type?: unknown; name?: unknown } | null;
-    if (!b || typeof b.file !== 'string' || !b.file) return this.error(res, 400, 'ValidationError', 'file (base64) is required');
+    if (!b || typeof b.file !== 'string' || !b.file)
+      return this.error(res, 400, 'ValidationError', 'file (base64) is required');
     const type = typeof b.type === 'string' ? b.type : 'MMS';
     const content = Buffer.from(b.file, 'base64');
     if (type === 'MMS') {
-      if (!(content[0] === 0xff && content[1] === 0xd8 && content[2] === 0xff)) return this.error(res, 400, 'InvalidFile', 'MMS images must be JPEG');
-      if (content.length > 200 * 1024) return this.error(res, 400, 'FileSizeExceeded', 'MMS images are at most 200 KB');
+      if (!(content[0] === 0xff && content[1] === 0xd8 && content[2] === 0xff))
+        return this.error(res, 400, 'InvalidFile', 'MMS images must be JPEG');
+      if (content.length > 200 * 1024)
+        return this.error(res, 400, 'FileSizeExceeded', 'MMS images are at most 200 KB');
     }
     if (type === 'RCS') {
       const jpeg = content[0] === 0xff && content[1] === 0xd8 && content[2] === 0xff;
-      const png = content.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+      const png = content
+        .subarray(0, 8)
+        .equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
       if (!jpeg && !png) return this.error(res, 400, 'InvalidFile', 'RCS images must be JPEG or PNG');
-      if (content.length > 1024 * 1024) return this.error(res, 400, 'FileSizeExceeded', 'RCS images are at most 1 MB');
+      if (content.length > 1024 * 1024)
+        return this.error(res, 400, 'FileSizeExceeded', 'RCS images are at most 1 MB');
     }
     this.stats.uploads++;
     const fileId = id('ST01FZ');
     const name = typeof b.name === 'string' ? b.name : 'file';
-    this.files.set(fileId, { fileId, name, type, sha256: createHash('sha256').update(content).digest('hex'), bytes: content.length });
-    this.send(res, 200, { fileId, type, name, originalName: name, link: null, dateCreated: new Date(this.now()).toISOString() });
+    this.files.set(fileId, {
+      fileId,
+      name,
+      type,
+      sha256: createHash('sha256').update(content).digest('hex'),
+      bytes: content.length,
+    });
+    this.send(res, 200, {
+      fileId,
+      type,
+      name,
+      originalName: name,
+      link: null,
+      dateCreated: new Date(this.now()).toISOString(),
+    });
   }
 }
 

@@ -24,14 +24,16 @@ export interface Tally {
 export function useTally(label: string): Tally {
   const tally: Tally = { kills: 0, faults: 0, duplicates: 0, lost: 0, unknown: 0 };
   afterAll(() => {
-    console.log(`reliability (${label}): ${tally.kills} kills survived, ${tally.faults} faults injected, duplicates ${tally.duplicates}, lost ${tally.lost}, unknown ${tally.unknown}`);
+    console.log(
+      `reliability (${label}): ${tally.kills} kills survived, ${tally.faults} faults injected, duplicates ${tally.duplicates}, lost ${tally.lost}, unknown ${tally.unknown}`,
+    );
   });
   return tally;
 }
 
 /** The seed (UMS_RELIABILITY_SEED, else the clock), printed so a failure can be repeated. */
 export function seeded(what: string): () => number {
-  const seed = Number(process.env['UMS_RELIABILITY_SEED'] ?? Date.now() % 100000);
+  const seed = Number(process.env.UMS_RELIABILITY_SEED ?? Date.now() % 100000);
   console.log(`${what} seed ${seed} (UMS_RELIABILITY_SEED=${seed} repeats it)`);
   return prng(seed);
 }
@@ -55,7 +57,11 @@ export function killLeftovers(): void {
 
 /** The built `ums` as a separate process, to be killed at any instant. */
 export function start(args: string[], cwd: string, env: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, [UMS, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [UMS, ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   let ended = false;
@@ -109,13 +115,18 @@ export async function killLoop(o: KillLoop): Promise<string[]> {
   const n = o.kills ?? 20;
   const points = Array.from({ length: n }, () => o.rng())
     .sort((a, b) => a - b)
-    .map((x, i) => ({ at: Math.floor(x * o.rows * 0.95), byTime: i < 3 && o.rng() < 0.7, delayMs: Math.floor(o.rng() * 400) }));
+    .map((x, i) => ({
+      at: Math.floor(x * o.rows * 0.95),
+      byTime: i < 3 && o.rng() < 0.7,
+      delayMs: Math.floor(o.rng() * 400),
+    }));
   const log: string[] = [];
   for (const [i, p] of points.entries()) {
     // Cron would run the same `ums send` again; `resume` too, once the plan is whole (something was sent).
     const args = i % 2 === 1 && o.reached() > 0 ? ['resume'] : SEND;
     const run = start(args, o.dir, o.env);
-    if (p.byTime) await sleep(p.delayMs); // may land in start-up or planning
+    if (p.byTime)
+      await sleep(p.delayMs); // may land in start-up or planning
     else {
       const deadline = Date.now() + 60_000;
       while (o.reached() < p.at && !run.done() && Date.now() < deadline) await sleep(5);
@@ -123,7 +134,9 @@ export async function killLoop(o: KillLoop): Promise<string[]> {
     const reached = o.reached();
     run.child.kill('SIGKILL');
     const ended = await run.exited;
-    log.push(`${args[0]} killed ${p.byTime ? `after ${p.delayMs} ms` : `at ${p.at}`} (peer had ${reached}): ${ended.signal ?? `exit ${ended.code}`}`);
+    log.push(
+      `${args[0]} killed ${p.byTime ? `after ${p.delayMs} ms` : `at ${p.at}`} (peer had ${reached}): ${ended.signal ?? `exit ${ended.code}`}`,
+    );
     if (ended.signal === 'SIGKILL') o.tally.kills++;
     else expect(o.finishedCodes ?? [0], `${log.at(-1)}\n${ended.stderr}`).toContain(ended.code); // it finished before the kill landed
   }
@@ -138,16 +151,26 @@ export interface ExportedRow {
 }
 
 /** The journal's view: statuses by count, and every row (`ums report` and `ums export`, as a user would). */
-export async function journalRows(dir: string, env: Record<string, string> = {}): Promise<{ statuses: Record<string, number>; rows: ExportedRow[] }> {
+export async function journalRows(
+  dir: string,
+  env: Record<string, string> = {},
+): Promise<{ statuses: Record<string, number>; rows: ExportedRow[] }> {
   const report = await runUms(['report', '--json'], { cwd: dir, env });
   expect([0, 3], report.stderr).toContain(report.code); // 3: some rows failed, rejected or unknown
   const r = JSON.parse(report.stdout) as { campaign: string; statuses: Record<string, number> };
-  const exported = await runUms(['export', r.campaign, '--format', 'json'], { cwd: dir, env, timeoutMs: 120_000 });
+  const exported = await runUms(['export', r.campaign, '--format', 'json'], {
+    cwd: dir,
+    env,
+    timeoutMs: 120_000,
+  });
   expect(exported.code, exported.stderr).toBe(0);
   return { statuses: r.statuses, rows: JSON.parse(exported.stdout) as ExportedRow[] };
 }
 
-function countsAtPeer(received: Map<string, number>, phones: string[]): { duplicates: string[]; strangers: string[] } {
+function countsAtPeer(
+  received: Map<string, number>,
+  phones: string[],
+): { duplicates: string[]; strangers: string[] } {
   const wanted = new Set(phones);
   return {
     duplicates: [...received].filter(([, n]) => n > 1).map(([to]) => to),
@@ -159,7 +182,13 @@ function countsAtPeer(received: Map<string, number>, phones: string[]): { duplic
  * Where the provider can be asked: every recipient reached the peer exactly once, and the journal
  * has every CSV row, each sent or delivered.
  */
-export async function expectExactlyOnce(o: { received: Map<string, number>; phones: string[]; dir: string; env?: Record<string, string>; tally: Tally }): Promise<void> {
+export async function expectExactlyOnce(o: {
+  received: Map<string, number>;
+  phones: string[];
+  dir: string;
+  env?: Record<string, string>;
+  tally: Tally;
+}): Promise<void> {
   const { duplicates, strangers } = countsAtPeer(o.received, o.phones);
   const lost = o.phones.filter((to) => !o.received.has(to));
   o.tally.duplicates += duplicates.length;
@@ -168,7 +197,7 @@ export async function expectExactlyOnce(o: { received: Map<string, number>; phon
   expect(lost.slice(0, 20)).toEqual([]);
   expect(strangers.slice(0, 20)).toEqual([]);
   const { statuses, rows } = await journalRows(o.dir, o.env);
-  o.tally.unknown += statuses['unknown'] ?? 0;
+  o.tally.unknown += statuses.unknown ?? 0;
   expect(Object.values(statuses).reduce((a, b) => a + b, 0)).toBe(o.phones.length);
   expect(rows).toHaveLength(o.phones.length);
   expect(rows.filter((r) => r.status !== 'sent' && r.status !== 'delivered').slice(0, 20)).toEqual([]);
@@ -196,7 +225,9 @@ export async function expectAtMostOnce(o: {
   o.tally.duplicates += duplicates.length;
   o.tally.lost += lost.length;
   o.tally.unknown += unknown.length;
-  console.log(`  ${unknown.length} unknown (${unknownReceived} of them reached the peer, ${unknown.length - unknownReceived} did not); bound ${o.maxUnknown}`);
+  console.log(
+    `  ${unknown.length} unknown (${unknownReceived} of them reached the peer, ${unknown.length - unknownReceived} did not); bound ${o.maxUnknown}`,
+  );
   expect(duplicates.slice(0, 20)).toEqual([]);
   expect(strangers.slice(0, 20)).toEqual([]);
   expect(lost.slice(0, 20)).toEqual([]);
@@ -216,7 +247,11 @@ export async function expectAtMostOnce(o: {
  * campaign may still be all in the write-ahead log, and `resume` checkpoints it into the database
  * file beside it (8,000 rows: ~4 MB of log; 8 MB of disk was too small for resume once space was freed). Mounting needs root: elsewhere the test is skipped, saying why.
  */
-export async function withSmallDisk(ctx: { skip: () => void }, fn: (mount: string, fill: () => () => void) => Promise<void>, sizeMb = 16): Promise<void> {
+export async function withSmallDisk(
+  ctx: { skip: () => void },
+  fn: (mount: string, fill: () => () => void) => Promise<void>,
+  sizeMb = 16,
+): Promise<void> {
   const mount = fs.mkdtempSync(path.join(os.tmpdir(), 'ums-full-'));
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m`, 'tmpfs', mount], { stdio: 'ignore' });
@@ -253,7 +288,11 @@ export async function expectStillRunning(run: Running, when: string): Promise<vo
 }
 
 /** How `ums` ended, waiting at most `ms`: a run that does not end by then is killed and the test fails (a hang). */
-export async function ended(run: Running, ms: number, what: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+export async function ended(
+  run: Running,
+  ms: number,
+  what: string,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), ms)));
   const e = await Promise.race([run.exited, late]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pickChannel, type ChannelInput } from '../../src/campaign/channel.js';
+import { type ChannelInput, pickChannel } from '../../src/campaign/channel.js';
 
 const base: ChannelInput = {
   requested: 'auto',
@@ -24,15 +24,29 @@ describe('pickChannel: auto', () => {
   });
 
   it('a subject on a short text makes it an LMS and says so', () => {
-    expect(pick({ bodyBytes: 20, subjectBytes: 10 })).toEqual({ ok: true, channel: 'lms', parts: 1, upgradedBySubject: true });
-    expect(pick({ bodyBytes: 90, subjectBytes: 10 })).toMatchObject({ channel: 'lms', upgradedBySubject: true });
+    expect(pick({ bodyBytes: 20, subjectBytes: 10 })).toEqual({
+      ok: true,
+      channel: 'lms',
+      parts: 1,
+      upgradedBySubject: true,
+    });
+    expect(pick({ bodyBytes: 90, subjectBytes: 10 })).toMatchObject({
+      channel: 'lms',
+      upgradedBySubject: true,
+    });
     // a long text was an LMS anyway: the subject did not change the price
-    expect(pick({ bodyBytes: 91, subjectBytes: 10 })).toMatchObject({ channel: 'lms', upgradedBySubject: false });
+    expect(pick({ bodyBytes: 91, subjectBytes: 10 })).toMatchObject({
+      channel: 'lms',
+      upgradedBySubject: false,
+    });
   });
 
   it('an image makes it an MMS', () => {
     expect(pick({ hasImages: true, bodyBytes: 10 })).toMatchObject({ ok: true, channel: 'mms' });
-    expect(pick({ hasImages: true, bodyBytes: 1500, subjectBytes: 20 })).toMatchObject({ ok: true, channel: 'mms' });
+    expect(pick({ hasImages: true, bodyBytes: 1500, subjectBytes: 20 })).toMatchObject({
+      ok: true,
+      channel: 'mms',
+    });
   });
 
   it('landlines take SMS/LMS like mobiles', () => {
@@ -64,11 +78,19 @@ describe('pickChannel: explicit channels', () => {
   });
 
   it('explicit lms stays lms even when short', () => {
-    expect(pick({ requested: 'lms', bodyBytes: 10 })).toEqual({ ok: true, channel: 'lms', parts: 1, upgradedBySubject: false });
+    expect(pick({ requested: 'lms', bodyBytes: 10 })).toEqual({
+      ok: true,
+      channel: 'lms',
+      parts: 1,
+      upgradedBySubject: false,
+    });
   });
 
   it('explicit mms stays mms', () => {
-    expect(pick({ requested: 'mms', hasImages: true, bodyBytes: 10 })).toMatchObject({ ok: true, channel: 'mms' });
+    expect(pick({ requested: 'mms', hasImages: true, bodyBytes: 10 })).toMatchObject({
+      ok: true,
+      channel: 'mms',
+    });
   });
 });
 
@@ -97,9 +119,22 @@ describe('pickChannel: subject and body limits', () => {
 
 describe('pickChannel: international numbers', () => {
   it('take SMS, with parts by GSM-7/UCS-2', () => {
-    expect(pick({ recipient: 'international', body: 'Hello' })).toEqual({ ok: true, channel: 'sms', parts: 1, upgradedBySubject: false });
-    expect(pick({ recipient: 'international', body: 'a'.repeat(161) })).toMatchObject({ ok: true, channel: 'sms', parts: 2 });
-    expect(pick({ recipient: 'international', body: '가'.repeat(71) })).toMatchObject({ ok: true, channel: 'sms', parts: 2 });
+    expect(pick({ recipient: 'international', body: 'Hello' })).toEqual({
+      ok: true,
+      channel: 'sms',
+      parts: 1,
+      upgradedBySubject: false,
+    });
+    expect(pick({ recipient: 'international', body: 'a'.repeat(161) })).toMatchObject({
+      ok: true,
+      channel: 'sms',
+      parts: 2,
+    });
+    expect(pick({ recipient: 'international', body: '가'.repeat(71) })).toMatchObject({
+      ok: true,
+      channel: 'sms',
+      parts: 2,
+    });
   });
 
   it('reject LMS, MMS, a subject or images', () => {
@@ -119,7 +154,12 @@ describe('pickChannel: international numbers', () => {
 describe('pickChannel: alimtalk and rcs count characters', () => {
   it('alimtalk: 1,000 characters pass, 1,001 are rejected with the count', () => {
     // byte counts are irrelevant for alimtalk: a huge byte count must not matter
-    expect(pick({ requested: 'alimtalk', bodyChars: 1000, bodyBytes: 5000 })).toEqual({ ok: true, channel: 'alimtalk', parts: 1, upgradedBySubject: false });
+    expect(pick({ requested: 'alimtalk', bodyChars: 1000, bodyBytes: 5000 })).toEqual({
+      ok: true,
+      channel: 'alimtalk',
+      parts: 1,
+      upgradedBySubject: false,
+    });
     const r = pick({ requested: 'alimtalk', bodyChars: 1001 });
     expect(r).toMatchObject({ ok: false, code: 'too_long' });
     if (!r.ok) expect(r.reason).toMatch(/1,?001 characters/);

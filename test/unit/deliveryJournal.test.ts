@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Journal } from '../../src/journal/journal.js';
 import type { PlannedMessage } from '../../src/campaign/types.js';
+import { Journal } from '../../src/journal/journal.js';
 
 function journalWith(messages: Partial<PlannedMessage>[]): { journal: Journal; id: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ums-dj-'));
@@ -12,13 +12,30 @@ function journalWith(messages: Partial<PlannedMessage>[]): { journal: Journal; i
   journal.createCampaign({ id, digest: 'd', csvPath: 'r.csv', templatePath: 't.md', settings: {} });
   journal.insertPlanned(
     id,
-    messages.map((m, i) => ({ row: i + 1, to: `0102000000${i}`, channel: 'sms', status: 'planned', reason: null, parts: 1, bytes: 10, subject: null, body: 'x', cost: 13, leg: 0, vars: null, rcsKind: null, deferrable: false, ...m })),
+    messages.map((m, i) => ({
+      row: i + 1,
+      to: `0102000000${i}`,
+      channel: 'sms',
+      status: 'planned',
+      reason: null,
+      parts: 1,
+      bytes: 10,
+      subject: null,
+      body: 'x',
+      cost: 13,
+      leg: 0,
+      vars: null,
+      rcsKind: null,
+      deferrable: false,
+      ...m,
+    })),
   );
   journal.markPlanned(id, messages.length, {});
   return { journal, id };
 }
 
-const status = (j: Journal, id: string): string[] => [...j.messages(id)].map((m) => `${m.row}.${m.leg}:${m.status}`);
+const status = (j: Journal, id: string): string[] =>
+  [...j.messages(id)].map((m) => `${m.row}.${m.leg}:${m.status}`);
 
 describe('the journal state machine', () => {
   it('claims only planned rows, and settles only rows that are sending', () => {
@@ -27,7 +44,10 @@ describe('the journal state machine', () => {
     const planned = d.nextPlanned(id, 'sms', 0, 10);
     expect(d.claim(planned, 'sim')).toHaveLength(2);
     expect(d.claim(planned, 'sim')).toHaveLength(0); // already sending: not claimed twice
-    d.settle([{ id: planned[0]!.id, kind: 'sent', providerId: 'P1', at: new Date().toISOString() }, { id: planned[1]!.id, kind: 'release' }]);
+    d.settle([
+      { id: planned[0]!.id, kind: 'sent', providerId: 'P1', at: new Date().toISOString() },
+      { id: planned[1]!.id, kind: 'release' },
+    ]);
     expect(status(journal, id)).toEqual(['1.0:sent', '2.0:planned']);
   });
 
@@ -36,12 +56,28 @@ describe('the journal state machine', () => {
     const d = journal.delivery();
     const [a, b] = d.claim(d.nextPlanned(id, 'sms', 0, 10), 'sim');
     const at = new Date().toISOString();
-    d.settle([{ id: a!.id, kind: 'sent', providerId: 'P1', at }, { id: b!.id, kind: 'sent', providerId: 'P2', at }]);
-    const report = (key: string | null, providerId: string | null, st: 'delivered' | 'failed') => ({ key, providerId, status: st, code: st === 'delivered' ? '4000' : '3040', text: st, at });
+    d.settle([
+      { id: a!.id, kind: 'sent', providerId: 'P1', at },
+      { id: b!.id, kind: 'sent', providerId: 'P2', at },
+    ]);
+    const report = (key: string | null, providerId: string | null, st: 'delivered' | 'failed') => ({
+      key,
+      providerId,
+      status: st,
+      code: st === 'delivered' ? '4000' : '3040',
+      text: st,
+      at,
+    });
     expect(d.applyReports('sim', [report(`${id}:1:0`, 'P1', 'delivered')])).toBe(1);
     expect(d.applyReports('sim', [report(null, 'P2', 'failed')])).toBe(1);
     // late and duplicate: a failure after delivery, a delivery after failure, the same again
-    expect(d.applyReports('sim', [report(`${id}:1:0`, 'P1', 'failed'), report(null, 'P2', 'delivered'), report(`${id}:1:0`, 'P1', 'delivered')])).toBe(0);
+    expect(
+      d.applyReports('sim', [
+        report(`${id}:1:0`, 'P1', 'failed'),
+        report(null, 'P2', 'delivered'),
+        report(`${id}:1:0`, 'P1', 'delivered'),
+      ]),
+    ).toBe(0);
     // a report for no message we know
     expect(d.applyReports('sim', [report('c-other:9:0', 'P404', 'delivered')])).toBe(0);
     expect(status(journal, id)).toEqual(['1.0:delivered', '2.0:failed']);
@@ -49,7 +85,25 @@ describe('the journal state machine', () => {
   });
 
   it('releases a held fallback leg when its AlimTalk fails, and skips it when it is delivered', () => {
-    const alim = { channel: 'alimtalk' as const, fallback: { row: 0, to: null, channel: 'sms' as const, status: 'held' as const, reason: null, parts: 1, bytes: 10, subject: null, body: 'y', cost: 13, leg: 1, vars: null, rcsKind: null, deferrable: false } };
+    const alim = {
+      channel: 'alimtalk' as const,
+      fallback: {
+        row: 0,
+        to: null,
+        channel: 'sms' as const,
+        status: 'held' as const,
+        reason: null,
+        parts: 1,
+        bytes: 10,
+        subject: null,
+        body: 'y',
+        cost: 13,
+        leg: 1,
+        vars: null,
+        rcsKind: null,
+        deferrable: false,
+      },
+    };
     const { journal, id } = journalWith([
       { ...alim, fallback: { ...alim.fallback, row: 1, to: '01020000000' } },
       { ...alim, to: '01020000001', fallback: { ...alim.fallback, row: 2, to: '01020000001' } },
@@ -62,17 +116,41 @@ describe('the journal state machine', () => {
     d.settle(sent.map((m) => ({ id: m.id, kind: 'sent' as const, providerId: `P${m.row}`, at })));
     d.applyReports('sim', [
       { key: `${id}:1:0`, providerId: 'P1', status: 'delivered', code: '4000', text: 'ok', at },
-      { key: `${id}:2:0`, providerId: 'P2', status: 'failed', code: '3104', text: 'not a KakaoTalk user', at },
-      { key: `${id}:3:0`, providerId: 'P3', status: 'failed', code: '3104', text: 'not a KakaoTalk user', at },
+      {
+        key: `${id}:2:0`,
+        providerId: 'P2',
+        status: 'failed',
+        code: '3104',
+        text: 'not a KakaoTalk user',
+        at,
+      },
+      {
+        key: `${id}:3:0`,
+        providerId: 'P3',
+        status: 'failed',
+        code: '3104',
+        text: 'not a KakaoTalk user',
+        at,
+      },
     ]);
-    expect(status(journal, id)).toEqual(['1.0:delivered', '1.1:skipped', '2.0:failed', '2.1:planned', '3.0:failed', '3.1:skipped']);
+    expect(status(journal, id)).toEqual([
+      '1.0:delivered',
+      '1.1:skipped',
+      '2.0:failed',
+      '2.1:planned',
+      '3.0:failed',
+      '3.1:skipped',
+    ]);
   });
 
   it('gives the campaign lock to one live process at a time', () => {
     const { journal, id } = journalWith([{}]);
     const d = journal.delivery();
     expect(d.acquireLock(id, 111, 'h', 'ums send', () => true)).toBeNull();
-    expect(d.acquireLock(id, 222, 'h', 'ums resume', () => true)).toMatchObject({ pid: 111, command: 'ums send' });
+    expect(d.acquireLock(id, 222, 'h', 'ums resume', () => true)).toMatchObject({
+      pid: 111,
+      command: 'ums send',
+    });
     expect(d.acquireLock(id, 222, 'h', 'ums resume', (pid) => pid !== 111)).toBeNull(); // 111 is gone: taken over
     d.releaseLock(id, 222);
     expect(d.acquireLock(id, 333, 'h', 'ums send', () => true)).toBeNull();

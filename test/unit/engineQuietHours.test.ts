@@ -15,7 +15,11 @@ const NINE = Date.parse('2026-11-25T21:00:00.000+09:00');
 
 /** 20 ad rows; every 5th has night consent */
 const adCampaign = (): ReturnType<typeof plannedJournal> =>
-  plannedJournal(20, (i) => ({ bytes: 30, body: '(광고) 세일 안내 무료수신거부 0801234567', deferrable: i % 5 !== 0 }));
+  plannedJournal(20, (i) => ({
+    bytes: 30,
+    body: '(광고) 세일 안내 무료수신거부 0801234567',
+    deferrable: i % 5 !== 0,
+  }));
 
 class ClockedProvider implements Provider {
   readonly name = 'p';
@@ -25,7 +29,13 @@ class ClockedProvider implements Provider {
   constructor(private readonly clock: () => number) {}
   async submit(batch: OutboundMessage[]): Promise<SubmitResult> {
     for (const m of batch) this.sent.push({ to: m.to, at: this.clock() });
-    return { kind: 'results', outcomes: batch.map((_, i) => ({ kind: 'accepted' as const, providerId: `id-${this.sent.length}-${i}` })) };
+    return {
+      kind: 'results',
+      outcomes: batch.map((_, i) => ({
+        kind: 'accepted' as const,
+        providerId: `id-${this.sent.length}-${i}`,
+      })),
+    };
   }
   async close(): Promise<void> {}
 }
@@ -42,8 +52,15 @@ describe('the delivery engine at 21:00', () => {
     };
     const provider = new ClockedProvider(() => now);
     const engine = new DeliveryEngine(delivery, {
-      campaignId: 'c', from: null, lanes: [{ channel: 'sms', provider, tps: 0, window: 1 }], resendUnknown: false, giveUpAfterMs: 60_000, reportWaitMs: 0,
-      signal: new AbortController().signal, quietHours: DEFAULT_QUIET_HOURS, now: () => new Date(now),
+      campaignId: 'c',
+      from: null,
+      lanes: [{ channel: 'sms', provider, tps: 0, window: 1 }],
+      resendUnknown: false,
+      giveUpAfterMs: 60_000,
+      reportWaitMs: 0,
+      signal: new AbortController().signal,
+      quietHours: DEFAULT_QUIET_HOURS,
+      now: () => new Date(now),
     });
     const outcome = await engine.run();
     expect(outcome).toMatchObject({ kind: 'deferred', deferred: 16 });
@@ -53,7 +70,9 @@ describe('the delivery engine at 21:00', () => {
     expect(provider.sent.filter((s) => s.at >= NINE && !consenting.has(s.to))).toEqual([]);
     expect(delivery.countInStatus('c', 'planned')).toBe(20 - provider.sent.length);
     // a message put back was not attempted
-    expect([...journal.messages('c')].filter((m) => m.status === 'planned').every((m) => m.attempts === 0)).toBe(true);
+    expect(
+      [...journal.messages('c')].filter((m) => m.status === 'planned').every((m) => m.attempts === 0),
+    ).toBe(true);
     journal.close();
   });
 });

@@ -29,8 +29,13 @@ describe('the delivery engine and unknown rows', () => {
       const journal = plannedJournal(5);
       const provider = new SilentProvider();
       const engine = new DeliveryEngine(journal.delivery(), {
-        campaignId: 'c', from: null, lanes: [{ channel: 'sms', provider, tps: 0, window: 1 }], resendUnknown,
-        giveUpAfterMs: 60_000, reportWaitMs: 0, signal: new AbortController().signal,
+        campaignId: 'c',
+        from: null,
+        lanes: [{ channel: 'sms', provider, tps: 0, window: 1 }],
+        resendUnknown,
+        giveUpAfterMs: 60_000,
+        reportWaitMs: 0,
+        signal: new AbortController().signal,
       });
       const outcome = await engine.run();
       expect(outcome.kind).toBe('fault'); // the run does not finish with rows nobody could ask about

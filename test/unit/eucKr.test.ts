@@ -1,11 +1,11 @@
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { pickChannel, type ChannelInput } from '../../src/campaign/channel.js';
+import { type ChannelInput, pickChannel } from '../../src/campaign/channel.js';
 import { Planner } from '../../src/campaign/plan.js';
 import { parseTemplate } from '../../src/campaign/template.js';
 import { DEFAULT_PRICES } from '../../src/campaign/types.js';
-import { countEucKrBytes, describeForeignChars, findNonEucKr } from '../../src/text/eucKr.js';
 import { prng } from '../../src/providers/sim/prng.js';
+import { countEucKrBytes, describeForeignChars, findNonEucKr } from '../../src/text/eucKr.js';
 
 /**
  * The oracle: an independent strict KS X 1001 encoder. iconv-lite's cp949 encodes a character;
@@ -45,7 +45,6 @@ function strictForeign(s: string): { char: string; position: number }[] {
   }
   return out;
 }
-
 
 describe('countEucKrBytes', () => {
   it('counts ASCII as 1 byte each', () => {
@@ -149,7 +148,9 @@ describe('cross-check against a strict encoder built from iconv-lite', () => {
   it('agrees on a few hundred seeded random mixed strings (bytes and foreign positions)', () => {
     const rand = prng(20241125);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-    const commonHangul = [...'가나다라마바사아자차카타파하한국어주문발송완료님상품배송안내고객감사합니다송장번호'];
+    const commonHangul = [
+      ...'가나다라마바사아자차카타파하한국어주문발송완료님상품배송안내고객감사합니다송장번호',
+    ];
     const symbols = [...'★☆○●◎◇◆□■△▲→←↑↓㈜①②·※〔〕【】「」『』≠≤≥∞℃￦￡♪°±×÷～'];
     const foreign = ['😀', '🎉', '✓', '똠', '햏', '\u00e9', '\u4e02', '\ud83d'];
     let accepted = 0;
@@ -191,10 +192,10 @@ describe('byte-limit edges through pickChannel', () => {
     body,
     ...extra,
   });
-  const ninety = '가'.repeat(44) + 'ab'; // 88 + 2
-  const ninetyOne = ninety + '.';
-  const twoThousand = '한'.repeat(999) + 'ab'; // 1998 + 2
-  const twoThousandOne = twoThousand + '!';
+  const ninety = `${'가'.repeat(44)}ab`; // 88 + 2
+  const ninetyOne = `${ninety}.`;
+  const twoThousand = `${'한'.repeat(999)}ab`; // 1998 + 2
+  const twoThousandOne = `${twoThousand}!`;
 
   it('builds the edge texts it means to', () => {
     expect(strictBytes(ninety)).toBe(90);
@@ -205,7 +206,11 @@ describe('byte-limit edges through pickChannel', () => {
 
   it('90 bytes is an SMS, 91 an LMS', () => {
     expect(pickChannel(input(ninety))).toMatchObject({ ok: true, channel: 'sms' });
-    expect(pickChannel(input(ninetyOne))).toMatchObject({ ok: true, channel: 'lms', upgradedBySubject: false });
+    expect(pickChannel(input(ninetyOne))).toMatchObject({
+      ok: true,
+      channel: 'lms',
+      upgradedBySubject: false,
+    });
   });
 
   it('2,000 bytes is an LMS, 2,001 is rejected with the count', () => {
@@ -229,19 +234,20 @@ describe('byte-limit edges through Planner', () => {
   const template = parseTemplate('---\nchannel: auto\n---\n#{msg}\n', 'edge.md');
   const smsTemplate = parseTemplate('---\nchannel: sms\n---\n#{msg}\n', 'edge-sms.md');
   const header = ['phone', 'msg'];
-  const plan = (t = template, msg: string) => new Planner(t, header, 0, DEFAULT_PRICES).plan(['010-1234-5678', msg], 1);
+  const plan = (t = template, msg: string) =>
+    new Planner(t, header, 0, DEFAULT_PRICES).plan(['010-1234-5678', msg], 1);
 
   it('90 bytes -> SMS, 91 -> LMS, with the byte count recorded', () => {
     const a = plan(template, '가'.repeat(45));
     expect(a).toMatchObject({ status: 'planned', channel: 'sms', bytes: 90 });
-    const b = plan(template, '가'.repeat(45) + 'x');
+    const b = plan(template, `${'가'.repeat(45)}x`);
     expect(b).toMatchObject({ status: 'planned', channel: 'lms', bytes: 91 });
   });
 
   it('2,000 bytes -> LMS, 2,001 -> rejected naming the count', () => {
     const a = plan(template, '★'.repeat(1000));
     expect(a).toMatchObject({ status: 'planned', channel: 'lms', bytes: 2000 });
-    const b = plan(template, '★'.repeat(1000) + '\n');
+    const b = plan(template, `${'★'.repeat(1000)}\n`);
     expect(b.status).toBe('rejected');
     expect(b.reason).toMatch(/^too_long: .*2,?001 bytes/);
   });

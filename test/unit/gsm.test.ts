@@ -25,14 +25,14 @@ describe('countSmsSegments: GSM-7', () => {
     expect(countSmsSegments('€')).toEqual({ encoding: 'gsm7', units: 2, parts: 1 });
     expect(countSmsSegments('[]{}~^|\\')).toMatchObject({ encoding: 'gsm7', units: 16 });
     // 159 + one escape pair = 161 septets: over a single part
-    expect(countSmsSegments('a'.repeat(159) + '€')).toMatchObject({ encoding: 'gsm7', units: 161, parts: 2 });
-    expect(countSmsSegments('a'.repeat(158) + '€')).toMatchObject({ units: 160, parts: 1 });
+    expect(countSmsSegments(`${'a'.repeat(159)}€`)).toMatchObject({ encoding: 'gsm7', units: 161, parts: 2 });
+    expect(countSmsSegments(`${'a'.repeat(158)}€`)).toMatchObject({ units: 160, parts: 1 });
   });
 });
 
 describe('countSmsSegments: UCS-2', () => {
   it('any character outside GSM-7 switches the whole text to UCS-2', () => {
-    expect(countSmsSegments('a'.repeat(100) + '가')).toEqual({ encoding: 'ucs2', units: 101, parts: 2 });
+    expect(countSmsSegments(`${'a'.repeat(100)}가`)).toEqual({ encoding: 'ucs2', units: 101, parts: 2 });
     expect(countSmsSegments('Hello ✓')).toMatchObject({ encoding: 'ucs2' });
     expect(countSmsSegments('ç')).toMatchObject({ encoding: 'ucs2' }); // lower-case ç is not GSM-7 (only Ç is)
   });
@@ -49,6 +49,6 @@ describe('countSmsSegments: UCS-2', () => {
   it('counts an emoji as two UTF-16 units', () => {
     expect(countSmsSegments('😀')).toEqual({ encoding: 'ucs2', units: 2, parts: 1 });
     expect(countSmsSegments('😀'.repeat(35))).toMatchObject({ units: 70, parts: 1 });
-    expect(countSmsSegments('😀'.repeat(35) + 'a')).toMatchObject({ units: 71, parts: 2 });
+    expect(countSmsSegments(`${'😀'.repeat(35)}a`)).toMatchObject({ units: 71, parts: 2 });
   });
 });

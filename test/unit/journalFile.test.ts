@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { Journal } from '../../src/journal/journal.js';
 
@@ -44,8 +44,20 @@ describe('the journal file', () => {
     const body = '[한빛마트] 고객님, 주문하신 상품이 오늘 발송되었습니다. 송장번호 1234-5678-9012 '.repeat(2);
     const batch = (from: number) =>
       Array.from({ length: 5000 }, (_, i) => ({
-        row: from + i, to: `010${String(10_000_000 + from + i)}`, channel: 'lms' as const, status: 'planned' as const, reason: null,
-        parts: 1, bytes: 180, subject: null, body, cost: 35, leg: 0, vars: null, rcsKind: null, deferrable: false,
+        row: from + i,
+        to: `010${String(10_000_000 + from + i)}`,
+        channel: 'lms' as const,
+        status: 'planned' as const,
+        reason: null,
+        parts: 1,
+        bytes: 180,
+        subject: null,
+        body,
+        cost: 35,
+        leg: 0,
+        vars: null,
+        rcsKind: null,
+        deferrable: false,
       }));
     for (let b = 0; b < 16; b++) writer.insertPlanned('c', batch(1 + b * 5000));
     // a journal's connections checkpoint (and start the WAL over) at 4 MB: this writer did not
@@ -58,7 +70,10 @@ describe('the journal file', () => {
     writer.close();
     other.close();
     const db = new Database(file, { readonly: true });
-    expect(db.prepare('SELECT COUNT(*) AS n, MAX(row) AS last FROM messages').get()).toEqual({ n: 85_000, last: 85_000 });
+    expect(db.prepare('SELECT COUNT(*) AS n, MAX(row) AS last FROM messages').get()).toEqual({
+      n: 85_000,
+      last: 85_000,
+    });
     db.close();
   });
 });

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { LaneRate } from '../../src/delivery/laneRate.js';
 
 /** Drive a LaneRate on a fake clock: ask, wait what it says (plus timer lateness), record sends. */
-function simulate(rate: LaneRate, clock: { t: number }, seconds: number, partsPerSend: (i: number) => number, lateMs = 0): { at: number; parts: number }[] {
+function simulate(
+  rate: LaneRate,
+  clock: { t: number },
+  seconds: number,
+  partsPerSend: (i: number) => number,
+  lateMs = 0,
+): { at: number; parts: number }[] {
   const sends: { at: number; parts: number }[] = [];
   for (let i = 0; clock.t < seconds * 1000; ) {
     const parts = partsPerSend(i);

@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { Journal } from '../../src/journal/journal.js';
 import { MIGRATIONS } from '../../src/journal/migrations.js';
@@ -16,7 +16,9 @@ describe('the campaign lifecycle in the journal', () => {
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(m.version, 'then');
     }
-    const add = db.prepare(`INSERT INTO campaigns (id, digest, csv_path, template_path, state, settings, created_at) VALUES (?, 'd', 'r.csv', 't.md', ?, '{}', ?)`);
+    const add = db.prepare(
+      `INSERT INTO campaigns (id, digest, csv_path, template_path, state, settings, created_at) VALUES (?, 'd', 'r.csv', 't.md', ?, '{}', ?)`,
+    );
     add.run('dry', 'planned', '1');
     add.run('going', 'sending', '2');
     add.run('over', 'done', '3');
@@ -52,15 +54,42 @@ describe('the campaign lifecycle in the journal', () => {
   });
 
   it('a claim skips a number that opted out after planning, in the same transaction, with its fallback leg', () => {
-    const j = plannedJournal(3, (i) => (i === 1 ? { channel: 'alimtalk', fallback: { row: 2, to: '01020000001', channel: 'sms', status: 'held', reason: null, parts: 1, bytes: 10, subject: null, body: 'y', cost: 13, leg: 1, vars: null, rcsKind: null, deferrable: false } } : {}));
+    const j = plannedJournal(3, (i) =>
+      i === 1
+        ? {
+            channel: 'alimtalk',
+            fallback: {
+              row: 2,
+              to: '01020000001',
+              channel: 'sms',
+              status: 'held',
+              reason: null,
+              parts: 1,
+              bytes: 10,
+              subject: null,
+              body: 'y',
+              cost: 13,
+              leg: 1,
+              vars: null,
+              rcsKind: null,
+              deferrable: false,
+            },
+          }
+        : {},
+    );
     const id = j.listCampaigns()[0]!.id;
     const d = j.delivery();
-    const rows = [...d.nextPlanned(id, 'sms', 0, 3), ...d.nextPlanned(id, 'alimtalk', 0, 3)].sort((a, b) => a.row - b.row);
+    const rows = [...d.nextPlanned(id, 'sms', 0, 3), ...d.nextPlanned(id, 'alimtalk', 0, 3)].sort(
+      (a, b) => a.row - b.row,
+    );
     j.optouts().add([rows[1]!.to], 'mo', 'replied 수신거부');
     const claimed = d.claim(rows, 'sim');
     expect(claimed.map((m) => m.row)).toEqual([rows[0]!.row, rows[2]!.row]);
     expect(d.countInStatus(id, 'skipped')).toBe(2);
     expect(d.countInStatus(id, 'held')).toBe(0);
-    expect([...j.messages(id)].find((m) => m.row === rows[1]!.row)).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^opted_out:/) });
+    expect([...j.messages(id)].find((m) => m.row === rows[1]!.row)).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringMatching(/^opted_out:/),
+    });
   });
 });

@@ -1,12 +1,21 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.js';
-import { checkVariables, findPhoneColumn, PHONE_COLUMNS, Planner, SeenNumbers } from '../../src/campaign/plan.js';
+import {
+  checkVariables,
+  findPhoneColumn,
+  PHONE_COLUMNS,
+  Planner,
+  SeenNumbers,
+} from '../../src/campaign/plan.js';
 import { parseTemplate } from '../../src/campaign/template.js';
 import { DEFAULT_PRICES, type Prices } from '../../src/campaign/types.js';
+import { InputError } from '../../src/errors.js';
 
 const HEADER = ['name', 'phone', 'item'];
-const shipped = parseTemplate(['---', 'channel: auto', '---', '#{name}님, #{item} 발송', ''].join('\n'), 'shipped.md');
+const shipped = parseTemplate(
+  ['---', 'channel: auto', '---', '#{name}님, #{item} 발송', ''].join('\n'),
+  'shipped.md',
+);
 
 function planner(template = shipped, header = HEADER, prices: Prices = DEFAULT_PRICES): Planner {
   return new Planner(template, header, header.indexOf('phone'), prices);
@@ -68,7 +77,11 @@ describe('Planner.plan', () => {
     const p = planner();
     expect(p.plan(['a', '010-1234-5678', 'x'], 1).status).toBe('planned');
     expect(p.plan(['b', '01098765432', 'x'], 2).status).toBe('planned');
-    for (const [raw, row] of [['+82 10-1234-5678', 3], ['01012345678', 4], ['1012345678', 5]] as const) {
+    for (const [raw, row] of [
+      ['+82 10-1234-5678', 3],
+      ['01012345678', 4],
+      ['1012345678', 5],
+    ] as const) {
       const d = p.plan(['c', raw, 'x'], row);
       expect(d.status, raw).toBe('skipped');
       expect(d.reason, raw).toBe('duplicate: duplicate of row 1');
@@ -81,7 +94,8 @@ describe('Planner.plan', () => {
   it('tells 125,000 distinct numbers apart and remembers the first row of each', () => {
     const p = planner(parseTemplate('#{name}', 'n.md'));
     const numbers: string[] = [];
-    for (let i = 0; i < 100_000; i++) numbers.push(`010${String(10_000_000 + i * 7919 % 90_000_000).padStart(8, '0')}`);
+    for (let i = 0; i < 100_000; i++)
+      numbers.push(`010${String(10_000_000 + ((i * 7919) % 90_000_000)).padStart(8, '0')}`);
     for (let i = 0; i < 20_000; i++) numbers.push(`02${String(1_000_000 + i * 13)}`); // 9-digit Seoul landlines
     for (let i = 0; i < 5_000; i++) numbers.push(`+1415${String(2_000_000 + i)}`);
     expect(new Set(numbers).size).toBe(numbers.length);
@@ -125,7 +139,12 @@ describe('Planner.plan', () => {
   it('emoji are fine for alimtalk, which counts characters', () => {
     const t = parseTemplate('---\nalimtalk: { pfId: P, templateId: T }\n---\n#{name}님 #{item}', 'a.md');
     const m = planner(t).plan(['김😀', '010-1234-5678', '컵'], 1);
-    expect(m).toMatchObject({ status: 'planned', channel: 'alimtalk', bytes: [...'김😀님 컵'].length, cost: DEFAULT_PRICES.alimtalk });
+    expect(m).toMatchObject({
+      status: 'planned',
+      channel: 'alimtalk',
+      bytes: [...'김😀님 컵'].length,
+      cost: DEFAULT_PRICES.alimtalk,
+    });
   });
 
   it('skips an empty row', () => {
@@ -144,11 +163,24 @@ describe('Planner.plan', () => {
     // international SMS: price per GSM part; 'Hi a: ' + 200 ASCII chars in GSM-7 = 206 septets = 2 parts
     const ascii = parseTemplate('Hi #{name}: #{item}', 'ascii.md');
     const intl = planner(ascii, HEADER, prices).plan(['a', '+1 415-555-0132', 'x'.repeat(200)], 3);
-    expect(intl).toMatchObject({ status: 'planned', channel: 'sms', to: '+14155550132', parts: 2, cost: 14, bytes: 181 }); // 206 septets packed
+    expect(intl).toMatchObject({
+      status: 'planned',
+      channel: 'sms',
+      to: '+14155550132',
+      parts: 2,
+      cost: 14,
+      bytes: 181,
+    }); // 206 septets packed
     // outside GSM-7 the text goes as UCS-2: 2 octets a character
-    expect(planner(ascii, HEADER, prices).plan(['a', '+1 415-555-0133', '안녕'], 4)).toMatchObject({ parts: 1, bytes: 16 });
+    expect(planner(ascii, HEADER, prices).plan(['a', '+1 415-555-0133', '안녕'], 4)).toMatchObject({
+      parts: 1,
+      bytes: 16,
+    });
     const mms = parseTemplate('---\nchannel: auto\nimages: [a.jpg]\n---\n#{name} #{item}', 'm.md');
-    expect(planner(mms, HEADER, prices).plan(['a', '010-1111-4444', 'x'], 1)).toMatchObject({ channel: 'mms', cost: 77 });
+    expect(planner(mms, HEADER, prices).plan(['a', '010-1111-4444', 'x'], 1)).toMatchObject({
+      channel: 'mms',
+      cost: 77,
+    });
   });
 
   it('counts short texts turned into LMS by a subject', () => {
@@ -167,7 +199,10 @@ describe('Planner.plan', () => {
   });
 
   it('channel alimtalk to a landline is rejected', () => {
-    const t = parseTemplate('---\nchannel: alimtalk\nalimtalk: { pfId: P, templateId: T }\n---\n#{name} #{item}', 'a.md');
+    const t = parseTemplate(
+      '---\nchannel: alimtalk\nalimtalk: { pfId: P, templateId: T }\n---\n#{name} #{item}',
+      'a.md',
+    );
     const m = planner(t).plan(['a', '02-123-4567', 'x'], 1);
     expect(m.status).toBe('rejected');
     expect(m.reason).toMatch(/^channel: .*mobile/);
@@ -180,7 +215,10 @@ describe('checkVariables', () => {
   });
 
   it('names the missing variable, the template line and the CSV', () => {
-    const t = parseTemplate(['---', 'channel: auto', '---', '#{name}님', '', '송장 #{invoice}'].join('\n'), 'tpl.md');
+    const t = parseTemplate(
+      ['---', 'channel: auto', '---', '#{name}님', '', '송장 #{invoice}'].join('\n'),
+      'tpl.md',
+    );
     const err = thrown(() => checkVariables(t, HEADER, 'orders.csv'));
     expect(err.message.startsWith('tpl.md line 6: ')).toBe(true);
     expect(err.message).toContain('#{invoice}');
@@ -188,7 +226,10 @@ describe('checkVariables', () => {
   });
 
   it('checks the subject variables too', () => {
-    const t = parseTemplate(['---', 'channel: lms', 'subject: "#{shop} 안내"', '---', '#{name}님'].join('\n'), 'tpl.md');
+    const t = parseTemplate(
+      ['---', 'channel: lms', 'subject: "#{shop} 안내"', '---', '#{name}님'].join('\n'),
+      'tpl.md',
+    );
     const err = thrown(() => checkVariables(t, HEADER, 'orders.csv'));
     expect(err.message).toMatch(/^tpl\.md line 3: .*#\{shop\}/);
   });
@@ -200,7 +241,20 @@ describe('findPhoneColumn', () => {
   });
 
   it('covers every name DESIGN.md lists, and the Korean names issue 15 asked for', () => {
-    expect([...PHONE_COLUMNS].sort()).toEqual(['mobile', 'phone', 'to', '전화번호', '휴대폰', '휴대폰번호', '핸드폰', '핸드폰번호', '휴대전화', '연락처'].sort());
+    expect([...PHONE_COLUMNS].sort()).toEqual(
+      [
+        'mobile',
+        'phone',
+        'to',
+        '전화번호',
+        '휴대폰',
+        '휴대폰번호',
+        '핸드폰',
+        '핸드폰번호',
+        '휴대전화',
+        '연락처',
+      ].sort(),
+    );
   });
 
   it('ignores case and surrounding spaces', () => {
@@ -245,9 +299,15 @@ describe('SeenNumbers', () => {
   it('finds every repeat, at any size guess (a table that grows, one that fits, one far too large)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.integer({ min: 1_0000_0000, max: 1_9999_9999 }).map((n) => `0${n}`), fc.constantFrom('0212345678', '+821012345678', '01012345678', '0999999999999')), {
-          maxLength: 3000,
-        }),
+        fc.array(
+          fc.oneof(
+            fc.integer({ min: 1_0000_0000, max: 1_9999_9999 }).map((n) => `0${n}`),
+            fc.constantFrom('0212345678', '+821012345678', '01012345678', '0999999999999'),
+          ),
+          {
+            maxLength: 3000,
+          },
+        ),
         // guesses past MIN_SLOTS' worth (49,152): tables of sizes that are not powers of two
         fc.integer({ min: 0, max: 200_000 }),
         (numbers, guess) => {
@@ -262,39 +322,69 @@ describe('SeenNumbers', () => {
   it('grows past its first size and wraps around the end of the table', () => {
     // 200,000 numbers in a table of 66,668 slots (sized for 50,000): it grows twice, to sizes that are
     // not powers of two; at 3/4 full, probes run off the end of the table and wrap
-    const numbers = Array.from({ length: 200_000 }, (_, i) => `010${String((i * 7919) % 100_000_000).padStart(8, '0')}`);
+    const numbers = Array.from(
+      { length: 200_000 },
+      (_, i) => `010${String((i * 7919) % 100_000_000).padStart(8, '0')}`,
+    );
     check([...numbers.slice(0, 100_000), ...numbers, '01000000000'], 50_000);
   });
 });
 
 describe('text that must not be sent (issue 12)', () => {
   it('a control character from a value rejects the row, naming it, where it is and the column', () => {
-    for (const [value, code] of [['담\u0007요', 'U\\+0007 \\(BEL\\)'], ['담\t요', 'U\\+0009 \\(TAB\\)'], ['담\r요', 'U\\+000D \\(CR\\)'], ['담\u009b요', 'U\\+009B'], ['담\u007f요', 'U\\+007F \\(DEL\\)']] as const) {
+    for (const [value, code] of [
+      ['담\u0007요', 'U\\+0007 \\(BEL\\)'],
+      ['담\t요', 'U\\+0009 \\(TAB\\)'],
+      ['담\r요', 'U\\+000D \\(CR\\)'],
+      ['담\u009b요', 'U\\+009B'],
+      ['담\u007f요', 'U\\+007F \\(DEL\\)'],
+    ] as const) {
       const m = planner().plan(['홍길동', '010-1234-5678', value], 1);
       expect(m.status).toBe('rejected');
-      expect(m.reason).toMatch(new RegExp(`^control_char: ${code} at character 8 of the text \\(from column "item"\\)`));
+      expect(m.reason).toMatch(
+        new RegExp(`^control_char: ${code} at character 8 of the text \\(from column "item"\\)`),
+      );
     }
   });
 
   it('a \\r\\n inside a value is a line break (\\n); a plain \\n stays', () => {
-    expect(planner().plan(['홍길동', '010-1234-5678', '담\r\n요'], 1)).toMatchObject({ status: 'planned', body: '홍길동님, 담\n요 발송' });
-    expect(planner().plan(['홍길동', '010-1234-5678', '담\n요'], 1)).toMatchObject({ status: 'planned', body: '홍길동님, 담\n요 발송' });
+    expect(planner().plan(['홍길동', '010-1234-5678', '담\r\n요'], 1)).toMatchObject({
+      status: 'planned',
+      body: '홍길동님, 담\n요 발송',
+    });
+    expect(planner().plan(['홍길동', '010-1234-5678', '담\n요'], 1)).toMatchObject({
+      status: 'planned',
+      body: '홍길동님, 담\n요 발송',
+    });
   });
 
   it('a value that makes a non-ad text begin with (광고) rejects the row', () => {
     const t = parseTemplate('---\nchannel: auto\n---\n#{name} #{item}\n', 't.md');
-    expect(planner(t).plan([' (광 고)', '010-1234-5678', '세일'], 1)).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/^ad_marker: /) });
+    expect(planner(t).plan([' (광 고)', '010-1234-5678', '세일'], 1)).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringMatching(/^ad_marker: /),
+    });
     expect(planner(t).plan(['홍길동', '010-1234-5678', '(광고)'], 1).status).toBe('planned');
   });
 
   it('a text too long to render is rejected with its full size, keeping a bounded prefix; past the string limit too', () => {
     const t = parseTemplate(`---\nchannel: auto\n---\n#{name}님 ${'#{item}'.repeat(10_000)}\n`, 't.md');
     const m = planner(t).plan(['홍길동', '010-1234-5678', 'x'.repeat(60_000)], 1);
-    expect(m).toMatchObject({ status: 'rejected', reason: 'too_long: 600,000,009 bytes, over the LMS limit of 2,000', bytes: 600_000_009 });
+    expect(m).toMatchObject({
+      status: 'rejected',
+      reason: 'too_long: 600,000,009 bytes, over the LMS limit of 2,000',
+      bytes: 600_000_009,
+    });
     expect(m.body!.length).toBeLessThanOrEqual(2000);
-    const alimtalk = parseTemplate(`---\nalimtalk: { pfId: P, templateId: T }\n---\n#{name}님 ${'#{item}'.repeat(100)}\n`, 'a.md');
+    const alimtalk = parseTemplate(
+      `---\nalimtalk: { pfId: P, templateId: T }\n---\n#{name}님 ${'#{item}'.repeat(100)}\n`,
+      'a.md',
+    );
     const a = planner(alimtalk).plan(['홍길동', '010-1234-5678', '가'.repeat(1000)], 1);
-    expect(a).toMatchObject({ status: 'rejected', reason: 'too_long: 100,005 characters, over the alimtalk limit of 1,000' });
+    expect(a).toMatchObject({
+      status: 'rejected',
+      reason: 'too_long: 100,005 characters, over the alimtalk limit of 1,000',
+    });
     expect(a.body!.length).toBeLessThanOrEqual(2000);
   });
 
@@ -308,7 +398,8 @@ describe('text that must not be sent (issue 12)', () => {
 
 describe('findPhoneColumn and duplicate headers', () => {
   it('finds the Korean names issue 15 asked for, ignoring invisible characters', () => {
-    for (const name of ['연락처', '핸드폰', '핸드폰번호', '휴대폰번호', '휴대전화']) expect(findPhoneColumn(['이름', name], 'r.csv')).toBe(1);
+    for (const name of ['연락처', '핸드폰', '핸드폰번호', '휴대폰번호', '휴대전화'])
+      expect(findPhoneColumn(['이름', name], 'r.csv')).toBe(1);
     expect(findPhoneColumn(['이름', '\u200bphone'], 'r.csv')).toBe(1);
   });
 });

@@ -2,9 +2,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CarrierLog, readCarrierLog, type AcceptedRecord } from '../../src/providers/sim/carrierLog.js';
+import { type AcceptedRecord, CarrierLog, readCarrierLog } from '../../src/providers/sim/carrierLog.js';
 
-const record = (key: string, to: string): AcceptedRecord => ({ t: 'acc', key, id: `SIM-${key}`, to, ch: 'sms', parts: 1, at: 1, dlr: 'delivered', code: '4000', due: 2 });
+const record = (key: string, to: string): AcceptedRecord => ({
+  t: 'acc',
+  key,
+  id: `SIM-${key}`,
+  to,
+  ch: 'sms',
+  parts: 1,
+  at: 1,
+  dlr: 'delivered',
+  code: '4000',
+  due: 2,
+});
 
 describe("the simulated carrier's log", () => {
   it('after a write cut short by a kill, the next record is still read (it is not glued to the fragment)', () => {

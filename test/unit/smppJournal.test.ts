@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PlannedMessage } from '../../src/campaign/types.js';
 import { Journal } from '../../src/journal/journal.js';
@@ -15,10 +15,29 @@ let parts: PartsJournal;
 let ids: number[];
 
 function planned(row: number, to: string): PlannedMessage {
-  return { row, to, channel: 'lms', status: 'planned', reason: null, parts: 1, bytes: 300, subject: null, body: '본문', cost: 35, leg: 0, vars: null, rcsKind: null, deferrable: false };
+  return {
+    row,
+    to,
+    channel: 'lms',
+    status: 'planned',
+    reason: null,
+    parts: 1,
+    bytes: 300,
+    subject: null,
+    body: '본문',
+    cost: 35,
+    leg: 0,
+    vars: null,
+    rcsKind: null,
+    deferrable: false,
+  };
 }
 
-const report = (providerId: string, status: 'delivered' | 'failed', extra: Partial<DeliveryReport> = {}): DeliveryReport => ({
+const report = (
+  providerId: string,
+  status: 'delivered' | 'failed',
+  extra: Partial<DeliveryReport> = {},
+): DeliveryReport => ({
   key: null,
   providerId,
   status,
@@ -32,12 +51,23 @@ beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ums-parts-'));
   journal = Journal.open(path.join(dir, 'journal.db'));
   journal.createCampaign({ id: 'c1', digest: 'd', csvPath: 'r.csv', templatePath: 't.md', settings: {} });
-  journal.insertPlanned('c1', [planned(1, '01011110000'), planned(2, '01022220000'), planned(3, '01033330000')]);
+  journal.insertPlanned('c1', [
+    planned(1, '01011110000'),
+    planned(2, '01022220000'),
+    planned(3, '01033330000'),
+  ]);
   journal.markPlanned('c1', 3, {});
   const d = journal.delivery();
   const claimed = d.claim(d.nextPlanned('c1', 'lms', 0, 10), 'carrier');
   ids = claimed.map((m) => m.id);
-  d.settle(claimed.map((m, i) => ({ id: m.id, kind: 'sent' as const, providerId: ['a1', 'b1', '100'][i]!, at: new Date().toISOString() })));
+  d.settle(
+    claimed.map((m, i) => ({
+      id: m.id,
+      kind: 'sent' as const,
+      providerId: ['a1', 'b1', '100'][i]!,
+      at: new Date().toISOString(),
+    })),
+  );
   db = new Database(path.join(dir, 'journal.db'));
   parts = new PartsJournal(db);
 });
@@ -51,9 +81,18 @@ describe('message parts (migration 4)', () => {
   it('rolls a message up: delivered when every part is, pending before', () => {
     parts.record(ids[0]!, ['a1', 'a2', 'a3']);
     const now = new Date().toISOString();
-    expect(parts.apply('carrier', report('a2', 'delivered'), now)).toEqual({ messageId: ids[0], status: null });
-    expect(parts.apply('carrier', report('a1', 'delivered'), now)).toEqual({ messageId: ids[0], status: null });
-    expect(parts.apply('carrier', report('a3', 'delivered'), now)).toEqual({ messageId: ids[0], status: 'delivered' });
+    expect(parts.apply('carrier', report('a2', 'delivered'), now)).toEqual({
+      messageId: ids[0],
+      status: null,
+    });
+    expect(parts.apply('carrier', report('a1', 'delivered'), now)).toEqual({
+      messageId: ids[0],
+      status: null,
+    });
+    expect(parts.apply('carrier', report('a3', 'delivered'), now)).toEqual({
+      messageId: ids[0],
+      status: 'delivered',
+    });
   });
 
   it('fails a message when any part failed, and a late report never changes a part', () => {
@@ -77,10 +116,19 @@ describe('message parts (migration 4)', () => {
     parts.record(ids[2]!, ['100']);
     const hit = parts.find('carrier', { providerId: '64', altProviderIds: ['100'], to: '01033330000' });
     expect(hit).toEqual({ messageId: ids[2], part: 1 });
-    expect(parts.find('carrier', { providerId: '64', altProviderIds: ['100'], to: '821011110000' })).toEqual({ messageId: ids[0], part: 1 });
-    expect(parts.find('carrier', { providerId: 'nope', altProviderIds: ['100'], to: null })).toEqual({ messageId: ids[2], part: 1 });
+    expect(parts.find('carrier', { providerId: '64', altProviderIds: ['100'], to: '821011110000' })).toEqual({
+      messageId: ids[0],
+      part: 1,
+    });
+    expect(parts.find('carrier', { providerId: 'nope', altProviderIds: ['100'], to: null })).toEqual({
+      messageId: ids[2],
+      part: 1,
+    });
     // a recipient nobody has: the first id that exists
-    expect(parts.find('carrier', { providerId: '64', altProviderIds: ['100'], to: '01099999999' })).toEqual({ messageId: ids[0], part: 1 });
+    expect(parts.find('carrier', { providerId: '64', altProviderIds: ['100'], to: '01099999999' })).toEqual({
+      messageId: ids[0],
+      part: 1,
+    });
   });
 
   it('replaces the parts of a message recorded again', () => {
@@ -95,8 +143,22 @@ describe('inbox (MO)', () => {
     const inbox = journal.inbox();
     const at = new Date().toISOString();
     const r = inbox.store('carrier', [
-      { from: '01011110000', to: '0212345678', text: '수신거부', receivedAt: at, providerId: null, optOut: true },
-      { from: '01022220000', to: '0212345678', text: '언제 와요?', receivedAt: at, providerId: null, optOut: false },
+      {
+        from: '01011110000',
+        to: '0212345678',
+        text: '수신거부',
+        receivedAt: at,
+        providerId: null,
+        optOut: true,
+      },
+      {
+        from: '01022220000',
+        to: '0212345678',
+        text: '언제 와요?',
+        receivedAt: at,
+        providerId: null,
+        optOut: false,
+      },
     ]);
     expect(r).toEqual({ stored: 2, optedOut: 1 });
     expect(journal.optouts().has('01011110000')).toBe(true);

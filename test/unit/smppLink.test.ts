@@ -9,7 +9,15 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-const msg = (to: string): OutboundMessage => ({ key: `c:${to}:0`, to, from: '0212345678', channel: 'sms', subject: null, text: '주문하신 상품이 발송되었습니다.', parts: 1 });
+const msg = (to: string): OutboundMessage => ({
+  key: `c:${to}:0`,
+  to,
+  from: '0212345678',
+  channel: 'sms',
+  subject: null,
+  text: '주문하신 상품이 발송되었습니다.',
+  parts: 1,
+});
 
 describe('SMPP link under a rate', () => {
   // Found by test/reliability/smpp.test.ts (a 30 s SMSC outage at tps 1000): the connection dropped
@@ -19,7 +27,17 @@ describe('SMPP link under a rate', () => {
     cleanup.push(() => smsc.stop());
     const p = createSmppProvider(
       'carrier',
-      { type: 'smpp', host: '127.0.0.1', port: smsc.port, systemId: 'ums', password: 'secret', tps: 20, window: 5, requestTimeoutMs: 2000, unavailableAfterMs: 5000 },
+      {
+        type: 'smpp',
+        host: '127.0.0.1',
+        port: smsc.port,
+        systemId: 'ums',
+        password: 'secret',
+        tps: 20,
+        window: 5,
+        requestTimeoutMs: 2000,
+        unavailableAfterMs: 5000,
+      },
       { stateDir: os.tmpdir() },
     ) as SmppProvider;
     cleanup.push(() => p.close());

@@ -6,11 +6,28 @@ const WORDS = ['수신거부', '거부', 'STOP'];
 
 describe('SMPP MO messages', () => {
   it('recognises opt-out replies, folded for case, width, spaces and punctuation', () => {
-    for (const t of ['수신거부', ' 수신 거부 ', '수신거부합니다', '거부', 'stop', 'STOP!', 'Ｓｔｏｐ', '수신거부해주세요.']) expect(isOptOutText(t, WORDS), t).toBe(true);
+    for (const t of [
+      '수신거부',
+      ' 수신 거부 ',
+      '수신거부합니다',
+      '거부',
+      'stop',
+      'STOP!',
+      'Ｓｔｏｐ',
+      '수신거부해주세요.',
+    ])
+      expect(isOptOutText(t, WORDS), t).toBe(true);
   });
 
   it('leaves other replies alone', () => {
-    for (const t of ['', '네 감사합니다', '거부하지 마세요', 'stop by our store', '배송 언제 오나요? 수신거부는 아닙니다']) expect(isOptOutText(t, WORDS), t).toBe(false);
+    for (const t of [
+      '',
+      '네 감사합니다',
+      '거부하지 마세요',
+      'stop by our store',
+      '배송 언제 오나요? 수신거부는 아닙니다',
+    ])
+      expect(isOptOutText(t, WORDS), t).toBe(false);
     expect(isOptOutText('UNSUBSCRIBE', ['unsubscribe'])).toBe(true);
   });
 

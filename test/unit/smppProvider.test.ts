@@ -13,19 +13,36 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-async function setup(smscOpts: FakeSmscOptions = {}, cfg: Record<string, unknown> = {}): Promise<{ smsc: FakeSmsc; p: SmppProvider }> {
+async function setup(
+  smscOpts: FakeSmscOptions = {},
+  cfg: Record<string, unknown> = {},
+): Promise<{ smsc: FakeSmsc; p: SmppProvider }> {
   const smsc = await FakeSmsc.start(smscOpts);
   cleanup.push(() => smsc.stop());
   const p = createSmppProvider(
     'carrier',
-    { type: 'smpp', host: '127.0.0.1', port: smsc.port, systemId: 'ums', password: 'secret', tps: 0, requestTimeoutMs: 2000, unavailableAfterMs: 1000, ...cfg },
+    {
+      type: 'smpp',
+      host: '127.0.0.1',
+      port: smsc.port,
+      systemId: 'ums',
+      password: 'secret',
+      tps: 0,
+      requestTimeoutMs: 2000,
+      unavailableAfterMs: 1000,
+      ...cfg,
+    },
     { stateDir: os.tmpdir() },
   ) as SmppProvider;
   cleanup.push(() => p.close());
   return { smsc, p };
 }
 
-const msg = (to: string, text = '주문하신 상품이 발송되었습니다.', channel: OutboundMessage['channel'] = 'sms'): OutboundMessage => ({
+const msg = (
+  to: string,
+  text = '주문하신 상품이 발송되었습니다.',
+  channel: OutboundMessage['channel'] = 'sms',
+): OutboundMessage => ({
   key: `c:${to}:0`,
   to,
   from: '0212345678',
@@ -55,7 +72,9 @@ describe('SMPP provider against a local SMSC', () => {
     expect(parts).toBeGreaterThan(2);
     expect(o?.kind === 'accepted' && o.partIds).toHaveLength(parts);
     expect(smsc.binds).toEqual([{ systemId: 'ums', interfaceVersion: 0x34, ok: true }]);
-    expect(smsc.messages).toEqual([expect.objectContaining({ to: '01012345678', text, parts, dataCoding: 0x0e })]);
+    expect(smsc.messages).toEqual([
+      expect.objectContaining({ to: '01012345678', text, parts, dataCoding: 0x0e }),
+    ]);
     expect(smsc.violations).toEqual([]);
   });
 
@@ -74,7 +93,11 @@ describe('SMPP provider against a local SMSC', () => {
       outcomes: [{ kind: 'rejected', code: '0x0000000B', message: 'ESME_RINVDSTADR', retryable: false }],
     });
     const temp = await p.submit([msg('01022220000')]);
-    expect(temp.kind === 'results' && temp.outcomes[0]).toMatchObject({ kind: 'rejected', code: '0x00000064', retryable: true });
+    expect(temp.kind === 'results' && temp.outcomes[0]).toMatchObject({
+      kind: 'rejected',
+      code: '0x00000064',
+      retryable: true,
+    });
   });
 
   it('makes a request without an answer in time ambiguous, not failed', async () => {
@@ -139,7 +162,9 @@ describe('SMPP provider against a local SMSC', () => {
     const r = await p.submit([msg('01011110000')]);
     const id = r.kind === 'results' && r.outcomes[0]!.kind === 'accepted' ? r.outcomes[0]!.providerId : '?';
     await until(() => batches.length === 1);
-    expect(batches[0]!.reports).toEqual([expect.objectContaining({ providerId: id, status: 'delivered', to: '01011110000' })]);
+    expect(batches[0]!.reports).toEqual([
+      expect.objectContaining({ providerId: id, status: 'delivered', to: '01011110000' }),
+    ]);
     await sleep(50);
     expect(smsc.receiptAnswers).toEqual([]);
     release();
@@ -165,7 +190,12 @@ describe('SMPP provider against a local SMSC', () => {
     expect(await smsc.sendMo('821099998888', '수신 거부', 0x0e, 1)).toBe(0);
     expect(await smsc.sendMo('01077776666', 'STOP', 0x08)).toBe(0);
     expect(await smsc.sendMo('01055554444', '언제 도착하나요?', 0x08)).toBe(0);
-    expect(journal.inbox().list(10).map((m) => [m.from, m.text, m.optedOut])).toEqual([
+    expect(
+      journal
+        .inbox()
+        .list(10)
+        .map((m) => [m.from, m.text, m.optedOut]),
+    ).toEqual([
       ['01055554444', '언제 도착하나요?', false],
       ['01077776666', 'STOP', true],
       ['01099998888', '수신 거부', true],
@@ -178,7 +208,10 @@ describe('SMPP provider against a local SMSC', () => {
     const { smsc, p } = await setup();
     const polled = p.pollReports(200, 3000);
     while (smsc.binds.length === 0) await sleep(5);
-    const answers = [smsc.sendReceipt('id:255 stat:DELIVRD', {}, '01011110000'), smsc.sendReceipt('id:256 stat:EXPIRED', {}, '01011110001')];
+    const answers = [
+      smsc.sendReceipt('id:255 stat:DELIVRD', {}, '01011110000'),
+      smsc.sendReceipt('id:256 stat:EXPIRED', {}, '01011110001'),
+    ];
     const batch = await polled;
     expect(batch.reports.map((r) => [r.providerId, r.status, r.code])).toEqual([
       ['ff', 'delivered', 'DELIVRD'],
@@ -194,6 +227,10 @@ describe('SMPP provider against a local SMSC', () => {
   it('refuses channels SMPP cannot carry', async () => {
     const { p } = await setup();
     const r = await p.submit([msg('01011110000', 'hi', 'alimtalk')]);
-    expect(r.kind === 'results' && r.outcomes[0]).toMatchObject({ kind: 'rejected', code: 'channel', retryable: false });
+    expect(r.kind === 'results' && r.outcomes[0]).toMatchObject({
+      kind: 'rejected',
+      code: 'channel',
+      retryable: false,
+    });
   });
 });

@@ -1,6 +1,12 @@
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { countParts, effectiveCoding, segment, udhHeader, type SegmentOptions } from '../../src/providers/smpp/segment.js';
+import {
+  countParts,
+  effectiveCoding,
+  type SegmentOptions,
+  segment,
+  udhHeader,
+} from '../../src/providers/smpp/segment.js';
 
 const KSC: SegmentOptions = { coding: 'ksc5601', mode: 'udh', udhRefBits: 8 };
 const UCS2: SegmentOptions = { coding: 'ucs2', mode: 'udh', udhRefBits: 8 };
@@ -72,7 +78,7 @@ describe('SMPP encoding and splitting', () => {
 
   it('never splits a UCS-2 surrogate pair, wherever the pair falls', () => {
     for (let prefix = 60; prefix <= 70; prefix++) {
-      const text = 'a'.repeat(prefix) + '😀🎉' + '나'.repeat(70) + '👍';
+      const text = `${'a'.repeat(prefix)}😀🎉${'나'.repeat(70)}👍`;
       const s = segment(text, UCS2, 3);
       const datas = s.pdus.map((p) => body(p.short_message).data);
       for (const d of datas) expect(wholeUcs2(d), `prefix ${prefix}`).toBe(true);
@@ -116,7 +122,7 @@ describe('SMPP encoding and splitting', () => {
     const s = segment(text, { ...KSC, mode: 'payload' }, 1);
     expect(s.pdus).toHaveLength(1);
     expect(s.pdus[0]!.short_message.length).toBe(0);
-    expect(iconv.decode(s.pdus[0]!.tlvs['message_payload'] as Buffer, 'euc-kr')).toBe(text);
+    expect(iconv.decode(s.pdus[0]!.tlvs.message_payload as Buffer, 'euc-kr')).toBe(text);
     expect(s.pdus[0]!.cost).toBe(3);
     expect(countParts(text, { ...KSC, mode: 'payload' })).toBe(3);
   });

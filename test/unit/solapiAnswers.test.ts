@@ -37,13 +37,26 @@ async function fake(opts: Partial<ConstructorParameters<typeof FakeSolapi>[0]> =
 const stateDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'ums-answers-'));
 
 function provider(baseUrl: string, dir = stateDir(), extra: Record<string, unknown> = {}): SolapiProvider {
-  const p = createSolapiProvider('solapi', { type: 'solapi', apiKey: KEY, apiSecret: SECRET, baseUrl, tps: 1000, timeoutMs: 2000, ...extra }, { stateDir: dir }) as SolapiProvider;
+  const p = createSolapiProvider(
+    'solapi',
+    { type: 'solapi', apiKey: KEY, apiSecret: SECRET, baseUrl, tps: 1000, timeoutMs: 2000, ...extra },
+    { stateDir: dir },
+  ) as SolapiProvider;
   providers.push(p);
   return p;
 }
 
 function sms(row: number, over: Partial<OutboundMessage> = {}): OutboundMessage {
-  return { key: `camp1:${row}:0`, to: `010${String(20000000 + row)}`, from: '0212345678', channel: 'sms', subject: null, text: `안내 ${row}`, parts: 1, ...over };
+  return {
+    key: `camp1:${row}:0`,
+    to: `010${String(20000000 + row)}`,
+    from: '0212345678',
+    channel: 'sms',
+    subject: null,
+    text: `안내 ${row}`,
+    parts: 1,
+    ...over,
+  };
 }
 
 function journal(rows: number): Journal {
@@ -54,8 +67,14 @@ function journal(rows: number): Journal {
 
 function engine(j: Journal, p: SolapiProvider, over: Partial<EngineOptions> = {}): DeliveryEngine {
   return new DeliveryEngine(j.delivery(), {
-    campaignId: 'c', from: '0212345678', lanes: [{ channel: 'sms', provider: p, tps: 0, window: 2 }], resendUnknown: false,
-    giveUpAfterMs: 60_000, reportWaitMs: 0, signal: new AbortController().signal, ...over,
+    campaignId: 'c',
+    from: '0212345678',
+    lanes: [{ channel: 'sms', provider: p, tps: 0, window: 2 }],
+    resendUnknown: false,
+    giveUpAfterMs: 60_000,
+    reportWaitMs: 0,
+    signal: new AbortController().signal,
+    ...over,
   });
 }
 
@@ -77,8 +96,15 @@ describe('Solapi answers of a shape ums does not know', () => {
       { groupInfo: {} },
       { groupInfo: { groupId: 'G4V1' } },
       { groupInfo: { groupId: 'G4V1' }, failedMessageList: {} },
-      { groupInfo: { groupId: 'G4V1' }, failedMessageList: [{ to: '01020000001', statusCode: { code: 1061 } }] },
-      { groupInfo: { groupId: 'G4V1' }, failedMessageList: [], messageList: [{ messageId: 'M1', statusCode: 'OK' }] },
+      {
+        groupInfo: { groupId: 'G4V1' },
+        failedMessageList: [{ to: '01020000001', statusCode: { code: 1061 } }],
+      },
+      {
+        groupInfo: { groupId: 'G4V1' },
+        failedMessageList: [],
+        messageList: [{ messageId: 'M1', statusCode: 'OK' }],
+      },
       [],
       'ok',
     ];
@@ -98,14 +124,27 @@ describe('Solapi answers of a shape ums does not know', () => {
       { messageList: null, nextKey: null },
       { messageList: {}, nextKey: 7 },
       // one listed message it cannot read (a date that is an object) may be ours
-      { messageList: { M1: { messageId: 'M1', statusCode: '4000', customFields: { umsKey: 'camp1:1:0' }, dateReceived: {} } }, nextKey: null },
+      {
+        messageList: {
+          M1: {
+            messageId: 'M1',
+            statusCode: '4000',
+            customFields: { umsKey: 'camp1:1:0' },
+            dateReceived: {},
+          },
+        },
+        nextKey: null,
+      },
     ];
     let i = 0;
     const f = await fake({ listAnswer: () => answers[i] });
     const dir = stateDir();
     const p = provider(f.url, dir);
     expect((await p.submit([sms(1)])).kind).toBe('results'); // it left: the request log knows
-    for (; i < answers.length; i++) await expect(p.lookup(['camp1:1:0']), JSON.stringify(answers[i])).rejects.toThrow(/cannot tell|listing Solapi messages failed/);
+    for (; i < answers.length; i++)
+      await expect(p.lookup(['camp1:1:0']), JSON.stringify(answers[i])).rejects.toThrow(
+        /cannot tell|listing Solapi messages failed/,
+      );
     // the documented empty listing is a definite "not there"
     f.options.listAnswer = () => ({ startKey: null, limit: 500, messageList: {}, nextKey: null });
     expect((await p.lookup(['camp1:2:0', 'camp1:1:0'])).size).toBe(0);
@@ -138,14 +177,19 @@ describe('submissions per message are capped across runs (maxSubmits, default 5)
     const first = await engine(j, provider(f.url, dir), { signal: stop.signal }).run();
     expect(first.kind).toBe('interrupted');
     expect([...f.submissions.values()]).toEqual([2, 2]);
-    expect(rows(j).map((m) => [m.status, m.attempts])).toEqual([['planned', 2], ['planned', 2]]);
+    expect(rows(j).map((m) => [m.status, m.attempts])).toEqual([
+      ['planned', 2],
+      ['planned', 2],
+    ]);
 
     const second = await engine(j, provider(f.url, dir)).run();
     expect(second.kind).toBe('finished');
     expect([...f.submissions.values()]).toEqual([5, 5]);
     for (const m of rows(j)) {
       expect(m.status).toBe('unknown');
-      expect(m.reason).toMatch(/^unknown: submitted 5 times without a definite answer \(last: Solapi answered 200 in a shape ums does not know/);
+      expect(m.reason).toMatch(
+        /^unknown: submitted 5 times without a definite answer \(last: Solapi answered 200 in a shape ums does not know/,
+      );
     }
     const third = await engine(j, provider(f.url, dir)).run();
     expect(third.kind).toBe('finished');
@@ -153,14 +197,16 @@ describe('submissions per message are capped across runs (maxSubmits, default 5)
     expect(rows(j).every((m) => m.status === 'unknown')).toBe(true);
   }, 30_000);
 
-  it('maxSubmits is the provider\'s setting, validated by its schema', async () => {
+  it("maxSubmits is the provider's setting, validated by its schema", async () => {
     const f = await fake({ sendAnswer: () => ({}) });
     const j = journal(1);
     expect((await engine(j, provider(f.url, stateDir(), { maxSubmits: 2 })).run()).kind).toBe('finished');
     expect([...f.submissions.values()]).toEqual([2]);
     expect(rows(j)[0]!.reason).toMatch(/submitted 2 times/);
     expect(() => provider(f.url, stateDir(), { maxSubmits: 0 })).toThrow(/^providers\.solapi\.maxSubmits: /);
-    expect(() => provider(f.url, stateDir(), { maxSubmits: 'x' })).toThrow(/^providers\.solapi\.maxSubmits: /);
+    expect(() => provider(f.url, stateDir(), { maxSubmits: 'x' })).toThrow(
+      /^providers\.solapi\.maxSubmits: /,
+    );
   });
 
   it('throttles and 503s do not use up attempts', async () => {
@@ -204,16 +250,32 @@ describe('a request refused before any byte left is not sent', () => {
       const p = provider(await url());
       const outcome = await engine(j, p, { giveUpAfterMs: 800 }).run();
       expect(outcome.kind).toBe('fault');
-      expect(outcome.kind === 'fault' && outcome.message).toMatch(/has been unavailable for \d+ s \(cannot connect to 127\.0\.0\.1:\d+/);
-      expect(rows(j).map((m) => [m.status, m.attempts])).toEqual([['planned', 0], ['planned', 0], ['planned', 0]]);
+      expect(outcome.kind === 'fault' && outcome.message).toMatch(
+        /has been unavailable for \d+ s \(cannot connect to 127\.0\.0\.1:\d+/,
+      );
+      expect(rows(j).map((m) => [m.status, m.attempts])).toEqual([
+        ['planned', 0],
+        ['planned', 0],
+        ['planned', 0],
+      ]);
     }, 20_000);
   }
 });
 
 describe('Solapi webhook bodies', () => {
-  const good = (id: string, key: string) => ({ messageId: id, statusCode: '4000', customFields: { umsKey: key }, dateReceived: '2026-01-02T03:04:05.000Z' });
+  const good = (id: string, key: string) => ({
+    messageId: id,
+    statusCode: '4000',
+    customFields: { umsKey: key },
+    dateReceived: '2026-01-02T03:04:05.000Z',
+  });
   it('refuses a malformed element alone and keeps the others', () => {
-    const parsed = parseSolapiWebhook([good('M1', 'c:1:0'), { ...good('M2', 'c:2:0'), dateReceived: { $date: 1 } }, { statusCode: '4000' }, good('M4', 'c:4:0')]);
+    const parsed = parseSolapiWebhook([
+      good('M1', 'c:1:0'),
+      { ...good('M2', 'c:2:0'), dateReceived: { $date: 1 } },
+      { statusCode: '4000' },
+      good('M4', 'c:4:0'),
+    ]);
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
     expect(parsed.reports.map((r) => r.providerId)).toEqual(['M1', 'M4']);

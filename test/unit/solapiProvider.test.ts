@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readJpegInfo } from '../../src/campaign/jpeg.js';
 import { authorizationHeader } from '../../src/providers/solapi/auth.js';
 import { createSolapiProvider, type SolapiProvider } from '../../src/providers/solapi/index.js';
 import type { DeliveryReport, OutboundMessage, RcsOptions, SubmitResult } from '../../src/providers/types.js';
-import { readJpegInfo } from '../../src/campaign/jpeg.js';
 import { FakeSolapi, tinyJpeg } from '../support/fakeSolapi.js';
 
 const KEY = 'NCSTESTAPIKEY0001';
@@ -28,19 +28,37 @@ async function fake(opts: Partial<ConstructorParameters<typeof FakeSolapi>[0]> =
 }
 
 function provider(baseUrl: string, stateDir: string, extra: Record<string, unknown> = {}): SolapiProvider {
-  const p = createSolapiProvider('solapi', { type: 'solapi', apiKey: KEY, apiSecret: SECRET, baseUrl, tps: 100, timeoutMs: 2000, ...extra }, { stateDir }) as SolapiProvider;
+  const p = createSolapiProvider(
+    'solapi',
+    { type: 'solapi', apiKey: KEY, apiSecret: SECRET, baseUrl, tps: 100, timeoutMs: 2000, ...extra },
+    { stateDir },
+  ) as SolapiProvider;
   providers.push(p);
   return p;
 }
 
 const stateDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'ums-solapi-'));
 
-function sms(row: number, to = `010${String(20000000 + row)}`, over: Partial<OutboundMessage> = {}): OutboundMessage {
-  return { key: `camp1:${row}:0`, to, from: '0212345678', channel: 'sms', subject: null, text: `안녕하세요 ${row}번 고객님`, parts: 1, ...over };
+function sms(
+  row: number,
+  to = `010${String(20000000 + row)}`,
+  over: Partial<OutboundMessage> = {},
+): OutboundMessage {
+  return {
+    key: `camp1:${row}:0`,
+    to,
+    from: '0212345678',
+    channel: 'sms',
+    subject: null,
+    text: `안녕하세요 ${row}번 고객님`,
+    parts: 1,
+    ...over,
+  };
 }
 
 function outcomes(r: SubmitResult) {
-  if (r.kind !== 'results') throw new Error(`expected results, got ${r.kind}: ${'message' in r ? r.message : ''}`);
+  if (r.kind !== 'results')
+    throw new Error(`expected results, got ${r.kind}: ${'message' in r ? r.message : ''}`);
   return r.outcomes;
 }
 
@@ -60,7 +78,12 @@ describe('solapi provider against the fake Solapi server', () => {
     const p = provider(f.url, stateDir());
     const batch = [
       sms(1),
-      sms(2, '01020000002', { channel: 'lms', subject: '주문 안내', text: '긴 안내문 '.repeat(20), parts: 1 }),
+      sms(2, '01020000002', {
+        channel: 'lms',
+        subject: '주문 안내',
+        text: '긴 안내문 '.repeat(20),
+        parts: 1,
+      }),
       sms(3, '01000001061'),
       sms(4, '01000001062'),
     ];
@@ -69,8 +92,14 @@ describe('solapi provider against the fake Solapi server', () => {
     expect(o[1]).toMatchObject({ kind: 'accepted' });
     expect(o[2]).toMatchObject({ kind: 'rejected', code: '1061', retryable: false, optedOut: true });
     expect(o[3]).toMatchObject({ kind: 'rejected', code: '1062', retryable: false });
-    const byKey = new Map(f.messages.map((m) => [m.customFields['umsKey'], m]));
-    expect(byKey.get('camp1:1:0')).toMatchObject({ type: 'SMS', autoTypeDetect: false, subject: null, from: '0212345678', to: '01020000001' });
+    const byKey = new Map(f.messages.map((m) => [m.customFields.umsKey, m]));
+    expect(byKey.get('camp1:1:0')).toMatchObject({
+      type: 'SMS',
+      autoTypeDetect: false,
+      subject: null,
+      from: '0212345678',
+      to: '01020000001',
+    });
     expect(byKey.get('camp1:2:0')).toMatchObject({ type: 'LMS', subject: '주문 안내' });
     expect(o[0]!.kind === 'accepted' && o[0]!.providerId).toBe(byKey.get('camp1:1:0')!.messageId);
   });
@@ -81,7 +110,13 @@ describe('solapi provider against the fake Solapi server', () => {
     const img = path.join(dir, 'promo.jpg');
     fs.writeFileSync(img, tinyJpeg());
     expect(readJpegInfo(fs.readFileSync(img))).toEqual({ width: 8, height: 8 });
-    const mms = (row: number, campaign = 'camp1'): OutboundMessage => ({ ...sms(row), key: `${campaign}:${row}:0`, channel: 'mms', subject: '사진', images: [img] });
+    const mms = (row: number, campaign = 'camp1'): OutboundMessage => ({
+      ...sms(row),
+      key: `${campaign}:${row}:0`,
+      channel: 'mms',
+      subject: '사진',
+      images: [img],
+    });
     const p = provider(f.url, dir);
     const [a, b] = await Promise.all([p.submit([mms(1), mms(2)]), p.submit([mms(3)])]);
     expect([...outcomes(a), ...outcomes(b)].every((o) => o.kind === 'accepted')).toBe(true);
@@ -127,9 +162,22 @@ describe('solapi provider against the fake Solapi server', () => {
       from: '15441234',
       channel: 'rcs',
       text: '배송이 시작되었습니다',
-      rcs: { brandId: 'BR.abc123', kind: 'sms', templateId: null, variables: {}, buttons: [], disableSms: false, commercial: false },
+      rcs: {
+        brandId: 'BR.abc123',
+        kind: 'sms',
+        templateId: null,
+        variables: {},
+        buttons: [],
+        disableSms: false,
+        commercial: false,
+      },
     };
-    const rcsTpl: OutboundMessage = { ...rcs, key: 'camp1:4:0', to: '01020000004', rcs: { ...rcs.rcs!, kind: 'text_template', templateId: 'UBR.tpl-1', variables: { code: '1234' } } };
+    const rcsTpl: OutboundMessage = {
+      ...rcs,
+      key: 'camp1:4:0',
+      to: '01020000004',
+      rcs: { ...rcs.rcs!, kind: 'text_template', templateId: 'UBR.tpl-1', variables: { code: '1234' } },
+    };
     const o = outcomes(await p.submit([ata, ataNoFrom, rcs, rcsTpl]));
     expect(o.map((x) => x.kind)).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
     const [m1, m2, m3, m4] = f.messages;
@@ -142,8 +190,15 @@ describe('solapi provider against the fake Solapi server', () => {
       disableSms: true,
     });
     expect(m2!.from).toBeNull();
-    expect(m3).toMatchObject({ type: 'RCS_SMS', from: '15441234', rcsOptions: { brandId: 'BR.abc123', disableSms: false } });
-    expect(m4).toMatchObject({ type: 'RCS_TPL', rcsOptions: { brandId: 'BR.abc123', templateId: 'UBR.tpl-1', variables: { '#{code}': '1234' } } });
+    expect(m3).toMatchObject({
+      type: 'RCS_SMS',
+      from: '15441234',
+      rcsOptions: { brandId: 'BR.abc123', disableSms: false },
+    });
+    expect(m4).toMatchObject({
+      type: 'RCS_TPL',
+      rcsOptions: { brandId: 'BR.abc123', templateId: 'UBR.tpl-1', variables: { '#{code}': '1234' } },
+    });
   });
 
   it('sends each planned RCS kind as its Solapi type; an RCS MMS image is uploaded as type RCS, apart from the MMS upload of the same file', async () => {
@@ -152,12 +207,26 @@ describe('solapi provider against the fake Solapi server', () => {
     const img = path.join(dir, 'card.jpg');
     fs.writeFileSync(img, tinyJpeg());
     const p = provider(f.url, dir);
-    const rcs = (row: number, kind: RcsOptions['kind'], over: Partial<OutboundMessage> = {}, opts: Partial<RcsOptions> = {}): OutboundMessage =>
+    const rcs = (
+      row: number,
+      kind: RcsOptions['kind'],
+      over: Partial<OutboundMessage> = {},
+      opts: Partial<RcsOptions> = {},
+    ): OutboundMessage =>
       sms(row, undefined, {
         channel: 'rcs',
         from: '15441234',
         text: '#{name}님 안내',
-        rcs: { brandId: 'BR.abc123', kind, templateId: null, variables: { name: '홍길동' }, buttons: [], disableSms: true, commercial: false, ...opts },
+        rcs: {
+          brandId: 'BR.abc123',
+          kind,
+          templateId: null,
+          variables: { name: '홍길동' },
+          buttons: [],
+          disableSms: true,
+          commercial: false,
+          ...opts,
+        },
         ...over,
       });
     const batch = [
@@ -168,22 +237,53 @@ describe('solapi provider against the fake Solapi server', () => {
       rcs(5, 'image_template', {}, { templateId: 'UBR.tpl-image' }),
       sms(6, undefined, { channel: 'mms', subject: '사진', images: [img] }),
     ];
-    expect(outcomes(await p.submit(batch)).map((o) => o.kind)).toEqual(['accepted', 'accepted', 'accepted', 'accepted', 'accepted', 'accepted']);
-    const byKey = new Map(f.messages.map((m) => [m.customFields['umsKey'], m]));
+    expect(outcomes(await p.submit(batch)).map((o) => o.kind)).toEqual([
+      'accepted',
+      'accepted',
+      'accepted',
+      'accepted',
+      'accepted',
+      'accepted',
+    ]);
+    const byKey = new Map(f.messages.map((m) => [m.customFields.umsKey, m]));
     const type = (row: number) => byKey.get(`camp1:${row}:0`)!;
-    expect([1, 2, 3, 4, 5, 6].map((r) => type(r).type)).toEqual(['RCS_SMS', 'RCS_LMS', 'RCS_MMS', 'RCS_TPL', 'RCS_ITPL', 'MMS']);
-    expect(type(1)).toMatchObject({ subject: null, imageId: null, rcsOptions: { brandId: 'BR.abc123', disableSms: true } });
+    expect([1, 2, 3, 4, 5, 6].map((r) => type(r).type)).toEqual([
+      'RCS_SMS',
+      'RCS_LMS',
+      'RCS_MMS',
+      'RCS_TPL',
+      'RCS_ITPL',
+      'MMS',
+    ]);
+    expect(type(1)).toMatchObject({
+      subject: null,
+      imageId: null,
+      rcsOptions: { brandId: 'BR.abc123', disableSms: true },
+    });
     expect(type(1).rcsOptions).not.toHaveProperty('variables'); // ums rendered the text: only templates take variables
     expect(type(2)).toMatchObject({ subject: '주문 안내', imageId: null });
-    expect(type(3)).toMatchObject({ subject: '새 상품', rcsOptions: { brandId: 'BR.abc123', commercialType: true } });
-    expect(type(4).rcsOptions).toEqual({ brandId: 'BR.abc123', templateId: 'UBR.tpl-text', variables: { '#{name}': '홍길동' }, disableSms: true });
-    expect(type(5).rcsOptions).toMatchObject({ templateId: 'UBR.tpl-image', variables: { '#{name}': '홍길동' } });
+    expect(type(3)).toMatchObject({
+      subject: '새 상품',
+      rcsOptions: { brandId: 'BR.abc123', commercialType: true },
+    });
+    expect(type(4).rcsOptions).toEqual({
+      brandId: 'BR.abc123',
+      templateId: 'UBR.tpl-text',
+      variables: { '#{name}': '홍길동' },
+      disableSms: true,
+    });
+    expect(type(5).rcsOptions).toMatchObject({
+      templateId: 'UBR.tpl-image',
+      variables: { '#{name}': '홍길동' },
+    });
     // one file, two uploads: as RCS for the RCS MMS, as MMS for the MMS
     expect(f.stats.uploads).toBe(2);
     expect(f.files.get(type(3).imageId!)).toMatchObject({ type: 'RCS', name: 'card.jpg' });
     expect(f.files.get(type(6).imageId!)).toMatchObject({ type: 'MMS', name: 'card.jpg' });
     // both stay cached: another batch uploads nothing
-    expect(outcomes(await p.submit([rcs(7, 'mms', { images: [img] })]))[0]).toMatchObject({ kind: 'accepted' });
+    expect(outcomes(await p.submit([rcs(7, 'mms', { images: [img] })]))[0]).toMatchObject({
+      kind: 'accepted',
+    });
     expect(f.stats.uploads).toBe(2);
   });
 
@@ -191,17 +291,37 @@ describe('solapi provider against the fake Solapi server', () => {
     const f = await fake();
     const p = provider(f.url, stateDir());
     const base = sms(1, undefined, { channel: 'rcs', from: '15441234' });
-    const opts: RcsOptions = { brandId: 'BR.abc123', kind: 'mms', templateId: null, variables: {}, buttons: [], disableSms: true, commercial: false };
+    const opts: RcsOptions = {
+      brandId: 'BR.abc123',
+      kind: 'mms',
+      templateId: null,
+      variables: {},
+      buttons: [],
+      disableSms: true,
+      commercial: false,
+    };
     const noImage = await p.submit([{ ...base, rcs: opts }]);
-    expect(noImage).toMatchObject({ kind: 'fatal', message: expect.stringMatching(/RCS MMS row without an image/) });
-    const noKind = await p.submit([{ ...base, rcs: { ...opts, kind: undefined as unknown as RcsOptions['kind'] } }]);
-    expect(noKind).toMatchObject({ kind: 'fatal', message: expect.stringMatching(/without its planned kind/) });
+    expect(noImage).toMatchObject({
+      kind: 'fatal',
+      message: expect.stringMatching(/RCS MMS row without an image/),
+    });
+    const noKind = await p.submit([
+      { ...base, rcs: { ...opts, kind: undefined as unknown as RcsOptions['kind'] } },
+    ]);
+    expect(noKind).toMatchObject({
+      kind: 'fatal',
+      message: expect.stringMatching(/without its planned kind/),
+    });
     expect(f.stats.sendRequests).toBe(0);
   });
 
   it('stops on a wrong secret (fatal, credentials never in the message) and sends nothing', async () => {
     const f = await fake();
-    const p = createSolapiProvider('solapi', { type: 'solapi', apiKey: KEY, apiSecret: 'wrong-secret-xyz', baseUrl: f.url }, { stateDir: stateDir() });
+    const p = createSolapiProvider(
+      'solapi',
+      { type: 'solapi', apiKey: KEY, apiSecret: 'wrong-secret-xyz', baseUrl: f.url },
+      { stateDir: stateDir() },
+    );
     providers.push(p as SolapiProvider);
     const r = await p.submit([sms(1)]);
     expect(r.kind).toBe('fatal');
@@ -264,12 +384,16 @@ describe('solapi provider against the fake Solapi server', () => {
     const found = await p.lookup(keys);
     // 5 was refused at intake (1026) and 2 at intake (1061): Solapi does not hold them; 7 never left
     expect([...found.keys()].sort()).toEqual(['camp1:3:0', 'camp1:4:0', 'camp1:6:0']);
-    const ids = new Map(f.messages.map((m) => [m.customFields['umsKey'], m.messageId]));
+    const ids = new Map(f.messages.map((m) => [m.customFields.umsKey, m.messageId]));
     expect(found.get('camp1:3:0')!.providerId).toBe(ids.get('camp1:3:0'));
     await p.close();
     providers.pop();
     const restarted = provider(f.url, dir);
-    expect([...(await restarted.lookup(keys)).keys()].sort()).toEqual(['camp1:3:0', 'camp1:4:0', 'camp1:6:0']);
+    expect([...(await restarted.lookup(keys)).keys()].sort()).toEqual([
+      'camp1:3:0',
+      'camp1:4:0',
+      'camp1:6:0',
+    ]);
     // keys that never left: no listing at all
     const before = f.stats.listRequests;
     expect((await restarted.lookup(['camp1:99:0', 'other:1:0'])).size).toBe(0);
@@ -281,7 +405,7 @@ describe('solapi provider against the fake Solapi server', () => {
     const p = provider(f.url, stateDir());
     const o = outcomes(await p.submit([sms(1), sms(2), sms(3, '01000001061')]));
     expect(o.map((x) => x.kind)).toEqual(['accepted', 'accepted', 'rejected']);
-    const ids = new Map(f.messages.map((m) => [m.customFields['umsKey'], m.messageId]));
+    const ids = new Map(f.messages.map((m) => [m.customFields.umsKey, m.messageId]));
     expect(o[1]!.kind === 'accepted' && o[1]!.providerId).toBe(ids.get('camp1:2:0'));
     expect(f.listQueries.some((q) => q.get('groupId') === f.messages[0]!.groupId)).toBe(true);
   });
@@ -296,7 +420,11 @@ describe('solapi provider against the fake Solapi server', () => {
     await sleep(80);
     const reports = await drain(p);
     expect(reports.map((r) => r.key).sort()).toEqual(first.map((m) => m.key).sort());
-    expect(reports.find((r) => r.key === 'camp1:7:0')).toMatchObject({ status: 'failed', code: '3032', text: 'not a subscriber' });
+    expect(reports.find((r) => r.key === 'camp1:7:0')).toMatchObject({
+      status: 'failed',
+      code: '3032',
+      text: 'not a subscriber',
+    });
     expect(reports.filter((r) => r.status === 'delivered')).toHaveLength(6);
     expect(f.listQueries.filter((q) => q.get('dateType') === 'UPDATED').length).toBeGreaterThanOrEqual(4); // paged, 2 a page
     expect(await drain(p)).toEqual([]); // the same sync again: nothing new

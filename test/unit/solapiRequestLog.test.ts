@@ -15,7 +15,10 @@ describe('Solapi request log on a full disk', () => {
     log.record(['c1:1:0', 'c1:100:0'], 1000);
     // the disk is full: write(2) takes the first 7 bytes and stops (a short write, no error)
     const real = fs.writeSync.bind(fs) as (fd: number, b: Buffer) => number;
-    const spy = vi.spyOn(fs, 'writeSync').mockImplementation(((fd: number, b: Buffer | string) => real(fd, Buffer.from(b).subarray(0, 7))) as typeof fs.writeSync);
+    const spy = vi
+      .spyOn(fs, 'writeSync')
+      .mockImplementation(((fd: number, b: Buffer | string) =>
+        real(fd, Buffer.from(b).subarray(0, 7))) as typeof fs.writeSync);
     expect(() => log.record(['c1:101:0', 'c1:200:0'], 2000)).toThrow(/disk full/);
     spy.mockRestore();
     log.record(['c1:201:0', 'c1:300:0'], 3000); // space freed

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.js';
 import { bindPattern, parseTemplate, renderPattern, type TextPattern } from '../../src/campaign/template.js';
+import { InputError } from '../../src/errors.js';
 
 /** Parse, expecting an InputError; returns its message. */
 function fails(source: string, file = 'tpl.md'): string {
@@ -27,7 +27,16 @@ const render = (p: TextPattern, vars: Record<string, string>): string => {
 describe('parseTemplate: valid templates', () => {
   it('reads the front matter and the body', () => {
     const t = parseTemplate(
-      ['---', 'channel: lms', 'subject: "#{shop} 안내"', 'ad: false', '---', '#{name}님,', '주문하신 #{item} 상품이 발송되었습니다.', ''].join('\n'),
+      [
+        '---',
+        'channel: lms',
+        'subject: "#{shop} 안내"',
+        'ad: false',
+        '---',
+        '#{name}님,',
+        '주문하신 #{item} 상품이 발송되었습니다.',
+        '',
+      ].join('\n'),
       'shipped.md',
     );
     expect(t.file).toBe('shipped.md');
@@ -35,12 +44,24 @@ describe('parseTemplate: valid templates', () => {
     expect(t.ad).toBe(false);
     expect(t.images).toEqual([]);
     expect(render(t.subject!, { shop: '한빛마트' })).toBe('한빛마트 안내');
-    expect(render(t.body, { name: '홍길동', item: '담요' })).toBe('홍길동님,\n주문하신 담요 상품이 발송되었습니다.');
+    expect(render(t.body, { name: '홍길동', item: '담요' })).toBe(
+      '홍길동님,\n주문하신 담요 상품이 발송되었습니다.',
+    );
   });
 
   it('extracts #{var} names with the line they first appear on', () => {
     const t = parseTemplate(
-      ['---', 'channel: auto', 'subject: "#{shop}"', '---', '', '#{name}님', '', '송장: #{invoice}', '#{name} / #{shop}'].join('\n'),
+      [
+        '---',
+        'channel: auto',
+        'subject: "#{shop}"',
+        '---',
+        '',
+        '#{name}님',
+        '',
+        '송장: #{invoice}',
+        '#{name} / #{shop}',
+      ].join('\n'),
       't.md',
     );
     expect(t.variables).toEqual([
@@ -79,7 +100,10 @@ describe('parseTemplate: valid templates', () => {
   });
 
   it('an alimtalk block makes channel auto resolve to alimtalk', () => {
-    const t = parseTemplate(['---', 'alimtalk:', '  pfId: KA01PF1', '  templateId: KA01TP1', '---', '#{name}님'].join('\n'), 'a.md');
+    const t = parseTemplate(
+      ['---', 'alimtalk:', '  pfId: KA01PF1', '  templateId: KA01TP1', '---', '#{name}님'].join('\n'),
+      'a.md',
+    );
     expect(t.channel).toBe('alimtalk');
     expect(t.alimtalk).toMatchObject({ pfId: 'KA01PF1', templateId: 'KA01TP1', buttons: [] });
   });
@@ -130,7 +154,18 @@ describe('parseTemplate: errors name the file and a line', () => {
   });
 
   it('malformed YAML deep in the front matter is not reported on line 1 or 2', () => {
-    const msg = fails(['---', 'channel: lms', 'ad: false', 'fallback: none', 'subject: "a"', 'subject: "b"', '---', 'hi'].join('\n'));
+    const msg = fails(
+      [
+        '---',
+        'channel: lms',
+        'ad: false',
+        'fallback: none',
+        'subject: "a"',
+        'subject: "b"',
+        '---',
+        'hi',
+      ].join('\n'),
+    );
     expect(msg).toMatch(/malformed front matter/);
     expect(lineOf(msg)).toBe(6); // the duplicate key
   });
@@ -207,7 +242,10 @@ describe('parseTemplate: errors name the file and a line', () => {
   });
 
   it('a YAML tag like !!js/function is refused, not run', () => {
-    const msg = fails('---\nchannel: auto\nsubject: !!js/function "function () { return 1 }"\n---\nhi', 'tag.md');
+    const msg = fails(
+      '---\nchannel: auto\nsubject: !!js/function "function () { return 1 }"\n---\nhi',
+      'tag.md',
+    );
     expect(lineOf(msg)).toBe(3);
   });
 
@@ -227,15 +265,23 @@ describe('text a template may not carry (issue 12)', () => {
   };
 
   it('a control character in the body, subject or fallbackText is refused, naming the line', () => {
-    expect(fails('---\nchannel: auto\n---\n안녕하세요\n#{name}님\u0007\n')).toMatch(/^t\.md line 5: U\+0007 \(BEL\) in the body/);
-    expect(fails('---\nchannel: auto\n---\n안녕\t하세요\n')).toMatch(/^t\.md line 4: U\+0009 \(TAB\) in the body/);
-    expect(fails('---\nchannel: lms\nsubject: "안내\\u001b[2J"\n---\n안녕하세요\n')).toMatch(/^t\.md line 3: U\+001B \(ESC\) in the subject/);
+    expect(fails('---\nchannel: auto\n---\n안녕하세요\n#{name}님\u0007\n')).toMatch(
+      /^t\.md line 5: U\+0007 \(BEL\) in the body/,
+    );
+    expect(fails('---\nchannel: auto\n---\n안녕\t하세요\n')).toMatch(
+      /^t\.md line 4: U\+0009 \(TAB\) in the body/,
+    );
+    expect(fails('---\nchannel: lms\nsubject: "안내\\u001b[2J"\n---\n안녕하세요\n')).toMatch(
+      /^t\.md line 3: U\+001B \(ESC\) in the subject/,
+    );
     expect(fails('---\nchannel: auto\n---\n안녕\u0085하세요\n')).toMatch(/U\+0085 in the body/);
   });
 
   it('a body beginning (광고) or a look-alike without ad: true is refused', () => {
     for (const start of ['(광고)', '  [광고]', '(광 고)', '（광고）', '【광고】']) {
-      expect(fails(`---\nchannel: auto\n---\n${start} 겨울 세일\n`)).toMatch(/^t\.md line 4: the body begins with ".*", an ad, but the template is not ad: true/);
+      expect(fails(`---\nchannel: auto\n---\n${start} 겨울 세일\n`)).toMatch(
+        /^t\.md line 4: the body begins with ".*", an ad, but the template is not ad: true/,
+      );
     }
     expect(() => parseTemplate('---\nchannel: auto\n---\n광고 문의는 02-123-4567\n', 't.md')).not.toThrow();
   });

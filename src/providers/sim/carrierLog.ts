@@ -82,7 +82,7 @@ export class CarrierLog {
   /** Durably record accepted messages (one write: all or nothing). */
   append(records: AcceptedRecord[]): void {
     if (records.length === 0) return;
-    fs.writeSync(this.fd, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    fs.writeSync(this.fd, `${records.map((r) => JSON.stringify(r)).join('\n')}\n`);
     for (const r of records) {
       this.accepted.set(r.key, r);
       this.unacked.set(r.id, r);
@@ -91,7 +91,7 @@ export class CarrierLog {
 
   ack(ids: string[]): void {
     if (ids.length === 0) return;
-    fs.writeSync(this.fd, JSON.stringify({ t: 'ack', ids } satisfies AckRecord) + '\n');
+    fs.writeSync(this.fd, `${JSON.stringify({ t: 'ack', ids } satisfies AckRecord)}\n`);
     for (const id of ids) this.unacked.delete(id);
   }
 

@@ -1,13 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DeliveryReport, MessageOutcome, OutboundMessage, Provider, ProviderContext, ReportBatch, SubmitResult } from '../types.js';
-import { CarrierLog, type AcceptedRecord } from './carrierLog.js';
-import { prng } from './prng.js';
-import { parseSimConfig, type SimConfig } from './config.js';
 import { sleep } from '../../time/sleep.js';
+import type {
+  DeliveryReport,
+  MessageOutcome,
+  OutboundMessage,
+  Provider,
+  ProviderContext,
+  ReportBatch,
+  SubmitResult,
+} from '../types.js';
+import { type AcceptedRecord, CarrierLog } from './carrierLog.js';
+import { parseSimConfig, type SimConfig } from './config.js';
+import { prng } from './prng.js';
 
-export { parseSimConfig, simConfigSchema, type SimConfig } from './config.js';
-
+export { parseSimConfig, type SimConfig, simConfigSchema } from './config.js';
 
 /**
  * Test numbers: 010-0CCC-Cnnn (any nnn) always ends with code CCCC, e.g. 010-0310-4001 is "not a
@@ -28,13 +35,11 @@ export const SIM_CODES: Record<string, string> = {
   '4000': 'delivered',
 };
 
-
 function hashKey(seed: number, key: string): number {
   let h = 2166136261 ^ seed;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
   return (h >>> 0) / 4294967296;
 }
-
 
 /** The built-in simulated carrier: behaves like one (rate limit, failures, late reports), sends nothing. */
 export class SimProvider implements Provider {
@@ -90,7 +95,8 @@ export class SimProvider implements Provider {
     const parts = batch.reduce((n, m) => n + m.parts, 0);
     let overRate = false;
     if (carrierTps > 0 && roll >= this.cfg.unavailableRate) {
-      while (this.rateWindow.length && this.rateWindow[0]!.at <= now - 1000) this.windowParts -= this.rateWindow.shift()!.parts;
+      while (this.rateWindow.length && this.rateWindow[0]!.at <= now - 1000)
+        this.windowParts -= this.rateWindow.shift()!.parts;
       overRate = this.windowParts + parts > carrierTps;
       if (!overRate) {
         this.rateWindow.push({ at: now, parts });
@@ -98,15 +104,23 @@ export class SimProvider implements Provider {
       }
     }
     if (this.cfg.latencyMs > 0) await sleep(this.cfg.latencyMs * (0.5 + this.random()));
-    if (roll < this.cfg.unavailableRate) return { kind: 'unavailable', message: '503 Service Unavailable (simulated)' };
+    if (roll < this.cfg.unavailableRate)
+      return { kind: 'unavailable', message: '503 Service Unavailable (simulated)' };
     if (overRate) return { kind: 'throttled', message: `over the carrier's ${carrierTps} parts/s` };
-    if (roll < this.cfg.unavailableRate + this.cfg.throttleRate) return { kind: 'throttled', message: '429 Too Many Requests (simulated)' };
+    if (roll < this.cfg.unavailableRate + this.cfg.throttleRate)
+      return { kind: 'throttled', message: '429 Too Many Requests (simulated)' };
     const outcomes: MessageOutcome[] = [];
     const accepted: AcceptedRecord[] = [];
     for (const m of batch) {
       const code = SIM_TEST_NUMBER.exec(m.to)?.[1];
       if (code?.startsWith('1')) {
-        outcomes.push({ kind: 'rejected', code, message: SIM_CODES[code] ?? 'refused', retryable: false, optedOut: code === '1061' });
+        outcomes.push({
+          kind: 'rejected',
+          code,
+          message: SIM_CODES[code] ?? 'refused',
+          retryable: false,
+          optedOut: code === '1061',
+        });
         continue;
       }
       // 31xx are Kakao's codes (3104 not a KakaoTalk user): they fail AlimTalk/RCS, not the SMS fallback.
@@ -132,9 +146,13 @@ export class SimProvider implements Provider {
     try {
       this.log.append(accepted);
     } catch (err) {
-      return { kind: 'ambiguous', message: `the simulated carrier's log could not be written (${(err as Error).message})` };
+      return {
+        kind: 'ambiguous',
+        message: `the simulated carrier's log could not be written (${(err as Error).message})`,
+      };
     }
-    if (this.random() < this.cfg.ambiguousRate) return { kind: 'ambiguous', message: 'no answer within the timeout (simulated)' };
+    if (this.random() < this.cfg.ambiguousRate)
+      return { kind: 'ambiguous', message: 'no answer within the timeout (simulated)' };
     return { kind: 'results', outcomes };
   }
 
@@ -167,7 +185,10 @@ export class SimProvider implements Provider {
         this.pushing = false;
       }
     };
-    this.reportTimer = setInterval(() => void tick().catch(() => undefined), Math.max(10, Math.min(200, this.cfg.dlrDelayMs / 2)));
+    this.reportTimer = setInterval(
+      () => void tick().catch(() => undefined),
+      Math.max(10, Math.min(200, this.cfg.dlrDelayMs / 2)),
+    );
   }
 
   async pollReports(): Promise<ReportBatch> {
@@ -193,6 +214,10 @@ export class SimProvider implements Provider {
   }
 }
 
-export function createSimProvider(name: string, config: Record<string, unknown>, ctx: ProviderContext): Provider {
+export function createSimProvider(
+  name: string,
+  config: Record<string, unknown>,
+  ctx: ProviderContext,
+): Provider {
   return new SimProvider(name, parseSimConfig(name, config), ctx);
 }

@@ -7,14 +7,14 @@ import smpp from 'smpp';
  * tables for the whole process; nothing else in ums uses the package.
  */
 for (const command of ['submit_sm', 'deliver_sm', 'submit_multi', 'replace_sm']) {
-  const param = smpp.commands[command]?.params?.['short_message'];
+  const param = smpp.commands[command]?.params?.short_message;
   if (param) delete param.filter;
 }
-const payload = smpp.tlvs['message_payload'];
+const payload = smpp.tlvs.message_payload;
 if (payload) delete payload.filter;
 
+export type { PDU, Server, Session } from 'smpp';
 export { smpp };
-export type { PDU, Session, Server } from 'smpp';
 
 /** command_status values ums acts on. */
 export const STATUS = {
@@ -35,7 +35,7 @@ const NAMES = new Map<number, string>(Object.entries(smpp.errors).map(([name, co
 
 /** `0x0000000B` */
 export function statusHex(code: number): string {
-  return '0x' + (code >>> 0).toString(16).toUpperCase().padStart(8, '0');
+  return `0x${(code >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
 }
 
 /** `ESME_RINVDSTADR`, or `status 0x...` for a code the package does not name (vendor codes). */

@@ -51,7 +51,10 @@ export const smppConfigSchema = z
     /** how long a run waits at its end for receipts (ms) */
     reportWaitMs: z.number().int().nonnegative().default(5_000),
     /** the time zone of the receipts' dates (unconfirmed: Korean carriers write local time) */
-    receiptUtcOffset: z.string().regex(/^[+-]\d{2}:\d{2}$/).default('+09:00'),
+    receiptUtcOffset: z
+      .string()
+      .regex(/^[+-]\d{2}:\d{2}$/)
+      .default('+09:00'),
     /** MO texts that put the sender on the suppression list */
     optoutWords: z.array(z.string().min(1)).default(['수신거부', '거부', 'STOP']),
   })

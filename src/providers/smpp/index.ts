@@ -1,3 +1,5 @@
+import { Backoff } from '../../time/backoff.js';
+import { sleep } from '../../time/sleep.js';
 import type {
   DeliveryReport,
   InboundMessage,
@@ -8,15 +10,12 @@ import type {
   ReportBatch,
   SubmitResult,
 } from '../types.js';
-import { isTemporary, isThrottle, STATUS, statusHex, statusName, type PDU } from './codec.js';
+import { isTemporary, isThrottle, type PDU, STATUS, statusHex, statusName } from './codec.js';
 import { parseSmppConfig, type SmppConfig } from './config.js';
-import { SmppLink, type RequestResult } from './link.js';
+import { type RequestResult, SmppLink } from './link.js';
 import { decodeShortMessage, isOptOutText, senderNumber, stripUdh } from './mo.js';
 import { canonicalId, interpretReceipt } from './receipt.js';
-import { countParts, segment, type PartPdu, type SegmentOptions } from './segment.js';
-import { Backoff } from '../../time/backoff.js';
-import { sleep } from '../../time/sleep.js';
-
+import { countParts, type PartPdu, type SegmentOptions, segment } from './segment.js';
 
 /** How often a continuation part refused for rate is tried again (its message's first part is already out). */
 const PART_RETRIES = 6;
@@ -102,7 +101,8 @@ export class SmppProvider implements Provider {
     const outcomes: MessageOutcome[] = [];
     for (const s of settled) {
       if (s.kind === 'accepted' || s.kind === 'rejected' || s.kind === 'throttled') outcomes.push(s);
-      else if (batch.length === 1 || s.kind === 'ambiguous') return s; // (maxBatch is 1: a batch-wide answer is this message's)
+      else if (batch.length === 1 || s.kind === 'ambiguous')
+        return s; // (maxBatch is 1: a batch-wide answer is this message's)
       else outcomes.push({ kind: 'throttled' });
     }
     return { kind: 'results', outcomes };
@@ -114,7 +114,12 @@ export class SmppProvider implements Provider {
 
   private async send(m: OutboundMessage): Promise<Settled> {
     if ((m.channel !== 'sms' && m.channel !== 'lms') || m.images?.length) {
-      return { kind: 'rejected', code: 'channel', message: `SMPP carries SMS and LMS text, not ${m.images?.length ? 'images' : m.channel}`, retryable: false };
+      return {
+        kind: 'rejected',
+        code: 'channel',
+        message: `SMPP carries SMS and LMS text, not ${m.images?.length ? 'images' : m.channel}`,
+        retryable: false,
+      };
     }
     this.ref = (this.ref + 1) & 0xffff;
     let seg;
@@ -143,7 +148,12 @@ export class SmppProvider implements Provider {
     }
     if (r.status !== STATUS.OK) {
       if (isThrottle(r.status)) return { kind: 'throttled' };
-      return { kind: 'rejected', code: statusHex(r.status), message: statusName(r.status), retryable: isTemporary(r.status) };
+      return {
+        kind: 'rejected',
+        code: statusHex(r.status),
+        message: statusName(r.status),
+        retryable: isTemporary(r.status),
+      };
     }
     const ids = [canonicalId(r.messageId, this.cfg.idFormat)];
     if (rest.length) {
@@ -162,11 +172,16 @@ export class SmppProvider implements Provider {
       const broken = answers.findIndex((a) => a.kind !== 'resp');
       if (broken >= 0) {
         const a = answers[broken] as { kind: string; reason: string };
-        if (a.kind === 'invalid') return { kind: 'rejected', code: 'encode', message: a.reason, retryable: false };
+        if (a.kind === 'invalid')
+          return { kind: 'rejected', code: 'encode', message: a.reason, retryable: false };
         const accepted = answers.filter((x) => x.kind === 'resp').length + 1;
-        return { kind: 'ambiguous', message: `${accepted} of ${total} parts accepted, then part ${broken + 2}: ${a.reason}` };
+        return {
+          kind: 'ambiguous',
+          message: `${accepted} of ${total} parts accepted, then part ${broken + 2}: ${a.reason}`,
+        };
       }
-      for (const a of answers) ids.push(canonicalId((a as { messageId: string }).messageId, this.cfg.idFormat));
+      for (const a of answers)
+        ids.push(canonicalId((a as { messageId: string }).messageId, this.cfg.idFormat));
     }
     return { kind: 'accepted', providerId: ids[0]!, partIds: ids };
   }
@@ -239,10 +254,10 @@ export class SmppProvider implements Provider {
   }
 
   private onDeliver(pdu: PDU, respond: (status: number) => void): void {
-    const esm = num(pdu['esm_class']) ?? 0;
-    const coding = num(pdu['data_coding']) ?? 0;
-    const short = bytesOf(pdu['short_message']);
-    const payload = bytesOf(pdu['message_payload']);
+    const esm = num(pdu.esm_class) ?? 0;
+    const coding = num(pdu.data_coding) ?? 0;
+    const short = bytesOf(pdu.short_message);
+    const payload = bytesOf(pdu.message_payload);
     const body = stripUdh(short.length ? short : payload, esm);
     const type = esm & 0x3c;
     if (type === 0x04) {
@@ -250,10 +265,10 @@ export class SmppProvider implements Provider {
       const got = interpretReceipt(
         {
           text: coding === 0x08 ? decodeShortMessage(body, 0x08) : body.toString('latin1'),
-          receiptedMessageId: printable(pdu['receipted_message_id']),
-          messageState: num(pdu['message_state']),
-          networkErrorCode: Buffer.isBuffer(pdu['network_error_code']) ? pdu['network_error_code'] : null,
-          sourceAddr: senderNumber(String(pdu['source_addr'] ?? ''), num(pdu['source_addr_ton']) ?? 0),
+          receiptedMessageId: printable(pdu.receipted_message_id),
+          messageState: num(pdu.message_state),
+          networkErrorCode: Buffer.isBuffer(pdu.network_error_code) ? pdu.network_error_code : null,
+          sourceAddr: senderNumber(String(pdu.source_addr ?? ''), num(pdu.source_addr_ton) ?? 0),
         },
         this.cfg.idFormat,
         this.cfg.receiptUtcOffset,
@@ -264,7 +279,8 @@ export class SmppProvider implements Provider {
         respond(STATUS.OK);
         return;
       }
-      if (this.reportHandler) this.reports.push({ item: got.report, respond }, (items) => this.deliverReports(items));
+      if (this.reportHandler)
+        this.reports.push({ item: got.report, respond }, (items) => this.deliverReports(items));
       else if (this.collector) this.collector.push({ item: got.report, respond });
       else respond(STATUS.RX_T_APPN); // nobody stores it now: the SMSC keeps it and sends it again
       return;
@@ -276,8 +292,8 @@ export class SmppProvider implements Provider {
     this.counts.inbound++;
     const text = decodeShortMessage(body, coding);
     const message: InboundMessage = {
-      from: senderNumber(String(pdu['source_addr'] ?? ''), num(pdu['source_addr_ton']) ?? 0),
-      to: String(pdu['destination_addr'] ?? ''),
+      from: senderNumber(String(pdu.source_addr ?? ''), num(pdu.source_addr_ton) ?? 0),
+      to: String(pdu.destination_addr ?? ''),
       text,
       receivedAt: new Date().toISOString(),
       providerId: null,
@@ -363,6 +379,10 @@ function printable(v: unknown): string | null {
   return m ? m[0] : null;
 }
 
-export function createSmppProvider(name: string, config: Record<string, unknown>, ctx: ProviderContext): Provider {
+export function createSmppProvider(
+  name: string,
+  config: Record<string, unknown>,
+  ctx: ProviderContext,
+): Provider {
   return new SmppProvider(name, parseSmppConfig(name, config), ctx);
 }

@@ -1,7 +1,7 @@
-import { isCredentialError, smpp, STATUS, statusHex, statusName, type PDU, type Session } from './codec.js';
 import { Backoff } from '../../time/backoff.js';
 import { RateWindow } from '../../time/rate.js';
 import { sleep } from '../../time/sleep.js';
+import { isCredentialError, type PDU, type Session, STATUS, smpp, statusHex, statusName } from './codec.js';
 
 export interface LinkOptions {
   host: string;
@@ -72,7 +72,15 @@ export class SmppLink {
   private lastError = 'not connected yet';
   private downSince: number | null = null;
   private readonly backoff: Backoff;
-  private timers: { connect?: NodeJS.Timeout; bind?: NodeJS.Timeout; reconnect?: NodeJS.Timeout; down?: NodeJS.Timeout; pump?: NodeJS.Timeout; enquire?: NodeJS.Timeout; enquireAnswer?: NodeJS.Timeout } = {};
+  private timers: {
+    connect?: NodeJS.Timeout;
+    bind?: NodeJS.Timeout;
+    reconnect?: NodeJS.Timeout;
+    down?: NodeJS.Timeout;
+    pump?: NodeJS.Timeout;
+    enquire?: NodeJS.Timeout;
+    enquireAnswer?: NodeJS.Timeout;
+  } = {};
   private unbound: (() => void) | null = null;
   /** successful binds so far (a rebind after a drop counts) */
   binds = 0;
@@ -85,7 +93,11 @@ export class SmppLink {
   ) {
     const span = 1000 + (opts.rateGuardMs ?? 50);
     this.pacer = new RateWindow(opts.tps, { windowMs: span, spacingMs: span, catchUpMs: 20 });
-    this.backoff = new Backoff({ initialMs: opts.backoffMinMs ?? 100, maxMs: opts.backoffMaxMs ?? 30_000, jitter: 0.25 });
+    this.backoff = new Backoff({
+      initialMs: opts.backoffMinMs ?? 100,
+      maxMs: opts.backoffMaxMs ?? 30_000,
+      jitter: 0.25,
+    });
   }
 
   get bound(): boolean {
@@ -115,9 +127,14 @@ export class SmppLink {
   /** Send one request when the window, the rate and the connection allow; `cost` is in parts. */
   request(command: string, params: Record<string, unknown>, cost: number): Promise<RequestResult> {
     if (this.fatal) return Promise.resolve({ kind: 'unsent', fatal: true, reason: this.fatal });
-    if (this.state === 'closed') return Promise.resolve({ kind: 'unsent', fatal: false, reason: 'the connection is closed' });
+    if (this.state === 'closed')
+      return Promise.resolve({ kind: 'unsent', fatal: false, reason: 'the connection is closed' });
     this.start();
-    if (!this.bound && this.downSince !== null && Date.now() - this.downSince >= this.opts.unavailableAfterMs) {
+    if (
+      !this.bound &&
+      this.downSince !== null &&
+      Date.now() - this.downSince >= this.opts.unavailableAfterMs
+    ) {
       return Promise.resolve({ kind: 'unsent', fatal: false, reason: this.downReason() });
     }
     return new Promise((resolve) => {
@@ -216,7 +233,7 @@ export class SmppLink {
       if (p) {
         this.inflight.delete(seq);
         clearTimeout(p.timer);
-        const id = pdu['message_id'];
+        const id = pdu.message_id;
         p.resolve({ kind: 'resp', status: pdu.command_status, messageId: typeof id === 'string' ? id : '' });
         this.pump();
         return;
@@ -242,7 +259,10 @@ export class SmppLink {
         this.onDeliver(pdu, (status) => {
           if (answered || session !== this.session) return; // that connection is gone: the SMSC sends it again
           answered = true;
-          this.write(session, status === STATUS.OK ? pdu.response() : pdu.response({ command_status: status }));
+          this.write(
+            session,
+            status === STATUS.OK ? pdu.response() : pdu.response({ command_status: status }),
+          );
         });
         return;
       }
@@ -250,7 +270,10 @@ export class SmppLink {
       case 'outbind':
         return; // no answer is defined
       default:
-        this.write(session, new smpp.PDU('generic_nack', { sequence_number: pdu.sequence_number, command_status: 0x03 }));
+        this.write(
+          session,
+          new smpp.PDU('generic_nack', { sequence_number: pdu.sequence_number, command_status: 0x03 }),
+        );
     }
   }
 
@@ -286,7 +309,8 @@ export class SmppLink {
           this.lastError = `no answer to enquire_link within ${this.opts.requestTimeoutMs} ms`;
           session.destroy();
         }, this.opts.requestTimeoutMs);
-        if (!this.write(session, new smpp.PDU('enquire_link', { sequence_number: this.enquireSeq }))) session.destroy();
+        if (!this.write(session, new smpp.PDU('enquire_link', { sequence_number: this.enquireSeq })))
+          session.destroy();
       }
       this.scheduleEnquire(session);
     }, this.opts.enquireLinkMs);
@@ -372,7 +396,10 @@ export class SmppLink {
       p.timer = setTimeout(() => {
         if (this.inflight.get(seq) !== p) return;
         this.inflight.delete(seq);
-        p.resolve({ kind: 'timeout', reason: `no answer to ${p.command} within ${this.opts.requestTimeoutMs} ms` });
+        p.resolve({
+          kind: 'timeout',
+          reason: `no answer to ${p.command} within ${this.opts.requestTimeoutMs} ms`,
+        });
         this.pump();
       }, this.opts.requestTimeoutMs);
     }

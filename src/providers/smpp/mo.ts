@@ -34,7 +34,10 @@ export function senderNumber(addr: string, ton: number): string {
 }
 
 function fold(s: string): string {
-  return s.normalize('NFKC').toUpperCase().replace(/[\s\p{P}\p{S}]/gu, '');
+  return s
+    .normalize('NFKC')
+    .toUpperCase()
+    .replace(/[\s\p{P}\p{S}]/gu, '');
 }
 
 /** Polite endings a Korean opt-out reply may add to its word ("수신거부합니다"). */

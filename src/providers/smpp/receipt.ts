@@ -19,7 +19,8 @@ export interface ReceiptFields {
 
 const KEYS = String.raw`(?:id|sub|dlvrd|submit[\s_]*date|done[\s_]*date|stat|err|text)\s*:`;
 /** `key:value`, where an empty value is not taken from the next field ("stat: err:001") */
-const field = (key: string, value = String.raw`[^\s,;]*`): RegExp => new RegExp(String.raw`(?:^|[\s,;])${key}\s*:\s*(?!${KEYS})(${value})`, 'i');
+const field = (key: string, value = String.raw`[^\s,;]*`): RegExp =>
+  new RegExp(String.raw`(?:^|[\s,;])${key}\s*:\s*(?!${KEYS})(${value})`, 'i');
 
 const FIELD_PATTERNS: [keyof Omit<ReceiptFields, 'text'>, RegExp][] = [
   ['id', field('id')],
@@ -35,7 +36,16 @@ const FIELD_PATTERNS: [keyof Omit<ReceiptFields, 'text'>, RegExp][] = [
 export function parseReceiptText(raw: string): ReceiptFields {
   const textAt = /(?:^|\s)text\s*:/i.exec(raw);
   const head = textAt ? raw.slice(0, textAt.index) : raw;
-  const out: ReceiptFields = { id: null, sub: null, dlvrd: null, submitDate: null, doneDate: null, stat: null, err: null, text: null };
+  const out: ReceiptFields = {
+    id: null,
+    sub: null,
+    dlvrd: null,
+    submitDate: null,
+    doneDate: null,
+    stat: null,
+    err: null,
+    text: null,
+  };
   for (const [key, re] of FIELD_PATTERNS) {
     const v = re.exec(head)?.[1];
     out[key] = v ? v : null;
@@ -63,7 +73,7 @@ export function canonicalId(id: string, format: IdFormat): string {
 }
 
 function convert(id: string, from: IdFormat): string {
-  return from === 'dec' ? BigInt(id).toString(16) : BigInt('0x' + id).toString(10);
+  return from === 'dec' ? BigInt(id).toString(16) : BigInt(`0x${id}`).toString(10);
 }
 
 /**
@@ -91,7 +101,7 @@ export function receiptIdCandidates(tlvId: string | null, textId: string | null,
   };
   const tlv = spellings(tlvId);
   // The TLV is the submit_sm_resp id itself: its own spelling first, its conversion last.
-  if (tlvId && tlvId.trim()) add(canonicalId(tlvId, format));
+  if (tlvId?.trim()) add(canonicalId(tlvId, format));
   for (const v of spellings(textId)) add(v);
   for (const v of tlv) add(v);
   return out;
@@ -102,7 +112,18 @@ export type ReceiptOutcome =
   | { final: false; code: string };
 
 /** message_state values (SMPP 3.4 5.2.28) by the stat word receipts use. */
-const STATE_WORDS = ['SCHEDULED', 'ENROUTE', 'DELIVRD', 'EXPIRED', 'DELETED', 'UNDELIV', 'ACCEPTD', 'UNKNOWN', 'REJECTD', 'SKIPPED'];
+const STATE_WORDS = [
+  'SCHEDULED',
+  'ENROUTE',
+  'DELIVRD',
+  'EXPIRED',
+  'DELETED',
+  'UNDELIV',
+  'ACCEPTD',
+  'UNKNOWN',
+  'REJECTD',
+  'SKIPPED',
+];
 
 /**
  * DELIVRD and ACCEPTD are delivered; EXPIRED, DELETED, UNDELIV, UNKNOWN, REJECTD (and any word we
@@ -116,7 +137,8 @@ export function classifyReceipt(stat: string | null, messageState: number | null
   if (word === 'DELIVERED') word = 'DELIVRD';
   if (word === 'UNDELIVERABLE') word = 'UNDELIV';
   if (word === 'DELIVRD' || word === 'ACCEPTD') return { final: true, status: 'delivered', code: word };
-  if (['ENROUTE', 'SCHEDULED', 'BUFFRED', 'BUFFERD', 'ACKED'].includes(word)) return { final: false, code: word };
+  if (['ENROUTE', 'SCHEDULED', 'BUFFRED', 'BUFFERD', 'ACKED'].includes(word))
+    return { final: false, code: word };
   return { final: true, status: 'failed', code: word };
 }
 
@@ -140,10 +162,17 @@ export interface ReceiptInput {
   sourceAddr: string;
 }
 
-export type InterpretedReceipt = { kind: 'final'; report: DeliveryReport; candidates: string[] } | { kind: 'intermediate'; code: string } | { kind: 'unreadable' };
+export type InterpretedReceipt =
+  | { kind: 'final'; report: DeliveryReport; candidates: string[] }
+  | { kind: 'intermediate'; code: string }
+  | { kind: 'unreadable' };
 
 /** A receipt as ums stores it: providerId is the likeliest id spelling; the others are kept for matching. */
-export function interpretReceipt(input: ReceiptInput, idFormat: IdFormat, utcOffset: string): InterpretedReceipt {
+export function interpretReceipt(
+  input: ReceiptInput,
+  idFormat: IdFormat,
+  utcOffset: string,
+): InterpretedReceipt {
   const f = parseReceiptText(input.text);
   const outcome = classifyReceipt(f.stat, input.messageState);
   if (!outcome) return { kind: 'unreadable' };
@@ -154,7 +183,12 @@ export function interpretReceipt(input: ReceiptInput, idFormat: IdFormat, utcOff
   if (input.networkErrorCode && input.networkErrorCode.length >= 3) {
     details.push(`network error ${input.networkErrorCode[0]}/${input.networkErrorCode.readUInt16BE(1)}`);
   }
-  const text = outcome.status === 'delivered' ? (outcome.code === 'DELIVRD' ? 'delivered' : outcome.code.toLowerCase()) : STAT_TEXT[outcome.code] ?? 'failed';
+  const text =
+    outcome.status === 'delivered'
+      ? outcome.code === 'DELIVRD'
+        ? 'delivered'
+        : outcome.code.toLowerCase()
+      : (STAT_TEXT[outcome.code] ?? 'failed');
   return {
     kind: 'final',
     candidates,

@@ -73,7 +73,8 @@ export function splitText(text: string, coding: Coding, capacity: number): numbe
     let units = 1;
     let octets: number;
     if (coding === 'ucs2') {
-      const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
+      const pair =
+        c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
       units = pair ? 2 : 1;
       octets = units * 2;
     } else {
@@ -122,16 +123,40 @@ export function segment(text: string, opts: SegmentOptions, ref: number): Segmen
   const dataCoding = DATA_CODING[coding];
   const cuts = splitText(text, coding, partCapacity(opts));
   const parts = cuts.length - 1;
-  if (parts > MAX_PARTS) throw new RangeError(`${parts} parts, over the ${MAX_PARTS} a concatenated message may have`);
-  if (parts === 1) return { coding, dataCoding, parts, pdus: [{ short_message: encodeText(text, coding), esm_class: 0, tlvs: {}, cost: 1 }] };
+  if (parts > MAX_PARTS)
+    throw new RangeError(`${parts} parts, over the ${MAX_PARTS} a concatenated message may have`);
+  if (parts === 1)
+    return {
+      coding,
+      dataCoding,
+      parts,
+      pdus: [{ short_message: encodeText(text, coding), esm_class: 0, tlvs: {}, cost: 1 }],
+    };
   if (opts.mode === 'payload') {
-    return { coding, dataCoding, parts, pdus: [{ short_message: Buffer.alloc(0), esm_class: 0, tlvs: { message_payload: encodeText(text, coding) }, cost: parts }] };
+    return {
+      coding,
+      dataCoding,
+      parts,
+      pdus: [
+        {
+          short_message: Buffer.alloc(0),
+          esm_class: 0,
+          tlvs: { message_payload: encodeText(text, coding) },
+          cost: parts,
+        },
+      ],
+    };
   }
   const pdus: PartPdu[] = [];
   for (let i = 0; i < parts; i++) {
     const piece = encodeText(text.slice(cuts[i], cuts[i + 1]), coding);
     if (opts.mode === 'udh') {
-      pdus.push({ short_message: Buffer.concat([udhHeader(ref, parts, i + 1, opts.udhRefBits), piece]), esm_class: 0x40, tlvs: {}, cost: 1 });
+      pdus.push({
+        short_message: Buffer.concat([udhHeader(ref, parts, i + 1, opts.udhRefBits), piece]),
+        esm_class: 0x40,
+        tlvs: {},
+        cost: 1,
+      });
     } else {
       pdus.push({
         short_message: piece,

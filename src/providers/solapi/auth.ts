@@ -8,7 +8,9 @@ import { createHmac, randomBytes } from 'node:crypto';
  * (RequestTimeTooSkewed), so every request and every retry gets a fresh salt and date.
  */
 export function solapiSignature(apiSecret: string, date: string, salt: string): string {
-  return createHmac('sha256', apiSecret).update(date + salt).digest('hex');
+  return createHmac('sha256', apiSecret)
+    .update(date + salt)
+    .digest('hex');
 }
 
 /** 32 random hex characters (inside Solapi's 12-64). */
@@ -21,7 +23,12 @@ export function isoSeconds(at: Date): string {
   return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-export function authorizationHeader(apiKey: string, apiSecret: string, at: Date = new Date(), salt: string = freshSalt()): string {
+export function authorizationHeader(
+  apiKey: string,
+  apiSecret: string,
+  at: Date = new Date(),
+  salt: string = freshSalt(),
+): string {
   const date = isoSeconds(at);
   return `HMAC-SHA256 apiKey=${apiKey}, date=${date}, salt=${salt}, signature=${solapiSignature(apiSecret, date, salt)}`;
 }

@@ -74,14 +74,23 @@ export class SolapiClient {
     return new Date(Date.now() + (Math.abs(skew) > 30_000 ? skew : 0));
   }
 
-  async request(method: 'GET' | 'POST', path: string, body: unknown, timeoutMs: number): Promise<HttpOutcome> {
+  async request(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+  ): Promise<HttpOutcome> {
     // A URL that cannot be built is a request that never left.
     let url: URL;
     try {
       url = new URL(this.baseUrl.replace(/\/+$/, '') + path);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${url.protocol} is not http(s)`);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        throw new Error(`${url.protocol} is not http(s)`);
     } catch (err) {
-      return { kind: 'not-sent', message: `cannot build the request URL from baseUrl (${this.scrub((err as Error).message)})` };
+      return {
+        kind: 'not-sent',
+        message: `cannot build the request URL from baseUrl (${this.scrub((err as Error).message)})`,
+      };
     }
     let res: Response;
     try {
@@ -106,17 +115,21 @@ export class SolapiClient {
     } catch (err) {
       return this.failure(err, timeoutMs);
     }
-    let parsed: unknown = undefined;
+    let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : {};
     } catch {
       parsed = undefined;
     }
     if (res.ok) {
-      if (parsed === undefined) return { kind: 'no-answer', message: `HTTP ${res.status} with a body that is not JSON` };
+      if (parsed === undefined)
+        return { kind: 'no-answer', message: `HTTP ${res.status} with a body that is not JSON` };
       return { kind: 'ok', status: res.status, body: parsed };
     }
-    const e = (parsed && typeof parsed === 'object' ? parsed : {}) as { errorCode?: unknown; errorMessage?: unknown };
+    const e = (parsed && typeof parsed === 'object' ? parsed : {}) as {
+      errorCode?: unknown;
+      errorMessage?: unknown;
+    };
     return {
       kind: 'error',
       status: res.status,
@@ -127,11 +140,18 @@ export class SolapiClient {
 
   private failure(err: unknown, timeoutMs: number): HttpOutcome {
     const name = (err as { name?: string })?.name;
-    if (name === 'TimeoutError' || name === 'AbortError') return { kind: 'no-answer', message: `no answer within ${timeoutMs} ms` };
+    if (name === 'TimeoutError' || name === 'AbortError')
+      return { kind: 'no-answer', message: `no answer within ${timeoutMs} ms` };
     const codes = causeCodes(err);
     const cause = (err as { cause?: { message?: unknown } } | null)?.cause?.message;
-    const detail = this.scrub([...new Set(codes)].join(', ') || (typeof cause === 'string' ? cause : '') || (err as Error)?.message || String(err));
-    if (notSent(err, codes)) return { kind: 'not-sent', message: `cannot connect to ${this.host()} (${detail})` };
+    const detail = this.scrub(
+      [...new Set(codes)].join(', ') ||
+        (typeof cause === 'string' ? cause : '') ||
+        (err as Error)?.message ||
+        String(err),
+    );
+    if (notSent(err, codes))
+      return { kind: 'not-sent', message: `cannot connect to ${this.host()} (${detail})` };
     return { kind: 'no-answer', message: `the connection broke before the answer (${detail})` };
   }
 

@@ -87,15 +87,20 @@ const RETRYABLE_INTAKE = new Set(['1024']);
 const OPTED_OUT = new Set(['1061', '2061']);
 /** Intake codes that no message can pass until a person acts: the run stops, the messages stay planned. */
 const STOPS_RUN: Record<string, string> = {
-  '1030': 'the account balance is insufficient (1030); nothing is lost: top up the account, then run `ums resume`',
+  '1030':
+    'the account balance is insufficient (1030); nothing is lost: top up the account, then run `ums resume`',
 };
 
 export function describeCode(code: string, fallback?: string | null): string {
-  return SOLAPI_CODES[code] ?? (fallback && fallback.trim() ? fallback.trim() : 'refused');
+  return SOLAPI_CODES[code] ?? (fallback?.trim() ? fallback.trim() : 'refused');
 }
 
 /** What one entry of send-many/detail's failedMessageList (or messageList) means for the engine. */
-export function intakeOutcome(code: string, statusMessage: string | null | undefined, messageId: string | null | undefined): MessageOutcome {
+export function intakeOutcome(
+  code: string,
+  statusMessage: string | null | undefined,
+  messageId: string | null | undefined,
+): MessageOutcome {
   if (isAccepted(code)) return { kind: 'accepted', providerId: messageId ?? '' };
   return {
     kind: 'rejected',

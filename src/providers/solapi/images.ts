@@ -22,7 +22,9 @@ export class ImageCache {
 
   constructor(readonly file: string) {
     try {
-      const parsed = JSON.parse(readInputFile(file, { what: 'image cache', maxBytes: MAX_STATE_BYTES }).toString('utf8')) as unknown;
+      const parsed = JSON.parse(
+        readInputFile(file, { what: 'image cache', maxBytes: MAX_STATE_BYTES }).toString('utf8'),
+      ) as unknown;
       if (parsed && typeof parsed === 'object') this.cache = parsed as Cache;
     } catch {
       this.cache = {};
@@ -33,7 +35,12 @@ export class ImageCache {
    * The fileId for `image` in `campaign`, uploading it (with `upload`) the first time. `fileType` is
    * the storage type it is uploaded as: the same file uploaded as MMS and as RCS is two files.
    */
-  async fileId(campaign: string, image: string, fileType: string, upload: (content: Buffer, name: string) => Promise<string>): Promise<string> {
+  async fileId(
+    campaign: string,
+    image: string,
+    fileType: string,
+    upload: (content: Buffer, name: string) => Promise<string>,
+  ): Promise<string> {
     // every message of an MMS campaign names the same file: read and hash it once per run
     const memo = `${campaign}\u0000${fileType}\u0000${image}`;
     const resolved = this.resolved.get(memo);

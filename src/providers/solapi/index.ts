@@ -2,19 +2,35 @@ import path from 'node:path';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import type { RcsKind } from '../../campaign/rcs.js';
-import type { DeliveryReport, MessageOutcome, OutboundMessage, Provider, ProviderContext, ReportBatch, SubmitResult } from '../types.js';
-import { SolapiClient, type HttpOutcome } from './client.js';
-import { idOf, intakeOutcome, isAccepted, KEY_FIELD, keyOf, solapiMessageSchema, toReport, type SolapiMessage } from './codes.js';
-import { ImageCache } from './images.js';
-import { RequestLog } from './requestLog.js';
-import { parseSolapiConfig, type SolapiConfig } from './config.js';
 import { writePrivateFileSync } from '../../input/privateFile.js';
 import { MB, readInputFile } from '../../input/readableFile.js';
 import { Backoff } from '../../time/backoff.js';
 import { sleep } from '../../time/sleep.js';
+import type {
+  DeliveryReport,
+  MessageOutcome,
+  OutboundMessage,
+  Provider,
+  ProviderContext,
+  ReportBatch,
+  SubmitResult,
+} from '../types.js';
+import { type HttpOutcome, SolapiClient } from './client.js';
+import {
+  idOf,
+  intakeOutcome,
+  isAccepted,
+  KEY_FIELD,
+  keyOf,
+  type SolapiMessage,
+  solapiMessageSchema,
+  toReport,
+} from './codes.js';
+import { parseSolapiConfig, type SolapiConfig } from './config.js';
+import { ImageCache } from './images.js';
+import { RequestLog } from './requestLog.js';
 
-export { parseSolapiConfig, solapiConfigSchema, type SolapiConfig } from './config.js';
-
+export { parseSolapiConfig, type SolapiConfig, solapiConfigSchema } from './config.js';
 
 /** Listing windows start this much before the earliest possible moment (clock steps, Date header resolution). */
 const SLACK_MS = 2 * 60_000;
@@ -25,7 +41,10 @@ const UNKNOWN_SKEW_SLACK_MS = 16 * 60_000;
 const sendItemSchema = z.looseObject({
   to: z.string().optional(),
   messageId: z.string().nullish(),
-  statusCode: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^\d{4}$/, 'is not a Solapi status code')),
+  statusCode: z
+    .union([z.string(), z.number()])
+    .transform(String)
+    .pipe(z.string().regex(/^\d{4}$/, 'is not a Solapi status code')),
   statusMessage: z.string().nullish(),
   customFields: z.record(z.string(), z.string()).nullish(),
 });
@@ -42,7 +61,9 @@ const sendAnswerSchema = z.object({
 
 /** GET /messages/v4/list: an object keyed by message id, and the key of the next page (null: the last). */
 const listAnswerSchema = z.object({
-  messageList: z.record(z.string(), z.unknown()).refine((v) => !Array.isArray(v), 'is not an object keyed by message id'),
+  messageList: z
+    .record(z.string(), z.unknown())
+    .refine((v) => !Array.isArray(v), 'is not an object keyed by message id'),
   nextKey: z.string().nullish(),
 });
 
@@ -72,7 +93,10 @@ export interface SolapiOutbound {
 }
 
 /** What an HTTP failure of a send request means for the engine (pure: unit-tested). */
-export function classifySendFailure(res: Exclude<HttpOutcome, { kind: 'ok' }>, provider: string): SubmitResult {
+export function classifySendFailure(
+  res: Exclude<HttpOutcome, { kind: 'ok' }>,
+  provider: string,
+): SubmitResult {
   if (res.kind === 'not-sent') return { kind: 'unavailable', message: res.message };
   if (res.kind === 'no-answer') return { kind: 'ambiguous', message: res.message };
   const what = `${res.status} ${res.errorCode}${res.errorMessage ? `: ${res.errorMessage}` : ''}`;
@@ -83,7 +107,10 @@ export function classifySendFailure(res: Exclude<HttpOutcome, { kind: 'ok' }>, p
     if (res.errorCode === 'RequestTimeTooSkewed' || res.errorCode === 'DuplicatedSignature') {
       return { kind: 'unavailable', message: `Solapi refused the signature (${what}); signing again` };
     }
-    return { kind: 'fatal', message: `Solapi refused our credentials (${what}); check providers.${provider}.apiKey and apiSecret` };
+    return {
+      kind: 'fatal',
+      message: `Solapi refused our credentials (${what}); check providers.${provider}.apiKey and apiSecret`,
+    };
   }
   if (res.status >= 500) return { kind: 'ambiguous', message: `Solapi answered ${what}` };
   return { kind: 'fatal', message: `Solapi refused the request (${what})` };
@@ -110,7 +137,9 @@ function toButtons(buttons: Record<string, string>[]): Record<string, string>[] 
 }
 
 function toVariables(vars: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(vars).map(([k, v]) => [/^#\{.+\}$/.test(k) ? k : `#{${k}}`, String(v)]));
+  return Object.fromEntries(
+    Object.entries(vars).map(([k, v]) => [/^#\{.+\}$/.test(k) ? k : `#{${k}}`, String(v)]),
+  );
 }
 
 /** Recipient as Solapi takes it: national digits, plus `country` for numbers outside Korea. */
@@ -183,7 +212,10 @@ export class SolapiProvider implements Provider {
     } catch (err) {
       // Nothing left: the rows stay planned. Not ambiguous (a lookup would find nothing and the
       // engine would resubmit at once, forever, on a full disk): the run stops.
-      return { kind: 'fatal', message: `${(err as Error).message}; nothing is lost: free the space, then run \`ums resume\`` };
+      return {
+        kind: 'fatal',
+        message: `${(err as Error).message}; nothing is lost: free the space, then run \`ums resume\``,
+      };
     }
     const res = await this.client.request(
       'POST',
@@ -199,8 +231,17 @@ export class SolapiProvider implements Provider {
     const fatal = (message: string): never => {
       throw new SubmitAbort({ kind: 'fatal', message });
     };
-    if (m.key.length > 100) fatal(`message key "${m.key.slice(0, 40)}…" is longer than Solapi's 100-character custom field: use a shorter --campaign id`);
-    const out: SolapiOutbound = { ...recipient(m.to), text: m.text, type: 'SMS', autoTypeDetect: false, customFields: { [KEY_FIELD]: m.key } };
+    if (m.key.length > 100)
+      fatal(
+        `message key "${m.key.slice(0, 40)}…" is longer than Solapi's 100-character custom field: use a shorter --campaign id`,
+      );
+    const out: SolapiOutbound = {
+      ...recipient(m.to),
+      text: m.text,
+      type: 'SMS',
+      autoTypeDetect: false,
+      customFields: { [KEY_FIELD]: m.key },
+    };
     if (m.from) out.from = m.from;
     switch (m.channel) {
       case 'sms':
@@ -215,14 +256,19 @@ export class SolapiProvider implements Provider {
         if (m.subject) out.subject = m.subject;
         const images = m.images ?? [];
         if (images.length !== 1) {
-          fatal(images.length === 0 ? `MMS row without an image (key ${m.key}): nothing to attach` : `Solapi MMS carries one image; row ${m.key} has ${images.length}`);
+          fatal(
+            images.length === 0
+              ? `MMS row without an image (key ${m.key}): nothing to attach`
+              : `Solapi MMS carries one image; row ${m.key} has ${images.length}`,
+          );
         }
         out.imageId = await this.imageId(campaignOf(m.key), images[0]!, 'MMS');
         break;
       }
       case 'alimtalk': {
         out.type = 'ATA';
-        const k = m.kakao ?? fatal(`AlimTalk row without its Kakao options (pfId, templateId) (key ${m.key})`);
+        const k =
+          m.kakao ?? fatal(`AlimTalk row without its Kakao options (pfId, templateId) (key ${m.key})`);
         out.kakaoOptions = {
           pfId: k.pfId,
           templateId: k.templateId,
@@ -234,14 +280,20 @@ export class SolapiProvider implements Provider {
       }
       case 'rcs': {
         const r = m.rcs ?? fatal(`RCS row without its RCS options (brandId, planned kind) (key ${m.key})`);
-        out.type = SOLAPI_RCS_TYPES[r.kind] ?? fatal(`RCS row without its planned kind (key ${m.key}): plan the campaign again`);
+        out.type =
+          SOLAPI_RCS_TYPES[r.kind] ??
+          fatal(`RCS row without its planned kind (key ${m.key}): plan the campaign again`);
         const template = r.kind === 'text_template' || r.kind === 'image_template';
         if (template && !r.templateId) fatal(`RCS template row without its templateId (key ${m.key})`);
         if (m.subject && (r.kind === 'lms' || r.kind === 'mms')) out.subject = m.subject;
         if (r.kind === 'mms') {
           const images = m.images ?? [];
           if (images.length !== 1) {
-            fatal(images.length === 0 ? `RCS MMS row without an image (key ${m.key}): nothing to attach` : `Solapi RCS MMS carries one image here; row ${m.key} has ${images.length}`);
+            fatal(
+              images.length === 0
+                ? `RCS MMS row without an image (key ${m.key}): nothing to attach`
+                : `Solapi RCS MMS carries one image here; row ${m.key} has ${images.length}`,
+            );
           }
           out.imageId = await this.imageId(campaignOf(m.key), images[0]!, 'RCS');
         }
@@ -258,7 +310,9 @@ export class SolapiProvider implements Provider {
       }
     }
     if (!out.from && !(out.type === 'ATA' && m.kakao?.disableSms)) {
-      fatal('no sender number: set `from:` in the config (or the template) to a number registered with Solapi');
+      fatal(
+        'no sender number: set `from:` in the config (or the template) to a number registered with Solapi',
+      );
     }
     return out;
   }
@@ -266,20 +320,36 @@ export class SolapiProvider implements Provider {
   /** `fileType`: Solapi's storage type, MMS for MMS images and RCS for RCS MMS images (solapi-nodejs uploadFile). */
   private imageId(campaign: string, file: string, fileType: 'MMS' | 'RCS'): Promise<string> {
     return this.images.fileId(campaign, file, fileType, async (content, name) => {
-      const res = await this.client.request('POST', '/storage/v1/files', { file: content.toString('base64'), type: fileType, name }, this.cfg.timeoutMs);
+      const res = await this.client.request(
+        'POST',
+        '/storage/v1/files',
+        { file: content.toString('base64'), type: fileType, name },
+        this.cfg.timeoutMs,
+      );
       if (res.kind === 'ok') {
         const answer = uploadAnswerSchema.safeParse(res.body);
         if (answer.success) return answer.data.fileId;
         // Nothing was sent with it yet, and an upload is harmless to repeat: try again later.
-        throw new SubmitAbort({ kind: 'unavailable', message: `Solapi answered the upload of ${name} in a shape ums does not know (no fileId)` });
+        throw new SubmitAbort({
+          kind: 'unavailable',
+          message: `Solapi answered the upload of ${name} in a shape ums does not know (no fileId)`,
+        });
       }
       // An upload that may have happened is harmless to repeat: never ambiguous.
       const r = classifySendFailure(res, this.name);
-      if (r.kind === 'ambiguous') throw new SubmitAbort({ kind: 'unavailable', message: `uploading ${name}: ${r.message}` });
+      if (r.kind === 'ambiguous')
+        throw new SubmitAbort({ kind: 'unavailable', message: `uploading ${name}: ${r.message}` });
       if (r.kind === 'fatal' && res.kind === 'error' && res.status !== 401 && res.status !== 403) {
-        throw new SubmitAbort({ kind: 'fatal', message: `Solapi refused the image ${name} (${res.status} ${res.errorCode}: ${res.errorMessage})` });
+        throw new SubmitAbort({
+          kind: 'fatal',
+          message: `Solapi refused the image ${name} (${res.status} ${res.errorCode}: ${res.errorMessage})`,
+        });
       }
-      throw new SubmitAbort(r.kind === 'results' ? { kind: 'unavailable', message: 'upload failed' } : { ...r, message: `uploading ${name}: ${r.message}` });
+      throw new SubmitAbort(
+        r.kind === 'results'
+          ? { kind: 'unavailable', message: 'upload failed' }
+          : { ...r, message: `uploading ${name}: ${r.message}` },
+      );
     });
   }
 
@@ -289,7 +359,10 @@ export class SolapiProvider implements Provider {
     const parsed = sendAnswerSchema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      return { kind: 'ambiguous', message: `Solapi answered 200 in a shape ums does not know (${issue.path.join('.') || 'the body'}: ${issue.message})` };
+      return {
+        kind: 'ambiguous',
+        message: `Solapi answered 200 in a shape ums does not know (${issue.path.join('.') || 'the body'}: ${issue.message})`,
+      };
     }
     const b = parsed.data;
     const groupId = b.groupInfo.groupId ?? b.groupInfo._id!;
@@ -308,7 +381,9 @@ export class SolapiProvider implements Provider {
     };
     for (const e of b.failedMessageList) place(e);
     for (const e of b.messageList ?? []) place(e);
-    const missing = batch.map((m, i) => (outcomes[i] === undefined ? m.key : null)).filter((k): k is string => k !== null);
+    const missing = batch
+      .map((m, i) => (outcomes[i] === undefined ? m.key : null))
+      .filter((k): k is string => k !== null);
     if (missing.length) {
       // Not itemised in the answer: ask the group. Found -> accepted; absent -> never taken, send again.
       try {
@@ -324,7 +399,10 @@ export class SolapiProvider implements Provider {
         for (const k of missing) {
           const i = index.get(k)!;
           const id = found.get(k);
-          outcomes[i] = id !== undefined ? { kind: 'accepted', providerId: id } : { kind: 'rejected', code: 'NOT_TAKEN', message: 'Solapi did not take it', retryable: true };
+          outcomes[i] =
+            id !== undefined
+              ? { kind: 'accepted', providerId: id }
+              : { kind: 'rejected', code: 'NOT_TAKEN', message: 'Solapi did not take it', retryable: true };
         }
       } catch {
         /* left without an outcome: the engine records them unknown, `ums resume` looks them up */
@@ -339,18 +417,27 @@ export class SolapiProvider implements Provider {
    * means "cannot tell", never "not there". Message objects ums cannot read are counted in
    * `unreadable` (a lookup cannot tell whether they are ours).
    */
-  private async listPage(params: Record<string, string>): Promise<{ messages: SolapiMessage[]; nextKey: string | null; unreadable: number }> {
+  private async listPage(
+    params: Record<string, string>,
+  ): Promise<{ messages: SolapiMessage[]; nextKey: string | null; unreadable: number }> {
     const query = new URLSearchParams(params).toString();
     let last = '';
     const backoff = new Backoff({ initialMs: 500, maxMs: 2000 });
     for (let attempt = 0; attempt < 4; attempt++) {
       if (attempt) await sleep(backoff.next());
-      const res = await this.client.request('GET', `/messages/v4/list?${query}`, undefined, this.cfg.timeoutMs);
+      const res = await this.client.request(
+        'GET',
+        `/messages/v4/list?${query}`,
+        undefined,
+        this.cfg.timeoutMs,
+      );
       if (res.kind === 'ok') {
         const page = listAnswerSchema.safeParse(res.body);
         if (!page.success) {
           const issue = page.error.issues[0]!;
-          throw new Error(`Solapi listed messages in a shape ums does not know (${issue.path.join('.') || 'the body'}: ${issue.message}): cannot tell what it holds`);
+          throw new Error(
+            `Solapi listed messages in a shape ums does not know (${issue.path.join('.') || 'the body'}: ${issue.message}): cannot tell what it holds`,
+          );
         }
         const messages: SolapiMessage[] = [];
         let unreadable = 0;
@@ -369,12 +456,22 @@ export class SolapiProvider implements Provider {
   }
 
   /** Page through a listing until it ends or `visit` says stop. */
-  private async listAll(params: Record<string, string>, visit: (m: SolapiMessage[]) => boolean): Promise<void> {
+  private async listAll(
+    params: Record<string, string>,
+    visit: (m: SolapiMessage[]) => boolean,
+  ): Promise<void> {
     let startKey: string | null = null;
     for (;;) {
-      const page = await this.listPage({ ...params, limit: String(this.cfg.pageSize), ...(startKey ? { startKey } : {}) });
+      const page = await this.listPage({
+        ...params,
+        limit: String(this.cfg.pageSize),
+        ...(startKey ? { startKey } : {}),
+      });
       // a message that cannot be read may be one of ours: the listing cannot say "not there"
-      if (page.unreadable) throw new Error(`Solapi listed ${page.unreadable} messages ums cannot read: cannot tell what it holds`);
+      if (page.unreadable)
+        throw new Error(
+          `Solapi listed ${page.unreadable} messages ums cannot read: cannot tell what it holds`,
+        );
       if (visit(page.messages) || !page.nextKey || page.nextKey === startKey) return;
       startKey = page.nextKey;
     }
@@ -400,13 +497,17 @@ export class SolapiProvider implements Provider {
     const start = since + (this.client.skewMs ?? 0) - slack;
     const end = this.client.serverNow() + slack;
     const want = new Set(sent);
-    await this.listAll({ dateType: 'CREATED', startDate: new Date(start).toISOString(), endDate: new Date(end).toISOString() }, (msgs) => {
-      for (const m of msgs) {
-        const k = keyOf(m);
-        if (k && want.has(k) && isAccepted(String(m.statusCode ?? ''))) found.set(k, { providerId: idOf(m) ?? '' });
-      }
-      return found.size === want.size;
-    });
+    await this.listAll(
+      { dateType: 'CREATED', startDate: new Date(start).toISOString(), endDate: new Date(end).toISOString() },
+      (msgs) => {
+        for (const m of msgs) {
+          const k = keyOf(m);
+          if (k && want.has(k) && isAccepted(String(m.statusCode ?? '')))
+            found.set(k, { providerId: idOf(m) ?? '' });
+        }
+        return found.size === want.size;
+      },
+    );
     return found;
   }
 
@@ -426,7 +527,8 @@ export class SolapiProvider implements Provider {
       const serverNow = this.client.serverNow() + 2_000;
       const saved = this.readPollState();
       const first = this.log.firstAt();
-      const since = saved?.since ?? (first !== null ? first + (this.client.skewMs ?? 0) : serverNow - 24 * 3600_000);
+      const since =
+        saved?.since ?? (first !== null ? first + (this.client.skewMs ?? 0) : serverNow - 24 * 3600_000);
       const slack = this.client.skewMs === null ? UNKNOWN_SKEW_SLACK_MS : SLACK_MS;
       this.listing = {
         startDate: new Date(since - slack).toISOString(),
@@ -480,14 +582,19 @@ export class SolapiProvider implements Provider {
   }
 
   private finishListing(listing: { endMs: number; recent: Record<string, string> }): void {
-    writePrivateFileSync(this.pollStateFile, JSON.stringify({ since: new Date(listing.endMs).toISOString(), recent: listing.recent }) + '\n');
+    writePrivateFileSync(
+      this.pollStateFile,
+      `${JSON.stringify({ since: new Date(listing.endMs).toISOString(), recent: listing.recent })}\n`,
+    );
     this.listing = null;
     this.lastListingDone = Date.now();
   }
 
   private readPollState(): { since: number; recent: Record<string, string> } | null {
     try {
-      const s = JSON.parse(readInputFile(this.pollStateFile, { what: 'poll state', maxBytes: 16 * MB }).toString('utf8')) as { since?: unknown; recent?: unknown };
+      const s = JSON.parse(
+        readInputFile(this.pollStateFile, { what: 'poll state', maxBytes: 16 * MB }).toString('utf8'),
+      ) as { since?: unknown; recent?: unknown };
       const t = typeof s.since === 'string' ? Date.parse(s.since) : NaN;
       if (Number.isNaN(t)) return null;
       const recent = s.recent && typeof s.recent === 'object' ? (s.recent as Record<string, string>) : {};
@@ -502,6 +609,10 @@ export class SolapiProvider implements Provider {
   }
 }
 
-export function createSolapiProvider(name: string, config: Record<string, unknown>, ctx: ProviderContext): Provider {
+export function createSolapiProvider(
+  name: string,
+  config: Record<string, unknown>,
+  ctx: ProviderContext,
+): Provider {
   return new SolapiProvider(name, parseSolapiConfig(name, config), ctx);
 }

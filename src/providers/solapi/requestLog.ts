@@ -82,11 +82,16 @@ export class RequestLog {
     if (!lines.length) return;
     // Each record starts on a line of its own: after a short write (a full disk) the fragment left
     // behind is a line by itself, unreadable and skipped, and never swallows the next record.
-    const text = Buffer.from('\n' + lines.join('\n') + '\n');
+    const text = Buffer.from(`\n${lines.join('\n')}\n`);
     const written = fs.writeSync(this.fd, text);
     if (written !== text.length) {
       // The request must not leave unrecorded: a lookup after a crash would take it for never sent.
-      throw Object.assign(new Error(`could not record the request in ${this.file} (${written} of ${text.length} bytes written: is the disk full?); it was not sent`), { code: 'ENOSPC' });
+      throw Object.assign(
+        new Error(
+          `could not record the request in ${this.file} (${written} of ${text.length} bytes written: is the disk full?); it was not sent`,
+        ),
+        { code: 'ENOSPC' },
+      );
     }
     for (const [c, r] of ranges) this.addRange(c, at, r[0], r[1]);
     for (const k of other) this.addExact(k, at);

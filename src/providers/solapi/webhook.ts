@@ -1,5 +1,5 @@
 import type { DeliveryReport } from '../types.js';
-import { messageProblem, toReport, type SolapiMessage } from './codes.js';
+import { messageProblem, type SolapiMessage, toReport } from './codes.js';
 
 export type WebhookParse =
   /** `refused`: elements that are not message objects ums can read, each refused alone (0-based index, why) */
@@ -10,13 +10,21 @@ export type WebhookParse =
 function elementProblem(m: unknown, i: number): string | null {
   if (!m || typeof m !== 'object' || Array.isArray(m)) return `element ${i} is not a message object`;
   const o = m as Record<string, unknown>;
-  const id = o['messageId'] ?? o['_id'];
+  const id = o.messageId ?? o._id;
   if (typeof id !== 'string' || !id) {
-    const hint = typeof o['groupId'] === 'string' && o['count'] !== undefined ? ' (this looks like a group report: point the message report webhook here instead)' : '';
+    const hint =
+      typeof o.groupId === 'string' && o.count !== undefined
+        ? ' (this looks like a group report: point the message report webhook here instead)'
+        : '';
     return `element ${i} has no messageId${hint}`;
   }
-  if (typeof o['statusCode'] !== 'string' || !/^[0-9A-Z]{1,12}$/.test(o['statusCode'])) return `element ${i} has no valid statusCode`;
-  if (o['customFields'] !== undefined && o['customFields'] !== null && (typeof o['customFields'] !== 'object' || Array.isArray(o['customFields']))) {
+  if (typeof o.statusCode !== 'string' || !/^[0-9A-Z]{1,12}$/.test(o.statusCode))
+    return `element ${i} has no valid statusCode`;
+  if (
+    o.customFields !== undefined &&
+    o.customFields !== null &&
+    (typeof o.customFields !== 'object' || Array.isArray(o.customFields))
+  ) {
     return `element ${i}: customFields must be an object of strings`;
   }
   const problem = messageProblem(m);
@@ -31,7 +39,11 @@ function elementProblem(m: unknown, i: number): string | null {
  * are kept. Final codes become reports; in-progress ones (2000/3000) are accepted and skipped.
  */
 export function parseSolapiWebhook(body: unknown): WebhookParse {
-  if (!Array.isArray(body)) return { ok: false, reason: 'not a Solapi message report: the body must be a JSON array of message objects' };
+  if (!Array.isArray(body))
+    return {
+      ok: false,
+      reason: 'not a Solapi message report: the body must be a JSON array of message objects',
+    };
   if (body.length === 0) return { ok: false, reason: 'not a Solapi message report: the array is empty' };
   const reports: DeliveryReport[] = [];
   const refused: { index: number; reason: string }[] = [];
