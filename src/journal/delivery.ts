@@ -4,6 +4,7 @@ import type { Channel } from '../campaign/types.js';
 import { redact } from '../config/secrets.js';
 import type { DeliveryReport } from '../providers/types.js';
 import { PartsJournal } from './parts.js';
+import type { MessageStatus, ReportStatus } from './states.js';
 
 /** A message ready to go, as the engine reads it. */
 export interface SendableMessage {
@@ -58,7 +59,7 @@ export interface ListedMessage {
   leg: number;
   to: string | null;
   channel: string | null;
-  status: string;
+  status: MessageStatus;
   reason: string | null;
 }
 
@@ -68,6 +69,7 @@ interface StoredReport {
   providerId: string | null;
   key: string | null;
   to: string | null;
+  /** as the report said: delivered | failed */
   status: string;
   code: string | null;
   text: string | null;
@@ -75,8 +77,8 @@ interface StoredReport {
   receivedAt: string;
 }
 
-/** Final states: no report, late or duplicate, may change them. */
-export const FINAL_STATES = ['delivered', 'failed', 'rejected', 'skipped', 'cancelled'] as const;
+/** Final states (states.ts): no report, late or duplicate, may change them. */
+export { FINAL_STATES } from './states.js';
 
 export function messageKey(campaignId: string, row: number, leg: number): string {
   return `${campaignId}:${row}:${leg}`;
@@ -90,7 +92,8 @@ function parseKey(key: string): { campaignId: string; row: number; leg: number }
 /**
  * The delivery engine's statements. The state machine lives in their WHERE clauses:
  * `sending` is claimed from `planned` only, results settle `sending`/`unknown` only, and
- * reports never touch a final state.
+ * reports never touch a final state. Each move is one of states.ts's MESSAGE_TRANSITIONS (the
+ * statement of the same name); test/unit/transitions.test.ts holds them to it.
  */
 export class DeliveryJournal {
   private readonly s;
@@ -109,7 +112,7 @@ export class DeliveryJournal {
       plannedChannels: db.prepare<[string], { channel: string }>(
         `SELECT DISTINCT channel FROM messages WHERE campaign_id = ? AND status IN ('planned', 'sending', 'unknown', 'held') AND channel IS NOT NULL`,
       ),
-      inStatus: db.prepare<[string, string], SendableMessage & { provider: string | null }>(
+      inStatus: db.prepare<[string, 'sending' | 'unknown'], SendableMessage & { provider: string | null }>(
         `SELECT ${cols}, provider FROM messages WHERE campaign_id = ? AND status = ? ORDER BY row, leg`,
       ),
       // The opt-out list is read again here, not only at planning: a number that opted out since
@@ -140,7 +143,10 @@ export class DeliveryJournal {
       // A report moves only a message of the provider that sent it and, once the message has a
       // provider id, only when the report names that id: a key alone (which any POST can carry)
       // never settles another provider's message or another submission's.
-      byKey: db.prepare<[string, number, number, string, string | null], { id: number; status: string }>(
+      byKey: db.prepare<
+        [string, number, number, string, string | null],
+        { id: number; status: MessageStatus }
+      >(
         `SELECT id, status FROM messages WHERE campaign_id = ? AND row = ? AND leg = ? AND provider = ?
          AND (provider_id IS NULL OR provider_id = '' OR provider_id = ?)`,
       ),
@@ -175,10 +181,10 @@ export class DeliveryJournal {
       matchReport: db.prepare<[number, number, number]>(
         'UPDATE reports SET message_id = ?, applied = ? WHERE id = ?',
       ),
-      byProviderId: db.prepare<[string, string], { id: number; status: string }>(
+      byProviderId: db.prepare<[string, string], { id: number; status: MessageStatus }>(
         'SELECT id, status FROM messages WHERE provider = ? AND provider_id = ?',
       ),
-      report: db.prepare<[string, string, string, number]>(
+      report: db.prepare<[ReportStatus, string | null, string, number]>(
         `UPDATE messages SET status = ?, reason = ?, done_at = ? WHERE id = ? AND status IN ('sending', 'sent', 'unknown')`,
       ),
       insertReport: db.prepare(
@@ -204,10 +210,10 @@ export class DeliveryJournal {
         `SELECT row, leg, to_addr AS "to", channel, status, reason FROM messages
          WHERE campaign_id = ? AND status IN ('failed', 'rejected', 'unknown') ORDER BY row, leg LIMIT ?`,
       ),
-      fallbackLegs: db.prepare<[string], { status: string; n: number; cost: number }>(
+      fallbackLegs: db.prepare<[string], { status: MessageStatus; n: number; cost: number }>(
         `SELECT status, COUNT(*) AS n, COALESCE(SUM(cost), 0) AS cost FROM messages WHERE campaign_id = ? AND leg = 1 GROUP BY status`,
       ),
-      countInStatus: db.prepare<[string, string], { n: number }>(
+      countInStatus: db.prepare<[string, MessageStatus], { n: number }>(
         'SELECT COUNT(*) AS n FROM messages WHERE campaign_id = ? AND status = ?',
       ),
       unmatchedReports: db.prepare<[], { n: number }>(
@@ -324,11 +330,11 @@ export class DeliveryJournal {
     r: DeliveryReport,
     receivedAt: string,
   ): { target: number | null; changed: number } {
-    let target: { id: number; status: string } | undefined;
+    let target: { id: number; status: MessageStatus | '' } | undefined;
     const k = r.key ? parseKey(r.key) : null;
     if (k) target = this.s.byKey.get(k.campaignId, k.row, k.leg, provider, r.providerId ?? null);
     // a part of a message the provider split (SMPP): the message moves when its parts roll up
-    let status: 'delivered' | 'failed' | null = r.status;
+    let status: ReportStatus | null = r.status;
     if (!target) {
       const part = this.parts.apply(provider, r, receivedAt);
       if (part) [target, status] = [{ id: part.messageId, status: '' }, part.status];
@@ -336,9 +342,7 @@ export class DeliveryJournal {
     if (!target && r.providerId) target = this.s.byProviderId.get(provider, r.providerId);
     const reason = status === 'failed' ? redact(`${r.code}: ${r.text}`) : null;
     const changed =
-      target && status
-        ? this.s.report.run(status, reason as string, r.at ?? receivedAt, target.id).changes
-        : 0;
+      target && status ? this.s.report.run(status, reason, r.at ?? receivedAt, target.id).changes : 0;
     return { target: target?.id ?? null, changed };
   }
 
@@ -422,11 +426,11 @@ export class DeliveryJournal {
   }
 
   /** Fallback legs by status, with what the sent ones cost. */
-  fallbackLegs(campaignId: string): { status: string; n: number; cost: number }[] {
+  fallbackLegs(campaignId: string): { status: MessageStatus; n: number; cost: number }[] {
     return this.s.fallbackLegs.all(campaignId);
   }
 
-  countInStatus(campaignId: string, status: string): number {
+  countInStatus(campaignId: string, status: MessageStatus): number {
     return this.s.countInStatus.get(campaignId, status)?.n ?? 0;
   }
 

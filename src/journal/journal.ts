@@ -7,13 +7,11 @@ import { DeliveryJournal } from './delivery.js';
 import { InboxJournal } from './inbox.js';
 import { MIGRATIONS } from './migrations.js';
 import { OptoutJournal } from './optouts.js';
+import { type CampaignSettings, readSettings, readState } from './settings.js';
+import type { CampaignState, MessageStatus } from './states.js';
 
-/**
- * DESIGN.md's campaign lifecycle: `planning` -> `draft` (planned; a dry run, a "no", a failure before the
- * first request) -> `armed` (the operator confirmed the send) -> `done`; any but done -> `cancelled`.
- * Only an armed campaign is ever sent.
- */
-export type CampaignState = 'planning' | 'draft' | 'armed' | 'done' | 'cancelled';
+export type { CampaignSettings } from './settings.js';
+export type { CampaignState } from './states.js';
 
 export interface CampaignRecord {
   id: string;
@@ -22,14 +20,15 @@ export interface CampaignRecord {
   templatePath: string;
   state: CampaignState;
   rows: number;
-  settings: Record<string, unknown>;
+  /** checked when read back (settings.ts): a row ums did not write is refused */
+  settings: CampaignSettings;
   createdAt: string;
   plannedAt: string | null;
   finishedAt: string | null;
 }
 
 export interface StatusCount {
-  status: string;
+  status: MessageStatus;
   channel: string | null;
   count: number;
   parts: number;
@@ -49,7 +48,7 @@ export interface MessageRecord {
   leg: number;
   to: string | null;
   channel: string | null;
-  status: string;
+  status: MessageStatus;
   reason: string | null;
   parts: number;
   bytes: number;
@@ -72,7 +71,7 @@ interface CampaignRow {
   digest: string;
   csv_path: string;
   template_path: string;
-  state: CampaignState;
+  state: string;
   rows: number;
   settings: string;
   created_at: string;
@@ -80,15 +79,15 @@ interface CampaignRow {
   finished_at: string | null;
 }
 
-function toCampaign(r: CampaignRow): CampaignRecord {
+function toCampaign(file: string, r: CampaignRow): CampaignRecord {
   return {
     id: r.id,
     digest: r.digest,
     csvPath: r.csv_path,
     templatePath: r.template_path,
-    state: r.state,
+    state: readState(file, r.id, r.state),
     rows: r.rows,
-    settings: JSON.parse(r.settings) as Record<string, unknown>,
+    settings: readSettings(file, r.id, r.settings),
     createdAt: r.created_at,
     plannedAt: r.planned_at,
     finishedAt: r.finished_at,
@@ -159,7 +158,7 @@ export class Journal {
         `SELECT COUNT(*) AS n FROM messages WHERE campaign_id = ? AND channel = 'lms' AND subject IS NOT NULL AND bytes <= 90
            AND status NOT IN ('rejected', 'skipped')`,
       ),
-      firstMessages: db.prepare<[string, string, number], MessageRecord>(
+      firstMessages: db.prepare<[string, MessageStatus, number], MessageRecord>(
         `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE campaign_id = ? AND status = ? ORDER BY row, leg LIMIT ?`,
       ),
       allMessages: db.prepare<[string], MessageRecord>(
@@ -248,11 +247,11 @@ export class Journal {
 
   findCampaign(id: string): CampaignRecord | undefined {
     const r = this.stmts.findCampaign.get(id);
-    return r ? toCampaign(r) : undefined;
+    return r ? toCampaign(this.file, r) : undefined;
   }
 
   listCampaigns(): CampaignRecord[] {
-    return this.stmts.listCampaigns.all().map(toCampaign);
+    return this.stmts.listCampaigns.all().map((r) => toCampaign(this.file, r));
   }
 
   /** Start a campaign in state `planning`: it is never sent until markPlanned. */
@@ -366,7 +365,7 @@ export class Journal {
     return this.stmts.subjectUpgrades.get(id)?.n ?? 0;
   }
 
-  firstMessages(id: string, status: string, limit: number): MessageRecord[] {
+  firstMessages(id: string, status: MessageStatus, limit: number): MessageRecord[] {
     return this.stmts.firstMessages.all(id, status, limit);
   }
 

@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { DeliveryReport } from '../providers/types.js';
+import type { ReportStatus } from './states.js';
 
 /** A message's state from its parts' reports: null while some part has none yet. */
-export type RolledUp = 'delivered' | 'failed' | null;
+export type RolledUp = ReportStatus | null;
 
 interface PartRow {
   messageId: number;
@@ -34,13 +35,13 @@ export class PartsJournal {
         `SELECT p.message_id AS messageId, p.part, m.to_addr AS "to" FROM message_parts p JOIN messages m ON m.id = p.message_id
          WHERE p.provider_id = ? AND m.provider = ? ORDER BY p.message_id DESC`,
       ),
-      mark: db.prepare<[string, string, number, number]>(
+      mark: db.prepare<[ReportStatus, string, number, number]>(
         'UPDATE message_parts SET status = ?, reported_at = ? WHERE message_id = ? AND part = ? AND status IS NULL',
       ),
       tally: db.prepare<[number], { total: number; delivered: number | null; failed: number | null }>(
         `SELECT COUNT(*) AS total, SUM(status = 'delivered') AS delivered, SUM(status = 'failed') AS failed FROM message_parts WHERE message_id = ?`,
       ),
-      list: db.prepare<[number], { part: number; providerId: string; status: string | null }>(
+      list: db.prepare<[number], { part: number; providerId: string; status: ReportStatus | null }>(
         'SELECT part, provider_id AS providerId, status FROM message_parts WHERE message_id = ? ORDER BY part',
       ),
     };
@@ -77,7 +78,7 @@ export class PartsJournal {
   }
 
   /** Set one part's final state (a part's first report wins) and roll the message up. */
-  settle(messageId: number, part: number, status: 'delivered' | 'failed', at: string): RolledUp {
+  settle(messageId: number, part: number, status: ReportStatus, at: string): RolledUp {
     this.s.mark.run(status, at, messageId, part);
     return this.rollUp(messageId);
   }
@@ -106,7 +107,7 @@ export class PartsJournal {
     };
   }
 
-  parts(messageId: number): { part: number; providerId: string; status: string | null }[] {
+  parts(messageId: number): { part: number; providerId: string; status: ReportStatus | null }[] {
     return this.s.list.all(messageId);
   }
 }
