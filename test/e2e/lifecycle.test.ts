@@ -275,6 +275,31 @@ describe('what changed since planning is checked at the claim', () => {
   });
 });
 
+describe('a journal changed by another program', () => {
+  it('a campaign whose stored settings are not what ums writes: one line naming it, exit 2, nothing sent', async () => {
+    const dir = workdir();
+    writeCampaign(dir, 3);
+    writeConfig(dir, { tps: 0, latencyMs: 0 });
+    expect((await runUms([...SEND, '--dry-run'], { cwd: dir })).code).toBe(0);
+    const { id } = campaigns(dir)[0]!;
+    for (const settings of ['{"ad": tru', '{"ad": "yes", "encoding": "auto"}']) {
+      const db = new Database(path.join(dir, 'journal.db'));
+      db.prepare('UPDATE campaigns SET settings = ?').run(settings);
+      db.close();
+      for (const args of [['report'], ['resume', id], SEND.concat('--yes')]) {
+        const r = await runUms(args, { cwd: dir });
+        expect(r.code, args.join(' ')).toBe(2);
+        expect(r.stderr).toMatch(
+          new RegExp(
+            `^ums: \\S*journal\\.db: campaign ${id}: its stored settings are (not JSON|damaged \\(ad: [^\\n]*\\)): the journal was changed by something other than ums; [^\\n]*\\n$`,
+          ),
+        );
+      }
+    }
+    expect(sent(dir)).toBe(0);
+  });
+});
+
 describe('planning holds the campaign', () => {
   function bigCampaign(dir: string): void {
     writeCampaign(dir, 400_000);

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
 import { Journal } from '../../src/journal/journal.js';
 
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'ums-journal-'));
@@ -75,5 +76,99 @@ describe('the journal file', () => {
       last: 85_000,
     });
     db.close();
+  });
+});
+
+describe('a campaign row ums did not write is refused when read back', () => {
+  /** A journal holding campaign `c`, its settings (and state) then overwritten as another program might. */
+  function tampered(settings: string, state = 'draft'): string {
+    const file = path.join(tmp(), 'j.db');
+    const j = Journal.open(file);
+    j.createCampaign({
+      id: 'c',
+      digest: 'd',
+      csvPath: 'a.csv',
+      templatePath: 't.md',
+      settings: { ad: false },
+    });
+    j.markPlanned('c', 0, { ad: false, encoding: 'auto', detectedEncoding: 'ascii' });
+    j.close();
+    const db = new Database(file);
+    db.prepare('UPDATE campaigns SET settings = ?, state = ?').run(settings, state);
+    db.close();
+    return file;
+  }
+
+  const refusal = (journal: Journal, read: (j: Journal) => unknown): InputError => {
+    try {
+      read(journal);
+    } catch (err) {
+      return err as InputError;
+    } finally {
+      journal.close();
+    }
+    throw new Error('read back without a word');
+  };
+
+  it.each([
+    ['not JSON', '{"ad": fal', /campaign c: its stored settings are not JSON/],
+    [
+      'not an object',
+      'null',
+      /campaign c: its stored settings are damaged \(Invalid input: expected object, received null\)/,
+    ],
+    [
+      'a list',
+      '[1, 2]',
+      /campaign c: its stored settings are damaged \(Invalid input: expected object, received array\)/,
+    ],
+    [
+      'a key of the wrong form',
+      '{"ad": "yes"}',
+      /campaign c: its stored settings are damaged \(ad: Invalid input: expected boolean/,
+    ],
+    [
+      'an unknown encoding',
+      '{"encoding": "latin1"}',
+      /campaign c: its stored settings are damaged \(encoding: /,
+    ],
+    [
+      'an identity without its digests',
+      '{"identity": {"csv": 1}}',
+      /\(identity\.csv: Invalid input: expected string/,
+    ],
+  ])('settings %s: one InputError naming the journal and the campaign', (_, settings, message) => {
+    const file = tampered(settings);
+    for (const read of [(j: Journal) => j.findCampaign('c'), (j: Journal) => j.listCampaigns()]) {
+      const err = refusal(Journal.open(file), read);
+      expect(err).toBeInstanceOf(InputError);
+      expect(err.message.startsWith(`${file}: `)).toBe(true);
+      expect(err.message).toMatch(message);
+      expect(err.message).toMatch(/the journal was changed by something other than ums/);
+      expect(err.message).not.toMatch(/\n/);
+    }
+  });
+
+  it('a state that is not one of the lifecycle', () => {
+    const file = tampered('{}', 'exploded');
+    const err = refusal(Journal.open(file), (j) => j.findCampaign('c'));
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toBe(
+      `${file}: campaign c: its state is not one of planning, draft, armed, done, cancelled: the journal was changed by something other than ums; restore it from a copy, or name another journal with --db`,
+    );
+  });
+
+  it('settings an older ums wrote (fewer keys, keys unknown here) are read as they are', () => {
+    const old = JSON.stringify({
+      rcs: { brandId: 'B1', templateId: null },
+      phoneColumn: undefined,
+      future: { x: 1 },
+    });
+    const journal = Journal.open(tampered(old));
+    expect(journal.findCampaign('c')?.settings).toEqual({
+      rcs: { brandId: 'B1', templateId: null },
+      future: { x: 1 },
+    });
+    journal.close();
   });
 });
