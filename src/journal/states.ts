@@ -141,11 +141,3 @@ export function canMoveMessage(from: MessageStatus, to: MessageStatus): boolean 
 export function canMoveCampaign(from: CampaignState, to: CampaignState): boolean {
   return eventsFor<CampaignState>(CAMPAIGN_TRANSITIONS, from, to).length > 0;
 }
-
-export function isMessageStatus(x: unknown): x is MessageStatus {
-  return typeof x === 'string' && (MESSAGE_STATUSES as readonly string[]).includes(x);
-}
-
-export function isFinal(status: MessageStatus): status is FinalStatus {
-  return (FINAL_STATES as readonly string[]).includes(status);
-}
