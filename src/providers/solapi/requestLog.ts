@@ -54,7 +54,10 @@ export class RequestLog {
 
   private addRange(campaign: string, at: number, lo: number, hi: number): void {
     let list = this.byCampaign.get(campaign);
-    if (!list) this.byCampaign.set(campaign, (list = []));
+    if (!list) {
+      list = [];
+      this.byCampaign.set(campaign, list);
+    }
     list.push({ at, lo, hi });
     this.first = this.first === null ? at : Math.min(this.first, at);
   }
@@ -124,7 +127,10 @@ export class RequestLog {
       const s = this.split(k);
       if (!s) continue;
       let list = rowsByCampaign.get(s.campaign);
-      if (!list) rowsByCampaign.set(s.campaign, (list = []));
+      if (!list) {
+        list = [];
+        rowsByCampaign.set(s.campaign, list);
+      }
       list.push({ row: s.row, key: k });
     }
     for (const [campaign, wanted] of rowsByCampaign) {
@@ -148,7 +154,7 @@ export class RequestLog {
           }
         }
       }
-      wanted.forEach((w, i) => covered[i] && sent.push(w.key));
+      for (const [i, w] of wanted.entries()) if (covered[i]) sent.push(w.key);
     }
     return { sent, since };
   }
