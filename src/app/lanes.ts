@@ -9,6 +9,7 @@ import {
 } from '../config/config.js';
 import type { LaneSpec } from '../delivery/engine.js';
 import { InputError } from '../errors.js';
+import { parseKey } from '../journal/delivery.js';
 import { checkProviderConfig, createProvider } from '../providers/registry.js';
 import type { Provider } from '../providers/types.js';
 
@@ -67,6 +68,7 @@ export async function buildLanes(
         stateDir: path.dirname(journalFile),
         tps: override.tps,
         now: override.now,
+        readKey: parseKey,
       });
       providers.set(name, provider);
     }

@@ -38,7 +38,8 @@ export const RCS_KIND_NAMES: Record<RcsKind, string> = {
   image_template: 'RCS image template',
 };
 
-const MAX_CHARS: Record<RcsKind, number> = {
+/** The longest text of each kind (a provider's limits name these unless its own differ). */
+export const RCS_CHARS: Readonly<Record<RcsKind, number>> = {
   sms: RCS_SMS_MAX_CHARS,
   lms: RCS_LMS_MAX_CHARS,
   mms: RCS_MMS_MAX_CHARS,
@@ -88,7 +89,7 @@ export function pickRcsKind(input: RcsKindInput): RcsKindPick {
     kind = 'lms';
     upgradedBySubject = bodyChars <= RCS_SMS_MAX_CHARS;
   }
-  const max = MAX_CHARS[kind];
+  const max = RCS_CHARS[kind];
   if (bodyChars > max) {
     // an explicit SMS/LMS/MMS says why it was not upgraded; a template's kind names itself
     const asked =

@@ -84,7 +84,8 @@ export function messageKey(campaignId: string, row: number, leg: number): string
   return `${campaignId}:${row}:${leg}`;
 }
 
-function parseKey(key: string): { campaignId: string; row: number; leg: number } | null {
+/** A key's parts (what providers get as ProviderContext.readKey: they never take a key apart). */
+export function parseKey(key: string): { campaignId: string; row: number; leg: number } | null {
   const m = /^(.+):(\d+):(\d+)$/.exec(key);
   return m ? { campaignId: m[1]!, row: Number(m[2]), leg: Number(m[3]) } : null;
 }

@@ -1,54 +1,35 @@
 import type { ProviderConfig } from '../config/config.js';
+import { parseProviderSettings } from '../config/issues.js';
 import { InputError } from '../errors.js';
-import { parseSimConfig } from './sim/config.js';
-import { SIM_IMAGE_LIMITS } from './sim/limits.js';
-import { parseSmppConfig } from './smpp/config.js';
-import { parseSolapiConfig } from './solapi/config.js';
-import { SOLAPI_IMAGE_LIMITS } from './solapi/limits.js';
-import type { Provider, ProviderContext, ProviderFactory, ProviderImageLimits } from './types.js';
+import { simModule } from './sim/index.js';
+import { smppModule } from './smpp/index.js';
+import { solapiModule } from './solapi/index.js';
+import type { Provider, ProviderContext, ProviderImageLimits, ProviderModule } from './types.js';
 
-interface ProviderType {
-  /** the settings checked, without connecting or loading the provider's module */
-  check: (name: string, config: Record<string, unknown>) => unknown;
-  /** loaded when a campaign uses it: every `ums` command starts without the SMPP codec or the HTTP client it does not need */
-  load: () => Promise<ProviderFactory>;
-  /** the images it takes (none: it cannot send MMS or RCS images) */
-  images?: ProviderImageLimits;
+/** Every provider type ums knows: adding a provider is one folder and one line here. */
+export const PROVIDER_MODULES: readonly ProviderModule[] = [simModule, smppModule, solapiModule];
+
+// --- thin look-ups over the list ----------------------------------------------------------------
+
+export const PROVIDER_TYPES: readonly string[] = PROVIDER_MODULES.map((m) => m.type);
+
+/** The module of provider type `type`, or undefined. */
+export function providerModule(type: unknown): ProviderModule | undefined {
+  return PROVIDER_MODULES.find((m) => m.type === type);
 }
-
-/** Provider types by name: adding a provider is one folder and one entry here. */
-const TYPES: Record<string, ProviderType> = Object.assign(
-  Object.create(null) as Record<string, ProviderType>,
-  {
-    sim: {
-      check: parseSimConfig,
-      load: async () => (await import('./sim/index.js')).createSimProvider,
-      images: SIM_IMAGE_LIMITS,
-    },
-    smpp: { check: parseSmppConfig, load: async () => (await import('./smpp/index.js')).createSmppProvider },
-    solapi: {
-      check: parseSolapiConfig,
-      load: async () => (await import('./solapi/index.js')).createSolapiProvider,
-      images: SOLAPI_IMAGE_LIMITS,
-    },
-  },
-);
-
-export const PROVIDER_TYPES: readonly string[] = Object.keys(TYPES);
 
 /** The images provider type `type` takes (nothing for an unknown type). */
 export function imageLimits(type: string): ProviderImageLimits {
-  return (Object.hasOwn(TYPES, type) ? TYPES[type]!.images : undefined) ?? {};
+  return providerModule(type)?.limits.images ?? {};
 }
 
-function typeOf(name: string, config: ProviderConfig): ProviderType {
-  const t =
-    typeof config.type === 'string' && Object.hasOwn(TYPES, config.type) ? TYPES[config.type] : undefined;
-  if (!t)
+function moduleOf(name: string, config: ProviderConfig): ProviderModule {
+  const m = providerModule(config.type);
+  if (!m)
     throw new InputError(
       `providers.${name}.type: unknown provider type "${String(config.type)}" (known: ${PROVIDER_TYPES.join(', ')})`,
     );
-  return t;
+  return m;
 }
 
 /** A URL with a user or password in it (`https://user:pass@host`): credentials belong in their own settings, from the environment. */
@@ -59,7 +40,7 @@ const URL_WITH_CREDENTIALS = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i;
  * `providers.<name>.<key>: <what is wrong>` (the caller names the file). No value is ever quoted.
  */
 export function checkProviderConfig(name: string, config: ProviderConfig): void {
-  const t = typeOf(name, config);
+  const m = moduleOf(name, config);
   for (const [key, value] of Object.entries(config)) {
     if (typeof value === 'string' && URL_WITH_CREDENTIALS.test(value.trim())) {
       throw new InputError(
@@ -67,7 +48,7 @@ export function checkProviderConfig(name: string, config: ProviderConfig): void 
       );
     }
   }
-  t.check(name, config);
+  parseProviderSettings(m.configSchema, name, config);
 }
 
 export async function createProvider(
@@ -76,5 +57,5 @@ export async function createProvider(
   ctx: ProviderContext,
 ): Promise<Provider> {
   checkProviderConfig(name, config);
-  return (await typeOf(name, config).load())(name, config, ctx);
+  return moduleOf(name, config).create(name, config, ctx);
 }

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { RcsKind } from '../campaign/rcs.js';
 import type { Channel } from '../campaign/types.js';
 
@@ -23,7 +24,10 @@ export interface RcsOptions {
   commercial: boolean;
 }
 
-/** A message as a provider receives it; `key` is the journal's key and comes back in reports. */
+/**
+ * A message as a provider receives it. `key` is the journal's key: opaque to a provider (it carries
+ * it and gives it back in reports and look-ups, never takes it apart).
+ */
 export interface OutboundMessage {
   key: string;
   to: string;
@@ -140,13 +144,16 @@ export interface ProviderContext {
   tps?: number;
   /** the wall clock (injectable: UMS_NOW) */
   now?: () => Date;
+  /**
+   * What a message key stands for, read by the journal's side: a provider keeps per-campaign state
+   * (Solapi: its request log by row range, image uploads) without knowing how keys are written.
+   * Without it, every key is taken whole.
+   */
+  readKey?: KeyReader;
 }
 
-export type ProviderFactory = (
-  name: string,
-  config: Record<string, unknown>,
-  ctx: ProviderContext,
-) => Provider;
+/** A journal key's campaign and row, or null for a key not of the journal's making. */
+export type KeyReader = (key: string) => { campaignId: string; row: number } | null;
 
 /** The images a provider type takes (DOMAIN.md); a channel left out takes none. */
 export interface ProviderImageLimits {
@@ -154,4 +161,77 @@ export interface ProviderImageLimits {
   mms?: { count: number; bytes: number; width: number; height: number };
   /** RCS MMS, per card (one card per message: carousels are not planned): jpg or png */
   rcs?: { count: number; bytes: number };
+}
+
+/** What a provider type takes, as planning checks it before anything is sent (DOMAIN.md). */
+export interface ProviderLimits {
+  /** the images it takes, per channel (none: it cannot send MMS or RCS images) */
+  images: ProviderImageLimits;
+  /** longest AlimTalk text in characters (absent: it does not send AlimTalk) */
+  alimtalkChars?: number;
+  /** longest RCS text per planned kind, in characters (absent: it does not send RCS) */
+  rcsChars?: Readonly<Record<RcsKind, number>>;
+}
+
+/** One POST to a provider's webhook, as its module judges it. */
+export interface WebhookRequest {
+  /** the path's segments after `/hooks/<provider name>` (percent-decoded) */
+  segments: string[];
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+/** What a webhook body holds; `refused`: elements refused alone (0-based index, why), the rest kept. */
+export type WebhookParse =
+  | {
+      ok: true;
+      /** elements the body carried */
+      messages: number;
+      reports: DeliveryReport[];
+      /** messages recipients sent (opt-out words flagged): stored in the inbox */
+      inbound: InboundMessage[];
+      refused: { index: number; reason: string }[];
+    }
+  | { ok: false; reason: string };
+
+/** A provider's webhook bound to one configured provider's settings. */
+export interface WebhookEndpoint {
+  /** what it receives, in the listener's lines: `Solapi delivery reports` */
+  receives: string;
+  /** the URL's rest after `/hooks/<provider name>` as a person reads it, the secret only named: `/<webhookSecret>` */
+  pathSuffix: string;
+  /** said once when the listener starts (a secret not set) */
+  warnings: string[];
+  /** true when anyone who can reach the port may post (no secret configured) */
+  open: boolean;
+  /** the request carries the configured secret (checked in constant time) */
+  authorize(req: WebhookRequest): boolean;
+  /** the body (never thrown at: a body of another shape is `ok: false`) */
+  parse(body: Buffer): WebhookParse;
+}
+
+export interface ProviderWebhook {
+  /** the settings it reads: an unset `${VAR}` in them stops `ums listen` before it binds */
+  settings: readonly string[];
+  /** bound to `providers.<name>`: an InputError `providers.<name>.<key>: …` on a bad setting */
+  endpoint(name: string, config: Record<string, unknown>): WebhookEndpoint;
+}
+
+/**
+ * One provider type: everything ums knows about it lives in its folder and reaches the rest of ums
+ * through this (src/providers/registry.ts lists them). Adding a provider = one folder exporting one
+ * module from its index.ts, one line in the registry, and the contract suite passing.
+ */
+export interface ProviderModule {
+  /** the `type:` of its config entries */
+  type: string;
+  /** its settings (`providers.<name>`), checked without connecting; its messages never quote a value */
+  configSchema: z.ZodType;
+  limits: ProviderLimits;
+  /**
+   * A provider from checked settings. Loads the implementation only when called: every `ums`
+   * command starts without the SMPP codec or the HTTP client it does not need.
+   */
+  create(name: string, config: Record<string, unknown>, ctx: ProviderContext): Promise<Provider>;
+  /** pushed reports (or replies) over HTTP, served by `ums listen` at `/hooks/<provider name>` */
+  webhook?: ProviderWebhook;
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/journal/journal.js';
-import { createSmppProvider, type SmppProvider } from '../../src/providers/smpp/index.js';
+import { createSmppProvider, type SmppProvider } from '../../src/providers/smpp/provider.js';
 import { runUms, workdir } from '../support/cli.js';
 import { FakeSmsc, type FakeSmscOptions } from '../support/fakeSmsc.js';
 

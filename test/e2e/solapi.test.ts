@@ -481,4 +481,66 @@ describe('ums with the solapi provider (fake Solapi on 127.0.0.1)', () => {
     expect((await listener.exited).code).toBe(0);
     expect(listener.err()).not.toContain(HOOK);
   });
+
+  it('`ums listen` serves each provider with a webhook at /hooks/<provider name>; another name, or a provider without a webhook, is 404', async () => {
+    const f = await fake({ reportDelayMs: 0 });
+    const dir = campaignDir(f, numbers(3), SHORT);
+    // the Solapi provider named "kr", beside an SMPP provider (no webhook) named "carrier"
+    const config = fs
+      .readFileSync(path.join(dir, 'ums.config.yaml'), 'utf8')
+      .replace('  solapi:\n', '  kr:\n')
+      .replace('  default: solapi', '  default: kr')
+      .replace(
+        'routes:',
+        '  carrier: { type: smpp, host: 127.0.0.1, port: 2775, systemId: ums, password: pw }\nroutes:',
+      );
+    fs.writeFileSync(path.join(dir, 'ums.config.yaml'), config);
+    const sent = await ums(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], dir);
+    expect(sent.code, sent.stderr).toBe(0);
+    const campaign = json(sent.stdout).campaign as string;
+
+    const listener = start(['listen', '--port', '0'], dir);
+    await until('the listening line', () => /\/hooks\/kr\//.test(listener.out()), 10_000);
+    const port = /http:\/\/127\.0\.0\.1:(\d+)\/hooks\/kr\/<webhookSecret>/.exec(listener.out())![1];
+    expect(listener.out()).not.toMatch(/carrier/);
+    const base = `http://127.0.0.1:${port}`;
+    const body = f.webhookBody();
+    expect(body).toHaveLength(3);
+
+    expect(await f.postWebhook(`${base}/hooks/carrier/${HOOK}`, body)).toBe(404);
+    expect(await f.postWebhook(`${base}/hooks/nope/${HOOK}`, body)).toBe(404);
+    expect(await f.postWebhook(`${base}/hooks/`, body, { 'X-Webhook-Secret': HOOK })).toBe(404);
+    expect(await f.postWebhook(`${base}/hooks/kr/wrong-secret`, body)).toBe(401);
+    expect((await exported(dir, campaign)).map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
+
+    expect(await f.postWebhook(`${base}/hooks/kr/${HOOK}`, body.slice(0, 1))).toBe(200);
+    expect(await f.postWebhook(`${base}/hooks/kr`, body.slice(1, 2), { 'X-Webhook-Secret': HOOK })).toBe(200);
+    // the path before /hooks/ still reaches the first provider with a webhook
+    expect(await f.postWebhook(`${base}/solapi/${HOOK}`, body.slice(2))).toBe(200);
+    expect((await exported(dir, campaign)).map((r) => r.status)).toEqual([
+      'delivered',
+      'delivered',
+      'delivered',
+    ]);
+
+    listener.child.kill('SIGTERM');
+    expect((await listener.exited).code).toBe(0);
+    expect(listener.err() + listener.out()).not.toContain(HOOK);
+  });
+
+  it('`ums listen --provider` naming a provider without a webhook is exit 2, naming it', async () => {
+    const f = await fake();
+    const dir = campaignDir(f, numbers(1), SHORT);
+    const config = fs
+      .readFileSync(path.join(dir, 'ums.config.yaml'), 'utf8')
+      .replace(
+        'routes:',
+        '  carrier: { type: smpp, host: 127.0.0.1, port: 2775, systemId: ums, password: pw }\nroutes:',
+      );
+    fs.writeFileSync(path.join(dir, 'ums.config.yaml'), config);
+    const res = await ums(['listen', '--port', '0', '--provider', 'carrier'], dir);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/^ums: --provider carrier: its type is smpp, which has no webhook/);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+  });
 });

@@ -1,23 +1,25 @@
 /**
- * The provider contract: one suite, run against every provider type in src/providers/registry.ts,
- * each made by the registry's createProvider with a real config pointing at its local fake (a real
- * socket on 127.0.0.1; the simulator is in-process). Each adapter below says how its fake produces
- * each behaviour, or why the provider cannot have it. Adding a provider = one folder, one registry
- * line, and one adapter here that passes.
+ * The provider contract: one suite, run against every provider module in src/providers/registry.ts
+ * (PROVIDER_MODULES), each made by the registry's createProvider with a real config pointing at its
+ * local fake (a real socket on 127.0.0.1; the simulator is in-process). Each adapter below says how
+ * its fake produces each behaviour, or why the provider cannot have it ("not applicable" rows are
+ * listed as skipped, with the reason). Adding a provider = one folder, one registry line, and one
+ * adapter here that passes; a registered module without an adapter fails the first test.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { messageKey } from '../../src/journal/delivery.js';
+import { messageKey, parseKey } from '../../src/journal/delivery.js';
 import type { Journal } from '../../src/journal/journal.js';
-import { createProvider, PROVIDER_TYPES } from '../../src/providers/registry.js';
+import { createProvider, PROVIDER_MODULES, providerModule } from '../../src/providers/registry.js';
 import type {
   DeliveryReport,
   OutboundMessage,
   Provider,
   ReportBatch,
   SubmitResult,
+  WebhookRequest,
 } from '../../src/providers/types.js';
 import { FakeSmsc } from '../support/fakeSmsc.js';
 import { FakeSolapi } from '../support/fakeSolapi.js';
@@ -53,6 +55,10 @@ interface Sent {
 
 interface Rig {
   provider: Provider;
+  /** the settings it was made with (`providers.<name>` without `type`) */
+  config: Record<string, unknown>;
+  /** a webhook POST as the provider makes it, carrying these messages' final reports, with the secret */
+  webhookPost?(sent: Sent[]): { request: WebhookRequest; body: Buffer };
   /** the secrets in the provider's config (never to be seen in a message or error) */
   secrets: string[];
   /** whether the fake holds this key (what really reached the provider) */
@@ -90,6 +96,7 @@ type Row =
   | 'push'
   | 'pushRefused'
   | 'late'
+  | 'webhook'
   | 'secrets';
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
@@ -100,7 +107,8 @@ afterEach(async () => {
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'ums-contract-'));
 
 async function make(type: string, config: Record<string, unknown>, stateDir: string): Promise<Provider> {
-  const p = await createProvider(type, { type, ...config }, { stateDir });
+  // as src/app/lanes.ts makes them: the journal's side reads the keys
+  const p = await createProvider(type, { type, ...config }, { stateDir, readKey: parseKey });
   cleanup.push(() => p.close());
   return p;
 }
@@ -124,6 +132,8 @@ const sim: Adapter = {
     oddLookup: 'its lookup reads its own carrier log in-process: there is no listing answer to misshape',
     late: "the simulator decides each message's result once, at intake (one dlr per id in its carrier log): it never reports a second, different result",
     secrets: "the simulator's config holds no secret",
+    webhook:
+      'the simulator lives inside the process: nothing posts to it, its reports are polled or pushed in-process',
   },
   async rig(b) {
     const dir = tmp();
@@ -134,7 +144,8 @@ const sim: Adapter = {
         unavailable: { unavailableRate: 1 },
         noAnswer: { ambiguousRate: 1 },
       }[b as string] ?? {};
-    const provider = await make('sim', { tps: 0, latencyMs: 0, dlrDelayMs: 1, store, ...knobs }, dir);
+    const config = { tps: 0, latencyMs: 0, dlrDelayMs: 1, store, ...knobs };
+    const provider = await make('sim', config, dir);
     const lines = (): { t: string; key?: string; id?: string; ids?: string[] }[] =>
       fs.existsSync(store)
         ? fs
@@ -153,6 +164,7 @@ const sim: Adapter = {
     };
     return {
       provider,
+      config,
       secrets: [],
       took: (key) => lines().some((l) => l.t === 'acc' && l.key === key),
       idOf: (key) => lines().find((l) => l.t === 'acc' && l.key === key)?.id,
@@ -169,6 +181,7 @@ const sim: Adapter = {
 const SOLAPI_KEY = 'NCSCONTRACTKEY01';
 const SOLAPI_SECRET = 'contract-secret-Zq81xWv0p7Lk';
 const SOLAPI_WRONG_SECRET = 'wrong-secret-Hh27YtRe95Mn';
+const SOLAPI_HOOK_SECRET = 'hook-contract-Uu83PqLs02Vb';
 
 const solapi: Adapter = {
   type: 'solapi',
@@ -181,7 +194,7 @@ const solapi: Adapter = {
     reportFails: '01000003032',
   },
   notApplicable: {
-    push: 'Solapi pushes reports by webhook to `ums listen` (an HTTP server outside the provider), not through subscribeReports; its provider polls',
+    push: 'Solapi pushes reports by webhook to `ums listen` (the webhook rows), not through subscribeReports; its provider polls',
     pushRefused: 'no subscribeReports (see above); a poll batch not acked is offered again (the poll rows)',
   },
   async rig(b) {
@@ -199,11 +212,15 @@ const solapi: Adapter = {
     });
     cleanup.push(() => fake.close());
     const secret = b === 'badCredentials' ? SOLAPI_WRONG_SECRET : SOLAPI_SECRET;
-    const provider = await make(
-      'solapi',
-      { apiKey: SOLAPI_KEY, apiSecret: secret, baseUrl: fake.url, tps: 100, timeoutMs: 3000 },
-      dir,
-    );
+    const config = {
+      apiKey: SOLAPI_KEY,
+      apiSecret: secret,
+      baseUrl: fake.url,
+      tps: 100,
+      timeoutMs: 3000,
+      webhookSecret: SOLAPI_HOOK_SECRET,
+    };
+    const provider = await make('solapi', config, dir);
     const byKey = (key: string) => fake.messages.find((m) => m.customFields.umsKey === key);
     const poll = async (ok: Sent[], failed: Sent[] = []): Promise<ReportBatch> => {
       let batch: ReportBatch = { reports: [], ack: async () => undefined };
@@ -215,7 +232,15 @@ const solapi: Adapter = {
     };
     return {
       provider,
-      secrets: [secret],
+      config,
+      // Solapi posts a JSON array of message objects; the secret as the URL's last segment
+      webhookPost: (sent) => ({
+        request: { segments: [SOLAPI_HOOK_SECRET], headers: { 'content-type': 'application/json' } },
+        body: Buffer.from(
+          JSON.stringify(fake.webhookBody((m) => sent.some((s) => s.providerId === m.messageId))),
+        ),
+      }),
+      secrets: [secret, SOLAPI_HOOK_SECRET],
       took: (key) => byKey(key)?.intakeCode === null,
       idOf: (key) => byKey(key)?.messageId,
       // a poll acknowledges by moving its cursor: what was acked is not offered by the next poll
@@ -254,6 +279,7 @@ const smppAdapter: Adapter = {
     lookup:
       'SMPP cannot ask the SMSC what it holds by our key (query_sm needs the id the lost answer carried): no lookup, the engine marks such rows unknown',
     oddLookup: 'no lookup (see above)',
+    webhook: 'SMPP receipts and replies come over the bound link itself (deliver_sm), not over HTTP',
   },
   async rig(b) {
     const dir = tmp();
@@ -269,20 +295,17 @@ const smppAdapter: Adapter = {
     cleanup.push(() => smsc.stop());
     if (b === 'unavailable') await smsc.stopListening();
     const password = b === 'badCredentials' ? 'pw-wrong1' : SMPP_PASSWORD;
-    const provider = await make(
-      'smpp',
-      {
-        host: '127.0.0.1',
-        port: smsc.port,
-        systemId: 'ums',
-        password,
-        tps: 0,
-        requestTimeoutMs: 2000,
-        unavailableAfterMs: 400,
-        reconnectMaxMs: 200,
-      },
-      dir,
-    );
+    const config = {
+      host: '127.0.0.1',
+      port: smsc.port,
+      systemId: 'ums',
+      password,
+      tps: 0,
+      requestTimeoutMs: 2000,
+      unavailableAfterMs: 400,
+      reconnectMaxMs: 200,
+    };
+    const provider = await make('smpp', config, dir);
     const answers: { id: string; status: number }[] = [];
     const emit = (sent: Sent[], failed = false): void => {
       for (const s of sent) {
@@ -304,6 +327,7 @@ const smppAdapter: Adapter = {
     };
     return {
       provider,
+      config,
       secrets: [password],
       took: (key) => smsc.messages.some((m) => m.to === key.split('|')[1]),
       idOf: (key) => smsc.messages.find((m) => m.to === key.split('|')[1])?.ids[0],
@@ -380,17 +404,15 @@ async function sendAll(
     const r = await rig.provider.submit([m]);
     const o = r.kind === 'results' ? r.outcomes[0] : undefined;
     if (o?.kind !== 'accepted') throw new Error(`expected accepted, got ${JSON.stringify(r)}`);
-    journal
-      .delivery()
-      .settle([
-        {
-          id: ids[i]!,
-          kind: 'sent',
-          providerId: o.providerId,
-          at: new Date().toISOString(),
-          partIds: o.partIds,
-        },
-      ]);
+    journal.delivery().settle([
+      {
+        id: ids[i]!,
+        kind: 'sent',
+        providerId: o.providerId,
+        at: new Date().toISOString(),
+        partIds: o.partIds,
+      },
+    ]);
     sent.push({ key: m.key, to: m.to, providerId: o.providerId });
   }
   return sent;
@@ -398,8 +420,8 @@ async function sendAll(
 
 const statuses = (j: Journal): string[] => [...j.messages('c')].map((m) => m.status);
 
-it('covers every registered provider type', () => {
-  expect(ADAPTERS.map((a) => a.type).sort()).toEqual([...PROVIDER_TYPES].sort());
+it('covers every registered provider module', () => {
+  expect(ADAPTERS.map((a) => a.type).sort()).toEqual(PROVIDER_MODULES.map((m) => m.type).sort());
 });
 
 describe.each(ADAPTERS.map((a) => [a.type, a] as const))('provider contract: %s', (_type, a) => {
@@ -624,6 +646,53 @@ describe.each(ADAPTERS.map((a) => [a.type, a] as const))('provider contract: %s'
       expect(statuses(journal)).toEqual(['delivered']);
       await late.ack();
     });
+  });
+
+  describe('webhook: what the provider posts to `ums listen` (/hooks/<provider name>)', () => {
+    if (!applicable(a, 'webhook')) {
+      it(`has no webhook — not applicable: ${a.notApplicable.webhook}`, () => {
+        expect(providerModule(a.type)!.webhook).toBeUndefined(); // a webhook added later must take this row
+      });
+    }
+
+    rowIt(
+      a,
+      'webhook',
+      'refused without the secret; parsed into reports matched to the messages; a repeat changes nothing; another shape is refused',
+      async () => {
+        const rig = await a.rig('normal');
+        const endpoint = providerModule(a.type)!.webhook!.endpoint(a.type, { type: a.type, ...rig.config });
+        const { journal, messages, ids } = journalFor(a, [a.to.ok, a.to.reportFails]);
+        const sent = await sendAll(rig, journal, messages, ids);
+        let post = rig.webhookPost!(sent);
+        await until(() => {
+          post = rig.webhookPost!(sent);
+          const p = endpoint.parse(post.body);
+          return p.ok && sent.every((s) => p.reports.some((r) => r.providerId === s.providerId));
+        }, 'the final reports');
+        expect(endpoint.open).toBe(false);
+        expect(endpoint.authorize({ segments: ['not-the-secret'], headers: {} })).toBe(false);
+        expect(endpoint.authorize({ segments: [], headers: {} })).toBe(false);
+        expect(endpoint.authorize(post.request)).toBe(true);
+        const parsed = endpoint.parse(post.body);
+        if (!parsed.ok) throw new Error(parsed.reason);
+        for (const r of parsed.reports) {
+          const s = sent.find((x) => x.providerId === r.providerId)!;
+          if (r.key !== null) expect(r.key).toBe(s.key);
+        }
+        expect(journal.delivery().applyReports(a.type, parsed.reports)).toBe(2);
+        expect(statuses(journal)).toEqual(['delivered', 'failed']);
+        // the provider retries a POST it saw no 200 for: nothing changes
+        const again = endpoint.parse(post.body);
+        expect(again.ok && journal.delivery().applyReports(a.type, again.reports)).toBe(0);
+        expect(statuses(journal)).toEqual(['delivered', 'failed']);
+        for (const odd of ['{}', 'not json', '[]', JSON.stringify({ hello: 'world' })]) {
+          const p = endpoint.parse(Buffer.from(odd));
+          expect(p.ok, odd).toBe(false);
+          if (!p.ok) for (const secret of rig.secrets) expect(p.reason).not.toContain(secret);
+        }
+      },
+    );
   });
 
   rowIt(a, 'secrets', 'secrets never appear in an outcome, a message or a thrown error', async () => {

@@ -13,7 +13,7 @@ import { InputError } from '../../src/errors.js';
 import { checkTemplateAssets } from '../../src/input/templateChecks.js';
 import { Journal } from '../../src/journal/journal.js';
 import { MIGRATIONS } from '../../src/journal/migrations.js';
-import { createSimProvider } from '../../src/providers/sim/index.js';
+import { createSimProvider } from '../../src/providers/sim/provider.js';
 import type { OutboundMessage } from '../../src/providers/types.js';
 import { tinyJpeg } from '../support/fakeSolapi.js';
 

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSmppProvider, type SmppProvider } from '../../src/providers/smpp/index.js';
+import { createSmppProvider, type SmppProvider } from '../../src/providers/smpp/provider.js';
 import type { OutboundMessage } from '../../src/providers/types.js';
 import { FakeSmsc } from '../support/fakeSmsc.js';
 

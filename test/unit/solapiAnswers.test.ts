@@ -4,8 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeliveryEngine, type EngineOptions } from '../../src/delivery/engine.js';
+import { parseKey } from '../../src/journal/delivery.js';
 import type { Journal } from '../../src/journal/journal.js';
-import { createSolapiProvider, type SolapiProvider } from '../../src/providers/solapi/index.js';
+import { createSolapiProvider, type SolapiProvider } from '../../src/providers/solapi/provider.js';
 import { parseSolapiWebhook } from '../../src/providers/solapi/webhook.js';
 import type { OutboundMessage } from '../../src/providers/types.js';
 import { FakeSolapi, tinyJpeg } from '../support/fakeSolapi.js';
@@ -40,7 +41,7 @@ function provider(baseUrl: string, dir = stateDir(), extra: Record<string, unkno
   const p = createSolapiProvider(
     'solapi',
     { type: 'solapi', apiKey: KEY, apiSecret: SECRET, baseUrl, tps: 1000, timeoutMs: 2000, ...extra },
-    { stateDir: dir },
+    { stateDir: dir, readKey: parseKey },
   ) as SolapiProvider;
   providers.push(p);
   return p;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { intakeOutcome, isAccepted, reportStatus, toReport } from '../../src/providers/solapi/codes.js';
-import { classifySendFailure } from '../../src/providers/solapi/index.js';
+import { classifySendFailure } from '../../src/providers/solapi/sendAnswer.js';
 import { parseSolapiWebhook } from '../../src/providers/solapi/webhook.js';
 
 describe('Solapi status codes -> engine outcomes', () => {

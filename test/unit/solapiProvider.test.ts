@@ -5,8 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readJpegInfo } from '../../src/campaign/jpeg.js';
+import { parseKey } from '../../src/journal/delivery.js';
 import { authorizationHeader } from '../../src/providers/solapi/auth.js';
-import { createSolapiProvider, type SolapiProvider } from '../../src/providers/solapi/index.js';
+import { createSolapiProvider, type SolapiProvider } from '../../src/providers/solapi/provider.js';
 import type { DeliveryReport, OutboundMessage, RcsOptions, SubmitResult } from '../../src/providers/types.js';
 import { FakeSolapi, tinyJpeg } from '../support/fakeSolapi.js';
 
@@ -31,7 +32,7 @@ function provider(baseUrl: string, stateDir: string, extra: Record<string, unkno
   const p = createSolapiProvider(
     'solapi',
     { type: 'solapi', apiKey: KEY, apiSecret: SECRET, baseUrl, tps: 100, timeoutMs: 2000, ...extra },
-    { stateDir },
+    { stateDir, readKey: parseKey },
   ) as SolapiProvider;
   providers.push(p);
   return p;

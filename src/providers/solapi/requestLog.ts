@@ -1,16 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { KeyReader } from '../types.js';
 
 interface RangeEntry {
   at: number;
   lo: number;
   hi: number;
-}
-
-/** A key as the journal makes them: `<campaign>:<row>:<leg>`. */
-function splitKey(key: string): { campaign: string; row: number } | null {
-  const m = /^(.+):(\d+):(\d+)$/.exec(key);
-  return m ? { campaign: m[1]!, row: Number(m[2]) } : null;
 }
 
 /**
@@ -28,7 +23,11 @@ export class RequestLog {
   private readonly exact = new Map<string, number>(); // keys not in the journal's form
   private first: number | null = null;
 
-  constructor(readonly file: string) {
+  /** `readKey`: a key's campaign and row (the journal's reading); without it every key is kept whole */
+  constructor(
+    readonly file: string,
+    private readonly readKey: KeyReader = () => null,
+  ) {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     if (fs.existsSync(file)) this.load();
     this.fd = fs.openSync(file, 'a', 0o600);
@@ -48,9 +47,17 @@ export class RequestLog {
     }
   }
 
+  private split(key: string): { campaign: string; row: number } | null {
+    const k = this.readKey(key);
+    return k ? { campaign: k.campaignId, row: k.row } : null;
+  }
+
   private addRange(campaign: string, at: number, lo: number, hi: number): void {
     let list = this.byCampaign.get(campaign);
-    if (!list) this.byCampaign.set(campaign, (list = []));
+    if (!list) {
+      list = [];
+      this.byCampaign.set(campaign, list);
+    }
     list.push({ at, lo, hi });
     this.first = this.first === null ? at : Math.min(this.first, at);
   }
@@ -65,7 +72,7 @@ export class RequestLog {
     const ranges = new Map<string, [number, number]>();
     const other: string[] = [];
     for (const k of keys) {
-      const s = splitKey(k);
+      const s = this.split(k);
       if (!s) {
         other.push(k);
         continue;
@@ -117,10 +124,13 @@ export class RequestLog {
         since = since === null ? at : Math.min(since, at);
         continue;
       }
-      const s = splitKey(k);
+      const s = this.split(k);
       if (!s) continue;
       let list = rowsByCampaign.get(s.campaign);
-      if (!list) rowsByCampaign.set(s.campaign, (list = []));
+      if (!list) {
+        list = [];
+        rowsByCampaign.set(s.campaign, list);
+      }
       list.push({ row: s.row, key: k });
     }
     for (const [campaign, wanted] of rowsByCampaign) {
@@ -144,7 +154,7 @@ export class RequestLog {
           }
         }
       }
-      wanted.forEach((w, i) => covered[i] && sent.push(w.key));
+      for (const [i, w] of wanted.entries()) if (covered[i]) sent.push(w.key);
     }
     return { sent, since };
   }

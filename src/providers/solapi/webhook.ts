@@ -1,10 +1,10 @@
-import type { DeliveryReport } from '../types.js';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { parseProviderSettings } from '../../config/issues.js';
+import type { DeliveryReport, ProviderWebhook, WebhookParse, WebhookRequest } from '../types.js';
 import { messageProblem, type SolapiMessage, toReport } from './codes.js';
 
-export type WebhookParse =
-  /** `refused`: elements that are not message objects ums can read, each refused alone (0-based index, why) */
-  | { ok: true; messages: number; reports: DeliveryReport[]; refused: { index: number; reason: string }[] }
-  | { ok: false; reason: string };
+export type { WebhookParse } from '../types.js';
 
 /** Why element `i` is not a message object ums can read, or null when it is one. */
 function elementProblem(m: unknown, i: number): string | null {
@@ -57,5 +57,56 @@ export function parseSolapiWebhook(body: unknown): WebhookParse {
     if (r) reports.push(r);
   });
   if (refused.length === body.length) return { ok: false, reason: refused[0]!.reason };
-  return { ok: true, messages: body.length, reports, refused };
+  return { ok: true, messages: body.length, reports, inbound: [], refused };
 }
+
+const SECRET_HEADER = 'x-webhook-secret';
+
+function sameSecret(given: string, secret: string): boolean {
+  // compare digests: constant time, and the length of the secret does not leak
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(secret).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** The secret may come in the X-Webhook-Secret header or as the URL's last path segment. */
+function authorized(req: WebhookRequest, secret: string): boolean {
+  const header = req.headers[SECRET_HEADER];
+  if (typeof header === 'string' && sameSecret(header, secret)) return true;
+  const last = req.segments.at(-1);
+  return last !== undefined && sameSecret(last, secret);
+}
+
+/** The one setting the webhook reads (the rest of providers.<name> is the sender's business). */
+const webhookSettings = z.looseObject({ webhookSecret: z.string().optional() });
+
+/**
+ * Solapi's message-report webhook: Solapi POSTs a JSON array of message objects to
+ * `/hooks/<provider name>/<webhookSecret>` (or with the secret in X-Webhook-Secret); without a
+ * webhookSecret anyone who can reach the port can post.
+ */
+export const solapiWebhook: ProviderWebhook = {
+  settings: ['webhookSecret'],
+  endpoint(name, config) {
+    const raw = parseProviderSettings(webhookSettings, name, config).webhookSecret;
+    const secret = raw ? raw : null;
+    return {
+      receives: 'Solapi delivery reports',
+      pathSuffix: secret ? '/<webhookSecret>' : '',
+      open: secret === null,
+      warnings: secret
+        ? []
+        : [`providers.${name}.webhookSecret is not set: anyone who can reach this port can post reports`],
+      authorize: (req) => secret === null || authorized(req, secret),
+      parse(body) {
+        let json: unknown;
+        try {
+          json = JSON.parse(body.toString('utf8'));
+        } catch {
+          return { ok: false, reason: 'the body is not JSON' };
+        }
+        return parseSolapiWebhook(json);
+      },
+    };
+  },
+};
