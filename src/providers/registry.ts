@@ -2,7 +2,7 @@ import type { ProviderConfig } from '../config/config.js';
 import { InputError } from '../errors.js';
 import { parseSimConfig } from './sim/config.js';
 import { SIM_IMAGE_LIMITS } from './sim/limits.js';
-import { parseSmppConfig } from './smpp/config.js';
+import { parseSmppConfig, smppAsksForReports } from './smpp/config.js';
 import { parseSolapiConfig } from './solapi/config.js';
 import { SOLAPI_IMAGE_LIMITS } from './solapi/limits.js';
 import type { Provider, ProviderContext, ProviderFactory, ProviderImageLimits } from './types.js';
@@ -14,6 +14,8 @@ interface ProviderType {
   load: () => Promise<ProviderFactory>;
   /** the images it takes (none: it cannot send MMS or RCS images) */
   images?: ProviderImageLimits;
+  /** false when its settings ask the carrier for no delivery reports (default: it always gets them) */
+  asksForReports?: (config: ProviderConfig) => boolean;
 }
 
 /** Provider types by name: adding a provider is one folder and one entry here. */
@@ -25,7 +27,11 @@ const TYPES: Record<string, ProviderType> = Object.assign(
       load: async () => (await import('./sim/index.js')).createSimProvider,
       images: SIM_IMAGE_LIMITS,
     },
-    smpp: { check: parseSmppConfig, load: async () => (await import('./smpp/index.js')).createSmppProvider },
+    smpp: {
+      check: parseSmppConfig,
+      load: async () => (await import('./smpp/index.js')).createSmppProvider,
+      asksForReports: smppAsksForReports,
+    },
     solapi: {
       check: parseSolapiConfig,
       load: async () => (await import('./solapi/index.js')).createSolapiProvider,
@@ -39,6 +45,15 @@ export const PROVIDER_TYPES: readonly string[] = Object.keys(TYPES);
 /** The images provider type `type` takes (nothing for an unknown type). */
 export function imageLimits(type: string): ProviderImageLimits {
   return (Object.hasOwn(TYPES, type) ? TYPES[type]!.images : undefined) ?? {};
+}
+
+/** Whether a provider's settings ask for delivery reports (an unknown provider: assumed yes). */
+export function asksForReports(config: ProviderConfig | undefined): boolean {
+  const t =
+    config && typeof config.type === 'string' && Object.hasOwn(TYPES, config.type)
+      ? TYPES[config.type]
+      : undefined;
+  return t?.asksForReports?.(config!) ?? true;
 }
 
 function typeOf(name: string, config: ProviderConfig): ProviderType {
