@@ -19,10 +19,7 @@ const FORMATS: Record<string, ImageFormat> = { jpg: 'jpeg', png: 'png' };
 export function readImageInfo(bytes: Uint8Array): ImageInfo | null {
   let size: ReturnType<typeof imageSize>;
   try {
-    // A copy with an ArrayBuffer of its own: image-size reads through DataViews on the buffer behind
-    // the bytes, so on a slice (Node's pooled Buffers are slices) a header cut short reads whatever
-    // follows in memory as its width and height. On the copy it throws, as it should.
-    size = imageSize(new Uint8Array(bytes));
+    size = imageSize(ownCopy(bytes));
   } catch {
     return null; // image-size throws (TypeError, RangeError) on unknown, truncated or corrupt headers
   }
@@ -35,6 +32,27 @@ export function readImageInfo(bytes: Uint8Array): ImageInfo | null {
   if (!(size.width > 0 && size.height > 0)) return null;
   if (format === 'png' && !standardPng(bytes)) return null;
   return { format, width: size.width, height: size.height };
+}
+
+/** An empty APP0 segment (marker, length 2): what image-size skips when SOF comes first. */
+const EMPTY_APP0 = [0xff, 0xe0, 0x00, 0x02];
+
+/**
+ * The bytes as image-size can read them, measured against the old hand-written readers (every JPEG
+ * and PNG on a build machine, their truncations, mutations; test/unit/imageInfo.test.ts):
+ * - a copy with an ArrayBuffer of its own: image-size reads through DataViews on the buffer behind
+ *   the bytes, so on a slice (Node's pooled Buffers are slices) a header cut short reads whatever
+ *   follows in memory as its width and height; on the copy it throws, as it should;
+ * - in a JPEG, an empty APP0 segment after SOI: image-size skips the first segment unread, so a JPEG
+ *   whose frame header (SOF) comes first, right after SOI, was "no size found".
+ */
+function ownCopy(bytes: Uint8Array): Uint8Array {
+  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return new Uint8Array(bytes);
+  const copy = new Uint8Array(bytes.length + EMPTY_APP0.length);
+  copy.set(bytes.subarray(0, 2));
+  copy.set(EMPTY_APP0, 2);
+  copy.set(bytes.subarray(2), 2 + EMPTY_APP0.length);
+  return copy;
 }
 
 /** The PNG signature, all 8 bytes, then "IHDR" as the first chunk's type (bytes 12-15; 8-11: its length). */

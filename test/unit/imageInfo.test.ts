@@ -42,6 +42,14 @@ describe('image headers (image-size, plus what it lets through)', () => {
     expect(readImageInfo(png(800, 600))).toEqual({ format: 'png', width: 800, height: 600 });
   });
 
+  it('reads a JPEG whose frame header comes first, right after SOI (image-size skips the first segment)', () => {
+    const sofFirst = Buffer.from([
+      ...[0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x02, 0x58, 0x03, 0x20, 0x03],
+      ...[0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01, 0xff, 0xd9],
+    ]);
+    expect(readImageInfo(sofFirst)).toEqual({ format: 'jpeg', width: 800, height: 600 });
+  });
+
   it('a header cut short is refused, even when the bytes are a slice of a larger buffer', () => {
     // readInputFile hands back a slice of a (possibly pooled) Buffer: what follows the cut must not
     // be read as the width and height
