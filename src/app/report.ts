@@ -1,5 +1,7 @@
 import { maskPhone, maskPhoneNumbers } from '../campaign/phone.js';
+import { providerConfig } from '../config/config.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
+import { asksForReports } from '../providers/registry.js';
 import { isSimulated, type Routing } from './simulated.js';
 
 export interface CampaignReport {
@@ -9,8 +11,13 @@ export interface CampaignReport {
   statuses: Record<string, number>;
   channels: Record<string, Record<string, number>>;
   cost: { estimated: number; actual: number };
-  /** delivered / messages that reached a provider */
+  /**
+   * delivered / messages that reached a provider; null when none did, or when every provider that
+   * sent some asked for no delivery reports (reportsNotRequested)
+   */
   deliveryRate: number | null;
+  /** providers that sent some of it and asked for no delivery reports (SMPP registeredDelivery: false) */
+  reportsNotRequested: string[];
   dlrLatencyMs: { count: number; p50: number | null; p95: number | null };
   lanes: {
     provider: string;
@@ -56,8 +63,11 @@ export function buildReport(
   let actual = 0;
   for (const c of journal.statusCounts(campaign.id)) {
     statuses[c.status] = (statuses[c.status] ?? 0) + c.count;
-    if (c.channel)
-      (channels[c.channel] ??= {})[c.status] = ((channels[c.channel] ??= {})[c.status] ?? 0) + c.count;
+    if (c.channel) {
+      const ch = channels[c.channel] ?? {};
+      channels[c.channel] = ch;
+      ch[c.status] = (ch[c.status] ?? 0) + c.count;
+    }
     if (c.status !== 'rejected' && c.status !== 'skipped' && c.status !== 'held' && c.status !== 'cancelled')
       estimated += c.costEst;
     actual += c.cost;
@@ -75,6 +85,11 @@ export function buildReport(
       partsPerSecond: seconds > 0 ? round2(l.parts / seconds) : null,
     };
   });
+  const senders = [...new Set(lanes.map((l) => l.provider))];
+  const reportsNotRequested = routing
+    ? senders.filter((p) => !asksForReports(providerConfig(routing.config, p)))
+    : [];
+  const rateKnown = reached > 0 && reportsNotRequested.length < senders.length;
   const report: CampaignReport = {
     campaign: campaign.id,
     state: campaign.state,
@@ -82,7 +97,8 @@ export function buildReport(
     statuses,
     channels,
     cost: { estimated: round2(estimated), actual: round2(actual) },
-    deliveryRate: reached ? round2((statuses.delivered ?? 0) / reached) : null,
+    deliveryRate: rateKnown ? round2((statuses.delivered ?? 0) / reached) : null,
+    reportsNotRequested,
     dlrLatencyMs: { count: latencies.length, p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
     lanes,
     reasons: journal.topReasons(campaign.id, 5).map((r) => ({ ...r, example: maskPhoneNumbers(r.example) })),
@@ -98,13 +114,11 @@ export function buildReport(
     };
   }
   if (withProblems > 0) {
-    report.problems = d
-      .problemRows(campaign.id, withProblems)
-      .map((p) => ({
-        ...p,
-        to: p.to ? maskPhone(p.to) : '-',
-        reason: p.reason === null ? null : maskPhoneNumbers(p.reason),
-      }));
+    report.problems = d.problemRows(campaign.id, withProblems).map((p) => ({
+      ...p,
+      to: p.to ? maskPhone(p.to) : '-',
+      reason: p.reason === null ? null : maskPhoneNumbers(p.reason),
+    }));
   }
   return report;
 }

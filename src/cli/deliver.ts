@@ -12,7 +12,7 @@ import type { SendableMessage } from '../journal/delivery.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 import type { OutboundMessage } from '../providers/types.js';
 import { type Cli, EXIT } from './context.js';
-import { formatPlanSummary, formatReport, forTerminal } from './format.js';
+import { formatPlanSummary, formatProgress, formatReport, forTerminal } from './format.js';
 
 export interface DeliverOptions {
   provider?: string;
@@ -299,12 +299,7 @@ class ProgressDisplay {
   }
 
   private text(p: Progress | null): string {
-    if (!p) return `sending 0/${this.total.toLocaleString('en-US')}`;
-    const elapsed = (Date.now() - p.startedAt) / 1000;
-    const rate = elapsed > 0 ? p.accepted / elapsed : 0;
-    const left = Math.max(0, this.total - p.submitted);
-    const eta = rate > 0 ? `${Math.ceil(left / rate)} s` : '-';
-    return `sent ${p.accepted.toLocaleString('en-US')}/${this.total.toLocaleString('en-US')} · ${Math.round(rate).toLocaleString('en-US')}/s · ETA ${eta} · failed ${p.failed}${p.unknown ? ` · unknown ${p.unknown}` : ''}${p.throttles ? ` · throttled ${p.throttles}` : ''}`;
+    return formatProgress(p, this.total, Date.now());
   }
 
   update(p: Progress): void {

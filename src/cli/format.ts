@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { CampaignSummary } from '../app/summary.js';
 import { maskPhoneNumbers } from '../campaign/phone.js';
+import type { Progress } from '../delivery/engine.js';
 import { escapeForTerminal } from '../text/controls.js';
 
 /**
@@ -128,12 +129,14 @@ export function formatReport(r: import('../app/report.js').CampaignReport, c: Ch
   }
   lines.push('');
   lines.push(`  cost        est. ${krw(r.cost.estimated)} · actual ${krw(r.cost.actual)}`);
+  const noReports = r.reportsNotRequested.join(', ');
   if (r.deliveryRate !== null)
-    lines.push(`  delivered   ${(r.deliveryRate * 100).toFixed(1)}% of messages the providers took`);
-  if (r.dlrLatencyMs.count)
     lines.push(
-      `  report lag  p50 ${ms(r.dlrLatencyMs.p50)} · p95 ${ms(r.dlrLatencyMs.p95)} (${num(r.dlrLatencyMs.count)} reports)`,
+      `  delivered   ${(r.deliveryRate * 100).toFixed(1)}% of messages the providers took${noReports ? ` (${noReports}: no delivery reports requested)` : ''}`,
     );
+  else if (noReports)
+    lines.push(`  delivered   not known: no delivery reports were requested (${noReports})`);
+  if (r.dlrLatencyMs.count) lines.push(`  report lag  ${reportLag(r.dlrLatencyMs)}`);
   for (const l of r.lanes) {
     lines.push(
       `  lane        ${l.provider}/${l.channel}: ${num(l.messages)} messages, ${num(l.parts)} parts${l.partsPerSecond !== null ? `, ${num(Math.round(l.partsPerSecond))} parts/s` : ''}`,
@@ -170,5 +173,57 @@ export function formatReport(r: import('../app/report.js').CampaignReport, c: Ch
 
 function ms(v: number | null): string {
   if (v === null) return '-';
-  return v < 1000 ? `${v} ms` : v < 120_000 ? `${(v / 1000).toFixed(1)} s` : `${(v / 60_000).toFixed(1)} min`;
+  const a = Math.abs(v);
+  const sign = v < 0 ? '-' : '';
+  if (a < 1000) return `${v} ms`;
+  if (a < 120_000) return `${sign}${(a / 1000).toFixed(1)} s`;
+  if (a < 2 * 3_600_000) return `${sign}${(a / 60_000).toFixed(1)} min`;
+  if (a < 2 * 86_400_000) return `${sign}${(a / 3_600_000).toFixed(1)} h`;
+  return `${sign}${num(Math.round(a / 86_400_000))} days`;
+}
+
+/** A lag this far below zero is the provider's clock, not when ums stamps a message `sent`. */
+const SKEW_MS = -1000;
+
+/**
+ * Delivery-report lag: the carrier's "delivered at" minus this machine's "sent at" (stamped when the
+ * provider answers, so a few ms below zero is ordinary). A second or more below zero cannot be a
+ * lag: the carrier's clock is behind this one, or its times are rounded down (SMPP receipts often
+ * give only the minute), and the line says so.
+ */
+function reportLag(l: { count: number; p50: number | null; p95: number | null }): string {
+  const skew = (l.p50 ?? 0) <= SKEW_MS || (l.p95 ?? 0) <= SKEW_MS;
+  return `p50 ${ms(l.p50)} · p95 ${ms(l.p95)} (${num(l.count)} reports)${skew ? "; below zero: the provider's clock is behind this machine's, or it rounds report times down" : ''}`;
+}
+
+/** A duration as m:ss, or h:mm:ss from an hour on (an ETA). */
+export function clock(seconds: number): string {
+  const t = Math.max(0, Math.ceil(seconds));
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const s = String(t % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+/** Sending for less than this, a rate (and an ETA from it) is noise: neither is shown. */
+const RATE_AFTER_MS = 1000;
+
+/**
+ * The progress line of a send. The rate and the ETA appear once a second of sending has measured
+ * them (before, a handful of messages in a few ms made "ETA 500 s" or "4,000/s").
+ */
+export function formatProgress(p: Progress | null, total: number, now: number): string {
+  if (!p) return `sending 0/${num(total)}`;
+  const elapsedMs = now - p.startedAt;
+  const parts = [`sent ${num(p.accepted)}/${num(total)}`];
+  if (elapsedMs >= RATE_AFTER_MS) {
+    const rate = p.accepted / (elapsedMs / 1000);
+    parts.push(`${num(Math.round(rate))}/s`);
+    const left = Math.max(0, total - p.submitted);
+    if (rate > 0) parts.push(`ETA ${clock(left / rate)}`);
+  }
+  parts.push(`failed ${p.failed}`);
+  if (p.unknown) parts.push(`unknown ${p.unknown}`);
+  if (p.throttles) parts.push(`throttled ${p.throttles}`);
+  return parts.join(' · ');
 }

@@ -2,12 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ALIMTALK_MAX_VARIABLES, firstDifference } from '../campaign/alimtalk.js';
 import { checkAdText } from '../campaign/compliance.js';
-import { readJpegInfo } from '../campaign/jpeg.js';
-import { readPngInfo } from '../campaign/png.js';
 import type { Template } from '../campaign/template.js';
 import { type Config, providerConfig, providerFor } from '../config/config.js';
 import { InputError, located } from '../errors.js';
 import { imageLimits } from '../providers/registry.js';
+import { readImageInfo } from './imageInfo.js';
 import { MAX_APPROVED_TEXT_BYTES, MAX_TEMPLATE_BYTES, MB, readInputFile } from './readableFile.js';
 
 /** No image any provider takes is larger: an image is never read past this. */
@@ -102,8 +101,8 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
         (n) =>
           `${file}: image "${rel}" is ${Math.ceil(n / 1024)} KB; ${type} takes at most ${limits.bytes / 1024} KB`,
       );
-      const info = readJpegInfo(bytes);
-      if (!info)
+      const info = readImageInfo(bytes);
+      if (info?.format !== 'jpeg')
         throw new InputError(
           `${file}: image "${rel}" is not a JPEG (its header says otherwise); MMS takes jpg only`,
         );
@@ -158,7 +157,7 @@ function checkRcsImages(t: Template, config: Config, dir: string): string[] {
     const tooLarge = (n: number): string =>
       `${file}: image "${rel}" is ${n.toLocaleString('en-US')} bytes; ${type} takes at most ${limits.bytes.toLocaleString('en-US')} bytes (${limits.bytes / 1024 / 1024} MB) per RCS image`;
     const { abs, bytes } = readImage(dir, rel, file, limits.bytes, tooLarge);
-    if (!readJpegInfo(bytes) && !readPngInfo(bytes))
+    if (!readImageInfo(bytes))
       throw new InputError(
         `${file}: image "${rel}" is neither JPEG nor PNG (its header says otherwise); RCS takes jpg or png`,
       );

@@ -23,6 +23,12 @@ export function imageLimits(type: string): ProviderImageLimits {
   return providerModule(type)?.limits.images ?? {};
 }
 
+/** Whether a provider's settings ask for delivery reports (an unknown provider: assumed yes). */
+export function asksForReports(config: ProviderConfig | undefined): boolean {
+  if (!config) return true;
+  return providerModule(config.type)?.asksForReports?.(config) ?? true;
+}
+
 function moduleOf(name: string, config: ProviderConfig): ProviderModule {
   const m = providerModule(config.type);
   if (!m)

@@ -234,4 +234,6 @@ export interface ProviderModule {
   create(name: string, config: Record<string, unknown>, ctx: ProviderContext): Promise<Provider>;
   /** pushed reports (or replies) over HTTP, served by `ums listen` at `/hooks/<provider name>` */
   webhook?: ProviderWebhook;
+  /** false when its settings ask the carrier for no delivery reports (absent: it always gets them) */
+  asksForReports?: (config: Record<string, unknown>) => boolean;
 }

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { checkButtons, firstDifference } from '../../src/campaign/alimtalk.js';
 import { pickChannel } from '../../src/campaign/channel.js';
 import { checkAdText } from '../../src/campaign/compliance.js';
-import { readJpegInfo } from '../../src/campaign/jpeg.js';
 import { parseOptoutList } from '../../src/campaign/optoutList.js';
 import { Planner } from '../../src/campaign/plan.js';
 import {
@@ -14,6 +13,7 @@ import {
 import { checkSenderNumber } from '../../src/campaign/sender.js';
 import { parseTemplate } from '../../src/campaign/template.js';
 import { DEFAULT_PRICES } from '../../src/campaign/types.js';
+import { readImageInfo } from '../../src/input/imageInfo.js';
 
 const kst = (s: string): Date => new Date(`${s}+09:00`);
 
@@ -229,9 +229,9 @@ describe('MMS images: the real header, not the name', () => {
       0xd9,
     ]);
   it('reads width and height from SOF0', () =>
-    expect(readJpegInfo(jpeg(1500, 1440))).toEqual({ width: 1500, height: 1440 }));
+    expect(readImageInfo(jpeg(1500, 1440))).toEqual({ format: 'jpeg', width: 1500, height: 1440 }));
   it('refuses a PNG named .jpg', () =>
-    expect(readJpegInfo(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBeNull());
+    expect(readImageInfo(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBeNull());
   it('refuses a JPEG cut before its frame header', () =>
-    expect(readJpegInfo(jpeg(10, 10).slice(0, 9))).toBeNull());
+    expect(readImageInfo(jpeg(10, 10).slice(0, 9))).toBeNull());
 });

@@ -4,12 +4,12 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { Planner } from '../../src/campaign/plan.js';
-import { readPngInfo } from '../../src/campaign/png.js';
 import { pickRcsKind } from '../../src/campaign/rcs.js';
 import { parseTemplate, type Template } from '../../src/campaign/template.js';
 import { DEFAULT_PRICES, type PlannedMessage, type Prices } from '../../src/campaign/types.js';
 import { loadConfig } from '../../src/config/config.js';
 import { InputError } from '../../src/errors.js';
+import { readImageInfo } from '../../src/input/imageInfo.js';
 import { checkTemplateAssets } from '../../src/input/templateChecks.js';
 import { Journal } from '../../src/journal/journal.js';
 import { MIGRATIONS } from '../../src/journal/migrations.js';
@@ -259,8 +259,8 @@ describe('RCS images (checked before planning, per provider type)', () => {
       0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 3, 0x20, 0,
       0, 2, 0x58, 8, 2, 0, 0, 0,
     ]);
-    expect(readPngInfo(png)).toEqual({ width: 800, height: 600 });
-    expect(readPngInfo(tinyJpeg())).toBeNull();
+    expect(readImageInfo(png)).toEqual({ format: 'png', width: 800, height: 600 });
+    expect(readImageInfo(tinyJpeg())).toMatchObject({ format: 'jpeg' });
     expect(checkTemplateAssets(templateWithImage(png, 'card.png').t, config, '15881234').images).toHaveLength(
       1,
     );

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readJpegInfo } from '../../src/campaign/jpeg.js';
+import { readImageInfo } from '../../src/input/imageInfo.js';
 import { parseKey } from '../../src/journal/delivery.js';
 import { authorizationHeader } from '../../src/providers/solapi/auth.js';
 import { createSolapiProvider, type SolapiProvider } from '../../src/providers/solapi/provider.js';
@@ -110,7 +110,7 @@ describe('solapi provider against the fake Solapi server', () => {
     const dir = stateDir();
     const img = path.join(dir, 'promo.jpg');
     fs.writeFileSync(img, tinyJpeg());
-    expect(readJpegInfo(fs.readFileSync(img))).toEqual({ width: 8, height: 8 });
+    expect(readImageInfo(fs.readFileSync(img))).toEqual({ format: 'jpeg', width: 8, height: 8 });
     const mms = (row: number, campaign = 'camp1'): OutboundMessage => ({
       ...sms(row),
       key: `${campaign}:${row}:0`,

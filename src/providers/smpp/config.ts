@@ -66,3 +66,8 @@ export type SmppConfig = z.infer<typeof smppConfigSchema>;
 export function parseSmppConfig(name: string, config: Record<string, unknown>): SmppConfig {
   return parseProviderSettings(smppConfigSchema, name, config);
 }
+
+/** registeredDelivery: false asks the SMSC for no receipts: the messages stay `sent`. */
+export function smppAsksForReports(config: Record<string, unknown>): boolean {
+  return config.registeredDelivery !== false;
+}

@@ -246,10 +246,12 @@ export class SmppProvider implements Provider {
 
   /** Let receipts and MO being committed finish (within requestTimeoutMs), then unbind. */
   async close(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<void>((r) => (timer = setTimeout(r, this.cfg.requestTimeoutMs)));
-    await Promise.race([Promise.all([this.reports.idle(), this.inbound.idle()]), limit]);
-    clearTimeout(timer);
+    const settled = new AbortController(); // ends the pause once both are idle
+    await Promise.race([
+      Promise.all([this.reports.idle(), this.inbound.idle()]),
+      sleep(this.cfg.requestTimeoutMs, settled.signal),
+    ]);
+    settled.abort();
     await this.link.close();
   }
 
