@@ -140,7 +140,8 @@ class InlineSink implements PlanSink {
 /**
  * A packet of messages as two flat lists, in row order: each message's numbers (NUMBERS_EACH of
  * them) and its strings (STRINGS_EACH), followed by its fallback leg's, if it has one. Copying two
- * flat arrays between threads costs less than copying a thousand objects.
+ * flat arrays between threads costs less than copying a thousand objects (bench/plan.js, cpuSeconds:
+ * 10.3 s against 14.5 s when the messages themselves were posted, one pair of runs at load 10).
  */
 interface Packet {
   count: number;
