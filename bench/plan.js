@@ -1,5 +1,6 @@
 // Planning benchmark: a generated 1,000,000-row recipient CSV planned into a fresh journal.
-// Target (issue): >= 250,000 rows/s and <= 150 MB peak RSS on the 2-core CI machine.
+// Targets (issue 13): >= 250,000 rows/s and <= 160 MB peak RSS on the 2-core CI machine;
+// 10,000,000 rows (BENCH_PLAN_ROWS=10000000) <= 400 MB.
 //
 //   node bench/plan.js                 generate bench/out/ inputs if missing, plan in a child, print one JSON line
 //   node bench/plan.js --child         the measured part alone (e.g. `node --cpu-prof bench/plan.js --child`)

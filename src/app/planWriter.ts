@@ -11,7 +11,6 @@ import {
 import Database from 'better-sqlite3';
 import type { PlannedMessage } from '../campaign/types.js';
 import { Journal } from '../journal/journal.js';
-import { YoungGenerationCap } from './youngGeneration.js';
 
 /**
  * Where planned messages go: `journal.insertPlanned`, either right here or from a worker thread.
@@ -32,14 +31,15 @@ export interface PlanSink {
 
 /**
  * Messages per insertPlanned transaction: a commit in WAL mode costs no fsync, and fewer messages
- * waiting as objects keeps the writer's heap small (measured: 1,000 vs 5,000, ~10 MB less peak RSS
- * for a million rows and no slower).
+ * waiting as objects keeps the writer's heap small (1,000 vs 5,000: ~10 MB less peak RSS for a
+ * million rows and no slower, in bench/plan.js).
  */
 export const TRANSACTION_ROWS = 1000;
 
 /**
  * CSVs at least this large (~60,000 rows) are planned with the worker, on a machine with more than
- * one core; below it, starting a thread (~50 ms, ~25 MB of memory) does not pay.
+ * one core; below it, starting a thread (~50 ms, ~25 MB of memory) does not pay (compare
+ * `BENCH_PLAN_ROWS=60000 node bench/plan.js` with and without UMS_PLAN_WRITER=inline).
  */
 export const WORKER_MIN_CSV_BYTES = 4 * 1024 * 1024;
 
@@ -51,8 +51,7 @@ const MAX_PACKETS_IN_FLIGHT = 8;
 
 /**
  * The worker's young generation: enough for a transaction's worth of messages; far less than the
- * 32 MB V8 would take. (While the planning thread's YoungGenerationCap holds, which is a flag of the
- * whole process, the worker's stays smaller still: 2-4 MB, with no measurable cost.)
+ * 32 MB V8 would take (a documented per-thread limit: Worker's resourceLimits).
  */
 const WORKER_YOUNG_GENERATION_MB = 8;
 
@@ -60,7 +59,7 @@ const WORKER_YOUNG_GENERATION_MB = 8;
  * The main thread checkpoints the WAL after this many packets (~5 MB of WAL), and the worker never
  * does: copying pages into the database file is a third of SQLite's work, and the main thread has
  * time to spare while the worker's inserts set the pace. Letting the worker checkpoint too kept the
- * WAL small but cost ~25% throughput.
+ * WAL small but cost ~25% throughput (bench/plan.js: rowsPerSec).
  */
 const CHECKPOINT_EVERY_PACKETS = 20;
 
@@ -69,13 +68,10 @@ const CHECKPOINT_EVERY_PACKETS = 20;
  * over only after one has copied all of it: the WAL file would grow to the plan's size (259 MB for
  * a million rows, beside a 199 MB journal). So after this many packets (~21 MB of WAL) the main
  * thread waits for the worker to commit what it was sent, checkpoints all of it, and the worker's
- * next transaction starts the WAL from its beginning. Measured, 1M rows: the WAL peaks at 21 MB,
- * at a cost of 2-8% of throughput.
+ * next transaction starts the WAL from its beginning. bench/plan.js (1M rows): the WAL peaks at
+ * 21 MB (peakWalMB), at a cost of 2-8% of throughput.
  */
 const RESTART_WAL_EVERY_PACKETS = 80;
-
-/** The planning thread's semi-spaces stop growing at this size while the worker writes: see YoungGenerationCap. */
-const PLANNING_SEMI_SPACE_MB = 8;
 
 /** add() waiting this long for a worker that takes no packet gives up with an error (never a hang). */
 const STALL_SECONDS = 300;
@@ -139,141 +135,90 @@ class InlineSink implements PlanSink {
   }
 }
 
-// ---- packing: messages <-> a typed array and an array of strings, cheap to pass between threads ----
-
-type Kind = 'number' | 'boolean' | 'string' | 'string?' | 'message?';
-type KindOf<T> = [T] extends [number]
-  ? 'number'
-  : [T] extends [boolean]
-    ? 'boolean'
-    : [T] extends [string]
-      ? 'string'
-      : [T] extends [string | null]
-        ? 'string?'
-        : [T] extends [PlannedMessage | undefined]
-          ? 'message?'
-          : never;
+// ---- packing: messages <-> numbers and strings, cheap to pass between threads ----
 
 /**
- * Every field of PlannedMessage and how it travels. Typed so that a field added to PlannedMessage
- * (or a change of a field's type) does not compile until it is listed here; the packing code is
- * generated from this list.
- */
-const FIELDS: { [K in keyof PlannedMessage]-?: KindOf<PlannedMessage[K]> } = {
-  row: 'number',
-  to: 'string?',
-  channel: 'string?',
-  status: 'string',
-  reason: 'string?',
-  parts: 'number',
-  bytes: 'number',
-  subject: 'string?',
-  body: 'string?',
-  cost: 'number',
-  leg: 'number',
-  vars: 'string?',
-  rcsKind: 'string?',
-  deferrable: 'boolean',
-  fallback: 'message?',
-};
-const FIELD_LIST = Object.entries(FIELDS) as [string, Kind][];
-/** slots in `numbers` per message (not counting a nested one) */
-const NUMBERS_EACH = FIELD_LIST.filter(
-  ([, k]) => k === 'number' || k === 'boolean' || k === 'message?',
-).length;
-
-/**
- * A packet: numbers and booleans in `numbers` (transferred, not copied), strings (and nulls) in
- * `strings`, each in FIELDS order. An array of strings is what postMessage copies fastest (joining
- * them into one string first costs more than it saves).
+ * A packet of messages as two flat lists, in row order: each message's numbers (NUMBERS_EACH of
+ * them) and its strings (STRINGS_EACH), followed by its fallback leg's, if it has one. Copying two
+ * flat arrays between threads costs less than copying a thousand objects (bench/plan.js, cpuSeconds:
+ * 10.3 s against 14.5 s when the messages themselves were posted, one pair of runs at load 10).
  */
 interface Packet {
   count: number;
-  numbers: Float64Array;
-  strings: (string | null | undefined)[];
+  numbers: number[];
+  strings: (string | null)[];
 }
 
-interface PackState {
-  numbers: Float64Array;
-  n: number;
-  strings: (string | null | undefined)[];
+const NUMBERS_EACH = 7;
+const STRINGS_EACH = 8;
+
+/** Appends `m` (and its fallback leg) to the packet's lists. */
+function pack(m: PlannedMessage, numbers: number[], strings: (string | null)[]): void {
+  numbers.push(m.row, m.parts, m.bytes, m.cost, m.leg, m.deferrable ? 1 : 0, m.fallback ? 1 : 0);
+  strings.push(m.to, m.channel, m.status, m.reason, m.subject, m.body, m.vars, m.rcsKind);
+  if (m.fallback) pack(m.fallback, numbers, strings);
 }
 
-/**
- * Straight-line code with plain property reads: what makes packing cheap. Generated, so that it
- * always follows FIELDS; the names are FIELDS' own keys, nothing from outside.
- */
-function generate(): {
-  pack: (m: PlannedMessage, s: PackState) => void;
-  unpack: (p: Packet, at: { n: number; s: number }) => PlannedMessage;
-} {
-  const packLines = [
-    'return function pack(m, s) {',
-    `  if (s.n + ${NUMBERS_EACH} > s.numbers.length) { const a = new Float64Array(s.numbers.length * 2 + ${NUMBERS_EACH}); a.set(s.numbers); s.numbers = a; }`,
-    '  let N = s.numbers;',
-    '  const S = s.strings;',
-    '  let v;',
-  ];
-  const fields: string[] = [];
-  for (const [name, kind] of FIELD_LIST) {
-    const p = `m[${JSON.stringify(name)}]`;
-    if (kind === 'number') {
-      packLines.push(`  N[s.n++] = ${p};`);
-      fields.push(`${JSON.stringify(name)}: N[at.n++]`);
-    } else if (kind === 'boolean') {
-      packLines.push(`  N[s.n++] = ${p} ? 1 : 0;`);
-      fields.push(`${JSON.stringify(name)}: N[at.n++] === 1`);
-    } else if (kind === 'message?') {
-      packLines.push(
-        `  v = ${p}; if (v === undefined) N[s.n++] = 0; else { N[s.n++] = 1; pack(v, s); N = s.numbers; }`,
-      );
-      fields.push(`${JSON.stringify(name)}: N[at.n++] === 1 ? unpack(p, at) : undefined`);
-    } else {
-      packLines.push(`  S.push(${p});`);
-      fields.push(`${JSON.stringify(name)}: S[at.s++]`);
-    }
-  }
-  packLines.push('};');
-  const unpackSource = [
-    'return function unpack(p, at) {',
-    '  const N = p.numbers, S = p.strings;',
-    `  return { ${fields.join(', ')} };`,
-    '};',
-  ].join('\n');
-  return {
-    pack: new Function(packLines.join('\n'))() as (m: PlannedMessage, s: PackState) => void,
-    unpack: new Function(unpackSource)() as (p: Packet, at: { n: number; s: number }) => PlannedMessage,
+/** The message at `at` in a packet; `at` moves past it (and its fallback leg). */
+function unpack(p: Packet, at: { n: number; s: number }): PlannedMessage {
+  const n = p.numbers;
+  const s = p.strings;
+  const i = at.n;
+  const j = at.s;
+  at.n += NUMBERS_EACH;
+  at.s += STRINGS_EACH;
+  // Every field of PlannedMessage but the optional fallback is named here, or this does not compile.
+  const m: PlannedMessage = {
+    row: n[i]!,
+    parts: n[i + 1]!,
+    bytes: n[i + 2]!,
+    cost: n[i + 3]!,
+    leg: n[i + 4]!,
+    deferrable: n[i + 5] === 1,
+    to: s[j]!,
+    channel: s[j + 1] as PlannedMessage['channel'],
+    status: s[j + 2] as PlannedMessage['status'],
+    reason: s[j + 3]!,
+    subject: s[j + 4]!,
+    body: s[j + 5]!,
+    vars: s[j + 6]!,
+    rcsKind: s[j + 7] as PlannedMessage['rcsKind'],
   };
+  if (n[i + 6] === 1) m.fallback = unpack(p, at);
+  return m;
 }
-
-const codec = generate();
 
 class Packer {
-  private state: PackState = this.fresh();
+  private numbers: number[] = [];
+  private strings: (string | null)[] = [];
   count = 0;
 
   add(m: PlannedMessage): void {
-    codec.pack(m, this.state);
+    pack(m, this.numbers, this.strings);
     this.count++;
   }
 
   /** The packet so far; the packer starts over. */
   take(): Packet {
-    const s = this.state;
-    const packet = { count: this.count, numbers: s.numbers.subarray(0, s.n), strings: s.strings };
-    this.state = this.fresh();
+    const packet = { count: this.count, numbers: this.numbers, strings: this.strings };
+    this.numbers = [];
+    this.strings = [];
     this.count = 0;
     return packet;
   }
-
-  private fresh(): PackState {
-    return { numbers: new Float64Array(PACKET_ROWS * NUMBERS_EACH), n: 0, strings: [] };
-  }
 }
 
-function unpackInto(packet: Packet, out: PlannedMessage[]): void {
+/** The messages of `packet`, appended to `out`. Exported for the round-trip test. */
+export function unpackInto(packet: Packet, out: PlannedMessage[]): void {
   const at = { n: 0, s: 0 };
-  for (let i = 0; i < packet.count; i++) out.push(codec.unpack(packet, at));
+  for (let i = 0; i < packet.count; i++) out.push(unpack(packet, at));
+}
+
+/** `messages` as one packet. Exported for the round-trip test. */
+export function packAll(messages: PlannedMessage[]): Packet {
+  const packer = new Packer();
+  for (const m of messages) packer.add(m);
+  return packer.take();
 }
 
 // ---- the worker ----
@@ -310,7 +255,6 @@ class WorkerSink implements PlanSink {
   private readonly errors: MessagePort;
   private readonly exited: Promise<void>;
   private readonly packer = new Packer();
-  private readonly youngGeneration = new YoungGenerationCap(PLANNING_SEMI_SPACE_MB);
   private error: Error | null = null;
   private ended = false;
   private packetsSent = 0;
@@ -360,7 +304,6 @@ class WorkerSink implements PlanSink {
       this.check();
     } finally {
       this.errors.close();
-      this.youngGeneration.release();
     }
     // The worker is gone: nobody else writes, so this copies the rest and gives the WAL's disk space back.
     this.journal.checkpoint('TRUNCATE');
@@ -373,19 +316,15 @@ class WorkerSink implements PlanSink {
     }
     await this.exited;
     this.errors.close();
-    this.youngGeneration.release();
   }
 
   private send(): void {
     this.check();
-    this.youngGeneration.check();
     // Backpressure: add() is called synchronously for each row, so wait right here for SQLite.
     this.waitFor(IN_FLIGHT, () => Atomics.load(this.state, IN_FLIGHT) < MAX_PACKETS_IN_FLIGHT);
     const packet = this.packer.take();
     Atomics.add(this.state, IN_FLIGHT, 1);
-    this.worker.postMessage({ kind: 'rows', packet } satisfies ToWorker, [
-      packet.numbers.buffer as ArrayBuffer,
-    ]);
+    this.worker.postMessage({ kind: 'rows', packet } satisfies ToWorker);
     this.packetsSent++;
     if (this.packetsSent % RESTART_WAL_EVERY_PACKETS === 0) this.restartWal();
     else if (this.packetsSent % CHECKPOINT_EVERY_PACKETS === 0) this.journal.checkpoint();

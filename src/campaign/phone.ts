@@ -4,8 +4,8 @@ type Libphonenumber = typeof import('libphonenumber-js/max');
 let libphonenumber: Libphonenumber | null = null;
 
 /**
- * libphonenumber, loaded the first time a number needs it: its metadata takes ~11 MB of memory,
- * and most recipient lists hold Korean numbers only.
+ * libphonenumber, loaded the first time a number needs it: most recipient lists hold Korean
+ * numbers only.
  */
 function parsePhoneNumberFromString(text: string): ReturnType<Libphonenumber['parsePhoneNumberFromString']> {
   libphonenumber ??= createRequire(import.meta.url)('libphonenumber-js/max') as Libphonenumber;
@@ -25,7 +25,8 @@ const KR_REPRESENTATIVE = /^1[5-8]\d{6}$/;
 /**
  * Normalise a recipient number: Korean numbers to their national digits (`01012345678`),
  * other countries to E.164 (`+14155550100`). Korean numbers are matched by hand first:
- * they are nearly every row, and libphonenumber costs ~50x more per call.
+ * they are nearly every row, and libphonenumber costs ~50x more per call (bench/fastpaths.js:
+ * phonesPerSec). The two agree: test/unit/fastPaths.test.ts.
  */
 export function normalisePhone(raw: string): PhoneResult {
   const mobile = fastKoreanMobile(raw);
@@ -92,8 +93,11 @@ function fastKoreanMobile(raw: string): string | null {
   return `0${value}`;
 }
 
-/** Every form of number: Korean mobile and landline, representative numbers, international. */
-function normaliseAny(raw: string): PhoneResult {
+/**
+ * Every form of number: Korean mobile and landline, representative numbers, international. (Exported
+ * for the differential test of fastKoreanMobile: test/unit/fastPaths.test.ts.)
+ */
+export function normaliseAny(raw: string): PhoneResult {
   const trimmed = raw.trim();
   if (trimmed === '') return { ok: false, reason: 'phone number is empty' };
   const ascii = toHalfWidth(trimmed);

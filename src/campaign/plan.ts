@@ -460,8 +460,8 @@ function isBlankRow(values: string[]): boolean {
  * The numbers planned so far, each with the first row that had it. A Korean number (`0`, a non-zero
  * digit, digits: every mobile and landline `to`) is its numeric value, under 2^36; with the row
  * (under 2^28) it fits a slot of two 32-bit words in an open-addressing table on typed arrays:
- * ~11 MB for a million recipients where a Map of strings takes ~70 MB. Anything else (E.164
- * numbers, absurd row counts) goes to a Map.
+ * ~10 MB for a million recipients where a Map of their strings takes ~50 MB (bench/fastpaths.js:
+ * duplicateSetMB). Anything else (E.164 numbers, absurd row counts) goes to a Map.
  */
 export class SeenNumbers {
   /** low 32 bits of the key */
@@ -474,7 +474,8 @@ export class SeenNumbers {
   /**
    * `expectedRows`: sized for that many numbers from the start, at most 3/4 full, any size (not
    * a power of two: for a million rows that is 11 MB, not 16). Growing leaves each outgrown table
-   * to the GC, which frees such buffers late: ~24 MB at the peak for a million rows. A guess, so
+   * to the GC, which frees such buffers late: ~24 MB at the peak for a million rows (bench/plan.js,
+   * peakRssMB, with the table sized from 0 rows). A guess, so
    * never more than a million and a half numbers' worth (16 MB): past that it grows.
    */
   constructor(expectedRows = 0) {
@@ -516,8 +517,10 @@ export class SeenNumbers {
     const oldLo = this.lo;
     const oldHiRow = this.hiRow;
     const slots = oldLo.length * 2;
-    const lows = (this.lo = new Uint32Array(slots));
-    const hiRows = (this.hiRow = new Uint32Array(slots));
+    const lows = new Uint32Array(slots);
+    const hiRows = new Uint32Array(slots);
+    this.lo = lows;
+    this.hiRow = hiRows;
     for (let j = 0; j < oldLo.length; j++) {
       const hr = oldHiRow[j]!;
       if (hr === 0) continue;
