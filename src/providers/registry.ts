@@ -1,5 +1,7 @@
 import type { ProviderConfig } from '../config/config.js';
 import { InputError } from '../errors.js';
+import { parseNhnConfig } from './nhn/config.js';
+import { NHN_IMAGE_LIMITS } from './nhn/limits.js';
 import { parseSimConfig } from './sim/config.js';
 import { SIM_IMAGE_LIMITS } from './sim/limits.js';
 import { parseSmppConfig } from './smpp/config.js';
@@ -24,6 +26,11 @@ const TYPES: Record<string, ProviderType> = Object.assign(
       check: parseSimConfig,
       load: async () => (await import('./sim/index.js')).createSimProvider,
       images: SIM_IMAGE_LIMITS,
+    },
+    nhn: {
+      check: parseNhnConfig,
+      load: async () => (await import('./nhn/index.js')).createNhnProvider,
+      images: NHN_IMAGE_LIMITS,
     },
     smpp: { check: parseSmppConfig, load: async () => (await import('./smpp/index.js')).createSmppProvider },
     solapi: {
