@@ -50,6 +50,11 @@ export interface FakeNhnOptions {
   listAnswer: (n: number) => unknown;
   /** per-number outcomes */
   outcomes: Record<string, NhnOutcome>;
+  /**
+   * an intake code refusing every recipient of send request n (e.g. 1021 a blocked channel, -2021
+   * NHN's queue error), null: as usual. The AlimTalk idempotency key is consumed all the same.
+   */
+  refuse: (n: number) => number | null;
   /** the all-failed AlimTalk answer before 2025-04-29: success, with a requestId */
   legacyAllFailed: boolean;
   /** the webhook signature set in the console */
@@ -110,6 +115,7 @@ const DEFAULTS: FakeNhnOptions = {
   sendAnswer: () => undefined,
   listAnswer: () => undefined,
   outcomes: {},
+  refuse: () => null,
   legacyAllFailed: false,
   webhookSignature: 'nhn-webhook-signature',
 };
@@ -279,7 +285,7 @@ export class FakeNhn {
     if (list.length > 1000) return reply(200, { header: header(-2016, 'The max recipient size is 1000.') });
 
     let answer: unknown;
-    if (sms) answer = this.acceptSms(sms[2]!, body, list);
+    if (sms) answer = this.acceptSms(sms[2]!, body, list, this.opts.refuse(n));
     else {
       if (idem !== null) {
         const at = this.idempotency.get(idem);
@@ -290,7 +296,7 @@ export class FakeNhn {
         }
         this.idempotency.set(idem, Date.now());
       }
-      answer = this.acceptAlimtalk(body, list, idem);
+      answer = this.acceptAlimtalk(body, list, idem, this.opts.refuse(n));
     }
     if (this.opts.dropAnswer(n)) {
       req.socket.destroy();
@@ -341,6 +347,7 @@ export class FakeNhn {
     endpoint: string,
     body: Record<string, unknown>,
     list: Record<string, unknown>[],
+    refuse: number | null,
   ): unknown {
     if (typeof body.body !== 'string' || !body.body)
       return { header: header(-2014, 'The body can not be empty.') };
@@ -349,7 +356,7 @@ export class FakeNhn {
     const requestId = this.newRequestId();
     const sendResultList = list.map((r, i) => {
       const no = String(r.recipientNo ?? r.internationalRecipientNo ?? '');
-      const o = this.outcome(no, 'sms');
+      const o = refuse === null ? this.outcome(no, 'sms') : { intake: refuse, result: '' };
       if (o.intake === 0) this.record('sms', endpoint, requestId, i + 1, body, r, o.result, null);
       return {
         recipientNo: no,
@@ -376,6 +383,7 @@ export class FakeNhn {
     body: Record<string, unknown>,
     list: Record<string, unknown>[],
     idem: string | null,
+    refuse: number | null,
   ): unknown {
     if (typeof body.senderKey !== 'string' || !body.senderKey)
       return { header: header(-2001, "The 'senderKey' must not be blank.") };
@@ -385,7 +393,7 @@ export class FakeNhn {
     let accepted = 0;
     const sendResults = list.map((r, i) => {
       const no = String(r.recipientNo ?? '');
-      const o = this.outcome(no, 'alimtalk');
+      const o = refuse === null ? this.outcome(no, 'alimtalk') : { intake: refuse, result: '' };
       if (o.intake === 0) {
         accepted++;
         const rec = this.record('alimtalk', 'alimtalk', requestId, i + 1, body, r, o.result, idem);

@@ -24,10 +24,11 @@ afterEach(async () => {
 async function rig(
   opts: Partial<FakeNhnOptions> = {},
   secret = SECRET,
+  reuse?: { fake: FakeNhn; dir: string },
 ): Promise<{ fake: FakeNhn; provider: Provider; dir: string }> {
-  const fake = await FakeNhn.start({ appKey: APP, secretKey: SECRET, ...opts });
-  cleanup.push(() => fake.close());
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ums-nhn-'));
+  const fake = reuse?.fake ?? (await FakeNhn.start({ appKey: APP, secretKey: SECRET, ...opts }));
+  if (!reuse) cleanup.push(() => fake.close());
+  const dir = reuse?.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ums-nhn-'));
   const provider = await createProvider(
     'nhn',
     {
@@ -133,6 +134,50 @@ describe('NHN AlimTalk v2.3', () => {
     expect(fake.records).toHaveLength(2); // the repeat took nothing
     const found = await provider.lookup!(batch.map((m) => m.key));
     expect([...found.keys()].sort()).toEqual(['c:1:0', 'c:2:0']);
+  });
+
+  it('a batch NHN refused whole (key consumed) is sent again within 10 minutes with a new key, once', async () => {
+    const { fake, provider } = await rig({ refuse: (n) => (n === 1 ? -2021 : null) });
+    const batch = [alimtalk(1, '01020000001'), alimtalk(2, '01020000002')];
+    expect(kinds(await provider.submit(batch))).toEqual(['rejected:-2021', 'rejected:-2021']);
+    // the engine resends a retryable refusal: a new request, so a new key, not -1005
+    expect(kinds(await provider.submit(batch))).toEqual(['accepted', 'accepted']);
+    expect(fake.requests).toHaveLength(2);
+    expect(fake.requests[1]!.idempotencyKey).not.toBe(fake.requests[0]!.idempotencyKey);
+    expect(fake.records.map((r) => r.recipientNo).sort()).toEqual(['01020000001', '01020000002']);
+  });
+
+  it('after a blocked channel (1021) stopped the run, `resume` within 10 minutes sends with a new key (state kept across runs)', async () => {
+    let blocked = true;
+    const first = await rig({ refuse: () => (blocked ? 1021 : null) });
+    const batch = [alimtalk(1, '01020000001'), alimtalk(2, '01020000002')];
+    const r = await first.provider.submit(batch);
+    expect(r.kind === 'results' && r.outcomes.every((o) => o.kind === 'rejected' && o.stopsRun)).toBe(true);
+    await first.provider.close();
+    blocked = false; // fixed in the console; `ums resume` is a new process on the same state folder
+    const second = await rig({}, SECRET, first);
+    expect(kinds(await second.provider.submit(batch))).toEqual(['accepted', 'accepted']);
+    expect(first.fake.records).toHaveLength(2);
+  });
+
+  it('an ambiguous answer keeps the key for every retry, in this run or the next: -1005, look-up, no duplicate', async () => {
+    const first = await rig({ refuse: (n) => (n === 1 ? -2021 : null), dropAnswer: (n) => n === 2 });
+    const { fake } = first;
+    const batch = [alimtalk(1, '01020000001'), alimtalk(2, '01020000002')];
+    expect(kinds(await first.provider.submit(batch))).toEqual(['rejected:-2021', 'rejected:-2021']);
+    expect((await first.provider.submit(batch)).kind).toBe('ambiguous'); // taken, answer lost
+    await first.provider.close();
+    const second = await rig({}, SECRET, first); // a crash, then `ums resume`
+    expect((await second.provider.submit(batch)).kind).toBe('ambiguous'); // -1005
+    expect(fake.requests.map((q) => q.idempotencyKey)).toEqual([
+      fake.requests[0]!.idempotencyKey,
+      fake.requests[1]!.idempotencyKey,
+      fake.requests[1]!.idempotencyKey,
+    ]);
+    expect(fake.requests[1]!.idempotencyKey).not.toBe(fake.requests[0]!.idempotencyKey);
+    const found = await second.provider.lookup!(batch.map((m) => m.key));
+    expect([...found.keys()].sort()).toEqual(['c:1:0', 'c:2:0']);
+    expect(fake.records).toHaveLength(2);
   });
 
   it('fallback: 3019/3020 fail (their leg goes, once, from ums), 3005 and 1000 are delivered (no leg); NHN sends none', async () => {

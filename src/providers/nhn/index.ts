@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -25,8 +24,10 @@ import {
   smsStatus,
 } from './codes.js';
 import { type NhnConfig, parseNhnConfig } from './config.js';
+import { IdempotencyKeys } from './idempotency.js';
 
 export { type NhnConfig, nhnConfigSchema, parseNhnConfig } from './config.js';
+export { IdempotencyKeys, idempotencyKey } from './idempotency.js';
 export { NHN_ALIMTALK_MAX_CHARS, NHN_IMAGE_LIMITS } from './limits.js';
 export { parseNhnWebhook, signatureMatches } from './webhook.js';
 
@@ -115,18 +116,6 @@ interface Group {
   body: Record<string, unknown>;
 }
 
-/**
- * The idempotency key of an AlimTalk request: derived from the journal keys it carries, so every
- * retry of that same set of messages (after a lost answer, in this run or after a crash) sends the
- * same key and NHN refuses the repeat (-1005) for 10 minutes instead of sending it twice.
- */
-export function idempotencyKey(keys: string[]): string {
-  return `ums-${createHash('sha256')
-    .update([...keys].sort().join('\n'))
-    .digest('hex')
-    .slice(0, 40)}`;
-}
-
 function national(to: string): { recipientNo?: string; internationalRecipientNo?: string } {
   if (to.startsWith('+82')) return { recipientNo: `0${to.slice(3).replace(/^0/, '')}` };
   if (to.startsWith('+')) return { internationalRecipientNo: to.slice(1) };
@@ -158,6 +147,7 @@ export class NhnProvider implements Provider {
   readonly window?: number;
   readonly client: NhnClient;
   private readonly log: RequestLog;
+  private readonly idempotency: IdempotencyKeys;
   private readonly stateFile: string;
   private state: { kinds: Kind[]; since: number | null; reported: Record<string, string> };
 
@@ -172,6 +162,7 @@ export class NhnProvider implements Provider {
     if (cfg.window) this.window = cfg.window;
     this.client = new NhnClient(cfg.appKey, cfg.secretKey);
     this.log = new RequestLog(path.join(ctx.stateDir, `nhn-${name}-requests.jsonl`));
+    this.idempotency = new IdempotencyKeys(path.join(ctx.stateDir, `nhn-${name}-idempotency.jsonl`));
     this.stateFile = path.join(ctx.stateDir, `nhn-${name}-state.json`);
     this.state = this.readState();
   }
@@ -321,7 +312,7 @@ export class NhnProvider implements Provider {
           `/alimtalk/v2.3/appkeys/${encodeURIComponent(this.cfg.appKey)}/messages`,
           g.body,
           this.cfg.timeoutMs,
-          { 'X-NC-API-IDEMPOTENCY-KEY': idempotencyKey(keys) },
+          { 'X-NC-API-IDEMPOTENCY-KEY': this.idempotency.keyFor(keys) },
         )
       : await this.client.request(
           'POST',
@@ -330,7 +321,11 @@ export class NhnProvider implements Provider {
           g.body,
           this.cfg.timeoutMs,
         );
-    return this.classify(res, keys, alimtalk);
+    const result = this.classify(res, keys, alimtalk);
+    // A definite answer: NHN keeps none of what it refused, so a later request for the same set is
+    // a new one (new key). After an ambiguous one every retry keeps the key (-1005, then a look-up).
+    if (alimtalk && result.kind !== 'ambiguous') this.idempotency.answered(keys);
+    return result;
   }
 
   /** What an answer to a send means (exported through the class for unit tests). */
@@ -576,8 +571,13 @@ export class NhnProvider implements Provider {
     };
   }
 
+  private closed = false;
+
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     this.log.close();
+    this.idempotency.close();
   }
 }
 
