@@ -40,6 +40,8 @@ export interface FakeNhnOptions {
   reportDelayMs: number;
   /** send requests (1-based count) whose answer is dropped after the recipients were recorded */
   dropAnswer: (n: number) => boolean;
+  /** send requests (1-based count) taken and never answered (the connection stays open until it closes) */
+  hangAnswer: (n: number) => boolean;
   /** answer every send with this HTTP status before looking at it (e.g. 503) */
   failSendsWith: number | null;
   /** the message sent with failSendsWith (a server that echoes what it was sent, secrets included) */
@@ -110,6 +112,7 @@ const DEFAULTS: FakeNhnOptions = {
   tps: 0,
   reportDelayMs: 0,
   dropAnswer: () => false,
+  hangAnswer: () => false,
   failSendsWith: null,
   failSendsMessage: 'unavailable',
   sendAnswer: () => undefined,
@@ -137,6 +140,8 @@ export class FakeNhn {
   private readonly recent: number[] = [];
   private readonly idempotency = new Map<string, number>();
   private sends = 0;
+  /** send requests taken and left unanswered (hangAnswer) */
+  hung = 0;
   private lists = 0;
   private seq = 0;
   port = 0;
@@ -159,6 +164,29 @@ export class FakeNhn {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** send requests that arrived (counted before anything is checked) */
+  get sendRequests(): number {
+    return this.sends;
+  }
+
+  /** Go down: refuse connections and cut the open ones (answers in flight are lost). */
+  async stopListening(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  /** Back up, on the same port. */
+  async listenAgain(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
   }
 
   async close(): Promise<void> {
@@ -300,6 +328,10 @@ export class FakeNhn {
     }
     if (this.opts.dropAnswer(n)) {
       req.socket.destroy();
+      return;
+    }
+    if (this.opts.hangAnswer(n)) {
+      this.hung++;
       return;
     }
     reply(200, answer);
