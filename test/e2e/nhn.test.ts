@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runUms, UMS, workdir } from '../support/cli.js';
 import { FakeNhn, type FakeNhnOptions, type NhnRecord } from '../support/fakeNhn.js';
+import { tinyJpeg } from '../support/fakeSolapi.js';
 
 const APP = 'nhnE2eAppKey01';
 const SECRET = 'e2e-nhn-secret-do-not-print';
@@ -155,6 +156,41 @@ describe('ums with the nhn provider (fake NHN on 127.0.0.1)', () => {
     expect(rows2.every((r) => r.status === 'delivered')).toBe(true);
     for (const s of [SECRET, APP])
       expect(sent.stdout + sent.stderr + rep.stdout + rep.stderr).not.toContain(s);
+  });
+
+  it('sends an MMS campaign with its image uploaded once (attachfile/binaryUpload), its fileId on every message, across a resume', async () => {
+    const f = await fake();
+    const dir = campaignDir(
+      f,
+      numbers(24),
+      '---\nchannel: mms\nsubject: "#{name}님께"\nimages: [promo.jpg]\n---\n#{name}님, 새 상품 사진을 보내드립니다.\n',
+      { batchSize: 5 },
+    );
+    fs.writeFileSync(path.join(dir, 'promo.jpg'), tinyJpeg());
+    const first = await ums(
+      ['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json', '--limit', '10'],
+      dir,
+    );
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const res = await ums(['resume', '--json'], dir);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(json(res.stdout).statuses.sent).toBe(24);
+    expect(f.files.size).toBe(1); // once per campaign, not once per run or per request
+    const [[fileId, file]] = [...f.files];
+    expect(file!.bytes.equals(tinyJpeg())).toBe(true);
+    expect(file!.fileName).toBe('promo.jpg');
+    expect(f.records).toHaveLength(24);
+    expect(twice(f.records)).toEqual([]);
+    expect(
+      f.records.every(
+        (r) =>
+          r.endpoint === 'mms' &&
+          r.attachFileIdList?.[0] === fileId &&
+          r.title === `${r.body!.split('님')[0]}님께`,
+      ),
+    ).toBe(true);
   });
 
   it('AlimTalk with fallback: each number that is not a KakaoTalk user gets exactly one SMS from ums, nobody else; 3005 releases none', async () => {

@@ -79,6 +79,8 @@ export interface NhnRecord {
   templateParameter: Record<string, string> | null;
   resendParameter: Record<string, unknown> | null;
   idempotencyKey: string | null;
+  /** MMS: the uploaded files it carries */
+  attachFileIdList: number[] | null;
   createdAt: number;
   /** the final result code, once final */
   resultCode: string;
@@ -139,6 +141,8 @@ export class FakeNhn {
   private readonly sockets = new Set<Socket>();
   private readonly recent: number[] = [];
   private readonly idempotency = new Map<string, number>();
+  /** MMS attachments uploaded (attachfile/binaryUpload), by fileId */
+  readonly files = new Map<number, { fileName: string; bytes: Buffer; createUser: string }>();
   private sends = 0;
   /** send requests taken and left unanswered (hangAnswer) */
   hung = 0;
@@ -274,6 +278,14 @@ export class FakeNhn {
       res.writeHead(status, { 'Content-Type': 'application/json;charset=UTF-8' });
       res.end(JSON.stringify(body));
     };
+    const upload = /^\/sms\/v3\.0\/appKeys\/([^/]+)\/attachfile\/binaryUpload$/.exec(url.pathname);
+    if (upload && req.method === 'POST') {
+      if (req.headers['x-secret-key'] !== this.opts.secretKey)
+        return reply(401, { header: header(-1001, 'Invalid secretKey.') });
+      if (decodeURIComponent(upload[1]!) !== this.opts.appKey)
+        return reply(200, { header: header(-1000, 'Invalid appKey.') });
+      return reply(200, this.upload(Buffer.concat(chunks)));
+    }
     const sms = /^\/sms\/v3\.0\/appKeys\/([^/]+)\/sender\/(sms|mms|ad-sms|ad-mms)$/.exec(url.pathname);
     const kakao = /^\/alimtalk\/v2\.3\/appkeys\/([^/]+)\/(messages|message-results)$/.exec(url.pathname);
     const m = sms ?? kakao;
@@ -337,6 +349,30 @@ export class FakeNhn {
     reply(200, answer);
   }
 
+  /** attachfile/binaryUpload: a jpg named at most 45 characters (lower-case .jpg/.jpeg), Base64 of at most 300 KB. */
+  private upload(raw: Buffer): unknown {
+    let b: { fileName?: unknown; fileBody?: unknown; createUser?: unknown };
+    try {
+      b = JSON.parse(raw.toString('utf8')) as typeof b;
+    } catch {
+      return { header: header(-9997, 'Invalid API parameters.') };
+    }
+    if (typeof b.fileName !== 'string' || b.fileName.length > 45 || !/\.(jpg|jpeg)$/.test(b.fileName))
+      return { header: header(-2000, 'The fileName must be a jpg of at most 45 characters.') };
+    if (typeof b.createUser !== 'string' || !b.createUser)
+      return { header: header(-2001, "The 'createUser' must not be blank.") };
+    if (typeof b.fileBody !== 'string') return { header: header(-2001, "The 'fileBody' must not be blank.") };
+    const bytes = Buffer.from(b.fileBody, 'base64');
+    if (!bytes.length || bytes.length > 300 * 1024 || bytes[0] !== 0xff || bytes[1] !== 0xd8)
+      return { header: header(-2000, 'The fileBody must be a jpg of at most 300K.') };
+    const fileId = 100 + this.files.size + 1;
+    this.files.set(fileId, { fileName: b.fileName, bytes, createUser: b.createUser });
+    return {
+      header: header(0, 'SUCCESS'),
+      body: { data: { fileId, fileName: b.fileName, filePath: `/attach/${fileId}/${b.fileName}` } },
+    };
+  }
+
   private newRequestId(): string {
     return `${formatKst(Date.now()).replace(/\D/g, '')}fake${String(++this.seq).padStart(6, '0')}`;
   }
@@ -367,6 +403,7 @@ export class FakeNhn {
       templateParameter: (r.templateParameter as Record<string, string>) ?? null,
       resendParameter: (r.resendParameter as Record<string, unknown>) ?? null,
       idempotencyKey: idem,
+      attachFileIdList: Array.isArray(body.attachFileIdList) ? (body.attachFileIdList as number[]) : null,
       createdAt: now,
       resultCode: result,
       finalAt: now + this.opts.reportDelayMs,
@@ -385,6 +422,16 @@ export class FakeNhn {
       return { header: header(-2014, 'The body can not be empty.') };
     if (typeof body.sendNo !== 'string' || !body.sendNo)
       return { header: header(-2312, 'Not regist sendno.') };
+    if (body.attachFileIdList !== undefined) {
+      const ids = body.attachFileIdList;
+      if (
+        !endpoint.endsWith('mms') ||
+        !Array.isArray(ids) ||
+        ids.length > 3 ||
+        !ids.every((id) => this.files.has(Number(id)))
+      )
+        return { header: header(-2018, 'Invalid attachFileIdList.') };
+    }
     const requestId = this.newRequestId();
     const sendResultList = list.map((r, i) => {
       const no = String(r.recipientNo ?? r.internationalRecipientNo ?? '');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -149,7 +150,13 @@ export class NhnProvider implements Provider {
   private readonly log: RequestLog;
   private readonly idempotency: IdempotencyKeys;
   private readonly stateFile: string;
-  private state: { kinds: Kind[]; since: number | null; reported: Record<string, string> };
+  private state: {
+    kinds: Kind[];
+    since: number | null;
+    reported: Record<string, string>;
+    /** MMS attachments uploaded: fileId by the image's sha256 (uploaded once, reused by every run) */
+    files: Record<string, number>;
+  };
 
   constructor(
     readonly name: string,
@@ -176,9 +183,10 @@ export class NhnProvider implements Provider {
           : [],
         since: typeof s.since === 'number' ? s.since : null,
         reported: s.reported && typeof s.reported === 'object' ? s.reported : {},
+        files: s.files && typeof s.files === 'object' ? s.files : {},
       };
     } catch {
-      return { kinds: [], since: null, reported: {} };
+      return { kinds: [], since: null, reported: {}, files: {} };
     }
   }
 
@@ -190,7 +198,7 @@ export class NhnProvider implements Provider {
     return e === 'alimtalk' ? 'alimtalk' : 'sms';
   }
 
-  private prepare(batch: OutboundMessage[]): Group[] {
+  private prepare(batch: OutboundMessage[], files: Map<string, number>): Group[] {
     const fatal = (message: string): never => {
       throw new SubmitAbort({ kind: 'fatal', message });
     };
@@ -228,14 +236,16 @@ export class NhnProvider implements Provider {
           fatal(
             'no sender number: set `from:` in the config (or the template) to a number registered with NHN',
           );
-        if (m.channel === 'mms' && m.images?.length)
-          fatal(
-            'NHN MMS attachments (its upload API) are not supported yet: send it as LMS, or through another provider',
-          );
         const long = m.channel !== 'sms';
+        const attach = m.channel === 'mms' ? (m.images ?? []).map((f) => files.get(f)!) : [];
         endpoint = `${isAd(m) ? 'ad-' : ''}${long ? 'mms' : 'sms'}` as Endpoint;
-        shared = { body: m.text, sendNo: m.from, ...(long ? { title: m.subject ?? '' } : {}) };
-        gk = `${endpoint}\0${m.from}\0${m.subject ?? ''}\0${m.text}`;
+        shared = {
+          body: m.text,
+          sendNo: m.from,
+          ...(long ? { title: m.subject ?? '' } : {}),
+          ...(attach.length ? { attachFileIdList: attach } : {}),
+        };
+        gk = `${endpoint}\0${m.from}\0${m.subject ?? ''}\0${m.text}\0${attach.join(',')}`;
         recipient = { ...national(m.to), recipientGroupingKey: m.key };
       } else {
         throw new SubmitAbort({
@@ -254,10 +264,95 @@ export class NhnProvider implements Provider {
     return [...groups.values()];
   }
 
+  /**
+   * The NHN fileId of every MMS image in the batch, uploaded through attachfile/binaryUpload the first
+   * time it is needed and kept in the state file by content (so once per campaign, across runs). An
+   * upload is not a message: one whose answer was lost is simply made again (nothing was sent).
+   */
+  private async attachments(batch: OutboundMessage[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const file of new Set(batch.flatMap((m) => (m.channel === 'mms' ? (m.images ?? []) : [])))) {
+      let bytes: Buffer;
+      try {
+        bytes = fs.readFileSync(file);
+      } catch (err) {
+        throw new SubmitAbort({
+          kind: 'fatal',
+          message: `cannot read the MMS image ${path.basename(file)} (${(err as NodeJS.ErrnoException).code ?? 'error'}): nothing was sent`,
+        });
+      }
+      const sha = createHash('sha256').update(bytes).digest('hex');
+      const known = this.state.files[sha];
+      if (typeof known === 'number') {
+        out.set(file, known);
+        continue;
+      }
+      // requests in flight at once share one upload
+      let pending = this.uploading.get(sha);
+      if (!pending) {
+        pending = this.upload(file, bytes, sha);
+        this.uploading.set(sha, pending);
+        pending.catch(() => undefined).finally(() => this.uploading.delete(sha));
+      }
+      out.set(file, await pending);
+    }
+    return out;
+  }
+
+  private readonly uploading = new Map<string, Promise<number>>();
+
+  private async upload(file: string, bytes: Buffer, sha: string): Promise<number> {
+    const base = path.basename(file).replace(/\.jpe?g$/i, '');
+    const res = await this.client.request(
+      'POST',
+      this.cfg.baseUrl,
+      `/sms/v3.0/appKeys/${encodeURIComponent(this.cfg.appKey)}/attachfile/binaryUpload`,
+      // NHN takes a name of at most 45 characters ending in lower-case .jpg/.jpeg
+      { fileName: `${base.slice(0, 40)}.jpg`, createUser: 'ums', fileBody: bytes.toString('base64') },
+      this.cfg.timeoutMs,
+    );
+    if (res.kind !== 'answer')
+      throw new SubmitAbort({
+        kind: 'unavailable',
+        message: `uploading the MMS image ${path.basename(file)}: ${res.message}`,
+      });
+    const body = res.body as {
+      header?: { isSuccessful?: unknown; resultCode?: unknown; resultMessage?: unknown };
+      body?: { data?: { fileId?: unknown } };
+    } | null;
+    const said = this.client.scrub(
+      `HTTP ${res.status}${body?.header ? ` ${String(body.header.resultCode)}: ${String(body.header.resultMessage ?? '')}` : ''}`,
+    );
+    if (res.status === 401 || res.status === 403 || AUTH_CODES.has(Number(body?.header?.resultCode)))
+      throw new SubmitAbort({
+        kind: 'fatal',
+        message: `NHN refused our credentials (${said}); check providers.${this.name}.appKey and secretKey`,
+      });
+    if (res.status === 429 || res.status >= 500)
+      throw new SubmitAbort({
+        kind: res.status === 429 ? 'throttled' : 'unavailable',
+        message: `uploading the MMS image ${path.basename(file)}: NHN answered ${said}`,
+      });
+    const id = Number(body?.body?.data?.fileId);
+    if (res.status !== 200 || body?.header?.isSuccessful !== true || !Number.isFinite(id))
+      throw new SubmitAbort({
+        kind: 'fatal',
+        message: `NHN refused the MMS image ${path.basename(file)} (${said}): nothing was sent`,
+      });
+    this.state.files[sha] = id;
+    try {
+      this.writeState();
+    } catch {
+      /* uploaded again next run at worst */
+    }
+    return id;
+  }
+
   async submit(batch: OutboundMessage[]): Promise<SubmitResult> {
     let groups: Group[];
     try {
-      groups = this.prepare(batch);
+      const files = await this.attachments(batch);
+      groups = this.prepare(batch, files);
     } catch (err) {
       if (err instanceof SubmitAbort) return err.result;
       throw err;
