@@ -178,7 +178,7 @@ describe('ums with the nhn provider (fake NHN on 127.0.0.1)', () => {
     expect(res.code).toBe(0);
     expect(json(res.stdout).statuses.sent).toBe(24);
     expect(f.files.size).toBe(1); // once per campaign, not once per run or per request
-    const [[fileId, file]] = [...f.files];
+    const [fileId, file] = [...f.files][0]!;
     expect(file!.bytes.equals(tinyJpeg())).toBe(true);
     expect(file!.fileName).toBe('promo.jpg');
     expect(f.records).toHaveLength(24);
