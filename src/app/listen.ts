@@ -180,6 +180,7 @@ export async function startListening(req: ListenRequest): Promise<Listening> {
       try {
         applied = d.applyReports(name, ours);
         if (parsed.inbound.length) journal.inbox().store(name, parsed.inbound);
+        if (parsed.optOuts?.length) journal.optouts().add(parsed.optOuts, 'provider', `${name} webhook`);
       } catch (err) {
         // not committed: a provider retries a webhook that is not answered 200
         log(

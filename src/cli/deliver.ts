@@ -191,7 +191,10 @@ export async function deliver(
   }
 
   const left = d.countInStatus(campaign.id, 'planned') + d.countInStatus(campaign.id, 'sending');
-  if (outcome.kind === 'finished' && left === 0) journal.finish(campaign.id);
+  // A fallback leg still `held` waits for its first leg's report: with a polled provider that comes
+  // by `ums report --sync`, after this run; the campaign stays armed so `ums resume` sends what it releases.
+  const held = d.countInStatus(campaign.id, 'held');
+  if (outcome.kind === 'finished' && left === 0 && held === 0) journal.finish(campaign.id);
   const report = buildReport(journal, journal.findCampaign(campaign.id)!, 20, {
     config,
     provider: opts.provider,

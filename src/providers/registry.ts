@@ -1,13 +1,19 @@
 import type { ProviderConfig } from '../config/config.js';
 import { parseProviderSettings } from '../config/issues.js';
 import { InputError } from '../errors.js';
+import { nhnModule } from './nhn/index.js';
 import { simModule } from './sim/index.js';
 import { smppModule } from './smpp/index.js';
 import { solapiModule } from './solapi/index.js';
 import type { Provider, ProviderContext, ProviderImageLimits, ProviderModule } from './types.js';
 
 /** Every provider type ums knows: adding a provider is one folder and one line here. */
-export const PROVIDER_MODULES: readonly ProviderModule[] = [simModule, smppModule, solapiModule];
+export const PROVIDER_MODULES: readonly ProviderModule[] = [
+  simModule,
+  smppModule,
+  solapiModule,
+  nhnModule,
+];
 
 // --- thin look-ups over the list ----------------------------------------------------------------
 

@@ -189,6 +189,8 @@ export type WebhookParse =
       reports: DeliveryReport[];
       /** messages recipients sent (opt-out words flagged): stored in the inbox */
       inbound: InboundMessage[];
+      /** numbers the provider says opted out (an 080 unsubscribe): added to the opt-out list */
+      optOuts?: string[];
       refused: { index: number; reason: string }[];
     }
   | { ok: false; reason: string };

@@ -21,6 +21,7 @@ import type {
   SubmitResult,
   WebhookRequest,
 } from '../../src/providers/types.js';
+import { FakeNhn } from '../support/fakeNhn.js';
 import { FakeSmsc } from '../support/fakeSmsc.js';
 import { FakeSolapi } from '../support/fakeSolapi.js';
 import { plannedJournal } from '../support/journal.js';
@@ -262,6 +263,111 @@ const solapi: Adapter = {
   },
 };
 
+// --- NHN Cloud: the fake SMS v3.0 / AlimTalk v2.3 API over HTTP ----------------------------------
+
+const NHN_APP = 'nhnContractApp01';
+const NHN_SECRET = 'nhn-contract-secret-Qw83Lk';
+const NHN_WRONG_SECRET = 'nhn-wrong-secret-Pz19Xc';
+const NHN_HOOK_SIGNATURE = 'nhn-hook-signature-Rt52Vb';
+
+const nhn: Adapter = {
+  type: 'nhn',
+  // outcomes by number: -2019 invalid number (permanent), -4242 a code ums does not know, -2021
+  // NHN's queue failure (retryable), 3001 accepted then failed at the carrier
+  to: {
+    ok: '01020000001',
+    permanent: '01099990001',
+    unknownCode: '01099990004',
+    retryable: '01099990002',
+    reportFails: '01000003001',
+  },
+  notApplicable: {
+    push: 'NHN pushes reports by webhook to `ums listen` (the webhook rows), not through subscribeReports; its provider polls',
+    pushRefused: 'no subscribeReports (see above); a poll batch not acked is offered again (the poll rows)',
+  },
+  async rig(b) {
+    const dir = tmp();
+    const fake = await FakeNhn.start({
+      appKey: NHN_APP,
+      secretKey: NHN_SECRET,
+      webhookSignature: NHN_HOOK_SIGNATURE,
+      reportDelayMs: 0,
+      tps: b === 'throttled' ? 0.5 : 0,
+      failSendsWith: b === 'unavailable' ? 503 : b === 'echoesSecret' ? 500 : null,
+      failSendsMessage: `secret ${NHN_SECRET} of app ${NHN_APP} is not accepted`,
+      dropAnswer: () => b === 'noAnswer' || b === 'oddLookup',
+      sendAnswer: () => (b === 'oddAnswer' ? { ok: true, received: 1 } : undefined),
+      listAnswer: () =>
+        b === 'oddLookup'
+          ? { header: { isSuccessful: true, resultCode: 0 }, body: { data: 'x' } }
+          : undefined,
+      outcomes: {
+        '01099990001': { intake: -2019 },
+        '01099990004': { intake: -4242 },
+        '01099990002': { intake: -2021 },
+      },
+    });
+    cleanup.push(() => fake.close());
+    const secret = b === 'badCredentials' ? NHN_WRONG_SECRET : NHN_SECRET;
+    const config = {
+      appKey: NHN_APP,
+      secretKey: secret,
+      baseUrl: fake.url,
+      alimtalkBaseUrl: fake.url,
+      tps: 100,
+      timeoutMs: 3000,
+      webhookSignature: NHN_HOOK_SIGNATURE,
+    };
+    const provider = await make('nhn', config, dir);
+    const byKey = (key: string) => fake.byKey(key);
+    const poll = async (ok: Sent[], failed: Sent[] = []): Promise<ReportBatch> => {
+      let batch: ReportBatch = { reports: [], ack: async () => undefined };
+      await until(async () => {
+        batch = await provider.pollReports!();
+        return [...ok, ...failed].every((s) => batch.reports.some((r) => r.providerId === s.providerId));
+      }, "NHN's reports");
+      return batch;
+    };
+    return {
+      provider,
+      config,
+      // NHN posts {event, hooks: [...]} with the console's static signature in a header
+      webhookPost: (sent) => ({
+        request: { segments: [], headers: { 'x-toast-webhook-signature': NHN_HOOK_SIGNATURE } },
+        body: Buffer.from(
+          JSON.stringify({
+            event: 'MESSAGE_RESULT_UPDATE',
+            hooks: sent.flatMap((x) => {
+              const r = byKey(x.key);
+              return r && r.finalAt <= Date.now() ? [fake.resultHook(r)] : [];
+            }),
+          }),
+        ),
+      }),
+      secrets: [secret, NHN_HOOK_SIGNATURE],
+      took: (key) => byKey(key) !== undefined,
+      idOf: (key) => {
+        const r = byKey(key);
+        return r ? `${r.requestId}:${r.recipientSeq}` : undefined;
+      },
+      // a poll acknowledges by remembering what it reported: an acked report is not offered again
+      acked: async (s) => !(await provider.pollReports!()).reports.some((r) => r.providerId === s.providerId),
+      emit: () => undefined, // final once reportDelayMs has passed
+      poll,
+      again: (sent, how) => {
+        if (how === 'contradicting') {
+          for (const s of sent) {
+            const r = byKey(s.key)!;
+            r.resultCode = '3001';
+            r.finalAt += 1;
+          }
+        }
+        return poll(sent);
+      },
+    };
+  },
+};
+
 // --- SMPP: the fake SMSC over TCP -----------------------------------------------------------------
 
 const SMPP_PASSWORD = 'pw7Xq2Lm';
@@ -343,7 +449,7 @@ const smppAdapter: Adapter = {
 const keyFor = (a: Adapter, to: string, row: number): string =>
   a === smppAdapter ? `c:${row}:0|${to}` : messageKey('c', row, 0);
 
-const ADAPTERS: Adapter[] = [sim, solapi, smppAdapter];
+const ADAPTERS: Adapter[] = [sim, solapi, nhn, smppAdapter];
 
 function message(key: string, to: string): OutboundMessage {
   return {
