@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { DEFAULT_TEXT_LIMITS, type TextLimits } from '../campaign/channel.js';
 import { checkVariables, findPhoneColumn, Planner } from '../campaign/plan.js';
 import { checkSenderNumber } from '../campaign/sender.js';
-import { type Config, providerFor } from '../config/config.js';
+import type { ChannelChoice } from '../campaign/types.js';
+import { type Config, providerConfig, providerFor } from '../config/config.js';
 import { FaultError, InputError } from '../errors.js';
 import type { TextEncoding } from '../input/decode.js';
 import { checkReadableFile } from '../input/readableFile.js';
@@ -10,6 +12,7 @@ import { digestFile, estimateRows, readRecipients } from '../input/recipients.js
 import { checkTemplateAssets } from '../input/templateChecks.js';
 import { readTemplateFile } from '../input/templateFile.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
+import { providerModule } from '../providers/registry.js';
 import { type CampaignIdentity, identityDifferences, identityDigest } from './campaignIdentity.js';
 import { openPlanSink, type PlanSink } from './planWriter.js';
 
@@ -156,7 +159,15 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
       onHeader(header) {
         const phoneIndex = findPhoneColumn(header, req.csvFile, req.phoneColumn);
         checkVariables(template, header, req.csvFile);
-        planner = new Planner(template, header, phoneIndex, config.prices, optouts, expectedRows);
+        planner = new Planner(
+          template,
+          header,
+          phoneIndex,
+          config.prices,
+          optouts,
+          expectedRows,
+          textLimitsFor(config, template.channel, req.provider),
+        );
       },
       onRow(values, row) {
         if (signal?.aborted) throw new PlanningInterrupted();
@@ -218,4 +229,19 @@ function findSameCampaign(
   matches: (c: CampaignRecord) => boolean,
 ): CampaignRecord | undefined {
   return journal.listCampaigns().find((c) => c.state !== 'planning' && matches(c));
+}
+
+/**
+ * The text lengths of the provider a template's channel goes to (NHN takes 1,300 AlimTalk
+ * characters, Solapi 1,000); a channel that is not AlimTalk or RCS, or a provider that declares
+ * none, gets the channel's own.
+ */
+function textLimitsFor(config: Config, channel: ChannelChoice, provider?: string): TextLimits {
+  if (channel !== 'alimtalk' && channel !== 'rcs') return DEFAULT_TEXT_LIMITS;
+  const type = providerConfig(config, providerFor(config, channel, provider))?.type ?? 'sim';
+  const limits = providerModule(type)?.limits;
+  return {
+    alimtalkChars: limits?.alimtalkChars ?? DEFAULT_TEXT_LIMITS.alimtalkChars,
+    rcsChars: limits?.rcsChars ?? DEFAULT_TEXT_LIMITS.rcsChars,
+  };
 }

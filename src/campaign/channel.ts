@@ -1,11 +1,14 @@
 import { countSmsSegments } from '../text/gsm.js';
-import { pickRcsKind, type RcsKind, type RcsRequest } from './rcs.js';
+import { pickRcsKind, RCS_CHARS, type RcsKind, type RcsRequest } from './rcs.js';
 import type { Channel, ChannelChoice } from './types.js';
 
 export const SMS_MAX_BYTES = 90;
 export const LMS_MAX_BYTES = 2000;
 export const SUBJECT_MAX_BYTES = 40;
 export const ALIMTALK_MAX_CHARS = 1000;
+
+/** The lengths planning checks when the provider declares none of its own. */
+export const DEFAULT_TEXT_LIMITS: TextLimits = { alimtalkChars: ALIMTALK_MAX_CHARS, rcsChars: RCS_CHARS };
 
 export interface ChannelInput {
   requested: ChannelChoice;
@@ -23,6 +26,14 @@ export interface ChannelInput {
   subjectChars?: number | null;
   /** rcs only: the RCS kind the template asks for (default auto) */
   rcs?: RcsRequest;
+  /** the text lengths of the provider that sends it (default: the channel's own, DEFAULT_TEXT_LIMITS) */
+  limits?: TextLimits;
+}
+
+/** Text lengths in characters that depend on the provider (its module's limits). */
+export interface TextLimits {
+  alimtalkChars: number;
+  rcsChars: Readonly<Record<RcsKind, number>>;
 }
 
 export type ChannelPick =
@@ -44,16 +55,18 @@ export function pickChannel(input: ChannelInput): ChannelPick {
         bodyChars: input.bodyChars,
         subjectChars: input.subjectChars ?? null,
         hasImages,
+        chars: input.limits?.rcsChars,
       });
       return r.ok
         ? { ok: true, channel: 'rcs', parts: 1, upgradedBySubject: r.upgradedBySubject, rcsKind: r.kind }
         : r;
     }
-    if (input.bodyChars > ALIMTALK_MAX_CHARS)
+    const max = input.limits?.alimtalkChars ?? ALIMTALK_MAX_CHARS;
+    if (input.bodyChars > max)
       return {
         ok: false,
         code: 'too_long',
-        reason: `${fmt(input.bodyChars)} characters, over the alimtalk limit of ${fmt(ALIMTALK_MAX_CHARS)}`,
+        reason: `${fmt(input.bodyChars)} characters, over the alimtalk limit of ${fmt(max)}`,
       };
     return { ok: true, channel: requested, parts: 1, upgradedBySubject: false };
   }

@@ -2,7 +2,7 @@ import { InputError, located } from '../errors.js';
 import { describeCodePoint, findControlChar } from '../text/controls.js';
 import { countEucKrBytes, describeForeignChars, findNonEucKr } from '../text/eucKr.js';
 import { countSmsSegments } from '../text/gsm.js';
-import { ALIMTALK_MAX_CHARS, LMS_MAX_BYTES, pickChannel } from './channel.js';
+import { DEFAULT_TEXT_LIMITS, LMS_MAX_BYTES, pickChannel, type TextLimits } from './channel.js';
 import { AD_MARKER } from './compliance.js';
 import { normalisePhone } from './phone.js';
 import { isConsent } from './quietHours.js';
@@ -123,6 +123,8 @@ export class Planner {
     private readonly optouts: ReadonlySet<string> = new Set(),
     /** about how many rows will come: memory for their numbers is taken once, not grown step by step */
     expectedRows = 0,
+    /** the text lengths of the provider the template's channel is routed to */
+    private readonly limits: TextLimits = DEFAULT_TEXT_LIMITS,
   ) {
     this.seen = new SeenNumbers(expectedRows);
     this.body = bindPattern(template.body, header);
@@ -236,6 +238,7 @@ export class Planner {
       body,
       subjectChars: requested === 'rcs' && subject !== null ? [...subject].length : null,
       rcs: this.template.rcs?.kind,
+      limits: this.limits,
     });
     if (!pick.ok) return reject(msg, 'rejected', pick.code, pick.reason);
     if (pick.upgradedBySubject) this.subjectUpgrades++;
@@ -390,12 +393,13 @@ export class Planner {
         body: '',
         subjectChars: null,
         rcs: this.template.rcs?.kind,
+        limits: this.limits,
       });
       if (!pick.ok && pick.code === 'too_long') return reject(msg, 'rejected', pick.code, pick.reason);
     }
     const limit = countsBytes
       ? `the LMS limit of ${fmtN(LMS_MAX_BYTES)} bytes`
-      : `the ${requested} limit (${fmtN(requested === 'alimtalk' ? ALIMTALK_MAX_CHARS : 1300)} characters)`;
+      : `the ${requested} limit (${fmtN(requested === 'alimtalk' ? this.limits.alimtalkChars : 1300)} characters)`;
     return reject(msg, 'rejected', 'too_long', `${fmtN(full.chars)} characters, over ${limit}`);
   }
 

@@ -24,6 +24,8 @@ export interface RcsKindInput {
   /** characters of the subject (the RCS title), or null when there is none */
   subjectChars: number | null;
   hasImages: boolean;
+  /** the longest text per kind at the provider that sends it (default: RCS_CHARS) */
+  chars?: Readonly<Record<RcsKind, number>>;
 }
 
 export type RcsKindPick =
@@ -89,7 +91,7 @@ export function pickRcsKind(input: RcsKindInput): RcsKindPick {
     kind = 'lms';
     upgradedBySubject = bodyChars <= RCS_SMS_MAX_CHARS;
   }
-  const max = RCS_CHARS[kind];
+  const max = (input.chars ?? RCS_CHARS)[kind];
   if (bodyChars > max) {
     // an explicit SMS/LMS/MMS says why it was not upgraded; a template's kind names itself
     const asked =

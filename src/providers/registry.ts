@@ -8,12 +8,7 @@ import { solapiModule } from './solapi/index.js';
 import type { Provider, ProviderContext, ProviderImageLimits, ProviderModule } from './types.js';
 
 /** Every provider type ums knows: adding a provider is one folder and one line here. */
-export const PROVIDER_MODULES: readonly ProviderModule[] = [
-  simModule,
-  smppModule,
-  solapiModule,
-  nhnModule,
-];
+export const PROVIDER_MODULES: readonly ProviderModule[] = [simModule, smppModule, solapiModule, nhnModule];
 
 // --- thin look-ups over the list ----------------------------------------------------------------
 

@@ -129,6 +129,33 @@ const twice = (records: NhnRecord[]): string[] =>
   [...perRecipient(records)].filter(([, n]) => n > 1).map(([k]) => k);
 
 describe('ums with the nhn provider (fake NHN on 127.0.0.1)', () => {
+  it("AlimTalk's length is the routed provider's: 1,200 characters plan on NHN (1,300) and are refused on the simulator (1,000)", async () => {
+    const f = await fake();
+    const long = 'a'.repeat(1200); // ASCII: its LMS fallback (1,2xx bytes) fits too
+    const tpl = [
+      '---',
+      'channel: alimtalk',
+      'alimtalk:',
+      '  pfId: KA01PF200323182344986oTFz9CIabcx',
+      '  templateId: LONG_NOTICE_01',
+      '---',
+      '#{name}님, #{msg}',
+      '',
+    ].join('\n');
+    const dir = campaignDir(f, [`고객0,${phone(0)},${long}`], tpl);
+    const onNhn = await ums(['send', 'recipients.csv', '-t', 'notice.md', '--dry-run', '--json'], dir);
+    expect(onNhn.code, onNhn.stderr).toBe(0);
+    expect(json(onNhn.stdout).statuses).toEqual({ planned: 1, held: 1 }); // the AlimTalk and its LMS fallback
+    fs.rmSync(path.join(dir, 'ums.config.yaml'));
+    fs.rmSync(path.join(dir, 'journal.db'), { force: true });
+    const onSim = await ums(['send', 'recipients.csv', '-t', 'notice.md', '--dry-run', '--json'], dir);
+    expect(onSim.code, onSim.stderr).toBe(0); // a dry run (issue 15 makes a dry run with rejected rows exit 3)
+    const sim = json(onSim.stdout);
+    expect(sim.statuses).toEqual({ rejected: 1 });
+    expect(sim.reasons[0].example).toContain('over the alimtalk limit of 1,000');
+    expect(f.records).toHaveLength(0);
+  });
+
   it('sends an SMS/LMS campaign once (SMS to /sender/sms, LMS with its title to /sender/mms); `report --sync` pulls the results', async () => {
     const f = await fake();
     const long =
