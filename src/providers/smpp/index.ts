@@ -227,7 +227,9 @@ export class SmppProvider implements Provider {
     };
     const [first, ...rest] = seg.pdus;
     if (this.links.length > 1) {
-      this.settled ??= Promise.all(this.links.map((l) => l.waitBound(this.cfg.requestTimeoutMs)));
+      this.settled ??= Promise.all(
+        this.links.map((l) => l.waitBound(Math.min(2000, this.cfg.requestTimeoutMs))),
+      );
       await this.settled;
     }
     const link = this.pick(first!.cost, false);
