@@ -152,9 +152,9 @@ export class SmppProvider implements Provider {
 
   /**
    * The link for a request of `cost` parts: `prefer` when it can carry it (a message's continuation
-   * part stays with its first), else a bound link with room, least carried for its weight; `capped`
-   * when bound links have window room but every cap is full (with `mustGo`: the one least loaded,
-   * whose cap then holds it back).
+   * part stays with its first), else a bound link with room, least carried for its weight, else the
+   * least loaded bound link whose cap has room (it waits for its window); `capped` when every bound
+   * link's cap is full (with `mustGo`: the least loaded, whose cap then holds it back).
    */
   private pick(cost: number, mustGo: boolean, prefer?: SmppLink): SmppLink | 'capped' {
     if (this.links.length === 1) return this.links[0]!;
@@ -169,8 +169,10 @@ export class SmppProvider implements Provider {
     if (best) return best;
     const bound = this.links.filter((l) => l.bound);
     if (bound.length) {
-      if (!mustGo && bound.some((l) => l.capped(cost))) return 'capped';
-      return bound.reduce((a, b) => (b.load < a.load ? b : a));
+      // a bind whose window is full but whose cap is not waits for its window, as one bind does
+      const open = bound.filter((l) => !l.capped(cost));
+      if (!open.length && !mustGo) return 'capped';
+      return (open.length ? open : bound).reduce((a, b) => (b.load < a.load ? b : a));
     }
     // none bound: the first that may still bind waits for it (or answers unavailable)
     return this.links.find((l) => !l.refused) ?? this.links[0]!;
