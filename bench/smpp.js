@@ -1,9 +1,13 @@
 // SMPP benchmark, journal included, against a local SMSC in a child process (so the CPU measured
 // is ums's alone):
 //  1. throughput: messages/s with no TPS limit, at window 10 and at window 50;
-//  2. cost: CPU ms per 1,000 messages on a 500 TPS lane.
+//  2. paced: a 500 TPS lane: achieved/target, CPU ms per 1,000 messages, and the most submit_sm the
+//     SMSC saw in any sliding 1,000 ms (its own clock);
+//  3. binds: 4 binds x 250/s (one lane of 1,000/s spread over them);
+//  4. throttle burst: a lane at 200/s against an SMSC that throttles over 110 in any 1,000 ms:
+//     messages/s taken on average, and the slowest second after the first two.
 // Prints one JSON line. Imports from ../dist: `npm run bench` builds first.
-//   BENCH_SMPP_MESSAGES=5000 BENCH_SMPP_PACED_SECONDS=4 node bench/smpp.js   a quick run
+//   BENCH_SMPP_MESSAGES=5000 BENCH_SMPP_PACED_SECONDS=4 BENCH_SMPP_BURST_SECONDS=8 node bench/smpp.js   a quick run
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,24 +19,66 @@ const self = fileURLToPath(import.meta.url);
 const here = path.dirname(self);
 
 if (process.argv[2] === '--smsc') {
-  // The SMSC: binds, answers every submit_sm at once, counts them; stops when its stdin closes.
+  // The SMSC: binds, answers every submit_sm at once (ESME_RTHROTTLED over `limit` in any 1,000 ms,
+  // when given), counts them; stops when its stdin closes. A line on stdin asks for the counts
+  // ("?"), the arrivals' figures since the last reset ("w"), or a reset ("r").
   const { smpp } = await import('../dist/providers/smpp/codec.js');
+  const limit = Number(process.argv[3] ?? 0);
   let submits = 0;
+  let throttled = 0;
   let id = 0x100000;
+  let arrivals = []; // [time, accepted]
+  const accepted = [];
+  const slidingMax = (times) => {
+    let best = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[j] <= times[i] - 1000) j++;
+      best = Math.max(best, i - j + 1);
+    }
+    return best;
+  };
   const server = smpp.createServer((session) => {
     session.on('error', () => session.destroy());
     session.on('bind_transceiver', (pdu) => session.send(pdu.response({ system_id: 'bench' })));
     session.on('enquire_link', (pdu) => session.send(pdu.response()));
     session.on('unbind', (pdu) => session.send(pdu.response()));
     session.on('submit_sm', (pdu) => {
+      const now = performance.now();
+      if (limit) {
+        while (accepted.length && accepted[0] <= now - 1000) accepted.shift();
+        if (accepted.length >= limit) {
+          throttled++;
+          arrivals.push([now, false]);
+          session.send(pdu.response({ command_status: 0x58 }));
+          return;
+        }
+        accepted.push(now);
+      }
       submits++;
+      arrivals.push([now, true]);
       session.send(pdu.response({ message_id: (id++).toString(16) }));
     });
   });
   server.listen(0, '127.0.0.1', () =>
     process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`),
   );
-  process.stdin.on('data', () => process.stdout.write(`${JSON.stringify({ submits })}\n`));
+  readline.createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line === 'r') arrivals = [];
+    if (line === 'w') {
+      const all = arrivals.map((a) => a[0]);
+      const t0 = all[0] ?? 0;
+      const perSecond = [];
+      for (const [at, ok] of arrivals) {
+        const s = Math.floor((at - t0) / 1000);
+        perSecond[s] = (perSecond[s] ?? 0) + (ok ? 1 : 0);
+      }
+      process.stdout.write(
+        `${JSON.stringify({ maxSlidingSecond: slidingMax(all), perSecond: Array.from(perSecond, (n) => n ?? 0) })}\n`,
+      );
+      return;
+    }
+    process.stdout.write(`${JSON.stringify({ submits, throttled })}\n`);
+  });
   process.stdin.on('end', () => process.exit(0));
 } else {
   const { Journal } = await import('../dist/journal/journal.js');
@@ -46,16 +92,28 @@ if (process.argv[2] === '--smsc') {
   const PACED_TPS = 500;
   const PACED_SECONDS = Number(process.env.BENCH_SMPP_PACED_SECONDS ?? 10);
 
-  const child = spawn(process.execPath, [self, '--smsc'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = readline.createInterface({ input: child.stdout });
-  const nextLine = () => new Promise((resolve) => lines.once('line', (l) => resolve(JSON.parse(l))));
-  const { port } = await nextLine();
-  const submitsAtSmsc = async () => {
-    child.stdin.write('?\n');
-    return (await nextLine()).submits;
-  };
+  const BINDS_SECONDS = PACED_SECONDS;
+  const BURST_SECONDS = Number(process.env.BENCH_SMPP_BURST_SECONDS ?? 20);
 
-  async function run(name, rows, provider) {
+  async function smsc(limit = 0) {
+    const child = spawn(process.execPath, [self, '--smsc', String(limit)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const lines = readline.createInterface({ input: child.stdout });
+    const nextLine = () => new Promise((resolve) => lines.once('line', (l) => resolve(JSON.parse(l))));
+    const { port } = await nextLine();
+    const ask = async (what) => {
+      child.stdin.write(`${what}\n`);
+      return nextLine();
+    };
+    return { port, child, ask };
+  }
+  const plain = await smsc();
+  const limited = await smsc(110);
+
+  async function run(name, rows, provider, at = plain) {
+    const { port } = at;
+    const submitsAtSmsc = async () => (await at.ask('?')).submits;
     const dir = path.join(here, 'out', `smpp-${name}`);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
@@ -95,6 +153,7 @@ if (process.argv[2] === '--smsc') {
     const d = journal.delivery();
     const setup = await buildLanes(config, journal.file, d.plannedChannels(campaign.id), {});
     const before = await submitsAtSmsc();
+    at.child.stdin.write('r\n');
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const engine = new DeliveryEngine(d, {
@@ -113,17 +172,29 @@ if (process.argv[2] === '--smsc') {
     const sent = d.countInStatus(campaign.id, 'sent');
     journal.close();
     const submits = (await submitsAtSmsc()) - before;
+    const wire = await at.ask('w');
     if (outcome.kind !== 'finished' || sent !== rows || submits !== rows) {
       throw new Error(`${name}: ${outcome.kind}, ${sent} sent, ${submits} submit_sm at the SMSC, of ${rows}`);
     }
-    return { seconds, cpuMs: (cpu.user + cpu.system) / 1000 };
+    return {
+      seconds,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      throttles: outcome.progress.throttles,
+      ...wire,
+    };
   }
 
   const w10 = await run('w10', MESSAGES, { tps: 0, window: 10 });
   const w50 = await run('w50', MESSAGES, { tps: 0, window: 50 });
   const pacedRows = PACED_TPS * PACED_SECONDS;
   const paced = await run('paced', pacedRows, { tps: PACED_TPS, window: 10 });
-  child.stdin.end();
+  const bindsRows = 1000 * BINDS_SECONDS;
+  const binds = await run('binds', bindsRows, { tps: 250, window: 10, binds: 4 });
+  const burstRows = 110 * BURST_SECONDS;
+  const burst = await run('burst', burstRows, { tps: 200, window: 10 }, limited);
+  plain.child.stdin.end();
+  limited.child.stdin.end();
+  const after2 = burst.perSecond.slice(2, -1); // the last second is a part of one
 
   process.stdout.write(
     `${JSON.stringify({
@@ -141,7 +212,26 @@ if (process.argv[2] === '--smsc') {
         targetTps: PACED_TPS,
         messages: pacedRows,
         achievedTps: Math.round((pacedRows / paced.seconds) * 10) / 10,
+        achievedRatio: Math.round((pacedRows / paced.seconds / PACED_TPS) * 1000) / 1000,
         cpuMsPer1000: Math.round((paced.cpuMs / pacedRows) * 10000) / 10,
+        maxSlidingSecond: paced.maxSlidingSecond,
+      },
+      binds: {
+        binds: 4,
+        tpsEach: 250,
+        messages: bindsRows,
+        messagesPerSec: Math.round((bindsRows / binds.seconds) * 10) / 10,
+        maxSlidingSecond: binds.maxSlidingSecond,
+        throttles: binds.throttles,
+      },
+      burst: {
+        laneTps: 200,
+        smscLimit: 110,
+        messages: burstRows,
+        seconds: Math.round(burst.seconds * 10) / 10,
+        messagesPerSec: Math.round((burstRows / burst.seconds) * 10) / 10,
+        slowestSecondAfterTwo: after2.length ? Math.min(...after2) : null,
+        throttles: burst.throttles,
       },
       node: process.version,
       cpus: os.cpus().length,

@@ -1,7 +1,7 @@
 export interface RateWindowOptions {
   /** the hard cap's window (ms): the parts sent in any such window never exceed the rate */
   windowMs: number;
-  /** pacing: each part costs spacingMs / rate ms, so sends are spread evenly, not in bursts */
+  /** pacing: each part costs spacingMs / rate ms, so sends are spread evenly, not in bursts (0: a cap only) */
   spacingMs: number;
   /** how far pacing may catch up after a late timer (ms) */
   catchUpMs: number;
@@ -68,6 +68,31 @@ export class RateWindow {
       last.parts -= back;
       this.sum -= back;
     }
+  }
+
+  /**
+   * The parts sent at `at` did not count where they went (the carrier refused them for rate): take
+   * them out of the cap's window. `at` is their stamp; when no part has exactly that stamp, the
+   * newest one sent at or before it.
+   */
+  uncount(at: number): void {
+    for (let i = this.log.length - 1; i >= this.head; i--) {
+      const e = this.log[i]!;
+      if (e.at > at || e.parts === 0) continue;
+      this.sum -= e.parts;
+      e.parts = 0;
+      return;
+    }
+  }
+
+  /** Parts counted in (from, to]. */
+  partsIn(from: number, to: number): number {
+    let n = 0;
+    for (let i = this.head; i < this.log.length; i++) {
+      const e = this.log[i]!;
+      if (e.at > from && e.at <= to) n += e.parts;
+    }
+    return n;
   }
 
   /** Slow down to `rate` from `now`: the next part waits one spacing at the new rate. */

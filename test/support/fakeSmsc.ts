@@ -15,6 +15,8 @@ export type ReceiptStyle = 'tlv' | 'text-dec' | 'text-odd';
 
 export interface FakeSmscOptions {
   systemId?: string;
+  /** more system_ids taken (with the same password): an account's several binds */
+  systemIds?: string[];
   password?: string;
   /** throttle (ESME_RTHROTTLED) submit_sm beyond this many parts in any 1,000 ms; 0 = no limit */
   tps?: number;
@@ -47,6 +49,8 @@ export interface Arrival {
   to: string;
   parts: number;
   status: number;
+  /** the bind it came on */
+  systemId: string;
 }
 
 export interface WholeMessage {
@@ -75,6 +79,8 @@ export class FakeSmsc {
   private readonly accepted: { at: number; parts: number }[] = [];
   private nextId = 0x1a2b00;
   private bound: Session[] = [];
+  private readonly sessionIds = new Map<Session, string>();
+  private readonly killed = new Set<string>();
   private readonly pendingReceipts: (() => void)[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private submitCount = 0;
@@ -131,6 +137,15 @@ export class FakeSmsc {
     this.dropAt = this.submitCount + n;
   }
 
+  /**
+   * The bind of `systemId` goes down for good: its connection is destroyed (what was in flight on it
+   * unanswered), and it cannot bind again (each attempt's connection is closed).
+   */
+  kill(systemId: string): void {
+    this.killed.add(systemId);
+    for (const [session, id] of this.sessionIds) if (id === systemId) session.destroy();
+  }
+
   /** Destroy every connection now. */
   dropAll(): void {
     for (const s of [...this.server.sessions]) s.destroy();
@@ -143,9 +158,12 @@ export class FakeSmsc {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  /** The most parts that arrived in any window of `ms` (all submit_sm, throttled ones included). */
-  maxPartsInWindow(ms = 1000): number {
-    const a = this.arrivals;
+  /**
+   * The most parts that arrived in any window of `ms` (all submit_sm, throttled ones included);
+   * `from`: only arrivals from that index on.
+   */
+  maxPartsInWindow(ms = 1000, from = 0): number {
+    const a = this.arrivals.slice(from);
     let best = 0;
     let sum = 0;
     for (let i = 0, j = 0; i < a.length; i++) {
@@ -223,10 +241,15 @@ export class FakeSmsc {
     session.on('error', () => session.destroy());
     session.on('close', () => {
       this.bound = this.bound.filter((s) => s !== session);
+      this.sessionIds.delete(session);
     });
     session.on('bind_transceiver', (pdu: PDU) => {
-      const ok =
-        pdu.system_id === (this.opts.systemId ?? 'ums') && pdu.password === (this.opts.password ?? 'secret');
+      const ids = [this.opts.systemId ?? 'ums', ...(this.opts.systemIds ?? [])];
+      if (this.killed.has(String(pdu.system_id))) {
+        session.destroy();
+        return;
+      }
+      const ok = ids.includes(String(pdu.system_id)) && pdu.password === (this.opts.password ?? 'secret');
       this.binds.push({
         systemId: String(pdu.system_id),
         interfaceVersion: Number(pdu.interface_version),
@@ -237,6 +260,7 @@ export class FakeSmsc {
       session.send(pdu.response(ok ? { system_id: 'fake' } : { command_status: 0x0e }));
       if (!ok) return;
       this.bound.push(session);
+      this.sessionIds.set(session, String(pdu.system_id));
       for (const go of this.pendingReceipts.splice(0)) go();
     });
     session.on('enquire_link', (pdu: PDU) => {
@@ -255,7 +279,7 @@ export class FakeSmsc {
     const short = Buffer.isBuffer(pdu.short_message) ? pdu.short_message : Buffer.alloc(0);
     const payload = Buffer.isBuffer(pdu.message_payload) ? pdu.message_payload : null;
     const parts = payload && payload.length > 140 ? Math.ceil(payload.length / 134) : 1;
-    const arrival: Arrival = { at: now, to, parts, status: 0 };
+    const arrival: Arrival = { at: now, to, parts, status: 0, systemId: this.sessionIds.get(session) ?? '' };
     this.arrivals.push(arrival);
     this.submitCount++;
     if (!this.bound.includes(session)) this.violations.push('submit_sm before bind');

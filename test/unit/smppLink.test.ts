@@ -21,8 +21,9 @@ const msg = (to: string): OutboundMessage => ({
 
 describe('SMPP link under a rate', () => {
   // Found by test/reliability/smpp.test.ts (a 30 s SMSC outage at tps 1000): the connection dropped
-  // while the rate held a submit back, and after the rebind nothing was ever sent again.
-  it('sends again after a rebind when the connection dropped while the rate was holding a submit back', async () => {
+  // while the link held a submit back (then its rate, now its window), and after the rebind nothing
+  // was ever sent again.
+  it('sends again after a rebind when the connection dropped while the window was holding submits back', async () => {
     const smsc = await FakeSmsc.start({ dropAfterSubmits: 3 });
     cleanup.push(() => smsc.stop());
     const p = createSmppProvider(
@@ -34,7 +35,7 @@ describe('SMPP link under a rate', () => {
         systemId: 'ums',
         password: 'secret',
         tps: 20,
-        window: 5,
+        window: 2,
         requestTimeoutMs: 2000,
         unavailableAfterMs: 5000,
       },

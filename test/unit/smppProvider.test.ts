@@ -234,3 +234,37 @@ describe('SMPP provider against a local SMSC', () => {
     });
   });
 });
+
+describe('SMPP provider over several binds', () => {
+  it('spreads messages over the binds, and a bind that drops hands the ones it had not written to another', async () => {
+    const { smsc, p } = await setup(
+      { systemIds: ['a', 'b'], respondDelayMs: 300 },
+      { window: 1, binds: [{ systemId: 'a' }, { systemId: 'b' }] },
+    );
+    const batch = ['01011110001', '01011110002', '01011110003', '01011110004'].map((to) => msg(to));
+    const results = batch.map((m) => p.submit([m]));
+    await until(() => smsc.arrivals.length === 2); // one in flight on each bind, one waiting behind each
+    const first = smsc.arrivals.map((a) => a.systemId).sort();
+    expect(first).toEqual(['a', 'b']);
+    const onA = smsc.arrivals.find((a) => a.systemId === 'a')!.to;
+    smsc.kill('a');
+    const settled = await Promise.all(results);
+    const byTo = new Map(batch.map((m, i) => [m.to, settled[i]!]));
+    expect(byTo.get(onA)!.kind).toBe('ambiguous'); // in flight on the bind that dropped: today's rule
+    const others = batch.filter((m) => m.to !== onA);
+    for (const m of others) expect(byTo.get(m.to)!.kind, m.to).toBe('results');
+    // the one that waited on `a` went out on `b`, once; nobody twice
+    const after = smsc.arrivals.slice(2);
+    expect(after.every((a) => a.systemId === 'b')).toBe(true);
+    expect(new Set(smsc.arrivals.map((a) => a.to)).size).toBe(4);
+    expect(smsc.arrivals).toHaveLength(4);
+    expect(p.tps).toBe(0);
+    expect(p.window).toBe(2);
+  });
+
+  it('binds: N takes the lane TPS as N times the per-bind tps', async () => {
+    const { p } = await setup({}, { tps: 25, binds: 4, window: 3 });
+    expect(p.tps).toBe(100);
+    expect(p.window).toBe(12);
+  });
+});

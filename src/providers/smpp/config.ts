@@ -3,6 +3,21 @@ import { parseProviderSettings } from '../../config/issues.js';
 
 const byte = z.number().int().min(0).max(255);
 
+/** One bind of several: what it leaves out is the provider's (host, port, systemId, password, tps, window). */
+const bindSchema = z
+  .object({
+    host: z.string().min(1).optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    systemId: z.string().min(1).optional(),
+    /** from the environment (`"${SMPP_PASSWORD_2}"`); never printed */
+    password: z.string().optional(),
+    /** this bind's rate in parts per second (0 = unlimited) */
+    tps: z.number().nonnegative().optional(),
+    /** submit_sm in flight on this bind */
+    window: z.number().int().positive().max(1000).optional(),
+  })
+  .strict();
+
 export const smppConfigSchema = z
   .object({
     type: z.literal('smpp'),
@@ -13,15 +28,21 @@ export const smppConfigSchema = z
     password: z.string(),
     systemType: z.string().default(''),
     serviceType: z.string().default(''),
-    /** the account's rate in parts per second (0 = unlimited) */
+    /** each bind's rate in parts per second (0 = unlimited); the lane's is their sum */
     tps: z.number().nonnegative().default(50),
     /**
-     * headroom for the SMSC's own clock: the parts in any 1,000 ms + this many ms never exceed tps,
-     * so a stall at the SMSC that bunches arrivals does not push its 1-second count over (50 ms: ~5%)
+     * headroom for the SMSC's clock (ms over a second): the lane's pacer, the only one, counts 5 ms
+     * itself and runs at tps x 1005 / (1000 + rateGuardMs) when this is more (for an SMSC whose
+     * stalls bunch arrivals); with several binds, each bind's cap counts it over its second too
      */
-    rateGuardMs: z.number().int().min(0).max(1000).default(50),
-    /** submit_sm in flight per connection */
+    rateGuardMs: z.number().int().min(0).max(1000).default(5),
+    /** submit_sm in flight per connection (per bind) */
     window: z.number().int().positive().max(1000).default(10),
+    /**
+     * several binds (carriers hand out N, each with its own TPS and window): a count of binds like
+     * the provider's, or a list of them, each taking what it leaves out from the provider
+     */
+    binds: z.union([z.number().int().min(1).max(64), z.array(bindSchema).min(1).max(64)]).optional(),
     sourceTon: byte.default(0),
     sourceNpi: byte.default(1),
     destTon: byte.default(0),
@@ -61,6 +82,37 @@ export const smppConfigSchema = z
   .strict();
 
 export type SmppConfig = z.infer<typeof smppConfigSchema>;
+
+export interface SmppBind {
+  host: string;
+  port: number;
+  systemId: string;
+  password: string;
+  tps: number;
+  window: number;
+}
+
+/** The binds a provider opens: `binds` filled in from the provider's own settings (one when unset). */
+export function smppBinds(cfg: SmppConfig): SmppBind[] {
+  const base: SmppBind = {
+    host: cfg.host,
+    port: cfg.port,
+    systemId: cfg.systemId,
+    password: cfg.password,
+    tps: cfg.tps,
+    window: cfg.window,
+  };
+  if (cfg.binds === undefined) return [base];
+  if (typeof cfg.binds === 'number') return Array.from({ length: cfg.binds }, () => ({ ...base }));
+  return cfg.binds.map((b) => ({
+    host: b.host ?? base.host,
+    port: b.port ?? base.port,
+    systemId: b.systemId ?? base.systemId,
+    password: b.password ?? base.password,
+    tps: b.tps ?? base.tps,
+    window: b.window ?? base.window,
+  }));
+}
 
 /** providers.<name> as SMPP settings, or an InputError `providers.<name>.<key>: <what is wrong>`. */
 export function parseSmppConfig(name: string, config: Record<string, unknown>): SmppConfig {

@@ -11,10 +11,13 @@ export interface LinkOptions {
   systemType: string;
   /** requests in flight on the connection */
   window: number;
-  /** parts per second at the wire (0 = unlimited) */
-  tps: number;
-  /** the rate's window is 1,000 ms plus this */
-  rateGuardMs?: number;
+  /**
+   * A cap, not a pacer: the parts written in any 1,000 ms + capGuardMs never exceed it (0 or unset:
+   * no cap). The lane paces (delivery/laneRate.ts); with several binds the provider spreads the lane
+   * over them, and this only holds back a continuation part a full bind must still carry.
+   */
+  capTps?: number;
+  capGuardMs?: number;
   enquireLinkMs: number;
   requestTimeoutMs: number;
   unavailableAfterMs: number;
@@ -38,7 +41,8 @@ export type RequestResult =
 /** A deliver_sm (or data_sm) from the SMSC; `respond` answers it on the connection it came on. */
 export type DeliverHandler = (pdu: PDU, respond: (status: number) => void) => void;
 
-interface Pending {
+/** A request not answered yet; one waiting (not written) may move to another link: takeQueued(). */
+export interface Pending {
   command: string;
   params: Record<string, unknown>;
   cost: number;
@@ -49,9 +53,9 @@ interface Pending {
 type State = 'idle' | 'connecting' | 'binding' | 'bound' | 'closed';
 
 /**
- * One SMPP connection: a transceiver bind (interface_version 0x34), enquire_link keepalive, a timer
- * on every request, a window of requests in flight, the wire rate, and reconnect + rebind with
- * backoff. Requests wait in order for a bound connection; what was in flight when the connection
+ * One SMPP connection (one bind): a transceiver bind (interface_version 0x34), enquire_link
+ * keepalive, a timer on every request, a window of requests in flight, an optional cap, and
+ * reconnect + rebind with backoff. Requests wait in order for a bound connection; what was in flight when the connection
  * dropped is answered `lost`, never sent again here.
  */
 export class SmppLink {
@@ -59,12 +63,8 @@ export class SmppLink {
   private session: Session | null = null;
   private readonly queue: Pending[] = [];
   private readonly inflight = new Map<number, Pending>();
-  /**
-   * The account's rate at the wire, in parts per second: the parts in any window of 1,000 ms plus
-   * `rateGuardMs` never exceed the rate, so the SMSC's own 1-second count stays under it despite
-   * jitter at its end; sends are spaced evenly at that guarded rate.
-   */
-  private readonly pacer: RateWindow;
+  /** the bind's cap (no pacing: the lane paces); null: none */
+  private readonly cap: RateWindow | null;
   private seq = 0;
   private bindSeq = -1;
   private enquireSeq = -1;
@@ -90,9 +90,12 @@ export class SmppLink {
   constructor(
     private readonly opts: LinkOptions,
     private readonly onDeliver: DeliverHandler,
+    /** called when this link has bound, and when it dropped (queued requests may then move) */
+    private readonly onState: (link: SmppLink) => void = () => {},
   ) {
-    const span = 1000 + (opts.rateGuardMs ?? 50);
-    this.pacer = new RateWindow(opts.tps, { windowMs: span, spacingMs: span, catchUpMs: 20 });
+    this.cap = opts.capTps
+      ? new RateWindow(opts.capTps, { windowMs: 1000 + (opts.capGuardMs ?? 5), spacingMs: 0, catchUpMs: 0 })
+      : null;
     this.backoff = new Backoff({
       initialMs: opts.backoffMinMs ?? 100,
       maxMs: opts.backoffMaxMs ?? 30_000,
@@ -102,6 +105,47 @@ export class SmppLink {
 
   get bound(): boolean {
     return this.state === 'bound';
+  }
+
+  /** the credentials were refused: this link never binds again */
+  get refused(): boolean {
+    return this.fatal !== null;
+  }
+
+  /** requests written and not answered, plus those waiting */
+  get load(): number {
+    return this.inflight.size + this.queue.length;
+  }
+
+  /** A request of `cost` parts would be written at once: bound, nothing waiting, window and cap room. */
+  hasRoom(cost: number): boolean {
+    return (
+      this.bound &&
+      this.queue.length === 0 &&
+      this.inflight.size < this.opts.window &&
+      (this.cap?.wait(cost, performance.now()) ?? 0) === 0
+    );
+  }
+
+  /** Whether the cap alone holds `cost` parts back now. */
+  capped(cost: number): boolean {
+    return (this.cap?.wait(cost, performance.now()) ?? 0) > 0;
+  }
+
+  /** The requests waiting here (none of them written): taken away, for another link to carry. */
+  takeQueued(): Pending[] {
+    return this.queue.splice(0);
+  }
+
+  /** Carry a request another link took in and did not write. */
+  adopt(p: Pending): void {
+    if (this.fatal) {
+      p.resolve({ kind: 'unsent', fatal: true, reason: this.fatal });
+      return;
+    }
+    this.queue.push(p);
+    this.start();
+    this.pump();
   }
 
   /** Connect and bind (once; reconnects happen by themselves). */
@@ -298,6 +342,7 @@ export class SmppLink {
     clearTimeout(this.timers.down);
     this.scheduleEnquire(session);
     this.pump();
+    this.onState(this);
   }
 
   private scheduleEnquire(session: Session): void {
@@ -329,8 +374,8 @@ export class SmppLink {
     if (this.state === 'closed') return;
     this.state = 'idle';
     this.markDown();
-    if (this.fatal) return;
-    this.timers.reconnect = setTimeout(() => this.connect(), this.backoff.next());
+    if (!this.fatal) this.timers.reconnect = setTimeout(() => this.connect(), this.backoff.next());
+    this.onState(this);
   }
 
   /** Not bound from now: requests still waiting when unavailableAfterMs has passed are answered unsent. */
@@ -371,7 +416,7 @@ export class SmppLink {
     while (this.queue.length && this.inflight.size < this.opts.window) {
       const p = this.queue[0]!;
       const now = performance.now();
-      const wait = this.pacer.wait(p.cost, now);
+      const wait = this.cap?.wait(p.cost, now) ?? 0;
       if (wait > 0) {
         this.timers.pump = setTimeout(() => {
           delete this.timers.pump;
@@ -391,7 +436,7 @@ export class SmppLink {
       }
       if (!this.write(session, bytes)) return; // the socket is going: onClose follows, the request waits
       this.queue.shift();
-      this.pacer.take(p.cost, now);
+      this.cap?.take(p.cost, now);
       this.inflight.set(seq, p);
       p.timer = setTimeout(() => {
         if (this.inflight.get(seq) !== p) return;

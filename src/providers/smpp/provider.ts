@@ -11,7 +11,7 @@ import type {
   SubmitResult,
 } from '../types.js';
 import { isTemporary, isThrottle, type PDU, STATUS, statusHex, statusName } from './codec.js';
-import { parseSmppConfig, type SmppConfig } from './config.js';
+import { parseSmppConfig, type SmppConfig, smppBinds } from './config.js';
 import { type RequestResult, SmppLink } from './link.js';
 import { decodeShortMessage, isOptOutText, senderNumber, stripUdh } from './mo.js';
 import { canonicalId, interpretReceipt } from './receipt.js';
@@ -37,10 +37,16 @@ export interface SmppStats {
 }
 
 /**
- * SMPP 3.4 over one transceiver connection. One message per submit() (maxBatch 1), so a dropped
- * connection makes exactly the messages whose submit_sm was in flight ambiguous; ums encodes and
- * splits the text itself. There is no lookup: SMPP cannot ask the SMSC what it holds, so the engine
- * reports such messages `unknown` instead of sending them again.
+ * SMPP 3.4 over one or several transceiver connections (binds). One message per submit() (maxBatch
+ * 1), so a dropped connection makes exactly the messages whose submit_sm was in flight ambiguous;
+ * ums encodes and splits the text itself. There is no lookup: SMPP cannot ask the SMSC what it
+ * holds, so the engine reports such messages `unknown` instead of sending them again.
+ *
+ * The lane paces (its TPS is the binds' sum); each message goes to the bind that can write it now
+ * and has carried the least for its TPS (a weighted round robin), so each bind stays within its own
+ * rate and window. With several binds each has a cap at its TPS; when none has room, the message is
+ * answered `throttled` without being written (the lane slows). A bind that drops hands the requests
+ * it had not written to the others; the ones in flight are lost (ambiguous), as with one bind.
  */
 export class SmppProvider implements Provider {
   readonly maxBatch = 1;
@@ -48,7 +54,12 @@ export class SmppProvider implements Provider {
   readonly reportWaitMs: number;
   readonly window: number;
   readonly maxSubmits: number;
-  private readonly link: SmppLink;
+  private readonly links: SmppLink[];
+  /** parts given to each link, for the weighted round robin */
+  private readonly carried: number[];
+  private readonly weights: number[];
+  /** several binds: the first message waits until each has bound or failed (so one is not given all) */
+  private settled: Promise<unknown> | null = null;
   private readonly seg: SegmentOptions;
   private ref = Math.floor(Math.random() * 0x10000);
   private reportHandler: ((batch: ReportBatch) => Promise<void>) | null = null;
@@ -63,32 +74,113 @@ export class SmppProvider implements Provider {
     private readonly cfg: SmppConfig,
     ctx: ProviderContext,
   ) {
-    this.tps = ctx.tps ?? cfg.tps;
-    this.window = cfg.window;
+    const binds = smppBinds(cfg);
+    const unlimited = binds.some((b) => b.tps <= 0);
+    const sum = unlimited ? 0 : binds.reduce((n, b) => n + b.tps, 0);
+    // rateGuardMs above the lane's own 5 ms of clock skew: the lane runs that much below tps
+    const guard = 1005 / (1000 + Math.max(5, cfg.rateGuardMs));
+    this.tps = (ctx.tps ?? sum) * guard;
+    this.window = binds.reduce((n, b) => n + b.window, 0);
     this.maxSubmits = cfg.maxSubmits;
     this.reportWaitMs = cfg.reportWaitMs;
     this.seg = { coding: cfg.dataCoding, mode: cfg.longMessages, udhRefBits: cfg.udhRefBits };
-    this.link = new SmppLink(
-      {
-        host: cfg.host,
-        port: cfg.port,
-        systemId: cfg.systemId,
-        password: cfg.password,
-        systemType: cfg.systemType,
-        window: cfg.window,
-        tps: this.tps,
-        rateGuardMs: cfg.rateGuardMs,
-        enquireLinkMs: cfg.enquireLinkMs,
-        requestTimeoutMs: cfg.requestTimeoutMs,
-        unavailableAfterMs: cfg.unavailableAfterMs,
-        backoffMaxMs: cfg.reconnectMaxMs,
-      },
-      (pdu, respond) => this.onDeliver(pdu, respond),
+    // --tps moves every bind's share with it
+    const scale = ctx.tps !== undefined && sum > 0 ? ctx.tps / sum : 1;
+    this.weights = binds.map((b) => (unlimited ? 1 : b.tps));
+    this.carried = binds.map(() => 0);
+    this.links = binds.map(
+      (b) =>
+        new SmppLink(
+          {
+            host: b.host,
+            port: b.port,
+            systemId: b.systemId,
+            password: b.password,
+            systemType: cfg.systemType,
+            window: b.window,
+            // one bind: the lane's pacer is the only limit; several: each bind is capped at its share
+            capTps: binds.length > 1 && !unlimited && this.tps > 0 ? b.tps * scale : 0,
+            capGuardMs: cfg.rateGuardMs,
+            enquireLinkMs: cfg.enquireLinkMs,
+            requestTimeoutMs: cfg.requestTimeoutMs,
+            unavailableAfterMs: cfg.unavailableAfterMs,
+            backoffMaxMs: cfg.reconnectMaxMs,
+          },
+          (pdu, respond) => this.onDeliver(pdu, respond),
+          (link) => this.onLinkState(link),
+        ),
     );
   }
 
   get stats(): SmppStats {
-    return { binds: this.link.binds, drops: this.link.drops, ...this.counts };
+    return {
+      binds: this.links.reduce((n, l) => n + l.binds, 0),
+      drops: this.links.reduce((n, l) => n + l.drops, 0),
+      ...this.counts,
+    };
+  }
+
+  /** Per bind: successful binds and drops. */
+  get bindStats(): { binds: number; drops: number; bound: boolean }[] {
+    return this.links.map((l) => ({ binds: l.binds, drops: l.drops, bound: l.bound }));
+  }
+
+  /**
+   * A link bound or dropped: what waits (unwritten) on a link that is not bound goes to a bound one.
+   * A rebound link starts level with the others in the round robin, not owed all it missed.
+   */
+  private onLinkState(changed: SmppLink): void {
+    const up = this.links.filter((l) => l.bound);
+    if (changed.bound && up.length > 1) {
+      const i = this.links.indexOf(changed);
+      const level = Math.min(
+        ...up
+          .filter((l) => l !== changed)
+          .map((l) => this.carried[this.links.indexOf(l)]! / this.weights[this.links.indexOf(l)]!),
+      );
+      this.carried[i] = level * this.weights[i]!;
+    }
+    if (!up.length) return;
+    for (const l of this.links) {
+      if (l.bound) continue;
+      for (const p of l.takeQueued()) {
+        const to = up.reduce((a, b) => (b.load < a.load ? b : a));
+        to.adopt(p);
+      }
+    }
+  }
+
+  /**
+   * The link for a request of `cost` parts: `prefer` when it can carry it (a message's continuation
+   * part stays with its first), else a bound link with room, least carried for its weight, else the
+   * least loaded bound link whose cap has room (it waits for its window); `capped` when every bound
+   * link's cap is full (with `mustGo`: the least loaded, whose cap then holds it back).
+   */
+  private pick(cost: number, mustGo: boolean, prefer?: SmppLink): SmppLink | 'capped' {
+    if (this.links.length === 1) return this.links[0]!;
+    if (prefer?.bound) return prefer;
+    let best: SmppLink | null = null;
+    let bestScore = Infinity;
+    this.links.forEach((l, i) => {
+      if (!l.hasRoom(cost)) return;
+      const score = (this.carried[i]! + cost) / this.weights[i]!;
+      if (score < bestScore) [best, bestScore] = [l, score];
+    });
+    if (best) return best;
+    const bound = this.links.filter((l) => l.bound);
+    if (bound.length) {
+      // a bind whose window is full but whose cap is not waits for its window, as one bind does
+      const open = bound.filter((l) => !l.capped(cost));
+      if (!open.length && !mustGo) return 'capped';
+      return (open.length ? open : bound).reduce((a, b) => (b.load < a.load ? b : a));
+    }
+    // none bound: the first that may still bind waits for it (or answers unavailable)
+    return this.links.find((l) => !l.refused) ?? this.links[0]!;
+  }
+
+  private request(link: SmppLink, params: Record<string, unknown>, cost: number): Promise<RequestResult> {
+    this.carried[this.links.indexOf(link)]! += cost;
+    return link.request('submit_sm', params, cost);
   }
 
   /** Parts on the wire: what the lane's rate must count. */
@@ -136,7 +228,15 @@ export class SmppProvider implements Provider {
       data_coding: seg.dataCoding,
     };
     const [first, ...rest] = seg.pdus;
-    const r = await this.link.request('submit_sm', params(common, first!), first!.cost);
+    if (this.links.length > 1) {
+      this.settled ??= Promise.all(
+        this.links.map((l) => l.waitBound(Math.min(2000, this.cfg.requestTimeoutMs))),
+      );
+      await this.settled;
+    }
+    const link = this.pick(first!.cost, false);
+    if (link === 'capped') return { kind: 'throttled' }; // nothing written: every bind is at its rate
+    const r = await this.request(link, params(common, first!), first!.cost);
     switch (r.kind) {
       case 'unsent':
         return r.fatal ? { kind: 'fatal', message: r.reason } : { kind: 'unavailable', message: r.reason };
@@ -157,7 +257,7 @@ export class SmppProvider implements Provider {
     }
     const ids = [canonicalId(r.messageId, this.cfg.idFormat)];
     if (rest.length) {
-      const answers = await Promise.all(rest.map((p) => this.sendPart(common, p)));
+      const answers = await Promise.all(rest.map((p) => this.sendPart(common, p, link)));
       const total = seg.pdus.length;
       const refused = answers.findIndex((a) => a.kind === 'resp' && a.status !== STATUS.OK);
       if (refused >= 0) {
@@ -187,10 +287,15 @@ export class SmppProvider implements Provider {
   }
 
   /** A continuation part: rate and temporary refusals are retried here, since the message is already partly out. */
-  private async sendPart(common: Record<string, unknown>, pdu: PartPdu): Promise<RequestResult> {
+  private async sendPart(
+    common: Record<string, unknown>,
+    pdu: PartPdu,
+    first: SmppLink,
+  ): Promise<RequestResult> {
     const backoff = new Backoff({ initialMs: 100, maxMs: 5000 });
     for (let attempt = 0; ; attempt++) {
-      const r = await this.link.request('submit_sm', params(common, pdu), pdu.cost);
+      const link = this.pick(pdu.cost, true, first) as SmppLink;
+      const r = await this.request(link, params(common, pdu), pdu.cost);
       if (r.kind !== 'resp' || r.status === STATUS.OK || attempt >= PART_RETRIES) return r;
       if (!isThrottle(r.status) && !isTemporary(r.status)) return r;
       await sleep(backoff.next());
@@ -209,12 +314,12 @@ export class SmppProvider implements Provider {
 
   subscribeReports(handler: (batch: ReportBatch) => Promise<void>): void {
     this.reportHandler = handler;
-    this.link.start();
+    for (const l of this.links) l.start();
   }
 
   subscribeInbound(handler: (messages: InboundMessage[]) => Promise<void>): void {
     this.inboundHandler = handler;
-    this.link.start();
+    for (const l of this.links) l.start();
   }
 
   /**
@@ -223,7 +328,9 @@ export class SmppProvider implements Provider {
    */
   async pollReports(quietMs = 1000, maxMs = 10_000): Promise<ReportBatch> {
     const got: Waiting<DeliveryReport>[] = (this.collector ??= []); // from the bind on: the SMSC sends at once
-    const problem = await this.link.waitBound(this.cfg.unavailableAfterMs);
+    // receipts may come on any bind: every link binds; one that cannot is an error only if none can
+    const problems = await Promise.all(this.links.map((l) => l.waitBound(this.cfg.unavailableAfterMs)));
+    const problem = problems.every((p) => p !== null) ? problems[0] : null;
     if (problem) {
       this.collector = null;
       throw new Error(`${this.name}: cannot bind to ${this.cfg.host}:${this.cfg.port}: ${problem}`);
@@ -252,7 +359,7 @@ export class SmppProvider implements Provider {
       sleep(this.cfg.requestTimeoutMs, settled.signal),
     ]);
     settled.abort();
-    await this.link.close();
+    await Promise.all(this.links.map((l) => l.close()));
   }
 
   private onDeliver(pdu: PDU, respond: (status: number) => void): void {
