@@ -3,6 +3,7 @@ import type { DeliveryJournal, SendableMessage } from '../journal/delivery.js';
 import type { InboundMessage, OutboundMessage, Provider } from '../providers/types.js';
 import { Backoff } from '../time/backoff.js';
 import { sleep } from '../time/sleep.js';
+import { GroupCommit } from './commits.js';
 import { Lane, type LaneContext, type LaneSpec, type Progress, RunState } from './lane.js';
 import { QuietGate } from './quietGate.js';
 import { reconcileRows } from './reconcile.js';
@@ -62,6 +63,7 @@ export class DeliveryEngine {
   private readonly state: RunState;
   private readonly stop = new AbortController();
   private readonly quiet: QuietGate;
+  private readonly commits: GroupCommit;
 
   constructor(
     private readonly journal: DeliveryJournal,
@@ -69,6 +71,7 @@ export class DeliveryEngine {
   ) {
     this.state = new RunState(opts.limit ?? Infinity, this.stop.signal);
     this.quiet = new QuietGate(opts.quietHours, opts.now);
+    this.commits = new GroupCommit(journal, this.state, opts.onOptedOut);
     opts.signal.addEventListener('abort', () => this.stop.abort(), { once: true });
   }
 
@@ -78,6 +81,8 @@ export class DeliveryEngine {
     const providers = [...new Set(this.opts.lanes.map((l) => l.provider))];
     for (const p of providers) {
       p.subscribeReports?.(async (batch) => {
+        // the answers these reports follow are committed first (a result before its reports' ack)
+        if (!this.commits.flush()) throw new Error('the journal could not be written');
         progress.reports += this.journal.applyReports(p.name, batch.reports);
         await batch.ack();
       });
@@ -136,7 +141,7 @@ export class DeliveryEngine {
       maxSubmits: this.maxSubmits(spec.provider),
       giveUpAfterMs: this.opts.giveUpAfterMs,
       messageOptions: this.opts.messageOptions,
-      onOptedOut: this.opts.onOptedOut,
+      commits: this.commits,
       onProgress: this.opts.onProgress,
     };
   }

@@ -3,6 +3,7 @@ import { type DeliveryJournal, messageKey, type SendableMessage } from '../journ
 import type { OutboundMessage, Provider, SubmitResult } from '../providers/types.js';
 import { Backoff } from '../time/backoff.js';
 import { sleep } from '../time/sleep.js';
+import type { GroupCommit } from './commits.js';
 import { LaneRate } from './laneRate.js';
 import type { QuietGate } from './quietGate.js';
 import { lookUp } from './reconcile.js';
@@ -41,6 +42,8 @@ export class RunState {
     startedAt: Date.now(),
   };
   fault: string | null = null;
+  /** the journal could not be written in this run */
+  journalFailed = false;
 
   constructor(
     /** messages this run may still submit */
@@ -54,6 +57,7 @@ export class RunState {
   }
 
   journalFault(err: unknown): void {
+    this.journalFailed = true;
     const e = err as { code?: string; message?: string };
     this.fault ??= `the journal could not be written (${e.code ?? ''}${e.code ? ': ' : ''}${e.message ?? String(err)}); nothing is lost: fix that, then run \`ums resume\``;
   }
@@ -69,7 +73,8 @@ export interface LaneContext {
   /** how long the lane may keep failing with 503/connection errors before the run stops */
   giveUpAfterMs: number;
   messageOptions?: (m: SendableMessage) => Partial<OutboundMessage>;
-  onOptedOut?: (phones: string[]) => void;
+  /** where answers are committed, in groups */
+  commits: GroupCommit;
   onProgress?: (p: Progress) => void;
 }
 
@@ -80,6 +85,12 @@ export interface LaneContext {
  */
 const MAX_MS_WITHOUT_EVENT_LOOP = 20;
 
+/** Planned rows read from the journal at a time. */
+const PLANNED_BLOCK = 1024;
+
+/** The shortest pause of a paced lane waiting for its rate (ms): see gather(). */
+const MIN_PACED_SLEEP_MS = 10;
+
 /**
  * One channel through one provider: it owns its pacing (LaneRate), its backoff while the provider
  * is unavailable, and its queue of messages to submit again. What an answer means is settleSubmit's.
@@ -88,6 +99,9 @@ export class Lane {
   private readonly rate: LaneRate;
   private readonly retry: SendableMessage[] = [];
   private readonly inFlight = new Set<Promise<void>>();
+  /** planned rows read ahead (never claimed: a block is only read, not held) */
+  private planned: SendableMessage[] = [];
+  private head = 0;
   private cursor = 0;
   private exhausted = false;
   private unavailableSince: number | null = null;
@@ -106,9 +120,14 @@ export class Lane {
     return this.spec.provider;
   }
 
-  /** Submit until nothing is left (or the run stops); resolves once every request in flight is settled. */
+  /**
+   * Submit until nothing is left (or the run stops); resolves once every request in flight is
+   * settled and committed. Each turn takes a group: as many requests as the window has room for and
+   * the rate lets go now; the group is claimed (`sending`) in one transaction and its requests are
+   * handed to the provider at once, so no claimed message ever waits here for its turn.
+   */
   async run(): Promise<void> {
-    const { run, quiet, journal } = this.ctx;
+    const { run, journal, commits } = this.ctx;
     const rate = this.rate;
     let turned = performance.now();
     while (!run.stopped) {
@@ -119,20 +138,76 @@ export class Lane {
       }
       await this.pause();
       if (run.remaining <= 0) break;
-      let batch = this.take(rate.chunkParts(this.provider.maxBatch));
-      if (!batch.length) {
+      const group = await this.gather(Math.max(1, this.spec.window - this.inFlight.size));
+      if (run.signal.aborted) break;
+      if (!group.length) {
+        // answers waiting to be committed may give messages back to submit again
+        if (commits.pending) {
+          if (!commits.flush()) break;
+          continue;
+        }
         if (!this.inFlight.size) break;
         await Promise.race(this.inFlight);
         continue;
       }
+      const batch = group.flat();
+      let claimed: SendableMessage[];
+      try {
+        // Quiet hours are asked again inside the claim: 21:00 may strike while it is written (found in CI).
+        claimed = journal.claim(batch, this.provider.name, () => this.ctx.quiet.closed());
+      } catch (err) {
+        run.journalFault(err);
+        break;
+      }
+      const kept = new Set(claimed);
+      if (claimed.length < batch.length)
+        rate.refund(batch.reduce((n, m) => n + (kept.has(m) ? 0 : m.parts), 0));
+      if (!claimed.length) continue;
+      for (const m of claimed) m.attempts++;
+      run.remaining -= claimed.length;
+      run.progress.submitted += claimed.length;
+      rate.leavingNow();
+      for (const requested of group) {
+        const request = claimed.length < batch.length ? requested.filter((m) => kept.has(m)) : requested;
+        if (!request.length) continue;
+        const p: Promise<void> = this.submit(request).finally(() => this.inFlight.delete(p));
+        this.inFlight.add(p);
+      }
+      if (this.inFlight.size >= this.spec.window) await Promise.race(this.inFlight);
+    }
+    await Promise.all(this.inFlight);
+    commits.flush();
+  }
+
+  /**
+   * The requests that may go now, at most `room`: the first waits for the rate; the others go only
+   * if the rate lets them go at once. Nothing is claimed here; what is not taken stays planned.
+   */
+  private async gather(room: number): Promise<SendableMessage[][]> {
+    const { run, quiet } = this.ctx;
+    const rate = this.rate;
+    const group: SendableMessage[][] = [];
+    let budget = run.remaining;
+    while (group.length < room && budget > 0) {
+      let batch = this.take(rate.chunkParts(this.provider.maxBatch), budget);
+      if (!batch.length) break;
       const parts = partsOf(batch);
-      for (let wait = rate.tryTake(parts); wait > 0; wait = rate.tryTake(parts)) {
-        await sleep(wait, run.signal);
+      let wait = rate.tryTake(parts);
+      if (wait > 0 && group.length) {
+        this.retry.unshift(...batch); // not this group's: the next one's
+        break;
+      }
+      while (wait > 0) {
+        // A paced lane wakes at most every MIN_PACED_SLEEP_MS and sends what the rate has let go
+        // meanwhile (the rate catches up), so a group holds several requests at a few hundred TPS.
+        await sleep(Math.max(wait, MIN_PACED_SLEEP_MS), run.signal);
         if (run.signal.aborted) break;
+        wait = rate.tryTake(parts);
       }
       if (run.signal.aborted) {
         this.retry.unshift(...batch); // never claimed: stays planned
-        break;
+        for (const b of group.reverse()) this.retry.unshift(...b);
+        return [];
       }
       // The window may have opened while we waited for the rate: ads without night consent stay planned.
       const allowed = quiet.admit(batch);
@@ -141,28 +216,10 @@ export class Lane {
         batch = allowed;
         if (!batch.length) continue;
       }
-      let claimed: SendableMessage[];
-      try {
-        // Quiet hours are asked again inside the claim: 21:00 may strike while it is written (found in CI).
-        claimed = journal.claim(batch, this.provider.name, () => quiet.closed());
-      } catch (err) {
-        run.journalFault(err);
-        break;
-      }
-      if (claimed.length < batch.length) {
-        const kept = new Set(claimed);
-        rate.refund(batch.reduce((n, m) => n + (kept.has(m) ? 0 : m.parts), 0));
-      }
-      if (!claimed.length) continue;
-      for (const m of claimed) m.attempts++;
-      run.remaining -= claimed.length;
-      run.progress.submitted += claimed.length;
-      rate.leavingNow();
-      const p: Promise<void> = this.submit(claimed).finally(() => this.inFlight.delete(p));
-      this.inFlight.add(p);
-      if (this.inFlight.size >= this.spec.window) await Promise.race(this.inFlight);
+      group.push(batch);
+      budget -= batch.length;
     }
-    await Promise.all(this.inFlight);
+    return group;
   }
 
   /** Wait out the backoff (the provider is unavailable) or a throttle pause of an unlimited lane. */
@@ -177,36 +234,48 @@ export class Lane {
     }
   }
 
-  /** The next messages to submit, at most `maxParts` parts: ones to submit again first, then planned ones. */
-  private take(maxParts: number): SendableMessage[] {
+  /**
+   * The next request's messages, at most `maxParts` parts (one message at least) and `budget`
+   * messages: ones to submit again first, then planned ones, read from the journal in blocks.
+   */
+  private take(maxParts: number, budget: number): SendableMessage[] {
     const out: SendableMessage[] = [];
     const { retry } = this;
     let parts = 0;
-    const room = Math.min(this.provider.maxBatch, this.ctx.run.remaining);
-    while (out.length < room && retry.length && (parts === 0 || parts + retry[0]!.parts <= maxParts)) {
+    const room = Math.min(this.provider.maxBatch, budget);
+    const fits = (m: SendableMessage): boolean => parts === 0 || parts + m.parts <= maxParts;
+    while (out.length < room && retry.length && fits(retry[0]!)) {
       const m = retry.shift()!;
       out.push(m);
       parts += m.parts;
     }
-    while (!this.exhausted && out.length < room && parts < maxParts) {
-      const want = Math.min(room - out.length, Math.max(1, maxParts - parts));
-      const next = this.ctx.journal.nextPlanned(
-        this.ctx.campaignId,
-        this.spec.channel,
-        this.cursor,
-        want,
-        this.ctx.quiet.closed(),
-      );
-      if (next.length < want) this.exhausted = true;
-      for (const m of next) {
-        if (this.provider.countParts) m.parts = this.provider.countParts(this.outbound(m));
-        out.push(m);
-        parts += m.parts;
-        this.cursor = m.row;
-      }
-      if (!next.length) break;
+    while (out.length < room && parts < maxParts) {
+      if (this.head >= this.planned.length && !this.readBlock()) break;
+      const m = this.planned[this.head]!;
+      if (!fits(m)) break;
+      this.head++;
+      out.push(m);
+      parts += m.parts;
     }
     return out;
+  }
+
+  /** The next block of planned rows; false when none is left. */
+  private readBlock(): boolean {
+    if (this.exhausted) return false;
+    const rows = this.ctx.journal.nextPlanned(
+      this.ctx.campaignId,
+      this.spec.channel,
+      this.cursor,
+      PLANNED_BLOCK,
+      this.ctx.quiet.closed(),
+    );
+    if (rows.length < PLANNED_BLOCK) this.exhausted = true;
+    if (this.provider.countParts) for (const m of rows) m.parts = this.provider.countParts(this.outbound(m));
+    if (rows.length) this.cursor = rows[rows.length - 1]!.row;
+    this.planned = rows;
+    this.head = 0;
+    return rows.length > 0;
   }
 
   private outbound(m: SendableMessage): OutboundMessage {
@@ -271,26 +340,20 @@ export class Lane {
     else if (s.stop) run.fault ??= s.stop;
   }
 
-  /** Write the answer down; what is to be submitted again is queued once it is committed. */
+  /** Queue the answer for the next group commit; what is to be submitted again is queued once it is committed. */
   private commit(out: SettleOutput): void {
     const { run } = this.ctx;
     run.progress.accepted += out.accepted;
     run.progress.failed += out.failed;
     run.progress.unknown += out.unknown;
-    try {
-      if (out.optedOut.length) this.ctx.onOptedOut?.(out.optedOut);
-      this.ctx.journal.settle(out.settlements);
-    } catch (err) {
-      // The outcome could not be recorded: the rows stay `sending`, and resume asks the provider.
-      run.journalFault(err);
-      return;
-    }
-    if (out.resend.length) {
-      run.progress.retried += out.resend.length;
-      this.retry.push(...out.resend);
-      this.retry.sort((a, b) => a.row - b.row || a.leg - b.leg);
-    }
-    this.ctx.onProgress?.(run.progress);
+    this.ctx.commits.add(out.settlements, out.optedOut, () => {
+      if (out.resend.length) {
+        run.progress.retried += out.resend.length;
+        this.retry.push(...out.resend);
+        this.retry.sort((a, b) => a.row - b.row || a.leg - b.leg);
+      }
+      this.ctx.onProgress?.(run.progress);
+    });
   }
 }
 
