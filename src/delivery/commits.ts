@@ -4,7 +4,7 @@ import type { RunState } from './lane.js';
 /** A group is committed once it holds this many messages' results... */
 const GROUP_MESSAGES = 512;
 /** ...or this long after its first result (ms), whichever comes first. */
-const GROUP_DELAY_MS = 5;
+export const GROUP_DELAY_MS = 5;
 
 /**
  * Answers committed in groups: one transaction for many requests' results instead of one each
@@ -24,6 +24,7 @@ export class GroupCommit {
     private readonly journal: DeliveryJournal,
     private readonly run: RunState,
     private readonly onOptedOut?: (phones: string[]) => void,
+    private readonly delayMs = GROUP_DELAY_MS,
   ) {}
 
   /** Results waiting to be committed. */
@@ -37,7 +38,7 @@ export class GroupCommit {
     for (const p of optedOut) this.optedOut.push(p);
     this.after.push(after);
     if (this.settlements.length >= GROUP_MESSAGES) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), GROUP_DELAY_MS);
+    else this.timer ??= setTimeout(() => this.flush(), this.delayMs);
   }
 
   /** Commit what is queued; false when the journal could not be written (the run then stops). */

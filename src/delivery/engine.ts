@@ -38,6 +38,8 @@ export interface EngineOptions {
   messageOptions?: (m: SendableMessage) => Partial<OutboundMessage>;
   /** numbers a provider says opted out: added to the suppression list before the outcome is settled */
   onOptedOut?: (phones: string[]) => void;
+  /** longest an answer waits for its group commit (ms; default 5): tests lengthen it */
+  groupCommitMs?: number;
   /** messages recipients sent (SMPP MO): committed when this returns */
   onInbound?: (provider: string, messages: InboundMessage[]) => void;
 }
@@ -71,7 +73,7 @@ export class DeliveryEngine {
   ) {
     this.state = new RunState(opts.limit ?? Infinity, this.stop.signal);
     this.quiet = new QuietGate(opts.quietHours, opts.now);
-    this.commits = new GroupCommit(journal, this.state, opts.onOptedOut);
+    this.commits = new GroupCommit(journal, this.state, opts.onOptedOut, opts.groupCommitMs);
     opts.signal.addEventListener('abort', () => this.stop.abort(), { once: true });
   }
 
