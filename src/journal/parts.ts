@@ -55,7 +55,7 @@ export class PartsJournal {
 
   private recordParts(messageId: number, partIds: string[]): void {
     this.s.clear.run(messageId);
-    partIds.forEach((id, i) => this.s.insert.run(messageId, i + 1, id));
+    for (const [i, id] of partIds.entries()) this.s.insert.run(messageId, i + 1, id);
   }
 
   /**
