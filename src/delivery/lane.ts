@@ -88,9 +88,6 @@ const MAX_MS_WITHOUT_EVENT_LOOP = 20;
 /** Planned rows read from the journal at a time. */
 const PLANNED_BLOCK = 1024;
 
-/** The shortest pause of a paced lane waiting for its rate (ms): see gather(). */
-const MIN_PACED_SLEEP_MS = 10;
-
 /**
  * One channel through one provider: it owns its pacing (LaneRate), its backoff while the provider
  * is unavailable, and its queue of messages to submit again. What an answer means is settleSubmit's.
@@ -122,9 +119,9 @@ export class Lane {
 
   /**
    * Submit until nothing is left (or the run stops); resolves once every request in flight is
-   * settled and committed. Each turn takes a group: as many requests as the window has room for and
-   * the rate lets go now; the group is claimed (`sending`) in one transaction and its requests are
-   * handed to the provider at once, so no claimed message ever waits here for its turn.
+   * settled and committed. Each turn takes a group (gather()): the group is claimed (`sending`) in
+   * one transaction and its requests are handed to the provider at once, so no claimed message ever
+   * waits here for its turn.
    */
   async run(): Promise<void> {
     const { run, journal, commits } = this.ctx;
@@ -139,7 +136,7 @@ export class Lane {
       await this.pause();
       if (run.remaining <= 0) break;
       const group = await this.gather(Math.max(1, this.spec.window - this.inFlight.size));
-      if (run.signal.aborted) break;
+      if (run.stopped) break;
       if (!group.length) {
         // answers waiting to be committed may give messages back to submit again
         if (commits.pending) {
@@ -180,31 +177,26 @@ export class Lane {
   }
 
   /**
-   * The requests that may go now, at most `room`: the first waits for the rate; the others go only
-   * if the rate lets them go at once. Nothing is claimed here; what is not taken stays planned.
+   * The requests that may go now, at most `room`; nothing is claimed here, and what is not taken
+   * stays planned. A paced lane's group is one request, after its wait for the rate: the rate
+   * stamps the parts it let go when they leave (leavingNow), one request at a time, so that no
+   * second at the carrier holds more than the rate. An unlimited lane fills its window at once.
    */
-  private async gather(room: number): Promise<SendableMessage[][]> {
+  private async gather(window: number): Promise<SendableMessage[][]> {
     const { run, quiet } = this.ctx;
     const rate = this.rate;
+    const room = rate.unlimited ? window : 1;
     const group: SendableMessage[][] = [];
     let budget = run.remaining;
     while (group.length < room && budget > 0) {
       let batch = this.take(rate.chunkParts(this.provider.maxBatch), budget);
       if (!batch.length) break;
       const parts = partsOf(batch);
-      let wait = rate.tryTake(parts);
-      if (wait > 0 && group.length) {
-        this.retry.unshift(...batch); // not this group's: the next one's
-        break;
+      for (let wait = rate.tryTake(parts); wait > 0; wait = rate.tryTake(parts)) {
+        await sleep(wait, run.signal);
+        if (run.stopped) break;
       }
-      while (wait > 0) {
-        // A paced lane wakes at most every MIN_PACED_SLEEP_MS and sends what the rate has let go
-        // meanwhile (the rate catches up), so a group holds several requests at a few hundred TPS.
-        await sleep(Math.max(wait, MIN_PACED_SLEEP_MS), run.signal);
-        if (run.signal.aborted) break;
-        wait = rate.tryTake(parts);
-      }
-      if (run.signal.aborted) {
+      if (run.stopped) {
         this.retry.unshift(...batch); // never claimed: stays planned
         for (const b of group.reverse()) this.retry.unshift(...b);
         return [];
