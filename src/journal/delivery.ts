@@ -75,6 +75,39 @@ interface StoredReport {
   receivedAt: string;
 }
 
+/** A SendableMessage as the raw statement returns it: the columns of `cols`, in order. */
+type PlannedRowArray = [
+  number,
+  number,
+  number,
+  string,
+  Channel,
+  string | null,
+  string,
+  number,
+  number,
+  string | null,
+  number,
+  RcsKind | null,
+];
+
+function plannedRow(r: PlannedRowArray): SendableMessage {
+  return {
+    id: r[0],
+    row: r[1],
+    leg: r[2],
+    to: r[3],
+    channel: r[4],
+    subject: r[5],
+    body: r[6],
+    parts: r[7],
+    attempts: r[8],
+    vars: r[9],
+    deferrable: r[10],
+    rcsKind: r[11],
+  };
+}
+
 /** Final states: no report, late or duplicate, may change them. */
 export const FINAL_STATES = ['delivered', 'failed', 'rejected', 'skipped', 'cancelled'] as const;
 
@@ -105,10 +138,14 @@ export class DeliveryJournal {
     this.tx = db.transaction((fn: () => unknown) => fn()) as <T>(fn: () => T) => T;
     const cols = `id, row, leg, to_addr AS "to", channel, subject, body, parts, attempts, vars, defer_at_night AS "deferrable", rcs_kind AS "rcsKind"`;
     this.s = {
-      nextPlanned: db.prepare<[string, number, string, number, number], SendableMessage>(
-        `SELECT ${cols} FROM messages WHERE campaign_id = ? AND row > ? AND status = 'planned' AND channel = ? AND defer_at_night <= ?
+      // raw arrays, made into objects by plannedRow(): half the cost of better-sqlite3's row objects
+      // (the engine reads every planned row through it: bench/send.js)
+      nextPlanned: db
+        .prepare<[string, number, string, number, number], PlannedRowArray>(
+          `SELECT ${cols} FROM messages WHERE campaign_id = ? AND row > ? AND status = 'planned' AND channel = ? AND defer_at_night <= ?
          ORDER BY row, leg LIMIT ?`,
-      ),
+        )
+        .raw(true),
       countDeferrable: db.prepare<[string], { n: number }>(
         `SELECT COUNT(*) AS n FROM messages WHERE campaign_id = ? AND status = 'planned' AND defer_at_night = 1`,
       ),
@@ -234,7 +271,7 @@ export class DeliveryJournal {
     limit: number,
     quiet = false,
   ): SendableMessage[] {
-    return this.s.nextPlanned.all(campaignId, afterRow, channel, quiet ? 0 : 1, limit);
+    return this.s.nextPlanned.all(campaignId, afterRow, channel, quiet ? 0 : 1, limit).map(plannedRow);
   }
 
   /** Planned ads without night consent: what quiet hours hold back. */
