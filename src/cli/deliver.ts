@@ -1,16 +1,13 @@
 import readline from 'node:readline/promises';
 import type { Ora } from 'ora';
-import { buildLanes } from '../app/lanes.js';
-import type { CampaignChannelSettings } from '../app/planCampaign.js';
 import { buildReport, hasProblems } from '../app/report.js';
+import { finishEmptyCampaign, sendCampaign } from '../app/sendCampaign.js';
 import { summariseCampaign } from '../app/summary.js';
 import { formatClock } from '../campaign/quietHours.js';
 import type { Config } from '../config/config.js';
-import { DeliveryEngine, type EngineOutcome, type Progress } from '../delivery/engine.js';
+import type { Progress } from '../delivery/engine.js';
 import { InputError } from '../errors.js';
-import type { SendableMessage } from '../journal/delivery.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
-import type { OutboundMessage } from '../providers/types.js';
 import { type Cli, EXIT } from './context.js';
 import { formatPlanSummary, formatProgress, formatReport, forTerminal } from './format.js';
 
@@ -86,10 +83,7 @@ export async function deliver(
     (campaign.state === 'done' && !(opts.resendUnknown && unknown > 0)) ||
     channels.length === 0
   ) {
-    if (campaign.state === 'draft' || campaign.state === 'armed') {
-      journal.arm(campaign.id); // confirmed, with nothing (left) to send: done
-      journal.finish(campaign.id);
-    }
+    finishEmptyCampaign(journal, campaign); // confirmed, with nothing (left) to send: done
     const report = buildReport(journal, journal.findCampaign(campaign.id)!, 0, {
       config,
       provider: opts.provider,
@@ -140,61 +134,34 @@ export async function deliver(
     }
   }
 
-  const setup = await buildLanes(config, journal.file, channels, {
-    provider: opts.provider,
-    tps: opts.tps,
-    now: cli.now,
-  });
-  const total =
-    d.countInStatus(campaign.id, 'planned') +
-    d.countInStatus(campaign.id, 'sending') +
-    d.countInStatus(campaign.id, 'unknown');
-  // The operator's word, and the lanes are ready: from here a failure leaves it for `ums resume`.
-  journal.arm(campaign.id);
   const abort = new AbortController();
   const onSignal = (): void => {
     if (abort.signal.aborted) return;
     cli.err('\nstopping: waiting for the requests in flight to be answered and recorded…');
     abort.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const progress = new ProgressDisplay(cli, total, opts.json);
-  let outcome: EngineOutcome;
-  try {
-    await progress.start();
-    const engine = new DeliveryEngine(d, {
-      campaignId: campaign.id,
-      from: (campaign.settings.from as string | null) ?? null,
-      lanes: setup.lanes,
-      limit: opts.limit,
-      resendUnknown: Boolean(opts.resendUnknown),
-      giveUpAfterMs: 60_000,
-      reportWaitMs: setup.reportWaitMs,
-      signal: abort.signal,
-      onProgress: (p) => progress.update(p),
-      quietHours: campaign.settings.ad === true ? config.quietHours : undefined,
-      now: cli.now,
-      messageOptions: channelOptions(campaign),
-      onInbound: (provider, messages) => {
-        journal.inbox().store(provider, messages);
-      },
-      onOptedOut: (phones) =>
-        journal.optouts().add(phones, 'provider', `opted out, reported while sending ${campaign.id}`),
-    });
-    outcome = await engine.run();
-  } finally {
-    progress.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await Promise.all(setup.providers.map((p) => p.close()));
-  }
+  let progress: ProgressDisplay | null = null;
+  const { outcome, left } = await sendCampaign(config, journal, campaign, {
+    provider: opts.provider,
+    tps: opts.tps,
+    limit: opts.limit,
+    resendUnknown: Boolean(opts.resendUnknown),
+    now: cli.now,
+    signal: abort.signal,
+    started: async (total) => {
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      progress = new ProgressDisplay(cli, total, opts.json);
+      await progress.start();
+    },
+    onProgress: (p) => progress?.update(p),
+    ended: () => {
+      progress?.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  });
 
-  const left = d.countInStatus(campaign.id, 'planned') + d.countInStatus(campaign.id, 'sending');
-  // A fallback leg still `held` waits for its first leg's report: with a polled provider that comes
-  // by `ums report --sync`, after this run; the campaign stays armed so `ums resume` sends what it releases.
-  const held = d.countInStatus(campaign.id, 'held');
-  if (outcome.kind === 'finished' && left === 0 && held === 0) journal.finish(campaign.id);
   const report = buildReport(journal, journal.findCampaign(campaign.id)!, 20, {
     config,
     provider: opts.provider,
@@ -245,40 +212,6 @@ export async function deliver(
     case 'finished':
       return hasProblems(report) ? EXIT.incomplete : EXIT.ok;
   }
-}
-
-/** What a provider needs beyond the text, from what planning stored on the campaign. */
-function channelOptions(campaign: CampaignRecord): (m: SendableMessage) => Partial<OutboundMessage> {
-  const s = campaign.settings as Partial<CampaignChannelSettings>;
-  return (m) => {
-    if (m.leg !== 0) return {};
-    const variables = m.vars ? (JSON.parse(m.vars) as Record<string, string>) : {};
-    if (m.channel === 'alimtalk' && s.alimtalk) {
-      return {
-        kakao: {
-          pfId: s.alimtalk.pfId,
-          templateId: s.alimtalk.templateId,
-          buttons: s.alimtalk.buttons,
-          variables,
-          disableSms: true,
-        },
-      };
-    }
-    if (m.channel === 'rcs' && s.rcs && m.rcsKind) {
-      const rcs = {
-        brandId: s.rcs.brandId,
-        kind: m.rcsKind,
-        templateId: s.rcs.templateId,
-        buttons: s.rcs.buttons,
-        variables,
-        disableSms: true,
-        commercial: s.ad === true,
-      };
-      return m.rcsKind === 'mms' && s.images?.length ? { rcs, images: s.images } : { rcs };
-    }
-    if (m.channel === 'mms' && s.images?.length) return { images: s.images };
-    return {};
-  };
 }
 
 /** ora on a terminal; otherwise a plain line every few seconds (cron logs); nothing with --json. */

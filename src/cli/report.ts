@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { buildReport, hasProblems } from '../app/report.js';
-import type { Channel } from '../campaign/types.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 import { formatReport } from './format.js';
 import { namedOrLatest } from './resume.js';
@@ -28,23 +27,8 @@ export function registerReport(program: Command, cli: Cli, setExit: (code: numbe
         const campaign = namedOrLatest(journal, id);
         let synced = 0;
         if (opts.sync) {
-          const d = journal.delivery();
-          const channels = Object.keys(buildReport(journal, campaign).channels) as Channel[];
-          const { buildLanes } = await import('../app/lanes.js');
-          const setup = await buildLanes(config, journal.file, channels, { now: cli.now });
-          try {
-            for (const p of setup.providers) {
-              if (!p.pollReports) continue;
-              for (;;) {
-                const batch = await p.pollReports();
-                if (!batch.reports.length) break;
-                synced += d.applyReports(p.name, batch.reports);
-                await batch.ack();
-              }
-            }
-          } finally {
-            await Promise.all(setup.providers.map((p) => p.close()));
-          }
+          const { syncReports } = await import('../app/syncReports.js');
+          synced = await syncReports(config, journal, campaign, cli.now);
         }
         const report = buildReport(journal, journal.findCampaign(campaign.id)!, opts.failed ? 1000 : 0, {
           config,

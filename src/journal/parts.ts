@@ -49,10 +49,14 @@ export class PartsJournal {
 
   /** Record the provider ids of a message's parts, part 1 first (a resend replaces them). */
   record(messageId: number, partIds: string[]): void {
-    this.db.transaction(() => {
-      this.s.clear.run(messageId);
-      partIds.forEach((id, i) => this.s.insert.run(messageId, i + 1, id));
-    })();
+    // inside settle()'s transaction already: no transaction of its own (one per message showed in bench/smpp.js)
+    if (this.db.inTransaction) this.recordParts(messageId, partIds);
+    else this.db.transaction(() => this.recordParts(messageId, partIds))();
+  }
+
+  private recordParts(messageId: number, partIds: string[]): void {
+    this.s.clear.run(messageId);
+    for (const [i, id] of partIds.entries()) this.s.insert.run(messageId, i + 1, id);
   }
 
   /**

@@ -1,0 +1,129 @@
+import type { Config } from '../config/config.js';
+import { DeliveryEngine, type EngineOutcome, type Progress } from '../delivery/engine.js';
+import type { SendableMessage } from '../journal/delivery.js';
+import type { CampaignRecord, Journal } from '../journal/journal.js';
+import type { OutboundMessage } from '../providers/types.js';
+import { buildLanes } from './lanes.js';
+import type { CampaignChannelSettings } from './planCampaign.js';
+
+export interface SendCampaignOptions {
+  provider?: string;
+  tps?: number;
+  limit?: number;
+  resendUnknown: boolean;
+  /** the wall clock (UMS_NOW) */
+  now: () => Date;
+  /** aborted: stop submitting, settle what is in flight */
+  signal: AbortSignal;
+  /** the campaign is armed and `total` messages are to go: called once, before the first request */
+  started?: (total: number) => Promise<void> | void;
+  /** the engine stopped (whatever the outcome), before the providers are closed */
+  ended?: () => void;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface SendCampaignResult {
+  outcome: EngineOutcome;
+  /** messages still planned or sending once the run ended */
+  left: number;
+}
+
+/**
+ * A confirmed campaign with something to send: build its lanes (a config error stops it here, before
+ * anything changes), arm it, run the engine, close the providers, and mark it done when everything
+ * went out. The caller holds the campaign's lock.
+ */
+export async function sendCampaign(
+  config: Config,
+  journal: Journal,
+  campaign: CampaignRecord,
+  opts: SendCampaignOptions,
+): Promise<SendCampaignResult> {
+  const d = journal.delivery();
+  const setup = await buildLanes(config, journal.file, d.plannedChannels(campaign.id), {
+    provider: opts.provider,
+    tps: opts.tps,
+    now: opts.now,
+  });
+  const total =
+    d.countInStatus(campaign.id, 'planned') +
+    d.countInStatus(campaign.id, 'sending') +
+    d.countInStatus(campaign.id, 'unknown');
+  // The operator's word, and the lanes are ready: from here a failure leaves it for `ums resume`.
+  journal.arm(campaign.id);
+  let outcome: EngineOutcome;
+  try {
+    await opts.started?.(total);
+    const engine = new DeliveryEngine(d, {
+      campaignId: campaign.id,
+      from: (campaign.settings.from as string | null) ?? null,
+      lanes: setup.lanes,
+      limit: opts.limit,
+      resendUnknown: opts.resendUnknown,
+      giveUpAfterMs: 60_000,
+      reportWaitMs: setup.reportWaitMs,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      quietHours: campaign.settings.ad === true ? config.quietHours : undefined,
+      now: opts.now,
+      messageOptions: channelOptions(campaign),
+      onInbound: (provider, messages) => {
+        journal.inbox().store(provider, messages);
+      },
+      onOptedOut: (phones) =>
+        journal.optouts().add(phones, 'provider', `opted out, reported while sending ${campaign.id}`),
+    });
+    outcome = await engine.run();
+  } finally {
+    opts.ended?.();
+    await Promise.all(setup.providers.map((p) => p.close()));
+  }
+  const left = d.countInStatus(campaign.id, 'planned') + d.countInStatus(campaign.id, 'sending');
+  // A fallback leg still `held` waits for its first leg's report: with a polled provider that comes
+  // by `ums report --sync`, after this run; the campaign stays armed so `ums resume` sends what it releases.
+  const held = d.countInStatus(campaign.id, 'held');
+  if (outcome.kind === 'finished' && left === 0 && held === 0) journal.finish(campaign.id);
+  return { outcome, left };
+}
+
+/** A confirmed campaign with nothing (left) to send: it is done. */
+export function finishEmptyCampaign(journal: Journal, campaign: CampaignRecord): void {
+  if (campaign.state === 'draft' || campaign.state === 'armed') {
+    journal.arm(campaign.id);
+    journal.finish(campaign.id);
+  }
+}
+
+/** What a provider needs beyond the text, from what planning stored on the campaign. */
+export function channelOptions(campaign: CampaignRecord): (m: SendableMessage) => Partial<OutboundMessage> {
+  const s = campaign.settings as Partial<CampaignChannelSettings>;
+  return (m) => {
+    if (m.leg !== 0) return {};
+    const variables = m.vars ? (JSON.parse(m.vars) as Record<string, string>) : {};
+    if (m.channel === 'alimtalk' && s.alimtalk) {
+      return {
+        kakao: {
+          pfId: s.alimtalk.pfId,
+          templateId: s.alimtalk.templateId,
+          buttons: s.alimtalk.buttons,
+          variables,
+          disableSms: true,
+        },
+      };
+    }
+    if (m.channel === 'rcs' && s.rcs && m.rcsKind) {
+      const rcs = {
+        brandId: s.rcs.brandId,
+        kind: m.rcsKind,
+        templateId: s.rcs.templateId,
+        buttons: s.rcs.buttons,
+        variables,
+        disableSms: true,
+        commercial: s.ad === true,
+      };
+      return m.rcsKind === 'mms' && s.images?.length ? { rcs, images: s.images } : { rcs };
+    }
+    if (m.channel === 'mms' && s.images?.length) return { images: s.images };
+    return {};
+  };
+}

@@ -1,0 +1,355 @@
+import type { Channel } from '../campaign/types.js';
+import { type DeliveryJournal, messageKey, type SendableMessage } from '../journal/delivery.js';
+import type { OutboundMessage, Provider, SubmitResult } from '../providers/types.js';
+import { Backoff } from '../time/backoff.js';
+import { sleep } from '../time/sleep.js';
+import type { GroupCommit } from './commits.js';
+import { LaneRate } from './laneRate.js';
+import type { QuietGate } from './quietGate.js';
+import { lookUp } from './reconcile.js';
+import { type SettleOutput, settleSubmit } from './settle.js';
+
+export interface LaneSpec {
+  channel: Channel;
+  provider: Provider;
+  /** parts per second for this lane (0 = unlimited) */
+  tps: number;
+  /** requests in flight at once */
+  window: number;
+}
+
+export interface Progress {
+  submitted: number;
+  accepted: number;
+  failed: number;
+  unknown: number;
+  retried: number;
+  throttles: number;
+  reports: number;
+  startedAt: number;
+}
+
+/** What the lanes of one run share: the budget (--limit), the counts, the fault that stops them all. */
+export class RunState {
+  readonly progress: Progress = {
+    submitted: 0,
+    accepted: 0,
+    failed: 0,
+    unknown: 0,
+    retried: 0,
+    throttles: 0,
+    reports: 0,
+    startedAt: Date.now(),
+  };
+  fault: string | null = null;
+  /** the journal could not be written in this run */
+  journalFailed = false;
+
+  constructor(
+    /** messages this run may still submit */
+    public remaining: number,
+    /** aborted: stop submitting (Ctrl-C) */
+    readonly signal: AbortSignal,
+  ) {}
+
+  get stopped(): boolean {
+    return this.signal.aborted || this.fault !== null;
+  }
+
+  journalFault(err: unknown): void {
+    this.journalFailed = true;
+    const e = err as { code?: string; message?: string };
+    this.fault ??= `the journal could not be written (${e.code ?? ''}${e.code ? ': ' : ''}${e.message ?? String(err)}); nothing is lost: fix that, then run \`ums resume\``;
+  }
+}
+
+export interface LaneContext {
+  journal: DeliveryJournal;
+  campaignId: string;
+  from: string | null;
+  run: RunState;
+  quiet: QuietGate;
+  maxSubmits: number;
+  /** how long the lane may keep failing with 503/connection errors before the run stops */
+  giveUpAfterMs: number;
+  messageOptions?: (m: SendableMessage) => Partial<OutboundMessage>;
+  /** where answers are committed, in groups */
+  commits: GroupCommit;
+  onProgress?: (p: Progress) => void;
+}
+
+/**
+ * The longest a lane goes on without letting the event loop turn. A provider that answers without
+ * I/O (the simulator at `latencyMs: 0`) settles every request in microtasks, and then nothing else
+ * runs: not Ctrl-C (measured before: a million-row run went on to its end, 30 s), not timers.
+ */
+const MAX_MS_WITHOUT_EVENT_LOOP = 20;
+
+/** Planned rows read from the journal at a time. */
+const PLANNED_BLOCK = 1024;
+
+/**
+ * One channel through one provider: it owns its pacing (LaneRate), its backoff while the provider
+ * is unavailable, and its queue of messages to submit again. What an answer means is settleSubmit's.
+ */
+export class Lane {
+  private readonly rate: LaneRate;
+  private readonly retry: SendableMessage[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  /** planned rows read ahead (never claimed: a block is only read, not held) */
+  private planned: SendableMessage[] = [];
+  private head = 0;
+  private cursor = 0;
+  private exhausted = false;
+  private unavailableSince: number | null = null;
+  private readonly backoff = new Backoff({ initialMs: 200, maxMs: 5000 }); // while the provider is unavailable
+  /** An unlimited lane has no rate to halve: a throttle signal pauses it briefly instead. */
+  private throttlePauseMs = 0;
+
+  constructor(
+    readonly spec: LaneSpec,
+    private readonly ctx: LaneContext,
+  ) {
+    this.rate = new LaneRate(spec.tps);
+  }
+
+  private get provider(): Provider {
+    return this.spec.provider;
+  }
+
+  /**
+   * Submit until nothing is left (or the run stops); resolves once every request in flight is
+   * settled and committed. Each turn takes a group (gather()): the group is claimed (`sending`) in
+   * one transaction and its requests are handed to the provider at once, so no claimed message ever
+   * waits here for its turn.
+   */
+  async run(): Promise<void> {
+    const { run, journal, commits } = this.ctx;
+    const rate = this.rate;
+    let turned = performance.now();
+    while (!run.stopped) {
+      if (performance.now() - turned > MAX_MS_WITHOUT_EVENT_LOOP) {
+        await new Promise((resolve) => setImmediate(resolve));
+        turned = performance.now();
+        if (run.stopped) break;
+      }
+      await this.pause();
+      if (run.remaining <= 0) break;
+      const group = await this.gather(Math.max(1, this.spec.window - this.inFlight.size));
+      if (run.stopped) break;
+      if (!group.length) {
+        // answers waiting to be committed may give messages back to submit again
+        if (commits.pending) {
+          if (!commits.flush()) break;
+          continue;
+        }
+        if (!this.inFlight.size) break;
+        await Promise.race(this.inFlight);
+        continue;
+      }
+      const batch = group.flat();
+      let claimed: SendableMessage[];
+      try {
+        // Quiet hours are asked again inside the claim: 21:00 may strike while it is written (found in CI).
+        claimed = journal.claim(batch, this.provider.name, () => this.ctx.quiet.closed());
+      } catch (err) {
+        run.journalFault(err);
+        break;
+      }
+      const kept = new Set(claimed);
+      if (claimed.length < batch.length)
+        rate.refund(batch.reduce((n, m) => n + (kept.has(m) ? 0 : m.parts), 0));
+      if (!claimed.length) continue;
+      for (const m of claimed) m.attempts++;
+      run.remaining -= claimed.length;
+      run.progress.submitted += claimed.length;
+      const sentAt = rate.leavingNow();
+      for (const requested of group) {
+        const request = claimed.length < batch.length ? requested.filter((m) => kept.has(m)) : requested;
+        if (!request.length) continue;
+        const p: Promise<void> = this.submit(request, sentAt).finally(() => this.inFlight.delete(p));
+        this.inFlight.add(p);
+      }
+      if (this.inFlight.size >= this.spec.window) await Promise.race(this.inFlight);
+    }
+    await Promise.all(this.inFlight);
+    commits.flush();
+  }
+
+  /**
+   * The requests that may go now, at most `room`; nothing is claimed here, and what is not taken
+   * stays planned. A paced lane's group is one request, after its wait for the rate: the rate
+   * stamps the parts it let go when they leave (leavingNow), one request at a time, so that no
+   * second at the carrier holds more than the rate. An unlimited lane fills its window at once.
+   */
+  private async gather(window: number): Promise<SendableMessage[][]> {
+    const { run, quiet } = this.ctx;
+    const rate = this.rate;
+    const room = rate.unlimited ? window : 1;
+    const group: SendableMessage[][] = [];
+    let budget = run.remaining;
+    while (group.length < room && budget > 0) {
+      let batch = this.take(rate.chunkParts(this.provider.maxBatch), budget);
+      if (!batch.length) break;
+      const parts = partsOf(batch);
+      for (let wait = rate.tryTake(parts); wait > 0; wait = rate.tryTake(parts)) {
+        await sleep(wait, run.signal);
+        if (run.stopped) break;
+      }
+      if (run.stopped) {
+        this.retry.unshift(...batch); // never claimed: stays planned
+        for (const b of group.reverse()) this.retry.unshift(...b);
+        return [];
+      }
+      // The window may have opened while we waited for the rate: ads without night consent stay planned.
+      const allowed = quiet.admit(batch);
+      if (allowed.length < batch.length) {
+        rate.refund(parts - partsOf(allowed));
+        batch = allowed;
+        if (!batch.length) continue;
+      }
+      group.push(batch);
+      budget -= batch.length;
+    }
+    return group;
+  }
+
+  /** Wait out the backoff (the provider is unavailable) or a throttle pause of an unlimited lane. */
+  private async pause(): Promise<void> {
+    const signal = this.ctx.run.signal;
+    if (this.backoff.currentMs > 0 && this.unavailableSince !== null)
+      await sleep(this.backoff.currentMs, signal);
+    if (this.throttlePauseMs > 0) {
+      const pause = this.throttlePauseMs;
+      this.throttlePauseMs = 0;
+      await sleep(pause, signal);
+    }
+  }
+
+  /**
+   * The next request's messages, at most `maxParts` parts (one message at least) and `budget`
+   * messages: ones to submit again first, then planned ones, read from the journal in blocks.
+   */
+  private take(maxParts: number, budget: number): SendableMessage[] {
+    const out: SendableMessage[] = [];
+    const { retry } = this;
+    let parts = 0;
+    const room = Math.min(this.provider.maxBatch, budget);
+    const fits = (m: SendableMessage): boolean => parts === 0 || parts + m.parts <= maxParts;
+    while (out.length < room && retry.length && fits(retry[0]!)) {
+      const m = retry.shift()!;
+      out.push(m);
+      parts += m.parts;
+    }
+    while (out.length < room && parts < maxParts) {
+      if (this.head >= this.planned.length && !this.readBlock()) break;
+      const m = this.planned[this.head]!;
+      if (!fits(m)) break;
+      this.head++;
+      out.push(m);
+      parts += m.parts;
+    }
+    return out;
+  }
+
+  /** The next block of planned rows; false when none is left. */
+  private readBlock(): boolean {
+    if (this.exhausted) return false;
+    const rows = this.ctx.journal.nextPlanned(
+      this.ctx.campaignId,
+      this.spec.channel,
+      this.cursor,
+      PLANNED_BLOCK,
+      this.ctx.quiet.closed(),
+    );
+    if (rows.length < PLANNED_BLOCK) this.exhausted = true;
+    if (this.provider.countParts) for (const m of rows) m.parts = this.provider.countParts(this.outbound(m));
+    if (rows.length) this.cursor = rows[rows.length - 1]!.row;
+    this.planned = rows;
+    this.head = 0;
+    return rows.length > 0;
+  }
+
+  private outbound(m: SendableMessage): OutboundMessage {
+    return {
+      key: messageKey(this.ctx.campaignId, m.row, m.leg),
+      to: m.to,
+      from: this.ctx.from,
+      channel: m.channel,
+      subject: m.subject,
+      text: m.body,
+      parts: m.parts,
+    };
+  }
+
+  /** One request: submit, settle what came back, commit it. */
+  /** `sentAt`: the rate's stamp of this request (a throttle answer names its congestion event by it). */
+  private async submit(batch: SendableMessage[], sentAt: number): Promise<void> {
+    const outbound = batch.map((m) => ({ ...this.outbound(m), ...this.ctx.messageOptions?.(m) }));
+    const keys = outbound.map((o) => o.key);
+    let result: SubmitResult;
+    try {
+      result = await this.provider.submit(outbound);
+    } catch (err) {
+      // A provider says `unavailable` itself when nothing left; a throw is a provider's bug, and
+      // nobody knows where it struck: ambiguous (looked up where it can be; never sent blindly).
+      result = { kind: 'ambiguous', message: (err as Error)?.message ?? String(err) };
+    }
+    const found = result.kind === 'ambiguous' ? await lookUp(this.provider, keys) : null;
+    const out = settleSubmit({
+      batch,
+      keys,
+      result,
+      found,
+      maxSubmits: this.ctx.maxSubmits,
+      provider: this.provider.name,
+      at: new Date().toISOString(),
+    });
+    this.signal(out, sentAt);
+    this.commit(out);
+  }
+
+  /** The lane's side of an answer: backoff, pacing, the run's fault. */
+  private signal(out: SettleOutput, sentAt: number): void {
+    const { run } = this.ctx;
+    const s = out.signal;
+    if (s.kind === 'ok') {
+      this.unavailableSince = null;
+      this.backoff.reset();
+    }
+    if (s.throttled) {
+      this.rate.throttled(sentAt);
+      run.progress.throttles++;
+      if (this.rate.unlimited) this.throttlePauseMs = 200;
+    }
+    if (s.kind === 'unavailable') {
+      const now = Date.now();
+      this.unavailableSince ??= now;
+      this.backoff.next();
+      if (now - this.unavailableSince > this.ctx.giveUpAfterMs)
+        run.fault = `${this.provider.name} has been unavailable for ${Math.round((now - this.unavailableSince) / 1000)} s (${s.message}); nothing is lost: run \`ums resume\``;
+    }
+    if (s.kind === 'fatal') run.fault = s.stop;
+    else if (s.stop) run.fault ??= s.stop;
+  }
+
+  /** Queue the answer for the next group commit; what is to be submitted again is queued once it is committed. */
+  private commit(out: SettleOutput): void {
+    const { run } = this.ctx;
+    run.progress.accepted += out.accepted;
+    run.progress.failed += out.failed;
+    run.progress.unknown += out.unknown;
+    this.ctx.commits.add(out.settlements, out.optedOut, () => {
+      if (out.resend.length) {
+        run.progress.retried += out.resend.length;
+        this.retry.push(...out.resend);
+        this.retry.sort((a, b) => a.row - b.row || a.leg - b.leg);
+      }
+      this.ctx.onProgress?.(run.progress);
+    });
+  }
+}
+
+function partsOf(batch: readonly SendableMessage[]): number {
+  return batch.reduce((n, m) => n + m.parts, 0);
+}
