@@ -52,8 +52,10 @@ describe('Solapi HMAC-SHA256 authorization', () => {
   it('uses a fresh salt of 12-64 characters every time, so no two signatures repeat', () => {
     const salts = new Set(Array.from({ length: 200 }, () => freshSalt()));
     expect(salts.size).toBe(200);
-    for (const s of salts)
-      expect(s.length).toBeGreaterThanOrEqual(12), expect(s.length).toBeLessThanOrEqual(64);
+    for (const s of salts) {
+      expect(s.length).toBeGreaterThanOrEqual(12);
+      expect(s.length).toBeLessThanOrEqual(64);
+    }
     const at = new Date();
     const signatures = new Set(
       Array.from({ length: 50 }, () => parseAuthorization(authorizationHeader('k', secret, at))!.signature),

@@ -267,7 +267,10 @@ export class SmppLink {
     if (session !== this.session) return;
     if (pdu.isResponse()) {
       const seq = pdu.sequence_number;
-      if (seq === this.bindSeq && this.state === 'binding') return this.onBindResp(session, pdu);
+      if (seq === this.bindSeq && this.state === 'binding') {
+        this.onBindResp(session, pdu);
+        return;
+      }
       if (seq === this.enquireSeq) {
         clearTimeout(this.timers.enquireAnswer);
         this.enquireSeq = -1;

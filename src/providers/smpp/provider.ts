@@ -214,7 +214,7 @@ export class SmppProvider implements Provider {
       };
     }
     this.ref = (this.ref + 1) & 0xffff;
-    let seg;
+    let seg: ReturnType<typeof segment>;
     try {
       seg = segment(messageText(m), this.segOptions(m), this.ref);
     } catch (err) {
