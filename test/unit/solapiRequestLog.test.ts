@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseKey } from '../../src/journal/delivery.js';
-import { RequestLog } from '../../src/providers/solapi/requestLog.js';
+import { RequestLog } from '../../src/providers/requestLog.js';
 
 afterEach(() => {
   vi.restoreAllMocks();

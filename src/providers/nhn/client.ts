@@ -1,3 +1,5 @@
+import { causeCodes, notSent } from '../httpFailure.js';
+
 /** What became of one HTTP request to NHN, in the terms retries and ambiguity need. */
 export type NhnHttp =
   /** an answer: HTTP status and the JSON body (null when it was not JSON) */
@@ -6,29 +8,6 @@ export type NhnHttp =
   | { kind: 'not-sent'; message: string }
   /** the request may have left and no (whole) answer came */
   | { kind: 'no-answer'; message: string };
-
-/** Connection errors that happen before a byte of the request is written. */
-const NOT_SENT = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-function codes(err: unknown, depth = 0): string[] {
-  if (!err || typeof err !== 'object' || depth > 5) return [];
-  const e = err as { code?: unknown; cause?: unknown; errors?: unknown };
-  const own = typeof e.code === 'string' ? [e.code] : [];
-  const inner = Array.isArray(e.errors) ? e.errors.flatMap((x) => codes(x, depth + 1)) : [];
-  return [...own, ...inner, ...codes(e.cause, depth + 1)];
-}
 
 /**
  * NHN Cloud over Node's fetch, one attempt per call (the engine owns retries). Every request carries
@@ -94,13 +73,15 @@ export class NhnClient {
     const name = (err as { name?: string })?.name;
     if (name === 'TimeoutError' || name === 'AbortError')
       return { kind: 'no-answer', message: `no answer within ${timeoutMs} ms` };
-    const found = codes(err);
-    const detail = this.scrub([...new Set(found)].join(', ') || (err as Error)?.message || String(err));
-    if (found.length && found.every((c) => NOT_SENT.has(c)))
-      return { kind: 'not-sent', message: `cannot connect to ${host} (${detail})` };
+    const found = causeCodes(err);
     const cause = (err as { cause?: { message?: unknown } } | null)?.cause?.message;
-    if (!found.length && typeof cause === 'string' && /^(bad port|unknown scheme)$/.test(cause))
-      return { kind: 'not-sent', message: `cannot connect to ${host} (${cause})` };
+    const detail = this.scrub(
+      [...new Set(found)].join(', ') ||
+        (typeof cause === 'string' ? cause : '') ||
+        (err as Error)?.message ||
+        String(err),
+    );
+    if (notSent(err, found)) return { kind: 'not-sent', message: `cannot connect to ${host} (${detail})` };
     return { kind: 'no-answer', message: `the connection broke before the answer (${detail})` };
   }
 

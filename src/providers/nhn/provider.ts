@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { writePrivateFileSync } from '../../input/privateFile.js';
-import { RequestLog } from '../solapi/requestLog.js';
+import { RequestLog } from '../requestLog.js';
 import type {
   DeliveryReport,
   MessageOutcome,

@@ -1,3 +1,4 @@
+import { causeCodes, notSent } from '../httpFailure.js';
 import { authorizationHeader } from './auth.js';
 
 /** What became of one HTTP request, in the terms retries and ambiguity need. */
@@ -8,45 +9,6 @@ export type HttpOutcome =
   | { kind: 'not-sent'; message: string }
   /** the request may have left and no (whole) answer came */
   | { kind: 'no-answer'; message: string };
-
-/** Connection errors that happen before a byte of the request is written. */
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'ERR_INVALID_URL',
-  'ERR_INVALID_ARG_VALUE',
-]);
-
-/**
- * The errno-like codes along an error's causes, and inside an AggregateError (a host name with
- * several addresses, each refused: happy eyeballs).
- */
-function causeCodes(err: unknown, depth = 0): string[] {
-  if (!err || typeof err !== 'object' || depth > 5) return [];
-  const e = err as { code?: unknown; cause?: unknown; errors?: unknown };
-  const own = typeof e.code === 'string' ? [e.code] : [];
-  const inner = Array.isArray(e.errors) ? e.errors.flatMap((x) => causeCodes(x, depth + 1)) : [];
-  return [...own, ...inner, ...causeCodes(e.cause, depth + 1)];
-}
-
-/** fetch's own refusals before it opens a connection, which carry no code (a port the Fetch standard blocks, a scheme it does not speak). */
-const PREFLIGHT = /^(bad port|unknown scheme)$/;
-
-/** Refused before any byte of the request left: every code found says so (and there is one), or fetch refused it itself. */
-function notSent(err: unknown, codes: string[]): boolean {
-  if (codes.length) return codes.every((c) => NOT_SENT_CODES.has(c));
-  const cause = (err as { cause?: { message?: unknown } } | null)?.cause;
-  return typeof cause?.message === 'string' && PREFLIGHT.test(cause.message);
-}
 
 /**
  * Solapi over Node's fetch, one attempt per call (the engine owns retries, so it can tell a

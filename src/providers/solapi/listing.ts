@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { Backoff } from '../../time/backoff.js';
 import { sleep } from '../../time/sleep.js';
+import type { RequestLog } from '../requestLog.js';
 import type { SolapiClient } from './client.js';
 import { idOf, isAccepted, keyOf, type SolapiMessage, solapiMessageSchema } from './codes.js';
-import type { RequestLog } from './requestLog.js';
 import { classifySendFailure } from './sendAnswer.js';
 
 /** Listing windows start this much before the earliest possible moment (clock steps, Date header resolution). */

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { RequestLog } from '../requestLog.js';
 import type {
   KeyReader,
   MessageOutcome,
@@ -15,7 +16,6 @@ import { ImageCache } from './images.js';
 import { SolapiListing } from './listing.js';
 import { type SolapiOutbound, SubmitAbort, toSolapi } from './message.js';
 import { ReportPoller } from './reportPoller.js';
-import { RequestLog } from './requestLog.js';
 import { classifySendFailure, groupOutcome, readSendAnswer } from './sendAnswer.js';
 
 /** POST /storage/v1/files */

@@ -1,10 +1,10 @@
 import { writePrivateFileSync } from '../../input/privateFile.js';
 import { MB, readInputFile } from '../../input/readableFile.js';
+import type { RequestLog } from '../requestLog.js';
 import type { DeliveryReport, ReportBatch } from '../types.js';
 import type { SolapiClient } from './client.js';
 import { toReport } from './codes.js';
 import { SLACK_MS, type SolapiListing, UNKNOWN_SKEW_SLACK_MS } from './listing.js';
-import type { RequestLog } from './requestLog.js';
 
 interface Listing {
   startDate: string;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { KeyReader } from '../types.js';
+import type { KeyReader } from './types.js';
 
 interface RangeEntry {
   at: number;
