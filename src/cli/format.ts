@@ -66,17 +66,21 @@ function recipientLines(r: import('../app/report.js').CampaignReport, c: ChalkIn
       ...(fb > 0 ? [`fallback ${channelName(ch)} ${num(fb)}`] : []),
     ];
   });
-  const head = `reached ${num(p.reached)} of ${num(p.total)}${via.length ? ` (${via.join(', ')})` : ''}`;
+  // "reached" only where delivery reports were requested: without any, what went is "sent"
+  const unknowable = r.reportsNotRequested.length > 0 && r.deliveryRate === null;
+  const head = unknowable
+    ? `sent ${num(p.outcomes.sent ?? 0)} of ${num(p.total)} (whether reached is not known: no delivery reports requested)`
+    : `reached ${num(p.reached)} of ${num(p.total)}${via.length ? ` (${via.join(', ')})` : ''}`;
   const rest = new Map<string, number>();
   for (const [k, n] of Object.entries(p.outcomes)) {
-    if (k === 'delivered') continue;
+    if (k === 'delivered' || (unknowable && k === 'sent')) continue;
     const word = k === 'sent' && r.reportsNotRequested.length ? 'sent, no report' : (OUTCOME_WORDS[k] ?? k);
     rest.set(word, (rest.get(word) ?? 0) + n);
   }
   const paint = (w: string, s: string): string =>
     ['failed', 'unknown', 'rejected'].includes(w) ? c.red(s) : w === 'skipped' ? c.yellow(s) : s;
   const tail = [...rest].map(([w, n]) => paint(w, `${w} ${num(n)}`)).join(' · ');
-  const line = `  recipients  ${p.reached === p.total && p.total > 0 ? c.green(head) : head}${p.reachedRate !== null && p.reached < p.total ? ` · ${percent(p.reachedRate)}` : ''}`;
+  const line = `  recipients  ${p.reached === p.total && p.total > 0 ? c.green(head) : head}${p.reachedRate !== null && p.reached < p.total && !r.reportsNotRequested.length ? ` · ${percent(p.reachedRate)}` : ''}`;
   return tail ? [line, `              ${tail}`] : [line];
 }
 
