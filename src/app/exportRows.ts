@@ -1,4 +1,5 @@
 import type { MessageRecord } from '../journal/journal.js';
+import { DEFAULT_TIME_ZONE, isoInZone } from '../time/zone.js';
 
 export const EXPORT_COLUMNS = [
   'row',
@@ -24,6 +25,7 @@ export type ExportColumn = (typeof EXPORT_COLUMNS)[number];
 export function exportRecord(
   m: MessageRecord,
   forSpreadsheet: boolean,
+  timeZone: string = DEFAULT_TIME_ZONE,
 ): Record<ExportColumn, string | number | null> {
   const text = (s: string | null): string | null => (s !== null && forSpreadsheet ? neutraliseFormula(s) : s);
   return {
@@ -38,8 +40,8 @@ export function exportRecord(
     provider_id: text(m.providerId),
     attempts: m.attempts,
     cost: m.cost,
-    sent_at: m.sentAt,
-    done_at: m.doneAt,
+    sent_at: isoInZone(m.sentAt, timeZone),
+    done_at: isoInZone(m.doneAt, timeZone),
   };
 }
 

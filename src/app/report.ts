@@ -1,19 +1,41 @@
 import { maskPhone, maskPhoneNumbers } from '../campaign/phone.js';
 import { providerConfig } from '../config/config.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
+import { RECIPIENT_OUTCOMES } from '../journal/outcomes.js';
 import { asksForReports } from '../providers/registry.js';
+import { DEFAULT_TIME_ZONE, isoInZone } from '../time/zone.js';
 import { isSimulated, type Routing } from './simulated.js';
+
+/** Recipients (CSV rows) first: reached = some leg of theirs was delivered. */
+export interface RecipientCounts {
+  total: number;
+  reached: number;
+  /** reached / total, the exact fraction (null without recipients) */
+  reachedRate: number | null;
+  /** reached recipients by the channel of the leg that reached them */
+  byChannel: Record<string, number>;
+  /** of those, reached by their fallback leg (대체발송), by its channel */
+  byFallback: Record<string, number>;
+  /** every recipient by outcome: the best state among its legs (delivered, sent, …, failed, rejected, …) */
+  outcomes: Record<string, number>;
+  /** recipients neither reached nor on their way: failed (no leg delivered), rejected or unknown */
+  notReached: number;
+}
 
 export interface CampaignReport {
   campaign: string;
   state: string;
   rows: number;
+  /** the zone the times in it are in (config `timezone`) */
+  timeZone: string;
+  recipients: RecipientCounts;
   statuses: Record<string, number>;
   channels: Record<string, Record<string, number>>;
   cost: { estimated: number; actual: number };
   /**
-   * delivered / messages that reached a provider; null when none did, or when every provider that
-   * sent some asked for no delivery reports (reportsNotRequested)
+   * delivered / messages that reached a provider (legs, not recipients: see `recipients`), the exact
+   * fraction; null when none did, or when every provider that sent some asked for no delivery
+   * reports (reportsNotRequested)
    */
   deliveryRate: number | null;
   /** providers that sent some of it and asked for no delivery reports (SMPP registeredDelivery: false) */
@@ -25,8 +47,14 @@ export interface CampaignReport {
     messages: number;
     parts: number;
     partsPerSecond: number | null;
+    /** ISO 8601 in the configured zone */
+    firstSentAt: string;
+    lastSentAt: string;
   }[];
+  /** top failure reasons (never `fallback_unneeded`: that is no failure) */
   reasons: { code: string; count: number; firstRow: number; example: string }[];
+  /** reason codes beyond those listed */
+  moreReasons: number;
   unmatchedReports: number;
   /** fallback legs (대체발송): by status, and what the ones sent cost */
   fallback: { statuses: Record<string, number>; cost: number } | null;
@@ -40,6 +68,8 @@ export interface CampaignReport {
     status: string;
     reason: string | null;
   }[];
+  /** legs of recipients not reached beyond those listed in `problems` */
+  moreProblems?: number;
 }
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
@@ -57,6 +87,8 @@ export function buildReport(
   routing?: Routing,
 ): CampaignReport {
   const d = journal.delivery();
+  const o = journal.outcomes();
+  const timeZone = routing?.config.timezone ?? DEFAULT_TIME_ZONE;
   const statuses: Record<string, number> = {};
   const channels: Record<string, Record<string, number>> = {};
   let estimated = 0;
@@ -83,6 +115,8 @@ export function buildReport(
       messages: l.messages,
       parts: l.parts,
       partsPerSecond: seconds > 0 ? round2(l.parts / seconds) : null,
+      firstSentAt: isoInZone(l.firstSentAt, timeZone),
+      lastSentAt: isoInZone(l.lastSentAt, timeZone),
     };
   });
   const senders = [...new Set(lanes.map((l) => l.provider))];
@@ -90,18 +124,41 @@ export function buildReport(
     ? senders.filter((p) => !asksForReports(providerConfig(routing.config, p)))
     : [];
   const rateKnown = reached > 0 && reportsNotRequested.length < senders.length;
+  const outcomes = o.outcomes(campaign.id);
+  const total = Object.values(outcomes).reduce((n, v) => n + v, 0);
+  const byChannel: Record<string, number> = {};
+  const byFallback: Record<string, number> = {};
+  for (const r of o.reachedBy(campaign.id)) {
+    const ch = r.channel ?? '-';
+    byChannel[ch] = (byChannel[ch] ?? 0) + r.n;
+    if (r.leg > 0) byFallback[ch] = (byFallback[ch] ?? 0) + r.n;
+  }
+  const recipients: RecipientCounts = {
+    total,
+    reached: outcomes.delivered ?? 0,
+    reachedRate: total > 0 ? (outcomes.delivered ?? 0) / total : null,
+    byChannel,
+    byFallback,
+    outcomes: Object.fromEntries(RECIPIENT_OUTCOMES.filter((k) => outcomes[k]).map((k) => [k, outcomes[k]!])),
+    notReached: (outcomes.failed ?? 0) + (outcomes.rejected ?? 0) + (outcomes.unknown ?? 0),
+  };
+  const reasonCount = o.countReasons(campaign.id);
+  const reasons = o.topReasons(campaign.id, 5);
   const report: CampaignReport = {
     campaign: campaign.id,
     state: campaign.state,
     rows: campaign.rows,
+    timeZone,
+    recipients,
     statuses,
     channels,
     cost: { estimated: round2(estimated), actual: round2(actual) },
-    deliveryRate: rateKnown ? round2((statuses.delivered ?? 0) / reached) : null,
+    deliveryRate: rateKnown ? (statuses.delivered ?? 0) / reached : null,
     reportsNotRequested,
     dlrLatencyMs: { count: latencies.length, p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
     lanes,
-    reasons: journal.topReasons(campaign.id, 5).map((r) => ({ ...r, example: maskPhoneNumbers(r.example) })),
+    reasons: reasons.map((r) => ({ ...r, example: maskPhoneNumbers(r.example) })),
+    moreReasons: Math.max(0, reasonCount - reasons.length),
     unmatchedReports: d.unmatchedReports(),
     fallback: null,
     simulated: isSimulated(journal, campaign, routing),
@@ -114,16 +171,20 @@ export function buildReport(
     };
   }
   if (withProblems > 0) {
-    report.problems = d.problemRows(campaign.id, withProblems).map((p) => ({
+    report.problems = o.lostRows(campaign.id, withProblems).map((p) => ({
       ...p,
       to: p.to ? maskPhone(p.to) : '-',
       reason: p.reason === null ? null : maskPhoneNumbers(p.reason),
     }));
+    report.moreProblems = Math.max(0, o.countLostRows(campaign.id) - report.problems.length);
   }
   return report;
 }
 
-/** 3 when some rows were rejected, failed or are unknown; else 0. */
+/**
+ * Exit 3: some recipients were rejected, failed with no leg delivered, or are unknown. A recipient
+ * whose fallback was delivered was reached: its failed first leg is no problem.
+ */
 export function hasProblems(r: CampaignReport): boolean {
-  return (r.statuses.rejected ?? 0) + (r.statuses.failed ?? 0) + (r.statuses.unknown ?? 0) > 0;
+  return r.recipients.notReached > 0;
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { lockedByOther } from '../app/campaignLock.js';
 import { summariseCampaign } from '../app/summary.js';
+import { isoInZone } from '../time/zone.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 
 export function registerCampaigns(program: Command, cli: Cli, setExit: (code: number) => void): void {
@@ -24,8 +25,8 @@ export function registerCampaigns(program: Command, cli: Cli, setExit: (code: nu
             rows: c.rows,
             csv: c.csvPath,
             template: c.templatePath,
-            createdAt: c.createdAt,
-            finishedAt: c.finishedAt,
+            createdAt: isoInZone(c.createdAt, config.timezone),
+            finishedAt: isoInZone(c.finishedAt, config.timezone),
             statuses: s.statuses,
           };
         });

@@ -4,6 +4,7 @@ import { type Config, loadConfig } from '../config/config.js';
 import { redact } from '../config/secrets.js';
 import { InputError } from '../errors.js';
 import { Journal } from '../journal/journal.js';
+import { DEFAULT_TIME_ZONE, parseInZone } from '../time/zone.js';
 
 export { EXIT } from '../errors.js';
 
@@ -77,10 +78,13 @@ export function processCli(clock = true): Cli {
   };
 }
 
-/** A clock that starts at `start` (if given) and runs at real speed from there. */
-export function clockFrom(start: string | undefined): () => Date {
+/**
+ * A clock that starts at `start` (if given) and runs at real speed from there; a start without an
+ * offset (`2026-12-02T20:55`) is a wall-clock time in `timeZone` (the configured one: openConfig).
+ */
+export function clockFrom(start: string | undefined, timeZone: string = DEFAULT_TIME_ZONE): () => Date {
   if (!start) return () => new Date();
-  const at = Date.parse(start);
+  const at = parseInZone(start, timeZone);
   if (!/^\d{4}-\d{2}-\d{2}/.test(start.trim()) || Number.isNaN(at))
     throw new InputError(`UMS_NOW "${start}": not an ISO 8601 time (e.g. 2026-12-02T09:00:00+09:00)`);
   const offset = at - Date.now();
@@ -93,7 +97,11 @@ export interface CommonOptions {
 }
 
 export function openConfig(cli: Cli, opts: CommonOptions): Config {
-  return loadConfig(opts.config, cli.env, cli.cwd);
+  const config = loadConfig(opts.config, cli.env, cli.cwd);
+  // UMS_NOW without an offset is read in the configured zone (processCli read it in the default one)
+  if (cli.env.UMS_NOW && config.timezone !== DEFAULT_TIME_ZONE)
+    cli.now = clockFrom(cli.env.UMS_NOW, config.timezone);
+  return config;
 }
 
 export function openJournal(cli: Cli, config: Config, opts: CommonOptions): Journal {

@@ -37,7 +37,7 @@ export function registerExport(program: Command, cli: Cli, setExit: (code: numbe
             await write(`\uFEFF${stringify([EXPORT_COLUMNS as unknown as string[]])}`);
             let batch: unknown[][] = [];
             for (const m of journal.messages(id)) {
-              const rec = exportRecord(m, true);
+              const rec = exportRecord(m, true, config.timezone);
               batch.push(EXPORT_COLUMNS.map((c) => rec[c]));
               if (batch.length === 1000) {
                 await write(stringify(batch));
@@ -49,7 +49,7 @@ export function registerExport(program: Command, cli: Cli, setExit: (code: numbe
             let text = '[';
             let first = true;
             for (const m of journal.messages(id)) {
-              text += (first ? '\n' : ',\n') + JSON.stringify(exportRecord(m, false));
+              text += (first ? '\n' : ',\n') + JSON.stringify(exportRecord(m, false, config.timezone));
               first = false;
               if (text.length >= 64 * 1024) {
                 await write(text);

@@ -3,6 +3,7 @@ import type { CampaignSummary } from '../app/summary.js';
 import { maskPhoneNumbers } from '../campaign/phone.js';
 import type { Progress } from '../delivery/engine.js';
 import { escapeForTerminal } from '../text/controls.js';
+import { humanTime } from '../time/zone.js';
 
 /**
  * Text from a CSV, a template or a provider, as a terminal may show it: phone numbers masked
@@ -21,6 +22,67 @@ export const SIMULATED = 'simulated: nothing left this machine (the built-in sim
 
 export const krw = (n: number): string => `${Math.round(n).toLocaleString('en-US')} KRW`;
 const num = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * A fraction as a percentage with one decimal, computed from the exact fraction: never "100.0%"
+ * while something is missing, nor "0.0%" when something is there.
+ */
+export function percent(fraction: number): string {
+  let t = (fraction * 100).toFixed(1);
+  if (t === '100.0' && fraction < 1) t = '99.9';
+  if (t === '0.0' && fraction > 0) t = '0.1';
+  return `${t}%`;
+}
+
+const CHANNEL_NAMES: Record<string, string> = {
+  sms: 'SMS',
+  lms: 'LMS',
+  mms: 'MMS',
+  alimtalk: 'AlimTalk',
+  rcs: 'RCS',
+};
+const channelName = (ch: string): string => CHANNEL_NAMES[ch] ?? ch;
+
+/** How a recipient's outcome reads, for those not reached (yet). */
+const OUTCOME_WORDS: Record<string, string> = {
+  sent: 'awaiting report',
+  sending: 'sending',
+  planned: 'not sent yet',
+  held: 'not sent yet',
+  unknown: 'unknown',
+  failed: 'failed',
+  rejected: 'rejected',
+  skipped: 'skipped',
+  cancelled: 'cancelled',
+};
+
+/** "reached 4 of 4 (AlimTalk 2, fallback LMS 2)", then who was not, by outcome. */
+function recipientLines(r: import('../app/report.js').CampaignReport, c: ChalkInstance): string[] {
+  const p = r.recipients;
+  const via = Object.entries(p.byChannel).flatMap(([ch, n]) => {
+    const fb = p.byFallback[ch] ?? 0;
+    return [
+      ...(n - fb > 0 ? [`${channelName(ch)} ${num(n - fb)}`] : []),
+      ...(fb > 0 ? [`fallback ${channelName(ch)} ${num(fb)}`] : []),
+    ];
+  });
+  // "reached" only where delivery reports were requested: without any, what went is "sent"
+  const unknowable = r.reportsNotRequested.length > 0 && r.deliveryRate === null;
+  const head = unknowable
+    ? `sent ${num(p.outcomes.sent ?? 0)} of ${num(p.total)} (whether reached is not known: no delivery reports requested)`
+    : `reached ${num(p.reached)} of ${num(p.total)}${via.length ? ` (${via.join(', ')})` : ''}`;
+  const rest = new Map<string, number>();
+  for (const [k, n] of Object.entries(p.outcomes)) {
+    if (k === 'delivered' || (unknowable && k === 'sent')) continue;
+    const word = k === 'sent' && r.reportsNotRequested.length ? 'sent, no report' : (OUTCOME_WORDS[k] ?? k);
+    rest.set(word, (rest.get(word) ?? 0) + n);
+  }
+  const paint = (w: string, s: string): string =>
+    ['failed', 'unknown', 'rejected'].includes(w) ? c.red(s) : w === 'skipped' ? c.yellow(s) : s;
+  const tail = [...rest].map(([w, n]) => paint(w, `${w} ${num(n)}`)).join(' · ');
+  const line = `  recipients  ${p.reached === p.total && p.total > 0 ? c.green(head) : head}${p.reachedRate !== null && p.reached < p.total && !r.reportsNotRequested.length ? ` · ${percent(p.reachedRate)}` : ''}`;
+  return tail ? [line, `              ${tail}`] : [line];
+}
 
 /** One-screen plan summary: what will go out, what won't and why, and what it looks like. */
 export function formatPlanSummary(s: CampaignSummary, c: ChalkInstance, heading: string): string {
@@ -95,6 +157,7 @@ export function formatReport(r: import('../app/report.js').CampaignReport, c: Ch
   const lines: string[] = [];
   lines.push(`${c.bold('campaign')} ${r.campaign}  ${c.dim(`${r.state}, ${num(r.rows)} rows`)}`);
   if (r.simulated) lines.push(c.yellow(`  ${SIMULATED}`));
+  lines.push('', ...recipientLines(r, c));
   const order = [
     'delivered',
     'sent',
@@ -117,7 +180,7 @@ export function formatReport(r: import('../app/report.js').CampaignReport, c: Ch
   const channelNames = Object.keys(r.channels);
   lines.push('');
   lines.push(
-    `  ${'status'.padEnd(10)} ${'total'.padStart(9)}   ${channelNames.map((ch) => ch.padStart(9)).join(' ')}`,
+    `  ${'messages'.padEnd(10)} ${'total'.padStart(9)}   ${channelNames.map((ch) => ch.padStart(9)).join(' ')}`,
   );
   for (const st of order) {
     const n = r.statuses[st];
@@ -132,14 +195,14 @@ export function formatReport(r: import('../app/report.js').CampaignReport, c: Ch
   const noReports = r.reportsNotRequested.join(', ');
   if (r.deliveryRate !== null)
     lines.push(
-      `  delivered   ${(r.deliveryRate * 100).toFixed(1)}% of messages the providers took${noReports ? ` (${noReports}: no delivery reports requested)` : ''}`,
+      `  delivered   ${percent(r.deliveryRate)} of messages the providers took${noReports ? ` (${noReports}: no delivery reports requested)` : ''}`,
     );
   else if (noReports)
     lines.push(`  delivered   not known: no delivery reports were requested (${noReports})`);
   if (r.dlrLatencyMs.count) lines.push(`  report lag  ${reportLag(r.dlrLatencyMs)}`);
   for (const l of r.lanes) {
     lines.push(
-      `  lane        ${l.provider}/${l.channel}: ${num(l.messages)} messages, ${num(l.parts)} parts${l.partsPerSecond !== null ? `, ${num(Math.round(l.partsPerSecond))} parts/s` : ''}`,
+      `  lane        ${l.provider}/${l.channel}: ${num(l.messages)} messages, ${num(l.parts)} parts${l.partsPerSecond !== null ? `, ${num(Math.round(l.partsPerSecond))} parts/s` : ''}, ${sentBetween(l.firstSentAt, l.lastSentAt, r.timeZone)}`,
     );
   }
   if (r.fallback) {
@@ -160,6 +223,7 @@ export function formatReport(r: import('../app/report.js').CampaignReport, c: Ch
       lines.push(
         `    ${x.code.padEnd(14)} ${num(x.count).padStart(7)}   e.g. row ${x.firstRow}: ${oneLine(stripCode(x.example), 90)}`,
       );
+    if (r.moreReasons > 0) lines.push(`    … ${num(r.moreReasons)} more`);
   }
   if (r.problems?.length) {
     lines.push('', '  rows that did not go out');
@@ -167,8 +231,19 @@ export function formatReport(r: import('../app/report.js').CampaignReport, c: Ch
       lines.push(
         `    row ${String(p.row).padEnd(7)} ${p.to.padEnd(14)} ${(p.channel ?? '-').padEnd(8)} ${p.status.padEnd(8)} ${oneLine(p.reason ?? '', 80)}`,
       );
+    if (r.moreProblems)
+      lines.push(
+        `    … ${num(r.moreProblems)} more (\`ums report --failed\` lists 1,000, \`ums export\` all)`,
+      );
   }
   return lines.join('\n');
+}
+
+/** "sent 2026-12-02 09:00 KST", or "sent 2026-12-02 09:00 KST to 2026-12-02 09:42 KST". */
+function sentBetween(first: string, last: string, timeZone: string): string {
+  const a = humanTime(first, timeZone);
+  const b = humanTime(last, timeZone);
+  return a === b ? `sent ${a}` : `sent ${a} to ${b}`;
 }
 
 function ms(v: number | null): string {

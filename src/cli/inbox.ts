@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { maskPhone } from '../campaign/phone.js';
 import { InputError } from '../errors.js';
+import { humanTime, isoInZone } from '../time/zone.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 import { oneLine } from './format.js';
 
@@ -28,7 +29,7 @@ export function registerInbox(program: Command, cli: Cli, setExit: (code: number
         const inbox = journal.inbox();
         const total = inbox.count();
         const list = inbox.list(limit).map((m) => ({
-          receivedAt: m.receivedAt,
+          receivedAt: isoInZone(m.receivedAt, config.timezone),
           provider: m.provider,
           from: maskPhone(m.from),
           to: m.to,
@@ -45,7 +46,7 @@ export function registerInbox(program: Command, cli: Cli, setExit: (code: number
           for (const m of list) {
             const mark = m.optedOut ? cli.color.yellow(' [opted out]') : '';
             cli.out(
-              `${m.receivedAt.replace('T', ' ').slice(0, 19)}  ${m.from.padEnd(15)} ${oneLine(m.text, 70)}${mark}`,
+              `${humanTime(m.receivedAt, config.timezone)}  ${m.from.padEnd(15)} ${oneLine(m.text, 70)}${mark}`,
             );
           }
           if (total > list.length)

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { startListening } from '../app/listen.js';
 import { InputError } from '../errors.js';
+import { humanTime } from '../time/zone.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 
 interface ListenOptions extends CommonOptions {
@@ -40,7 +41,8 @@ export function registerListen(program: Command, cli: Cli, setExit: (code: numbe
         port,
         maxBody,
         provider: opts.provider,
-        log: (line) => cli.err(line),
+        // each request's line says when, in the configured zone (a log read later, in KST)
+        log: (line) => cli.err(`${humanTime(cli.now(), config.timezone, true)} ${line}`),
       });
       for (const h of listening.hooks)
         cli.out(`ums listen: receiving ${h.receives} for provider "${h.provider}" on ${h.url}`);

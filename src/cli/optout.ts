@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { maskPhone, normalisePhone } from '../campaign/phone.js';
 import { InputError } from '../errors.js';
 import { readOptoutFile } from '../input/optoutFile.js';
+import { humanTime, isoInZone } from '../time/zone.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 import { forTerminal } from './format.js';
 
@@ -28,11 +29,14 @@ export function registerOptout(program: Command, cli: Cli, setExit: (code: numbe
       }
     };
   const withJournalAsync =
-    <T extends CommonOptions>(fn: (journal: ReturnType<typeof openJournal>, opts: T) => Promise<number>) =>
+    <T extends CommonOptions>(
+      fn: (journal: ReturnType<typeof openJournal>, opts: T, timeZone: string) => Promise<number>,
+    ) =>
     async (opts: T) => {
-      const journal = openJournal(cli, openConfig(cli, opts), opts);
+      const config = openConfig(cli, opts);
+      const journal = openJournal(cli, config, opts);
       try {
-        setExit(await fn(journal, opts));
+        setExit(await fn(journal, opts, config.timezone));
       } finally {
         journal.close();
       }
@@ -70,7 +74,7 @@ export function registerOptout(program: Command, cli: Cli, setExit: (code: numbe
       .description('the list (numbers masked; --json gives them whole)')
       .option('--json', 'one JSON document'),
   ).action((opts: CommonOptions & { json?: boolean }) =>
-    withJournalAsync<CommonOptions & { json?: boolean }>(async (j, o) => {
+    withJournalAsync<CommonOptions & { json?: boolean }>(async (j, o, timeZone) => {
       // streamed from the journal, through stdout's backpressure: millions of numbers in flat memory
       let text = '';
       let first = true;
@@ -83,10 +87,16 @@ export function registerOptout(program: Command, cli: Cli, setExit: (code: numbe
       };
       for (const e of j.optouts().iterate()) {
         if (o.json)
-          await put((first ? '[\n  ' : ',\n  ') + JSON.stringify(e, null, 2).replace(/\n/g, '\n  '));
+          await put(
+            (first ? '[\n  ' : ',\n  ') +
+              JSON.stringify({ ...e, createdAt: isoInZone(e.createdAt, timeZone) }, null, 2).replace(
+                /\n/g,
+                '\n  ',
+              ),
+          );
         else
           await put(
-            `${maskPhone(e.phone).padEnd(16)} ${e.source.padEnd(8)} ${e.createdAt}${e.note ? `  ${forTerminal(e.note)}` : ''}\n`,
+            `${maskPhone(e.phone).padEnd(16)} ${e.source.padEnd(8)} ${humanTime(e.createdAt, timeZone)}${e.note ? `  ${forTerminal(e.note)}` : ''}\n`,
           );
         first = false;
       }

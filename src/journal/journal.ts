@@ -7,6 +7,7 @@ import { DeliveryJournal } from './delivery.js';
 import { InboxJournal } from './inbox.js';
 import { MIGRATIONS } from './migrations.js';
 import { OptoutJournal } from './optouts.js';
+import { OutcomeJournal } from './outcomes.js';
 import { type CampaignSettings, readSettings, readState } from './settings.js';
 import type { CampaignState, MessageStatus } from './states.js';
 
@@ -244,6 +245,13 @@ export class Journal {
   }
 
   private inboxJournal: InboxJournal | undefined;
+
+  /** What became of each recipient (reports count recipients first). */
+  outcomes(): OutcomeJournal {
+    return (this.outcomeJournal ??= new OutcomeJournal(this.db));
+  }
+
+  private outcomeJournal: OutcomeJournal | undefined;
 
   findCampaign(id: string): CampaignRecord | undefined {
     const r = this.stmts.findCampaign.get(id);

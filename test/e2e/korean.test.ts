@@ -41,7 +41,7 @@ describe('AlimTalk with fallback on the simulator', () => {
     writeConfig(dir, { tps: 0, dlrDelayMs: 30 });
     const res = await runUms(['send', 'r.csv', '-t', 'a.md', '--yes', '--json'], { cwd: dir });
     expect(res.stderr).toBe('');
-    expect(res.code).toBe(3); // the five AlimTalks failed (their fallbacks were delivered)
+    expect(res.code).toBe(0); // the five AlimTalks failed, their fallbacks were delivered: all 45 reached
 
     const log = carrierLog(dir);
     const alimtalk = log.filter((r) => r.ch === 'alimtalk');
