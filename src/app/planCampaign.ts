@@ -173,6 +173,7 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
         req.phoneColumn,
         sample.map((s) => s.values),
       );
+      checkVariables(template, header, req.csvFile);
       planner = new Planner(
         template,
         header,
@@ -187,9 +188,7 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
     const result = await readRecipients(req.csvFile, req.encoding, {
       onHeader(h) {
         header = h;
-        const named = phoneColumnByHeader(header, req.csvFile, req.phoneColumn);
-        checkVariables(template, header, req.csvFile);
-        if (named) startPlanning();
+        if (phoneColumnByHeader(header, req.csvFile, req.phoneColumn)) startPlanning();
       },
       onRow(values, row) {
         if (signal?.aborted) throw new PlanningInterrupted();
