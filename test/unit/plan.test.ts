@@ -237,7 +237,10 @@ describe('checkVariables', () => {
 
 describe('findPhoneColumn', () => {
   it.each(PHONE_COLUMNS.map((n) => [n]))('finds a column named %s', (name) => {
-    expect(findPhoneColumn(['이름', 'item', name, 'memo'], 'r.csv')).toMatchObject({ index: 2, how: 'header' });
+    expect(findPhoneColumn(['이름', 'item', name, 'memo'], 'r.csv')).toMatchObject({
+      index: 2,
+      how: 'header',
+    });
   });
 
   it('covers every name DESIGN.md lists, and the Korean names issue 15 asked for', () => {
