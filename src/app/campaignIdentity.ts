@@ -1,4 +1,41 @@
 import { createHash } from 'node:crypto';
+import { InputError } from '../errors.js';
+
+/** DESIGN.md: letters of any script, digits, ".", "_", "-"; 1-64 (code points, after NFC). */
+const CAMPAIGN_NAME = /^[\p{L}\p{N}][\p{L}\p{N}\p{M}._-]{0,63}$/u;
+
+/**
+ * A campaign name as typed (`--campaign 12월-주문접수-1차`), in NFC: a name typed on a terminal that
+ * sends decomposed Hangul (macOS) is the same campaign. Control, format (invisible, bidi) and space
+ * characters, "/" and every other symbol are refused: an InputError naming the first one.
+ */
+export function campaignName(raw: string): string {
+  const id = raw.normalize('NFC');
+  if (CAMPAIGN_NAME.test(id)) return id;
+  const chars = [...id];
+  const bad = chars.find((ch, i) => !(i === 0 ? /^[\p{L}\p{N}]$/u : /^[\p{L}\p{N}\p{M}._-]$/u).test(ch));
+  const why =
+    chars.length === 0
+      ? 'it is empty'
+      : chars.length > 64
+        ? `it is ${chars.length} characters long`
+        : bad !== undefined
+          ? `${chars.indexOf(bad) === 0 ? 'it begins with' : 'it contains'} ${describeChar(bad)}`
+          : 'it is not a name';
+  throw new InputError(
+    `--campaign "${id}": ${why}; use 1-64 letters (of any script), digits, ".", "_" or "-", starting with a letter or digit`,
+  );
+}
+
+/** A campaign named on the command line (report, resume, cancel, export): the same NFC form as planning's. */
+export function campaignArg(raw: string): string {
+  return raw.normalize('NFC');
+}
+
+function describeChar(ch: string): string {
+  const code = `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  return /^[\p{L}\p{N}\p{P}\p{S}]$/u.test(ch) ? `"${ch}" (${code})` : code;
+}
 
 /**
  * Every input that changes what a campaign sends (DESIGN.md): the same identity is the same campaign,

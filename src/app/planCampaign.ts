@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { DEFAULT_TEXT_LIMITS, type TextLimits } from '../campaign/channel.js';
-import { checkVariables, findPhoneColumn, Planner } from '../campaign/plan.js';
+import {
+  checkVariables,
+  findPhoneColumn,
+  PHONE_SAMPLE_ROWS,
+  type PhoneColumn,
+  Planner,
+  phoneColumnByHeader,
+} from '../campaign/plan.js';
 import { checkSenderNumber } from '../campaign/sender.js';
 import type { ChannelChoice } from '../campaign/types.js';
 import { type Config, providerConfig, providerFor } from '../config/config.js';
@@ -13,7 +20,12 @@ import { checkTemplateAssets } from '../input/templateChecks.js';
 import { readTemplateFile } from '../input/templateFile.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 import { providerModule } from '../providers/registry.js';
-import { type CampaignIdentity, identityDifferences, identityDigest } from './campaignIdentity.js';
+import {
+  type CampaignIdentity,
+  campaignName,
+  identityDifferences,
+  identityDigest,
+} from './campaignIdentity.js';
 import { openPlanSink, type PlanSink } from './planWriter.js';
 
 /**
@@ -85,12 +97,7 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
     images: assets.images.map((file) => createHash('sha256').update(fs.readFileSync(file)).digest('hex')),
   };
   const digest = identityDigest(identity);
-  const id = req.campaignId ?? `c-${digest.slice(0, 12)}`;
-  if (!CAMPAIGN_NAME.test(id)) {
-    throw new InputError(
-      `--campaign "${id}": use 1-64 letters (of any script), digits, ".", "_" or "-", starting with a letter or digit`,
-    );
-  }
+  const id = req.campaignId !== undefined ? campaignName(req.campaignId) : `c-${digest.slice(0, 12)}`;
   const planned = (): PlanOutcome | null => {
     const existing = journal.findCampaign(id);
     if (existing && existing.state !== 'planning') {
@@ -155,31 +162,56 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
     const out = (sink = openPlanSink(journal, id, csvBytes));
     const expectedRows = Math.ceil(estimateRows(req.csvFile, csvBytes) * ROW_ESTIMATE_MARGIN);
     const signal = req.signal;
+    let header: string[] = [];
+    let phoneColumn: PhoneColumn | null = null;
+    // No header names the phone column: the first rows are held back until their values show it.
+    const sample: { values: string[]; row: number }[] = [];
+    const startPlanning = (): void => {
+      phoneColumn = findPhoneColumn(
+        header,
+        req.csvFile,
+        req.phoneColumn,
+        sample.map((s) => s.values),
+      );
+      checkVariables(template, header, req.csvFile);
+      planner = new Planner(
+        template,
+        header,
+        phoneColumn.index,
+        config.prices,
+        optouts,
+        expectedRows,
+        textLimitsFor(config, template.channel, req.provider),
+      );
+      for (const s of sample.splice(0)) out.add(planner.plan(s.values, s.row));
+    };
     const result = await readRecipients(req.csvFile, req.encoding, {
-      onHeader(header) {
-        const phoneIndex = findPhoneColumn(header, req.csvFile, req.phoneColumn);
-        checkVariables(template, header, req.csvFile);
-        planner = new Planner(
-          template,
-          header,
-          phoneIndex,
-          config.prices,
-          optouts,
-          expectedRows,
-          textLimitsFor(config, template.channel, req.provider),
-        );
+      onHeader(h) {
+        header = h;
+        if (phoneColumnByHeader(header, req.csvFile, req.phoneColumn)) startPlanning();
       },
       onRow(values, row) {
         if (signal?.aborted) throw new PlanningInterrupted();
-        out.add(planner!.plan(values, row));
+        if (planner) {
+          out.add(planner.plan(values, row));
+          return;
+        }
+        sample.push({ values: values.slice(), row });
+        if (sample.length >= PHONE_SAMPLE_ROWS) startPlanning();
       },
     });
+    if (!planner) startPlanning();
     if (signal?.aborted) throw new PlanningInterrupted();
     await out.finish();
     // every channel the plan uses has a provider (several providers, no route for it: exit 2, nothing kept)
     for (const channel of journal.delivery().plannedChannels(id)) providerFor(config, channel, req.provider);
     detected = result.encoding;
-    journal.markPlanned(id, result.rows, { ...settings, detectedEncoding: result.encoding });
+    const found = phoneColumn as PhoneColumn | null;
+    journal.markPlanned(id, result.rows, {
+      ...settings,
+      detectedEncoding: result.encoding,
+      phoneColumnFound: found ? { name: found.name, how: found.how } : null,
+    });
   } catch (err) {
     await sink?.abort().catch(() => undefined);
     try {
@@ -217,9 +249,6 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
   }
   return { campaign: journal.findCampaign(id)!, created: true };
 }
-
-/** DESIGN.md: letters of any script, digits, ".", "_", "-"; 1-64. */
-const CAMPAIGN_NAME = /^[\p{L}\p{N}][\p{L}\p{N}\p{M}._-]{0,63}$/u;
 
 class PlanningInterrupted extends Error {}
 

@@ -14,6 +14,8 @@ export interface CampaignSummary {
   csv: string;
   template: string;
   encoding: string | null;
+  /** the phone column planning used and how it was found (null: a campaign planned by an older ums) */
+  phoneColumn: { name: string; how: 'flag' | 'header' | 'content' } | null;
   rows: number;
   /** messages by status (a row and its fallback leg count separately) */
   statuses: Record<string, number>;
@@ -77,6 +79,9 @@ export function summariseCampaign(
     csv: campaign.csvPath,
     template: campaign.templatePath,
     encoding: (campaign.settings.detectedEncoding as string | undefined) ?? null,
+    phoneColumn: campaign.settings.phoneColumnFound
+      ? { name: campaign.settings.phoneColumnFound.name, how: campaign.settings.phoneColumnFound.how }
+      : null,
     rows: campaign.rows,
     statuses,
     channels,

@@ -17,18 +17,35 @@ import {
 } from './template.js';
 import type { Channel, PlannedMessage, Prices } from './types.js';
 
+/** The header names of a phone column, in order of preference (compared by phoneHeaderKey). */
 export const PHONE_COLUMNS = [
   'phone',
   'to',
   'mobile',
-  '전화번호',
-  '휴대폰',
   '휴대폰번호',
-  '핸드폰',
+  '휴대폰',
   '핸드폰번호',
+  '핸드폰',
+  '휴대전화번호',
   '휴대전화',
+  '전화번호',
   '연락처',
+  '수신번호',
+  '수신자번호',
+  '번호',
 ];
+
+/** Data rows sampled to find the phone column by its values when no header names it. */
+export const PHONE_SAMPLE_ROWS = 100;
+/** The share of a column's non-empty sampled values that must be phone numbers. */
+const PHONE_CONTENT_SHARE = 0.9;
+
+/** The phone column, and how it was found: by `--phone-column` (flag), its header, or its values (content). */
+export interface PhoneColumn {
+  index: number;
+  name: string;
+  how: 'flag' | 'header' | 'content';
+}
 
 /**
  * A row's text longer than this (UTF-16 units) is not rendered: no channel takes it (LMS 2,000 bytes,
@@ -53,11 +70,22 @@ export function headerKey(name: string): string {
     .toLowerCase();
 }
 
-/** The phone column's index: `--phone-column`, else the first of DESIGN.md's names. */
-export function findPhoneColumn(header: string[], csvFile: string, requested?: string): number {
-  const normalised = header.map(headerKey);
+/** A header compared with PHONE_COLUMNS: headerKey without any space (휴대폰 번호 = 휴대폰번호). */
+function phoneHeaderKey(name: string): string {
+  return headerKey(name).replace(/[\s_-]/gu, '');
+}
+
+/**
+ * The phone column by `--phone-column` or by its header name; null when no header is one of
+ * PHONE_COLUMNS (the values decide then: phoneColumnByContent).
+ */
+export function phoneColumnByHeader(
+  header: string[],
+  csvFile: string,
+  requested?: string,
+): PhoneColumn | null {
   if (requested !== undefined) {
-    const i = normalised.indexOf(headerKey(requested));
+    const i = header.map(headerKey).indexOf(headerKey(requested));
     if (i < 0)
       throw new InputError(
         located(
@@ -66,19 +94,70 @@ export function findPhoneColumn(header: string[], csvFile: string, requested?: s
           `no column "${requested}" (--phone-column); columns are: ${header.join(', ')}`,
         ),
       );
-    return i;
+    return { index: i, name: header[i]!, how: 'flag' };
   }
+  const keys = header.map(phoneHeaderKey);
   for (const name of PHONE_COLUMNS) {
-    const i = normalised.indexOf(name);
-    if (i >= 0) return i;
+    const i = keys.indexOf(name);
+    if (i >= 0) return { index: i, name: header[i]!, how: 'header' };
+  }
+  return null;
+}
+
+/** Whether a sampled value is a phone number a campaign sends to (Korean mobile or landline). */
+function looksLikePhone(value: string): boolean {
+  const r = normalisePhone(value);
+  return r.ok && r.kind !== 'international';
+}
+
+/**
+ * The one column whose sampled values are all, or nearly all (90%), phone numbers. None: an
+ * InputError asking for --phone-column; two or more: an InputError naming them.
+ */
+export function phoneColumnByContent(header: string[], sample: string[][], csvFile: string): PhoneColumn {
+  const found: number[] = [];
+  for (let c = 0; c < header.length; c++) {
+    let values = 0;
+    let phones = 0;
+    for (const row of sample) {
+      const v = (row[c] ?? '').trim();
+      if (v === '') continue;
+      values++;
+      if (looksLikePhone(v)) phones++;
+    }
+    if (values > 0 && phones >= values * PHONE_CONTENT_SHARE) found.push(c);
+  }
+  if (found.length === 1) return { index: found[0]!, name: header[found[0]!]!, how: 'content' };
+  if (found.length > 1) {
+    const names = found.map((i) => `"${header[i]}"`);
+    throw new InputError(
+      located(
+        csvFile,
+        { line: 1 },
+        `no header names the phone column and ${names.length} columns hold phone numbers (${names.join(', ')}): pass --phone-column ${header[found[0]!]} or --phone-column ${header[found[1]!]}`,
+      ),
+    );
   }
   throw new InputError(
     located(
       csvFile,
       { line: 1 },
-      `no phone column: name one ${PHONE_COLUMNS.join(', ')} or pass --phone-column (columns are: ${header.join(', ')})`,
+      `no phone column: name one ${PHONE_COLUMNS.join(', ')} or pass --phone-column (no column's values are phone numbers either; columns are: ${header.join(', ')})`,
     ),
   );
+}
+
+/**
+ * The phone column: `--phone-column`, else the first of PHONE_COLUMNS among the headers (case,
+ * spaces, "_" and "-" aside), else the one column whose sampled rows hold phone numbers. Pure.
+ */
+export function findPhoneColumn(
+  header: string[],
+  csvFile: string,
+  requested?: string,
+  sample: string[][] = [],
+): PhoneColumn {
+  return phoneColumnByHeader(header, csvFile, requested) ?? phoneColumnByContent(header, sample, csvFile);
 }
 
 /** Every template variable must be a column: checked once, before any row is planned. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { issueKey } from '../config/issues.js';
 import { InputError, located } from '../errors.js';
 import { describeCodePoint, findControlChar } from '../text/controls.js';
+import { isEucKrChar } from '../text/eucKr.js';
 import { checkButtons } from './alimtalk.js';
 import { AD_MARKER } from './compliance.js';
 import { RCS_KIND_NAMES, type RcsRequest } from './rcs.js';
@@ -235,6 +236,28 @@ export function parseTemplate(source: string, file: string): Template {
     channel === 'auto' && fm.alimtalk ? 'alimtalk' : channel === 'auto' && fm.rcs ? 'rcs' : channel;
   const rcsKind = fm.rcs && resolvedChannel === 'rcs' ? checkRcsFrontMatter(fm, lines, file) : 'auto';
 
+  // SMS/LMS/MMS carry EUC-KR only: a character outside it in the template's own text would reject
+  // every row; it is one error here, at its line. What a variable brings is checked per row.
+  const textChannel = resolvedChannel !== 'alimtalk' && resolvedChannel !== 'rcs';
+  const eucKrText = (text: string, firstLine: number, what: string, multiline: boolean): void => {
+    const bad = firstForeignLiteral(text);
+    if (!bad) return;
+    const line = multiline ? firstLine + text.slice(0, bad.at).split('\n').length - 1 : firstLine;
+    throw new InputError(
+      located(
+        file,
+        { line },
+        `${bad.shown} in the ${what} cannot go by SMS/LMS/MMS (outside EUC-KR, the character set Korean carriers take): remove ${bad.count > 1 ? 'them' : 'it'}${what === 'fallbackText' ? '' : ', or send by AlimTalk or RCS'}`,
+      ),
+    );
+  };
+  if (textChannel) {
+    eucKrText(bodyText, bodyStart + 1, 'body', true);
+    if (fm.subject !== undefined) eucKrText(fm.subject, subjectLine, 'subject', false);
+  } else if (fm.fallback !== 'none' && fm.fallbackText !== undefined) {
+    eucKrText(fm.fallbackText, findLine(lines, /^\s*fallbackText\s*:/) ?? 1, 'fallbackText', false);
+  }
+
   return {
     file,
     channel: resolvedChannel,
@@ -395,6 +418,36 @@ function compilePattern(
   }
   pieces.push(literal(last, s.length));
   return { pieces, vars };
+}
+
+/**
+ * The first character outside EUC-KR in the literal part of `text` (what lies between its #{…}
+ * variables), with its offset, a description of up to three such characters, and how many there are.
+ */
+function firstForeignLiteral(text: string): { at: number; shown: string; count: number } | null {
+  const found: { at: number; char: string }[] = [];
+  let from = 0;
+  const scan = (to: number): void => {
+    for (let i = from; i < to; i++) {
+      const c = text.codePointAt(i)!;
+      if (c > 0xffff || !isEucKrChar(c)) found.push({ at: i, char: String.fromCodePoint(c) });
+      if (c > 0xffff) i++;
+    }
+  };
+  for (const m of text.matchAll(VARIABLE)) {
+    scan(m.index);
+    from = m.index + m[0].length;
+  }
+  scan(text.length);
+  if (!found.length) return null;
+  const distinct = [...new Set(found.map((f) => f.char))];
+  const code = (ch: string): string => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  const shown =
+    distinct
+      .slice(0, 3)
+      .map((ch) => `"${ch}" (${code(ch)})`)
+      .join(', ') + (distinct.length > 3 ? ` and ${distinct.length - 3} more` : '');
+  return { at: found[0]!.at, shown, count: found.length };
 }
 
 function findLine(lines: string[], pattern: RegExp): number | undefined {

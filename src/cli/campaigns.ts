@@ -1,13 +1,15 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { lockedByOther } from '../app/campaignLock.js';
 import { summariseCampaign } from '../app/summary.js';
 import { isoInZone } from '../time/zone.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
+import { forTerminal } from './format.js';
 
 export function registerCampaigns(program: Command, cli: Cli, setExit: (code: number) => void): void {
   program
     .command('campaigns')
-    .description('list the campaigns in the journal with their state')
+    .description('list the campaigns in the journal: date, files, state and counts')
     .option('--json', 'print one JSON document on stdout')
     .option('--config <file>', 'config file')
     .option('--db <file>', 'journal file')
@@ -35,15 +37,32 @@ export function registerCampaigns(program: Command, cli: Cli, setExit: (code: nu
         } else if (list.length === 0) {
           cli.out('no campaigns yet: `ums send recipients.csv -t template.md --dry-run` plans one');
         } else {
-          cli.out(`${'campaign'.padEnd(20)} ${'state'.padEnd(11)} ${'rows'.padStart(9)}  statuses`);
-          for (const c of list) {
-            const st = Object.entries(c.statuses)
+          const table = list.map((c) => [
+            forTerminal(c.id),
+            shownTime(c.createdAt, config.timezone),
+            forTerminal(path.basename(c.csv)),
+            forTerminal(path.basename(c.template)),
+            c.state,
+            c.rows.toLocaleString('en-US'),
+            Object.entries(c.statuses)
               .map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`)
-              .join(' · ');
-            cli.out(
-              `${c.id.padEnd(20)} ${c.state.padEnd(11)} ${c.rows.toLocaleString('en-US').padStart(9)}  ${st}`,
-            );
-          }
+              .join(' · '),
+          ]);
+          const head = ['campaign', 'created', 'csv', 'template', 'state', 'rows', 'statuses'];
+          const widths = head.map((h, i) => Math.max(width(h), ...table.map((r) => width(r[i]!))));
+          const line = (cells: string[]): string =>
+            cells
+              .map((cell, i) =>
+                i === cells.length - 1
+                  ? cell
+                  : i === 5
+                    ? padStart(cell, widths[i]!)
+                    : padEnd(cell, widths[i]!),
+              )
+              .join('  ')
+              .trimEnd();
+          cli.out(line(head));
+          for (const r of table) cli.out(line(r));
         }
         setExit(EXIT.ok);
       } finally {
@@ -51,3 +70,51 @@ export function registerCampaigns(program: Command, cli: Cli, setExit: (code: nu
       }
     });
 }
+
+/**
+ * An ISO time as a person reads it in the configured zone: `2026-12-02 09:00`. The one place this
+ * command formats a time (a shared time-zone module can take its place).
+ */
+export function shownTime(iso: string | null, timeZone: string): string {
+  if (!iso) return '-';
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return '-';
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(at)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+}
+
+/** Columns a terminal gives `s`: Hangul, CJK and full-width forms take two. */
+function width(s: string): number {
+  let w = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    w +=
+      (c >= 0x1100 && c <= 0x115f) ||
+      (c >= 0x2e80 && c <= 0xa4cf) ||
+      (c >= 0xac00 && c <= 0xd7a3) ||
+      (c >= 0xf900 && c <= 0xfaff) ||
+      (c >= 0xfe30 && c <= 0xfe4f) ||
+      (c >= 0xff00 && c <= 0xff60) ||
+      (c >= 0xffe0 && c <= 0xffe6) ||
+      (c >= 0x1f300 && c <= 0x1faff) ||
+      (c >= 0x20000 && c <= 0x3fffd)
+        ? 2
+        : 1;
+  }
+  return w;
+}
+
+const padEnd = (s: string, n: number): string => s + ' '.repeat(Math.max(0, n - width(s)));
+const padStart = (s: string, n: number): string => ' '.repeat(Math.max(0, n - width(s))) + s;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { campaignArg } from '../app/campaignIdentity.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 import { namedCampaign } from './resume.js';
 
@@ -8,7 +9,7 @@ export function registerCancel(program: Command, cli: Cli, setExit: (code: numbe
     .description(
       'cancel a campaign: rows not yet sent become `cancelled` and nothing sends them; rows already with a provider keep their state',
     )
-    .argument('<campaign>', 'campaign id (see `ums campaigns`)')
+    .argument('<campaign>', 'campaign id (see `ums campaigns`)', campaignArg)
     .option('--json', 'print one JSON document on stdout')
     .option('--config <file>', 'config file')
     .option('--db <file>', 'journal file')

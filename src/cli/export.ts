@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { campaignArg } from '../app/campaignIdentity.js';
 import { EXPORT_COLUMNS, exportRecord } from '../app/exportRows.js';
 import { InputError } from '../errors.js';
 import { removeTempFiles, writePrivateFile } from '../input/privateFile.js';
@@ -14,7 +15,7 @@ export function registerExport(program: Command, cli: Cli, setExit: (code: numbe
   program
     .command('export')
     .description('one row per recipient (and fallback leg), full phone numbers')
-    .argument('<campaign>', 'campaign id (see `ums campaigns`)')
+    .argument('<campaign>', 'campaign id (see `ums campaigns`)', campaignArg)
     .option('--format <fmt>', 'csv (UTF-8 with BOM, for Excel) or json', 'csv')
     .option('-o, --output <file>', 'write here (created 0600) instead of stdout')
     .option('--config <file>', 'config file')

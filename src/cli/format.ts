@@ -94,6 +94,7 @@ export function formatPlanSummary(s: CampaignSummary, c: ChalkInstance, heading:
   lines.push(
     `  recipients  ${forTerminal(s.csv)}${s.encoding ? ` (${s.encoding === 'cp949' ? 'CP949' : s.encoding === 'utf8' ? 'UTF-8' : 'ASCII'})` : ''}, ${num(s.rows)} rows`,
   );
+  if (s.phoneColumn) lines.push(`  phone       ${phoneColumnLine(s.phoneColumn)}`);
   lines.push(`  template    ${forTerminal(s.template)}`);
   if (s.simulated) lines.push(c.yellow(`  ${SIMULATED}`));
   lines.push('');
@@ -140,6 +141,17 @@ export function formatPlanSummary(s: CampaignSummary, c: ChalkInstance, heading:
     }
   }
   return lines.join('\n');
+}
+
+/** Which column holds the numbers, and why that one. */
+function phoneColumnLine(p: NonNullable<CampaignSummary['phoneColumn']>): string {
+  const why =
+    p.how === 'flag'
+      ? 'named by --phone-column'
+      : p.how === 'header'
+        ? 'found by its header'
+        : 'found by its values: no header names a phone column';
+  return `column "${forTerminal(p.name)}" (${why})`;
 }
 
 function stripCode(reason: string): string {

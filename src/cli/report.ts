@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { campaignArg } from '../app/campaignIdentity.js';
 import { buildReport, hasProblems } from '../app/report.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 import { formatReport } from './format.js';
@@ -14,7 +15,7 @@ export function registerReport(program: Command, cli: Cli, setExit: (code: numbe
   program
     .command('report')
     .description('what happened: totals by status and channel, costs, delivery rate and lag, failures')
-    .argument('[campaign]', 'campaign id (default: the latest)')
+    .argument('[campaign]', 'campaign id (default: the latest)', campaignArg)
     .option('--sync', 'first pull delivery reports from providers that are polled')
     .option('--failed', 'list the rows that did not go out (numbers masked)')
     .option('--json', 'print one JSON document on stdout')

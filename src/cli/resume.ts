@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { campaignArg } from '../app/campaignIdentity.js';
 import type { Config } from '../config/config.js';
 import { InputError, LockedError } from '../errors.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
@@ -69,7 +70,7 @@ export function registerResume(program: Command, cli: Cli, setExit: (code: numbe
     .description(
       'continue an interrupted campaign (default: every armed unfinished one, oldest first); never sends a row twice, never a draft',
     )
-    .argument('[campaign]', 'campaign id')
+    .argument('[campaign]', 'campaign id', campaignArg)
     .option('--provider <name>', 'send every channel through this provider')
     .option('--tps <n>', "override the provider's parts per second")
     .option('--limit <n>', 'send at most N messages in this run')

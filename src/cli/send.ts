@@ -80,10 +80,12 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
           process.off('SIGTERM', onSignal);
         }
         if (opts.dryRun) {
-          const [{ summariseCampaign }, { formatPlanSummary }] = await Promise.all([
-            import('../app/summary.js'),
-            import('./format.js'),
-          ]);
+          const [{ summariseCampaign }, { formatPlanSummary }, { buildReport, hasProblems }] =
+            await Promise.all([
+              import('../app/summary.js'),
+              import('./format.js'),
+              import('../app/report.js'),
+            ]);
           const summary = summariseCampaign(journal, campaign, 3, { config, provider: opts.provider });
           if (opts.json)
             cli.out(JSON.stringify({ ...summary, dryRun: true, newlyPlanned: created }, null, 2));
@@ -97,7 +99,9 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
                   : `dry run: already planned (${campaign.state}), nothing sent`,
               ),
             );
-          setExit(EXIT.ok);
+          // DESIGN.md: a dry run in which some recipients would not be reached (rejected rows) exits 3
+          const routing = { config, provider: opts.provider };
+          setExit(hasProblems(buildReport(journal, campaign, 0, routing)) ? EXIT.incomplete : EXIT.ok);
           return;
         }
         const { deliver } = await import('./deliver.js');

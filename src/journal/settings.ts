@@ -27,6 +27,11 @@ export const campaignSettingsSchema = z.looseObject({
   encoding: z.enum(['auto', 'utf8', 'cp949']).optional(),
   detectedEncoding: z.enum(['utf8', 'cp949', 'ascii']).optional(),
   phoneColumn: nullableString.optional(),
+  /** the phone column planning used, and how it was found */
+  phoneColumnFound: z
+    .looseObject({ name: z.string(), how: z.enum(['flag', 'header', 'content']) })
+    .nullable()
+    .optional(),
   from: nullableString.optional(),
   prices: z.record(z.string(), z.number()).optional(),
   channel: z.enum(['auto', ...CHANNELS]).optional(),

@@ -82,7 +82,8 @@ describe.concurrent('ums send: bad CSV', () => {
   });
 
   it('no phone column', async () => {
-    const f = write('nophone.csv', 'name,tel,shop,item,invoice\n홍길동,010-1234-5678,a,b,c\n');
+    // no header names a phone column, and no column's values are phone numbers (issue 15: by content)
+    const f = write('nophone.csv', 'name,tel,shop,item,invoice\n홍길동,내선 1234,a,b,c\n');
     expectOneLineError(await send(f, 'ok.md'), ['nophone.csv line 1', /phone/, 'tel']);
   });
 

@@ -37,14 +37,15 @@ function project(): string {
   return dir;
 }
 
-function ok(r: RunResult): RunResult {
+function ok(r: RunResult, code = 0): RunResult {
   expect(r.stderr, `stderr of a run that should succeed`).toBe('');
-  expect(r.code, r.stderr).toBe(0);
+  expect(r.code, r.stderr).toBe(code);
   return r;
 }
 
+/** A dry run's plan; DESIGN.md: exit 3 when some rows are rejected, else 0. */
 async function dryRun(dir: string, csv: string, extra: string[] = []): Promise<Record<string, any>> {
-  const r = ok(
+  const r = planned(
     await runUms(
       [
         'send',
@@ -61,6 +62,17 @@ async function dryRun(dir: string, csv: string, extra: string[] = []): Promise<R
     ),
   );
   return JSON.parse(r.stdout) as Record<string, any>;
+}
+
+/** A dry run that printed its plan: exit 3 when the plan rejects rows, 0 when it rejects none. */
+function planned(r: RunResult): RunResult {
+  expect(r.stderr, `stderr of a run that should succeed`).toBe('');
+  expect([0, 3], r.stderr).toContain(r.code);
+  if (r.stdout.trimStart().startsWith('{')) {
+    const rejected = (JSON.parse(r.stdout) as { statuses: Record<string, number> }).statuses.rejected ?? 0;
+    expect(r.code, 'exit 3 exactly when rows are rejected').toBe(rejected > 0 ? 3 : 0);
+  }
+  return r;
 }
 
 async function exportCsv(dir: string, id: string): Promise<string> {
@@ -111,8 +123,9 @@ beforeAll(async () => {
   ]);
   shared = {
     dir,
-    textFirst: ok(textFirst),
-    textAgain: ok(textAgain),
+    // fixtures/orders.csv has one broken number on purpose: a dry run with a rejected row exits 3
+    textFirst: ok(textFirst, 3),
+    textAgain: ok(textAgain, 3),
     rerun,
     bom,
     cp949,
@@ -229,7 +242,7 @@ describe.concurrent('ums send --dry-run: planning a campaign', () => {
     fs.writeFileSync(path.join(dir, 'b.csv'), `\uFEFF${csv}`);
     fs.writeFileSync(path.join(dir, 'k.csv'), iconv.encode(csv, 'cp949'));
     const plan = async (f: string) => {
-      const r = ok(
+      const r = planned(
         await runUms(['send', f, '-t', 't.md', '--dry-run', '--json', '--db', 'j.db'], { cwd: dir }),
       );
       return JSON.parse(r.stdout).campaign as string;
@@ -356,7 +369,8 @@ describe.concurrent('ums send --dry-run: planning a campaign', () => {
       runUms(['send', 'recipients.csv', '-t', 'template.md', '--dry-run', '--json'], { cwd: dir }),
       runUms(['init'], { cwd: dir }),
     ]);
-    const plan = JSON.parse(ok(r!).stdout);
+    const plan = JSON.parse(planned(r!).stdout);
+    expect(r!.code, 'the example recipients.csv has one broken number on purpose').toBe(3);
     expect(plan.state).toBe('draft');
     expect(plan.statuses.planned).toBeGreaterThan(0);
     // the example config's journal, created private

@@ -237,7 +237,10 @@ describe('checkVariables', () => {
 
 describe('findPhoneColumn', () => {
   it.each(PHONE_COLUMNS.map((n) => [n]))('finds a column named %s', (name) => {
-    expect(findPhoneColumn(['이름', 'item', name, 'memo'], 'r.csv')).toBe(2);
+    expect(findPhoneColumn(['이름', 'item', name, 'memo'], 'r.csv')).toMatchObject({
+      index: 2,
+      how: 'header',
+    });
   });
 
   it('covers every name DESIGN.md lists, and the Korean names issue 15 asked for', () => {
@@ -252,23 +255,69 @@ describe('findPhoneColumn', () => {
         '핸드폰',
         '핸드폰번호',
         '휴대전화',
+        '휴대전화번호',
         '연락처',
+        '수신번호',
+        '수신자번호',
+        '번호',
       ].sort(),
     );
   });
 
+  it('ignores spaces inside a Korean header too (휴대폰 번호 is 휴대폰번호)', () => {
+    expect(findPhoneColumn(['이름', '휴대폰 번호'], 'r.csv')).toEqual({
+      index: 1,
+      name: '휴대폰 번호',
+      how: 'header',
+    });
+    expect(findPhoneColumn(['이름', ' 수신자 번호 '], 'r.csv').index).toBe(1);
+  });
+
+  it('prefers a specific Korean name over 번호 (주문 번호 columns come first in many sheets)', () => {
+    expect(findPhoneColumn(['번호', '이름', '연락처'], 'r.csv').index).toBe(2);
+  });
+
+  it('with no header, finds the one column whose sampled values are phone numbers', () => {
+    const header = ['이름', 'tel', '상품'];
+    const sample = [
+      ['홍길동', '010-1234-5678', '컵'],
+      ['김철수', '01098765432', '접시'],
+      ['', '', ''],
+    ];
+    expect(findPhoneColumn(header, 'r.csv', undefined, sample)).toEqual({
+      index: 1,
+      name: 'tel',
+      how: 'content',
+    });
+  });
+
+  it('two columns of phone numbers and no header: an InputError naming both, asking for --phone-column', () => {
+    const err = thrown(() =>
+      findPhoneColumn(['a', 'b', 'c'], 'r.csv', undefined, [['010-1234-5678', 'x', '02-555-0100']]),
+    );
+    expect(err.message).toMatch(/^r\.csv line 1: .*"a", "c".*--phone-column/);
+  });
+
+  it('--phone-column says it was the flag', () => {
+    expect(findPhoneColumn(['name', 'phone'], 'r.csv', 'PHONE')).toEqual({
+      index: 1,
+      name: 'phone',
+      how: 'flag',
+    });
+  });
+
   it('ignores case and surrounding spaces', () => {
-    expect(findPhoneColumn(['Name', ' Phone '], 'r.csv')).toBe(1);
-    expect(findPhoneColumn(['Name', 'MOBILE'], 'r.csv')).toBe(1);
+    expect(findPhoneColumn(['Name', ' Phone '], 'r.csv').index).toBe(1);
+    expect(findPhoneColumn(['Name', 'MOBILE'], 'r.csv').index).toBe(1);
   });
 
   it('prefers phone over the other names', () => {
-    expect(findPhoneColumn(['to', 'mobile', 'phone'], 'r.csv')).toBe(2);
+    expect(findPhoneColumn(['to', 'mobile', 'phone'], 'r.csv').index).toBe(2);
   });
 
   it('--phone-column picks a column by name', () => {
-    expect(findPhoneColumn(['name', 'phone', 'cell'], 'r.csv', 'cell')).toBe(2);
-    expect(findPhoneColumn(['name', 'phone', 'Cell'], 'r.csv', 'cell')).toBe(2);
+    expect(findPhoneColumn(['name', 'phone', 'cell'], 'r.csv', 'cell').index).toBe(2);
+    expect(findPhoneColumn(['name', 'phone', 'Cell'], 'r.csv', 'cell').index).toBe(2);
   });
 
   it('--phone-column naming no column is an InputError on line 1', () => {
@@ -399,7 +448,7 @@ describe('text that must not be sent (issue 12)', () => {
 describe('findPhoneColumn and duplicate headers', () => {
   it('finds the Korean names issue 15 asked for, ignoring invisible characters', () => {
     for (const name of ['연락처', '핸드폰', '핸드폰번호', '휴대폰번호', '휴대전화'])
-      expect(findPhoneColumn(['이름', name], 'r.csv')).toBe(1);
-    expect(findPhoneColumn(['이름', '\u200bphone'], 'r.csv')).toBe(1);
+      expect(findPhoneColumn(['이름', name], 'r.csv').index).toBe(1);
+    expect(findPhoneColumn(['이름', '\u200bphone'], 'r.csv').index).toBe(1);
   });
 });
