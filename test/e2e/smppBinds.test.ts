@@ -120,7 +120,9 @@ describe('SMPP at the contracted rate: AIMD and several binds', () => {
     const got = smsc.received();
     const firstParts = new Map<string, number>();
     for (const a of smsc.arrivals) if (a.status === 0) firstParts.set(a.to, (firstParts.get(a.to) ?? 0) + 1);
-    for (const to of phones) expect(firstParts.get(to), to).toBeGreaterThanOrEqual(1);
+    // (an `unknown` row was written to the bind that dropped: its bytes may have died in the socket)
+    const unknownTo = new Set(unknown.map((r) => r.to));
+    for (const to of phones) if (!unknownTo.has(to)) expect(firstParts.get(to), to).toBeGreaterThanOrEqual(1);
     for (const to of phones) expect((got.get(to) ?? []).length, to).toBeLessThanOrEqual(1);
     for (const r of sent) expect(got.get(r.to), r.to).toHaveLength(1);
     // unknown only where a request was in flight on the dropped bind (its window): the SMSC has a part of each

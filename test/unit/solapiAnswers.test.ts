@@ -281,7 +281,7 @@ describe('Solapi webhook bodies', () => {
     if (!parsed.ok) return;
     expect(parsed.reports.map((r) => r.providerId)).toEqual(['M1', 'M4']);
     expect(parsed.refused.map((r) => r.index)).toEqual([1, 2]);
-    expect(parsed.refused[0]!.reason).toMatch(/^element 1: dateReceived /);
+    expect(parsed.refused[0]!.reason).toMatch(/^element 1: dateReceived: /);
     expect(parsed.refused[1]!.reason).toBe('element 2 has no messageId');
   });
   it('refuses a body with no element it can read as a whole', () => {

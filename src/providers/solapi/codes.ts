@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatFirstIssue } from '../../config/issues.js';
 import type { DeliveryReport, MessageOutcome } from '../types.js';
 
 /**
@@ -173,8 +174,7 @@ export const solapiMessageSchema = z.looseObject({
 export function messageProblem(v: unknown): string | null {
   const r = solapiMessageSchema.safeParse(v);
   if (r.success) return null;
-  const issue = r.error.issues[0]!;
-  return `${issue.path.join('.') || 'the element'} ${issue.message}`;
+  return formatFirstIssue(r.error) || 'not a message object';
 }
 
 /** The custom field that carries the journal's key. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatFirstIssue } from '../../config/issues.js';
 import type { MessageOutcome, OutboundMessage, SubmitResult } from '../types.js';
 import type { HttpOutcome } from './client.js';
 import { intakeOutcome, KEY_FIELD } from './codes.js';
@@ -72,12 +73,11 @@ export type SendAnswer =
 export function readSendAnswer(batch: OutboundMessage[], body: unknown): SendAnswer {
   const parsed = sendAnswerSchema.safeParse(body);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
     return {
       kind: 'unreadable',
       result: {
         kind: 'ambiguous',
-        message: `Solapi answered 200 in a shape ums does not know (${issue.path.join('.') || 'the body'}: ${issue.message})`,
+        message: `Solapi answered 200 in a shape ums does not know (${formatFirstIssue(parsed.error)})`,
       },
     };
   }
