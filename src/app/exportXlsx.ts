@@ -23,7 +23,11 @@ const NUMBER_COLUMNS = new Set<ExportColumn>([
   'leg',
 ]);
 const TIME_COLUMNS = new Set<ExportColumn>(['sent_at', 'done_at']);
-const DATE_FORMAT = 'yyyy-mm-dd hh:mm:ss';
+const DATE_STYLE: Partial<ExcelJS.Style> = Object.freeze({ numFmt: 'yyyy-mm-dd hh:mm:ss' });
+const PLAIN_STYLE: Partial<ExcelJS.Style> = Object.freeze({});
+
+/** Data rows per sheet: Excel's 1,048,576 rows, less the header; more go on to `messages 2`, ... */
+export const MAX_SHEET_ROWS = 1_048_575;
 
 /** Rows between checks of the output's backpressure. */
 const ROWS_PER_TURN = 500;
@@ -31,7 +35,7 @@ const ROWS_PER_TURN = 500;
 /**
  * The campaign as an xlsx workbook, streamed (exceljs's WorkbookWriter: memory does not grow with the
  * campaign): a `summary` sheet (recipients reached, messages by status and by channel, cost) and a
- * `messages` sheet with the export's columns. `to` and every CSV value are text cells (a leading 0
+ * `messages` sheet with the export's columns (continued on `messages 2`, ... past Excel's row limit). `to` and every CSV value are text cells (a leading 0
  * stays), times date cells showing the wall-clock time in `zone`.
  */
 export async function writeXlsx(
@@ -80,15 +84,29 @@ export async function writeXlsx(
   for (const c of summary.byChannel) line(c.channel, c.status, c.count);
   sum.commit();
 
-  const sheet = book.addWorksheet('messages', { views: [{ state: 'frozen', ySplit: 1 }] });
   const names = [...EXPORT_COLUMNS, ...source.customerColumns];
-  sheet.columns = names.map((n) => ({
-    width: TIME_COLUMNS.has(n as ExportColumn) ? 20 : n === 'text' ? 40 : Math.max(10, n.length + 2),
-  }));
-  sheet.addRow(names).commit();
+  let sheets = 0;
+  const newSheet = (): ExcelJS.Worksheet => {
+    const ws = book.addWorksheet(++sheets === 1 ? 'messages' : `messages ${sheets}`, {
+      views: [{ state: 'frozen', ySplit: 1 }],
+    });
+    ws.columns = names.map((n) => ({
+      width: TIME_COLUMNS.has(n as ExportColumn) ? 20 : n === 'text' ? 40 : Math.max(10, n.length + 2),
+    }));
+    ws.addRow(names).commit();
+    return ws;
+  };
+  let sheet = newSheet();
+  let inSheet = 0;
   let n = 0;
   for await (const r of source.rows()) {
     if (failed) throw failed;
+    if (inSheet === MAX_SHEET_ROWS) {
+      sheet.commit();
+      sheet = newSheet();
+      inSheet = 0;
+    }
+    inSheet++;
     const rec = exportRecord(r.message, false, { reached: r.reached });
     const values: (string | number | boolean | Date | null)[] = EXPORT_COLUMNS.map((c) => {
       const v = rec[c];
@@ -99,10 +117,11 @@ export async function writeXlsx(
     });
     if (r.customer) values.push(...r.customer);
     const row = sheet.addRow(values);
-    for (const c of TIME_COLUMNS) {
-      const cell = row.getCell(EXPORT_COLUMNS.indexOf(c) + 1);
-      if (cell.value instanceof Date) cell.numFmt = DATE_FORMAT;
-    }
+    // one shared style object per kind: exceljs looks a style up by its object (a WeakMap) before
+    // serialising it, and a fresh object per cell made that two thirds of the export's time
+    row.eachCell((cell) => {
+      cell.style = cell.value instanceof Date ? DATE_STYLE : PLAIN_STYLE;
+    });
     row.commit();
     if (++n % ROWS_PER_TURN === 0) {
       // let the zip stream drain into the file before more rows pile up in memory
