@@ -144,8 +144,8 @@ export async function openExport(
   campaign: CampaignRecord,
   cwd: string,
 ): Promise<ExportSource> {
-  const csvFile = path.resolve(cwd, campaign.csvPath);
   const s = campaign.settings;
+  const csvFile = typeof s.csvFile === 'string' ? s.csvFile : path.resolve(cwd, campaign.csvPath);
   const wanted = s.identity?.csv;
   let missing: string | null = null;
   let records: AsyncGenerator<string[]> | null = null;

@@ -134,6 +134,15 @@ describe('export CSV', () => {
     expect(r.stdout.startsWith(`\uFEFF${OURS}\n`)).toBe(true);
   });
 
+  it('run from another folder, still finds the CSV the campaign was planned from', async () => {
+    const dir = workdir();
+    const id = await sent(dir);
+    const elsewhere = workdir();
+    const r = await runUms(['export', id, '--db', path.join(dir, 'journal.db')], { cwd: elsewhere });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout.startsWith(`\uFEFF${OURS},이름,핸드폰,주문번호\n`)).toBe(true);
+  });
+
   it('refuses an unknown --encoding and --encoding with json (exit 2, one line)', async () => {
     const dir = workdir();
     const id = await sent(dir);
