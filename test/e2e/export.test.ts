@@ -122,6 +122,19 @@ describe('export CSV', () => {
     expect(fs.statSync(path.join(dir, 'k.csv')).mode & 0o777).toBe(0o600);
   });
 
+  it('--encoding cp949: characters CP949 cannot hold become "?", said in one warning line naming the first', async () => {
+    const dir = workdir();
+    const id = await sent(dir, '이름,핸드폰,주문번호\n김철수,010-2100-0001,00123\n박😀,010-2100-0002,00456\n');
+    const r = await runUms(['export', id, '--encoding', 'cp949', '-o', 'k.csv'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /^ums: warning: --encoding cp949: \d+ values had characters CP949 cannot hold, written as "\?" \(first: sheet row 3, column [a-z_]+\); the UTF-8 CSV or -o FILE\.xlsx keeps them\n$/,
+    );
+    const text = iconv.decode(fs.readFileSync(path.join(dir, 'k.csv')), 'cp949');
+    expect(text).toContain(',박?,010-2100-0002,00456');
+    expect(text).toContain(',김철수,010-2100-0001,00123');
+  });
+
   it('a CSV changed since planning: exported without its own columns, one warning line', async () => {
     const dir = workdir();
     const id = await sent(dir);
