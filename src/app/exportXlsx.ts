@@ -59,6 +59,10 @@ export async function writeXlsx(
       );
     },
   });
+  // A failed write (a full disk) ends the export: the rows loop checks `failed`, and the workbook's
+  // last steps race this (exceljs listens for the stream's errors only once it finalises)
+  const broken = new Promise<never>((_, reject) => out.once('error', reject));
+  broken.catch(() => undefined);
   const book = new excel.stream.xlsx.WorkbookWriter({
     stream: out,
     useStyles: true,
@@ -134,6 +138,6 @@ export async function writeXlsx(
     }
   }
   sheet.commit();
-  await book.commit();
+  await Promise.race([book.commit(), broken]);
   if (failed) throw failed;
 }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -5,7 +6,7 @@ import { parse } from 'csv-parse/sync';
 import type ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { writeConfig } from '../support/campaign.js';
-import { runUms, workdir } from '../support/cli.js';
+import { type RunResult, runUms, UMS, workdir } from '../support/cli.js';
 
 const require = createRequire(import.meta.url);
 const Excel = require('exceljs') as typeof ExcelJS;
@@ -124,7 +125,10 @@ describe('export CSV', () => {
 
   it('--encoding cp949: characters CP949 cannot hold become "?", said in one warning line naming the first', async () => {
     const dir = workdir();
-    const id = await sent(dir, '이름,핸드폰,주문번호\n김철수,010-2100-0001,00123\n박😀,010-2100-0002,00456\n');
+    const id = await sent(
+      dir,
+      '이름,핸드폰,주문번호\n김철수,010-2100-0001,00123\n박😀,010-2100-0002,00456\n',
+    );
     const r = await runUms(['export', id, '--encoding', 'cp949', '-o', 'k.csv'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(
@@ -211,6 +215,42 @@ describe('export -o result.xlsx', () => {
     expect(lines.get('reached')).toBe(4);
     expect(lines.get('delivered')).toBe(4);
     expect(lines.get('failed')).toBe(2);
+  });
+
+  it('a write failing mid-workbook (the file size limit) is one line, exit 1, no temp file, the old file kept', async () => {
+    const dir = workdir();
+    const lines = ['name,phone'];
+    for (let i = 0; i < 5000; i++) lines.push(`고객${i},010${String(30_000_000 + i)}`);
+    fs.writeFileSync(path.join(dir, 'r.csv'), `${lines.join('\n')}\n`);
+    fs.writeFileSync(path.join(dir, 't.md'), '---\nchannel: auto\n---\n#{name}님 안녕하세요\n');
+    const plan = await runUms(['send', 'r.csv', '-t', 't.md', '--dry-run', '--json', '--db', 'j.db'], {
+      cwd: dir,
+    });
+    const id = (JSON.parse(plan.stdout) as { campaign: string }).campaign;
+    fs.writeFileSync(path.join(dir, 'out.xlsx'), 'the previous export\n');
+    // 200 KiB, and the workbook is over 300 KB (Node reports EFBIG, no signal)
+    const r = await new Promise<RunResult>((resolve) => {
+      const child = spawn(
+        'bash',
+        ['-c', `ulimit -f 200; exec "${process.execPath}" "${UMS}" export ${id} -o out.xlsx --db j.db`],
+        { cwd: dir, env: { ...process.env, NO_COLOR: '1' } },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^ums: -o out\.xlsx: cannot write: file too large[^\n]*\n$/);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(fs.readFileSync(path.join(dir, 'out.xlsx'), 'utf8')).toBe('the previous export\n');
+    // without the limit the same export replaces it with a workbook (a zip), whole
+    const ok = await runUms(['export', id, '-o', 'out.xlsx', '--db', 'j.db'], { cwd: dir });
+    expect([ok.code, ok.stderr]).toEqual([0, '']);
+    const book = new Excel.Workbook();
+    await book.xlsx.readFile(path.join(dir, 'out.xlsx'));
+    expect(book.getWorksheet('messages')!.rowCount).toBe(5001);
   });
 
   it('--format xlsx needs -o (a workbook is not written to stdout)', async () => {
