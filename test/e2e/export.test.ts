@@ -160,6 +160,27 @@ describe('export CSV', () => {
     expect(r.stdout.startsWith(`\uFEFF${OURS},이름,핸드폰,주문번호\n`)).toBe(true);
   });
 
+  it('a CSV column named like one of ours (to, text) is exported as csv_to, csv_text beside ours', async () => {
+    const dir = workdir();
+    fs.writeFileSync(path.join(dir, 'r.csv'), 'to,text\n010-2100-0001,안녕\n');
+    fs.writeFileSync(path.join(dir, 't.md'), '---\nchannel: sms\n---\n#{text}하세요\n');
+    const plan = await runUms(
+      ['send', 'r.csv', '-t', 't.md', '--phone-column', 'to', '--dry-run', '--json'],
+      {
+        cwd: dir,
+      },
+    );
+    const id = (JSON.parse(plan.stdout) as { campaign: string }).campaign;
+    const r = await runUms(['export', id, '--format', 'json'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)[0]).toMatchObject({
+      to: '01021000001',
+      text: '안녕하세요',
+      csv_to: '010-2100-0001',
+      csv_text: '안녕',
+    });
+  });
+
   it('refuses an unknown --encoding and --encoding with json (exit 2, one line)', async () => {
     const dir = workdir();
     const id = await sent(dir);
