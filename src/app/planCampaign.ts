@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { DEFAULT_TEXT_LIMITS, type TextLimits } from '../campaign/channel.js';
 import {
   checkVariables,
@@ -145,6 +146,8 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
   };
   const settings = {
     identity,
+    // where `ums export` reads the CSV's own columns again, wherever it runs from (csvPath is as typed)
+    csvFile: path.resolve(req.csvFile),
     encoding: req.encoding,
     phoneColumn: req.phoneColumn ?? null,
     from: template.rcs?.chatbotId ?? sender,

@@ -16,7 +16,7 @@ export interface Cli {
    * Stream output of any size: resolves when stdout can take more (backpressure); throws
    * OutputClosed once the reader is gone (`ums ... | head`).
    */
-  write: (chunk: string) => Promise<void>;
+  write: (chunk: string | Uint8Array) => Promise<void>;
   env: NodeJS.ProcessEnv;
   cwd: string;
   stdoutIsTTY: boolean;
@@ -45,7 +45,7 @@ export function processCli(clock = true): Cli {
     stdoutError ??= err.code ?? 'EIO';
   });
   process.stderr.on('error', () => undefined);
-  const write = async (chunk: string): Promise<void> => {
+  const write = async (chunk: string | Uint8Array): Promise<void> => {
     if (stdoutError) throw new OutputClosed(stdoutError);
     if (!process.stdout.write(chunk)) {
       await new Promise<void>((resolve) => {

@@ -1,56 +1,133 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { campaignArg } from '../app/campaignIdentity.js';
-import { EXPORT_COLUMNS, exportRecord } from '../app/exportRows.js';
+import {
+  EXPORT_COLUMNS,
+  exportRecord,
+  exportSummary,
+  neutraliseFormula,
+  openExport,
+} from '../app/exportRows.js';
+import { writeXlsx } from '../app/exportXlsx.js';
 import { InputError } from '../errors.js';
 import { removeTempFiles, writePrivateFile } from '../input/privateFile.js';
+import { iconvLite } from '../text/cp949.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 
 interface ExportOptions extends CommonOptions {
-  format: string;
+  format?: string;
+  encoding: string;
+  excelText?: boolean;
   output?: string;
 }
+
+/** A value Excel would turn into a number and so lose: a leading 0, or more than 15 digits. */
+const EXCEL_NUMBER_LOSS = /^(0\d+|\d{16,})$/;
 
 export function registerExport(program: Command, cli: Cli, setExit: (code: number) => void): void {
   program
     .command('export')
     .description('one row per recipient (and fallback leg), full phone numbers')
-    .argument('<campaign>', 'campaign id (see `ums campaigns`)', campaignArg)
-    .option('--format <fmt>', 'csv (UTF-8 with BOM, for Excel) or json', 'csv')
+    .argument('<campaign>', 'campaign id (see `ums campaigns`)')
+    .option(
+      '--format <fmt>',
+      'csv (UTF-8 with BOM, for Excel), json or xlsx (default: xlsx for -o *.xlsx, else csv)',
+    )
+    .option('--encoding <enc>', 'CSV only: utf8 (with BOM) or cp949 (older Korean Excel)', 'utf8')
+    .option(
+      '--excel-text',
+      'CSV only: write numbers with a leading 0 (phone numbers) as ="010..." so Excel keeps the 0',
+    )
     .option('-o, --output <file>', 'write here (created 0600) instead of stdout')
     .option('--config <file>', 'config file')
     .option('--db <file>', 'journal file')
     .action(async (id: string, opts: ExportOptions) => {
-      if (opts.format !== 'csv' && opts.format !== 'json')
-        throw new InputError(`--format "${opts.format}": use csv or json`);
       if (opts.output !== undefined && opts.output.trim() === '')
         throw new InputError('-o "": name a file (or leave -o out to write to stdout)');
+      const format =
+        opts.format ?? (opts.output && path.extname(opts.output).toLowerCase() === '.xlsx' ? 'xlsx' : 'csv');
+      if (format !== 'csv' && format !== 'json' && format !== 'xlsx')
+        throw new InputError(`--format "${format}": use csv, json or xlsx`);
+      if (opts.encoding !== 'utf8' && opts.encoding !== 'cp949')
+        throw new InputError(`--encoding "${opts.encoding}": use utf8 or cp949`);
+      if (format !== 'csv' && opts.encoding !== 'utf8')
+        throw new InputError(
+          `--encoding ${opts.encoding}: only a CSV export has an encoding (this is ${format})`,
+        );
+      if (format !== 'csv' && opts.excelText)
+        throw new InputError(`--excel-text: only for a CSV export (in ${format} numbers are text already)`);
+      if (format === 'xlsx' && !opts.output)
+        throw new InputError(
+          '--format xlsx: name the workbook with -o FILE.xlsx (it is not written to stdout)',
+        );
       const config = openConfig(cli, opts);
+      const zone = config.timezone;
       const journal = openJournal(cli, config, opts);
       try {
         const campaign = journal.findCampaign(id);
         if (!campaign || campaign.state === 'planning')
           throw new InputError(`no campaign "${id}" in the journal (see \`ums campaigns\`)`);
+        const source = await openExport(journal, campaign, cli.cwd);
+        if (source.missing) cli.err(`ums: warning: ${source.missing}: exported without its own columns`);
+        const summary = format === 'xlsx' ? exportSummary(journal, campaign) : null;
+        let lost = 0;
+        let firstLost = '';
         // streamed: to stdout with its backpressure, or to -o through the private-file writer
-        const produce = async (write: (s: string) => Promise<void>): Promise<void> => {
-          if (opts.format === 'csv') {
+        const produce = async (write: (s: string | Buffer) => Promise<void>): Promise<void> => {
+          if (format === 'xlsx') {
+            await writeXlsx({ write }, campaign, source, summary!, zone);
+          } else if (format === 'csv') {
             const { stringify } = await import('csv-stringify/sync');
-            await write(`\uFEFF${stringify([EXPORT_COLUMNS as unknown as string[]])}`);
+            const cp949 = opts.encoding === 'cp949';
+            const iconv = cp949 ? iconvLite() : null;
+            const columns = [...EXPORT_COLUMNS, ...source.customerColumns];
+            const excel = (v: string | null): string | null =>
+              opts.excelText && v !== null && EXCEL_NUMBER_LOSS.test(v) ? `="${v}"` : v;
+            const emit = async (rows: unknown[][]): Promise<void> => {
+              const text = stringify(rows);
+              if (!iconv) return write(text);
+              const bytes = iconv.encode(text, 'cp949');
+              if (countQuestionMarks(bytes) !== countQuestionMarks(text)) {
+                // characters CP949 has no code for became "?": count them by field, name the first
+                for (const r of rows)
+                  for (const [i, v] of r.entries()) {
+                    const s = typeof v === 'string' ? v : '';
+                    if (s && countQuestionMarks(iconv.encode(s, 'cp949')) !== countQuestionMarks(s)) {
+                      lost++;
+                      firstLost ||= `sheet row ${r[EXPORT_COLUMNS.indexOf('sheet_row')]}, column ${columns[i]}`;
+                    }
+                  }
+              }
+              return write(bytes);
+            };
+            if (!cp949) await write('\uFEFF'); // Excel reads a UTF-8 CSV as UTF-8 only with it
+            await emit([columns]);
             let batch: unknown[][] = [];
-            for (const m of journal.messages(id)) {
-              const rec = exportRecord(m, true, config.timezone);
-              batch.push(EXPORT_COLUMNS.map((c) => rec[c]));
+            for await (const r of source.rows()) {
+              const rec = exportRecord(r.message, true, { reached: r.reached, zone });
+              const values: unknown[] = EXPORT_COLUMNS.map((c) => {
+                const v = rec[c];
+                if (c === 'to' || c === 'provider_id') return excel(v as string | null);
+                return typeof v === 'boolean' ? String(v) : v;
+              });
+              if (r.customer) for (const v of r.customer) values.push(excel(neutraliseFormula(v)));
+              batch.push(values);
               if (batch.length === 1000) {
-                await write(stringify(batch));
+                await emit(batch);
                 batch = [];
               }
             }
-            if (batch.length) await write(stringify(batch));
+            if (batch.length) await emit(batch);
           } else {
             let text = '[';
             let first = true;
-            for (const m of journal.messages(id)) {
-              text += (first ? '\n' : ',\n') + JSON.stringify(exportRecord(m, false, config.timezone));
+            for await (const r of source.rows()) {
+              const rec: Record<string, unknown> = exportRecord(r.message, false, {
+                reached: r.reached,
+                zone,
+              });
+              if (r.customer)
+                for (const [i, name] of source.customerColumns.entries()) rec[name] = r.customer[i];
+              text += (first ? '\n' : ',\n') + JSON.stringify(rec);
               first = false;
               if (text.length >= 64 * 1024) {
                 await write(text);
@@ -83,9 +160,23 @@ export function registerExport(program: Command, cli: Cli, setExit: (code: numbe
         } else {
           await produce(cli.write);
         }
+        if (lost)
+          cli.err(
+            `ums: warning: --encoding cp949: ${lost} value${lost === 1 ? '' : 's'} had characters CP949 cannot hold, written as "?" (first: ${firstLost}); the UTF-8 CSV or -o FILE.xlsx keeps them`,
+          );
         setExit(EXIT.ok);
       } finally {
         journal.close();
       }
     });
+}
+
+function countQuestionMarks(s: string | Buffer): number {
+  let n = 0;
+  if (typeof s === 'string') {
+    for (let at = s.indexOf('?'); at >= 0; at = s.indexOf('?', at + 1)) n++;
+  } else {
+    for (let at = s.indexOf(0x3f); at >= 0; at = s.indexOf(0x3f, at + 1)) n++;
+  }
+  return n;
 }

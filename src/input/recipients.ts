@@ -462,7 +462,7 @@ function lineEndingsAgree(value: string, crlf: boolean): boolean {
  * outside quotes, wherever it is, as in SimpleCsvParser. (csv-parse's default takes the first
  * one it finds and reads the others as text: a lone \n in a \r\n file merged two recipients.)
  */
-const RECORD_DELIMITERS = ['\r\n', '\n', '\r'];
+export const RECORD_DELIMITERS = ['\r\n', '\n', '\r'];
 
 function checkHeader(header: string[], file: string): void {
   const blank = header.findIndex((h) => headerKey(h) === '');

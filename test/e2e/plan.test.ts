@@ -20,6 +20,16 @@ const COLUMNS = [
   'cost',
   'sent_at',
   'done_at',
+  'sheet_row',
+  'leg',
+  'reached',
+  'text',
+  // then the recipient CSV's own columns (fixtures/recipients.csv)
+  'name',
+  'phone',
+  'shop',
+  'item',
+  'invoice',
 ];
 const SMS_PRICE = 13; // DOMAIN.md's default KRW per SMS part, with no config
 
