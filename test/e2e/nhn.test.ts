@@ -156,6 +156,46 @@ describe('ums with the nhn provider (fake NHN on 127.0.0.1)', () => {
     expect(f.records).toHaveLength(0);
   });
 
+  it('`ums listen` takes NHN webhooks at /hooks/<name>: the static signature checked, results applied, UNSUBSCRIBE opts the number out', async () => {
+    const SIG = 'e2e-nhn-webhook-signature-7Hq';
+    const f = await fake({ webhookSignature: SIG });
+    const dir = campaignDir(f, numbers(3), SHORT, { webhookSignature: SIG });
+    const sent = await ums(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], dir);
+    expect(sent.code, sent.stderr).toBe(0);
+    const campaign = json(sent.stdout).campaign as string;
+    const child = spawn(process.execPath, [UMS, 'listen', '--port', '0'], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1', ...ENV },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    await until('the listening line', () => /\/hooks\/nhn\b/.test(out), 15_000);
+    expect(out).toMatch(/static shared string/); // the operator is told the signature is no HMAC
+    const port = /http:\/\/127\.0\.0\.1:(\d+)\/hooks\/nhn/.exec(out)![1];
+    const url = `http://127.0.0.1:${port}/hooks/nhn`;
+    const hooks = f.records.map((r) => f.resultHook(r));
+    expect(hooks).toHaveLength(3);
+    expect(await f.postWebhook(url, 'MESSAGE_RESULT_UPDATE', hooks, 'not-the-signature')).toBe(401);
+    expect((await exported(dir, campaign)).map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
+    expect(await f.postWebhook(url, 'MESSAGE_RESULT_UPDATE', hooks)).toBe(200);
+    expect((await exported(dir, campaign)).map((r) => r.status)).toEqual([
+      'delivered',
+      'delivered',
+      'delivered',
+    ]);
+    expect(await f.postWebhook(url, 'UNSUBSCRIBE', [{ recipientNo: national(1) }])).toBe(200);
+    const list = await ums(['optout', 'list', '--json'], dir);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain(national(1));
+    expect(list.stdout).not.toContain(national(0));
+    child.kill('SIGTERM');
+    expect(out).not.toContain(SIG);
+    expect(out).not.toContain(SECRET);
+  });
+
   it('sends an SMS/LMS campaign once (SMS to /sender/sms, LMS with its title to /sender/mms); `report --sync` pulls the results', async () => {
     const f = await fake();
     const long =
