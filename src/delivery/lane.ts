@@ -96,6 +96,12 @@ export class Lane {
   private readonly rate: LaneRate;
   private readonly retry: SendableMessage[] = [];
   private readonly inFlight = new Set<Promise<void>>();
+  /**
+   * Requests answered whose results wait in the group commit: still `sending` in the journal, so
+   * they count against the window with those in flight. A kill then leaves no more rows `sending`
+   * (unknown where the provider cannot be asked) than the window (test/reliability/smpp.test.ts).
+   */
+  private awaitingCommit = 0;
   /** planned rows read ahead (never claimed: a block is only read, not held) */
   private planned: SendableMessage[] = [];
   private head = 0;
@@ -135,7 +141,10 @@ export class Lane {
       }
       await this.pause();
       if (run.remaining <= 0) break;
-      const group = await this.gather(Math.max(1, this.spec.window - this.inFlight.size));
+      if (!(await this.roomInWindow())) break;
+      const group = await this.gather(
+        Math.max(1, this.spec.window - this.inFlight.size - this.awaitingCommit),
+      );
       if (run.stopped) break;
       if (!group.length) {
         // answers waiting to be committed may give messages back to submit again
@@ -170,7 +179,7 @@ export class Lane {
         const p: Promise<void> = this.submit(request, sentAt).finally(() => this.inFlight.delete(p));
         this.inFlight.add(p);
       }
-      if (this.inFlight.size >= this.spec.window) await Promise.race(this.inFlight);
+      if (!(await this.roomInWindow())) break;
     }
     await Promise.all(this.inFlight);
     commits.flush();
@@ -334,12 +343,31 @@ export class Lane {
   }
 
   /** Queue the answer for the next group commit; what is to be submitted again is queued once it is committed. */
+  /**
+   * Waits while the window is full of requests in flight or answered but not yet committed:
+   * commits the waiting ones once they are half the window (so a commit still serves many
+   * answers), else waits for an answer. False when the journal could not be written.
+   */
+  private async roomInWindow(): Promise<boolean> {
+    const window = this.spec.window;
+    while (this.inFlight.size + this.awaitingCommit >= window && !this.ctx.run.stopped) {
+      if (this.awaitingCommit >= Math.ceil(window / 2) || this.inFlight.size === 0) {
+        if (!this.ctx.commits.flush()) return false;
+      } else {
+        await Promise.race(this.inFlight);
+      }
+    }
+    return true;
+  }
+
   private commit(out: SettleOutput): void {
     const { run } = this.ctx;
+    this.awaitingCommit++;
     run.progress.accepted += out.accepted;
     run.progress.failed += out.failed;
     run.progress.unknown += out.unknown;
     this.ctx.commits.add(out.settlements, out.optedOut, () => {
+      this.awaitingCommit--;
       if (out.resend.length) {
         run.progress.retried += out.resend.length;
         this.retry.push(...out.resend);
