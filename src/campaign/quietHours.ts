@@ -1,3 +1,5 @@
+import { wallClock } from '../time/zone.js';
+
 /**
  * Quiet hours for advertising (정보통신망법 제50조): 21:00-08:00 in Asia/Seoul unless the
  * recipient gave separate night consent. Pure: the instant is passed in.
@@ -17,24 +19,10 @@ export function parseClock(hhmm: string): number | null {
   return m ? Number(m[1]) * 60 + Number(m[2]) : null;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 /** Seconds after local midnight of `at` in `timeZone`. */
 export function localSecondsOfDay(at: Date, timeZone: string): number {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    });
-    formatters.set(timeZone, f);
-  }
-  const parts = f.formatToParts(at);
-  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return get('hour') * 3600 + get('minute') * 60 + get('second');
+  const w = wallClock(at.getTime(), timeZone);
+  return w.hour * 3600 + w.minute * 60 + w.second;
 }
 
 /** True when `at` falls inside the window: [start, end) wrapping midnight. */

@@ -35,7 +35,7 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-interface WallClock {
+export interface WallClock {
   year: number;
   month: number;
   day: number;
@@ -45,7 +45,8 @@ interface WallClock {
   zoneName: string;
 }
 
-function wallClock(ms: number, timeZone: string): WallClock {
+/** The wall clock in `timeZone` at instant `ms` (the one Intl reading of it: quiet hours use it too). */
+export function wallClock(ms: number, timeZone: string): WallClock {
   const parts: Record<string, string> = {};
   for (const p of formatter(timeZone).formatToParts(new Date(ms))) parts[p.type] = p.value;
   return {
