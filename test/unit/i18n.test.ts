@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { CATALOGS, LANGS, pickLang, t } from '../../src/i18n/index.js';
+
+const placeholders = (s: string): string[] => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!).sort();
+
+describe('message catalogs', () => {
+  it('every language has exactly the keys of English, with the same placeholders, none empty', () => {
+    const keys = Object.keys(CATALOGS.en).sort();
+    for (const lang of LANGS) {
+      const catalog = CATALOGS[lang];
+      expect(Object.keys(catalog).sort(), lang).toEqual(keys);
+      for (const k of keys) {
+        const text = catalog[k as keyof typeof catalog];
+        expect(text.trim().length, `${lang} ${k}`).toBeGreaterThan(0);
+        expect(placeholders(text), `${lang} ${k}`).toEqual(
+          placeholders(CATALOGS.en[k as keyof typeof CATALOGS.en]),
+        );
+      }
+    }
+  });
+
+  it('Korean text is Korean', () => {
+    expect(t('lang.name', {}, 'ko')).toBe('한국어');
+    expect(t('lang.name', {}, 'en')).toBe('English');
+  });
+
+  it.each([
+    [undefined, undefined, { LANG: 'ko_KR.UTF-8' }, 'ko'],
+    [undefined, undefined, { LANG: 'en_US.UTF-8' }, 'en'],
+    [undefined, undefined, { LC_ALL: 'ko_KR.eucKR', LANG: 'C' }, 'ko'],
+    [undefined, undefined, { LC_ALL: 'C', LANG: 'ko_KR.UTF-8' }, 'en'],
+    [undefined, 'ko', { LANG: 'C' }, 'ko'],
+    ['en', 'ko', { LANG: 'ko_KR.UTF-8' }, 'en'],
+    [undefined, undefined, {}, 'en'],
+  ])('pickLang(%s, %s, %j) is %s', (flag, configured, env, want) => {
+    expect(pickLang(flag, configured, env as NodeJS.ProcessEnv)).toBe(want);
+  });
+});
