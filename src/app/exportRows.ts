@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { sheetRow } from '../campaign/sheetRow.js';
 import { csvRecords } from '../input/csvRecords.js';
 import { digestFile } from '../input/recipients.js';
 import type { CampaignRecord, Journal, MessageRecord } from '../journal/journal.js';
@@ -34,14 +35,8 @@ export interface RecordContext {
   zone?: string;
 }
 
-/**
- * The spreadsheet row of data row `row`: the header is sheet row 1. A quoted field over several lines
- * is still one spreadsheet row (Excel and LibreOffice show it as one cell), so physical lines do not
- * count; an empty line, which planning skips, would (ums assumes there is none: Excel writes none).
- */
-export function sheetRow(row: number): number {
-  return row + 1;
-}
+/** The spreadsheet row of data row `row` (src/campaign/sheetRow.ts: the one definition, human output uses it too). */
+export { sheetRow };
 
 /**
  * A journal message as an export row (DESIGN.md's columns). For CSV, text a spreadsheet would

@@ -37,6 +37,22 @@ export interface CampaignSummary {
   }[];
   /** it goes (or went) through the built-in simulator: nothing leaves this machine */
   simulated: boolean;
+  /** what is still to go, by channel (the lanes, laneForecasts): planned messages and held fallback legs */
+  toSend: Record<string, LaneWork>;
+  /** the template is an ad (quiet hours apply to its rows without night consent) */
+  ad: boolean;
+  /** the sender number (발신번호) the campaign was planned with */
+  from: string | null;
+}
+
+/** A channel's messages still to send: `deferrable` of them are ads without night consent. */
+export interface LaneWork {
+  count: number;
+  parts: number;
+  cost: number;
+  deferrable: number;
+  /** fallback legs that go only if their first leg fails (not in count) */
+  held: number;
 }
 
 const NOT_SENDABLE = new Set(['rejected', 'skipped', 'held', 'cancelled']);
@@ -52,7 +68,19 @@ export function summariseCampaign(
   const channels: Record<string, ChannelTotals> = {};
   let estimatedCost = 0;
   const fallback = { held: 0, maxCost: 0 };
+  const toSend: Record<string, LaneWork> = {};
+  const deferrable = journal.delivery().deferrableByChannel(campaign.id);
   for (const c of journal.statusCounts(campaign.id)) {
+    if (c.channel !== null && (c.status === 'planned' || c.status === 'held')) {
+      const w = (toSend[c.channel] ??= { count: 0, parts: 0, cost: 0, deferrable: 0, held: 0 });
+      if (c.status === 'held') w.held += c.count;
+      else {
+        w.count += c.count;
+        w.parts += c.parts;
+        w.cost += c.costEst;
+        w.deferrable = deferrable[c.channel] ?? 0;
+      }
+    }
     statuses[c.status] = (statuses[c.status] ?? 0) + c.count;
     if (c.status === 'held') {
       fallback.held += c.count;
@@ -91,5 +119,8 @@ export function summariseCampaign(
     reasons: journal.topReasons(campaign.id, 5).map((r) => ({ ...r, example: maskPhoneNumbers(r.example) })),
     preview,
     simulated: isSimulated(journal, campaign, routing),
+    toSend,
+    ad: campaign.settings.ad === true,
+    from: typeof campaign.settings.from === 'string' ? campaign.settings.from : null,
   };
 }

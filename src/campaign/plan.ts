@@ -7,6 +7,7 @@ import { AD_MARKER } from './compliance.js';
 import { normalisePhone } from './phone.js';
 import { isConsent } from './quietHours.js';
 import { rcsPriceKey } from './rcs.js';
+import { sheetRow } from './sheetRow.js';
 import {
   type BoundPattern,
   bindPattern,
@@ -323,7 +324,8 @@ export class Planner {
     if (pick.upgradedBySubject) this.subjectUpgrades++;
 
     const first = this.seen.firstRow(phone.to, row);
-    if (first !== 0) return reject(msg, 'skipped', 'duplicate', `duplicate of row ${first}`, pick.channel);
+    if (first !== 0)
+      return reject(msg, 'skipped', 'duplicate', `duplicate of row ${sheetRow(first)}`, pick.channel);
 
     if (this.optouts.size && this.optouts.has(phone.to))
       return reject(msg, 'skipped', 'opted_out', 'the number is on the opt-out list', pick.channel);

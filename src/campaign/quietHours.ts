@@ -42,6 +42,15 @@ export function msUntilQuietHours(at: Date, q: QuietHours): number {
   return wait * 1000 - at.getMilliseconds();
 }
 
+/** Milliseconds from `at`, inside the window, until it closes (0 when outside it). */
+export function msUntilQuietHoursEnd(at: Date, q: QuietHours): number {
+  if (!inQuietHours(at, q)) return 0;
+  const s = localSecondsOfDay(at, q.timeZone);
+  const end = q.end * 60;
+  const wait = end > s ? end - s : 86400 - s + end;
+  return wait * 1000 - at.getMilliseconds();
+}
+
 export function formatClock(minutes: number): string {
   return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 }

@@ -1,15 +1,18 @@
 import readline from 'node:readline/promises';
 import type { Ora } from 'ora';
+import { laneForecasts } from '../app/preflight.js';
 import { buildReport, hasProblems } from '../app/report.js';
 import { finishEmptyCampaign, sendCampaign } from '../app/sendCampaign.js';
-import { summariseCampaign } from '../app/summary.js';
+import { type CampaignSummary, summariseCampaign } from '../app/summary.js';
 import { formatClock } from '../campaign/quietHours.js';
 import type { Config } from '../config/config.js';
 import type { Progress } from '../delivery/engine.js';
 import { InputError } from '../errors.js';
+import { t } from '../i18n/index.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
+import { humanTime } from '../time/zone.js';
 import { type Cli, EXIT } from './context.js';
-import { formatPlanSummary, formatProgress, formatReport, forTerminal } from './format.js';
+import { formatPlanSummary, formatProgress, formatReport, forTerminal, type LanesView } from './format.js';
 
 export interface DeliverOptions {
   provider?: string;
@@ -20,6 +23,11 @@ export interface DeliverOptions {
   resendUnknown?: boolean;
   /** a `send` (the operator's command): a draft may be armed, after the prompt on a terminal */
   confirmed?: boolean;
+}
+
+/** --json, and the operator did not confirm: the one JSON document says so (nothing was sent). */
+function notSent(c: CampaignRecord, outcome: 'not-confirmed' | 'interrupted'): Record<string, unknown> {
+  return { campaign: c.id, state: 'draft', outcome, sent: 0 };
 }
 
 /** The `ums send` that planned a campaign (and, confirmed, sends it). */
@@ -39,6 +47,21 @@ function sendCommand(c: CampaignRecord): string {
     quote(c.id),
     ...extra.map(quote),
   ].join(' ');
+}
+
+/** The lanes of a send starting now (the dry run and the prompt show them). */
+export function lanesView(
+  summary: CampaignSummary,
+  config: Config,
+  now: Date,
+  opts: { provider?: string; tps?: number },
+): LanesView {
+  return {
+    lanes: laneForecasts(summary, config, now, opts),
+    timeZone: config.timezone,
+    quietStart: formatClock(config.quietHours.start),
+    quietEnd: formatClock(config.quietHours.end),
+  };
 }
 
 /** The answer typed at the prompt; null for Ctrl-C (or the end of input). */
@@ -110,23 +133,29 @@ export async function deliver(
     return EXIT.ok;
   }
 
-  if (campaign.state === 'draft' && !opts.yes && cli.stdinIsTTY && !opts.json) {
+  // DESIGN.md: asked when stdin is a terminal and --yes is missing, --json or not (the prompt goes to
+  // stderr: stdout carries the one JSON document only)
+  if (campaign.state === 'draft' && !opts.yes && cli.stdinIsTTY) {
+    const summary = summariseCampaign(journal, campaign, 3, { config, provider: opts.provider });
     cli.err(
       formatPlanSummary(
-        summariseCampaign(journal, campaign, 3, { config, provider: opts.provider }),
+        summary,
         cli.color,
         'about to send',
+        lanesView(summary, config, cli.now(), { provider: opts.provider, tps: opts.tps }),
       ),
     );
     const planned = d.countInStatus(campaign.id, 'planned');
     const answer = await ask(`\nsend ${planned.toLocaleString('en-US')} messages now? [y/N] `);
     if (answer === null) {
+      if (opts.json) cli.out(JSON.stringify(notSent(campaign, 'interrupted'), null, 2));
       cli.err(
         `ums: not sent (Ctrl-C): campaign ${campaign.id} stays a draft; nothing will send it until you confirm`,
       );
       return EXIT.fault;
     }
     if (!/^y(es)?$/i.test(answer.trim())) {
+      if (opts.json) cli.out(JSON.stringify(notSent(campaign, 'not-confirmed'), null, 2));
       cli.err(
         `not sent: campaign ${campaign.id} stays a draft (run the same \`ums send\` again to send it; \`ums resume\` never sends a draft)`,
       );
@@ -151,7 +180,7 @@ export async function deliver(
     started: async (total) => {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
-      progress = new ProgressDisplay(cli, total, opts.json);
+      progress = new ProgressDisplay(cli, total, opts.json, campaign.id, config.timezone);
       await progress.start();
     },
     onProgress: (p) => progress?.update(p),
@@ -184,7 +213,7 @@ export async function deliver(
   } else {
     cli.out(formatReport(report, cli.color));
     cli.out(
-      `\n  this run: ${p.accepted.toLocaleString('en-US')} accepted in ${seconds.toFixed(1)} s${p.throttles ? `, ${p.throttles} throttle signals` : ''}${p.retried ? `, ${p.retried} resubmitted` : ''}`,
+      `\n  this run: ${p.accepted.toLocaleString('en-US')} accepted${p.failed ? t('presend.runFailed', { count: p.failed.toLocaleString('en-US') }) : ''} in ${seconds.toFixed(1)} s${p.throttles ? `, ${p.throttles} throttle signals` : ''}${p.retried ? `, ${p.retried} resubmitted` : ''}`,
     );
   }
   switch (outcome.kind) {
@@ -224,6 +253,8 @@ class ProgressDisplay {
     private readonly cli: Cli,
     private readonly total: number,
     private readonly quiet: boolean,
+    private readonly campaignId: string,
+    private readonly timeZone: string,
   ) {}
 
   async start(): Promise<void> {
@@ -248,7 +279,8 @@ class ProgressDisplay {
     const now = Date.now();
     if (now - this.lastLine >= 5000) {
       this.lastLine = now;
-      this.cli.err(this.text(p));
+      // a log line (cron): when, and which campaign, first
+      this.cli.err(`${humanTime(this.cli.now(), this.timeZone, true)} ${this.campaignId} ${this.text(p)}`);
     }
   }
 

@@ -1,7 +1,10 @@
 import type { ChalkInstance } from 'chalk';
+import type { LaneForecast } from '../app/preflight.js';
 import type { CampaignSummary } from '../app/summary.js';
 import { maskPhoneNumbers } from '../campaign/phone.js';
+import { sheetRow } from '../campaign/sheetRow.js';
 import type { Progress } from '../delivery/engine.js';
+import { t } from '../i18n/index.js';
 import { escapeForTerminal } from '../text/controls.js';
 import { humanTime } from '../time/zone.js';
 
@@ -85,7 +88,12 @@ function recipientLines(r: import('../app/report.js').CampaignReport, c: ChalkIn
 }
 
 /** One-screen plan summary: what will go out, what won't and why, and what it looks like. */
-export function formatPlanSummary(s: CampaignSummary, c: ChalkInstance, heading: string): string {
+export function formatPlanSummary(
+  s: CampaignSummary,
+  c: ChalkInstance,
+  heading: string,
+  lanes?: LanesView,
+): string {
   const lines: string[] = [];
   const planned = s.statuses.planned ?? 0;
   const rejected = s.statuses.rejected ?? 0;
@@ -114,6 +122,7 @@ export function formatPlanSummary(s: CampaignSummary, c: ChalkInstance, heading:
     if (!['planned', 'rejected', 'skipped', 'held'].includes(status))
       lines.push(`  ${status.padEnd(8)}   ${num(n).padStart(8)}`);
   }
+  if (lanes?.lanes.length) lines.push('', ...formatLanes(lanes, c));
   if (s.subjectUpgrades > 0) {
     lines.push(
       c.yellow(
@@ -125,14 +134,14 @@ export function formatPlanSummary(s: CampaignSummary, c: ChalkInstance, heading:
     lines.push('', '  top reasons');
     for (const r of s.reasons)
       lines.push(
-        `    ${r.code.padEnd(14)} ${num(r.count).padStart(7)}   e.g. row ${r.firstRow}: ${oneLine(stripCode(r.example), 90)}`,
+        `    ${r.code.padEnd(14)} ${num(r.count).padStart(7)}   e.g. row ${sheetRow(r.firstRow)}: ${oneLine(stripCode(r.example), 90)}`,
       );
   }
   if (s.preview.length) {
     lines.push('', '  preview');
     for (const p of s.preview) {
       lines.push(
-        `    row ${p.row}  ${p.to}  ${p.channel.toUpperCase()} ${num(p.bytes)} ${p.channel === 'alimtalk' || p.channel === 'rcs' ? 'chars' : 'bytes'}`,
+        `    row ${sheetRow(p.row)}  ${p.to}  ${p.channel.toUpperCase()} ${num(p.bytes)} ${p.channel === 'alimtalk' || p.channel === 'rcs' ? 'chars' : 'bytes'}`,
       );
       if (p.subject) lines.push(c.dim(`      [${forTerminal(p.subject)}]`));
       const body = shown(p.text).split('\n');
@@ -141,6 +150,72 @@ export function formatPlanSummary(s: CampaignSummary, c: ChalkInstance, heading:
     }
   }
   return lines.join('\n');
+}
+
+/** The lanes of a send about to start, with what formatting them needs from the config. */
+export interface LanesView {
+  lanes: LaneForecast[];
+  timeZone: string;
+  /** quiet hours as HH:MM */
+  quietStart: string;
+  quietEnd: string;
+}
+
+/** A duration as h:mm, rounded up to the minute (an ETA before sending). */
+export function hoursMinutes(seconds: number): string {
+  const m = Math.ceil(Math.max(0, seconds) / 60);
+  return `${Math.floor(m / 60)}:${String(m % 60).padStart(2, '0')}`;
+}
+
+/**
+ * A Korean number as people write it (02-1234-5678, 010-1234-5678, 1588-1234), for the sender
+ * number: the business's own, shown whole (only recipients' numbers are masked). Anything else as is.
+ */
+export function formatPhone(n: string): string {
+  const d = n.replace(/[\s-]/g, '');
+  if (!/^\d+$/.test(d)) return n;
+  if (/^1\d{7}$/.test(d)) return `${d.slice(0, 4)}-${d.slice(4)}`;
+  if (d.startsWith('02') && (d.length === 9 || d.length === 10))
+    return `02-${d.slice(2, d.length - 4)}-${d.slice(-4)}`;
+  if (d.startsWith('0') && (d.length === 10 || d.length === 11))
+    return `${d.slice(0, 3)}-${d.slice(3, d.length - 4)}-${d.slice(-4)}`;
+  return n;
+}
+
+/** One line per lane: provider (simulated?), 발신번호, TPS, ETA, cost; for ads, what quiet hours defer. */
+export function formatLanes(v: LanesView, c: ChalkInstance): string[] {
+  const lines = [`  ${t('presend.lanes')}`];
+  for (const l of v.lanes) {
+    const channel = channelName(l.channel);
+    if (l.provider === null) {
+      lines.push(c.red(`    ${t('presend.noRoute', { channel })}`));
+      continue;
+    }
+    let line = t('presend.lane', {
+      channel,
+      provider: forTerminal(l.provider),
+      simulated: l.simulated ? t('presend.simulated') : '',
+      from: l.from ? escapeForTerminal(formatPhone(l.from)) : t('presend.noFrom'),
+      tps: l.tps ? t('presend.tps', { tps: num(l.tps) }) : t('presend.tpsUnlimited'),
+      messages: t('presend.messages', { count: num(l.planned) }),
+      eta: l.etaSeconds === null ? t('presend.etaUnknown') : hoursMinutes(l.etaSeconds),
+      cost: krw(l.estimatedCost),
+    });
+    if (l.held) line += ` (${t('presend.held', { count: num(l.held) })})`;
+    lines.push(`    ${l.simulated ? c.yellow(line) : line}`);
+    if (l.quietHoursDeferred > 0)
+      lines.push(
+        c.yellow(
+          `      ${t('presend.deferred', {
+            count: num(l.quietHoursDeferred),
+            start: v.quietStart,
+            end: v.quietEnd,
+            until: humanTime(l.deferredUntil, v.timeZone),
+          })}`,
+        ),
+      );
+  }
+  return lines;
 }
 
 /** Which column holds the numbers, and why that one. */
@@ -233,7 +308,7 @@ export function formatReport(r: import('../app/report.js').CampaignReport, c: Ch
     lines.push('', '  top reasons');
     for (const x of r.reasons)
       lines.push(
-        `    ${x.code.padEnd(14)} ${num(x.count).padStart(7)}   e.g. row ${x.firstRow}: ${oneLine(stripCode(x.example), 90)}`,
+        `    ${x.code.padEnd(14)} ${num(x.count).padStart(7)}   e.g. row ${sheetRow(x.firstRow)}: ${oneLine(stripCode(x.example), 90)}`,
       );
     if (r.moreReasons > 0) lines.push(`    … ${num(r.moreReasons)} more`);
   }
@@ -241,7 +316,7 @@ export function formatReport(r: import('../app/report.js').CampaignReport, c: Ch
     lines.push('', '  rows that did not go out');
     for (const p of r.problems)
       lines.push(
-        `    row ${String(p.row).padEnd(7)} ${p.to.padEnd(14)} ${(p.channel ?? '-').padEnd(8)} ${p.status.padEnd(8)} ${oneLine(p.reason ?? '', 80)}`,
+        `    row ${String(sheetRow(p.row)).padEnd(7)} ${p.to.padEnd(14)} ${(p.channel ?? '-').padEnd(8)} ${p.status.padEnd(8)} ${oneLine(p.reason ?? '', 80)}`,
       );
     if (r.moreProblems)
       lines.push(

@@ -80,15 +80,26 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
           process.off('SIGTERM', onSignal);
         }
         if (opts.dryRun) {
-          const [{ summariseCampaign }, { formatPlanSummary }, { buildReport, hasProblems }] =
+          const [{ summariseCampaign }, { formatPlanSummary }, { buildReport, hasProblems }, { lanesView }] =
             await Promise.all([
               import('../app/summary.js'),
               import('./format.js'),
               import('../app/report.js'),
+              import('./deliver.js'),
             ]);
           const summary = summariseCampaign(journal, campaign, 3, { config, provider: opts.provider });
+          const lanes = lanesView(summary, config, cli.now(), {
+            provider: opts.provider,
+            tps: deliverOptions.tps,
+          });
           if (opts.json)
-            cli.out(JSON.stringify({ ...summary, dryRun: true, newlyPlanned: created }, null, 2));
+            cli.out(
+              JSON.stringify(
+                { ...summary, dryRun: true, newlyPlanned: created, lanes: lanes.lanes },
+                null,
+                2,
+              ),
+            );
           else
             cli.out(
               formatPlanSummary(
@@ -97,6 +108,7 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
                 created
                   ? 'dry run: planned as a draft, nothing sent'
                   : `dry run: already planned (${campaign.state}), nothing sent`,
+                lanes,
               ),
             );
           // DESIGN.md: a dry run in which some recipients would not be reached (rejected rows) exits 3

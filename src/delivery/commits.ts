@@ -53,7 +53,7 @@ export class GroupCommit {
     try {
       // opted-out numbers are on the suppression list before their outcome is settled
       if (optedOut.length) this.onOptedOut?.(optedOut);
-      this.journal.settle(settlements);
+      this.run.progress.failed += this.journal.settle(settlements); // early reports that failed a message
     } catch (err) {
       // The outcomes could not be recorded: the rows stay `sending`, and resume asks the provider.
       this.run.journalFault(err);

@@ -85,7 +85,9 @@ export class DeliveryEngine {
       p.subscribeReports?.(async (batch) => {
         // the answers these reports follow are committed first (a result before its reports' ack)
         if (!this.commits.flush()) throw new Error('the journal could not be written');
-        progress.reports += this.journal.applyReports(p.name, batch.reports);
+        const applied = this.journal.applyReportBatch(p.name, batch.reports);
+        progress.reports += applied.applied;
+        progress.failed += applied.failed; // a failed report is a failure of this run as much as a refused submit
         await batch.ack();
       });
       const onInbound = this.opts.onInbound;

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse';
 import { headerKey } from '../campaign/plan.js';
+import { sheetRow } from '../campaign/sheetRow.js';
 import { InputError, located } from '../errors.js';
 import { DecodeError, DecodeStream, type TextEncoding } from './decode.js';
 import { checkReadableFile, openInputFile } from './readableFile.js';
@@ -501,10 +502,10 @@ function describeCsvError(err: Error, file: string, rowsSoFar: number): Error {
     return new InputError(`${file}: ${e.message}`);
   // csv-parse's codes start CSV_, except INVALID_OPENING_QUOTE (a quote inside an unquoted field)
   if (!e.code?.startsWith('CSV_') && e.code !== 'INVALID_OPENING_QUOTE') return err;
-  const row = rowsSoFar + 1;
+  // the row being read (data row rowsSoFar + 1), named as a spreadsheet shows it (header = row 1)
   const where = {
     line: e.lines,
-    row: rowsSoFar >= 0 ? row : undefined,
+    row: rowsSoFar >= 0 ? sheetRow(rowsSoFar + 1) : undefined,
     column: typeof e.column === 'number' ? e.column + 1 : undefined,
   };
   const text: Record<string, string> = {

@@ -153,6 +153,9 @@ export class DeliveryJournal {
       countDeferrable: db.prepare<[string], { n: number }>(
         `SELECT COUNT(*) AS n FROM messages WHERE campaign_id = ? AND status = 'planned' AND defer_at_night = 1`,
       ),
+      deferrableByChannel: db.prepare<[string], { channel: string; n: number }>(
+        `SELECT channel, COUNT(*) AS n FROM messages WHERE campaign_id = ? AND status = 'planned' AND defer_at_night = 1 AND channel IS NOT NULL GROUP BY channel`,
+      ),
       plannedChannels: db.prepare<[string], { channel: string }>(
         `SELECT DISTINCT channel FROM messages WHERE campaign_id = ? AND status IN ('planned', 'sending', 'unknown', 'held') AND channel IS NOT NULL`,
       ),
@@ -286,6 +289,11 @@ export class DeliveryJournal {
     return this.s.countDeferrable.get(campaignId)?.n ?? 0;
   }
 
+  /** countDeferrable by channel (the lanes they go through). */
+  deferrableByChannel(campaignId: string): Record<string, number> {
+    return Object.fromEntries(this.s.deferrableByChannel.all(campaignId).map((r) => [r.channel, r.n]));
+  }
+
   inStatus(
     campaignId: string,
     status: 'sending' | 'unknown',
@@ -318,8 +326,9 @@ export class DeliveryJournal {
     });
   }
 
-  settle(settlements: Settlement[]): void {
-    this.tx(() => {
+  /** Returns how many messages early reports applied here made `failed`. */
+  settle(settlements: Settlement[]): number {
+    return this.tx(() => {
       const sent: number[] = [];
       for (const x of settlements) {
         if (x.kind === 'sent') {
@@ -330,7 +339,9 @@ export class DeliveryJournal {
         else if (x.kind === 'unclaim') this.s.unclaim.run(x.id);
         else this.s.release.run(x.id);
       }
-      if (sent.length && this.s.anyEarly.get()?.n) for (const id of sent) this.applyEarly(id);
+      let failed = 0;
+      if (sent.length && this.s.anyEarly.get()?.n) for (const id of sent) failed += this.applyEarly(id);
+      return failed;
     });
   }
 
@@ -338,9 +349,10 @@ export class DeliveryJournal {
    * Reports that arrived before this message's ids were committed (a receipt faster than the
    * answer's commit), applied now, in the order they were received, as if they came this instant.
    */
-  private applyEarly(messageId: number): void {
+  private applyEarly(messageId: number): number {
     const m = this.s.messageRefs.get(messageId);
-    if (!m?.provider) return;
+    if (!m?.provider) return 0;
+    let failed = 0;
     const refs: [string, string][] = [['key', messageKey(m.campaignId, m.row, m.leg)]];
     for (const id of new Set([m.providerId, ...this.parts.parts(messageId).map((p) => p.providerId)]))
       if (id) refs.push(['id', id]);
@@ -361,11 +373,17 @@ export class DeliveryJournal {
         text: stored.text ?? '',
         at: stored.at,
       };
-      const { target, changed } = this.applyOne(stored.provider, report, stored.receivedAt);
+      const {
+        target,
+        changed,
+        failed: madeFailed,
+      } = this.applyOne(stored.provider, report, stored.receivedAt);
       if (!target) continue;
+      if (madeFailed) failed++;
       this.s.matchReport.run(target, changed, reportId);
       this.s.dropEarly.run(reportId);
     }
+    return failed;
   }
 
   /** Match one report to its message and apply it; the message's id (or null) and whether it changed. */
@@ -373,7 +391,7 @@ export class DeliveryJournal {
     provider: string,
     r: DeliveryReport,
     receivedAt: string,
-  ): { target: number | null; changed: number } {
+  ): { target: number | null; changed: number; failed: boolean } {
     let target: { id: number; status: MessageStatus | '' } | undefined;
     const k = r.key ? parseKey(r.key) : null;
     if (k) target = this.s.byKey.get(k.campaignId, k.row, k.leg, provider, r.providerId ?? null);
@@ -387,7 +405,7 @@ export class DeliveryJournal {
     const reason = status === 'failed' ? redact(`${r.code}: ${r.text}`) : null;
     const changed =
       target && status ? this.s.report.run(status, reason, r.at ?? receivedAt, target.id).changes : 0;
-    return { target: target?.id ?? null, changed };
+    return { target: target?.id ?? null, changed, failed: changed > 0 && status === 'failed' };
   }
 
   /**
@@ -396,12 +414,19 @@ export class DeliveryJournal {
    * unmatched one is applied when its message's ids are committed (see settle()).
    */
   applyReports(provider: string, reports: DeliveryReport[]): number {
+    return this.applyReportBatch(provider, reports).applied;
+  }
+
+  /** applyReports, also saying how many messages the reports made `failed` (the run's failed counter). */
+  applyReportBatch(provider: string, reports: DeliveryReport[]): { applied: number; failed: number } {
     const receivedAt = new Date().toISOString();
     return this.tx(() => {
       let applied = 0;
+      let failed = 0;
       for (const r of reports) {
-        const { target, changed } = this.applyOne(provider, r, receivedAt);
+        const { target, changed, failed: madeFailed } = this.applyOne(provider, r, receivedAt);
         applied += changed;
+        if (madeFailed) failed++;
         const row = this.s.insertReport.run(
           provider,
           r.providerId,
@@ -421,7 +446,7 @@ export class DeliveryJournal {
           if (id) this.s.addEarly.run(reportId, provider, 'id', id);
         if (r.key) this.s.addEarly.run(reportId, provider, 'key', r.key);
       }
-      return applied;
+      return { applied, failed };
     });
   }
 

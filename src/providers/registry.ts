@@ -58,6 +58,18 @@ export function checkProviderConfig(name: string, config: ProviderConfig): void 
   parseProviderSettings(m.configSchema, name, config);
 }
 
+/**
+ * The parts per second a lane on this provider is paced at (0: unlimited), from its settings as
+ * checked (defaults filled), without connecting; `override` is --tps.
+ */
+export function laneTps(name: string, config: ProviderConfig, override?: number): number {
+  if (override !== undefined) return override;
+  const m = moduleOf(name, config);
+  const parsed = parseProviderSettings(m.configSchema, name, config) as Record<string, unknown>;
+  if (m.tps) return m.tps(parsed);
+  return typeof parsed.tps === 'number' ? parsed.tps : 0;
+}
+
 export async function createProvider(
   name: string,
   config: ProviderConfig,

@@ -238,4 +238,6 @@ export interface ProviderModule {
   webhook?: ProviderWebhook;
   /** false when its settings ask the carrier for no delivery reports (absent: it always gets them) */
   asksForReports?: (config: Record<string, unknown>) => boolean;
+  /** the parts per second its settings, as checked (defaults filled), give a lane (0: unlimited); absent: their `tps` */
+  tps?: (config: Record<string, unknown>) => number;
 }
