@@ -96,22 +96,22 @@ describe.concurrent('ums send: bad CSV', () => {
 
   it('an unclosed quote', async () => {
     const f = write('quote.csv', `${HEADER}\n${ROW(1)}\n"홍길동,01011112222,a,b,c\n${ROW(3)}\n`);
-    expectOneLineError(await send(f, 'ok.md'), ['quote.csv', /row 2\b/, /line \d+/, /quote/]);
+    expectOneLineError(await send(f, 'ok.md'), ['quote.csv', /row 3\b/, /line \d+/, /quote/]);
   });
 
   it('a ragged row names its row and line', async () => {
     const f = write('ragged.csv', `${HEADER}\n${ROW(1)}\n${ROW(2)}\n${ROW(3)},extra\n${ROW(4)}\n`);
-    expectOneLineError(await send(f, 'ok.md'), ['ragged.csv row 3, line 4', /expected 5, got 6/]);
+    expectOneLineError(await send(f, 'ok.md'), ['ragged.csv row 4, line 4', /expected 5, got 6/]);
   });
 
   it('a ragged row after a multi-line quoted field names the physical line', async () => {
     const f = write('ragged2.csv', `${HEADER}\n고객,01011112222,"한빛\n마트",담요,1\n${ROW(2)},extra\n`);
-    expectOneLineError(await send(f, 'ok.md'), ['ragged2.csv row 2, line 4']);
+    expectOneLineError(await send(f, 'ok.md'), ['ragged2.csv row 3, line 4']);
   });
 
   it('a 1 MB field', async () => {
     const f = write('huge.csv', `${HEADER}\n${ROW(1)}\n고객,010${'9'.repeat(1 << 20)},a,b,c\n`);
-    expectOneLineError(await send(f, 'ok.md'), ['huge.csv row 2, line 3', /longer than/]);
+    expectOneLineError(await send(f, 'ok.md'), ['huge.csv row 3, line 3', /longer than/]);
   });
 
   it('binary garbage with NUL bytes', async () => {
@@ -200,7 +200,7 @@ describe('ums send: a CSV error deep in a large file', () => {
     for (let i = 1; i <= 60_000; i++) rows.push(i === 50_000 ? `${ROW(i)},extra` : ROW(i));
     fs.writeFileSync(path.join(big, 'big.csv'), `${rows.join('\n')}\n`);
     const r = await runUms(['send', 'big.csv', '-t', 't.md', '--dry-run', '--db', 'j.db'], { cwd: big });
-    expectOneLineError(r, ['big.csv row 50000, line 50001']);
+    expectOneLineError(r, ['big.csv row 50001, line 50001']);
     const list = await runUms(['campaigns', '--json', '--db', 'j.db'], { cwd: big });
     expect(list.code).toBe(0);
     expect(JSON.parse(list.stdout)).toEqual([]);

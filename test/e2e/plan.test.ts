@@ -174,7 +174,7 @@ describe.concurrent('ums send --dry-run: planning a campaign', () => {
     expect(reasons.duplicate).toMatchObject({
       count: 1,
       firstRow: 5,
-      example: 'duplicate: duplicate of row 1',
+      example: 'duplicate: duplicate of row 2',
     });
   });
 
@@ -210,7 +210,7 @@ describe.concurrent('ums send --dry-run: planning a campaign', () => {
     expect(rows[4]).toMatchObject({
       to: '01012345678',
       status: 'skipped',
-      reason: 'duplicate: duplicate of row 1',
+      reason: 'duplicate: duplicate of row 2',
     });
     expect(rows[5]).toMatchObject({
       to: '+14155550132',

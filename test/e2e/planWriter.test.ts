@@ -68,7 +68,7 @@ describe('planning with and without the journal writer thread', () => {
         env: { UMS_PLAN_WRITER: writer },
       });
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain('bad.csv row 25000, line 25001');
+      expect(r.stderr).toContain('bad.csv row 25001, line 25001');
       stderr.push(r.stderr);
       expect(messages(path.join(dir, 'j.db'))).toEqual([]);
       const list = await runUms(['campaigns', '--json', '--db', 'j.db'], { cwd: dir });

@@ -73,7 +73,7 @@ describe('Planner.plan', () => {
     expect(m.to).toBeNull();
   });
 
-  it('skips duplicates after normalisation as "duplicate of row N"', () => {
+  it('skips duplicates after normalisation as "duplicate of row N" (N: the sheet row, header = 1)', () => {
     const p = planner();
     expect(p.plan(['a', '010-1234-5678', 'x'], 1).status).toBe('planned');
     expect(p.plan(['b', '01098765432', 'x'], 2).status).toBe('planned');
@@ -84,11 +84,11 @@ describe('Planner.plan', () => {
     ] as const) {
       const d = p.plan(['c', raw, 'x'], row);
       expect(d.status, raw).toBe('skipped');
-      expect(d.reason, raw).toBe('duplicate: duplicate of row 1');
+      expect(d.reason, raw).toBe('duplicate: duplicate of row 2');
       expect(d.cost, raw).toBe(0);
     }
     const d2 = p.plan(['d', '+82-10-9876-5432', 'x'], 6);
-    expect(d2.reason).toBe('duplicate: duplicate of row 2');
+    expect(d2.reason).toBe('duplicate: duplicate of row 3');
   });
 
   it('tells 125,000 distinct numbers apart and remembers the first row of each', () => {
@@ -109,7 +109,7 @@ describe('Planner.plan', () => {
       const n = numbers[i]!;
       const spelled = n.startsWith('+') ? n : `${n.slice(0, 3)}-${n.slice(3)}`;
       const m = p.plan(['x', spelled], ++row);
-      expect(m.reason, n).toBe(`duplicate: duplicate of row ${i + 1}`);
+      expect(m.reason, n).toBe(`duplicate: duplicate of row ${i + 2}`);
     }
   });
 
