@@ -161,6 +161,6 @@ describe('laneForecasts: what each lane will do if sent now', () => {
   it.each(rows)('%s', (_name, cfg, toSend, ad, now, opts, want) => {
     const got = laneForecasts({ toSend, ad, from: cfg.from }, cfg, now, opts);
     expect(got).toHaveLength(want.length);
-    want.forEach((w, i) => expect(got[i]).toMatchObject(w));
+    for (const [i, w] of want.entries()) expect(got[i]).toMatchObject(w);
   });
 });
