@@ -5,6 +5,15 @@
  */
 export const en = {
   'lang.name': 'English',
+  // --- retry: test send, --retry-failed, account-level stops (issue 15) ---
+  'stop.solapi.balance':
+    'the account balance is insufficient (1030); nothing is lost: top up the account, then run `ums resume`',
+  'stop.solapi.sender':
+    "the sender number (from) is not registered with Solapi ({code}); nothing is lost: register it in Solapi's console (발신번호 등록) or fix `from:` in the config, then run `ums resume`",
+  'stop.nhn.sender':
+    "the sender number (from) is not registered with NHN or is blocked ({code}); nothing is lost: register it in NHN's console (발신번호 등록) or fix `from:` in the config, then run `ums resume`",
+  'stop.nhn.channel':
+    "the KakaoTalk channel (sender profile) is blocked, closed or deleted; nothing is lost: fix the channel in NHN's console, then run `ums resume` ({code})",
 } as const;
 
 export type MessageKey = keyof typeof en;

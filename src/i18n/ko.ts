@@ -3,4 +3,13 @@ import type { MessageKey } from './en.js';
 /** 한국어: the same keys as en.ts (the type checks it, and test/unit/i18n.test.ts checks placeholders). */
 export const ko: Record<MessageKey, string> = {
   'lang.name': '한국어',
+  // --- retry: test send, --retry-failed, account-level stops (issue 15) ---
+  'stop.solapi.balance':
+    '잔액이 부족합니다 (1030). 보낸 것은 그대로 기록되어 있습니다: 충전한 뒤 `ums resume`으로 이어서 보내세요',
+  'stop.solapi.sender':
+    '발신번호가 Solapi에 등록되어 있지 않습니다 ({code}). 보낸 것은 그대로 기록되어 있습니다: Solapi 콘솔에서 발신번호를 등록하거나 설정의 `from:`을 고친 뒤 `ums resume`으로 이어서 보내세요',
+  'stop.nhn.sender':
+    '발신번호가 NHN에 등록되어 있지 않거나 차단되었습니다 ({code}). 보낸 것은 그대로 기록되어 있습니다: NHN 콘솔에서 발신번호를 등록하거나 설정의 `from:`을 고친 뒤 `ums resume`으로 이어서 보내세요',
+  'stop.nhn.channel':
+    '카카오톡 채널(발신 프로필)이 차단·휴면·삭제 상태입니다. 보낸 것은 그대로 기록되어 있습니다: NHN 콘솔에서 채널을 정상화한 뒤 `ums resume`으로 이어서 보내세요 ({code})',
 };

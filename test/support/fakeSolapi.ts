@@ -126,6 +126,8 @@ export class FakeSolapi {
   readonly listQueries: URLSearchParams[] = [];
   /** messages the account can still pay for; then intake answers 1030 (insufficient balance) */
   balance = Infinity;
+  /** sender numbers (from) not registered on the account: intake answers 1062 (발신번호 미등록) */
+  readonly unregisteredSenders = new Set<string>();
   readonly stats = {
     sendRequests: 0,
     listRequests: 0,
@@ -499,6 +501,8 @@ export class FakeSolapi {
       const to = raw.to as string;
       let intakeCode = this.intake(raw);
       if (!intakeCode && b.allowDuplicates !== true && seen.has(to)) intakeCode = '1026';
+      if (!intakeCode && typeof raw.from === 'string' && this.unregisteredSenders.has(raw.from))
+        intakeCode = '1062';
       if (!intakeCode && this.balance <= 0) intakeCode = '1030';
       if (!intakeCode) this.balance--;
       seen.add(to);
