@@ -98,7 +98,7 @@ export function finishEmptyCampaign(journal: Journal, campaign: CampaignRecord):
 export function channelOptions(campaign: CampaignRecord): (m: SendableMessage) => Partial<OutboundMessage> {
   const s = campaign.settings as Partial<CampaignChannelSettings>;
   return (m) => {
-    if (m.leg !== 0) return {};
+    if (m.leg === 1) return {}; // a fallback leg (SMS/LMS); legs 2, 3, … are retries of a leg, with its options
     const variables = m.vars ? (JSON.parse(m.vars) as Record<string, string>) : {};
     if (m.channel === 'alimtalk' && s.alimtalk) {
       return {

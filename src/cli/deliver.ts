@@ -20,6 +20,8 @@ export interface DeliverOptions {
   resendUnknown?: boolean;
   /** a `send` (the operator's command): a draft may be armed, after the prompt on a terminal */
   confirmed?: boolean;
+  /** `resume --retry-failed`: the new attempts it planned (in the JSON document) */
+  retried?: { planned: number; reason: string | null };
 }
 
 /** The `ums send` that planned a campaign (and, confirmed, sends it). */
@@ -91,7 +93,11 @@ export async function deliver(
     if (opts.json)
       cli.out(
         JSON.stringify(
-          { ...report, outcome: campaign.state === 'cancelled' ? 'cancelled' : 'already-finished' },
+          {
+            ...report,
+            outcome: campaign.state === 'cancelled' ? 'cancelled' : 'already-finished',
+            ...(opts.retried ? { retryFailed: opts.retried } : {}),
+          },
           null,
           2,
         ),
@@ -175,6 +181,7 @@ export async function deliver(
           ...report,
           outcome: outcome.kind,
           run: { ...p, seconds: Math.round(seconds * 10) / 10 },
+          ...(opts.retried ? { retryFailed: opts.retried } : {}),
           ...(outcome.kind === 'fault' ? { error: outcome.message } : {}),
         },
         null,

@@ -6,6 +6,14 @@
 export const en = {
   'lang.name': 'English',
   // --- retry: test send, --retry-failed, account-level stops (issue 15) ---
+  'retry.planned':
+    'retrying {n} recipients of {id} that were not reached (a new attempt each; the failed ones stay in the report)',
+  'retry.nothing':
+    'nothing to retry in {id}: no recipient whose last message failed is left (reached, on its way, unknown or opted out)',
+  'retry.withReason': ' (reason {code})',
+  'retry.needsCampaign': '--retry-failed: name the campaign (`ums resume CAMPAIGN --retry-failed`)',
+  'retry.reasonAlone': '--reason: only with --retry-failed',
+  'retry.badReason': '--reason "{value}": expected a reason code as the report shows it (e.g. 3040, -2019)',
   'stop.solapi.balance':
     'the account balance is insufficient (1030); nothing is lost: top up the account, then run `ums resume`',
   'stop.solapi.sender':

@@ -4,6 +4,14 @@ import type { MessageKey } from './en.js';
 export const ko: Record<MessageKey, string> = {
   'lang.name': '한국어',
   // --- retry: test send, --retry-failed, account-level stops (issue 15) ---
+  'retry.planned':
+    '{id}에서 도달하지 못한 수신자 {n}명에게 재시도합니다 (한 명에 한 번씩, 실패 기록은 보고서에 남습니다)',
+  'retry.nothing':
+    '{id}에 재시도할 수신자가 없습니다: 마지막 메시지가 실패한 수신자가 남아 있지 않습니다 (도달, 발송 중, 결과 불명 또는 수신거부)',
+  'retry.withReason': ' (사유 {code})',
+  'retry.needsCampaign': '--retry-failed: 캠페인을 지정하세요 (`ums resume CAMPAIGN --retry-failed`)',
+  'retry.reasonAlone': '--reason: --retry-failed와 함께만 쓸 수 있습니다',
+  'retry.badReason': '--reason "{value}": 보고서에 나오는 사유 코드를 적으세요 (예: 3040, -2019)',
   'stop.solapi.balance':
     '잔액이 부족합니다 (1030). 보낸 것은 그대로 기록되어 있습니다: 충전한 뒤 `ums resume`으로 이어서 보내세요',
   'stop.solapi.sender':

@@ -126,6 +126,8 @@ export class FakeSolapi {
   readonly listQueries: URLSearchParams[] = [];
   /** messages the account can still pay for; then intake answers 1030 (insufficient balance) */
   balance = Infinity;
+  /** numbers whose next accepted message fails with this code (then they are delivered as usual) */
+  readonly failNext = new Map<string, string>();
   /** sender numbers (from) not registered on the account: intake answers 1062 (발신번호 미등록) */
   readonly unregisteredSenders = new Set<string>();
   readonly stats = {
@@ -505,6 +507,8 @@ export class FakeSolapi {
         intakeCode = '1062';
       if (!intakeCode && this.balance <= 0) intakeCode = '1030';
       if (!intakeCode) this.balance--;
+      const failing = intakeCode ? undefined : this.failNext.get(to);
+      if (failing) this.failNext.delete(to);
       seen.add(to);
       const code = TEST_NUMBER.exec(to)?.[1];
       const stored: StoredMessage = {
@@ -523,7 +527,7 @@ export class FakeSolapi {
         rcsOptions: (raw.rcsOptions as Record<string, unknown>) ?? null,
         createdAt: now,
         intakeCode,
-        finalCode: code && (code.startsWith('2') || code.startsWith('3')) ? code : '4000',
+        finalCode: failing ?? (code && (code.startsWith('2') || code.startsWith('3')) ? code : '4000'),
         finalAt: now + this.options.reportDelayMs,
       };
       this.messages.push(stored);
