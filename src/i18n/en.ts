@@ -14,6 +14,20 @@ export const en = {
   'retry.needsCampaign': '--retry-failed: name the campaign (`ums resume CAMPAIGN --retry-failed`)',
   'retry.reasonAlone': '--reason: only with --retry-failed',
   'retry.badReason': '--reason "{value}": expected a reason code as the report shows it (e.g. 3040, -2019)',
+  'test.badPhone': '--test "{value}": not a mobile number (e.g. 010-1234-5678; several: comma-separated)',
+  'test.rowsAlone': '--rows: only with --test (a test send of those rows)',
+  'test.rowIsHeader': '--rows 1: row 1 is the header; the first recipient is row 2',
+  'test.badRow':
+    '--rows "{value}": expected spreadsheet row numbers, 2 or more (the header is row 1), comma-separated',
+  'test.rowOutOfRange': '--rows {row}: {file} has no row {row} (its rows are 2-{last}; the header is row 1)',
+  'test.heading':
+    'test send {id} (a test of campaign {of}; {of} itself is untouched: its recipients get nothing from this):',
+  'test.line': 'row {row} -> {to}: {channel}, {status}',
+  'test.lineFallback': 'row {row} -> {to}: fallback {channel}, {status}',
+  'test.adQuiet':
+    'an ad: quiet hours apply to a test send as well (deferred inside them, sent by `ums resume`)',
+  'test.reportHint':
+    '`ums report {id}` shows it; the real campaign is sent by the same `ums send` without --test',
   'stop.solapi.balance':
     'the account balance is insufficient (1030); nothing is lost: top up the account, then run `ums resume`',
   'stop.solapi.sender':
