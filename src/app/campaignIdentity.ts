@@ -128,3 +128,17 @@ export function identityDifferences(stored: StoredCampaign, wanted: CampaignIden
   if (JSON.stringify(had.images ?? []) !== JSON.stringify(wanted.images)) out.push("the template's images");
   return out;
 }
+
+/** What a test campaign keeps in its settings. */
+export interface TestSettings {
+  /** the campaign it is a test of */
+  of: string;
+  /** the spreadsheet row of each of its messages (index: its row - 1) */
+  sheetRows: number[];
+}
+
+/** A test send's settings, or null for a campaign that is no test. */
+export function testOf(c: { settings: Record<string, unknown> }): TestSettings | null {
+  const t = c.settings.test as TestSettings | undefined;
+  return t && typeof t.of === 'string' ? t : null;
+}

@@ -14,6 +14,7 @@ import { checkSenderNumber } from '../campaign/sender.js';
 import type { ChannelChoice } from '../campaign/types.js';
 import { type Config, providerConfig, providerFor } from '../config/config.js';
 import { FaultError, InputError } from '../errors.js';
+import { t } from '../i18n/index.js';
 import type { TextEncoding } from '../input/decode.js';
 import { checkReadableFile } from '../input/readableFile.js';
 import { digestFile, estimateRows, readRecipients } from '../input/recipients.js';
@@ -26,6 +27,8 @@ import {
   campaignName,
   identityDifferences,
   identityDigest,
+  type TestSettings,
+  testOf,
 } from './campaignIdentity.js';
 import { openPlanSink, type PlanSink } from './planWriter.js';
 
@@ -49,6 +52,29 @@ export interface PlanRequest {
   lock: (campaignId: string) => void;
   /** Ctrl-C / SIGTERM: the partial plan is discarded */
   signal?: AbortSignal;
+  /**
+   * `--test`: a test send, journaled as its own campaign (`<campaign>.test-N`, settings.test): the
+   * messages of these spreadsheet rows (header = row 1), each rendered for and sent to each test
+   * number. It never is, nor is found as, the campaign itself.
+   */
+  test?: TestSend;
+}
+
+export interface TestSend {
+  /** national digits (or E.164), as normalisePhone gives them */
+  phones: string[];
+  /** spreadsheet rows (header = 1) */
+  sheetRows: number[];
+}
+
+/** `<campaign>.test-N`: the next free one (1-64 characters, as every name). */
+function testCampaignId(journal: Journal, of: string): string {
+  const n = journal.listCampaigns().filter((c) => testOf(c)?.of === of).length + 1;
+  for (let k = n; ; k++) {
+    const suffix = `.test-${k}`;
+    const id = `${[...of].slice(0, 64 - suffix.length).join('')}${suffix}`;
+    if (!journal.findCampaign(id)) return id;
+  }
 }
 
 /** What sending needs of the template, kept on the campaign (the template file may change later). */
@@ -97,9 +123,15 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
     senderName: config.senderName,
     images: assets.images.map((file) => createHash('sha256').update(fs.readFileSync(file)).digest('hex')),
   };
-  const digest = identityDigest(identity);
-  const id = req.campaignId !== undefined ? campaignName(req.campaignId) : `c-${digest.slice(0, 12)}`;
+  const test = req.test;
+  const realDigest = identityDigest(identity);
+  const realId = req.campaignId !== undefined ? campaignName(req.campaignId) : `c-${realDigest.slice(0, 12)}`;
+  const id = test ? testCampaignId(journal, realId) : realId;
+  // a test's digest is never the campaign's: nothing takes one for the other
+  const digest = test ? `test:${realDigest}` : realDigest;
   const planned = (): PlanOutcome | null => {
+    if (test)
+      return journal.findCampaign(id) ? { campaign: journal.findCampaign(id)!, created: false } : null;
     const existing = journal.findCampaign(id);
     if (existing && existing.state !== 'planning') {
       const differs = identityDifferences(existing, identity);
@@ -155,6 +187,8 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
     channel: template.channel,
     ...channelSettings,
   };
+  /** a test's messages: its row -> the spreadsheet row it renders */
+  const testRows: number[] = [];
   const optouts = journal.optouts().all();
   journal.createCampaign({ id, digest, csvPath: req.csvFile, templatePath: req.templateFile, settings });
   let planner: Planner | null = null;
@@ -167,6 +201,25 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
     const signal = req.signal;
     let header: string[] = [];
     let phoneColumn: PhoneColumn | null = null;
+    const wanted = new Set(test?.sheetRows ?? []);
+    const limits = textLimitsFor(config, template.channel, req.provider);
+    /** a row of the CSV: planned (a test: only the rows asked for, once per test number) */
+    const planRow = (values: string[], row: number): void => {
+      if (!test) {
+        out.add(planner!.plan(values, row));
+        return;
+      }
+      if (!wanted.has(row + 1)) return;
+      const index = (phoneColumn as PhoneColumn | null)!.index;
+      for (const phone of test.phones) {
+        const v = values.slice();
+        v[index] = phone;
+        testRows.push(row + 1);
+        // one planner per message: a test number in several rows is no duplicate of itself
+        const p = new Planner(template, header, index, config.prices, optouts, 1, limits);
+        out.add(p.plan(v, testRows.length));
+      }
+    };
     // No header names the phone column: the first rows are held back until their values show it.
     const sample: { values: string[]; row: number }[] = [];
     const startPlanning = (): void => {
@@ -184,9 +237,9 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
         config.prices,
         optouts,
         expectedRows,
-        textLimitsFor(config, template.channel, req.provider),
+        limits,
       );
-      for (const s of sample.splice(0)) out.add(planner.plan(s.values, s.row));
+      for (const s of sample.splice(0)) planRow(s.values, s.row);
     };
     const result = await readRecipients(req.csvFile, req.encoding, {
       onHeader(h) {
@@ -196,7 +249,7 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
       onRow(values, row) {
         if (signal?.aborted) throw new PlanningInterrupted();
         if (planner) {
-          out.add(planner.plan(values, row));
+          planRow(values, row);
           return;
         }
         sample.push({ values: values.slice(), row });
@@ -205,13 +258,20 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
     });
     if (!planner) startPlanning();
     if (signal?.aborted) throw new PlanningInterrupted();
+    if (test) {
+      const last = result.rows + 1;
+      const out = test.sheetRows.find((r) => r > last);
+      if (out !== undefined)
+        throw new InputError(t('test.rowOutOfRange', { row: out, file: req.csvFile, last }));
+    }
     await out.finish();
     // every channel the plan uses has a provider (several providers, no route for it: exit 2, nothing kept)
     for (const channel of journal.delivery().plannedChannels(id)) providerFor(config, channel, req.provider);
     detected = result.encoding;
     const found = phoneColumn as PhoneColumn | null;
-    journal.markPlanned(id, result.rows, {
+    journal.markPlanned(id, test ? testRows.length : result.rows, {
       ...settings,
+      ...(test ? { test: { of: realId, sheetRows: testRows } satisfies TestSettings } : {}),
       detectedEncoding: result.encoding,
       phoneColumnFound: found ? { name: found.name, how: found.how } : null,
     });
@@ -235,7 +295,7 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
   }
   // Read in the same encoding as one planned before with --encoding asked another way (auto that
   // found CP949, and --encoding cp949): the same campaign. The new plan goes; the old one stays.
-  if (req.campaignId === undefined) {
+  if (req.campaignId === undefined && !test) {
     const twin = findSameCampaign(journal, (c) => {
       if (c.id === id) return false;
       const differs = identityDifferences(c, { ...identity, encoding: 'auto' });
@@ -260,7 +320,8 @@ function findSameCampaign(
   journal: Journal,
   matches: (c: CampaignRecord) => boolean,
 ): CampaignRecord | undefined {
-  return journal.listCampaigns().find((c) => c.state !== 'planning' && matches(c));
+  // a test send is never the campaign it tests
+  return journal.listCampaigns().find((c) => c.state !== 'planning' && !testOf(c) && matches(c));
 }
 
 /**

@@ -131,7 +131,7 @@ export function buildReport(
   for (const r of o.reachedBy(campaign.id)) {
     const ch = r.channel ?? '-';
     byChannel[ch] = (byChannel[ch] ?? 0) + r.n;
-    if (r.leg > 0) byFallback[ch] = (byFallback[ch] ?? 0) + r.n;
+    if (r.leg === 1) byFallback[ch] = (byFallback[ch] ?? 0) + r.n;
   }
   const recipients: RecipientCounts = {
     total,

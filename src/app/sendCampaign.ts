@@ -3,6 +3,7 @@ import { DeliveryEngine, type EngineOutcome, type Progress } from '../delivery/e
 import type { SendableMessage } from '../journal/delivery.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 import type { OutboundMessage } from '../providers/types.js';
+import { testOf } from './campaignIdentity.js';
 import { buildLanes } from './lanes.js';
 import type { CampaignChannelSettings } from './planCampaign.js';
 
@@ -40,11 +41,16 @@ export async function sendCampaign(
   opts: SendCampaignOptions,
 ): Promise<SendCampaignResult> {
   const d = journal.delivery();
-  const setup = await buildLanes(config, journal.file, d.plannedChannels(campaign.id), {
-    provider: opts.provider,
-    tps: opts.tps,
-    now: opts.now,
-  });
+  const setup = await buildLanes(
+    testOf(campaign) ? duplicatesAllowed(config) : config,
+    journal.file,
+    d.plannedChannels(campaign.id),
+    {
+      provider: opts.provider,
+      tps: opts.tps,
+      now: opts.now,
+    },
+  );
   const total =
     d.countInStatus(campaign.id, 'planned') +
     d.countInStatus(campaign.id, 'sending') +
@@ -86,6 +92,21 @@ export async function sendCampaign(
   return { outcome, left };
 }
 
+/**
+ * A test send messages the same test number once per row: deliberate, so a provider that refuses a
+ * number twice in one request unless told (Solapi's 1026, `allowDuplicates`) is told.
+ */
+function duplicatesAllowed(config: Config): Config {
+  const providers = Object.fromEntries(
+    Object.entries(config.providers).map(([name, p]) => [
+      name,
+      // the option of Solapi's schema (src/providers/solapi/config.ts); others have no such option
+      p.type === 'solapi' ? { ...p, allowDuplicates: true } : p,
+    ]),
+  ) as Config['providers'];
+  return { ...config, providers };
+}
+
 /** A confirmed campaign with nothing (left) to send: it is done. */
 export function finishEmptyCampaign(journal: Journal, campaign: CampaignRecord): void {
   if (campaign.state === 'draft' || campaign.state === 'armed') {
@@ -98,7 +119,7 @@ export function finishEmptyCampaign(journal: Journal, campaign: CampaignRecord):
 export function channelOptions(campaign: CampaignRecord): (m: SendableMessage) => Partial<OutboundMessage> {
   const s = campaign.settings as Partial<CampaignChannelSettings>;
   return (m) => {
-    if (m.leg !== 0) return {};
+    if (m.leg === 1) return {}; // a fallback leg (SMS/LMS); legs 2, 3, … are retries of a leg, with its options
     const variables = m.vars ? (JSON.parse(m.vars) as Record<string, string>) : {};
     if (m.channel === 'alimtalk' && s.alimtalk) {
       return {

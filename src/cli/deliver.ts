@@ -1,9 +1,11 @@
 import readline from 'node:readline/promises';
 import type { Ora } from 'ora';
+import { testOf } from '../app/campaignIdentity.js';
 import { laneForecasts } from '../app/preflight.js';
 import { buildReport, hasProblems } from '../app/report.js';
 import { finishEmptyCampaign, sendCampaign } from '../app/sendCampaign.js';
 import { type CampaignSummary, summariseCampaign } from '../app/summary.js';
+import { maskPhone, maskPhoneNumbers } from '../campaign/phone.js';
 import { formatClock } from '../campaign/quietHours.js';
 import type { Config } from '../config/config.js';
 import type { Progress } from '../delivery/engine.js';
@@ -12,7 +14,14 @@ import { t } from '../i18n/index.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 import { humanTime } from '../time/zone.js';
 import { type Cli, EXIT } from './context.js';
-import { formatPlanSummary, formatProgress, formatReport, forTerminal, type LanesView } from './format.js';
+import {
+  formatPlanSummary,
+  formatProgress,
+  formatReport,
+  forTerminal,
+  type LanesView,
+  oneLine,
+} from './format.js';
 
 export interface DeliverOptions {
   provider?: string;
@@ -23,6 +32,39 @@ export interface DeliverOptions {
   resendUnknown?: boolean;
   /** a `send` (the operator's command): a draft may be armed, after the prompt on a terminal */
   confirmed?: boolean;
+  /** `resume --retry-failed`: the new attempts it planned (in the JSON document) */
+  retried?: { planned: number; reason: string | null };
+  /** `send --test`: say what went to which test number (the JSON document's `test`) */
+  testSend?: boolean;
+}
+
+/** A test send's messages, for people (numbers masked) and the JSON document's `test`. */
+function testMessages(journal: Journal, campaign: CampaignRecord) {
+  const test = testOf(campaign);
+  if (!test) return null;
+  const messages = [...journal.messages(campaign.id)].map((m) => ({
+    sheetRow: test.sheetRows[m.row - 1] ?? null,
+    leg: m.leg,
+    to: m.to ? maskPhone(m.to) : null,
+    channel: m.channel,
+    status: m.status,
+    reason: m.reason ? maskPhoneNumbers(m.reason) : null,
+    text: m.body,
+  }));
+  return { of: test.of, id: campaign.id, messages };
+}
+
+function printTest(cli: Cli, t0: NonNullable<ReturnType<typeof testMessages>>, ad: boolean): void {
+  cli.out(`\n  ${t('test.heading', { id: t0.id, of: t0.of })}`);
+  for (const m of t0.messages) {
+    const what = m.reason ? `${m.status} (${m.reason})` : m.status;
+    const key = m.leg === 1 ? 'test.lineFallback' : 'test.line';
+    cli.out(
+      `    ${t(key, { row: m.sheetRow ?? '-', to: m.to ?? '-', channel: m.channel ?? '-', status: forTerminal(what) })}: ${forTerminal(oneLine(m.text ?? '', 60))}`,
+    );
+  }
+  if (ad) cli.out(`  ${t('test.adQuiet')}`);
+  cli.out(`  ${t('test.reportHint', { id: t0.id })}`);
 }
 
 /** --json, and the operator did not confirm: the one JSON document says so (nothing was sent). */
@@ -111,10 +153,16 @@ export async function deliver(
       config,
       provider: opts.provider,
     });
+    const test = opts.testSend ? testMessages(journal, campaign) : null;
     if (opts.json)
       cli.out(
         JSON.stringify(
-          { ...report, outcome: campaign.state === 'cancelled' ? 'cancelled' : 'already-finished' },
+          {
+            ...report,
+            ...(test ? { test } : {}),
+            outcome: campaign.state === 'cancelled' ? 'cancelled' : 'already-finished',
+            ...(opts.retried ? { retryFailed: opts.retried } : {}),
+          },
           null,
           2,
         ),
@@ -130,6 +178,7 @@ export async function deliver(
           : '';
       cli.out(`${formatReport(report, cli.color)}\n\n  nothing to send: the campaign is finished${hint}`);
     }
+    if (test && !opts.json) printTest(cli, test, campaign.settings.ad === true);
     return EXIT.ok;
   }
 
@@ -195,6 +244,7 @@ export async function deliver(
     config,
     provider: opts.provider,
   });
+  const test = opts.testSend ? testMessages(journal, journal.findCampaign(campaign.id)!) : null;
   const p = outcome.progress;
   const seconds = (Date.now() - p.startedAt) / 1000;
   if (opts.json) {
@@ -204,6 +254,8 @@ export async function deliver(
           ...report,
           outcome: outcome.kind,
           run: { ...p, seconds: Math.round(seconds * 10) / 10 },
+          ...(test ? { test } : {}),
+          ...(opts.retried ? { retryFailed: opts.retried } : {}),
           ...(outcome.kind === 'fault' ? { error: outcome.message } : {}),
         },
         null,
@@ -215,6 +267,7 @@ export async function deliver(
     cli.out(
       `\n  this run: ${p.accepted.toLocaleString('en-US')} accepted${p.failed ? t('presend.runFailed', { count: p.failed.toLocaleString('en-US') }) : ''} in ${seconds.toFixed(1)} s${p.throttles ? `, ${p.throttles} throttle signals` : ''}${p.retried ? `, ${p.retried} resubmitted` : ''}`,
     );
+    if (test) printTest(cli, test, campaign.settings.ad === true);
   }
   switch (outcome.kind) {
     case 'fault':

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { campaignArg } from '../app/campaignIdentity.js';
 import type { Config } from '../config/config.js';
 import { InputError, LockedError } from '../errors.js';
+import { t } from '../i18n/index.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 import type { DeliverOptions } from './deliver.js';
@@ -13,6 +14,16 @@ interface ResumeOptions extends CommonOptions {
   limit?: string;
   json?: boolean;
   resendUnknown?: boolean;
+  retryFailed?: boolean;
+  reason?: string;
+}
+
+/** `--reason CODE`: a provider's code as reasons carry it (`3104`, `-2019`, `opted_out`). */
+export function parseReason(v: string | undefined, retryFailed: boolean): string | null {
+  if (v === undefined) return null;
+  if (!retryFailed) throw new InputError(t('retry.reasonAlone'));
+  if (!/^[\w.-]{1,40}$/u.test(v)) throw new InputError(t('retry.badReason', { value: v.slice(0, 40) }));
+  return v;
 }
 
 /** A campaign named on the command line: one that exists and was planned to the end. */
@@ -78,6 +89,14 @@ export function registerResume(program: Command, cli: Cli, setExit: (code: numbe
       '--resend-unknown',
       'resend rows whose outcome is unknown and cannot be looked up (may duplicate them)',
     )
+    .option(
+      '--retry-failed',
+      'send a new attempt to every recipient not reached whose last message failed (never to opted-out numbers)',
+    )
+    .option(
+      '--reason <code>',
+      'with --retry-failed: only those whose failure has this reason code (e.g. 3040)',
+    )
     .option('--json', 'print one JSON document on stdout')
     .option('--config <file>', 'config file')
     .option('--db <file>', 'journal file')
@@ -90,11 +109,15 @@ export function registerResume(program: Command, cli: Cli, setExit: (code: numbe
         yes: true,
         resendUnknown: opts.resendUnknown,
       };
+      const reason = parseReason(opts.reason, Boolean(opts.retryFailed));
+      if (opts.retryFailed && id === undefined) throw new InputError(t('retry.needsCampaign'));
       const config = openConfig(cli, opts);
       const journal = openJournal(cli, config, opts);
       try {
         if (id !== undefined) {
-          setExit(await resumeOne(cli, config, journal, namedCampaign(journal, id), deliverOptions));
+          const c = namedCampaign(journal, id);
+          const retry = opts.retryFailed ? { reason } : undefined;
+          setExit(await resumeOne(cli, config, journal, c, deliverOptions, retry));
           return;
         }
         const todo = campaignsToResume(journal, Boolean(opts.resendUnknown));
@@ -143,6 +166,7 @@ async function resumeOne(
   journal: Journal,
   campaign: CampaignRecord,
   opts: DeliverOptions,
+  retry?: { reason: string | null },
 ): Promise<number> {
   const [{ lockCampaign }, { deliver }] = await Promise.all([
     import('../app/campaignLock.js'),
@@ -151,7 +175,20 @@ async function resumeOne(
   const release = lockCampaign(journal, campaign.id, 'ums resume');
   try {
     // read again under the lock: another process may have moved it on meanwhile
-    return await deliver(cli, config, journal, journal.findCampaign(campaign.id) ?? campaign, opts);
+    let c = journal.findCampaign(campaign.id) ?? campaign;
+    if (retry && (c.state === 'armed' || c.state === 'done')) {
+      // New attempts (legs 2, 3, …) planned in one transaction under the lock; a done campaign is armed again.
+      const planned = journal.retryFailed(c.id, retry.reason);
+      const line =
+        planned > 0
+          ? t('retry.planned', { n: planned.toLocaleString('en-US'), id: c.id })
+          : t('retry.nothing', { id: c.id });
+      const why = retry.reason ? t('retry.withReason', { code: retry.reason }) : '';
+      if (!opts.json) cli.err(`${line}${why}`);
+      c = journal.findCampaign(c.id) ?? c;
+      opts = { ...opts, retried: { planned, reason: retry.reason } };
+    }
+    return await deliver(cli, config, journal, c, opts);
   } finally {
     release();
   }

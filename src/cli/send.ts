@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { normalisePhone } from '../campaign/phone.js';
 import { InputError } from '../errors.js';
+import { t } from '../i18n/index.js';
 import type { CampaignRecord } from '../journal/journal.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 import type { DeliverOptions } from './deliver.js';
@@ -15,6 +17,34 @@ interface SendOptions extends CommonOptions {
   json?: boolean;
   yes?: boolean;
   phoneColumn?: string;
+  test?: string;
+  rows?: string;
+}
+
+/** `--test 010-1234-5678,010-…`: mobile (or international) numbers, digits as sent. */
+export function parseTestPhones(v: string): string[] {
+  const out: string[] = [];
+  for (const raw of v.split(',')) {
+    const p = normalisePhone(raw.trim());
+    if (!p.ok || p.kind === 'landline')
+      throw new InputError(t('test.badPhone', { value: raw.trim().slice(0, 40) }));
+    if (!out.includes(p.to)) out.push(p.to);
+  }
+  return out;
+}
+
+/** `--rows 2,5`: spreadsheet rows (the header is row 1); default: the first data row. */
+export function parseSheetRows(v: string | undefined): number[] {
+  if (v === undefined) return [2];
+  const out: number[] = [];
+  for (const raw of v.split(',')) {
+    const r = raw.trim();
+    const n = /^\d{1,9}$/.test(r) ? Number(r) : NaN;
+    if (n === 1) throw new InputError(t('test.rowIsHeader'));
+    if (!Number.isSafeInteger(n) || n < 2) throw new InputError(t('test.badRow', { value: r.slice(0, 20) }));
+    if (!out.includes(n)) out.push(n);
+  }
+  return out;
 }
 
 export function registerSend(program: Command, cli: Cli, setExit: (code: number) => void): void {
@@ -30,6 +60,14 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
     .option('--encoding <enc>', 'CSV encoding: auto, utf8 or cp949', 'auto')
     .option('--phone-column <name>', 'the column holding phone numbers')
     .option('--limit <n>', 'send at most N messages in this run (the rest stay planned for the next run)')
+    .option(
+      '--test <phones>',
+      'a test send: the messages of --rows, to these numbers only (comma-separated), journaled as <campaign>.test-N',
+    )
+    .option(
+      '--rows <rows>',
+      'with --test: the spreadsheet rows to send (header = row 1; default: 2, the first)',
+    )
     .option('--json', 'print one JSON document on stdout')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--config <file>', 'config file (default ./ums.config.yaml)')
@@ -44,6 +82,11 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
         json: Boolean(opts.json),
         yes: Boolean(opts.yes),
       };
+      if (opts.rows !== undefined && opts.test === undefined) throw new InputError(t('test.rowsAlone'));
+      const test =
+        opts.test !== undefined
+          ? { phones: parseTestPhones(opts.test), sheetRows: parseSheetRows(opts.rows) }
+          : undefined;
       const config = openConfig(cli, opts);
       (await import('../app/lanes.js')).checkProviders(config, opts.provider); // before planning, a dry run too
       const journal = openJournal(cli, config, opts);
@@ -74,6 +117,7 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
               release = lockCampaign(journal, id, opts.dryRun ? 'ums send --dry-run' : 'ums send');
             },
             signal: planning.signal,
+            test,
           }));
         } finally {
           process.off('SIGINT', onSignal);
@@ -118,7 +162,12 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
         }
         const { deliver } = await import('./deliver.js');
         release ??= lockCampaign(journal, campaign.id, 'ums send');
-        setExit(await deliver(cli, config, journal, campaign, { ...deliverOptions, confirmed: true }));
+        const code = await deliver(cli, config, journal, campaign, {
+          ...deliverOptions,
+          confirmed: true,
+          ...(test ? { testSend: true } : {}),
+        });
+        setExit(code);
       } finally {
         (release as (() => void) | null)?.();
         journal.close();

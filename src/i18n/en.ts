@@ -20,6 +20,37 @@ export const en = {
   'presend.etaUnknown': '-',
   'presend.deferred': '{count} ads deferred by quiet hours ({start}-{end}), until {until}',
   'presend.runFailed': ', {count} failed',
+  // --- retry: test send, --retry-failed, account-level stops (issue 15) ---
+  'retry.planned':
+    'retrying {n} recipients of {id} that were not reached (a new attempt each; the failed ones stay in the report)',
+  'retry.nothing':
+    'nothing to retry in {id}: no recipient whose last message failed is left (reached, on its way, unknown or opted out)',
+  'retry.withReason': ' (reason {code})',
+  'retry.needsCampaign': '--retry-failed: name the campaign (`ums resume CAMPAIGN --retry-failed`)',
+  'retry.reasonAlone': '--reason: only with --retry-failed',
+  'retry.badReason': '--reason "{value}": expected a reason code as the report shows it (e.g. 3040, -2019)',
+  'test.badPhone': '--test "{value}": not a mobile number (e.g. 010-1234-5678; several: comma-separated)',
+  'test.rowsAlone': '--rows: only with --test (a test send of those rows)',
+  'test.rowIsHeader': '--rows 1: row 1 is the header; the first recipient is row 2',
+  'test.badRow':
+    '--rows "{value}": expected spreadsheet row numbers, 2 or more (the header is row 1), comma-separated',
+  'test.rowOutOfRange': '--rows {row}: {file} has no row {row} (its rows are 2-{last}; the header is row 1)',
+  'test.heading':
+    'test send {id} (a test of campaign {of}; {of} itself is untouched: its recipients get nothing from this):',
+  'test.line': 'row {row} -> {to}: {channel}, {status}',
+  'test.lineFallback': 'row {row} -> {to}: fallback {channel}, {status}',
+  'test.adQuiet':
+    'an ad: quiet hours apply to a test send as well (deferred inside them, sent by `ums resume`)',
+  'test.reportHint':
+    '`ums report {id}` shows it; the real campaign is sent by the same `ums send` without --test',
+  'stop.solapi.balance':
+    'the account balance is insufficient (1030); nothing is lost: top up the account, then run `ums resume`',
+  'stop.solapi.sender':
+    "the sender number (from) is not registered with Solapi ({code}); nothing is lost: register it in Solapi's console (발신번호 등록) or fix `from:` in the config, then run `ums resume`",
+  'stop.nhn.sender':
+    "the sender number (from) is not registered with NHN or is blocked ({code}); nothing is lost: register it in NHN's console (발신번호 등록) or fix `from:` in the config, then run `ums resume`",
+  'stop.nhn.channel':
+    "the KakaoTalk channel (sender profile) is blocked, closed or deleted; nothing is lost: fix the channel in NHN's console, then run `ums resume` ({code})",
 } as const;
 
 export type MessageKey = keyof typeof en;

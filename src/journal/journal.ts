@@ -131,6 +131,27 @@ export class Journal {
       arm: db.prepare<[string]>(
         `UPDATE campaigns SET state = 'armed' WHERE id = ? AND state IN ('draft', 'armed')`,
       ),
+      // `ums resume C --retry-failed`: a finished campaign with new attempts to send is armed again
+      reopen: db.prepare<[string]>(
+        `UPDATE campaigns SET state = 'armed', finished_at = NULL WHERE id = ? AND state = 'done'`,
+      ),
+      // A new attempt (leg 2, 3, …) for each recipient not reached whose latest leg failed: a copy of
+      // that leg, planned. Never a row with a leg delivered or on its way (sent, sending, unknown,
+      // planned, held), never a number on the opt-out list (the claim checks it again). The failed
+      // leg stays failed: a late report for it can change nothing, and names its own key.
+      retryFailed: db.prepare<[string, string | null, string | null]>(
+        `INSERT INTO messages (campaign_id, row, to_addr, channel, status, parts, bytes, subject, body, cost_est, leg, vars, defer_at_night, rcs_kind)
+         SELECT m.campaign_id, m.row, m.to_addr, m.channel, 'planned', m.parts, m.bytes, m.subject, m.body, m.cost_est,
+                MAX(2, m.leg + 1), m.vars, m.defer_at_night, m.rcs_kind
+         FROM messages m
+         WHERE m.campaign_id = ? AND m.status = 'failed'
+           AND m.leg = (SELECT MAX(leg) FROM messages l WHERE l.campaign_id = m.campaign_id AND l.row = m.row)
+           AND NOT EXISTS (SELECT 1 FROM messages o WHERE o.campaign_id = m.campaign_id AND o.row = m.row
+                           AND o.status IN ('delivered', 'sent', 'sending', 'unknown', 'planned', 'held'))
+           AND NOT EXISTS (SELECT 1 FROM optouts WHERE phone = m.to_addr)
+           AND (? IS NULL OR (CASE WHEN instr(m.reason, ':') > 0 THEN substr(m.reason, 1, instr(m.reason, ':') - 1) ELSE m.reason END) = ?)
+         ORDER BY m.row`,
+      ),
       finish: db.prepare<[string, string]>(
         `UPDATE campaigns SET state = 'done', finished_at = ? WHERE id = ? AND state = 'armed'`,
       ),
@@ -338,6 +359,19 @@ export class Journal {
   /** The operator confirmed: the campaign may be sent (by this run, and by `ums resume` after it). */
   arm(id: string): void {
     this.stmts.arm.run(id);
+  }
+
+  /**
+   * `ums resume C --retry-failed [--reason CODE]`: plan a new attempt for every recipient not reached
+   * whose latest leg failed (with that reason code, if given), and arm the campaign again if it was
+   * done; one transaction. Returns the attempts planned.
+   */
+  retryFailed(id: string, code: string | null): number {
+    return this.db.transaction(() => {
+      const n = this.stmts.retryFailed.run(id, code, code).changes;
+      if (n > 0) this.stmts.reopen.run(id);
+      return n;
+    })();
   }
 
   /** Nothing left to send. A cancelled campaign stays cancelled. */

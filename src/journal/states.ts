@@ -26,7 +26,10 @@ export const MESSAGE_STATUSES = [
  */
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
-/** Final states: no report, late or duplicate, may change them. */
+/**
+ * Final states: no report, late or duplicate, may change them. A retry (`ums resume --retry-failed`)
+ * never moves a failed leg: it inserts a new one (leg 2, 3, …), planned.
+ */
 export const FINAL_STATES = [
   'delivered',
   'failed',
@@ -89,7 +92,8 @@ export type MessageEvent = keyof typeof MESSAGE_TRANSITIONS;
 /**
  * DESIGN.md's campaign lifecycle: `planning` -> `draft` (planned; a dry run, a "no", a failure
  * before the first request) -> `armed` (the operator confirmed the send) -> `done`; a draft or an
- * armed campaign -> `cancelled`. Only an armed campaign is ever sent.
+ * armed campaign -> `cancelled`; `done` -> `armed` again only when `ums resume --retry-failed` planned
+ * new attempts. Only an armed campaign is ever sent.
  */
 export const CAMPAIGN_STATES = ['planning', 'draft', 'armed', 'done', 'cancelled'] as const;
 export type CampaignState = (typeof CAMPAIGN_STATES)[number];
@@ -105,6 +109,8 @@ export const CAMPAIGN_TRANSITIONS = {
   arm: { from: ['draft', 'armed'], to: ['armed'] },
   /** nothing left to send */
   finish: { from: ['armed'], to: ['done'] },
+  /** `ums resume C --retry-failed` planned new attempts (legs 2, 3, …) for recipients whose latest leg failed */
+  reopen: { from: ['done'], to: ['armed'] },
   /** `ums cancel` */
   cancelCampaign: { from: ['draft', 'armed'], to: ['cancelled'] },
 } as const satisfies Record<string, Transition<CampaignState>>;

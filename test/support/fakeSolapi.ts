@@ -126,6 +126,10 @@ export class FakeSolapi {
   readonly listQueries: URLSearchParams[] = [];
   /** messages the account can still pay for; then intake answers 1030 (insufficient balance) */
   balance = Infinity;
+  /** numbers whose next accepted message fails with this code (then they are delivered as usual) */
+  readonly failNext = new Map<string, string>();
+  /** sender numbers (from) not registered on the account: intake answers 1062 (발신번호 미등록) */
+  readonly unregisteredSenders = new Set<string>();
   readonly stats = {
     sendRequests: 0,
     listRequests: 0,
@@ -499,8 +503,12 @@ export class FakeSolapi {
       const to = raw.to as string;
       let intakeCode = this.intake(raw);
       if (!intakeCode && b.allowDuplicates !== true && seen.has(to)) intakeCode = '1026';
+      if (!intakeCode && typeof raw.from === 'string' && this.unregisteredSenders.has(raw.from))
+        intakeCode = '1062';
       if (!intakeCode && this.balance <= 0) intakeCode = '1030';
       if (!intakeCode) this.balance--;
+      const failing = intakeCode ? undefined : this.failNext.get(to);
+      if (failing) this.failNext.delete(to);
       seen.add(to);
       const code = TEST_NUMBER.exec(to)?.[1];
       const stored: StoredMessage = {
@@ -519,7 +527,7 @@ export class FakeSolapi {
         rcsOptions: (raw.rcsOptions as Record<string, unknown>) ?? null,
         createdAt: now,
         intakeCode,
-        finalCode: code && (code.startsWith('2') || code.startsWith('3')) ? code : '4000',
+        finalCode: failing ?? (code && (code.startsWith('2') || code.startsWith('3')) ? code : '4000'),
         finalAt: now + this.options.reportDelayMs,
       };
       this.messages.push(stored);

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { exhaustedReason } from '../../src/delivery/reconcile.js';
 import { type SettleInput, type SettleOutput, settleSubmit } from '../../src/delivery/settle.js';
 import type { SendableMessage } from '../../src/journal/delivery.js';
+import { intakeOutcome as nhnIntake } from '../../src/providers/nhn/codes.js';
+import { intakeOutcome as solapiIntake } from '../../src/providers/solapi/codes.js';
 import type { SubmitResult } from '../../src/providers/types.js';
 
 /** Three claimed messages (attempts count this submission). */
@@ -133,6 +135,54 @@ const rows: Row[] = [
       ],
       resend: [],
       signal: { kind: 'ok', throttled: false, message: null, stop: 'sim: no credit' },
+    },
+  },
+  // Account-level codes, as the providers' code tables make them: the run stops, nobody fails.
+  ...(
+    [
+      ['Solapi 1030 (balance)', solapiIntake('1030', 'x', null), /\(1030\).*top up/],
+      [
+        'Solapi 1062 (unregistered sender, 발신번호 미등록)',
+        solapiIntake('1062', 'x', null),
+        /sender number.*\(1062\).*ums resume/,
+      ],
+      [
+        'NHN -2312 (unregistered sender)',
+        nhnIntake(-2312, 'x', null),
+        /sender number.*\(-2312\).*ums resume/,
+      ],
+      [
+        'NHN -2313 (blocked sender number)',
+        nhnIntake(-2313, 'x', null),
+        /sender number.*\(-2313\).*ums resume/,
+      ],
+      ['NHN 1021 (KakaoTalk channel blocked)', nhnIntake(1021, 'x', null), /channel.*ums resume.*\(1021\)/],
+    ] as const
+  ).map(
+    ([what, o, stop]): Row => ({
+      name: `${what} stops the run: every message back to planned (attempt given back), none failed or resent`,
+      result: { kind: 'results', outcomes: [accepted(1), o, o] },
+      expect: {
+        settlements: [
+          { id: 1, kind: 'sent', providerId: 'p1', partIds: undefined, at: AT },
+          { id: 2, kind: 'unclaim' },
+          { id: 3, kind: 'unclaim' },
+        ],
+        resend: [],
+        failed: 0,
+        accepted: 1,
+        signal: { kind: 'ok', throttled: false, message: null, stop: expect.stringMatching(stop) },
+      },
+    }),
+  ),
+  {
+    name: 'a recipient-level refusal (1061 opted out) does not stop the run',
+    result: { kind: 'results', outcomes: [solapiIntake('1061', 'x', null), accepted(2), accepted(3)] },
+    expect: {
+      failed: 1,
+      accepted: 2,
+      optedOut: ['01020000001'],
+      signal: { kind: 'ok', throttled: false, message: null, stop: null },
     },
   },
   {

@@ -173,6 +173,19 @@ function drive(j: Journal): void {
   j.finish('a');
   j.finish('a');
   j.cancel('a'); // done: not cancelled
+  // `ums resume a --retry-failed`: new attempts (leg 2) for recipients whose latest leg failed; the
+  // failed legs stay failed. Not 22 (opted out), not 20 (its fallback was delivered), not 4 (sent).
+  expect(j.retryFailed('a', '3018')).toBe(1); // --reason 3018: row 2 only; the campaign is armed again
+  expect(j.retryFailed('a', null)).toBe(6); // the others: 3, 5, 7, 8, 11, 12 (2 has its attempt planned)
+  expect(j.retryFailed('a', null)).toBe(0); // again: nothing (every one has an attempt planned)
+  const retries = d.claim([...d.nextPlanned('a', 'sms', 0, 100)], 'sim');
+  d.settle(retries.map((m) => ({ id: m.id, kind: 'sent' as const, providerId: `R${m.row}`, at: at() })));
+  d.applyReports('sim', [
+    report({ providerId: 'R2' }),
+    report({ key: key(3), providerId: 'P3', status: 'delivered' }), // late, for the failed leg: it stays failed
+    report({ providerId: 'R3', status: 'failed', code: '3040', text: 'timeout' }),
+  ]);
+  j.finish('a');
 
   // campaign b: a draft cancelled, its planned rows and held legs with it
   j.createCampaign({ id: 'b', digest: 'd', csvPath: 'r.csv', templatePath: 't.md', settings: {} });
@@ -214,16 +227,23 @@ describe('the journal moves statuses only as states.ts says', () => {
     expect(rows('a')).toEqual([
       '1.0:delivered',
       '2.0:failed',
+      '2.2:delivered',
       '3.0:failed',
+      '3.2:failed',
       '4.0:sent',
       '5.0:failed',
+      '5.2:sent',
       '6.0:delivered',
       '7.0:failed',
+      '7.2:sent',
       '8.0:failed',
+      '8.2:sent',
       '9.0:skipped',
       '10.0:delivered',
       '11.0:failed',
+      '11.2:sent',
       '12.0:failed',
+      '12.2:sent',
       '13.0:delivered',
       '14.0:delivered',
       '20.0:failed',
@@ -284,8 +304,11 @@ describe('the tables', () => {
       for (const f of t.from) expect(FINAL_STATES as readonly string[]).not.toContain(f);
       for (const s of [...t.from, ...t.to]) expect(MESSAGE_STATUSES).toContain(s);
     }
-    for (const t of Object.values(CAMPAIGN_TRANSITIONS)) {
-      for (const f of t.from) expect(['done', 'cancelled']).not.toContain(f);
+    for (const [event, t] of Object.entries(CAMPAIGN_TRANSITIONS)) {
+      // cancelled is final; done is left only by `reopen` (--retry-failed planned new attempts), to armed
+      for (const f of t.from)
+        expect(event === 'reopen' ? ['cancelled'] : ['done', 'cancelled']).not.toContain(f);
+      if (event === 'reopen') expect(t.to).toEqual(['armed']);
       for (const s of [...t.from, ...t.to]) expect(CAMPAIGN_STATES).toContain(s);
     }
   });

@@ -1,3 +1,4 @@
+import { t } from '../../i18n/index.js';
 import type { DeliveryReport, MessageOutcome } from '../types.js';
 
 /**
@@ -16,8 +17,18 @@ export function channelStops(code: number | string): boolean {
   return (n >= 1021 && n <= 1027) || n === -1027 || n === 1006 || n === 1007;
 }
 
-const STOP_TEXT =
-  "the KakaoTalk channel (sender profile) is blocked, closed or deleted; nothing is lost: fix the channel in NHN's console, then run `ums resume`";
+/** The sender number (발신번호) is not registered, or blocked: every message of the account is refused. */
+export function senderStops(code: number | string): boolean {
+  const n = Number(code);
+  return n === -2312 || n === -2313;
+}
+
+/** What to do when `code` stops the run (null: it does not). */
+export function stopText(code: number | string): string | null {
+  if (senderStops(code)) return t('stop.nhn.sender', { code: String(code) });
+  if (channelStops(code)) return t('stop.nhn.channel', { code: String(code) });
+  return null;
+}
 
 /** Per-recipient intake codes worth trying again later: NHN's own failures. */
 const RETRYABLE_INTAKE = new Set([-2021, -9999]);
@@ -68,7 +79,7 @@ export function intakeOutcome(code: number, message: unknown, providerId: string
     message: describe(String(code), message),
     retryable: RETRYABLE_INTAKE.has(code),
     ...(OPTED_OUT_INTAKE.has(code) ? { optedOut: true } : {}),
-    ...(channelStops(code) ? { stopsRun: `${STOP_TEXT} (${code})` } : {}),
+    ...(stopText(code) ? { stopsRun: stopText(code)! } : {}),
   };
 }
 

@@ -22,6 +22,7 @@ import {
   kst,
   providerIdOf,
   report,
+  senderStops,
   smsStatus,
 } from './codes.js';
 import { type NhnConfig, parseNhnConfig } from './config.js';
@@ -456,7 +457,7 @@ export class NhnProvider implements Provider {
           kind: 'ambiguous',
           message: `NHN already holds this batch (-1005, idempotency key): looking it up`,
         };
-      if (channelStops(code)) {
+      if (channelStops(code) || senderStops(code)) {
         const o = intakeOutcome(code, header.resultMessage, null);
         return { kind: 'results', outcomes: keys.map(() => o) };
       }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { formatFirstIssue } from '../../config/issues.js';
+import { t } from '../../i18n/index.js';
 import type { DeliveryReport, MessageOutcome } from '../types.js';
 
 /**
@@ -86,11 +87,21 @@ export const SOLAPI_CODES: Record<string, string> = {
 /** Intake codes that mean "try this message again later": Solapi's own errors. */
 const RETRYABLE_INTAKE = new Set(['1024']);
 const OPTED_OUT = new Set(['1061', '2061']);
-/** Intake codes that no message can pass until a person acts: the run stops, the messages stay planned. */
-const STOPS_RUN: Record<string, string> = {
-  '1030':
-    'the account balance is insufficient (1030); nothing is lost: top up the account, then run `ums resume`',
+/**
+ * Intake codes of the account, not of a recipient: no message can pass until a person acts (top up,
+ * register the sender number). The run stops, the messages stay planned, `ums resume` continues.
+ * (Auth refused, HTTP 401/403, already stops the run as `fatal`; 2062/2063 come in reports, after
+ * Solapi took the message, and fail only that message.)
+ */
+const STOPS_RUN: Record<string, () => string> = {
+  '1030': () => t('stop.solapi.balance'),
+  '1062': () => t('stop.solapi.sender', { code: '1062' }),
 };
+
+/** What to do when `code` stops the run (null: it does not). */
+export function stopsRun(code: string): string | null {
+  return STOPS_RUN[code]?.() ?? null;
+}
 
 export function describeCode(code: string, fallback?: string | null): string {
   return SOLAPI_CODES[code] ?? (fallback?.trim() ? fallback.trim() : 'refused');
@@ -109,7 +120,7 @@ export function intakeOutcome(
     message: describeCode(code, statusMessage),
     retryable: RETRYABLE_INTAKE.has(code),
     ...(OPTED_OUT.has(code) ? { optedOut: true } : {}),
-    ...(STOPS_RUN[code] ? { stopsRun: STOPS_RUN[code] } : {}),
+    ...(STOPS_RUN[code] ? { stopsRun: STOPS_RUN[code]() } : {}),
   };
 }
 
