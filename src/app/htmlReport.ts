@@ -130,7 +130,7 @@ function rateSeries(
   const series = journal.reportSeries();
   const span = series.sendSpan(campaign.id);
   if (span.first === null || span.last === null) return null;
-  const width = Math.max(1, Math.ceil((span.last - span.first + 1) / MAX_RATE_BUCKETS));
+  const { width, buckets } = series.sendRate(campaign.id, span, MAX_RATE_BUCKETS);
   const start = Math.floor(span.first / width) * width;
   const count = Math.floor(span.last / width) - Math.floor(span.first / width) + 1;
   const startWall = wallClock(start * 1000, timeZone);
@@ -144,7 +144,7 @@ function rateSeries(
   });
   const lanes = new Map<string, number[]>();
   const providers = new Set<string>();
-  for (const b of series.sendRate(campaign.id, width)) {
+  for (const b of buckets) {
     const key = `${b.provider} · ${channelName(b.channel)}`;
     providers.add(b.provider);
     let values = lanes.get(key);
@@ -199,6 +199,9 @@ export function htmlReportData(
     total: num(r.total),
     rate: r.reachedRate === null ? '-' : percent(r.reachedRate),
   });
+  const funnelRows = series.funnel(campaign.id);
+  const costEstimated = funnelRows.reduce((n, f) => n + f.costEstimated, 0);
+  const costActual = funnelRows.reduce((n, f) => n + f.costActual, 0);
   const summary: HtmlReportData['summary'] = [
     { label: t('html.kpi.reached'), value: reached, note: by.join(', ') || undefined },
     {
@@ -208,7 +211,8 @@ export function htmlReportData(
     },
     {
       label: t('html.kpi.cost'),
-      value: t('html.costPair', { est: money(report.cost.estimated), act: money(report.cost.actual) }),
+      value: t('html.costPair', { est: money(costEstimated), act: money(costActual) }),
+      note: t('html.cost.note'),
     },
     {
       label: t('html.kpi.latency'),
@@ -222,7 +226,6 @@ export function htmlReportData(
     },
   ];
 
-  const funnelRows = series.funnel(campaign.id);
   const legLabel = (ch: string, leg: number): string =>
     t(leg > 0 ? 'html.leg.fallback' : 'html.leg.first', { channel: channelName(ch) });
   const stageKeys = ['planned', 'sent', 'delivered', 'failed', 'rejected', 'notNeeded'] as const;
@@ -274,7 +277,7 @@ export function htmlReportData(
           estimated: costRows.map((f) => Math.round(f.costEstimated * 100) / 100),
           actual: costRows.map((f) => Math.round(f.costActual * 100) / 100),
           yTitle: t('html.cost.axis'),
-          total: t('html.costPair', { est: money(report.cost.estimated), act: money(report.cost.actual) }),
+          total: `${t('html.costPair', { est: money(costEstimated), act: money(costActual) })} · ${t('html.cost.note')}`,
         }
       : null,
     text: {
@@ -340,6 +343,8 @@ const SCRIPT = `
 (function () {
   var data = JSON.parse(document.getElementById('ums-data').textContent);
   var palette = ['#2563eb', '#16a34a', '#dc2626', '#9333ea', '#ea580c', '#0891b2', '#4b5563', '#ca8a04'];
+  var stageColors = { planned: '#94a3b8', sent: '#2563eb', delivered: '#16a34a', failed: '#dc2626',
+    rejected: '#ea580c', notNeeded: '#cbd5e1' };
   Chart.defaults.animation = false;
   Chart.defaults.responsive = true;
   Chart.defaults.maintainAspectRatio = false;
@@ -367,7 +372,7 @@ const SCRIPT = `
   if (data.funnel) {
     draw('chart-funnel', { type: 'bar', data: { labels: data.funnel.labels,
       datasets: data.funnel.stages.map(function (s, i) {
-        return { label: s.label, data: s.values, backgroundColor: palette[i % palette.length] };
+        return { label: s.label, data: s.values, backgroundColor: stageColors[s.key] || palette[i % palette.length] };
       }) }, options: { scales: { y: { beginAtZero: true, title: axisTitle(data.text.count) } } } });
   }
   if (data.latency) {

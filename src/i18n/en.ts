@@ -54,6 +54,7 @@ export const en = {
   'html.cost.axis': 'KRW',
   'html.cost.none': 'nothing priced',
   'html.footer': 'No phone number is in this page. Made by ums report --html.',
+  'html.cost.note': 'estimated: the plan, fallback legs at most (all of them)',
   'report.html.written': 'HTML report: {file}',
   'report.html.option': 'also write a visual report: one self-contained HTML file',
 } as const;

@@ -52,6 +52,7 @@ export const ko: Record<MessageKey, string> = {
   'html.cost.axis': '원',
   'html.cost.none': '산정된 비용이 없습니다',
   'html.footer': '이 페이지에는 전화번호가 포함되지 않습니다. ums report --html 로 생성했습니다.',
+  'html.cost.note': '예상: 발송 계획 기준, 대체발송은 전부 발송 시 최대 비용',
   'report.html.written': 'HTML 리포트: {file}',
   'report.html.option': '시각화 리포트도 작성: 외부 연결 없는 HTML 파일 하나',
 };

@@ -11,9 +11,16 @@ export const LATENCY_BOUNDS_MS = [
   86_400_000,
 ] as const;
 
-const LATENCY_MS = `(julianday(done_at) - julianday(sent_at)) * 86400000.0`;
-const LATENCY_BUCKET = `CASE ${LATENCY_BOUNDS_MS.map((b, i) => `WHEN ${LATENCY_MS} < ${b} THEN ${i}`).join(' ')} ELSE ${LATENCY_BOUNDS_MS.length} END`;
-const EPOCH = `CAST(strftime('%s', sent_at) AS INTEGER)`;
+const LATENCY_BUCKET = `CASE ${LATENCY_BOUNDS_MS.map((b, i) => `WHEN ms < ${b} THEN ${i}`).join(' ')} ELSE ${LATENCY_BOUNDS_MS.length} END`;
+/** Bucket widths (seconds) the send rate is grouped by: the prefix of `YYYY-MM-DDTHH:MM:SS` each keeps, and what completes it. */
+export const RATE_WIDTHS: readonly { seconds: number; prefix: number; pad: string }[] = [
+  { seconds: 1, prefix: 19, pad: '' },
+  { seconds: 10, prefix: 18, pad: '0' },
+  { seconds: 60, prefix: 16, pad: ':00' },
+  { seconds: 600, prefix: 15, pad: '0:00' },
+  { seconds: 3600, prefix: 13, pad: ':00:00' },
+  { seconds: 86400, prefix: 10, pad: 'T00:00:00' },
+];
 
 export interface SendSpan {
   /** epoch seconds of the first and last send; null when nothing was sent */
@@ -42,7 +49,10 @@ export interface FunnelRow {
   rejected: number;
   skipped: number;
   unknown: number;
-  /** what the plan priced for the legs meant to go (not rejected, skipped, held or cancelled) */
+  /**
+   * what the plan priced: every message it meant to send (not rejected, not skipped as opted out),
+   * fallback legs all of them, as the plan's "up to"
+   */
   costEstimated: number;
   /** what was sent cost (cost is set when a provider takes a message: its parts at the planned price) */
   costActual: number;
@@ -58,13 +68,17 @@ export class ReportSeriesJournal {
   private readonly s;
   constructor(db: Database.Database) {
     this.s = {
-      span: db.prepare<[string], SendSpan>(
-        `SELECT MIN(${EPOCH}) AS first, MAX(${EPOCH}) AS last FROM messages WHERE campaign_id = ? AND sent_at IS NOT NULL`,
+      // MIN/MAX of the text (ISO 8601 in UTC, as ums writes it): no date parsed per row
+      span: db.prepare<[string], { first: string | null; last: string | null }>(
+        `SELECT MIN(sent_at) AS first, MAX(sent_at) AS last FROM messages WHERE campaign_id = ? AND sent_at IS NOT NULL`,
       ),
-      rate: db.prepare<[number, number, string], RateBucket>(
-        `SELECT provider, channel, (${EPOCH} / ?) * ? AS at, COUNT(*) AS messages, SUM(parts) AS parts
-         FROM messages WHERE campaign_id = ? AND sent_at IS NOT NULL AND provider IS NOT NULL
-         GROUP BY provider, channel, at ORDER BY at, provider, channel`,
+      // grouped by a prefix of the time's text (a second, 10 s, a minute, ...): parsing a date per row
+      // costs seconds on a million; only the groups' keys are turned into epoch seconds
+      rate: db.prepare<[string, number, string], RateBucket>(
+        `SELECT provider, channel, CAST(strftime('%s', k || ?) AS INTEGER) AS at, COUNT(*) AS messages, SUM(parts) AS parts
+         FROM (SELECT provider, channel, parts, substr(CASE WHEN sent_at LIKE '%Z' THEN sent_at ELSE strftime('%Y-%m-%dT%H:%M:%S', sent_at) END, 1, ?) AS k
+               FROM messages WHERE campaign_id = ? AND sent_at IS NOT NULL AND provider IS NOT NULL)
+         GROUP BY provider, channel, k ORDER BY k, provider, channel`,
       ),
       funnel: db.prepare<[string], FunnelRow>(
         `SELECT COALESCE(channel, '-') AS channel, leg,
@@ -76,13 +90,15 @@ export class ReportSeriesJournal {
            SUM(status = 'rejected') AS rejected,
            SUM(status = 'skipped' AND (reason IS NULL OR reason NOT LIKE 'fallback\\_unneeded%' ESCAPE '\\')) AS skipped,
            SUM(status = 'unknown') AS unknown,
-           COALESCE(SUM(CASE WHEN status NOT IN ('rejected', 'skipped', 'held', 'cancelled') THEN cost_est END), 0) AS costEstimated,
+           COALESCE(SUM(CASE WHEN status = 'rejected' OR (status = 'skipped' AND (reason IS NULL OR reason NOT LIKE 'fallback\\_unneeded%' ESCAPE '\\')) THEN 0 ELSE cost_est END), 0) AS costEstimated,
            COALESCE(SUM(cost), 0) AS costActual
          FROM messages WHERE campaign_id = ? GROUP BY channel, leg ORDER BY leg, channel`,
       ),
       latency: db.prepare<[string], LatencyBucket>(
-        `SELECT ${LATENCY_BUCKET} AS bucket, COUNT(*) AS n FROM messages
-         WHERE campaign_id = ? AND status IN ('delivered', 'failed') AND sent_at IS NOT NULL AND done_at IS NOT NULL
+        // the latency computed once per row (a subquery), then bucketed
+        `SELECT ${LATENCY_BUCKET} AS bucket, COUNT(*) AS n
+         FROM (SELECT (julianday(done_at) - julianday(sent_at)) * 86400000.0 AS ms FROM messages
+               WHERE campaign_id = ? AND status IN ('delivered', 'failed') AND sent_at IS NOT NULL AND done_at IS NOT NULL)
          GROUP BY bucket ORDER BY bucket`,
       ),
     };
@@ -90,13 +106,23 @@ export class ReportSeriesJournal {
 
   /** First and last send of the campaign, epoch seconds. */
   sendSpan(campaignId: string): SendSpan {
-    return this.s.span.get(campaignId) ?? { first: null, last: null };
+    const r = this.s.span.get(campaignId);
+    const sec = (t: string | null | undefined): number | null => {
+      const ms = t ? Date.parse(t) : Number.NaN;
+      return Number.isNaN(ms) ? null : Math.floor(ms / 1000);
+    };
+    return { first: sec(r?.first), last: sec(r?.last) };
   }
 
-  /** Messages and parts sent per bucket of `widthSeconds`, per provider and channel. */
-  sendRate(campaignId: string, widthSeconds: number): RateBucket[] {
-    const w = Math.max(1, Math.floor(widthSeconds));
-    return this.s.rate.all(w, w, campaignId);
+  /**
+   * Messages and parts sent per bucket, per provider and channel: the narrowest width of
+   * RATE_WIDTHS that makes at most `maxBuckets` of the span, returned with the buckets.
+   */
+  sendRate(campaignId: string, span: SendSpan, maxBuckets: number): { width: number; buckets: RateBucket[] } {
+    const seconds = span.first === null || span.last === null ? 0 : span.last - span.first + 1;
+    const w =
+      RATE_WIDTHS.find((x) => seconds / x.seconds <= maxBuckets) ?? RATE_WIDTHS[RATE_WIDTHS.length - 1]!;
+    return { width: w.seconds, buckets: this.s.rate.all(w.pad, w.prefix, campaignId) };
   }
 
   /** Planned -> sent -> delivered/failed per channel and leg (0 the first message, 1 its fallback). */
