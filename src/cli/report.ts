@@ -1,6 +1,8 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { campaignArg } from '../app/campaignIdentity.js';
 import { buildReport, hasProblems } from '../app/report.js';
+import { currentLang, t } from '../i18n/index.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 import { formatReport } from './format.js';
 import { namedOrLatest } from './resume.js';
@@ -9,6 +11,7 @@ interface ReportOptions extends CommonOptions {
   json?: boolean;
   sync?: boolean;
   failed?: boolean;
+  html?: string;
 }
 
 export function registerReport(program: Command, cli: Cli, setExit: (code: number) => void): void {
@@ -19,6 +22,7 @@ export function registerReport(program: Command, cli: Cli, setExit: (code: numbe
     .option('--sync', 'first pull delivery reports from providers that are polled')
     .option('--failed', 'list the rows that did not go out (numbers masked)')
     .option('--json', 'print one JSON document on stdout')
+    .option('--html <file>', t('report.html.option'))
     .option('--config <file>', 'config file')
     .option('--db <file>', 'journal file')
     .action(async (id: string | undefined, opts: ReportOptions) => {
@@ -42,6 +46,21 @@ export function registerReport(program: Command, cli: Cli, setExit: (code: numbe
                 ? `\n\n  --sync: ${synced.toLocaleString('en-US')} messages updated by new reports`
                 : ''),
           );
+        if (opts.html !== undefined) {
+          const { writeHtmlReport } = await import('../app/htmlReport.js');
+          const file = path.resolve(cli.cwd, opts.html);
+          await writeHtmlReport(
+            journal,
+            journal.findCampaign(campaign.id)!,
+            { config },
+            file,
+            `--html ${opts.html}`,
+            cli.now(),
+            currentLang(),
+          );
+          // stdout stays one JSON document with --json
+          (opts.json ? cli.err : cli.out)(t('report.html.written', { file }));
+        }
         setExit(hasProblems(report) ? EXIT.incomplete : EXIT.ok);
       } finally {
         journal.close();

@@ -8,6 +8,7 @@ import { InboxJournal } from './inbox.js';
 import { MIGRATIONS } from './migrations.js';
 import { OptoutJournal } from './optouts.js';
 import { OutcomeJournal } from './outcomes.js';
+import { ReportSeriesJournal } from './reportSeries.js';
 import { type CampaignSettings, readSettings, readState } from './settings.js';
 import type { CampaignState, MessageStatus } from './states.js';
 
@@ -273,6 +274,13 @@ export class Journal {
   }
 
   private outcomeJournal: OutcomeJournal | undefined;
+
+  /** The series the HTML report draws (bucketed in SQL). */
+  reportSeries(): ReportSeriesJournal {
+    return (this.reportSeriesJournal ??= new ReportSeriesJournal(this.db));
+  }
+
+  private reportSeriesJournal: ReportSeriesJournal | undefined;
 
   findCampaign(id: string): CampaignRecord | undefined {
     const r = this.stmts.findCampaign.get(id);
