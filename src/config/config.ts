@@ -24,6 +24,8 @@ const configSchema = z
     senderName: z.string().optional(),
     quietHours: z.object({ start: z.string(), end: z.string() }).strict().optional(),
     timezone: z.string().default('Asia/Seoul'),
+    /** the language of human output: ko | en (default: from LC_ALL/LANG) */
+    lang: z.string().optional(),
     providers: z.record(z.string(), providerSchema).optional(),
     routes: z.record(z.string(), z.string()).default({}),
     prices: z
@@ -47,6 +49,8 @@ export interface Config {
   journal: string;
   from: string | null;
   timezone: string;
+  /** `lang:` (ko | en), or null: then --lang or LC_ALL/LANG decide */
+  lang: 'ko' | 'en' | null;
   providers: Record<string, ProviderConfig>;
   /** channel (or "default") -> provider name; look names up with providerConfig()/providerFor() (own keys only) */
   routes: Record<string, string>;
@@ -157,6 +161,11 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
       throw new InputError(`${name}: quietHours: use HH:MM times, e.g. { start: "21:00", end: "08:00" }`);
     quietHours = { start, end, timeZone: c.timezone };
   }
+  if (c.lang !== undefined && c.lang !== 'ko' && c.lang !== 'en')
+    throw new InputError(`${name}: lang "${c.lang}": use ko or en`, {
+      key: 'err.configLang',
+      params: { file: name, value: c.lang },
+    });
   try {
     new Intl.DateTimeFormat('en', { timeZone: c.timezone });
   } catch {
@@ -168,6 +177,7 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
     journal: c.journal,
     from: c.from ?? null,
     timezone: c.timezone,
+    lang: c.lang === 'ko' || c.lang === 'en' ? c.lang : null,
     providers,
     routes,
     prices,
