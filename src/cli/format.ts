@@ -70,7 +70,9 @@ const padWStart = (s: string, n: number): string => ' '.repeat(Math.max(0, n - t
 /** A label of the two-space-indented blocks (`  recipients  ...`): 12 columns. */
 const label = (key: MessageKey): string => padW(t(key), 12);
 /** A status as a word (`planned`; 발송 예정 in Korean). */
-const statusWord = (st: string): string => named('fmt.st', st);
+export const statusWord = (st: string): string => named('fmt.st', st);
+/** A campaign state as a word (`done`; 완료 in Korean). */
+export const stateWord = (state: string): string => named('fmt.state', state);
 /** A channel as a person names it: `AlimTalk`, `LMS`. */
 const channelName = (ch: string): string => named('fmt.ch', ch, ch);
 /** A channel in a table head or a count list: the code (`alimtalk`) in English, its name in Korean. */
@@ -228,7 +230,7 @@ export function oneLine(s: string, max: number): string {
 export function formatReport(r: import('../app/report.js').CampaignReport, c: ChalkInstance): string {
   const lines: string[] = [];
   lines.push(
-    `${c.bold(t('fmt.campaign'))} ${r.campaign}  ${c.dim(t('fmt.report.head', { state: named('fmt.state', r.state), rows: num(r.rows) }))}`,
+    `${c.bold(t('fmt.campaign'))} ${r.campaign}  ${c.dim(t('fmt.report.head', { state: stateWord(r.state), rows: num(r.rows) }))}`,
   );
   if (r.simulated) lines.push(c.yellow(`  ${t('fmt.simulated')}`));
   lines.push('', ...recipientLines(r, c));

@@ -49,12 +49,19 @@ export function shownReason(reason: string): string {
   for (const [english, korean] of PROVIDER_TABLES)
     if (Object.hasOwn(english, code) && english[code] === text && korean[code])
       return `${code}: ${korean[code]}`;
-  for (const [shape, key] of OWN_REASONS) {
-    const m = shape.exec(text);
-    if (m) return `${reasonCodeName(code)}: ${t(key, { v: m.groups?.v ?? '' })}`;
-  }
+  const own = ownReasonText(text);
+  if (own !== null) return `${reasonCodeName(code)}: ${own}`;
   if (code === 'cancelled') return `${reasonCodeName(code)}: ${text}`;
   return reason;
+}
+
+/** The text of one of ums's own reasons (no code: `phone number is empty`) in the current language, or null. */
+export function ownReasonText(text: string): string | null {
+  for (const [shape, key] of OWN_REASONS) {
+    const m = shape.exec(text);
+    if (m) return t(key, { v: m.groups?.v ?? '' });
+  }
+  return null;
 }
 
 /** A reason code (`missing_value`) as a label: the code in English, a word in Korean. */

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { campaignArg } from '../app/campaignIdentity.js';
 import { buildReport, hasProblems } from '../app/report.js';
+import { t } from '../i18n/index.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 import { formatReport } from './format.js';
 import { namedOrLatest } from './resume.js';
@@ -38,9 +39,7 @@ export function registerReport(program: Command, cli: Cli, setExit: (code: numbe
         else
           cli.out(
             formatReport(report, cli.color) +
-              (opts.sync
-                ? `\n\n  --sync: ${synced.toLocaleString('en-US')} messages updated by new reports`
-                : ''),
+              (opts.sync ? `\n\n  ${t('cli.report.synced', { n: synced.toLocaleString('en-US') })}` : ''),
           );
         setExit(hasProblems(report) ? EXIT.incomplete : EXIT.ok);
       } finally {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
+import { t } from '../i18n/index.js';
 import type { CampaignRecord } from '../journal/journal.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 import type { DeliverOptions } from './deliver.js';
@@ -36,7 +37,10 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
     .option('--db <file>', 'journal file (default from the config, ./.ums/journal.db)')
     .action(async (csv: string, opts: SendOptions) => {
       if (!['auto', 'utf8', 'cp949'].includes(opts.encoding))
-        throw new InputError(`--encoding "${opts.encoding}": use auto, utf8 or cp949`);
+        throw new InputError(`--encoding "${opts.encoding}": use auto, utf8 or cp949`, {
+          key: 'err.sendEncoding',
+          params: { value: opts.encoding },
+        });
       const deliverOptions: DeliverOptions = {
         provider: opts.provider,
         tps: parsePositive(opts.tps, '--tps'),
@@ -80,7 +84,7 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
           process.off('SIGTERM', onSignal);
         }
         if (opts.dryRun) {
-          const [{ summariseCampaign }, { formatPlanSummary }, { buildReport, hasProblems }] =
+          const [{ summariseCampaign }, { formatPlanSummary, stateWord }, { buildReport, hasProblems }] =
             await Promise.all([
               import('../app/summary.js'),
               import('./format.js'),
@@ -95,8 +99,8 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
                 summary,
                 cli.color,
                 created
-                  ? 'dry run: planned as a draft, nothing sent'
-                  : `dry run: already planned (${campaign.state}), nothing sent`,
+                  ? t('cli.dryRun.planned')
+                  : t('cli.dryRun.already', { state: stateWord(campaign.state) }),
               ),
             );
           // DESIGN.md: a dry run in which some recipients would not be reached (rejected rows) exits 3
@@ -117,7 +121,11 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
 export function parsePositive(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
   const n = /^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(v) ? Number(v) : NaN;
-  if (!Number.isFinite(n) || n <= 0) throw new InputError(`${flag} "${v}": expected a positive number`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InputError(`${flag} "${v}": expected a positive number`, {
+      key: 'err.positive',
+      params: { flag, value: v },
+    });
   return n;
 }
 
@@ -126,6 +134,9 @@ export function parseCount(v: string | undefined, flag: string): number | undefi
   if (v === undefined) return undefined;
   const n = /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
   if (!Number.isSafeInteger(n) || n <= 0)
-    throw new InputError(`${flag} "${v}": expected a whole number, 1 or more`);
+    throw new InputError(`${flag} "${v}": expected a whole number, 1 or more`, {
+      key: 'err.count',
+      params: { flag, value: v },
+    });
   return n;
 }
