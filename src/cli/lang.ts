@@ -91,6 +91,13 @@ function translated(base: string, description: string): string {
   return head + rest.replace('(default: ', t('help.defaultIs')).replace(/\(choices: /, t('help.choicesAre'));
 }
 
+/** A `what` parameter (`recipient CSV`) named in the current language where the catalog has it. */
+function withNouns(params: Record<string, string | number>): Record<string, string | number> {
+  const what = params.what;
+  if (typeof what !== 'string' || !Object.hasOwn(en, `noun.${what}`)) return params;
+  return { ...params, what: t(`noun.${what}` as MessageKey) };
+}
+
 /** `file 7행, "전화" 열`: the place of an input error, as `located()` writes it in English. */
 export function placeText(file: string, where: Where): string {
   const parts: string[] = [];
@@ -114,7 +121,7 @@ export function errorText(message: string, localised: Localised | undefined): st
   if (currentLang() === 'en' || !localised) return message;
   const { key, params, at } = localised;
   let body: string;
-  if (key) body = t(key, params ?? {});
+  if (key) body = t(key, withNouns(params ?? {}));
   else if (at) {
     // the English place prefix is `located()`'s: cut it off and put the translated one
     const prefix = located(at.file, at.where, '');

@@ -266,6 +266,28 @@ export const en = {
   'cli.optout.empty': 'the opt-out list is empty',
   'cli.optout.imported': 'added {added}, already listed {listed}, invalid {invalid}',
   'cli.optout.moreInvalid': '... and {n} more invalid lines',
+  'err.file.missing': '{file}: no such {what}',
+  'err.file.denied': '{file}: permission denied ({what})',
+  'err.file.isDir': '{file}: is a directory, not a {what}',
+  'err.file.empty': '{file}: the {what} is empty',
+  'noun.recipient CSV': 'recipient CSV',
+  'noun.template': 'template',
+  'noun.config file': 'config file',
+  'noun.opt-out list': 'opt-out list',
+  'noun.image file': 'image file',
+  'noun.text file': 'text file',
+  'err.locked':
+    'campaign {id} is being planned or sent by pid {pid} on {host} ({command}, since {since}); wait for it or stop it',
+  'err.config.unsetEnv': '{file}: environment variables not set: {names}',
+  'err.config.routeProvider':
+    '{file}: routes.{route}: "{provider}" is not a configured provider (providers: {providers})',
+  'err.config.quietHours': '{file}: quietHours: use HH:MM times, e.g. { start: "21:00", end: "08:00" }',
+  'err.config.timezone': '{file}: timezone "{value}" is not a time zone (e.g. Asia/Seoul)',
+  'err.providerFlag': '--provider "{value}": not a configured provider (providers: {providers})',
+  'err.noRoute':
+    '{file}: the campaign sends {channel}, which has no route: add routes.{channel} or routes.default (providers: {providers})',
+  'err.phoneColumnFlag': 'no column "{name}" (--phone-column); columns are: {columns}',
+  'err.variableNotColumn': 'variable #{{name}} is not a column of {csv} (columns: {columns})',
 } as const;
 
 export type MessageKey = keyof typeof en;

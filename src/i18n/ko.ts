@@ -260,4 +260,26 @@ export const ko: Record<MessageKey, string> = {
   'cli.optout.empty': '수신거부 목록이 비어 있습니다',
   'cli.optout.imported': '추가 {added}, 이미 등록됨 {listed}, 잘못된 번호 {invalid}',
   'cli.optout.moreInvalid': '... 그 밖에 잘못된 줄 {n}개',
+  'err.file.missing': '{file}: {what} 없음',
+  'err.file.denied': '{file}: 읽을 권한이 없습니다 ({what})',
+  'err.file.isDir': '{file}: 폴더입니다 ({what}이어야 함)',
+  'err.file.empty': '{file}: 빈 {what}입니다',
+  'noun.recipient CSV': '수신자 CSV 파일',
+  'noun.template': '템플릿 파일',
+  'noun.config file': '설정 파일',
+  'noun.opt-out list': '수신거부 목록 파일',
+  'noun.image file': '이미지 파일',
+  'noun.text file': '텍스트 파일',
+  'err.locked':
+    '캠페인 {id}은(는) {host}의 pid {pid}가 계획 또는 발송 중입니다 ({command}, {since}부터); 끝나기를 기다리거나 그 프로세스를 중지하세요',
+  'err.config.unsetEnv': '{file}: 설정되지 않은 환경 변수: {names}',
+  'err.config.routeProvider':
+    '{file}: routes.{route}: "{provider}"은(는) 설정된 발송사가 아닙니다 (발송사: {providers})',
+  'err.config.quietHours': '{file}: quietHours: HH:MM 형식으로 쓰세요, 예: { start: "21:00", end: "08:00" }',
+  'err.config.timezone': '{file}: timezone "{value}"은(는) 시간대가 아닙니다 (예: Asia/Seoul)',
+  'err.providerFlag': '--provider "{value}": 설정된 발송사가 아닙니다 (발송사: {providers})',
+  'err.noRoute':
+    '{file}: 캠페인이 {channel}을(를) 보내는데 발송 경로가 없습니다: routes.{channel} 또는 routes.default를 추가하세요 (발송사: {providers})',
+  'err.phoneColumnFlag': '"{name}" 열이 없습니다 (--phone-column); 있는 열: {columns}',
+  'err.variableNotColumn': '변수 #{{name}}에 해당하는 열이 {csv}에 없습니다 (있는 열: {columns})',
 };
