@@ -163,7 +163,12 @@ export function formatPlanSummary(s: CampaignSummary, c: ChalkInstance, heading:
         `${channelCode(ch)} ${num(x.count)}${x.parts !== x.count ? t('fmt.parts', { n: num(x.parts) }) : ''}`,
     )
     .join(' · ');
-  const st = (name: string): string => padW(statusWord(name), 8);
+  // 8 columns, or the widest label where a language's words are wider (발송 예정)
+  const labelWidth = Math.max(
+    8,
+    ...[...['planned', 'rejected', 'skipped'].map(statusWord), t('fmt.label.fallback')].map(termWidth),
+  );
+  const st = (name: string): string => padW(statusWord(name), labelWidth);
   lines.push(
     `  ${c.green(st('planned'))}   ${num(planned).padStart(8)}   ${chans}${chans ? '   ' : ''}${t('fmt.estimated', { cost: krw(s.estimatedCost) })}`,
   );
@@ -171,7 +176,7 @@ export function formatPlanSummary(s: CampaignSummary, c: ChalkInstance, heading:
   lines.push(`  ${skipped ? c.yellow(st('skipped')) : st('skipped')}   ${num(skipped).padStart(8)}`);
   if (s.fallback.held)
     lines.push(
-      `  ${padW(t('fmt.label.fallback'), 8)}   ${num(s.fallback.held).padStart(8)}   ${t('fmt.plan.fallbackHeld', { cost: krw(s.fallback.maxCost) })}`,
+      `  ${padW(t('fmt.label.fallback'), labelWidth)}   ${num(s.fallback.held).padStart(8)}   ${t('fmt.plan.fallbackHeld', { cost: krw(s.fallback.maxCost) })}`,
     );
   for (const [status, n] of Object.entries(s.statuses)) {
     if (!['planned', 'rejected', 'skipped', 'held'].includes(status))

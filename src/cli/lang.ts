@@ -24,18 +24,22 @@ export function langFlag(argv: readonly string[]): Lang | undefined {
 
 /**
  * The config's `lang:` read ahead of commander, for `--help` (descriptions are in place before the
- * config is parsed properly): a cheap look at the file `--config` names or ./ums.config.yaml.
+ * config is parsed properly): a cheap look at the file `--config` or UMS_CONFIG names, or ./ums.config.yaml.
  * Anything unreadable is left to openConfig, which reports it.
  */
-function peekConfigLang(argv: readonly string[], cwd: string): string | undefined {
-  let file = 'ums.config.yaml';
+function peekConfigLang(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+  let file = env.UMS_CONFIG || 'ums.config.yaml';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--config') file = argv[i + 1] ?? file;
     else if (a.startsWith('--config=')) file = a.slice('--config='.length);
   }
   try {
-    const text = fs.readFileSync(path.resolve(cwd, file), 'utf8');
+    // only a small regular file: never a FIFO or /dev/zero (openConfig refuses those, with its message)
+    const at = path.resolve(cwd, file);
+    const st = fs.statSync(at);
+    if (!st.isFile() || st.size > 1024 * 1024) return undefined;
+    const text = fs.readFileSync(at, 'utf8');
     return /^lang\s*:\s*["']?(ko|en)["']?\s*(#.*)?$/m.exec(text)?.[1];
   } catch {
     return undefined;
@@ -45,7 +49,7 @@ function peekConfigLang(argv: readonly string[], cwd: string): string | undefine
 /** The language before registering the commands: --lang, then the config's lang:, then LC_ALL/LANG. */
 export function earlyLang(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Lang {
   const flag = langFlag(argv);
-  return pickLang(flag, flag ? undefined : peekConfigLang(argv, cwd), env);
+  return pickLang(flag, flag ? undefined : peekConfigLang(argv, env, cwd), env);
 }
 
 let helpKeys: Map<string, MessageKey> | null = null;
