@@ -3,23 +3,66 @@
  * every layer throws these; only src/cli/main.ts turns one into a line on stderr and an exit code.
  */
 
+import type { MessageKey } from './i18n/en.js';
+
 export const EXIT = { ok: 0, fault: 1, input: 2, incomplete: 3, locked: 75 } as const;
+
+/** Where in a file an input error is: `row 7` (a CSV record), `line 7` (a file line), a column. */
+export interface Where {
+  line?: number;
+  row?: number;
+  column?: string | number;
+}
+
+/**
+ * The same error for a person reading another language: the catalog key of the message (its English
+ * text stays the error's `message`, what tests and logs see), its parameters, and the file and place
+ * of `located()` so the prefix is translated too. src/cli/main.ts prints `t(key, params)` outside English.
+ */
+export interface Localised {
+  key?: MessageKey;
+  params?: Record<string, string | number>;
+  at?: { file: string; where: Where };
+}
+
+class UmsError extends Error {
+  constructor(
+    message: string,
+    readonly localised?: Localised,
+  ) {
+    super(message);
+  }
+
+  /** `file row 7: message`, its place kept for the translated prefix. */
+  static at<T extends UmsError>(
+    this: new (
+      message: string,
+      localised?: Localised,
+    ) => T,
+    file: string,
+    where: Where,
+    message: string,
+    localised: Omit<Localised, 'at'> = {},
+  ): T {
+    return new this(located(file, where, message), { ...localised, at: { file, where } });
+  }
+}
 
 /**
  * A problem with what the user gave us (CSV, template, config, options): nothing is sent,
  * the CLI prints the one-line message and exits 2.
  */
-export class InputError extends Error {
+export class InputError extends UmsError {
   override readonly name = 'InputError';
 }
 
 /** A runtime fault (provider down, auth refused, journal unwritable, Ctrl-C): `ums resume` continues (exit 1). */
-export class FaultError extends Error {
+export class FaultError extends UmsError {
   override readonly name = 'FaultError';
 }
 
 /** Another live process holds the campaign (exit 75). */
-export class LockedError extends Error {
+export class LockedError extends UmsError {
   override readonly name = 'LockedError';
 }
 
@@ -31,11 +74,7 @@ export function exitCodeFor(err: unknown): number {
 }
 
 /** `file line 7, column 3: message`: the location prefix every input error starts with. */
-export function located(
-  file: string,
-  where: { line?: number; row?: number; column?: string | number },
-  message: string,
-): string {
+export function located(file: string, where: Where, message: string): string {
   const parts: string[] = [];
   if (where.row !== undefined) parts.push(`row ${where.row}`);
   if (where.line !== undefined) parts.push(`line ${where.line}`);

@@ -22,6 +22,16 @@ export function lockCampaign(journal: Journal, campaignId: string, command: stri
   if (holder) {
     throw new LockedError(
       `campaign ${campaignId} is being planned or sent by pid ${holder.pid} on ${holder.host} (${holder.command}, since ${holder.startedAt}); wait for it or stop it`,
+      {
+        key: 'err.locked',
+        params: {
+          id: campaignId,
+          pid: holder.pid,
+          host: holder.host,
+          command: holder.command,
+          since: holder.startedAt,
+        },
+      },
     );
   }
   return () => {

@@ -1,4 +1,4 @@
-import { InputError, located } from '../errors.js';
+import { InputError } from '../errors.js';
 import { describeCodePoint, findControlChar } from '../text/controls.js';
 import { countEucKrBytes, describeForeignChars, findNonEucKr } from '../text/eucKr.js';
 import { countSmsSegments } from '../text/gsm.js';
@@ -88,12 +88,11 @@ export function phoneColumnByHeader(
   if (requested !== undefined) {
     const i = header.map(headerKey).indexOf(headerKey(requested));
     if (i < 0)
-      throw new InputError(
-        located(
-          csvFile,
-          { line: 1 },
-          `no column "${requested}" (--phone-column); columns are: ${header.join(', ')}`,
-        ),
+      throw InputError.at(
+        csvFile,
+        { line: 1 },
+        `no column "${requested}" (--phone-column); columns are: ${header.join(', ')}`,
+        { key: 'err.phoneColumnFlag', params: { name: requested, columns: header.join(', ') } },
       );
     return { index: i, name: header[i]!, how: 'flag' };
   }
@@ -131,20 +130,16 @@ export function phoneColumnByContent(header: string[], sample: string[][], csvFi
   if (found.length === 1) return { index: found[0]!, name: header[found[0]!]!, how: 'content' };
   if (found.length > 1) {
     const names = found.map((i) => `"${header[i]}"`);
-    throw new InputError(
-      located(
-        csvFile,
-        { line: 1 },
-        `no header names the phone column and ${names.length} columns hold phone numbers (${names.join(', ')}): pass --phone-column ${header[found[0]!]} or --phone-column ${header[found[1]!]}`,
-      ),
-    );
-  }
-  throw new InputError(
-    located(
+    throw InputError.at(
       csvFile,
       { line: 1 },
-      `no phone column: name one ${PHONE_COLUMNS.join(', ')} or pass --phone-column (no column's values are phone numbers either; columns are: ${header.join(', ')})`,
-    ),
+      `no header names the phone column and ${names.length} columns hold phone numbers (${names.join(', ')}): pass --phone-column ${header[found[0]!]} or --phone-column ${header[found[1]!]}`,
+    );
+  }
+  throw InputError.at(
+    csvFile,
+    { line: 1 },
+    `no phone column: name one ${PHONE_COLUMNS.join(', ')} or pass --phone-column (no column's values are phone numbers either; columns are: ${header.join(', ')})`,
   );
 }
 
@@ -165,12 +160,11 @@ export function findPhoneColumn(
 export function checkVariables(template: Template, header: string[], csvFile: string): void {
   for (const v of template.variables) {
     if (!header.includes(v.name)) {
-      throw new InputError(
-        located(
-          template.file,
-          { line: v.line },
-          `variable #{${v.name}} is not a column of ${csvFile} (columns: ${header.join(', ')})`,
-        ),
+      throw InputError.at(
+        template.file,
+        { line: v.line },
+        `variable #{${v.name}} is not a column of ${csvFile} (columns: ${header.join(', ')})`,
+        { key: 'err.variableNotColumn', params: { name: v.name, csv: csvFile, columns: header.join(', ') } },
       );
     }
   }

@@ -1,7 +1,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { issueKey } from '../config/issues.js';
-import { InputError, located } from '../errors.js';
+import { InputError } from '../errors.js';
 import { describeCodePoint, findControlChar } from '../text/controls.js';
 import { isEucKrChar } from '../text/eucKr.js';
 import { checkButtons } from './alimtalk.js';
@@ -109,8 +109,10 @@ export function parseTemplate(source: string, file: string): Template {
   if (lines[0]?.trim() === '---') {
     const end = lines.findIndex((l, i) => i > 0 && l.trim() === '---');
     if (end < 0)
-      throw new InputError(
-        located(file, { line: 1 }, 'front matter opened with --- is never closed with a second ---'),
+      throw InputError.at(
+        file,
+        { line: 1 },
+        'front matter opened with --- is never closed with a second ---',
       );
     frontMatter = parseFrontMatter(lines.slice(1, end).join('\n'), file);
     bodyStart = end + 1;
@@ -127,7 +129,7 @@ export function parseTemplate(source: string, file: string): Template {
         : issue.code === 'invalid_value' && keyName === 'channel'
           ? `unknown channel "${String(frontMatter.channel)}" (use one of: auto, ${CHANNELS.join(', ')})`
           : `front matter "${keyName}": ${issue.message}`;
-    throw new InputError(located(file, { line }, message));
+    throw InputError.at(file, { line }, message);
   }
   const fm = parsed.data;
 
@@ -139,28 +141,24 @@ export function parseTemplate(source: string, file: string): Template {
   }
   const bodyText = bodyLines.join('\n');
   if (bodyText.trim() === '')
-    throw new InputError(located(file, { line: bodyStart + 1 }, 'the template has no message body'));
+    throw InputError.at(file, { line: bodyStart + 1 }, 'the template has no message body');
 
   // What is sent may carry no control character (but newlines), and only an ad may look like one.
   const fixedText = (text: string, firstLine: number, what: string): void => {
     const at = findControlChar(text);
     if (at >= 0) {
       const line = firstLine + text.slice(0, at).split('\n').length - 1;
-      throw new InputError(
-        located(
-          file,
-          { line },
-          `${describeCodePoint(text.charCodeAt(at))} in the ${what}: control characters cannot be sent (only line breaks)`,
-        ),
+      throw InputError.at(
+        file,
+        { line },
+        `${describeCodePoint(text.charCodeAt(at))} in the ${what}: control characters cannot be sent (only line breaks)`,
       );
     }
     if (!fm.ad && AD_MARKER.test(text)) {
-      throw new InputError(
-        located(
-          file,
-          { line: firstLine },
-          `the ${what} begins with "${AD_MARKER.exec(text)![0].trim()}", an ad, but the template is not ad: true: add ad: true (with the sender and a 080 opt-out line) or remove it`,
-        ),
+      throw InputError.at(
+        file,
+        { line: firstLine },
+        `the ${what} begins with "${AD_MARKER.exec(text)![0].trim()}", an ad, but the template is not ad: true: add ad: true (with the sender and a 080 opt-out line) or remove it`,
       );
     }
   };
@@ -176,61 +174,51 @@ export function parseTemplate(source: string, file: string): Template {
 
   const channel: ChannelChoice = fm.channel;
   if (channel === 'sms' && fm.subject !== undefined) {
-    throw new InputError(
-      located(
-        file,
-        { line: subjectLine },
-        'channel sms cannot carry a subject: remove it or use channel lms',
-      ),
+    throw InputError.at(
+      file,
+      { line: subjectLine },
+      'channel sms cannot carry a subject: remove it or use channel lms',
     );
   }
   if ((channel === 'sms' || channel === 'lms') && fm.images.length > 0) {
-    throw new InputError(
-      located(
-        file,
-        { line: findLine(lines, /^\s*images\s*:/) ?? 1 },
-        `channel ${channel} cannot carry images: use channel mms`,
-      ),
+    throw InputError.at(
+      file,
+      { line: findLine(lines, /^\s*images\s*:/) ?? 1 },
+      `channel ${channel} cannot carry images: use channel mms`,
     );
   }
   if (channel === 'mms' && fm.images.length === 0) {
-    throw new InputError(
-      located(
-        file,
-        { line: findLine(lines, /^\s*channel\s*:/) ?? 1 },
-        'channel mms needs at least one image under images:',
-      ),
+    throw InputError.at(
+      file,
+      { line: findLine(lines, /^\s*channel\s*:/) ?? 1 },
+      'channel mms needs at least one image under images:',
     );
   }
   if (channel === 'alimtalk' && !fm.alimtalk) {
-    throw new InputError(
-      located(
-        file,
-        { line: findLine(lines, /^\s*channel\s*:/) ?? 1 },
-        'channel alimtalk needs alimtalk: { pfId, templateId }',
-      ),
+    throw InputError.at(
+      file,
+      { line: findLine(lines, /^\s*channel\s*:/) ?? 1 },
+      'channel alimtalk needs alimtalk: { pfId, templateId }',
     );
   }
   if (channel === 'rcs' && !fm.rcs) {
-    throw new InputError(
-      located(file, { line: findLine(lines, /^\s*channel\s*:/) ?? 1 }, 'channel rcs needs rcs: { brandId }'),
+    throw InputError.at(
+      file,
+      { line: findLine(lines, /^\s*channel\s*:/) ?? 1 },
+      'channel rcs needs rcs: { brandId }',
     );
   }
   if (fm.alimtalk && fm.ad) {
-    throw new InputError(
-      located(
-        file,
-        { line: findLine(lines, /^\s*ad\s*:/) ?? 1 },
-        'an AlimTalk carries information only: ads (ad: true) are not allowed on it',
-      ),
+    throw InputError.at(
+      file,
+      { line: findLine(lines, /^\s*ad\s*:/) ?? 1 },
+      'an AlimTalk carries information only: ads (ad: true) are not allowed on it',
     );
   }
   if (fm.alimtalk) {
     const problems = checkButtons(fm.alimtalk.buttons as AlimtalkButton[]);
     if (problems.length)
-      throw new InputError(
-        located(file, { line: findLine(lines, /^\s*buttons\s*:/) ?? 1 }, `alimtalk ${problems[0]}`),
-      );
+      throw InputError.at(file, { line: findLine(lines, /^\s*buttons\s*:/) ?? 1 }, `alimtalk ${problems[0]}`);
   }
   const resolvedChannel: ChannelChoice =
     channel === 'auto' && fm.alimtalk ? 'alimtalk' : channel === 'auto' && fm.rcs ? 'rcs' : channel;
@@ -243,12 +231,10 @@ export function parseTemplate(source: string, file: string): Template {
     const bad = firstForeignLiteral(text);
     if (!bad) return;
     const line = multiline ? firstLine + text.slice(0, bad.at).split('\n').length - 1 : firstLine;
-    throw new InputError(
-      located(
-        file,
-        { line },
-        `${bad.shown} in the ${what} cannot go by SMS/LMS/MMS (outside EUC-KR, the character set Korean carriers take): remove ${bad.count > 1 ? 'them' : 'it'}${what === 'fallbackText' ? '' : ', or send by AlimTalk or RCS'}`,
-      ),
+    throw InputError.at(
+      file,
+      { line },
+      `${bad.shown} in the ${what} cannot go by SMS/LMS/MMS (outside EUC-KR, the character set Korean carriers take): remove ${bad.count > 1 ? 'them' : 'it'}${what === 'fallbackText' ? '' : ', or send by AlimTalk or RCS'}`,
     );
   };
   if (textChannel) {
@@ -310,7 +296,7 @@ function checkRcsFrontMatter(
     line: findLine(lines, new RegExp(`^\\s*${key}\\s*:`)) ?? 1,
   });
   const fail = (key: string, message: string): never => {
-    throw new InputError(located(file, at(key), message));
+    throw InputError.at(file, at(key), message);
   };
   if (rcs.templateId) {
     if (rcs.type !== undefined && rcs.type !== 'auto')
@@ -355,21 +341,21 @@ function parseFrontMatter(yamlText: string, file: string): Record<string, unknow
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) {
     const line = lineCounter.linePos(problem.pos[0]).line + 1; // +1: the opening --- is line 1
-    throw new InputError(
-      located(file, { line }, `malformed front matter: ${problem.message.split('\n')[0]}`),
-    );
+    throw InputError.at(file, { line }, `malformed front matter: ${problem.message.split('\n')[0]}`);
   }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 50 });
   } catch (err) {
-    throw new InputError(
-      located(file, { line: 2 }, `malformed front matter: ${(err as Error).message.split('\n')[0]}`),
+    throw InputError.at(
+      file,
+      { line: 2 },
+      `malformed front matter: ${(err as Error).message.split('\n')[0]}`,
     );
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new InputError(located(file, { line: 2 }, 'malformed front matter: expected "key: value" lines'));
+    throw InputError.at(file, { line: 2 }, 'malformed front matter: expected "key: value" lines');
   }
   return value as Record<string, unknown>;
 }
@@ -390,7 +376,7 @@ function compilePattern(
     const unclosed = piece.indexOf('#{');
     if (unclosed >= 0) {
       const line = firstLine + s.slice(0, from + unclosed).split('\n').length - 1;
-      throw new InputError(located(file, { line }, 'variable opened with #{ is never closed with }'));
+      throw InputError.at(file, { line }, 'variable opened with #{ is never closed with }');
     }
     return piece;
   };
@@ -398,19 +384,15 @@ function compilePattern(
     const raw = m[1]!;
     const name = raw.trim();
     const line = findLine(lines, new RegExp(escapeRegExp(m[0]))) ?? firstLine;
-    if (name === '') throw new InputError(located(file, { line }, 'empty variable name #{}'));
+    if (name === '') throw InputError.at(file, { line }, 'empty variable name #{}');
     if (name.includes('.'))
-      throw new InputError(
-        located(
-          file,
-          { line },
-          `variable name "${name}" contains "." (Kakao forbids it): rename the column and the variable`,
-        ),
+      throw InputError.at(
+        file,
+        { line },
+        `variable name "${name}" contains "." (Kakao forbids it): rename the column and the variable`,
       );
     if (/[#{}\s]/.test(name))
-      throw new InputError(
-        located(file, { line }, `variable name "${name}" may not contain spaces, "#", "{" or "}"`),
-      );
+      throw InputError.at(file, { line }, `variable name "${name}" may not contain spaces, "#", "{" or "}"`);
     pieces.push(literal(last, m.index));
     vars.push(name);
     if (!variables.some((v) => v.name === name)) variables.push({ name, line });

@@ -2,9 +2,10 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { lockedByOther } from '../app/campaignLock.js';
 import { summariseCampaign } from '../app/summary.js';
+import { t } from '../i18n/index.js';
 import { isoInZone } from '../time/zone.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
-import { forTerminal } from './format.js';
+import { forTerminal, stateWord, statusWord } from './format.js';
 
 export function registerCampaigns(program: Command, cli: Cli, setExit: (code: number) => void): void {
   program
@@ -35,20 +36,22 @@ export function registerCampaigns(program: Command, cli: Cli, setExit: (code: nu
         if (opts.json) {
           cli.out(JSON.stringify(list, null, 2));
         } else if (list.length === 0) {
-          cli.out('no campaigns yet: `ums send recipients.csv -t template.md --dry-run` plans one');
+          cli.out(t('cli.campaigns.none'));
         } else {
           const table = list.map((c) => [
             forTerminal(c.id),
             shownTime(c.createdAt, config.timezone),
             forTerminal(path.basename(c.csv)),
             forTerminal(path.basename(c.template)),
-            c.state,
+            stateWord(c.state),
             c.rows.toLocaleString('en-US'),
             Object.entries(c.statuses)
-              .map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`)
+              .map(([k, v]) => `${statusWord(k)} ${v.toLocaleString('en-US')}`)
               .join(' · '),
           ]);
-          const head = ['campaign', 'created', 'csv', 'template', 'state', 'rows', 'statuses'];
+          const head = (['campaign', 'created', 'csv', 'template', 'state', 'rows', 'statuses'] as const).map(
+            (h) => t(`cli.campaigns.head.${h}`),
+          );
           const widths = head.map((h, i) => Math.max(width(h), ...table.map((r) => width(r[i]!))));
           const line = (cells: string[]): string =>
             cells

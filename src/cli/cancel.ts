@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { campaignArg } from '../app/campaignIdentity.js';
+import { t } from '../i18n/index.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 import { namedCampaign } from './resume.js';
 
@@ -35,13 +36,14 @@ export function registerCancel(program: Command, cli: Cli, setExit: (code: numbe
             ),
           );
         } else if (cancelled === null) {
-          cli.out(
-            `campaign ${id} is ${before.state === 'done' ? 'finished' : 'already cancelled'}: nothing to cancel`,
-          );
+          cli.out(t(before.state === 'done' ? 'cli.cancel.finished' : 'cli.cancel.already', { id }));
         } else {
           const n = cancelled.toLocaleString('en-US');
+          const inFlightNote = inFlight
+            ? t('cli.cancel.inFlight', { n: inFlight.toLocaleString('en-US') })
+            : '';
           cli.out(
-            `campaign ${id} cancelled: ${n} message${cancelled === 1 ? '' : 's'} not yet sent will not be${inFlight ? `; ${inFlight.toLocaleString('en-US')} already with the provider keep their state (their reports still arrive)` : ''}`,
+            t(cancelled === 1 ? 'cli.cancel.done1' : 'cli.cancel.done', { id, n, inFlight: inFlightNote }),
           );
         }
         setExit(EXIT.ok);

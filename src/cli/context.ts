@@ -3,6 +3,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { type Config, loadConfig } from '../config/config.js';
 import { redact } from '../config/secrets.js';
 import { InputError } from '../errors.js';
+import { type Lang, pickLang, setLang } from '../i18n/index.js';
 import { Journal } from '../journal/journal.js';
 import { DEFAULT_TIME_ZONE, parseInZone } from '../time/zone.js';
 
@@ -24,6 +25,8 @@ export interface Cli {
   color: ChalkInstance;
   /** the wall clock for quiet hours; UMS_NOW=<ISO time> starts it elsewhere (tests, rehearsals) */
   now: () => Date;
+  /** `--lang` as given (src/cli/main.ts), which the config's `lang:` does not override */
+  langFlag?: Lang;
 }
 
 /** stdout failed (EPIPE: its reader is gone, as with `| head`): the command ends quietly or, for other errors, with one line. */
@@ -98,6 +101,7 @@ export interface CommonOptions {
 
 export function openConfig(cli: Cli, opts: CommonOptions): Config {
   const config = loadConfig(opts.config, cli.env, cli.cwd);
+  setLang(pickLang(cli.langFlag, config.lang ?? undefined, cli.env));
   // UMS_NOW without an offset is read in the configured zone (processCli read it in the default one)
   if (cli.env.UMS_NOW && config.timezone !== DEFAULT_TIME_ZONE)
     cli.now = clockFrom(cli.env.UMS_NOW, config.timezone);

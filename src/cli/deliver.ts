@@ -140,6 +140,7 @@ export async function deliver(
   if (campaign.state === 'draft' && !opts.confirmed) {
     throw new InputError(
       `campaign ${campaign.id} is a draft (planned by a dry run, or not confirmed): nothing was sent; \`${sendCommand(campaign)}\` sends it`,
+      { key: 'err.draft', params: { id: campaign.id, command: sendCommand(campaign) } },
     );
   }
   // A finished campaign is sent again only for --resend-unknown: its unknown rows are all it has left.
@@ -168,15 +169,13 @@ export async function deliver(
         ),
       );
     else if (campaign.state === 'cancelled')
-      cli.out(
-        `${formatReport(report, cli.color)}\n\n  nothing to send: the campaign was cancelled (\`ums cancel\`)`,
-      );
+      cli.out(`${formatReport(report, cli.color)}\n\n  ${t('cli.nothing.cancelled')}`);
     else {
       const hint =
         unknown > 0
-          ? `; ${unknown.toLocaleString('en-US')} messages are unknown: \`ums resume ${campaign.id} --resend-unknown\` sends them again (some may arrive twice)`
+          ? t('cli.nothing.unknownHint', { n: unknown.toLocaleString('en-US'), id: campaign.id })
           : '';
-      cli.out(`${formatReport(report, cli.color)}\n\n  nothing to send: the campaign is finished${hint}`);
+      cli.out(`${formatReport(report, cli.color)}\n\n  ${t('cli.nothing.finished', { hint })}`);
     }
     if (test && !opts.json) printTest(cli, test, campaign.settings.ad === true);
     return EXIT.ok;
@@ -190,24 +189,20 @@ export async function deliver(
       formatPlanSummary(
         summary,
         cli.color,
-        'about to send',
+        t('cli.aboutToSend'),
         lanesView(summary, config, cli.now(), { provider: opts.provider, tps: opts.tps }),
       ),
     );
     const planned = d.countInStatus(campaign.id, 'planned');
-    const answer = await ask(`\nsend ${planned.toLocaleString('en-US')} messages now? [y/N] `);
+    const answer = await ask(`\n${t('cli.prompt.send', { n: planned.toLocaleString('en-US') })} `);
     if (answer === null) {
       if (opts.json) cli.out(JSON.stringify(notSent(campaign, 'interrupted'), null, 2));
-      cli.err(
-        `ums: not sent (Ctrl-C): campaign ${campaign.id} stays a draft; nothing will send it until you confirm`,
-      );
+      cli.err(`ums: ${t('cli.prompt.ctrlC', { id: campaign.id })}`);
       return EXIT.fault;
     }
     if (!/^y(es)?$/i.test(answer.trim())) {
       if (opts.json) cli.out(JSON.stringify(notSent(campaign, 'not-confirmed'), null, 2));
-      cli.err(
-        `not sent: campaign ${campaign.id} stays a draft (run the same \`ums send\` again to send it; \`ums resume\` never sends a draft)`,
-      );
+      cli.err(t('cli.prompt.no', { id: campaign.id }));
       return EXIT.ok;
     }
   }
@@ -215,7 +210,7 @@ export async function deliver(
   const abort = new AbortController();
   const onSignal = (): void => {
     if (abort.signal.aborted) return;
-    cli.err('\nstopping: waiting for the requests in flight to be answered and recorded…');
+    cli.err(`\n${t('cli.stopping')}`);
     abort.abort();
   };
   let progress: ProgressDisplay | null = null;
@@ -265,7 +260,13 @@ export async function deliver(
   } else {
     cli.out(formatReport(report, cli.color));
     cli.out(
-      `\n  this run: ${p.accepted.toLocaleString('en-US')} accepted${p.failed ? t('presend.runFailed', { count: p.failed.toLocaleString('en-US') }) : ''} in ${seconds.toFixed(1)} s${p.throttles ? `, ${p.throttles} throttle signals` : ''}${p.retried ? `, ${p.retried} resubmitted` : ''}`,
+      `\n  ${t('cli.thisRun', {
+        n: p.accepted.toLocaleString('en-US'),
+        failed: p.failed ? t('presend.runFailed', { count: p.failed.toLocaleString('en-US') }) : '',
+        seconds: seconds.toFixed(1),
+        throttles: p.throttles ? t('cli.thisRun.throttles', { n: p.throttles }) : '',
+        retried: p.retried ? t('cli.thisRun.retried', { n: p.retried }) : '',
+      })}`,
     );
     if (test) printTest(cli, test, campaign.settings.ad === true);
   }
@@ -274,20 +275,22 @@ export async function deliver(
       cli.err(`ums: ${forTerminal(outcome.message)}`);
       return EXIT.fault;
     case 'interrupted':
-      cli.err(
-        `ums: stopped with ${left.toLocaleString('en-US')} messages not yet sent: run \`ums resume ${campaign.id}\` to continue`,
-      );
+      cli.err(`ums: ${t('cli.interrupted', { n: left.toLocaleString('en-US'), id: campaign.id })}`);
       return EXIT.fault;
     case 'limit':
       if (!opts.json)
-        cli.out(
-          `  --limit reached: ${left.toLocaleString('en-US')} messages stay planned; \`ums resume ${campaign.id}\` sends them`,
-        );
+        cli.out(`  ${t('cli.limitReached', { n: left.toLocaleString('en-US'), id: campaign.id })}`);
       return hasProblems(report) ? EXIT.incomplete : EXIT.ok;
     case 'deferred': {
       const end = formatClock(config.quietHours.end);
       cli.err(
-        `ums: quiet hours (${formatClock(config.quietHours.start)}-${end} ${config.quietHours.timeZone}): ${outcome.deferred.toLocaleString('en-US')} deferred, resume after ${end} (\`ums resume ${campaign.id}\`)`,
+        `ums: ${t('cli.deferred', {
+          start: formatClock(config.quietHours.start),
+          end,
+          zone: config.quietHours.timeZone,
+          n: outcome.deferred.toLocaleString('en-US'),
+          id: campaign.id,
+        })}`,
       );
       return EXIT.ok;
     }

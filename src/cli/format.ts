@@ -4,9 +4,11 @@ import type { CampaignSummary } from '../app/summary.js';
 import { maskPhoneNumbers } from '../campaign/phone.js';
 import { sheetRow } from '../campaign/sheetRow.js';
 import type { Progress } from '../delivery/engine.js';
+import { en, type MessageKey } from '../i18n/en.js';
 import { t } from '../i18n/index.js';
 import { escapeForTerminal } from '../text/controls.js';
 import { humanTime } from '../time/zone.js';
+import { reasonCodeName, shownReason } from './reasons.js';
 
 /**
  * Text from a CSV, a template or a provider, as a terminal may show it: phone numbers masked
@@ -23,7 +25,7 @@ const shown = (s: string): string => escapeForTerminal(s, true);
 /** DESIGN.md: a run through the built-in simulator says so. */
 export const SIMULATED = 'simulated: nothing left this machine (the built-in sim provider)';
 
-export const krw = (n: number): string => `${Math.round(n).toLocaleString('en-US')} KRW`;
+export const krw = (n: number): string => t('fmt.krw', { n: Math.round(n).toLocaleString('en-US') });
 const num = (n: number): string => n.toLocaleString('en-US');
 
 /**
@@ -31,32 +33,64 @@ const num = (n: number): string => n.toLocaleString('en-US');
  * while something is missing, nor "0.0%" when something is there.
  */
 export function percent(fraction: number): string {
-  let t = (fraction * 100).toFixed(1);
-  if (t === '100.0' && fraction < 1) t = '99.9';
-  if (t === '0.0' && fraction > 0) t = '0.1';
-  return `${t}%`;
+  let text = (fraction * 100).toFixed(1);
+  if (text === '100.0' && fraction < 1) text = '99.9';
+  if (text === '0.0' && fraction > 0) text = '0.1';
+  return `${text}%`;
 }
 
-const CHANNEL_NAMES: Record<string, string> = {
-  sms: 'SMS',
-  lms: 'LMS',
-  mms: 'MMS',
-  alimtalk: 'AlimTalk',
-  rcs: 'RCS',
-};
-const channelName = (ch: string): string => CHANNEL_NAMES[ch] ?? ch;
+/** A catalog key built from a code (a status, a channel), or `fallback` when the catalog has none. */
+function named(prefix: string, code: string, fallback: string = code): string {
+  const key = `${prefix}.${code}`;
+  return Object.hasOwn(en, key) ? t(key as MessageKey) : fallback;
+}
+
+/** Columns a terminal gives `s`: Hangul, CJK and full-width forms take two. */
+export function termWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    w +=
+      (c >= 0x1100 && c <= 0x115f) ||
+      (c >= 0x2e80 && c <= 0xa4cf) ||
+      (c >= 0xac00 && c <= 0xd7a3) ||
+      (c >= 0xf900 && c <= 0xfaff) ||
+      (c >= 0xfe30 && c <= 0xfe4f) ||
+      (c >= 0xff00 && c <= 0xff60) ||
+      (c >= 0xffe0 && c <= 0xffe6) ||
+      (c >= 0x1f300 && c <= 0x1faff) ||
+      (c >= 0x20000 && c <= 0x3fffd)
+        ? 2
+        : 1;
+  }
+  return w;
+}
+
+/** padEnd / padStart by terminal columns (Korean labels line up with English ones). */
+const padW = (s: string, n: number): string => s + ' '.repeat(Math.max(0, n - termWidth(s)));
+const padWStart = (s: string, n: number): string => ' '.repeat(Math.max(0, n - termWidth(s))) + s;
+/** A label of the two-space-indented blocks (`  recipients  ...`): 12 columns. */
+const label = (key: MessageKey): string => padW(t(key), 12);
+/** A status as a word (`planned`; 발송 예정 in Korean). */
+export const statusWord = (st: string): string => named('fmt.st', st);
+/** A campaign state as a word (`done`; 완료 in Korean). */
+export const stateWord = (state: string): string => named('fmt.state', state);
+/** A channel as a person names it: `AlimTalk`, `LMS`. */
+const channelName = (ch: string): string => named('fmt.ch', ch, ch);
+/** A channel in a table head or a count list: the code (`alimtalk`) in English, its name in Korean. */
+const channelCode = (ch: string): string => named('fmt.chCode', ch, ch);
 
 /** How a recipient's outcome reads, for those not reached (yet). */
-const OUTCOME_WORDS: Record<string, string> = {
-  sent: 'awaiting report',
-  sending: 'sending',
-  planned: 'not sent yet',
-  held: 'not sent yet',
-  unknown: 'unknown',
-  failed: 'failed',
-  rejected: 'rejected',
-  skipped: 'skipped',
-  cancelled: 'cancelled',
+const OUTCOME_KEYS: Record<string, MessageKey> = {
+  sent: 'fmt.outcome.sent',
+  sending: 'fmt.outcome.sending',
+  planned: 'fmt.outcome.planned',
+  held: 'fmt.outcome.planned',
+  unknown: 'fmt.outcome.unknown',
+  failed: 'fmt.outcome.failed',
+  rejected: 'fmt.outcome.rejected',
+  skipped: 'fmt.outcome.skipped',
+  cancelled: 'fmt.outcome.cancelled',
 };
 
 /** "reached 4 of 4 (AlimTalk 2, fallback LMS 2)", then who was not, by outcome. */
@@ -66,25 +100,43 @@ function recipientLines(r: import('../app/report.js').CampaignReport, c: ChalkIn
     const fb = p.byFallback[ch] ?? 0;
     return [
       ...(n - fb > 0 ? [`${channelName(ch)} ${num(n - fb)}`] : []),
-      ...(fb > 0 ? [`fallback ${channelName(ch)} ${num(fb)}`] : []),
+      ...(fb > 0 ? [t('fmt.viaFallback', { channel: channelName(ch), n: num(fb) })] : []),
     ];
   });
   // "reached" only where delivery reports were requested: without any, what went is "sent"
   const unknowable = r.reportsNotRequested.length > 0 && r.deliveryRate === null;
   const head = unknowable
-    ? `sent ${num(p.outcomes.sent ?? 0)} of ${num(p.total)} (whether reached is not known: no delivery reports requested)`
-    : `reached ${num(p.reached)} of ${num(p.total)}${via.length ? ` (${via.join(', ')})` : ''}`;
-  const rest = new Map<string, number>();
+    ? t('fmt.recipients.sentOf', { sent: num(p.outcomes.sent ?? 0), total: num(p.total) })
+    : t('fmt.recipients.reachedOf', {
+        reached: num(p.reached),
+        total: num(p.total),
+        via: via.length ? ` (${via.join(', ')})` : '',
+      });
+  // word -> [count, the outcome that paints it]
+  const rest = new Map<string, [number, string]>();
   for (const [k, n] of Object.entries(p.outcomes)) {
     if (k === 'delivered' || (unknowable && k === 'sent')) continue;
-    const word = k === 'sent' && r.reportsNotRequested.length ? 'sent, no report' : (OUTCOME_WORDS[k] ?? k);
-    rest.set(word, (rest.get(word) ?? 0) + n);
+    const word =
+      k === 'sent' && r.reportsNotRequested.length
+        ? t('fmt.outcome.sentNoReport')
+        : OUTCOME_KEYS[k]
+          ? t(OUTCOME_KEYS[k])
+          : k;
+    rest.set(word, [(rest.get(word)?.[0] ?? 0) + n, k]);
   }
-  const paint = (w: string, s: string): string =>
-    ['failed', 'unknown', 'rejected'].includes(w) ? c.red(s) : w === 'skipped' ? c.yellow(s) : s;
-  const tail = [...rest].map(([w, n]) => paint(w, `${w} ${num(n)}`)).join(' · ');
-  const line = `  recipients  ${p.reached === p.total && p.total > 0 ? c.green(head) : head}${p.reachedRate !== null && p.reached < p.total && !r.reportsNotRequested.length ? ` · ${percent(p.reachedRate)}` : ''}`;
+  const paint = (k: string, s: string): string =>
+    ['failed', 'unknown', 'rejected'].includes(k) ? c.red(s) : k === 'skipped' ? c.yellow(s) : s;
+  const tail = [...rest].map(([w, [n, k]]) => paint(k, `${w} ${num(n)}`)).join(' · ');
+  const line = `  ${label('fmt.label.recipients')}${p.reached === p.total && p.total > 0 ? c.green(head) : head}${p.reachedRate !== null && p.reached < p.total && !r.reportsNotRequested.length ? ` · ${percent(p.reachedRate)}` : ''}`;
   return tail ? [line, `              ${tail}`] : [line];
+}
+
+/** A reason (`code: text`) as a person reads it: known codes in the current language (src/cli/reasons.ts). */
+const reasonLine = (reason: string, max: number): string => oneLine(shownReason(reason), max);
+
+/** `    missing_value        3   e.g. row 4: column "name" is empty` */
+function reasonRow(x: { code: string; count: number; firstRow: number; example: string }): string {
+  return `    ${padW(reasonCodeName(x.code), 14)} ${num(x.count).padStart(7)}   ${t('fmt.reasonExample', { row: sheetRow(x.firstRow), text: oneLine(stripCode(shownReason(x.example)), 90) })}`;
 }
 
 /** One-screen plan summary: what will go out, what won't and why, and what it looks like. */
@@ -98,55 +150,69 @@ export function formatPlanSummary(
   const planned = s.statuses.planned ?? 0;
   const rejected = s.statuses.rejected ?? 0;
   const skipped = s.statuses.skipped ?? 0;
-  lines.push(`${c.bold('campaign')} ${s.campaign}  ${c.dim(heading)}`);
+  lines.push(`${c.bold(t('fmt.campaign'))} ${s.campaign}  ${c.dim(heading)}`);
   lines.push(
-    `  recipients  ${forTerminal(s.csv)}${s.encoding ? ` (${s.encoding === 'cp949' ? 'CP949' : s.encoding === 'utf8' ? 'UTF-8' : 'ASCII'})` : ''}, ${num(s.rows)} rows`,
+    `  ${label('fmt.label.recipients')}${t('fmt.plan.rows', {
+      csv: forTerminal(s.csv),
+      encoding: s.encoding
+        ? ` (${s.encoding === 'cp949' ? 'CP949' : s.encoding === 'utf8' ? 'UTF-8' : 'ASCII'})`
+        : '',
+      rows: num(s.rows),
+    })}`,
   );
-  if (s.phoneColumn) lines.push(`  phone       ${phoneColumnLine(s.phoneColumn)}`);
-  lines.push(`  template    ${forTerminal(s.template)}`);
-  if (s.simulated) lines.push(c.yellow(`  ${SIMULATED}`));
+  if (s.phoneColumn) lines.push(`  ${label('fmt.label.phone')}${phoneColumnLine(s.phoneColumn)}`);
+  lines.push(`  ${label('fmt.label.template')}${forTerminal(s.template)}`);
+  if (s.simulated) lines.push(c.yellow(`  ${t('fmt.simulated')}`));
   lines.push('');
   const chans = Object.entries(s.channels)
-    .map(([ch, t]) => `${ch} ${num(t.count)}${t.parts !== t.count ? ` (${num(t.parts)} parts)` : ''}`)
+    .map(
+      ([ch, x]) =>
+        `${channelCode(ch)} ${num(x.count)}${x.parts !== x.count ? t('fmt.parts', { n: num(x.parts) }) : ''}`,
+    )
     .join(' · ');
-  lines.push(
-    `  ${c.green('planned ')}   ${num(planned).padStart(8)}   ${chans}${chans ? '   ' : ''}est. ${krw(s.estimatedCost)}`,
+  // 8 columns, or the widest label where a language's words are wider (발송 예정)
+  const labelWidth = Math.max(
+    8,
+    ...[...['planned', 'rejected', 'skipped'].map(statusWord), t('fmt.label.fallback')].map(termWidth),
   );
-  lines.push(`  ${rejected ? c.red('rejected') : 'rejected'}   ${num(rejected).padStart(8)}`);
-  lines.push(`  ${skipped ? c.yellow('skipped ') : 'skipped '}   ${num(skipped).padStart(8)}`);
+  const st = (name: string): string => padW(statusWord(name), labelWidth);
+  lines.push(
+    `  ${c.green(st('planned'))}   ${num(planned).padStart(8)}   ${chans}${chans ? '   ' : ''}${t('fmt.estimated', { cost: krw(s.estimatedCost) })}`,
+  );
+  lines.push(`  ${rejected ? c.red(st('rejected')) : st('rejected')}   ${num(rejected).padStart(8)}`);
+  lines.push(`  ${skipped ? c.yellow(st('skipped')) : st('skipped')}   ${num(skipped).padStart(8)}`);
   if (s.fallback.held)
     lines.push(
-      `  fallback   ${num(s.fallback.held).padStart(8)}   held: sent only if the AlimTalk/RCS message fails (up to ${krw(s.fallback.maxCost)})`,
+      `  ${padW(t('fmt.label.fallback'), labelWidth)}   ${num(s.fallback.held).padStart(8)}   ${t('fmt.plan.fallbackHeld', { cost: krw(s.fallback.maxCost) })}`,
     );
   for (const [status, n] of Object.entries(s.statuses)) {
     if (!['planned', 'rejected', 'skipped', 'held'].includes(status))
-      lines.push(`  ${status.padEnd(8)}   ${num(n).padStart(8)}`);
+      lines.push(`  ${st(status)}   ${num(n).padStart(8)}`);
   }
   if (lanes?.lanes.length) lines.push('', ...formatLanes(lanes, c));
   if (s.subjectUpgrades > 0) {
-    lines.push(
-      c.yellow(
-        `  note: ${num(s.subjectUpgrades)} short texts go as LMS only because the template gives them a subject`,
-      ),
-    );
+    lines.push(c.yellow(`  ${t('fmt.plan.subjectUpgrades', { n: num(s.subjectUpgrades) })}`));
   }
   if (s.reasons.length) {
-    lines.push('', '  top reasons');
-    for (const r of s.reasons)
-      lines.push(
-        `    ${r.code.padEnd(14)} ${num(r.count).padStart(7)}   e.g. row ${sheetRow(r.firstRow)}: ${oneLine(stripCode(r.example), 90)}`,
-      );
+    lines.push('', `  ${t('fmt.topReasons')}`);
+    for (const r of s.reasons) lines.push(reasonRow(r));
   }
   if (s.preview.length) {
-    lines.push('', '  preview');
+    lines.push('', `  ${t('fmt.preview')}`);
     for (const p of s.preview) {
       lines.push(
-        `    row ${sheetRow(p.row)}  ${p.to}  ${p.channel.toUpperCase()} ${num(p.bytes)} ${p.channel === 'alimtalk' || p.channel === 'rcs' ? 'chars' : 'bytes'}`,
+        `    ${t('fmt.preview.row', {
+          row: sheetRow(p.row),
+          to: p.to,
+          channel: named('fmt.chPreview', p.channel, p.channel.toUpperCase()),
+          n: num(p.bytes),
+          unit: p.channel === 'alimtalk' || p.channel === 'rcs' ? t('fmt.unit.chars') : t('fmt.unit.bytes'),
+        })}`,
       );
       if (p.subject) lines.push(c.dim(`      [${forTerminal(p.subject)}]`));
       const body = shown(p.text).split('\n');
       for (const l of body.slice(0, 4)) lines.push(c.dim(`      ${l}`));
-      if (body.length > 4) lines.push(c.dim(`      … ${body.length - 4} more lines`));
+      if (body.length > 4) lines.push(c.dim(`      ${t('fmt.preview.moreLines', { n: body.length - 4 })}`));
     }
   }
   return lines.join('\n');
@@ -222,11 +288,11 @@ export function formatLanes(v: LanesView, c: ChalkInstance): string[] {
 function phoneColumnLine(p: NonNullable<CampaignSummary['phoneColumn']>): string {
   const why =
     p.how === 'flag'
-      ? 'named by --phone-column'
+      ? t('fmt.phone.byFlag')
       : p.how === 'header'
-        ? 'found by its header'
-        : 'found by its values: no header names a phone column';
-  return `column "${forTerminal(p.name)}" (${why})`;
+        ? t('fmt.phone.byHeader')
+        : t('fmt.phone.byValues');
+  return t('fmt.phone.column', { name: forTerminal(p.name), why });
 }
 
 function stripCode(reason: string): string {
@@ -242,8 +308,10 @@ export function oneLine(s: string, max: number): string {
 
 export function formatReport(r: import('../app/report.js').CampaignReport, c: ChalkInstance): string {
   const lines: string[] = [];
-  lines.push(`${c.bold('campaign')} ${r.campaign}  ${c.dim(`${r.state}, ${num(r.rows)} rows`)}`);
-  if (r.simulated) lines.push(c.yellow(`  ${SIMULATED}`));
+  lines.push(
+    `${c.bold(t('fmt.campaign'))} ${r.campaign}  ${c.dim(t('fmt.report.head', { state: stateWord(r.state), rows: num(r.rows) }))}`,
+  );
+  if (r.simulated) lines.push(c.yellow(`  ${t('fmt.simulated')}`));
   lines.push('', ...recipientLines(r, c));
   const order = [
     'delivered',
@@ -267,61 +335,70 @@ export function formatReport(r: import('../app/report.js').CampaignReport, c: Ch
   const channelNames = Object.keys(r.channels);
   lines.push('');
   lines.push(
-    `  ${'messages'.padEnd(10)} ${'total'.padStart(9)}   ${channelNames.map((ch) => ch.padStart(9)).join(' ')}`,
+    `  ${padW(t('fmt.report.messages'), 10)} ${padWStart(t('fmt.report.total'), 9)}   ${channelNames.map((ch) => padWStart(channelCode(ch), 9)).join(' ')}`,
   );
   for (const st of order) {
     const n = r.statuses[st];
     if (!n) continue;
-    const label = (paint[st] ?? ((s: string) => s))(st.padEnd(10));
+    const word = (paint[st] ?? ((s: string) => s))(padW(statusWord(st), 10));
     lines.push(
-      `  ${label} ${num(n).padStart(9)}   ${channelNames.map((ch) => num(r.channels[ch]![st] ?? 0).padStart(9)).join(' ')}`,
+      `  ${word} ${num(n).padStart(9)}   ${channelNames.map((ch) => num(r.channels[ch]![st] ?? 0).padStart(9)).join(' ')}`,
     );
   }
   lines.push('');
-  lines.push(`  cost        est. ${krw(r.cost.estimated)} · actual ${krw(r.cost.actual)}`);
+  lines.push(
+    `  ${label('fmt.label.cost')}${t('fmt.report.cost', { estimated: krw(r.cost.estimated), actual: krw(r.cost.actual) })}`,
+  );
   const noReports = r.reportsNotRequested.join(', ');
   if (r.deliveryRate !== null)
     lines.push(
-      `  delivered   ${percent(r.deliveryRate)} of messages the providers took${noReports ? ` (${noReports}: no delivery reports requested)` : ''}`,
+      `  ${label('fmt.label.delivered')}${t('fmt.report.deliveredRate', {
+        rate: percent(r.deliveryRate),
+        none: noReports ? t('fmt.report.noReportsFor', { list: noReports }) : '',
+      })}`,
     );
   else if (noReports)
-    lines.push(`  delivered   not known: no delivery reports were requested (${noReports})`);
-  if (r.dlrLatencyMs.count) lines.push(`  report lag  ${reportLag(r.dlrLatencyMs)}`);
+    lines.push(`  ${label('fmt.label.delivered')}${t('fmt.report.deliveredUnknown', { list: noReports })}`);
+  if (r.dlrLatencyMs.count) lines.push(`  ${label('fmt.label.reportLag')}${reportLag(r.dlrLatencyMs)}`);
   for (const l of r.lanes) {
     lines.push(
-      `  lane        ${l.provider}/${l.channel}: ${num(l.messages)} messages, ${num(l.parts)} parts${l.partsPerSecond !== null ? `, ${num(Math.round(l.partsPerSecond))} parts/s` : ''}, ${sentBetween(l.firstSentAt, l.lastSentAt, r.timeZone)}`,
+      `  ${label('fmt.label.lane')}${t('fmt.report.lane', {
+        provider: l.provider,
+        channel: l.channel,
+        messages: num(l.messages),
+        parts: num(l.parts),
+        rate:
+          l.partsPerSecond !== null
+            ? t('fmt.report.partsPerSecond', { n: num(Math.round(l.partsPerSecond)) })
+            : '',
+        sent: sentBetween(l.firstSentAt, l.lastSentAt, r.timeZone),
+      })}`,
     );
   }
   if (r.fallback) {
     const st = Object.entries(r.fallback.statuses)
-      .map(([k, v]) => `${k} ${num(v)}`)
+      .map(([k, v]) => `${statusWord(k)} ${num(v)}`)
       .join(' · ');
-    lines.push(`  fallback    ${st} · cost ${krw(r.fallback.cost)}`);
+    lines.push(
+      `  ${label('fmt.label.fallback')}${st} · ${t('fmt.report.fallbackCost', { cost: krw(r.fallback.cost) })}`,
+    );
   }
   if (r.unmatchedReports)
     lines.push(
-      c.yellow(
-        `  note        ${num(r.unmatchedReports)} delivery reports matched no message (kept in the journal)`,
-      ),
+      c.yellow(`  ${label('fmt.label.note')}${t('fmt.report.unmatched', { n: num(r.unmatchedReports) })}`),
     );
   if (r.reasons.length) {
-    lines.push('', '  top reasons');
-    for (const x of r.reasons)
-      lines.push(
-        `    ${x.code.padEnd(14)} ${num(x.count).padStart(7)}   e.g. row ${sheetRow(x.firstRow)}: ${oneLine(stripCode(x.example), 90)}`,
-      );
-    if (r.moreReasons > 0) lines.push(`    … ${num(r.moreReasons)} more`);
+    lines.push('', `  ${t('fmt.topReasons')}`);
+    for (const x of r.reasons) lines.push(reasonRow(x));
+    if (r.moreReasons > 0) lines.push(`    ${t('fmt.more', { n: num(r.moreReasons) })}`);
   }
   if (r.problems?.length) {
-    lines.push('', '  rows that did not go out');
+    lines.push('', `  ${t('fmt.report.problems')}`);
     for (const p of r.problems)
       lines.push(
-        `    row ${String(sheetRow(p.row)).padEnd(7)} ${p.to.padEnd(14)} ${(p.channel ?? '-').padEnd(8)} ${p.status.padEnd(8)} ${oneLine(p.reason ?? '', 80)}`,
+        `    ${padW(t('fmt.report.problemRow', { row: sheetRow(p.row) }), 11)} ${p.to.padEnd(14)} ${padW(p.channel ? channelCode(p.channel) : '-', 8)} ${padW(statusWord(p.status), 8)} ${reasonLine(p.reason ?? '', 80)}`,
       );
-    if (r.moreProblems)
-      lines.push(
-        `    … ${num(r.moreProblems)} more (\`ums report --failed\` lists 1,000, \`ums export\` all)`,
-      );
+    if (r.moreProblems) lines.push(`    ${t('fmt.report.moreProblems', { n: num(r.moreProblems) })}`);
   }
   return lines.join('\n');
 }
@@ -330,7 +407,7 @@ export function formatReport(r: import('../app/report.js').CampaignReport, c: Ch
 function sentBetween(first: string, last: string, timeZone: string): string {
   const a = humanTime(first, timeZone);
   const b = humanTime(last, timeZone);
-  return a === b ? `sent ${a}` : `sent ${a} to ${b}`;
+  return a === b ? t('fmt.sentAt', { at: a }) : t('fmt.sentBetween', { first: a, last: b });
 }
 
 function ms(v: number | null): string {
@@ -341,7 +418,7 @@ function ms(v: number | null): string {
   if (a < 120_000) return `${sign}${(a / 1000).toFixed(1)} s`;
   if (a < 2 * 3_600_000) return `${sign}${(a / 60_000).toFixed(1)} min`;
   if (a < 2 * 86_400_000) return `${sign}${(a / 3_600_000).toFixed(1)} h`;
-  return `${sign}${num(Math.round(a / 86_400_000))} days`;
+  return `${sign}${t('fmt.days', { n: num(Math.round(a / 86_400_000)) })}`;
 }
 
 /** A lag this far below zero is the provider's clock, not when ums stamps a message `sent`. */
@@ -355,15 +432,20 @@ const SKEW_MS = -1000;
  */
 function reportLag(l: { count: number; p50: number | null; p95: number | null }): string {
   const skew = (l.p50 ?? 0) <= SKEW_MS || (l.p95 ?? 0) <= SKEW_MS;
-  return `p50 ${ms(l.p50)} · p95 ${ms(l.p95)} (${num(l.count)} reports)${skew ? "; below zero: the provider's clock is behind this machine's, or it rounds report times down" : ''}`;
+  return t('fmt.reportLag', {
+    p50: ms(l.p50),
+    p95: ms(l.p95),
+    n: num(l.count),
+    skew: skew ? t('fmt.reportLag.skew') : '',
+  });
 }
 
 /** A duration as m:ss, or h:mm:ss from an hour on (an ETA). */
 export function clock(seconds: number): string {
-  const t = Math.max(0, Math.ceil(seconds));
-  const h = Math.floor(t / 3600);
-  const m = Math.floor((t % 3600) / 60);
-  const s = String(t % 60).padStart(2, '0');
+  const total = Math.max(0, Math.ceil(seconds));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, '0');
   return h ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { maskPhone } from '../campaign/phone.js';
 import { InputError } from '../errors.js';
+import { t } from '../i18n/index.js';
 import { humanTime, isoInZone } from '../time/zone.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 import { oneLine } from './format.js';
@@ -22,7 +23,10 @@ export function registerInbox(program: Command, cli: Cli, setExit: (code: number
     .action((opts: InboxOptions) => {
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit <= 0)
-        throw new InputError(`--limit "${opts.limit}": a whole number above 0`);
+        throw new InputError(`--limit "${opts.limit}": a whole number above 0`, {
+          key: 'err.inboxLimit',
+          params: { value: opts.limit },
+        });
       const config = openConfig(cli, opts);
       const journal = openJournal(cli, config, opts);
       try {
@@ -39,18 +43,18 @@ export function registerInbox(program: Command, cli: Cli, setExit: (code: number
         if (opts.json) {
           cli.out(JSON.stringify({ total, messages: list }, null, 2));
         } else if (list.length === 0) {
-          cli.out(
-            'no messages from recipients yet (an SMPP provider stores the replies it receives while sending)',
-          );
+          cli.out(t('cli.inbox.none'));
         } else {
           for (const m of list) {
-            const mark = m.optedOut ? cli.color.yellow(' [opted out]') : '';
+            const mark = m.optedOut ? cli.color.yellow(` ${t('cli.inbox.optedOut')}`) : '';
             cli.out(
               `${humanTime(m.receivedAt, config.timezone)}  ${m.from.padEnd(15)} ${oneLine(m.text, 70)}${mark}`,
             );
           }
           if (total > list.length)
-            cli.out(cli.color.dim(`… ${(total - list.length).toLocaleString('en-US')} older (--limit)`));
+            cli.out(
+              cli.color.dim(t('cli.inbox.older', { n: (total - list.length).toLocaleString('en-US') })),
+            );
         }
         setExit(EXIT.ok);
       } finally {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { t } from '../i18n/index.js';
 import { type Cli, EXIT } from './context.js';
 
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -21,14 +22,14 @@ export function registerInit(program: Command, cli: Cli, setExit: (code: number)
       for (const e of EXAMPLES) {
         const target = path.join(cli.cwd, e.to);
         if (fs.existsSync(target)) {
-          cli.out(`  kept     ${e.to} (already there)`);
+          cli.out(`  ${t('cli.init.kept', { file: e.to })}`);
           continue;
         }
         fs.copyFileSync(path.join(PACKAGE_ROOT, e.from), target, fs.constants.COPYFILE_EXCL);
-        cli.out(`  wrote    ${e.to}`);
+        cli.out(`  ${t('cli.init.wrote', { file: e.to })}`);
       }
       cli.out('');
-      cli.out('next: ums send recipients.csv -t template.md --dry-run');
+      cli.out(t('cli.init.next'));
       setExit(EXIT.ok);
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { startListening } from '../app/listen.js';
 import { InputError } from '../errors.js';
+import { t } from '../i18n/index.js';
 import { humanTime } from '../time/zone.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 
@@ -29,10 +30,16 @@ export function registerListen(program: Command, cli: Cli, setExit: (code: numbe
     .action(async (opts: ListenOptions) => {
       const port = Number(opts.port);
       if (!/^\d+$/.test(opts.port) || port > 65535)
-        throw new InputError(`--port "${opts.port}": use a port number 0-65535`);
+        throw new InputError(`--port "${opts.port}": use a port number 0-65535`, {
+          key: 'err.port',
+          params: { value: opts.port },
+        });
       const maxBody = Number(opts.maxBody);
       if (!/^\d+$/.test(opts.maxBody) || maxBody < 1)
-        throw new InputError(`--max-body "${opts.maxBody}": use a number of bytes`);
+        throw new InputError(`--max-body "${opts.maxBody}": use a number of bytes`, {
+          key: 'err.maxBody',
+          params: { value: opts.maxBody },
+        });
       const config = openConfig(cli, opts);
       const listening = await startListening({
         config,
@@ -45,16 +52,16 @@ export function registerListen(program: Command, cli: Cli, setExit: (code: numbe
         log: (line) => cli.err(`${humanTime(cli.now(), config.timezone, true)} ${line}`),
       });
       for (const h of listening.hooks)
-        cli.out(`ums listen: receiving ${h.receives} for provider "${h.provider}" on ${h.url}`);
-      cli.err(
-        `ums listen: any path outside /hooks/ goes to provider "${listening.legacy}" (the URLs before /hooks/, such as /solapi/<webhookSecret>)`,
-      );
+        cli.out(
+          `ums listen: ${t('cli.listen.receiving', { what: h.receives, provider: h.provider, url: h.url })}`,
+        );
+      cli.err(`ums listen: ${t('cli.listen.legacy', { provider: listening.legacy })}`);
       for (const w of listening.warnings) cli.err(`ums listen: ${w}`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          cli.err('ums listen: stopping (requests in progress are finished first)');
+          cli.err(`ums listen: ${t('cli.listen.stopping')}`);
           resolve();
         };
         process.on('SIGINT', stop);

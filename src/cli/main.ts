@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, FaultError, InputError, LockedError } from '../errors.js';
+import { setLang } from '../i18n/index.js';
 import { registerCampaigns } from './campaigns.js';
 import { registerCancel } from './cancel.js';
 import { type Cli, EXIT, OutputClosed, processCli } from './context.js';
@@ -7,6 +8,7 @@ import { registerExport } from './export.js';
 import { forTerminal } from './format.js';
 import { registerInbox } from './inbox.js';
 import { registerInit } from './init.js';
+import { earlyLang, errorText, helpText, langFlag, localiseHelp } from './lang.js';
 import { registerListen } from './listen.js';
 import { registerOptout } from './optout.js';
 import { registerReport } from './report.js';
@@ -20,19 +22,30 @@ export async function main(argv: string[], given?: Cli): Promise<number> {
   } catch (err) {
     return reportError(err, processCli(false)); // UMS_NOW that is not a time: an input error like any other
   }
+  // the language before commander: descriptions (--help) are set as the commands are registered
+  try {
+    setLang(earlyLang(argv, cli.env, cli.cwd));
+    cli.langFlag = langFlag(argv);
+  } catch (err) {
+    return reportError(err, cli); // --lang fr: one line naming the flag, exit 2
+  }
   let exitCode: number = EXIT.ok;
   const setExit = (code: number): void => {
     exitCode = code;
   };
-  const program = new Command()
+  const program = new Command();
+  localiseHelp(program);
+  program
     .name('ums')
     .description(
       'Unified messaging for Korean businesses: SMS, LMS, MMS, AlimTalk and RCS campaigns from a CSV',
     )
-    .version('0.1.0')
+    .version('0.1.0', '-V, --version', helpText('output the version number'))
+    .helpOption('-h, --help', helpText('display help for command'))
+    .option('--lang <lang>', "language of what ums prints: ko or en (default: the config's lang:, else LANG)")
     .exitOverride()
     .configureOutput({ writeOut: (s) => cli.out(s.trimEnd()), writeErr: (s) => cli.err(s.trimEnd()) })
-    .showHelpAfterError('(run `ums --help` for usage)');
+    .showHelpAfterError(helpText('(run `ums --help` for usage)'));
   registerSend(program, cli, setExit);
   registerResume(program, cli, setExit);
   registerCancel(program, cli, setExit);
@@ -70,7 +83,7 @@ function reportError(err: unknown, cli: Cli): number {
   }
   // messages quote what the user gave (CSV values, header names, file names): masked and escaped
   if (err instanceof InputError || err instanceof LockedError || err instanceof FaultError) {
-    cli.err(`ums: ${forTerminal(err.message)}`);
+    cli.err(`ums: ${forTerminal(errorText(err.message, err.localised))}`);
     return exitCodeFor(err);
   }
   const e = err as NodeJS.ErrnoException;

@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
 import { maskPhone, normalisePhone } from '../campaign/phone.js';
 import { InputError } from '../errors.js';
+import { currentLang, t } from '../i18n/index.js';
 import { readOptoutFile } from '../input/optoutFile.js';
 import { humanTime, isoInZone } from '../time/zone.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 import { forTerminal } from './format.js';
+import { placeText } from './lang.js';
+import { ownReasonText } from './reasons.js';
 
 function normaliseAll(numbers: string[]): string[] {
   return numbers.map((n) => {
@@ -54,7 +57,7 @@ export function registerOptout(program: Command, cli: Cli, setExit: (code: numbe
     withJournal<CommonOptions & { note?: string }>((j, o) => {
       const phones = normaliseAll(numbers);
       const added = j.optouts().add(phones, 'manual', o.note ?? null);
-      cli.out(`added ${added}, already listed ${phones.length - added}`);
+      cli.out(t('cli.optout.added', { added, listed: phones.length - added }));
       return EXIT.ok;
     })(opts),
   );
@@ -63,7 +66,7 @@ export function registerOptout(program: Command, cli: Cli, setExit: (code: numbe
     (numbers: string[], opts: CommonOptions) =>
       withJournal((j) => {
         const removed = j.optouts().remove(normaliseAll(numbers));
-        cli.out(`removed ${removed}, not listed ${numbers.length - removed}`);
+        cli.out(t('cli.optout.removed', { removed, unlisted: numbers.length - removed }));
         return EXIT.ok;
       })(opts),
   );
@@ -101,7 +104,7 @@ export function registerOptout(program: Command, cli: Cli, setExit: (code: numbe
         first = false;
       }
       if (o.json) await put(first ? '[]\n' : '\n]\n');
-      else if (first) await put('the opt-out list is empty\n');
+      else if (first) await put(`${t('cli.optout.empty')}\n`);
       if (text) await cli.write(text);
       return EXIT.ok;
     })(opts),
@@ -122,11 +125,15 @@ export function registerOptout(program: Command, cli: Cli, setExit: (code: numbe
       const r = await readOptoutFile(file, (phones) => {
         added += j.optouts().add(phones, 'import', file);
       });
-      cli.out(`${file}: added ${added}, already listed ${r.numbers - added}, invalid ${r.invalidCount}`);
+      cli.out(
+        `${file}: ${t('cli.optout.imported', { added, listed: r.numbers - added, invalid: r.invalidCount })}`,
+      );
       for (const bad of r.invalid)
-        cli.err(`  ${forTerminal(file)} line ${bad.line}: ${forTerminal(bad.reason)}`);
+        cli.err(
+          `  ${forTerminal(placeText(file, { line: bad.line }))}: ${forTerminal(currentLang() === 'en' ? bad.reason : (ownReasonText(bad.reason) ?? bad.reason))}`,
+        );
       if (r.invalidCount > r.invalid.length)
-        cli.err(`  ... and ${r.invalidCount - r.invalid.length} more invalid lines`);
+        cli.err(`  ${t('cli.optout.moreInvalid', { n: r.invalidCount - r.invalid.length })}`);
       return r.invalidCount ? EXIT.incomplete : EXIT.ok;
     })(opts),
   );

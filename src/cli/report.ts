@@ -42,9 +42,7 @@ export function registerReport(program: Command, cli: Cli, setExit: (code: numbe
         else
           cli.out(
             formatReport(report, cli.color) +
-              (opts.sync
-                ? `\n\n  --sync: ${synced.toLocaleString('en-US')} messages updated by new reports`
-                : ''),
+              (opts.sync ? `\n\n  ${t('cli.report.synced', { n: synced.toLocaleString('en-US') })}` : ''),
           );
         if (opts.html !== undefined) {
           const { writeHtmlReport } = await import('../app/htmlReport.js');

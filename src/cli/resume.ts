@@ -6,6 +6,7 @@ import { t } from '../i18n/index.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
 import type { DeliverOptions } from './deliver.js';
+import { errorText } from './lang.js';
 import { parseCount, parsePositive } from './send.js';
 
 interface ResumeOptions extends CommonOptions {
@@ -29,10 +30,15 @@ export function parseReason(v: string | undefined, retryFailed: boolean): string
 /** A campaign named on the command line: one that exists and was planned to the end. */
 export function namedCampaign(journal: Journal, id: string): CampaignRecord {
   const c = journal.findCampaign(id);
-  if (!c) throw new InputError(`no campaign "${id}" in the journal (see \`ums campaigns\`)`);
+  if (!c)
+    throw new InputError(`no campaign "${id}" in the journal (see \`ums campaigns\`)`, {
+      key: 'err.noCampaign',
+      params: { id },
+    });
   if (c.state === 'planning')
     throw new InputError(
       `campaign ${id} was interrupted while it was being planned (nothing was sent): run the same \`ums send\` again`,
+      { key: 'err.interruptedPlanning', params: { id } },
     );
   return c;
 }
@@ -49,8 +55,9 @@ export function namedOrLatest(journal: Journal, id: string | undefined): Campaig
   if (journal.listCampaigns().length)
     throw new InputError(
       'the last campaign was interrupted while it was being planned: run the same `ums send` again (nothing was sent)',
+      { key: 'err.lastInterrupted' },
     );
-  throw new InputError('no campaigns yet');
+  throw new InputError('no campaigns yet', { key: 'err.noCampaigns' });
 }
 
 /**
@@ -124,10 +131,10 @@ export function registerResume(program: Command, cli: Cli, setExit: (code: numbe
         if (!todo.length) {
           const drafts = journal.listCampaigns().filter((c) => c.state === 'draft').length;
           const note = drafts
-            ? ` (${drafts} draft${drafts === 1 ? '' : 's'}: \`ums resume\` never sends a draft; \`ums send\` does, once confirmed)`
+            ? t(drafts === 1 ? 'cli.resume.draftNote1' : 'cli.resume.draftNote', { n: drafts })
             : '';
           if (opts.json) cli.out(JSON.stringify({ outcome: 'nothing-to-do', campaigns: [] }, null, 2));
-          else cli.out(`nothing to resume: no armed campaign is unfinished${note}`);
+          else cli.out(t('cli.resume.nothing', { note }));
           setExit(EXIT.ok);
           return;
         }
@@ -142,7 +149,9 @@ export function registerResume(program: Command, cli: Cli, setExit: (code: numbe
           } catch (err) {
             // Another process sends this one (an earlier cron run still going): it is in hand.
             if (!(err instanceof LockedError)) throw err;
-            cli.err(`ums: ${err.message}; skipped`);
+            cli.err(
+              `ums: ${t('cli.resume.lockedSkipped', { message: errorText(err.message, err.localised) })}`,
+            );
           }
         }
         if (opts.json && todo.length > 1)

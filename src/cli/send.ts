@@ -74,7 +74,10 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
     .option('--db <file>', 'journal file (default from the config, ./.ums/journal.db)')
     .action(async (csv: string, opts: SendOptions) => {
       if (!['auto', 'utf8', 'cp949'].includes(opts.encoding))
-        throw new InputError(`--encoding "${opts.encoding}": use auto, utf8 or cp949`);
+        throw new InputError(`--encoding "${opts.encoding}": use auto, utf8 or cp949`, {
+          key: 'err.sendEncoding',
+          params: { value: opts.encoding },
+        });
       const deliverOptions: DeliverOptions = {
         provider: opts.provider,
         tps: parsePositive(opts.tps, '--tps'),
@@ -124,13 +127,17 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
           process.off('SIGTERM', onSignal);
         }
         if (opts.dryRun) {
-          const [{ summariseCampaign }, { formatPlanSummary }, { buildReport, hasProblems }, { lanesView }] =
-            await Promise.all([
-              import('../app/summary.js'),
-              import('./format.js'),
-              import('../app/report.js'),
-              import('./deliver.js'),
-            ]);
+          const [
+            { summariseCampaign },
+            { formatPlanSummary, stateWord },
+            { buildReport, hasProblems },
+            { lanesView },
+          ] = await Promise.all([
+            import('../app/summary.js'),
+            import('./format.js'),
+            import('../app/report.js'),
+            import('./deliver.js'),
+          ]);
           const summary = summariseCampaign(journal, campaign, 3, { config, provider: opts.provider });
           const lanes = lanesView(summary, config, cli.now(), {
             provider: opts.provider,
@@ -150,8 +157,8 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
                 summary,
                 cli.color,
                 created
-                  ? 'dry run: planned as a draft, nothing sent'
-                  : `dry run: already planned (${campaign.state}), nothing sent`,
+                  ? t('cli.dryRun.planned')
+                  : t('cli.dryRun.already', { state: stateWord(campaign.state) }),
                 lanes,
               ),
             );
@@ -178,7 +185,11 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
 export function parsePositive(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
   const n = /^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(v) ? Number(v) : NaN;
-  if (!Number.isFinite(n) || n <= 0) throw new InputError(`${flag} "${v}": expected a positive number`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InputError(`${flag} "${v}": expected a positive number`, {
+      key: 'err.positive',
+      params: { flag, value: v },
+    });
   return n;
 }
 
@@ -187,6 +198,9 @@ export function parseCount(v: string | undefined, flag: string): number | undefi
   if (v === undefined) return undefined;
   const n = /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
   if (!Number.isSafeInteger(n) || n <= 0)
-    throw new InputError(`${flag} "${v}": expected a whole number, 1 or more`);
+    throw new InputError(`${flag} "${v}": expected a whole number, 1 or more`, {
+      key: 'err.count',
+      params: { flag, value: v },
+    });
   return n;
 }

@@ -24,6 +24,8 @@ const configSchema = z
     senderName: z.string().optional(),
     quietHours: z.object({ start: z.string(), end: z.string() }).strict().optional(),
     timezone: z.string().default('Asia/Seoul'),
+    /** the language of human output: ko | en (default: from LC_ALL/LANG) */
+    lang: z.string().optional(),
     providers: z.record(z.string(), providerSchema).optional(),
     routes: z.record(z.string(), z.string()).default({}),
     prices: z
@@ -47,6 +49,8 @@ export interface Config {
   journal: string;
   from: string | null;
   timezone: string;
+  /** `lang:` (ko | en), or null: then --lang or LC_ALL/LANG decide */
+  lang: 'ko' | 'en' | null;
   providers: Record<string, ProviderConfig>;
   /** channel (or "default") -> provider name; look names up with providerConfig()/providerFor() (own keys only) */
   routes: Record<string, string>;
@@ -82,8 +86,10 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
     const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false, lineCounter });
     const problem = doc.errors[0] ?? doc.warnings[0];
     if (problem) {
-      throw new InputError(
-        `${name} line ${lineCounter.linePos(problem.pos[0]).line}: ${problem.message.split('\n')[0]}`,
+      throw InputError.at(
+        name,
+        { line: lineCounter.linePos(problem.pos[0]).line },
+        problem.message.split('\n')[0]!,
       );
     }
     try {
@@ -100,7 +106,11 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
   // Outside providers: every command needs them (journal, from, routes...): all unset ones named at once.
   const missingEnv = new Map([...unset].filter(([at]) => at.startsWith('providers.')));
   const needed = [...unset].filter(([at]) => !at.startsWith('providers.'));
-  if (needed.length) throw new InputError(`${name}: ${unsetMessage(needed)}`);
+  if (needed.length)
+    throw new InputError(`${name}: ${unsetMessage(needed)}`, {
+      key: 'err.config.unsetEnv',
+      params: { file: name, names: unsetNames(needed) },
+    });
   // DESIGN.md's failover lists and split/cheapest routes are not built yet: said so, not "expected string"
   const given = (expanded as { routes?: unknown }).routes;
   if (given && typeof given === 'object' && !Array.isArray(given)) {
@@ -147,6 +157,10 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
     if (!Object.hasOwn(providers, provider))
       throw new InputError(
         `${name}: routes.${route}: "${provider}" is not a configured provider (providers: ${Object.keys(providers).join(', ')})`,
+        {
+          key: 'err.config.routeProvider',
+          params: { file: name, route, provider, providers: Object.keys(providers).join(', ') },
+        },
       );
   }
   let quietHours: QuietHours = { ...DEFAULT_QUIET_HOURS, timeZone: c.timezone };
@@ -154,13 +168,24 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
     const start = parseClock(c.quietHours.start);
     const end = parseClock(c.quietHours.end);
     if (start === null || end === null)
-      throw new InputError(`${name}: quietHours: use HH:MM times, e.g. { start: "21:00", end: "08:00" }`);
+      throw new InputError(`${name}: quietHours: use HH:MM times, e.g. { start: "21:00", end: "08:00" }`, {
+        key: 'err.config.quietHours',
+        params: { file: name },
+      });
     quietHours = { start, end, timeZone: c.timezone };
   }
+  if (c.lang !== undefined && c.lang !== 'ko' && c.lang !== 'en')
+    throw new InputError(`${name}: lang "${c.lang}": use ko or en`, {
+      key: 'err.configLang',
+      params: { file: name, value: c.lang },
+    });
   try {
     new Intl.DateTimeFormat('en', { timeZone: c.timezone });
   } catch {
-    throw new InputError(`${name}: timezone "${c.timezone}" is not a time zone (e.g. Asia/Seoul)`);
+    throw new InputError(`${name}: timezone "${c.timezone}" is not a time zone (e.g. Asia/Seoul)`, {
+      key: 'err.config.timezone',
+      params: { file: name, value: c.timezone },
+    });
   }
   return {
     file: source,
@@ -168,6 +193,7 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
     journal: c.journal,
     from: c.from ?? null,
     timezone: c.timezone,
+    lang: c.lang === 'ko' || c.lang === 'en' ? c.lang : null,
     providers,
     routes,
     prices,
@@ -182,6 +208,11 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
 export function unsetMessage(entries: [string, string][]): string {
   const names = entries.flatMap(([at, vars]) => vars.split(', ').map((v) => `${v} (${at})`));
   return `environment variable${names.length > 1 ? 's' : ''} not set: ${names.join(', ')}`;
+}
+
+/** `A (journal), B (providers.x.apiKey)`: the names of unsetMessage, for the translated line. */
+export function unsetNames(entries: [string, string][]): string {
+  return entries.flatMap(([at, vars]) => vars.split(', ').map((v) => `${v} (${at})`)).join(', ');
 }
 
 /** Where a `__proto__` key is (it would be lost, or change an object's prototype): refused, never read. */
@@ -280,6 +311,10 @@ export function providerFor(config: Config, channel: Channel, override?: string)
     if (!providerConfig(config, override))
       throw new InputError(
         `--provider "${override}": not a configured provider (providers: ${Object.keys(config.providers).join(', ')})`,
+        {
+          key: 'err.providerFlag',
+          params: { value: override, providers: Object.keys(config.providers).join(', ') },
+        },
       );
     return override;
   }
@@ -291,6 +326,7 @@ export function providerFor(config: Config, channel: Channel, override?: string)
   if (names.length === 1) return names[0]!;
   throw new InputError(
     `${config.label}: the campaign sends ${channel}, which has no route: add routes.${channel} or routes.default (providers: ${names.join(', ')})`,
+    { key: 'err.noRoute', params: { file: config.label, channel, providers: names.join(', ') } },
   );
 }
 

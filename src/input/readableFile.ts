@@ -53,12 +53,19 @@ function kindOf(st: fs.Stats): string {
 
 function openError(name: string, what: string, err: unknown): InputError {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new InputError(`${name}: no such ${what}`);
-  if (code === 'EACCES' || code === 'EPERM') return new InputError(`${name}: permission denied`);
+  const params = { file: name, what };
+  if (code === 'ENOENT')
+    return new InputError(`${name}: no such ${what}`, { key: 'err.file.missing', params });
+  if (code === 'EACCES' || code === 'EPERM')
+    return new InputError(`${name}: permission denied`, { key: 'err.file.denied', params });
   if (code === 'ENOTDIR')
-    return new InputError(`${name}: no such ${what} (a part of the path is not a folder)`);
+    return new InputError(`${name}: no such ${what} (a part of the path is not a folder)`, {
+      key: 'err.file.missing',
+      params,
+    });
   if (code === 'ELOOP') return new InputError(`${name}: too many levels of symbolic links`);
-  if (code === 'EISDIR') return new InputError(`${name}: is a directory, not ${article(what)}`);
+  if (code === 'EISDIR')
+    return new InputError(`${name}: is a directory, not ${article(what)}`, { key: 'err.file.isDir', params });
   const text = (err as Error).message.replace(new RegExp(`^${code ?? '\\w+'}:\\s*`), '');
   return new InputError(`${name}: cannot open the ${what}: ${text}`);
 }
@@ -83,13 +90,21 @@ export function openInputFile(file: string, opts: InputFileOptions): OpenedInput
   try {
     const st = fs.fstatSync(fd);
     if (st.isFIFO() && opts.allowPipe) return { fd, size: null, pipe: true };
-    if (st.isDirectory()) throw new InputError(`${name}: is a directory, not ${article(opts.what)}`);
+    if (st.isDirectory())
+      throw new InputError(`${name}: is a directory, not ${article(opts.what)}`, {
+        key: 'err.file.isDir',
+        params: { file: name, what: opts.what },
+      });
     if (!st.isFile()) {
       throw new InputError(
         `${name}: is ${kindOf(st)}, not a regular file: ${article(opts.what)} must be a file${opts.allowPipe ? ' or a pipe' : ''}`,
       );
     }
-    if (st.size === 0 && !opts.allowEmpty) throw new InputError(`${name}: the ${opts.what} is empty`);
+    if (st.size === 0 && !opts.allowEmpty)
+      throw new InputError(`${name}: the ${opts.what} is empty`, {
+        key: 'err.file.empty',
+        params: { file: name, what: opts.what },
+      });
     if (opts.maxBytes !== undefined && st.size > opts.maxBytes) throw tooLarge(name, opts, st.size);
     return { fd, size: st.size, pipe: false };
   } catch (err) {
@@ -133,7 +148,11 @@ export function readInputFile(file: string, opts: InputFileOptions): Buffer {
       filled += n;
       if (filled > cap) throw tooLarge(name, opts, filled);
     }
-    if (filled === 0 && !opts.allowEmpty) throw new InputError(`${name}: the ${opts.what} is empty`);
+    if (filled === 0 && !opts.allowEmpty)
+      throw new InputError(`${name}: the ${opts.what} is empty`, {
+        key: 'err.file.empty',
+        params: { file: name, what: opts.what },
+      });
     return buf.subarray(0, filled);
   } finally {
     fs.closeSync(fd);

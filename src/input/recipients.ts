@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { parse } from 'csv-parse';
 import { headerKey } from '../campaign/plan.js';
 import { sheetRow } from '../campaign/sheetRow.js';
-import { InputError, located } from '../errors.js';
+import { InputError } from '../errors.js';
 import { DecodeError, DecodeStream, type TextEncoding } from './decode.js';
 import { checkReadableFile, openInputFile } from './readableFile.js';
 
@@ -114,7 +114,7 @@ class RecordSink {
   result(decoder: DecodeStream): CsvResult {
     if (this.header === null) throw new InputError(`${this.file}: the recipient CSV has no header row`);
     if (this.rows === 0)
-      throw new InputError(located(this.file, { line: 2 }, 'the recipient CSV has a header but no rows'));
+      throw InputError.at(this.file, { line: 2 }, 'the recipient CSV has a header but no rows');
     return { rows: this.rows, encoding: decoder.encoding === 'ascii-so-far' ? 'ascii' : decoder.encoding };
   }
 }
@@ -467,8 +467,7 @@ export const RECORD_DELIMITERS = ['\r\n', '\n', '\r'];
 
 function checkHeader(header: string[], file: string): void {
   const blank = header.findIndex((h) => headerKey(h) === '');
-  if (blank >= 0)
-    throw new InputError(located(file, { line: 1, column: blank + 1 }, 'a header column has no name'));
+  if (blank >= 0) throw InputError.at(file, { line: 1, column: blank + 1 }, 'a header column has no name');
   const seen = new Map<string, number>();
   for (const [i, h] of header.entries()) {
     const key = headerKey(h);
@@ -478,8 +477,10 @@ function checkHeader(header: string[], file: string): void {
         header[first] === h
           ? `column "${h}" appears twice in the header`
           : `columns "${header[first]}" and "${h}" are the same name (case, spaces or invisible characters aside)`;
-      throw new InputError(
-        located(file, { line: 1, column: i + 1 }, `${what} (columns ${first + 1} and ${i + 1}): rename one`),
+      throw InputError.at(
+        file,
+        { line: 1, column: i + 1 },
+        `${what} (columns ${first + 1} and ${i + 1}): rename one`,
       );
     }
     seen.set(key, i);
@@ -518,7 +519,7 @@ function describeCsvError(err: Error, file: string, rowsSoFar: number): Error {
     CSV_RECORD_INCONSISTENT_FIELDS_LENGTH: `the row has a different number of fields than the header${fieldCounts(e.message)}`,
     CSV_MAX_RECORD_SIZE: `a field or row is longer than ${MAX_RECORD_CHARS.toLocaleString('en-US')} characters`,
   };
-  return new InputError(located(file, where, text[e.code] ?? e.message.split('\n')[0]!));
+  return InputError.at(file, where, text[e.code] ?? e.message.split('\n')[0]!);
 }
 
 function fieldCounts(message: string): string {

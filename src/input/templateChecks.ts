@@ -4,7 +4,7 @@ import { ALIMTALK_MAX_VARIABLES, firstDifference } from '../campaign/alimtalk.js
 import { checkAdText } from '../campaign/compliance.js';
 import type { Template } from '../campaign/template.js';
 import { type Config, providerConfig, providerFor } from '../config/config.js';
-import { InputError, located } from '../errors.js';
+import { InputError } from '../errors.js';
 import { imageLimits } from '../providers/registry.js';
 import { readImageInfo } from './imageInfo.js';
 import { MAX_APPROVED_TEXT_BYTES, MAX_TEMPLATE_BYTES, MB, readInputFile } from './readableFile.js';
@@ -49,12 +49,10 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
     if (approved !== null) {
       const diff = firstDifference(bodyText, approved);
       if (diff) {
-        throw new InputError(
-          located(
-            file,
-            { line: undefined },
-            `the body differs from the approved AlimTalk template at its line ${diff.line}: "${diff.body}" vs approved "${diff.approved}"`,
-          ),
+        throw InputError.at(
+          file,
+          { line: undefined },
+          `the body differs from the approved AlimTalk template at its line ${diff.line}: "${diff.body}" vs approved "${diff.approved}"`,
         );
       }
     }
@@ -68,7 +66,7 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
   if (t.ad) {
     const problems = checkAdText(bodyText, t.sender ?? config.senderName);
     const first = problems[0];
-    if (first) throw new InputError(located(file, { line: bodyLine(file, first.line) }, first.message));
+    if (first) throw InputError.at(file, { line: bodyLine(file, first.line) }, first.message);
   }
 
   if (t.rcs || t.channel === 'rcs') {

@@ -35,7 +35,8 @@ const RETRYABLE_INTAKE = new Set([-2021, -9999]);
 /** The number opted out (080 수신거부). */
 const OPTED_OUT_INTAKE = new Set([-6001]);
 
-const TEXTS: Record<string, string> = {
+/** What a code means (English: the journal keeps it; codes.ko.ts has the Korean a person reads). */
+export const NHN_CODES: Record<string, string> = {
   '-2019': 'invalid recipient number',
   '-2021': 'NHN system error (queue)',
   '-2023': 'characters outside EUC-KR (emoji?)',
@@ -60,7 +61,7 @@ const TEXTS: Record<string, string> = {
 };
 
 export function describe(code: string, fallback?: unknown): string {
-  return TEXTS[code] ?? (typeof fallback === 'string' && fallback.trim() ? fallback.trim() : 'refused');
+  return NHN_CODES[code] ?? (typeof fallback === 'string' && fallback.trim() ? fallback.trim() : 'refused');
 }
 
 /** What one entry of sendResults / sendResultList means for the engine. */
