@@ -28,6 +28,7 @@ import {
   identityDigest,
 } from './campaignIdentity.js';
 import { openPlanSink, type PlanSink } from './planWriter.js';
+import { checkRouteCarries } from './routeChecks.js';
 import { assignProviders } from './routing.js';
 
 /**
@@ -87,6 +88,8 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
       );
     }
   }
+  // a route that cannot carry the template's channel (AlimTalk, RCS) at every provider: exit 2, before planning
+  checkRouteCarries(config, template.channel, req.provider);
   const assets = checkTemplateAssets(template, config, sender);
   const csvBytes = checkReadableFile(req.csvFile, 'recipient CSV'); // before the digest reads it: a missing file is an input error
   const identity: CampaignIdentity = {

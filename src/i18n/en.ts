@@ -5,6 +5,13 @@
  */
 export const en = {
   'lang.name': 'English',
+  // --- routes across providers (failover, split, cheapest) ---
+  'routes.provider': 'provider    {provider}: {messages} messages, {parts} parts, {cost}',
+  'routes.waiting': '{n} waiting',
+  'routes.moved': 'moved {count} from {from} to {to} ({from} {why} {during})',
+  'routes.why.unavailable': 'unavailable',
+  'routes.why.fatal': 'refused us',
+  'routes.why.route': 'no longer in the route',
 } as const;
 
 export type MessageKey = keyof typeof en;
