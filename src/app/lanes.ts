@@ -1,23 +1,20 @@
 import path from 'node:path';
 import type { Channel } from '../campaign/types.js';
-import {
-  type Config,
-  providerConfig,
-  providerFor,
-  reachableProviders,
-  unsetMessage,
-} from '../config/config.js';
+import { type Config, providerConfig, reachableProviders, unsetMessage } from '../config/config.js';
 import type { LaneSpec } from '../delivery/engine.js';
 import { InputError } from '../errors.js';
 import { parseKey } from '../journal/delivery.js';
 import { checkProviderConfig, createProvider } from '../providers/registry.js';
 import type { Provider } from '../providers/types.js';
+import { failoverOrder } from './routing.js';
 
 export interface LaneSetup {
   lanes: LaneSpec[];
   providers: Provider[];
   /** longest report wait any provider asks for */
   reportWaitMs: number;
+  /** per channel, the providers of its route in the order they take over from each other */
+  order: Map<Channel, string[]>;
 }
 
 /**
@@ -46,21 +43,34 @@ export function checkProviders(config: Config, override?: string): void {
 }
 
 /**
- * One lane per channel the campaign still has to send, on the provider its route names.
- * A provider whose ${SECRET} is unset is a config error here, before anything is sent.
+ * One lane per channel the campaign still has to send and provider of its route (each with that
+ * provider's own rate and window), and one for each configured provider messages were assigned to
+ * before (`assigned`: its messages that may be with it are looked up there). A provider whose
+ * ${SECRET} is unset is a config error here, before anything is sent.
  */
 export async function buildLanes(
   config: Config,
   journalFile: string,
   channels: Channel[],
-  override: { provider?: string; tps?: number; now?: () => Date },
+  override: {
+    provider?: string;
+    tps?: number;
+    now?: () => Date;
+    assigned?: { channel: Channel; provider: string | null }[];
+  },
 ): Promise<LaneSetup> {
   const providers = new Map<string, Provider>();
   const lanes: LaneSpec[] = [];
-  const names = channels.map((channel) => providerFor(config, channel, override.provider));
-  for (const name of new Set(names)) checkProvider(config, name);
-  for (const [i, channel] of channels.entries()) {
-    const name = names[i]!;
+  const order = new Map(channels.map((c) => [c, failoverOrder(config, c, override.provider)]));
+  const pairs: [Channel, string][] = channels.flatMap((c) =>
+    order.get(c)!.map((p): [Channel, string] => [c, p]),
+  );
+  for (const a of override.assigned ?? []) {
+    if (a.provider === null || !order.has(a.channel) || !providerConfig(config, a.provider)) continue;
+    if (!pairs.some(([c, p]) => c === a.channel && p === a.provider)) pairs.push([a.channel, a.provider]);
+  }
+  for (const name of new Set(pairs.map(([, p]) => p))) checkProvider(config, name);
+  for (const [channel, name] of pairs) {
     const pc = providerConfig(config, name)!;
     let provider = providers.get(name);
     if (!provider) {
@@ -76,5 +86,5 @@ export async function buildLanes(
     lanes.push({ channel, provider, tps: provider.tps, window });
   }
   const reportWaitMs = Math.max(0, ...[...providers.values()].map((p) => p.reportWaitMs ?? 0));
-  return { lanes, providers: [...providers.values()], reportWaitMs };
+  return { lanes, providers: [...providers.values()], reportWaitMs, order };
 }

@@ -12,7 +12,7 @@ import {
 } from '../campaign/plan.js';
 import { checkSenderNumber } from '../campaign/sender.js';
 import type { ChannelChoice } from '../campaign/types.js';
-import { type Config, providerConfig, providerFor } from '../config/config.js';
+import { type Config, providerConfig, routeFor } from '../config/config.js';
 import { FaultError, InputError } from '../errors.js';
 import { t } from '../i18n/index.js';
 import type { TextEncoding } from '../input/decode.js';
@@ -31,6 +31,8 @@ import {
   testOf,
 } from './campaignIdentity.js';
 import { openPlanSink, type PlanSink } from './planWriter.js';
+import { checkRouteCarries } from './routeChecks.js';
+import { assignProviders } from './routing.js';
 
 /**
  * Planning's memory of numbers seen is sized for the rows estimateRows() expects and this much more:
@@ -112,6 +114,8 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
       );
     }
   }
+  // a route that cannot carry the template's channel (AlimTalk, RCS) at every provider: exit 2, before planning
+  checkRouteCarries(config, template.channel, req.provider);
   const assets = checkTemplateAssets(template, config, sender);
   const csvBytes = checkReadableFile(req.csvFile, 'recipient CSV'); // before the digest reads it: a missing file is an input error
   const identity: CampaignIdentity = {
@@ -265,8 +269,9 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
         throw new InputError(t('test.rowOutOfRange', { row: out, file: req.csvFile, last }));
     }
     await out.finish();
-    // every channel the plan uses has a provider (several providers, no route for it: exit 2, nothing kept)
-    for (const channel of journal.delivery().plannedChannels(id)) providerFor(config, channel, req.provider);
+    // every message gets its provider by its channel's route (several providers, no route for a
+    // channel the plan uses: exit 2, nothing kept)
+    assignProviders(config, journal.routing(), id, req.provider);
     detected = result.encoding;
     const found = phoneColumn as PhoneColumn | null;
     journal.markPlanned(id, test ? testRows.length : result.rows, {
@@ -331,10 +336,17 @@ function findSameCampaign(
  */
 function textLimitsFor(config: Config, channel: ChannelChoice, provider?: string): TextLimits {
   if (channel !== 'alimtalk' && channel !== 'rcs') return DEFAULT_TEXT_LIMITS;
-  const type = providerConfig(config, providerFor(config, channel, provider))?.type ?? 'sim';
-  const limits = providerModule(type)?.limits;
+  // a route over several providers: what every one of them takes
+  const all = routeFor(config, channel, provider).providers.map(
+    (name) => providerModule(providerConfig(config, name)?.type ?? 'sim')?.limits,
+  );
   return {
-    alimtalkChars: limits?.alimtalkChars ?? DEFAULT_TEXT_LIMITS.alimtalkChars,
-    rcsChars: limits?.rcsChars ?? DEFAULT_TEXT_LIMITS.rcsChars,
+    alimtalkChars: Math.min(...all.map((l) => l?.alimtalkChars ?? DEFAULT_TEXT_LIMITS.alimtalkChars)),
+    rcsChars: Object.fromEntries(
+      Object.entries(DEFAULT_TEXT_LIMITS.rcsChars).map(([kind, n]) => [
+        kind,
+        Math.min(...all.map((l) => (l?.rcsChars as Record<string, number> | undefined)?.[kind] ?? n)),
+      ]),
+    ) as TextLimits['rcsChars'],
   };
 }

@@ -60,6 +60,10 @@ export interface CampaignReport {
   fallback: { statuses: Record<string, number>; cost: number } | null;
   /** a lane of it is (or will be) the built-in simulator: nothing left this machine */
   simulated: boolean;
+  /** per provider: the messages it took (or may hold), their parts and cost, and those still waiting for it */
+  providers: { provider: string; messages: number; parts: number; cost: number; waiting: number }[];
+  /** failover: messages moved from one provider to another, by (from, to, why); times ISO 8601 in the zone */
+  moves: { from: string; to: string; why: string; count: number; since: string | null; until: string }[];
   problems?: {
     row: number;
     leg: number;
@@ -73,6 +77,28 @@ export interface CampaignReport {
 }
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+/** The journal's failover moves, one per (from, to, why): how many, since the first failing until the last move. */
+function movesOf(journal: Journal, campaignId: string, timeZone: string): CampaignReport['moves'] {
+  const out = new Map<string, CampaignReport['moves'][number]>();
+  for (const m of journal.routing().moves(campaignId)) {
+    const key = `${m.from}\0${m.to}\0${m.why}`;
+    const at = out.get(key);
+    const since = m.since ?? m.movedAt;
+    if (!at) {
+      out.set(key, { from: m.from, to: m.to, why: m.why, count: m.count, since, until: m.movedAt });
+      continue;
+    }
+    at.count += m.count;
+    if (at.since === null || Date.parse(since) < Date.parse(at.since)) at.since = since;
+    if (Date.parse(m.movedAt) > Date.parse(at.until)) at.until = m.movedAt;
+  }
+  return [...out.values()].map((m) => ({
+    ...m,
+    since: isoInZone(m.since, timeZone),
+    until: isoInZone(m.until, timeZone),
+  }));
+}
 
 function percentile(sorted: number[], p: number): number | null {
   if (!sorted.length) return null;
@@ -162,6 +188,11 @@ export function buildReport(
     unmatchedReports: d.unmatchedReports(),
     fallback: null,
     simulated: isSimulated(journal, campaign, routing),
+    providers: journal
+      .routing()
+      .providerStats(campaign.id)
+      .map((p) => ({ ...p, cost: round2(p.cost) })),
+    moves: movesOf(journal, campaign.id, timeZone),
   };
   const legs = d.fallbackLegs(campaign.id);
   if (legs.length) {

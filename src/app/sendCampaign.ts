@@ -1,11 +1,15 @@
+import type { RcsKind } from '../campaign/rcs.js';
+import type { Channel } from '../campaign/types.js';
 import type { Config } from '../config/config.js';
 import { DeliveryEngine, type EngineOutcome, type Progress } from '../delivery/engine.js';
+import { Failover } from '../delivery/failover.js';
 import type { SendableMessage } from '../journal/delivery.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 import type { OutboundMessage } from '../providers/types.js';
 import { testOf } from './campaignIdentity.js';
 import { buildLanes } from './lanes.js';
 import type { CampaignChannelSettings } from './planCampaign.js';
+import { assignProviders, partPrice } from './routing.js';
 
 export interface SendCampaignOptions {
   provider?: string;
@@ -41,6 +45,10 @@ export async function sendCampaign(
   opts: SendCampaignOptions,
 ): Promise<SendCampaignResult> {
   const d = journal.delivery();
+  const routing = journal.routing();
+  // each waiting message on its provider: planned ones already are; --provider, or a campaign an older ums planned
+  assignProviders(config, routing, campaign.id, opts.provider);
+  const assigned = routing.pending(campaign.id);
   const setup = await buildLanes(
     testOf(campaign) ? duplicatesAllowed(config) : config,
     journal.file,
@@ -49,8 +57,34 @@ export async function sendCampaign(
       provider: opts.provider,
       tps: opts.tps,
       now: opts.now,
+      assigned,
     },
   );
+  const price = (p: string, c: Channel, k: RcsKind | null): number => partPrice(config, p, c, k);
+  // waiting for a provider its route no longer names (the config changed since): the route's first
+  for (const { channel, provider } of assigned) {
+    const order = setup.order.get(channel);
+    if (provider === null || !order?.length || order.includes(provider)) continue;
+    const to = order[0]!;
+    routing.move(
+      campaign.id,
+      channel,
+      provider,
+      to,
+      (k) => price(to, channel, k),
+      'route',
+      null,
+      null,
+      new Date().toISOString(),
+    );
+  }
+  const failover = new Failover({
+    routing,
+    campaignId: campaign.id,
+    order: setup.order,
+    afterMs: config.failoverAfterMs,
+    price,
+  });
   const total =
     d.countInStatus(campaign.id, 'planned') +
     d.countInStatus(campaign.id, 'sending') +
@@ -73,6 +107,8 @@ export async function sendCampaign(
       quietHours: campaign.settings.ad === true ? config.quietHours : undefined,
       now: opts.now,
       messageOptions: channelOptions(campaign),
+      routing,
+      failover,
       onInbound: (provider, messages) => {
         journal.inbox().store(provider, messages);
       },

@@ -1,5 +1,5 @@
 import type { Channel } from '../campaign/types.js';
-import { type Config, isSimulator, providerFor } from '../config/config.js';
+import { type Config, isSimulator, routeFor } from '../config/config.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 
 /** How sends are routed, for saying whether a campaign goes (or went) through the simulator. */
@@ -19,7 +19,9 @@ export function isSimulated(journal: Journal, campaign: CampaignRecord, routing?
   if (!routing) return false;
   return d.plannedChannels(campaign.id).some((channel: Channel) => {
     try {
-      return isSimulator(routing.config, providerFor(routing.config, channel, routing.provider));
+      return routeFor(routing.config, channel, routing.provider).providers.some((p) =>
+        isSimulator(routing.config, p),
+      );
     } catch {
       return false; // no route: sending it is refused, nothing is simulated
     }

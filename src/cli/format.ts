@@ -375,6 +375,14 @@ export function formatReport(r: import('../app/report.js').CampaignReport, c: Ch
       })}`,
     );
   }
+  for (const p of r.providers ?? [])
+    lines.push(
+      `  ${t('routes.provider', { provider: p.provider, messages: num(p.messages), parts: num(p.parts), cost: krw(p.cost) })}${p.waiting ? ` · ${t('routes.waiting', { n: num(p.waiting) })}` : ''}`,
+    );
+  for (const m of r.moves ?? [])
+    lines.push(
+      `  ${t('routes.moved', { count: num(m.count), from: m.from, to: m.to, why: t(`routes.why.${m.why}` as MessageKey), during: during(m.since, m.until, r.timeZone) })}`,
+    );
   if (r.fallback) {
     const st = Object.entries(r.fallback.statuses)
       .map(([k, v]) => `${statusWord(k)} ${num(v)}`)
@@ -404,6 +412,15 @@ export function formatReport(r: import('../app/report.js').CampaignReport, c: Ch
 }
 
 /** "sent 2026-12-02 09:00 KST", or "sent 2026-12-02 09:00 KST to 2026-12-02 09:42 KST". */
+/** `14:03–14:09 KST` (a date in front when it is another day, or the two days differ). */
+function during(since: string | null, until: string, timeZone: string): string {
+  const a = humanTime(since ?? until, timeZone);
+  const b = humanTime(until, timeZone);
+  const [dayA, hmA, zone] = a.split(' ');
+  const [dayB, hmB] = b.split(' ');
+  return dayA === dayB ? `${hmA}–${hmB} ${zone}` : `${a}–${b}`;
+}
+
 function sentBetween(first: string, last: string, timeZone: string): string {
   const a = humanTime(first, timeZone);
   const b = humanTime(last, timeZone);

@@ -27,19 +27,24 @@ const configSchema = z
     /** the language of human output: ko | en (default: from LC_ALL/LANG) */
     lang: z.string().optional(),
     providers: z.record(z.string(), providerSchema).optional(),
-    routes: z.record(z.string(), z.string()).default({}),
-    prices: z
-      .object(
-        Object.fromEntries(
-          [...CHANNELS, ...RCS_PRICE_KEYS].map((c) => [c, z.number().nonnegative().optional()]),
-        ),
-      )
-      .strict()
-      .default({}),
+    // checked by parseRoute (one clear line per form) and by the price checks below
+    routes: z.record(z.string(), z.unknown()).default({}),
+    prices: z.record(z.string(), z.unknown()).default({}),
+    /** how long a provider may stay unavailable before its messages move to the next one of its route */
+    failoverAfterMs: z.number().int().nonnegative().default(30_000),
   })
   .strict();
 
 export type ProviderConfig = z.infer<typeof providerSchema>;
+
+/** A channel's route: one provider; a failover list (in order); a weighted split; the cheapest by price. */
+export interface Route {
+  kind: 'one' | 'failover' | 'split' | 'cheapest';
+  /** in the order the config lists them */
+  providers: string[];
+  /** split: each provider's weight, in the same order */
+  weights?: number[];
+}
 
 export interface Config {
   /** where the config came from, or null for the built-in defaults */
@@ -52,9 +57,13 @@ export interface Config {
   /** `lang:` (ko | en), or null: then --lang or LC_ALL/LANG decide */
   lang: 'ko' | 'en' | null;
   providers: Record<string, ProviderConfig>;
-  /** channel (or "default") -> provider name; look names up with providerConfig()/providerFor() (own keys only) */
-  routes: Record<string, string>;
+  /** channel (or "default") -> its route; look names up with routeFor()/providerFor() (own keys only) */
+  routes: Record<string, Route>;
   prices: Prices;
+  /** `prices.<provider>.<channel>`: a provider's own prices, over the channel defaults (own keys only) */
+  providerPrices: Record<string, Partial<Prices>>;
+  /** a provider unavailable this long (or refusing us) hands its messages to the next of its route */
+  failoverAfterMs: number;
   senders: string[] | null;
   senderName: string | null;
   quietHours: QuietHours;
@@ -111,58 +120,40 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
       key: 'err.config.unsetEnv',
       params: { file: name, names: unsetNames(needed) },
     });
-  // DESIGN.md's failover lists and split/cheapest routes are not built yet: said so, not "expected string"
-  const given = (expanded as { routes?: unknown }).routes;
-  if (given && typeof given === 'object' && !Array.isArray(given)) {
-    for (const [key, value] of Object.entries(given)) {
-      if (value && typeof value === 'object') {
-        const first = Object.keys(value)[0];
-        const form = Array.isArray(value)
-          ? 'a failover list'
-          : first === undefined
-            ? 'an object'
-            : `{ ${first}: ... }`;
-        throw new InputError(
-          `${name}: routes.${key}: ${form} is not supported by this version of ums: name one provider`,
-        );
-      }
-    }
-  }
   const parsed = configSchema.safeParse(expanded);
   if (!parsed.success) throw new InputError(`${name}: ${formatFirstIssue(parsed.error)}`);
   const c = parsed.data;
-  const prices: Prices = { ...DEFAULT_PRICES };
-  // the finer RCS keys stay unset unless given: an unset one falls back to the rcs price
-  for (const key of [...CHANNELS, ...RCS_PRICE_KEYS]) {
-    const p = (c.prices as Partial<Record<keyof Prices, number>>)[key];
-    if (p !== undefined) prices[key] = p;
-  }
   // Own keys only, in objects without a prototype: `constructor` or `__proto__` is never a provider or a route.
-  const routes = ownRecord(c.routes);
-  for (const key of Object.keys(routes)) {
+  const givenRoutes = ownRecord(c.routes);
+  for (const key of Object.keys(givenRoutes)) {
     if (key === 'default' || (CHANNELS as readonly string[]).includes(key)) continue;
     const near = nearest(key, ['default', ...CHANNELS]);
     throw new InputError(
       `${name}: routes.${key}: not a channel or default; ${near ? `did you mean ${near}?` : `use ${CHANNELS.join(', ')} or default`}`,
     );
   }
+  const routes = Object.create(null) as Record<string, Route>;
+  for (const [key, value] of Object.entries(givenRoutes))
+    routes[key] = parseRoute(value, `${name}: routes.${key}`);
   // The built-in simulator only when no provider is configured, or a route names it.
   const providers = ownRecord(c.providers ?? {});
   if (
     Object.keys(providers).length === 0 ||
-    (Object.values(routes).includes('sim') && !Object.hasOwn(providers, 'sim'))
+    (Object.values(routes).some((r) => r.providers.includes('sim')) && !Object.hasOwn(providers, 'sim'))
   )
     providers.sim = { type: 'sim', tps: 200 };
-  for (const [route, provider] of Object.entries(routes)) {
-    if (!Object.hasOwn(providers, provider))
-      throw new InputError(
-        `${name}: routes.${route}: "${provider}" is not a configured provider (providers: ${Object.keys(providers).join(', ')})`,
-        {
-          key: 'err.config.routeProvider',
-          params: { file: name, route, provider, providers: Object.keys(providers).join(', ') },
-        },
-      );
+  for (const [route, r] of Object.entries(routes)) {
+    for (const provider of r.providers)
+      if (!Object.hasOwn(providers, provider))
+        throw new InputError(
+          `${name}: routes.${route}: "${provider}" is not a configured provider (providers: ${Object.keys(providers).join(', ')})`,
+          {
+            key: 'err.config.routeProvider',
+            params: { file: name, route, provider, providers: Object.keys(providers).join(', ') },
+          },
+        );
   }
+  const { prices, providerPrices } = parsePrices(ownRecord(c.prices), providers, name);
   let quietHours: QuietHours = { ...DEFAULT_QUIET_HOURS, timeZone: c.timezone };
   if (c.quietHours) {
     const start = parseClock(c.quietHours.start);
@@ -197,6 +188,8 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
     providers,
     routes,
     prices,
+    providerPrices,
+    failoverAfterMs: c.failoverAfterMs,
     senders: c.senders?.map((x) => x.replace(/[\s\-.()]/g, '')) ?? null,
     senderName: c.senderName ?? null,
     quietHours,
@@ -302,11 +295,11 @@ export function providerConfig(config: Config, name: string): ProviderConfig | u
 }
 
 /**
- * The provider a channel is routed to (DESIGN.md): `--provider` (which must be configured), else
- * routes.<channel>, else routes.default, else the only configured provider. Several providers and
- * no route for the channel: exit 2 naming it.
+ * A channel's route (DESIGN.md): `--provider` (which must be configured: every message goes there),
+ * else routes.<channel>, else routes.default, else the only configured provider. Several providers
+ * and no route for the channel: exit 2 naming it.
  */
-export function providerFor(config: Config, channel: Channel, override?: string): string {
+export function routeFor(config: Config, channel: Channel, override?: string): Route {
   if (override !== undefined) {
     if (!providerConfig(config, override))
       throw new InputError(
@@ -316,18 +309,23 @@ export function providerFor(config: Config, channel: Channel, override?: string)
           params: { value: override, providers: Object.keys(config.providers).join(', ') },
         },
       );
-    return override;
+    return { kind: 'one', providers: [override] };
   }
   const routed =
     (Object.hasOwn(config.routes, channel) ? config.routes[channel] : undefined) ??
     (Object.hasOwn(config.routes, 'default') ? config.routes.default : undefined);
   if (routed !== undefined) return routed;
   const names = Object.keys(config.providers);
-  if (names.length === 1) return names[0]!;
+  if (names.length === 1) return { kind: 'one', providers: [names[0]!] };
   throw new InputError(
     `${config.label}: the campaign sends ${channel}, which has no route: add routes.${channel} or routes.default (providers: ${names.join(', ')})`,
     { key: 'err.noRoute', params: { file: config.label, channel, providers: names.join(', ') } },
   );
+}
+
+/** The first provider of a channel's route (the one of a single-provider route, a failover list's primary). */
+export function providerFor(config: Config, channel: Channel, override?: string): string {
+  return routeFor(config, channel, override).providers[0]!;
 }
 
 /**
@@ -336,10 +334,116 @@ export function providerFor(config: Config, channel: Channel, override?: string)
  */
 export function reachableProviders(config: Config, override?: string): string[] {
   if (override !== undefined) return [providerFor(config, 'sms', override)];
-  const names = new Set(Object.values(config.routes));
+  const names = new Set(Object.values(config.routes).flatMap((r) => r.providers));
   const all = Object.keys(config.providers);
   if (!Object.hasOwn(config.routes, 'default') && all.length === 1) names.add(all[0]!);
   return [...names];
+}
+
+/** A provider's price for one part of a message of this channel (an RCS kind's key, else `rcs`): its own, else the channel's. */
+export function priceFor(
+  config: Pick<Config, 'prices' | 'providerPrices'>,
+  provider: string,
+  key: keyof Prices,
+): number {
+  const own = Object.hasOwn(config.providerPrices, provider) ? config.providerPrices[provider]! : {};
+  const rcsBase = key.startsWith('rcs') ? 'rcs' : key;
+  return (
+    own[key] ??
+    (key !== rcsBase ? config.prices[key] : undefined) ??
+    own[rcsBase as keyof Prices] ??
+    config.prices[rcsBase as keyof Prices] ??
+    0
+  );
+}
+
+/**
+ * A route's value: `solapi`; `[carrier, solapi]` (failover, in order); `{ split: { solapi: 70, nhn: 30 } }`;
+ * `{ cheapest: [solapi, nhn] }`. Anything else is one clear line (`at` names the file and key).
+ */
+export function parseRoute(value: unknown, at: string): Route {
+  const listOf = (v: unknown, what: string): string[] => {
+    if (!Array.isArray(v) || v.length === 0)
+      throw new InputError(`${at}: ${what} must list at least one provider, e.g. [solapi, nhn]`);
+    for (const x of v)
+      if (typeof x !== 'string' || x === '')
+        throw new InputError(`${at}: ${what} must list provider names, e.g. [solapi, nhn]`);
+    const dup = v.find((x, i) => v.indexOf(x) !== i);
+    if (dup !== undefined) throw new InputError(`${at}: "${dup}" is listed twice`);
+    return v as string[];
+  };
+  if (typeof value === 'string') {
+    if (!value) throw new InputError(`${at}: name a provider`);
+    return { kind: 'one', providers: [value] };
+  }
+  if (Array.isArray(value)) {
+    const providers = listOf(value, 'a failover list');
+    return { kind: providers.length === 1 ? 'one' : 'failover', providers };
+  }
+  if (value && typeof value === 'object') {
+    const keys = Object.keys(value);
+    const v = value as Record<string, unknown>;
+    if (keys.length === 1 && keys[0] === 'cheapest')
+      return { kind: 'cheapest', providers: listOf(v.cheapest, 'cheapest') };
+    if (keys.length === 1 && keys[0] === 'split') {
+      const split = v.split;
+      if (!split || typeof split !== 'object' || Array.isArray(split) || Object.keys(split).length === 0)
+        throw new InputError(
+          `${at}: split must give each provider a weight, e.g. { split: { solapi: 70, nhn: 30 } }`,
+        );
+      const providers: string[] = [];
+      const weights: number[] = [];
+      for (const [p, w] of Object.entries(split)) {
+        if (typeof w !== 'number' || !Number.isInteger(w) || w <= 0)
+          throw new InputError(`${at}: split.${p}: the weight must be a positive whole number (e.g. 70)`);
+        providers.push(p);
+        weights.push(w);
+      }
+      return { kind: 'split', providers, weights };
+    }
+  }
+  throw new InputError(
+    `${at}: name a provider, a failover list [a, b], { split: { a: 70, b: 30 } } or { cheapest: [a, b] }`,
+  );
+}
+
+/** `prices:` channel keys are the defaults; a configured provider's name holds that provider's own. */
+function parsePrices(
+  given: Record<string, unknown>,
+  providers: Record<string, ProviderConfig>,
+  name: string,
+): { prices: Prices; providerPrices: Record<string, Partial<Prices>> } {
+  const keys = [...CHANNELS, ...RCS_PRICE_KEYS] as readonly string[];
+  const price = (v: unknown, at: string): number => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new InputError(`${name}: prices.${at}: a price must be a number of KRW, 0 or more`);
+    return v;
+  };
+  const prices: Prices = { ...DEFAULT_PRICES };
+  const providerPrices = Object.create(null) as Record<string, Partial<Prices>>;
+  for (const [key, v] of Object.entries(given)) {
+    if (keys.includes(key)) {
+      // the finer RCS keys stay unset unless given: an unset one falls back to the rcs price
+      prices[key as keyof Prices] = price(v, key);
+    } else if (Object.hasOwn(providers, key)) {
+      if (!v || typeof v !== 'object' || Array.isArray(v))
+        throw new InputError(
+          `${name}: prices.${key}: give the provider's prices by channel, e.g. { sms: 11, lms: 30 }`,
+        );
+      const own: Partial<Prices> = {};
+      for (const [k, p] of Object.entries(v)) {
+        if (!keys.includes(k))
+          throw new InputError(`${name}: prices.${key}.${k}: not a channel (use ${keys.join(', ')})`);
+        own[k as keyof Prices] = price(p, `${key}.${k}`);
+      }
+      providerPrices[key] = own;
+    } else {
+      throw new InputError(
+        `${name}: prices.${key}: not a channel or a configured provider (channels: ${CHANNELS.join(', ')}; providers: ${Object.keys(providers).join(', ')})`,
+      );
+    }
+  }
+  return { prices, providerPrices };
 }
 
 /** True when the provider the name stands for is the built-in simulator (a name no longer configured: the built-in one's name). */

@@ -1,9 +1,11 @@
 import type { QuietHours } from '../campaign/quietHours.js';
 import type { DeliveryJournal, SendableMessage } from '../journal/delivery.js';
+import type { RoutingJournal } from '../journal/routing.js';
 import type { InboundMessage, OutboundMessage, Provider } from '../providers/types.js';
 import { Backoff } from '../time/backoff.js';
 import { sleep } from '../time/sleep.js';
 import { GroupCommit } from './commits.js';
+import type { Failover } from './failover.js';
 import { Lane, type LaneContext, type LaneSpec, type Progress, RunState } from './lane.js';
 import { QuietGate } from './quietGate.js';
 import { reconcileRows } from './reconcile.js';
@@ -42,6 +44,10 @@ export interface EngineOptions {
   groupCommitMs?: number;
   /** messages recipients sent (SMPP MO): committed when this returns */
   onInbound?: (provider: string, messages: InboundMessage[]) => void;
+  /** routes across providers: lanes read their own provider's rows */
+  routing?: RoutingJournal;
+  /** failover to the next provider of a route (needs `routing`) */
+  failover?: Failover;
 }
 
 export type EngineOutcome =
@@ -100,7 +106,17 @@ export class DeliveryEngine {
     // which the next pass sends. Ends when a pass finds nothing new to send. Each pass starts its
     // lanes afresh (from the first planned row, at the lane's full rate).
     for (;;) {
+      try {
+        this.opts.failover?.moveWaiting(); // what waits for a provider that is out goes to the next one
+      } catch (err) {
+        state.journalFault(err);
+      }
       await Promise.all(this.opts.lanes.map((spec) => new Lane(spec, this.laneContext(spec)).run()));
+      try {
+        if (!state.fault) this.opts.failover?.moveWaiting();
+      } catch (err) {
+        state.journalFault(err);
+      }
       if (state.fault) return { kind: 'fault', message: state.fault, progress };
       if (this.opts.signal.aborted) return { kind: 'interrupted', progress };
       if (state.remaining <= 0) return { kind: 'limit', progress };
@@ -147,6 +163,8 @@ export class DeliveryEngine {
       messageOptions: this.opts.messageOptions,
       commits: this.commits,
       onProgress: this.opts.onProgress,
+      routing: this.opts.routing,
+      failover: this.opts.failover,
     };
   }
 

@@ -1,9 +1,11 @@
 import type { Channel } from '../campaign/types.js';
 import { type DeliveryJournal, messageKey, type SendableMessage } from '../journal/delivery.js';
+import type { RoutingJournal } from '../journal/routing.js';
 import type { OutboundMessage, Provider, SubmitResult } from '../providers/types.js';
 import { Backoff } from '../time/backoff.js';
 import { sleep } from '../time/sleep.js';
 import type { GroupCommit } from './commits.js';
+import type { Failover } from './failover.js';
 import { LaneRate } from './laneRate.js';
 import type { QuietGate } from './quietGate.js';
 import { lookUp } from './reconcile.js';
@@ -76,6 +78,10 @@ export interface LaneContext {
   /** where answers are committed, in groups */
   commits: GroupCommit;
   onProgress?: (p: Progress) => void;
+  /** routes across providers: each lane reads the planned rows assigned to its own provider */
+  routing?: RoutingJournal;
+  /** failover to the next provider of a route */
+  failover?: Failover;
 }
 
 /**
@@ -108,6 +114,8 @@ export class Lane {
   private cursor = 0;
   private exhausted = false;
   private unavailableSince: number | null = null;
+  /** since when the provider has answered only with 503s, refusals to connect or silence (failover's clock) */
+  private troubleSince: number | null = null;
   private readonly backoff = new Backoff({ initialMs: 200, maxMs: 5000 }); // while the provider is unavailable
   /** An unlimited lane has no rate to halve: a throttle signal pauses it briefly instead. */
   private throttlePauseMs = 0;
@@ -123,6 +131,11 @@ export class Lane {
     return this.spec.provider;
   }
 
+  /** Its provider is out and another one of the route takes this channel over: no new message here. */
+  private failedOver(): boolean {
+    return this.ctx.failover?.stopsLane(this.spec.channel, this.provider.name) ?? false;
+  }
+
   /**
    * Submit until nothing is left (or the run stops); resolves once every request in flight is
    * settled and committed. Each turn takes a group (gather()): the group is claimed (`sending`) in
@@ -133,7 +146,7 @@ export class Lane {
     const { run, journal, commits } = this.ctx;
     const rate = this.rate;
     let turned = performance.now();
-    while (!run.stopped) {
+    while (!run.stopped && !this.failedOver()) {
       if (performance.now() - turned > MAX_MS_WITHOUT_EVENT_LOOP) {
         await new Promise((resolve) => setImmediate(resolve));
         turned = performance.now();
@@ -145,7 +158,7 @@ export class Lane {
       const group = await this.gather(
         Math.max(1, this.spec.window - this.inFlight.size - this.awaitingCommit),
       );
-      if (run.stopped) break;
+      if (run.stopped || this.failedOver()) break; // what was gathered was never claimed: it stays planned
       if (!group.length) {
         // answers waiting to be committed may give messages back to submit again
         if (commits.pending) {
@@ -264,13 +277,23 @@ export class Lane {
   /** The next block of planned rows; false when none is left. */
   private readBlock(): boolean {
     if (this.exhausted) return false;
-    const rows = this.ctx.journal.nextPlanned(
-      this.ctx.campaignId,
-      this.spec.channel,
-      this.cursor,
-      PLANNED_BLOCK,
-      this.ctx.quiet.closed(),
-    );
+    const { routing } = this.ctx;
+    const rows = routing
+      ? routing.nextPlanned(
+          this.ctx.campaignId,
+          this.spec.channel,
+          this.provider.name,
+          this.cursor,
+          PLANNED_BLOCK,
+          this.ctx.quiet.closed(),
+        )
+      : this.ctx.journal.nextPlanned(
+          this.ctx.campaignId,
+          this.spec.channel,
+          this.cursor,
+          PLANNED_BLOCK,
+          this.ctx.quiet.closed(),
+        );
     if (rows.length < PLANNED_BLOCK) this.exhausted = true;
     if (this.provider.countParts) for (const m of rows) m.parts = this.provider.countParts(this.outbound(m));
     if (rows.length) this.cursor = rows[rows.length - 1]!.row;
@@ -324,8 +347,22 @@ export class Lane {
     const s = out.signal;
     if (s.kind === 'ok') {
       this.unavailableSince = null;
+      this.troubleSince = null;
       this.backoff.reset();
     }
+    const { failover } = this.ctx;
+    const { channel } = this.spec;
+    const name = this.provider.name;
+    if (s.kind === 'unavailable' || s.kind === 'ambiguous') {
+      this.troubleSince ??= Date.now();
+      if (failover?.failing(channel, name, 'unavailable', s.message, this.troubleSince)) return;
+    }
+    // a refusal resubmitting cannot help (credentials, balance, a blocked channel): the next provider, at once
+    if (
+      (s.kind === 'fatal' || s.stop) &&
+      failover?.failing(channel, name, 'fatal', s.stop ?? s.message, Date.now())
+    )
+      return;
     if (s.throttled) {
       this.rate.throttled(sentAt);
       run.progress.throttles++;

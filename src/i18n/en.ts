@@ -385,6 +385,13 @@ export const en = {
     '{file}: the campaign sends {channel}, which has no route: add routes.{channel} or routes.default (providers: {providers})',
   'err.phoneColumnFlag': 'no column "{name}" (--phone-column); columns are: {columns}',
   'err.variableNotColumn': 'variable #{{name}} is not a column of {csv} (columns: {columns})',
+  // --- routes across providers (failover, split, cheapest) ---
+  'routes.provider': 'provider    {provider}: {messages} messages, {parts} parts, {cost}',
+  'routes.waiting': '{n} waiting',
+  'routes.moved': 'moved {count} from {from} to {to} ({from} {why} {during})',
+  'routes.why.unavailable': 'unavailable',
+  'routes.why.fatal': 'refused us',
+  'routes.why.route': 'no longer in the route',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -378,4 +378,11 @@ export const ko: Record<MessageKey, string> = {
     '{file}: 캠페인이 {channel}을(를) 보내는데 발송 경로가 없습니다: routes.{channel} 또는 routes.default를 추가하세요 (발송사: {providers})',
   'err.phoneColumnFlag': '"{name}" 열이 없습니다 (--phone-column); 있는 열: {columns}',
   'err.variableNotColumn': '변수 #{{name}}에 해당하는 열이 {csv}에 없습니다 (있는 열: {columns})',
+  // --- routes across providers (failover, split, cheapest) ---
+  'routes.provider': '발송사      {provider}: 메시지 {messages}건, {parts}파트, {cost}',
+  'routes.waiting': '대기 {n}건',
+  'routes.moved': '{from}에서 {to}(으)로 {count}건 전환 ({from} {why} {during})',
+  'routes.why.unavailable': '응답 없음',
+  'routes.why.fatal': '발송 거부',
+  'routes.why.route': '경로에서 제외됨',
 };

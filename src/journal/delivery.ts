@@ -164,9 +164,11 @@ export class DeliveryJournal {
       ),
       // The opt-out list is read again here, not only at planning: a number that opted out since
       // (an \`optout import\`, an MO "수신거부" overnight) is never claimed (정보통신망법 §50).
-      claim: db.prepare<[string, number]>(
+      // Only a row planned for this provider (or for none yet): one moved to another provider of its
+      // route meanwhile (failover, routing.ts) is that one's, never claimed by two.
+      claim: db.prepare<[string, number, string]>(
         `UPDATE messages SET status = 'sending', attempts = attempts + 1, provider = ? WHERE id = ? AND status = 'planned'
-           AND NOT EXISTS (SELECT 1 FROM optouts WHERE phone = messages.to_addr)`,
+           AND (provider IS NULL OR provider = ?) AND NOT EXISTS (SELECT 1 FROM optouts WHERE phone = messages.to_addr)`,
       ),
       skipOptedOut: db.prepare<[string, number]>(
         `UPDATE messages SET status = 'skipped', reason = 'opted_out: the number opted out after the campaign was planned', done_at = ?
@@ -316,7 +318,7 @@ export class DeliveryJournal {
     return this.tx(() => {
       let at: string | undefined;
       const claimed = messages.filter((m) => {
-        if (this.s.claim.run(provider, m.id).changes === 1) return true;
+        if (this.s.claim.run(provider, m.id, provider).changes === 1) return true;
         this.s.skipOptedOut.run((at ??= new Date().toISOString()), m.id); // else another claim took it: nothing to do
         return false;
       });

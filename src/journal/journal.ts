@@ -9,6 +9,7 @@ import { MIGRATIONS } from './migrations.js';
 import { OptoutJournal } from './optouts.js';
 import { OutcomeJournal } from './outcomes.js';
 import { ReportSeriesJournal } from './reportSeries.js';
+import { RoutingJournal } from './routing.js';
 import { type CampaignSettings, readSettings, readState } from './settings.js';
 import type { CampaignState, MessageStatus } from './states.js';
 
@@ -253,6 +254,13 @@ export class Journal {
   }
 
   private deliveryJournal: DeliveryJournal | undefined;
+
+  /** Routes across providers: assignments, each lane's planned rows, failover moves. */
+  routing(): RoutingJournal {
+    return (this.routingJournal ??= new RoutingJournal(this.db));
+  }
+
+  private routingJournal: RoutingJournal | undefined;
 
   /** The suppression list. */
   optouts(): OptoutJournal {

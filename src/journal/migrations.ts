@@ -185,4 +185,26 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
         SELECT id, provider, 'key', message_key FROM reports WHERE message_id IS NULL AND message_key IS NOT NULL AND message_key <> '';
     `,
   },
+  {
+    version: 8,
+    sql: `
+      -- Routes across providers (failover): each time a provider's waiting messages moved to another
+      -- one of their route, how many, from and to whom, why, and since when the first one was failing
+      CREATE TABLE route_moves (
+        id          INTEGER PRIMARY KEY,
+        campaign_id TEXT NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        channel     TEXT NOT NULL,
+        from_provider TEXT NOT NULL,
+        to_provider   TEXT NOT NULL,
+        count       INTEGER NOT NULL,
+        why         TEXT NOT NULL,              -- unavailable | fatal | route (the config changed)
+        detail      TEXT,                       -- the provider's words (redacted)
+        since       TEXT,                       -- when the provider began failing
+        moved_at    TEXT NOT NULL
+      );
+      CREATE INDEX route_moves_by_campaign ON route_moves(campaign_id);
+      -- a provider's waiting messages, read by its own lane
+      CREATE INDEX messages_planned_by_provider ON messages(campaign_id, provider, channel, row) WHERE status = 'planned';
+    `,
+  },
 ];
