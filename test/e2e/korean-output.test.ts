@@ -51,8 +51,8 @@ describe('Korean output (LANG=ko*, --lang ko, lang: ko)', () => {
     expect(report.stdout).toContain('4명 중 3명 도달 (알림톡 2, 대체발송 SMS 1)');
     expect(report.stdout).toContain('나가지 못한 행');
     // the journal keeps "3104: not a KakaoTalk user"; a person reads it in Korean
-    expect(report.stdout).toMatch(/^ {4}3104 +1 +예: 3행: 카카오톡 사용자가 아님$/m);
-    expect(report.stdout).toMatch(/^ {4}4행 +-/m);
+    expect(report.stdout).toMatch(/^ {4}3104 +1 +예: 4행: 카카오톡 사용자가 아님$/m);
+    expect(report.stdout).toMatch(/^ {4}5행 +-/m);
     expect(report.stdout).not.toContain('not a KakaoTalk user');
     expect(report.stdout).not.toContain('010-2100-0001'); // numbers stay masked
 
@@ -61,7 +61,7 @@ describe('Korean output (LANG=ko*, --lang ko, lang: ko)', () => {
     expect(en.code).toBe(3);
     expect(en.stdout).toContain('reached 3 of 4 (AlimTalk 2, fallback SMS 1)');
     expect(en.stdout).toContain('rows that did not go out');
-    expect(en.stdout).toContain('e.g. row 3: not a KakaoTalk user');
+    expect(en.stdout).toContain('e.g. row 4: not a KakaoTalk user');
     expect(en.stdout).not.toMatch(/[가-힣]{2,}행|도달|수신자/);
   });
 
