@@ -7,7 +7,7 @@ import { QUOTE_NUMBER } from '../campaign/template.js';
 import { CHANNELS, type Channel, DEFAULT_PRICES, type Prices, RCS_PRICE_KEYS } from '../campaign/types.js';
 import { InputError } from '../errors.js';
 import { MAX_CONFIG_BYTES, readInputFile } from '../input/readableFile.js';
-import { formatFirstIssue } from './issues.js';
+import { formatFirstIssue, issueLocalised } from './issues.js';
 import { addSecret } from './secrets.js';
 
 const providerSchema = z
@@ -121,7 +121,11 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
       params: { file: name, names: unsetNames(needed) },
     });
   const parsed = configSchema.safeParse(expanded);
-  if (!parsed.success) throw new InputError(`${name}: ${formatFirstIssue(parsed.error)}`);
+  if (!parsed.success)
+    throw new InputError(
+      `${name}: ${formatFirstIssue(parsed.error)}`,
+      issueLocalised(parsed.error.issues[0]!, '', name),
+    );
   const c = parsed.data;
   // Own keys only, in objects without a prototype: `constructor` or `__proto__` is never a provider or a route.
   const givenRoutes = ownRecord(c.routes);
