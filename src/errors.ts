@@ -37,7 +37,8 @@ export type MsgParams = Record<string, string | number | Msg>;
 
 function fill(params: MsgParams, lang: Lang): Record<string, string | number> {
   const out: Record<string, string | number> = {};
-  for (const [k, v] of Object.entries(params)) out[k] =
+  for (const [k, v] of Object.entries(params))
+    out[k] =
       typeof v !== 'object' ? v : lang === 'en' && v.en !== undefined ? v.en : t(v.key, v.params, lang);
   return out;
 }

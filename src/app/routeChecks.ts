@@ -30,7 +30,14 @@ export function checkRouteCarries(config: Config, channel: ChannelChoice, overri
   for (const p of route.providers) {
     const type = String(providerConfig(config, p)?.type ?? '');
     if (!(CARRIES[type] ?? []).includes(channel))
-      throw InputError.of('cfg.route.cannotCarry', { where, p, type, name, channel, carriers: carriers(channel) });
+      throw InputError.of('cfg.route.cannotCarry', {
+        where,
+        p,
+        type,
+        name,
+        channel,
+        carriers: carriers(channel),
+      });
   }
   if (channel === 'alimtalk' && route.providers.length > 1) {
     for (const p of route.providers) {

@@ -109,8 +109,7 @@ export function parseTemplate(source: string, file: string): Template {
   let bodyStart = 0; // index into lines
   if (lines[0]?.trim() === '---') {
     const end = lines.findIndex((l, i) => i > 0 && l.trim() === '---');
-    if (end < 0)
-      throw InputError.atKey(file, { line: 1 }, 'tpl.fmNotClosed');
+    if (end < 0) throw InputError.atKey(file, { line: 1 }, 'tpl.fmNotClosed');
     frontMatter = parseFrontMatter(lines.slice(1, end).join('\n'), file);
     bodyStart = end + 1;
   }
@@ -144,8 +143,7 @@ export function parseTemplate(source: string, file: string): Template {
     bodyStart++;
   }
   const bodyText = bodyLines.join('\n');
-  if (bodyText.trim() === '')
-    throw InputError.atKey(file, { line: bodyStart + 1 }, 'tpl.noBody');
+  if (bodyText.trim() === '') throw InputError.atKey(file, { line: bodyStart + 1 }, 'tpl.noBody');
 
   // What is sent may carry no control character (but newlines), and only an ad may look like one.
   const fixedText = (text: string, firstLine: number, what: string): void => {
@@ -282,22 +280,16 @@ function checkRcsFrontMatter(
     throw InputError.atKey(file, at(key), message, params);
   };
   if (rcs.templateId) {
-    if (rcs.type !== undefined && rcs.type !== 'auto')
-      fail('type', 'tpl.rcs.typeWithTemplate');
+    if (rcs.type !== undefined && rcs.type !== 'auto') fail('type', 'tpl.rcs.typeWithTemplate');
     const kind = rcs.templateType === 'image' ? 'image_template' : 'text_template';
-    if (fm.subject !== undefined)
-      fail('subject', 'tpl.rcs.templateSubject', { kind: RCS_KIND_NAMES[kind] });
-    if (fm.images.length > 0)
-      fail('images', 'tpl.rcs.templateImages', { kind: RCS_KIND_NAMES[kind] });
-    if (kind === 'text_template' && fm.ad)
-      fail('ad', 'tpl.rcs.templateAd');
+    if (fm.subject !== undefined) fail('subject', 'tpl.rcs.templateSubject', { kind: RCS_KIND_NAMES[kind] });
+    if (fm.images.length > 0) fail('images', 'tpl.rcs.templateImages', { kind: RCS_KIND_NAMES[kind] });
+    if (kind === 'text_template' && fm.ad) fail('ad', 'tpl.rcs.templateAd');
     return kind;
   }
-  if (rcs.templateType !== undefined)
-    fail('templateType', 'tpl.rcs.templateTypeAlone');
+  if (rcs.templateType !== undefined) fail('templateType', 'tpl.rcs.templateTypeAlone');
   const type = rcs.type ?? 'auto';
-  if (type === 'sms' && fm.subject !== undefined)
-    fail('subject', 'tpl.rcs.smsSubject');
+  if (type === 'sms' && fm.subject !== undefined) fail('subject', 'tpl.rcs.smsSubject');
   if ((type === 'sms' || type === 'lms') && fm.images.length > 0)
     fail('images', 'tpl.rcs.noImages', { kind: RCS_KIND_NAMES[type] });
   if (type === 'mms' && fm.images.length === 0) fail('type', 'tpl.rcs.mmsNeedsImage');
@@ -360,10 +352,8 @@ function compilePattern(
     const name = raw.trim();
     const line = findLine(lines, new RegExp(escapeRegExp(m[0]))) ?? firstLine;
     if (name === '') throw InputError.atKey(file, { line }, 'tpl.varEmpty');
-    if (name.includes('.'))
-      throw InputError.atKey(file, { line }, 'tpl.varDot', { name });
-    if (/[#{}\s]/.test(name))
-      throw InputError.atKey(file, { line }, 'tpl.varChars', { name });
+    if (name.includes('.')) throw InputError.atKey(file, { line }, 'tpl.varDot', { name });
+    if (/[#{}\s]/.test(name)) throw InputError.atKey(file, { line }, 'tpl.varChars', { name });
     pieces.push(literal(last, m.index));
     vars.push(name);
     if (!variables.some((v) => v.name === name)) variables.push({ name, line });

@@ -7,8 +7,18 @@ import { currentLang, t } from '../i18n/index.js';
  * it writes; English, or a text none of these match, is left exactly as commander wrote it.
  */
 const USAGE: { code: string; re: RegExp; key: MessageKey; names: string[] }[] = [
-  { code: 'commander.unknownOption', re: /^error: unknown option '(.*)'$/, key: 'usage.unknownOption', names: ['flag'] },
-  { code: 'commander.unknownCommand', re: /^error: unknown command '(.*)'$/, key: 'usage.unknownCommand', names: ['name'] },
+  {
+    code: 'commander.unknownOption',
+    re: /^error: unknown option '(.*)'$/,
+    key: 'usage.unknownOption',
+    names: ['flag'],
+  },
+  {
+    code: 'commander.unknownCommand',
+    re: /^error: unknown command '(.*)'$/,
+    key: 'usage.unknownCommand',
+    names: ['name'],
+  },
   {
     code: 'commander.missingArgument',
     re: /^error: missing required argument '(.*)'$/,

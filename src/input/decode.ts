@@ -1,6 +1,6 @@
-import type { Msg } from '../errors.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import type iconv from 'iconv-lite';
+import type { Msg } from '../errors.js';
 import { iconvLite } from '../text/cp949.js';
 
 export type TextEncoding = 'utf8' | 'cp949';
@@ -34,7 +34,8 @@ export class DecodeStream extends Transform {
           throw new DecodeError('is UTF-16 (Excel "Unicode text"): save it as CSV UTF-8 or CSV', 0, 1, {
             key: 'decode.utf16Excel',
           });
-        if (data[0] === 0xfe && data[1] === 0xff) throw new DecodeError('is UTF-16: save it as CSV UTF-8', 0, 1, { key: 'decode.utf16' });
+        if (data[0] === 0xfe && data[1] === 0xff)
+          throw new DecodeError('is UTF-16: save it as CSV UTF-8', 0, 1, { key: 'decode.utf16' });
         if (looksLikeUtf16(data))
           throw new DecodeError('is UTF-16 (no byte order mark): save it as CSV UTF-8', 0, 1, {
             key: 'decode.utf16NoBom',

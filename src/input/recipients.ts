@@ -114,8 +114,7 @@ class RecordSink {
 
   result(decoder: DecodeStream): CsvResult {
     if (this.header === null) throw InputError.of('csv.noHeader', { file: this.file });
-    if (this.rows === 0)
-      throw InputError.atKey(this.file, { line: 2 }, 'csv.noRows');
+    if (this.rows === 0) throw InputError.atKey(this.file, { line: 2 }, 'csv.noRows');
     return { rows: this.rows, encoding: decoder.encoding === 'ascii-so-far' ? 'ascii' : decoder.encoding };
   }
 }

@@ -85,16 +85,11 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
     if (t.images.length > limits.count)
       throw InputError.of('chk.tooManyImages', { file, n: t.images.length, type, max: limits.count });
     for (const rel of t.images) {
-      const { abs, bytes } = readImage(
-        dir,
-        rel,
-        file,
-        limits.bytes,
-        (n) => InputError.of('chk.imageKb', { file, rel, kb: Math.ceil(n / 1024), type, max: limits.bytes / 1024 }),
+      const { abs, bytes } = readImage(dir, rel, file, limits.bytes, (n) =>
+        InputError.of('chk.imageKb', { file, rel, kb: Math.ceil(n / 1024), type, max: limits.bytes / 1024 }),
       );
       const info = readImageInfo(bytes);
-      if (info?.format !== 'jpeg')
-        throw InputError.of('chk.notJpeg', { file, rel });
+      if (info?.format !== 'jpeg') throw InputError.of('chk.notJpeg', { file, rel });
       if (bytes.length > limits.bytes)
         throw InputError.of('chk.imageKb', {
           file,
@@ -161,8 +156,7 @@ function checkRcsImages(t: Template, config: Config, dir: string): string[] {
         mb: limits.bytes / 1024 / 1024,
       });
     const { abs, bytes } = readImage(dir, rel, file, limits.bytes, tooLarge);
-    if (!readImageInfo(bytes))
-      throw InputError.of('chk.notJpegPng', { file, rel });
+    if (!readImageInfo(bytes)) throw InputError.of('chk.notJpegPng', { file, rel });
     return abs;
   });
 }
@@ -183,8 +177,7 @@ function realFolder(dir: string): string {
  */
 function insideFolder(dir: string, rel: string, file: string, key: string): string {
   const outside = (abs: string): boolean => abs !== dir && !abs.startsWith(dir + path.sep);
-  const refuse = (): InputError =>
-    InputError.of('chk.outside', { file, key, rel });
+  const refuse = (): InputError => InputError.of('chk.outside', { file, key, rel });
   const abs = path.resolve(dir, rel);
   if (path.isAbsolute(rel) || outside(abs)) throw refuse();
   const named = `${file}: ${key === 'images' ? 'image' : key} "${rel}"`;

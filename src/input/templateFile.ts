@@ -37,8 +37,7 @@ export function readTemplateFile(file: string): TemplateFile {
     source = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     source = iconvLite().decode(bytes, 'cp949');
-    if (source.includes('\uFFFD'))
-      throw InputError.of('tplFile.encoding', { file });
+    if (source.includes('\uFFFD')) throw InputError.of('tplFile.encoding', { file });
   }
   return { template: parseTemplate(source, file), bytes };
 }
