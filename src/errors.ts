@@ -4,6 +4,7 @@
  */
 
 import type { MessageKey } from './i18n/en.js';
+import { currentLang, type Lang, t } from './i18n/index.js';
 
 export const EXIT = { ok: 0, fault: 1, input: 2, incomplete: 3, locked: 75 } as const;
 
@@ -23,6 +24,23 @@ export interface Localised {
   key?: MessageKey;
   params?: Record<string, string | number>;
   at?: { file: string; where: Where };
+}
+
+/** A catalog message as a parameter of another (`the file {problem}`): filled in each language. */
+export interface Msg {
+  key: MessageKey;
+  params?: Record<string, string | number>;
+  /** the English text where it is not the catalog's (another library's words, kept as they were) */
+  en?: string;
+}
+export type MsgParams = Record<string, string | number | Msg>;
+
+function fill(params: MsgParams, lang: Lang): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(params))
+    out[k] =
+      typeof v !== 'object' ? v : lang === 'en' && v.en !== undefined ? v.en : t(v.key, v.params, lang);
+  return out;
 }
 
 class UmsError extends Error {
@@ -45,6 +63,36 @@ class UmsError extends Error {
     localised: Omit<Localised, 'at'> = {},
   ): T {
     return new this(located(file, where, message), { ...localised, at: { file, where } });
+  }
+
+  /** The error of catalog message `key`: its English text is the message, the key prints it in another language. */
+  static of<T extends UmsError>(
+    this: new (
+      message: string,
+      localised?: Localised,
+    ) => T,
+    key: MessageKey,
+    params: MsgParams = {},
+  ): T {
+    return new this(t(key, fill(params, 'en'), 'en'), { key, params: fill(params, currentLang()) });
+  }
+
+  /** `file row 7: <catalog message key>`, as `at()` with the message from the catalog. */
+  static atKey<T extends UmsError>(
+    this: new (
+      message: string,
+      localised?: Localised,
+    ) => T,
+    file: string,
+    where: Where,
+    key: MessageKey,
+    params: MsgParams = {},
+  ): T {
+    return new this(located(file, where, t(key, fill(params, 'en'), 'en')), {
+      key,
+      params: fill(params, currentLang()),
+      at: { file, where },
+    });
   }
 }
 

@@ -30,17 +30,20 @@ export function checkRouteCarries(config: Config, channel: ChannelChoice, overri
   for (const p of route.providers) {
     const type = String(providerConfig(config, p)?.type ?? '');
     if (!(CARRIES[type] ?? []).includes(channel))
-      throw new InputError(
-        `${where}: ${p} (${type}) cannot carry ${name}: route ${channel} only to providers that can (${carriers(channel)})`,
-      );
+      throw InputError.of('cfg.route.cannotCarry', {
+        where,
+        p,
+        type,
+        name,
+        channel,
+        carriers: carriers(channel),
+      });
   }
   if (channel === 'alimtalk' && route.providers.length > 1) {
     for (const p of route.providers) {
       const pc = providerConfig(config, p);
       if (pc?.type === 'nhn' && !pc.senderKey)
-        throw new InputError(
-          `${config.label}: providers.${p}.senderKey: not set: AlimTalk routed over several providers needs the sender profile at each (the template's pfId is Solapi's; NHN's is its senderKey)`,
-        );
+        throw InputError.of('cfg.route.senderKey', { file: config.label, p });
     }
   }
 }

@@ -130,17 +130,17 @@ export function phoneColumnByContent(header: string[], sample: string[][], csvFi
   if (found.length === 1) return { index: found[0]!, name: header[found[0]!]!, how: 'content' };
   if (found.length > 1) {
     const names = found.map((i) => `"${header[i]}"`);
-    throw InputError.at(
-      csvFile,
-      { line: 1 },
-      `no header names the phone column and ${names.length} columns hold phone numbers (${names.join(', ')}): pass --phone-column ${header[found[0]!]} or --phone-column ${header[found[1]!]}`,
-    );
+    throw InputError.atKey(csvFile, { line: 1 }, 'plan.twoPhoneColumns', {
+      count: names.length,
+      names: names.join(', '),
+      a: header[found[0]!]!,
+      b: header[found[1]!]!,
+    });
   }
-  throw InputError.at(
-    csvFile,
-    { line: 1 },
-    `no phone column: name one ${PHONE_COLUMNS.join(', ')} or pass --phone-column (no column's values are phone numbers either; columns are: ${header.join(', ')})`,
-  );
+  throw InputError.atKey(csvFile, { line: 1 }, 'plan.noPhoneColumn', {
+    names: PHONE_COLUMNS.join(', '),
+    columns: header.join(', '),
+  });
 }
 
 /**

@@ -1,7 +1,8 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { issueKey } from '../config/issues.js';
-import { InputError } from '../errors.js';
+import { issueKey, issueMsg } from '../config/issues.js';
+import { InputError, type MsgParams } from '../errors.js';
+import type { MessageKey } from '../i18n/en.js';
 import { describeCodePoint, findControlChar } from '../text/controls.js';
 import { isEucKrChar } from '../text/eucKr.js';
 import { checkButtons } from './alimtalk.js';
@@ -108,12 +109,7 @@ export function parseTemplate(source: string, file: string): Template {
   let bodyStart = 0; // index into lines
   if (lines[0]?.trim() === '---') {
     const end = lines.findIndex((l, i) => i > 0 && l.trim() === '---');
-    if (end < 0)
-      throw InputError.at(
-        file,
-        { line: 1 },
-        'front matter opened with --- is never closed with a second ---',
-      );
+    if (end < 0) throw InputError.atKey(file, { line: 1 }, 'tpl.fmNotClosed');
     frontMatter = parseFrontMatter(lines.slice(1, end).join('\n'), file);
     bodyStart = end + 1;
   }
@@ -123,13 +119,20 @@ export function parseTemplate(source: string, file: string): Template {
     const keyName = issueKey(issue);
     const line =
       findLine(lines, new RegExp(`^\\s*${escapeRegExp(String(keyName.split('.')[0] ?? ''))}\\s*:`)) ?? 1;
-    const message =
-      issue.code === 'unrecognized_keys'
-        ? `unknown front matter key "${keyName}" (known: ${Object.keys(frontMatterSchema.shape).join(', ')})`
-        : issue.code === 'invalid_value' && keyName === 'channel'
-          ? `unknown channel "${String(frontMatter.channel)}" (use one of: auto, ${CHANNELS.join(', ')})`
-          : `front matter "${keyName}": ${issue.message}`;
-    throw InputError.at(file, { line }, message);
+    if (issue.code === 'unrecognized_keys')
+      throw InputError.atKey(file, { line }, 'tpl.fmUnknownKey', {
+        key: keyName,
+        known: Object.keys(frontMatterSchema.shape).join(', '),
+      });
+    if (issue.code === 'invalid_value' && keyName === 'channel')
+      throw InputError.atKey(file, { line }, 'tpl.unknownChannel', {
+        channel: String(frontMatter.channel),
+        channels: CHANNELS.join(', '),
+      });
+    throw InputError.atKey(file, { line }, 'tpl.fmIssue', {
+      key: keyName,
+      problem: { ...issueMsg(issue), en: issue.message },
+    });
   }
   const fm = parsed.data;
 
@@ -140,26 +143,23 @@ export function parseTemplate(source: string, file: string): Template {
     bodyStart++;
   }
   const bodyText = bodyLines.join('\n');
-  if (bodyText.trim() === '')
-    throw InputError.at(file, { line: bodyStart + 1 }, 'the template has no message body');
+  if (bodyText.trim() === '') throw InputError.atKey(file, { line: bodyStart + 1 }, 'tpl.noBody');
 
   // What is sent may carry no control character (but newlines), and only an ad may look like one.
   const fixedText = (text: string, firstLine: number, what: string): void => {
     const at = findControlChar(text);
     if (at >= 0) {
       const line = firstLine + text.slice(0, at).split('\n').length - 1;
-      throw InputError.at(
-        file,
-        { line },
-        `${describeCodePoint(text.charCodeAt(at))} in the ${what}: control characters cannot be sent (only line breaks)`,
-      );
+      throw InputError.atKey(file, { line }, 'tpl.controlChar', {
+        char: describeCodePoint(text.charCodeAt(at)),
+        what: { key: `tpl.part.${what}` as MessageKey, en: what },
+      });
     }
     if (!fm.ad && AD_MARKER.test(text)) {
-      throw InputError.at(
-        file,
-        { line: firstLine },
-        `the ${what} begins with "${AD_MARKER.exec(text)![0].trim()}", an ad, but the template is not ad: true: add ad: true (with the sender and a 080 opt-out line) or remove it`,
-      );
+      throw InputError.atKey(file, { line: firstLine }, 'tpl.adNotAd', {
+        what: { key: `tpl.part.${what}` as MessageKey, en: what },
+        marker: AD_MARKER.exec(text)![0].trim(),
+      });
     }
   };
   fixedText(bodyText, bodyStart + 1, 'body');
@@ -174,51 +174,31 @@ export function parseTemplate(source: string, file: string): Template {
 
   const channel: ChannelChoice = fm.channel;
   if (channel === 'sms' && fm.subject !== undefined) {
-    throw InputError.at(
-      file,
-      { line: subjectLine },
-      'channel sms cannot carry a subject: remove it or use channel lms',
-    );
+    throw InputError.atKey(file, { line: subjectLine }, 'tpl.smsSubject');
   }
   if ((channel === 'sms' || channel === 'lms') && fm.images.length > 0) {
-    throw InputError.at(
-      file,
-      { line: findLine(lines, /^\s*images\s*:/) ?? 1 },
-      `channel ${channel} cannot carry images: use channel mms`,
-    );
+    throw InputError.atKey(file, { line: findLine(lines, /^\s*images\s*:/) ?? 1 }, 'tpl.noImages', {
+      channel,
+    });
   }
   if (channel === 'mms' && fm.images.length === 0) {
-    throw InputError.at(
-      file,
-      { line: findLine(lines, /^\s*channel\s*:/) ?? 1 },
-      'channel mms needs at least one image under images:',
-    );
+    throw InputError.atKey(file, { line: findLine(lines, /^\s*channel\s*:/) ?? 1 }, 'tpl.mmsNeedsImage');
   }
   if (channel === 'alimtalk' && !fm.alimtalk) {
-    throw InputError.at(
-      file,
-      { line: findLine(lines, /^\s*channel\s*:/) ?? 1 },
-      'channel alimtalk needs alimtalk: { pfId, templateId }',
-    );
+    throw InputError.atKey(file, { line: findLine(lines, /^\s*channel\s*:/) ?? 1 }, 'tpl.alimtalkNeeds');
   }
   if (channel === 'rcs' && !fm.rcs) {
-    throw InputError.at(
-      file,
-      { line: findLine(lines, /^\s*channel\s*:/) ?? 1 },
-      'channel rcs needs rcs: { brandId }',
-    );
+    throw InputError.atKey(file, { line: findLine(lines, /^\s*channel\s*:/) ?? 1 }, 'tpl.rcsNeeds');
   }
   if (fm.alimtalk && fm.ad) {
-    throw InputError.at(
-      file,
-      { line: findLine(lines, /^\s*ad\s*:/) ?? 1 },
-      'an AlimTalk carries information only: ads (ad: true) are not allowed on it',
-    );
+    throw InputError.atKey(file, { line: findLine(lines, /^\s*ad\s*:/) ?? 1 }, 'tpl.alimtalkAd');
   }
   if (fm.alimtalk) {
     const problems = checkButtons(fm.alimtalk.buttons as AlimtalkButton[]);
     if (problems.length)
-      throw InputError.at(file, { line: findLine(lines, /^\s*buttons\s*:/) ?? 1 }, `alimtalk ${problems[0]}`);
+      throw InputError.atKey(file, { line: findLine(lines, /^\s*buttons\s*:/) ?? 1 }, 'tpl.buttons', {
+        problem: problems[0]!,
+      });
   }
   const resolvedChannel: ChannelChoice =
     channel === 'auto' && fm.alimtalk ? 'alimtalk' : channel === 'auto' && fm.rcs ? 'rcs' : channel;
@@ -231,11 +211,12 @@ export function parseTemplate(source: string, file: string): Template {
     const bad = firstForeignLiteral(text);
     if (!bad) return;
     const line = multiline ? firstLine + text.slice(0, bad.at).split('\n').length - 1 : firstLine;
-    throw InputError.at(
-      file,
-      { line },
-      `${bad.shown} in the ${what} cannot go by SMS/LMS/MMS (outside EUC-KR, the character set Korean carriers take): remove ${bad.count > 1 ? 'them' : 'it'}${what === 'fallbackText' ? '' : ', or send by AlimTalk or RCS'}`,
-    );
+    throw InputError.atKey(file, { line }, 'tpl.notEucKr', {
+      shown: bad.shown,
+      what: { key: `tpl.part.${what}` as MessageKey, en: what },
+      remove: { key: bad.count > 1 ? 'tpl.removeThem' : 'tpl.removeIt' },
+      orAlimtalk: what === 'fallbackText' ? '' : { key: 'tpl.orAlimtalk' },
+    });
   };
   if (textChannel) {
     eucKrText(bodyText, bodyStart + 1, 'body', true);
@@ -295,35 +276,23 @@ function checkRcsFrontMatter(
   const at = (key: string): { line: number } => ({
     line: findLine(lines, new RegExp(`^\\s*${key}\\s*:`)) ?? 1,
   });
-  const fail = (key: string, message: string): never => {
-    throw InputError.at(file, at(key), message);
+  const fail = (key: string, message: MessageKey, params: MsgParams = {}): never => {
+    throw InputError.atKey(file, at(key), message, params);
   };
   if (rcs.templateId) {
-    if (rcs.type !== undefined && rcs.type !== 'auto')
-      fail(
-        'type',
-        'rcs.type is for messages without a template: with rcs.templateId, say rcs.templateType: text | image',
-      );
+    if (rcs.type !== undefined && rcs.type !== 'auto') fail('type', 'tpl.rcs.typeWithTemplate');
     const kind = rcs.templateType === 'image' ? 'image_template' : 'text_template';
-    if (fm.subject !== undefined)
-      fail('subject', `an ${RCS_KIND_NAMES[kind]} carries its approved title: remove subject`);
-    if (fm.images.length > 0)
-      fail(
-        'images',
-        `an ${RCS_KIND_NAMES[kind]} carries its approved content: remove images (images without a template go as RCS MMS)`,
-      );
-    if (kind === 'text_template' && fm.ad)
-      fail('ad', 'an RCS text template carries information only: ads (ad: true) are not allowed on it');
+    if (fm.subject !== undefined) fail('subject', 'tpl.rcs.templateSubject', { kind: RCS_KIND_NAMES[kind] });
+    if (fm.images.length > 0) fail('images', 'tpl.rcs.templateImages', { kind: RCS_KIND_NAMES[kind] });
+    if (kind === 'text_template' && fm.ad) fail('ad', 'tpl.rcs.templateAd');
     return kind;
   }
-  if (rcs.templateType !== undefined)
-    fail('templateType', 'rcs.templateType needs rcs.templateId (the approved template)');
+  if (rcs.templateType !== undefined) fail('templateType', 'tpl.rcs.templateTypeAlone');
   const type = rcs.type ?? 'auto';
-  if (type === 'sms' && fm.subject !== undefined)
-    fail('subject', 'an RCS SMS cannot carry a subject: remove it or use rcs.type lms');
+  if (type === 'sms' && fm.subject !== undefined) fail('subject', 'tpl.rcs.smsSubject');
   if ((type === 'sms' || type === 'lms') && fm.images.length > 0)
-    fail('images', `an ${RCS_KIND_NAMES[type]} cannot carry images: use rcs.type mms (or auto)`);
-  if (type === 'mms' && fm.images.length === 0) fail('type', 'rcs.type mms needs an image under images:');
+    fail('images', 'tpl.rcs.noImages', { kind: RCS_KIND_NAMES[type] });
+  if (type === 'mms' && fm.images.length === 0) fail('type', 'tpl.rcs.mmsNeedsImage');
   return type;
 }
 
@@ -341,21 +310,19 @@ function parseFrontMatter(yamlText: string, file: string): Record<string, unknow
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) {
     const line = lineCounter.linePos(problem.pos[0]).line + 1; // +1: the opening --- is line 1
-    throw InputError.at(file, { line }, `malformed front matter: ${problem.message.split('\n')[0]}`);
+    throw InputError.atKey(file, { line }, 'tpl.fmMalformed', { problem: problem.message.split('\n')[0]! });
   }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 50 });
   } catch (err) {
-    throw InputError.at(
-      file,
-      { line: 2 },
-      `malformed front matter: ${(err as Error).message.split('\n')[0]}`,
-    );
+    throw InputError.atKey(file, { line: 2 }, 'tpl.fmMalformed', {
+      problem: (err as Error).message.split('\n')[0]!,
+    });
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw InputError.at(file, { line: 2 }, 'malformed front matter: expected "key: value" lines');
+    throw InputError.atKey(file, { line: 2 }, 'tpl.fmNotMapping');
   }
   return value as Record<string, unknown>;
 }
@@ -376,7 +343,7 @@ function compilePattern(
     const unclosed = piece.indexOf('#{');
     if (unclosed >= 0) {
       const line = firstLine + s.slice(0, from + unclosed).split('\n').length - 1;
-      throw InputError.at(file, { line }, 'variable opened with #{ is never closed with }');
+      throw InputError.atKey(file, { line }, 'tpl.varNotClosed');
     }
     return piece;
   };
@@ -384,15 +351,9 @@ function compilePattern(
     const raw = m[1]!;
     const name = raw.trim();
     const line = findLine(lines, new RegExp(escapeRegExp(m[0]))) ?? firstLine;
-    if (name === '') throw InputError.at(file, { line }, 'empty variable name #{}');
-    if (name.includes('.'))
-      throw InputError.at(
-        file,
-        { line },
-        `variable name "${name}" contains "." (Kakao forbids it): rename the column and the variable`,
-      );
-    if (/[#{}\s]/.test(name))
-      throw InputError.at(file, { line }, `variable name "${name}" may not contain spaces, "#", "{" or "}"`);
+    if (name === '') throw InputError.atKey(file, { line }, 'tpl.varEmpty');
+    if (name.includes('.')) throw InputError.atKey(file, { line }, 'tpl.varDot', { name });
+    if (/[#{}\s]/.test(name)) throw InputError.atKey(file, { line }, 'tpl.varChars', { name });
     pieces.push(literal(last, m.index));
     vars.push(name);
     if (!variables.some((v) => v.name === name)) variables.push({ name, line });

@@ -9,6 +9,7 @@ import {
 } from '../app/exportRows.js';
 import { writeXlsx } from '../app/exportXlsx.js';
 import { InputError } from '../errors.js';
+import { t } from '../i18n/index.js';
 import { removeTempFiles, writePrivateFile } from '../input/privateFile.js';
 import { iconvLite } from '../text/cp949.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
@@ -67,7 +68,7 @@ export function registerExport(program: Command, cli: Cli, setExit: (code: numbe
         if (!campaign || campaign.state === 'planning')
           throw new InputError(`no campaign "${id}" in the journal (see \`ums campaigns\`)`);
         const source = await openExport(journal, campaign, cli.cwd);
-        if (source.missing) cli.err(`ums: warning: ${source.missing}: exported without its own columns`);
+        if (source.missing) cli.err(`ums: ${t('export.noOwnColumns', { file: source.missing })}`);
         const summary = format === 'xlsx' ? exportSummary(journal, campaign) : null;
         let lost = 0;
         let firstLost = '';
@@ -140,7 +141,7 @@ export function registerExport(program: Command, cli: Cli, setExit: (code: numbe
         if (opts.output) {
           const stop = (signal: NodeJS.Signals): void => {
             removeTempFiles();
-            cli.err(`ums: export stopped by ${signal}: ${opts.output} was not written`);
+            cli.err(`ums: ${t('export.stopped', { signal, file: String(opts.output) })}`);
             process.exit(EXIT.fault);
           };
           // SIGHUP too (the terminal or the ssh session closed), unless no terminal is attached: under
@@ -162,7 +163,7 @@ export function registerExport(program: Command, cli: Cli, setExit: (code: numbe
         }
         if (lost)
           cli.err(
-            `ums: warning: --encoding cp949: ${lost} value${lost === 1 ? '' : 's'} had characters CP949 cannot hold, written as "?" (first: ${firstLost}); the UTF-8 CSV or -o FILE.xlsx keeps them`,
+            `ums: ${t(lost === 1 ? 'export.cp949Lost1' : 'export.cp949Lost', { n: lost, first: String(firstLost) })}`,
           );
         setExit(EXIT.ok);
       } finally {

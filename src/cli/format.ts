@@ -474,17 +474,17 @@ const RATE_AFTER_MS = 1000;
  * them (before, a handful of messages in a few ms made "ETA 500 s" or "4,000/s").
  */
 export function formatProgress(p: Progress | null, total: number, now: number): string {
-  if (!p) return `sending 0/${num(total)}`;
+  if (!p) return t('progress.starting', { total: num(total) });
   const elapsedMs = now - p.startedAt;
-  const parts = [`sent ${num(p.accepted)}/${num(total)}`];
+  const parts = [t('progress.sent', { sent: num(p.accepted), total: num(total) })];
   if (elapsedMs >= RATE_AFTER_MS) {
     const rate = p.accepted / (elapsedMs / 1000);
-    parts.push(`${num(Math.round(rate))}/s`);
+    parts.push(t('progress.rate', { rate: num(Math.round(rate)) }));
     const left = Math.max(0, total - p.submitted);
-    if (rate > 0) parts.push(`ETA ${clock(left / rate)}`);
+    if (rate > 0) parts.push(t('progress.eta', { eta: clock(left / rate) }));
   }
-  parts.push(`failed ${p.failed}`);
-  if (p.unknown) parts.push(`unknown ${p.unknown}`);
-  if (p.throttles) parts.push(`throttled ${p.throttles}`);
+  parts.push(t('progress.failed', { n: p.failed }));
+  if (p.unknown) parts.push(t('progress.unknown', { n: p.unknown }));
+  if (p.throttles) parts.push(t('progress.throttled', { n: p.throttles }));
   return parts.join(' · ');
 }

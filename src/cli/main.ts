@@ -14,6 +14,7 @@ import { registerOptout } from './optout.js';
 import { registerReport } from './report.js';
 import { registerResume } from './resume.js';
 import { registerSend } from './send.js';
+import { usageErrorText } from './usageErrors.js';
 
 export async function main(argv: string[], given?: Cli): Promise<number> {
   let cli: Cli;
@@ -44,7 +45,11 @@ export async function main(argv: string[], given?: Cli): Promise<number> {
     .helpOption('-h, --help', helpText('display help for command'))
     .option('--lang <lang>', "language of what ums prints: ko or en (default: the config's lang:, else LANG)")
     .exitOverride()
-    .configureOutput({ writeOut: (s) => cli.out(s.trimEnd()), writeErr: (s) => cli.err(s.trimEnd()) })
+    .configureOutput({
+      writeOut: (s) => cli.out(s.trimEnd()),
+      writeErr: (s) => cli.err(s.trimEnd()),
+      outputError: (s, write) => write(usageErrorText(s)),
+    })
     .showHelpAfterError(helpText('(run `ums --help` for usage)'));
   registerSend(program, cli, setExit);
   registerResume(program, cli, setExit);

@@ -5,9 +5,9 @@ import { z } from 'zod';
 import { DEFAULT_QUIET_HOURS, parseClock, type QuietHours } from '../campaign/quietHours.js';
 import { QUOTE_NUMBER } from '../campaign/template.js';
 import { CHANNELS, type Channel, DEFAULT_PRICES, type Prices, RCS_PRICE_KEYS } from '../campaign/types.js';
-import { InputError } from '../errors.js';
+import { InputError, type Msg } from '../errors.js';
 import { MAX_CONFIG_BYTES, readInputFile } from '../input/readableFile.js';
-import { formatFirstIssue } from './issues.js';
+import { formatFirstIssue, issueLocalised } from './issues.js';
 import { addSecret } from './secrets.js';
 
 const providerSchema = z
@@ -109,7 +109,7 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
     }
   }
   const proto = protoKey(raw, '');
-  if (proto !== null) throw new InputError(`${name}: ${proto}: not a valid key`);
+  if (proto !== null) throw InputError.of('cfg.protoKey', { file: name, key: proto });
   const unset = new Map<string, string>();
   const expanded = expandEnv(raw, env, '', unset);
   // Outside providers: every command needs them (journal, from, routes...): all unset ones named at once.
@@ -121,16 +121,24 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
       params: { file: name, names: unsetNames(needed) },
     });
   const parsed = configSchema.safeParse(expanded);
-  if (!parsed.success) throw new InputError(`${name}: ${formatFirstIssue(parsed.error)}`);
+  if (!parsed.success)
+    throw new InputError(
+      `${name}: ${formatFirstIssue(parsed.error)}`,
+      issueLocalised(parsed.error.issues[0]!, '', name),
+    );
   const c = parsed.data;
   // Own keys only, in objects without a prototype: `constructor` or `__proto__` is never a provider or a route.
   const givenRoutes = ownRecord(c.routes);
   for (const key of Object.keys(givenRoutes)) {
     if (key === 'default' || (CHANNELS as readonly string[]).includes(key)) continue;
     const near = nearest(key, ['default', ...CHANNELS]);
-    throw new InputError(
-      `${name}: routes.${key}: not a channel or default; ${near ? `did you mean ${near}?` : `use ${CHANNELS.join(', ')} or default`}`,
-    );
+    throw InputError.of('cfg.routeKey', {
+      file: name,
+      key,
+      hint: near
+        ? { key: 'cfg.didYouMean', params: { near } }
+        : { key: 'cfg.useChannels', params: { channels: CHANNELS.join(', ') } },
+    });
   }
   const routes = Object.create(null) as Record<string, Route>;
   for (const [key, value] of Object.entries(givenRoutes))
@@ -364,16 +372,16 @@ export function priceFor(
 export function parseRoute(value: unknown, at: string): Route {
   const listOf = (v: unknown, what: string): string[] => {
     if (!Array.isArray(v) || v.length === 0)
-      throw new InputError(`${at}: ${what} must list at least one provider, e.g. [solapi, nhn]`);
+      throw InputError.of('cfg.route.listEmpty', { at, what: listName(what) });
     for (const x of v)
       if (typeof x !== 'string' || x === '')
-        throw new InputError(`${at}: ${what} must list provider names, e.g. [solapi, nhn]`);
+        throw InputError.of('cfg.route.listNames', { at, what: listName(what) });
     const dup = v.find((x, i) => v.indexOf(x) !== i);
-    if (dup !== undefined) throw new InputError(`${at}: "${dup}" is listed twice`);
+    if (dup !== undefined) throw InputError.of('cfg.route.twice', { at, dup: String(dup) });
     return v as string[];
   };
   if (typeof value === 'string') {
-    if (!value) throw new InputError(`${at}: name a provider`);
+    if (!value) throw InputError.of('cfg.route.empty', { at });
     return { kind: 'one', providers: [value] };
   }
   if (Array.isArray(value)) {
@@ -388,23 +396,24 @@ export function parseRoute(value: unknown, at: string): Route {
     if (keys.length === 1 && keys[0] === 'split') {
       const split = v.split;
       if (!split || typeof split !== 'object' || Array.isArray(split) || Object.keys(split).length === 0)
-        throw new InputError(
-          `${at}: split must give each provider a weight, e.g. { split: { solapi: 70, nhn: 30 } }`,
-        );
+        throw InputError.of('cfg.route.split', { at });
       const providers: string[] = [];
       const weights: number[] = [];
       for (const [p, w] of Object.entries(split)) {
         if (typeof w !== 'number' || !Number.isInteger(w) || w <= 0)
-          throw new InputError(`${at}: split.${p}: the weight must be a positive whole number (e.g. 70)`);
+          throw InputError.of('cfg.route.weight', { at, p });
         providers.push(p);
         weights.push(w);
       }
       return { kind: 'split', providers, weights };
     }
   }
-  throw new InputError(
-    `${at}: name a provider, a failover list [a, b], { split: { a: 70, b: 30 } } or { cheapest: [a, b] }`,
-  );
+  throw InputError.of('cfg.route.form', { at });
+}
+
+/** `a failover list` or `cheapest`, as a route error names the list. */
+function listName(what: string): Msg {
+  return { key: what === 'cheapest' ? 'cfg.route.cheapest' : 'cfg.route.failoverList', en: what };
 }
 
 /** `prices:` channel keys are the defaults; a configured provider's name holds that provider's own. */
@@ -416,7 +425,7 @@ function parsePrices(
   const keys = [...CHANNELS, ...RCS_PRICE_KEYS] as readonly string[];
   const price = (v: unknown, at: string): number => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-      throw new InputError(`${name}: prices.${at}: a price must be a number of KRW, 0 or more`);
+      throw InputError.of('cfg.price', { file: name, at });
     return v;
   };
   const prices: Prices = { ...DEFAULT_PRICES };
@@ -427,20 +436,21 @@ function parsePrices(
       prices[key as keyof Prices] = price(v, key);
     } else if (Object.hasOwn(providers, key)) {
       if (!v || typeof v !== 'object' || Array.isArray(v))
-        throw new InputError(
-          `${name}: prices.${key}: give the provider's prices by channel, e.g. { sms: 11, lms: 30 }`,
-        );
+        throw InputError.of('cfg.providerPrices', { file: name, key });
       const own: Partial<Prices> = {};
       for (const [k, p] of Object.entries(v)) {
         if (!keys.includes(k))
-          throw new InputError(`${name}: prices.${key}.${k}: not a channel (use ${keys.join(', ')})`);
+          throw InputError.of('cfg.priceChannel', { file: name, key, k, keys: keys.join(', ') });
         own[k as keyof Prices] = price(p, `${key}.${k}`);
       }
       providerPrices[key] = own;
     } else {
-      throw new InputError(
-        `${name}: prices.${key}: not a channel or a configured provider (channels: ${CHANNELS.join(', ')}; providers: ${Object.keys(providers).join(', ')})`,
-      );
+      throw InputError.of('cfg.priceKey', {
+        file: name,
+        key,
+        channels: CHANNELS.join(', '),
+        providers: Object.keys(providers).join(', '),
+      });
     }
   }
   return { prices, providerPrices };

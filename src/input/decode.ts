@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type iconv from 'iconv-lite';
+import type { Msg } from '../errors.js';
 import { iconvLite } from '../text/cp949.js';
 
 export type TextEncoding = 'utf8' | 'cp949';
@@ -30,10 +31,15 @@ export class DecodeStream extends Transform {
       if (this.first) {
         this.first = false;
         if (data[0] === 0xff && data[1] === 0xfe)
-          throw new DecodeError('is UTF-16 (Excel "Unicode text"): save it as CSV UTF-8 or CSV', 0);
-        if (data[0] === 0xfe && data[1] === 0xff) throw new DecodeError('is UTF-16: save it as CSV UTF-8', 0);
+          throw new DecodeError('is UTF-16 (Excel "Unicode text"): save it as CSV UTF-8 or CSV', 0, 1, {
+            key: 'decode.utf16Excel',
+          });
+        if (data[0] === 0xfe && data[1] === 0xff)
+          throw new DecodeError('is UTF-16: save it as CSV UTF-8', 0, 1, { key: 'decode.utf16' });
         if (looksLikeUtf16(data))
-          throw new DecodeError('is UTF-16 (no byte order mark): save it as CSV UTF-8', 0);
+          throw new DecodeError('is UTF-16 (no byte order mark): save it as CSV UTF-8', 0, 1, {
+            key: 'decode.utf16NoBom',
+          });
         if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) {
           if (this.encoding === 'ascii-so-far') this.encoding = 'utf8';
           data = data.subarray(3);
@@ -46,6 +52,7 @@ export class DecodeStream extends Transform {
           'is not a text CSV (NUL byte, binary data?)',
           this.offset + nul,
           this.line + countLines(data, nul),
+          { key: 'decode.nul' },
         );
       let text = '';
       if (this.encoding === 'ascii-so-far') {
@@ -92,6 +99,7 @@ export class DecodeStream extends Transform {
           `ends in the middle of a ${this.encoding === 'utf8' ? 'UTF-8' : 'CP949'} character`,
           this.offset,
           this.line,
+          { key: 'decode.truncated', params: { encoding: this.encoding === 'utf8' ? 'UTF-8' : 'CP949' } },
         );
       done(null, tail);
     } catch (err) {
@@ -121,6 +129,7 @@ export class DecodeStream extends Transform {
       `could be UTF-8 ("${show(utf8)}") or CP949 ("${show(cp949)}"): pass --encoding utf8 or --encoding cp949`,
       at,
       line,
+      { key: 'decode.ambiguous', params: { utf8: show(utf8), cp949: show(cp949) } },
     );
   }
 
@@ -136,6 +145,7 @@ export class DecodeStream extends Transform {
           'has bytes that are not valid UTF-8 (pass --encoding cp949 if it is a Korean Excel file)',
           at + bad,
           line + countLines(data, bad),
+          { key: 'decode.notUtf8' },
         );
       }
     }
@@ -148,6 +158,7 @@ export class DecodeStream extends Transform {
         'has bytes that are neither UTF-8 nor CP949 (binary data?)',
         at + iconvLite().encode(before, 'cp949').length,
         line + before.split('\n').length - 1,
+        { key: 'decode.neither' },
       );
     }
     return text;
@@ -160,6 +171,8 @@ export class DecodeError extends Error {
     readonly byteOffset: number,
     /** 1-based line of the file the bad byte is on */
     readonly line = 1,
+    /** the problem as a catalog message (its English text is `problem`) */
+    readonly msg?: Msg,
   ) {
     super(problem);
   }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { InputError } from '../errors.js';
+import { InputError, type Msg } from '../errors.js';
+import { en, type MessageKey } from '../i18n/en.js';
 
 /**
  * The one way ums opens a file the user gave it (config, CSV, template, AlimTalk text file, images,
@@ -24,7 +25,7 @@ export interface InputFileOptions {
   /** refuse a file over this many bytes (default: no cap) */
   maxBytes?: number;
   /** the whole message for a file over maxBytes (default: "<name>: the <what> is N bytes; ...") */
-  tooLarge?: (bytes: number) => string;
+  tooLarge?: (bytes: number) => InputError;
   /** a FIFO (a named pipe), or `-` for stdin, may be read too (once, as a stream) */
   allowPipe?: boolean;
   /** an empty file is fine (default: refused, "the <what> is empty") */
@@ -63,11 +64,17 @@ function openError(name: string, what: string, err: unknown): InputError {
       key: 'err.file.missing',
       params,
     });
-  if (code === 'ELOOP') return new InputError(`${name}: too many levels of symbolic links`);
+  if (code === 'ELOOP') return InputError.of('file.loop', { file: name });
   if (code === 'EISDIR')
     return new InputError(`${name}: is a directory, not ${article(what)}`, { key: 'err.file.isDir', params });
   const text = (err as Error).message.replace(new RegExp(`^${code ?? '\\w+'}:\\s*`), '');
-  return new InputError(`${name}: cannot open the ${what}: ${text}`);
+  return InputError.of('file.cannotOpen', { file: name, what, text });
+}
+
+/** `a recipient CSV` in English; the noun alone in a language with a catalog entry for it. */
+function aNoun(what: string): Msg | string {
+  const key = `noun.${what}`;
+  return Object.hasOwn(en, key) ? { key: key as MessageKey, en: article(what) } : article(what);
 }
 
 /**
@@ -96,9 +103,12 @@ export function openInputFile(file: string, opts: InputFileOptions): OpenedInput
         params: { file: name, what: opts.what },
       });
     if (!st.isFile()) {
-      throw new InputError(
-        `${name}: is ${kindOf(st)}, not a regular file: ${article(opts.what)} must be a file${opts.allowPipe ? ' or a pipe' : ''}`,
-      );
+      throw InputError.of('file.notRegular', {
+        file: name,
+        kind: kindOf(st),
+        a: aNoun(opts.what),
+        orPipe: opts.allowPipe ? { key: 'file.orPipe' } : '',
+      });
     }
     if (st.size === 0 && !opts.allowEmpty)
       throw new InputError(`${name}: the ${opts.what} is empty`, {
@@ -114,10 +124,14 @@ export function openInputFile(file: string, opts: InputFileOptions): OpenedInput
 }
 
 function tooLarge(name: string, opts: InputFileOptions, bytes: number): InputError {
-  if (opts.tooLarge) return new InputError(opts.tooLarge(bytes));
-  return new InputError(
-    `${name}: the ${opts.what} is ${bytes.toLocaleString('en-US')} bytes; ${article(opts.what)} is at most ${opts.maxBytes!.toLocaleString('en-US')}`,
-  );
+  if (opts.tooLarge) return opts.tooLarge(bytes);
+  return InputError.of('file.tooLarge', {
+    file: name,
+    what: opts.what,
+    bytes: bytes.toLocaleString('en-US'),
+    a: aNoun(opts.what),
+    max: opts.maxBytes!.toLocaleString('en-US'),
+  });
 }
 
 /**

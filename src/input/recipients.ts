@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { parse } from 'csv-parse';
 import { headerKey } from '../campaign/plan.js';
 import { sheetRow } from '../campaign/sheetRow.js';
-import { InputError } from '../errors.js';
+import { InputError, type Msg, type MsgParams } from '../errors.js';
+import type { MessageKey } from '../i18n/en.js';
 import { DecodeError, DecodeStream, type TextEncoding } from './decode.js';
 import { checkReadableFile, openInputFile } from './readableFile.js';
 
@@ -112,9 +113,8 @@ class RecordSink {
   }
 
   result(decoder: DecodeStream): CsvResult {
-    if (this.header === null) throw new InputError(`${this.file}: the recipient CSV has no header row`);
-    if (this.rows === 0)
-      throw InputError.at(this.file, { line: 2 }, 'the recipient CSV has a header but no rows');
+    if (this.header === null) throw InputError.of('csv.noHeader', { file: this.file });
+    if (this.rows === 0) throw InputError.atKey(this.file, { line: 2 }, 'csv.noRows');
     return { rows: this.rows, encoding: decoder.encoding === 'ascii-so-far' ? 'ascii' : decoder.encoding };
   }
 }
@@ -467,21 +467,21 @@ export const RECORD_DELIMITERS = ['\r\n', '\n', '\r'];
 
 function checkHeader(header: string[], file: string): void {
   const blank = header.findIndex((h) => headerKey(h) === '');
-  if (blank >= 0) throw InputError.at(file, { line: 1, column: blank + 1 }, 'a header column has no name');
+  if (blank >= 0) throw InputError.atKey(file, { line: 1, column: blank + 1 }, 'csv.blankHeader');
   const seen = new Map<string, number>();
   for (const [i, h] of header.entries()) {
     const key = headerKey(h);
     const first = seen.get(key);
     if (first !== undefined) {
-      const what =
+      const what: Msg =
         header[first] === h
-          ? `column "${h}" appears twice in the header`
-          : `columns "${header[first]}" and "${h}" are the same name (case, spaces or invisible characters aside)`;
-      throw InputError.at(
-        file,
-        { line: 1, column: i + 1 },
-        `${what} (columns ${first + 1} and ${i + 1}): rename one`,
-      );
+          ? { key: 'csv.headerTwice' as const, params: { name: h } }
+          : { key: 'csv.headerSame' as const, params: { a: header[first]!, b: h } };
+      throw InputError.atKey(file, { line: 1, column: i + 1 }, 'csv.headerRename', {
+        what,
+        first: first + 1,
+        second: i + 1,
+      });
     }
     seen.set(key, i);
   }
@@ -497,7 +497,12 @@ interface CsvParseError extends Error {
 function describeCsvError(err: Error, file: string, rowsSoFar: number): Error {
   if (err instanceof InputError) return err;
   if (err instanceof DecodeError)
-    return new InputError(`${file} line ${err.line}, byte ${err.byteOffset}: the file ${err.problem}`);
+    return InputError.of('csv.decode', {
+      file,
+      line: err.line,
+      byte: err.byteOffset,
+      problem: err.msg ?? err.problem,
+    });
   const e = err as CsvParseError;
   if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR')
     return new InputError(`${file}: ${e.message}`);
@@ -509,20 +514,21 @@ function describeCsvError(err: Error, file: string, rowsSoFar: number): Error {
     row: rowsSoFar >= 0 ? sheetRow(rowsSoFar + 1) : undefined,
     column: typeof e.column === 'number' ? e.column + 1 : undefined,
   };
-  const text: Record<string, string> = {
-    CSV_QUOTE_NOT_CLOSED: 'a quoted field is never closed (unbalanced ")',
-    CSV_INVALID_CLOSING_QUOTE:
-      'a quote inside an unquoted field or after a closing quote (write "" for a literal quote)',
-    INVALID_OPENING_QUOTE:
-      'a quote inside an unquoted field (quote the whole field and write "" for a literal quote)',
-    CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'text after a closing quote',
-    CSV_RECORD_INCONSISTENT_FIELDS_LENGTH: `the row has a different number of fields than the header${fieldCounts(e.message)}`,
-    CSV_MAX_RECORD_SIZE: `a field or row is longer than ${MAX_RECORD_CHARS.toLocaleString('en-US')} characters`,
+  const text: Record<string, { key: MessageKey; params?: MsgParams }> = {
+    CSV_QUOTE_NOT_CLOSED: { key: 'csv.quoteNotClosed' },
+    CSV_INVALID_CLOSING_QUOTE: { key: 'csv.badClosingQuote' },
+    INVALID_OPENING_QUOTE: { key: 'csv.badOpeningQuote' },
+    CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: { key: 'csv.afterClosingQuote' },
+    CSV_RECORD_INCONSISTENT_FIELDS_LENGTH: { key: 'csv.fieldCount', params: fieldCounts(e.message) },
+    CSV_MAX_RECORD_SIZE: { key: 'csv.recordSize', params: { max: MAX_RECORD_CHARS.toLocaleString('en-US') } },
   };
-  return InputError.at(file, where, text[e.code] ?? e.message.split('\n')[0]!);
+  const known = e.code ? text[e.code] : undefined;
+  if (known) return InputError.atKey(file, where, known.key, known.params);
+  return InputError.at(file, where, e.message.split('\n')[0]!);
 }
 
-function fieldCounts(message: string): string {
+/** `csv.fieldCount`'s parameters: ` (expected 3, got 4)` where csv-parse says so, else nothing. */
+function fieldCounts(message: string): MsgParams {
   const m = /expect (\d+), got (\d+)/.exec(message);
-  return m ? ` (expected ${m[1]}, got ${m[2]})` : '';
+  return { counts: m ? { key: 'csv.fieldCounts', params: { expected: m[1]!, got: m[2]! } } : '' };
 }

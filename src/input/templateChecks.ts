@@ -43,24 +43,22 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
       try {
         approved = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
       } catch {
-        throw new InputError(`${file}: alimtalk.textFile "${rel}" is not UTF-8 text`);
+        throw InputError.of('chk.textFileUtf8', { file, rel });
       }
     }
     if (approved !== null) {
       const diff = firstDifference(bodyText, approved);
       if (diff) {
-        throw InputError.at(
-          file,
-          { line: undefined },
-          `the body differs from the approved AlimTalk template at its line ${diff.line}: "${diff.body}" vs approved "${diff.approved}"`,
-        );
+        throw InputError.atKey(file, { line: undefined }, 'chk.approvedDiff', {
+          line: diff.line,
+          body: diff.body,
+          approved: diff.approved,
+        });
       }
     }
     const vars = new Set(t.body.vars);
     if (vars.size > ALIMTALK_MAX_VARIABLES)
-      throw new InputError(
-        `${file}: ${vars.size} variables; an AlimTalk template has at most ${ALIMTALK_MAX_VARIABLES}`,
-      );
+      throw InputError.of('chk.tooManyVars', { file, n: vars.size, max: ALIMTALK_MAX_VARIABLES });
   }
 
   if (t.ad) {
@@ -72,9 +70,7 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
   if (t.rcs || t.channel === 'rcs') {
     const chatbot = t.rcs?.chatbotId ?? sender;
     if (chatbot && /^01[016789]/.test(chatbot.replace(/\D/g, ''))) {
-      throw new InputError(
-        `${file}: RCS cannot be sent from a mobile number (${chatbot}): use the brand's chatbot (representative or landline) number`,
-      );
+      throw InputError.of('chk.rcsMobile', { file, chatbot });
     }
   }
 
@@ -85,33 +81,33 @@ export function checkTemplateAssets(t: Template, config: Config, sender: string 
     const providerName = providerFor(config, 'mms');
     const type = providerConfig(config, providerName)?.type ?? 'sim';
     const limits = imageLimits(type).mms;
-    if (!limits) throw new InputError(`${file}: provider "${providerName}" (${type}) cannot send MMS images`);
+    if (!limits) throw InputError.of('chk.noMmsImages', { file, provider: providerName, type });
     if (t.images.length > limits.count)
-      throw new InputError(
-        `${file}: ${t.images.length} images; ${type} takes at most ${limits.count} per MMS`,
-      );
+      throw InputError.of('chk.tooManyImages', { file, n: t.images.length, type, max: limits.count });
     for (const rel of t.images) {
-      const { abs, bytes } = readImage(
-        dir,
-        rel,
-        file,
-        limits.bytes,
-        (n) =>
-          `${file}: image "${rel}" is ${Math.ceil(n / 1024)} KB; ${type} takes at most ${limits.bytes / 1024} KB`,
+      const { abs, bytes } = readImage(dir, rel, file, limits.bytes, (n) =>
+        InputError.of('chk.imageKb', { file, rel, kb: Math.ceil(n / 1024), type, max: limits.bytes / 1024 }),
       );
       const info = readImageInfo(bytes);
-      if (info?.format !== 'jpeg')
-        throw new InputError(
-          `${file}: image "${rel}" is not a JPEG (its header says otherwise); MMS takes jpg only`,
-        );
+      if (info?.format !== 'jpeg') throw InputError.of('chk.notJpeg', { file, rel });
       if (bytes.length > limits.bytes)
-        throw new InputError(
-          `${file}: image "${rel}" is ${Math.ceil(bytes.length / 1024)} KB; ${type} takes at most ${limits.bytes / 1024} KB`,
-        );
+        throw InputError.of('chk.imageKb', {
+          file,
+          rel,
+          kb: Math.ceil(bytes.length / 1024),
+          type,
+          max: limits.bytes / 1024,
+        });
       if (info.width > limits.width || info.height > limits.height) {
-        throw new InputError(
-          `${file}: image "${rel}" is ${info.width}x${info.height}; ${type} takes at most ${limits.width}x${limits.height}`,
-        );
+        throw InputError.of('chk.imageSize', {
+          file,
+          rel,
+          w: info.width,
+          h: info.height,
+          type,
+          mw: limits.width,
+          mh: limits.height,
+        });
       }
       images.push(abs);
     }
@@ -128,7 +124,7 @@ function readImage(
   rel: string,
   file: string,
   maxBytes: number,
-  tooLarge: (bytes: number) => string,
+  tooLarge: (bytes: number) => InputError,
 ): { abs: string; bytes: Buffer } {
   const abs = insideFolder(dir, rel, file, 'images');
   const bytes = readInputFile(abs, {
@@ -146,19 +142,21 @@ function checkRcsImages(t: Template, config: Config, dir: string): string[] {
   const providerName = providerFor(config, 'rcs');
   const type = providerConfig(config, providerName)?.type ?? 'sim';
   const limits = imageLimits(type).rcs;
-  if (!limits) throw new InputError(`${file}: provider "${providerName}" (${type}) cannot send RCS images`);
+  if (!limits) throw InputError.of('chk.noRcsImages', { file, provider: providerName, type });
   if (t.images.length > limits.count)
-    throw new InputError(
-      `${file}: ${t.images.length} images; ${type} takes at most ${limits.count} per RCS MMS`,
-    );
+    throw InputError.of('chk.tooManyRcsImages', { file, n: t.images.length, type, max: limits.count });
   return t.images.map((rel) => {
-    const tooLarge = (n: number): string =>
-      `${file}: image "${rel}" is ${n.toLocaleString('en-US')} bytes; ${type} takes at most ${limits.bytes.toLocaleString('en-US')} bytes (${limits.bytes / 1024 / 1024} MB) per RCS image`;
+    const tooLarge = (n: number): InputError =>
+      InputError.of('chk.rcsImageBytes', {
+        file,
+        rel,
+        bytes: n.toLocaleString('en-US'),
+        type,
+        max: limits.bytes.toLocaleString('en-US'),
+        mb: limits.bytes / 1024 / 1024,
+      });
     const { abs, bytes } = readImage(dir, rel, file, limits.bytes, tooLarge);
-    if (!readImageInfo(bytes))
-      throw new InputError(
-        `${file}: image "${rel}" is neither JPEG nor PNG (its header says otherwise); RCS takes jpg or png`,
-      );
+    if (!readImageInfo(bytes)) throw InputError.of('chk.notJpegPng', { file, rel });
     return abs;
   });
 }
@@ -179,10 +177,7 @@ function realFolder(dir: string): string {
  */
 function insideFolder(dir: string, rel: string, file: string, key: string): string {
   const outside = (abs: string): boolean => abs !== dir && !abs.startsWith(dir + path.sep);
-  const refuse = (): InputError =>
-    new InputError(
-      `${file}: ${key} "${rel}" points outside the template's folder; keep assets beside the template`,
-    );
+  const refuse = (): InputError => InputError.of('chk.outside', { file, key, rel });
   const abs = path.resolve(dir, rel);
   if (path.isAbsolute(rel) || outside(abs)) throw refuse();
   const named = `${file}: ${key === 'images' ? 'image' : key} "${rel}"`;
@@ -191,10 +186,10 @@ function insideFolder(dir: string, rel: string, file: string, key: string): stri
     real = fs.realpathSync(abs);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new InputError(`${named}: no such file`);
-    if (code === 'ELOOP') throw new InputError(`${named}: too many levels of symbolic links`);
-    if (code === 'EACCES') throw new InputError(`${named}: permission denied`);
-    throw new InputError(`${named}: cannot be resolved`);
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw InputError.of('file.noSuchFile', { file: named });
+    if (code === 'ELOOP') throw InputError.of('file.loop', { file: named });
+    if (code === 'EACCES') throw InputError.of('file.deniedPlain', { file: named });
+    throw InputError.of('chk.unresolved', { file: named });
   }
   if (outside(real)) throw refuse();
   return real;

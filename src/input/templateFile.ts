@@ -15,7 +15,11 @@ export function readTemplateFile(file: string): TemplateFile {
     what: 'template',
     maxBytes: MAX_TEMPLATE_BYTES,
     tooLarge: (n) =>
-      `${file}: the template is ${n.toLocaleString('en-US')} bytes; templates are at most ${MAX_TEMPLATE_BYTES.toLocaleString('en-US')}`,
+      InputError.of('tplFile.tooLarge', {
+        file,
+        bytes: n.toLocaleString('en-US'),
+        max: MAX_TEMPLATE_BYTES.toLocaleString('en-US'),
+      }),
   });
   const bom16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
   if (
@@ -24,17 +28,16 @@ export function readTemplateFile(file: string): TemplateFile {
       ((bytes[1] === 0 && bytes[3] === 0 && bytes[0] !== 0) ||
         (bytes[0] === 0 && bytes[2] === 0 && bytes[1] !== 0)))
   ) {
-    throw new InputError(`${file}: the template is UTF-16: save it as UTF-8`);
+    throw InputError.of('tplFile.utf16', { file });
   }
   const nul = bytes.indexOf(0);
-  if (nul >= 0) throw new InputError(`${file} byte ${nul}: the template is not text (NUL byte)`);
+  if (nul >= 0) throw InputError.of('tplFile.nul', { file, byte: nul });
   let source: string;
   try {
     source = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     source = iconvLite().decode(bytes, 'cp949');
-    if (source.includes('\uFFFD'))
-      throw new InputError(`${file}: the template is neither UTF-8 nor CP949 text`);
+    if (source.includes('\uFFFD')) throw InputError.of('tplFile.encoding', { file });
   }
   return { template: parseTemplate(source, file), bytes };
 }

@@ -154,4 +154,60 @@ describe('Korean output (LANG=ko*, --lang ko, lang: ko)', () => {
     expect(config.code).toBe(2);
     expect(config.stderr.trim()).toBe('ums: ums.config.yaml: lang "jp": use ko or en');
   });
+
+  it('the rest in Korean: a CSV error, a template error, a route error, an unknown option, the progress line', async () => {
+    const dir = campaignDir();
+    fs.writeFileSync(path.join(dir, 'bad.csv'), 'name,phone\n가,010-2100-0001\n나,"010-2100-0002\n');
+    fs.writeFileSync(path.join(dir, 'open.md'), '---\nchannel: sms\nHello');
+    const csv = await runUms(['send', 'bad.csv', '-t', 'a.md', '--dry-run'], { cwd: dir, env: KO_ENV });
+    expect(csv.code).toBe(2);
+    expect(csv.stderr).toMatch(
+      /^ums: bad\.csv \d+행, \d+번째 줄.*: 따옴표로 시작한 필드가 닫히지 않았습니다/m,
+    );
+    const csvEn = await runUms(['send', 'bad.csv', '-t', 'a.md', '--dry-run'], { cwd: dir, env: EN });
+    expect(csvEn.code).toBe(2);
+    expect(csvEn.stderr).toMatch(
+      /^ums: bad\.csv row \d+, line \d+.*: a quoted field is never closed \(unbalanced "\)$/m,
+    );
+
+    const tpl = await runUms(['send', 'r.csv', '-t', 'open.md', '--dry-run'], { cwd: dir, env: KO_ENV });
+    expect(tpl.code).toBe(2);
+    expect(tpl.stderr).toContain(
+      'ums: open.md 1번째 줄: ---로 연 머리말(front matter)이 두 번째 ---로 닫히지 않았습니다',
+    );
+    const tplEn = await runUms(['send', 'r.csv', '-t', 'open.md', '--dry-run'], { cwd: dir, env: EN });
+    expect(tplEn.stderr).toContain(
+      'ums: open.md line 1: front matter opened with --- is never closed with a second ---',
+    );
+
+    fs.writeFileSync(path.join(dir, 'route.yaml'), 'routes:\n  sms: [sim, sim]\n');
+    const route = await runUms(['send', 'r.csv', '-t', 'a.md', '--dry-run', '--config', 'route.yaml'], {
+      cwd: dir,
+      env: KO_ENV,
+    });
+    expect(route.code).toBe(2);
+    expect(route.stderr).toContain('ums: route.yaml: routes.sms: "sim"이(가) 두 번 들어 있습니다');
+    const routeEn = await runUms(['send', 'r.csv', '-t', 'a.md', '--dry-run', '--config', 'route.yaml'], {
+      cwd: dir,
+      env: EN,
+    });
+    expect(routeEn.stderr).toContain('ums: route.yaml: routes.sms: "sim" is listed twice');
+
+    const opt = await runUms(['send', 'r.csv', '-t', 'a.md', '--dry-rn'], { cwd: dir, env: KO_ENV });
+    expect(opt.code).toBe(2);
+    expect(opt.stderr).toContain("오류: 알 수 없는 옵션입니다: '--dry-rn'");
+    expect(opt.stderr).toContain('--dry-run을(를) 쓰려던 것인가요?');
+    const optEn = await runUms(['send', 'r.csv', '-t', 'a.md', '--dry-rn'], { cwd: dir, env: EN });
+    expect(optEn.code).toBe(2);
+    expect(optEn.stderr).toContain("error: unknown option '--dry-rn'");
+    expect(optEn.stderr).toContain('(Did you mean --dry-run?)');
+
+    const send = await runUms(['send', 'r.csv', '-t', 'a.md', '--yes', '--campaign', 'c1'], {
+      cwd: dir,
+      env: KO_ENV,
+    });
+    expect(send.code).toBe(3);
+    expect(send.stderr).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d KST c1 발송 \d+\/3 · .*실패 \d+/m);
+    expect(send.stderr).not.toMatch(/ sent \d+\/\d+/);
+  });
 });
