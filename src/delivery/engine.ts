@@ -37,7 +37,7 @@ export interface EngineOptions {
   /** the wall clock quiet hours are judged by (injectable for tests) */
   now?: () => Date;
   /** channel options for a message (AlimTalk/RCS ids, variables, images) */
-  messageOptions?: (m: SendableMessage) => Partial<OutboundMessage>;
+  messageOptions?: (m: SendableMessage, provider: string) => Partial<OutboundMessage>;
   /** numbers a provider says opted out: added to the suppression list before the outcome is settled */
   onOptedOut?: (phones: string[]) => void;
   /** longest an answer waits for its group commit (ms; default 5): tests lengthen it */

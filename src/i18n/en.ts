@@ -392,6 +392,13 @@ export const en = {
   'routes.why.unavailable': 'unavailable',
   'routes.why.fatal': 'refused us',
   'routes.why.route': 'no longer in the route',
+  // --- routes 2: AlimTalk ids per provider, failback ---
+  'err.alimtalk.notProvider':
+    '{file}: alimtalk.{name}: not a configured provider, nor a key of alimtalk (providers: {providers})',
+  'err.alimtalk.wrongKey': '{file}: alimtalk.{name}.{key}: {name} ({type}) does not read it: use {keys}',
+  'err.alimtalk.templateCode':
+    "{file}: alimtalk.{provider}.templateCode: not set: AlimTalk goes through {provider} (NHN), which knows the template by its own code; alimtalk.templateId is Solapi's (e.g. {provider}: { templateCode: ORDER_01 })",
+  'routes.why.recovered': 'answers again',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -385,4 +385,12 @@ export const ko: Record<MessageKey, string> = {
   'routes.why.unavailable': '응답 없음',
   'routes.why.fatal': '발송 거부',
   'routes.why.route': '경로에서 제외됨',
+  // --- routes 2: AlimTalk ids per provider, failback ---
+  'err.alimtalk.notProvider':
+    '{file}: alimtalk.{name}: 설정된 발송사도, alimtalk 항목도 아닙니다 (발송사: {providers})',
+  'err.alimtalk.wrongKey':
+    '{file}: alimtalk.{name}.{key}: {name}({type})에서는 쓰지 않는 항목입니다. {keys}을(를) 쓰세요',
+  'err.alimtalk.templateCode':
+    '{file}: alimtalk.{provider}.templateCode: 없음: 알림톡이 {provider}(NHN)로도 나가는데, NHN은 템플릿을 자체 템플릿 코드로 찾습니다. alimtalk.templateId는 솔라피의 것입니다 (예: {provider}: { templateCode: ORDER_01 })',
+  'routes.why.recovered': '응답 재개',
 };
