@@ -10,7 +10,7 @@ import { testOf } from './campaignIdentity.js';
 import { buildLanes } from './lanes.js';
 import type { CampaignChannelSettings } from './planCampaign.js';
 import { alimtalkIdsFor } from './routeChecks.js';
-import { assignProviders, partPrice } from './routing.js';
+import { assignProviders, chooseProvider, partPrice } from './routing.js';
 
 export interface SendCampaignOptions {
   provider?: string;
@@ -85,6 +85,9 @@ export async function sendCampaign(
     order: setup.order,
     afterMs: config.failoverAfterMs,
     price,
+    // failback (failbackAfterMs): what the route gave a provider at planning comes back to it (not with --provider: one provider)
+    failbackAfterMs: opts.provider === undefined ? config.failbackAfterMs : null,
+    home: (row) => chooseProvider(config, row),
   });
   const total =
     d.countInStatus(campaign.id, 'planned') +

@@ -399,6 +399,7 @@ export const en = {
   'err.alimtalk.templateCode':
     "{file}: alimtalk.{provider}.templateCode: not set: AlimTalk goes through {provider} (NHN), which knows the template by its own code; alimtalk.templateId is Solapi's (e.g. {provider}: { templateCode: ORDER_01 })",
   'routes.why.recovered': 'answers again',
+  'routes.movedBack': 'moved {count} from {from} back to {to} ({to} {why}; unavailable {during})',
 } as const;
 
 export type MessageKey = keyof typeof en;

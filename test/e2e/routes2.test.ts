@@ -24,7 +24,7 @@ const ENV = {
   NHN_SECRET_KEY: NHN_SECRET,
 };
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -204,5 +204,150 @@ describe('AlimTalk: each provider its own template id', () => {
     expect(b.stderr).toMatch(
       /^ums: t\.md: alimtalk\.nhn\.templateId: nhn \(nhn\) does not read it: use templateCode\n$/,
     );
+  });
+});
+
+/** Run `send` and, meanwhile, `script` (the primary's faults): the send's result once both are done. */
+async function sendDuring(dir: string, script: (done: () => boolean) => Promise<void>): Promise<RunResult> {
+  let finished = false;
+  const run = ums(['send', 'r.csv', '-t', 't.md', '--yes', '--campaign', 'fo'], dir).then((r) => {
+    finished = true;
+    return r;
+  });
+  await script(() => finished);
+  return run;
+}
+
+/** Wait until `cond` holds or the run is done; true when it holds. */
+async function until(cond: () => boolean, done: () => boolean): Promise<boolean> {
+  while (!cond()) {
+    if (done()) return false;
+    await sleep(5);
+  }
+  return true;
+}
+
+describe('failback: back to the first provider once it answers again', () => {
+  it('Solapi answers 503 (sends and look-ups) for a while, then recovers: rows sent after that go to Solapi again, journaled `recovered`; every recipient exactly once across both fakes', async () => {
+    const { solapi, nhn } = await fakes();
+    const N = 80;
+    const dir = campaignDir(
+      config({
+        solapiUrl: solapi.url,
+        nhnUrl: nhn.url,
+        nhn: { tps: 4, batchSize: 2 },
+        routes: ['sms: [solapi, nhn]'],
+        extra: ['failoverAfterMs: 300', 'failbackAfterMs: 300'],
+      }),
+      rowsOf(N),
+    );
+    let recoveredAt = 0;
+    const res = await sendDuring(dir, async (done) => {
+      if (!(await until(() => solapi.stats.sendRequests >= 2, done))) return;
+      solapi.options.failSendsWith = 503;
+      solapi.options.failListsWith = 503;
+      if (!(await until(() => nhn.accepted().length >= 4, done))) return;
+      recoveredAt = solapi.now();
+      solapi.options.failSendsWith = null;
+      solapi.options.failListsWith = null;
+    });
+    expect(res.code, res.stderr).toBe(0);
+    expect(recoveredAt).toBeGreaterThan(0);
+    expect(nhn.accepted().length).toBeGreaterThanOrEqual(4);
+    expect(solapi.accepted().filter((m) => m.createdAt >= recoveredAt).length).toBeGreaterThan(0);
+    expect(nhn.accepted().length).toBeLessThan(N - 10);
+    expectEveryoneOnce(solapi, nhn, N);
+    const json = JSON.parse((await ums(['report', 'fo', '--json'], dir)).stdout) as {
+      moves: { from: string; to: string; why: string }[];
+    };
+    expect(json.moves.map((m) => [m.from, m.to, m.why])).toEqual([
+      ['solapi', 'nhn', 'unavailable'],
+      ['nhn', 'solapi', 'recovered'],
+    ]);
+    const report = await ums(['report', 'fo'], dir);
+    expect(report.stdout).toMatch(
+      /moved [\d,]+ from nhn back to solapi \(solapi answers again; unavailable /,
+    );
+  });
+});
+
+describe('the primary’s three faults in one campaign', () => {
+  it('Solapi refuses connections, then answers 503, then accepts and drops its answers: the campaign finishes on NHN (after `ums resume` if a run left rows unknown), every recipient exactly once across both', async () => {
+    const { solapi, nhn } = await fakes();
+    const N = 150;
+    const dir = campaignDir(
+      config({
+        solapiUrl: solapi.url,
+        nhnUrl: nhn.url,
+        nhn: { tps: 200 },
+        routes: ['sms: [solapi, nhn]'],
+        extra: ['failoverAfterMs: 1500'],
+      }),
+      rowsOf(N),
+    );
+    const seen = { refused: false, unavailable: 0, dropped: 0 };
+    let res = await sendDuring(dir, async (done) => {
+      if (!(await until(() => solapi.stats.sendRequests >= 2, done))) return;
+      await solapi.stopListening(); // 1: connections refused
+      seen.refused = true;
+      await sleep(300);
+      const before = solapi.stats.sendRequests;
+      solapi.options.failSendsWith = 503; // 2: up again, answering 503
+      await solapi.listenAgain();
+      if (!(await until(() => solapi.stats.sendRequests >= before + 2, done))) return;
+      seen.unavailable = solapi.stats.sendRequests - before;
+      solapi.options.failSendsWith = null; // 3: takes the messages and drops the answers
+      solapi.options.dropAnswer = () => true;
+      await until(() => nhn.accepted().length > 0, done);
+    });
+    seen.dropped = solapi.stats.dropped;
+    expect(seen.refused).toBe(true);
+    expect(seen.unavailable).toBeGreaterThanOrEqual(2);
+    expect(seen.dropped).toBeGreaterThan(0);
+    if (res.code !== 0) {
+      expect(res.code, res.stderr).toBe(1);
+      solapi.options.dropAnswer = () => false;
+      res = await ums(['resume', 'fo'], dir);
+    }
+    expect(res.code, res.stderr).toBe(0);
+    expect(nhn.accepted().length).toBeGreaterThan(0);
+    expectEveryoneOnce(solapi, nhn, N);
+  });
+});
+
+describe('per-lane TPS stays per provider account', () => {
+  it('after Solapi (tps 50) fails over, NHN’s lane runs at NHN’s tps (8): no rolling second at the NHN fake holds more than 8 (+1 for arrival jitter), not Solapi’s 50', async () => {
+    const { solapi, nhn } = await fakes();
+    solapi.options.failSendsWith = 503;
+    const N = 40;
+    const TPS = 8;
+    const dir = campaignDir(
+      config({
+        solapiUrl: solapi.url,
+        nhnUrl: nhn.url,
+        solapi: { tps: 50, batchSize: 50 },
+        nhn: { tps: TPS, batchSize: 50 },
+        routes: ['sms: [solapi, nhn]'],
+        extra: ['failoverAfterMs: 200'],
+      }),
+      rowsOf(N),
+    );
+    const res = await ums(['send', 'r.csv', '-t', 't.md', '--yes', '--campaign', 'fo'], dir);
+    expect(res.code, res.stderr).toBe(0);
+    expect(solapi.accepted()).toHaveLength(0);
+    const at = nhn
+      .accepted()
+      .map((r) => r.createdAt)
+      .sort((a, b) => a - b);
+    expect(at).toHaveLength(N);
+    let most = 0;
+    for (let i = 0, j = 0; i < at.length; i++) {
+      while (at[j]! <= at[i]! - 1000) j++;
+      most = Math.max(most, i - j + 1);
+    }
+    // counted on the fake's clock at arrival: one request's network jitter may fall into the same second
+    // (our side caps each 1,005 ms); at Solapi's rate (50) all 40 would arrive within one second
+    expect(most).toBeLessThanOrEqual(TPS + 1);
+    expectEveryoneOnce(solapi, nhn, N);
   });
 });
