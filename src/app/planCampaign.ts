@@ -11,6 +11,7 @@ import {
   phoneColumnByHeader,
 } from '../campaign/plan.js';
 import { checkSenderNumber } from '../campaign/sender.js';
+import type { AlimtalkIds } from '../campaign/template.js';
 import type { ChannelChoice } from '../campaign/types.js';
 import { type Config, providerConfig, routeFor } from '../config/config.js';
 import { FaultError, InputError } from '../errors.js';
@@ -31,7 +32,7 @@ import {
   testOf,
 } from './campaignIdentity.js';
 import { openPlanSink, type PlanSink } from './planWriter.js';
-import { checkRouteCarries } from './routeChecks.js';
+import { checkAlimtalkIds, checkRouteCarries } from './routeChecks.js';
 import { assignProviders } from './routing.js';
 
 /**
@@ -82,7 +83,13 @@ function testCampaignId(journal: Journal, of: string): string {
 /** What sending needs of the template, kept on the campaign (the template file may change later). */
 export interface CampaignChannelSettings {
   ad: boolean;
-  alimtalk: { pfId: string; templateId: string; buttons: Record<string, string>[] } | null;
+  alimtalk: {
+    pfId: string;
+    templateId: string;
+    /** alimtalk.<provider>: a provider's own ids (alimtalkIdsFor reads them per provider) */
+    providers?: Record<string, AlimtalkIds>;
+    buttons: Record<string, string>[];
+  } | null;
   rcs: { brandId: string; templateId: string | null; buttons: Record<string, string>[] } | null;
   images: string[];
   fallback: string;
@@ -116,6 +123,8 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
   }
   // a route that cannot carry the template's channel (AlimTalk, RCS) at every provider: exit 2, before planning
   checkRouteCarries(config, template.channel, req.provider);
+  // every provider of an AlimTalk route has its own template id (NHN's templateCode is not Solapi's templateId)
+  checkAlimtalkIds(config, template, req.provider);
   const assets = checkTemplateAssets(template, config, sender);
   const csvBytes = checkReadableFile(req.csvFile, 'recipient CSV'); // before the digest reads it: a missing file is an input error
   const identity: CampaignIdentity = {
@@ -171,6 +180,7 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
       ? {
           pfId: template.alimtalk.pfId,
           templateId: template.alimtalk.templateId,
+          providers: template.alimtalk.providers,
           buttons: template.alimtalk.buttons,
         }
       : null,

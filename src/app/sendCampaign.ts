@@ -1,6 +1,6 @@
 import type { RcsKind } from '../campaign/rcs.js';
 import type { Channel } from '../campaign/types.js';
-import type { Config } from '../config/config.js';
+import { type Config, providerConfig } from '../config/config.js';
 import { DeliveryEngine, type EngineOutcome, type Progress } from '../delivery/engine.js';
 import { Failover } from '../delivery/failover.js';
 import type { SendableMessage } from '../journal/delivery.js';
@@ -9,7 +9,8 @@ import type { OutboundMessage } from '../providers/types.js';
 import { testOf } from './campaignIdentity.js';
 import { buildLanes } from './lanes.js';
 import type { CampaignChannelSettings } from './planCampaign.js';
-import { assignProviders, partPrice } from './routing.js';
+import { alimtalkIdsFor } from './routeChecks.js';
+import { assignProviders, chooseProvider, partPrice } from './routing.js';
 
 export interface SendCampaignOptions {
   provider?: string;
@@ -84,6 +85,9 @@ export async function sendCampaign(
     order: setup.order,
     afterMs: config.failoverAfterMs,
     price,
+    // failback (failbackAfterMs): what the route gave a provider at planning comes back to it (not with --provider: one provider)
+    failbackAfterMs: opts.provider === undefined ? config.failbackAfterMs : null,
+    home: (row) => chooseProvider(config, row),
   });
   const total =
     d.countInStatus(campaign.id, 'planned') +
@@ -106,7 +110,10 @@ export async function sendCampaign(
       onProgress: opts.onProgress,
       quietHours: campaign.settings.ad === true ? config.quietHours : undefined,
       now: opts.now,
-      messageOptions: channelOptions(campaign),
+      messageOptions: channelOptions(campaign, (provider) => ({
+        type: String(providerConfig(config, provider)?.type ?? ''),
+        onlyProvider: (setup.order.get('alimtalk')?.length ?? 1) <= 1,
+      })),
       routing,
       failover,
       onInbound: (provider, messages) => {
@@ -152,16 +159,25 @@ export function finishEmptyCampaign(journal: Journal, campaign: CampaignRecord):
 }
 
 /** What a provider needs beyond the text, from what planning stored on the campaign. */
-export function channelOptions(campaign: CampaignRecord): (m: SendableMessage) => Partial<OutboundMessage> {
+export function channelOptions(
+  campaign: CampaignRecord,
+  providerOf: (provider: string) => { type: string; onlyProvider: boolean } = () => ({
+    type: '',
+    onlyProvider: true,
+  }),
+): (m: SendableMessage, provider: string) => Partial<OutboundMessage> {
   const s = campaign.settings as Partial<CampaignChannelSettings>;
-  return (m) => {
+  return (m, provider) => {
     if (m.leg === 1) return {}; // a fallback leg (SMS/LMS); legs 2, 3, … are retries of a leg, with its options
     const variables = m.vars ? (JSON.parse(m.vars) as Record<string, string>) : {};
     if (m.channel === 'alimtalk' && s.alimtalk) {
+      // each provider its own ids (checked at planning); a provider the plan did not know: the template's
+      const p = providerOf(provider);
+      const ids = alimtalkIdsFor(s.alimtalk, provider, p.type, p.onlyProvider) ?? s.alimtalk;
       return {
         kakao: {
-          pfId: s.alimtalk.pfId,
-          templateId: s.alimtalk.templateId,
+          pfId: ids.pfId,
+          templateId: ids.templateId,
           buttons: s.alimtalk.buttons,
           variables,
           disableSms: true,

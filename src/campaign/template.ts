@@ -35,8 +35,14 @@ export interface Template {
   /** the company or service an ad names (front matter `sender:`) */
   sender: string | null;
   alimtalk: {
+    /** Solapi's words (채널 pfId KA01PF…, 템플릿 ID KA01TP…): what every provider without its own ids gets */
     pfId: string;
     templateId: string;
+    /**
+     * A configured provider's own ids, under its name, in its own words: `nhn: { templateCode: ORDER_01 }`
+     * (NHN's 템플릿 코드), `solapi2: { pfId, templateId }`. Checked against the config before planning.
+     */
+    providers: Record<string, AlimtalkIds>;
     buttons: AlimtalkButton[];
     /** the text Kakao approved, inline; or `textFile` to read beside the template */
     approvedText: string | null;
@@ -55,6 +61,16 @@ export interface Template {
   /** Every variable used anywhere, with the 1-based line of the template file it first appears on. */
   variables: { name: string; line: number }[];
 }
+
+/** One provider's own AlimTalk ids (alimtalk.<provider>): Solapi's pfId/templateId, NHN's templateCode. */
+export interface AlimtalkIds {
+  pfId?: string;
+  templateId?: string;
+  templateCode?: string;
+}
+
+/** The keys a provider block under alimtalk: may hold. */
+export const ALIMTALK_ID_KEYS = ['pfId', 'templateId', 'templateCode'] as const;
 
 /** YAML reads an unquoted 0212345678 as the number 212345678: phone numbers must be quoted. */
 export const QUOTE_NUMBER =
@@ -81,7 +97,22 @@ const frontMatterSchema = z
         textFile: z.string().optional(),
         itemList: z.boolean().default(false),
       })
-      .strict()
+      // any other key names a configured provider and holds its own ids (checked against the config later)
+      .catchall(
+        z
+          .object(
+            {
+              pfId: z.string().min(1).optional(),
+              templateId: z.string().min(1).optional(),
+              templateCode: z.string().min(1).optional(),
+            },
+            {
+              error:
+                'not a key of alimtalk: a provider name holds that provider’s own ids, e.g. nhn: { templateCode: ORDER_01 }',
+            },
+          )
+          .strict(),
+      )
       .optional(),
     rcs: z
       .object({
@@ -243,6 +274,7 @@ export function parseTemplate(source: string, file: string): Template {
       ? {
           pfId: fm.alimtalk.pfId,
           templateId: fm.alimtalk.templateId,
+          providers: providerIds(fm.alimtalk),
           buttons: fm.alimtalk.buttons as AlimtalkButton[],
           approvedText: fm.alimtalk.text ?? null,
           textFile: fm.alimtalk.textFile ?? null,
@@ -260,6 +292,16 @@ export function parseTemplate(source: string, file: string): Template {
       : null,
     variables,
   };
+}
+
+const ALIMTALK_KEYS = new Set(['pfId', 'templateId', 'buttons', 'text', 'textFile', 'itemList']);
+
+/** The provider blocks of alimtalk: (every key that is not one of its own), own keys only. */
+function providerIds(alimtalk: Record<string, unknown>): Record<string, AlimtalkIds> {
+  const out = Object.create(null) as Record<string, AlimtalkIds>;
+  for (const [k, v] of Object.entries(alimtalk))
+    if (!ALIMTALK_KEYS.has(k) && v && typeof v === 'object') out[k] = { ...(v as AlimtalkIds) };
+  return out;
 }
 
 /**

@@ -381,7 +381,7 @@ export function formatReport(r: import('../app/report.js').CampaignReport, c: Ch
     );
   for (const m of r.moves ?? [])
     lines.push(
-      `  ${t('routes.moved', { count: num(m.count), from: m.from, to: m.to, why: t(`routes.why.${m.why}` as MessageKey), during: during(m.since, m.until, r.timeZone) })}`,
+      `  ${t(m.why === 'recovered' ? 'routes.movedBack' : 'routes.moved', { count: num(m.count), from: m.from, to: m.to, why: t(`routes.why.${m.why}` as MessageKey), during: during(m.since, m.until, r.timeZone) })}`,
     );
   if (r.fallback) {
     const st = Object.entries(r.fallback.statuses)

@@ -32,6 +32,8 @@ const configSchema = z
     prices: z.record(z.string(), z.unknown()).default({}),
     /** how long a provider may stay unavailable before its messages move to the next one of its route */
     failoverAfterMs: z.number().int().nonnegative().default(30_000),
+    /** back to the first provider once it answers again: how often a failed-over provider is asked (unset: never) */
+    failbackAfterMs: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -64,6 +66,8 @@ export interface Config {
   providerPrices: Record<string, Partial<Prices>>;
   /** a provider unavailable this long (or refusing us) hands its messages to the next of its route */
   failoverAfterMs: number;
+  /** a provider failed over for being unavailable is asked this often; once it answers, what waits for it comes back (null: it does not) */
+  failbackAfterMs: number | null;
   senders: string[] | null;
   senderName: string | null;
   quietHours: QuietHours;
@@ -198,6 +202,7 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
     prices,
     providerPrices,
     failoverAfterMs: c.failoverAfterMs,
+    failbackAfterMs: c.failbackAfterMs ?? null,
     senders: c.senders?.map((x) => x.replace(/[\s\-.()]/g, '')) ?? null,
     senderName: c.senderName ?? null,
     quietHours,

@@ -1,5 +1,5 @@
 import type { QuietHours } from '../campaign/quietHours.js';
-import type { DeliveryJournal, SendableMessage } from '../journal/delivery.js';
+import { type DeliveryJournal, messageKey, type SendableMessage } from '../journal/delivery.js';
 import type { RoutingJournal } from '../journal/routing.js';
 import type { InboundMessage, OutboundMessage, Provider } from '../providers/types.js';
 import { Backoff } from '../time/backoff.js';
@@ -8,7 +8,7 @@ import { GroupCommit } from './commits.js';
 import type { Failover } from './failover.js';
 import { Lane, type LaneContext, type LaneSpec, type Progress, RunState } from './lane.js';
 import { QuietGate } from './quietGate.js';
-import { reconcileRows } from './reconcile.js';
+import { lookUp, reconcileRows } from './reconcile.js';
 
 export type { LaneSpec, Progress } from './lane.js';
 export { exhaustedReason } from './reconcile.js';
@@ -37,7 +37,7 @@ export interface EngineOptions {
   /** the wall clock quiet hours are judged by (injectable for tests) */
   now?: () => Date;
   /** channel options for a message (AlimTalk/RCS ids, variables, images) */
-  messageOptions?: (m: SendableMessage) => Partial<OutboundMessage>;
+  messageOptions?: (m: SendableMessage, provider: string) => Partial<OutboundMessage>;
   /** numbers a provider says opted out: added to the suppression list before the outcome is settled */
   onOptedOut?: (phones: string[]) => void;
   /** longest an answer waits for its group commit (ms; default 5): tests lengthen it */
@@ -111,7 +111,7 @@ export class DeliveryEngine {
       } catch (err) {
         state.journalFault(err);
       }
-      await Promise.all(this.opts.lanes.map((spec) => new Lane(spec, this.laneContext(spec)).run()));
+      await this.pass();
       try {
         if (!state.fault) this.opts.failover?.moveWaiting();
       } catch (err) {
@@ -149,6 +149,74 @@ export class DeliveryEngine {
       }
     }
     return { kind: 'finished', progress };
+  }
+
+  /**
+   * One pass: every lane runs until it has nothing left. With failback, a provider failed over for
+   * being unavailable is asked meanwhile (a look-up of messages it took: a real request) whether it
+   * answers again; once it does, its waiting messages come back to it and its lanes start again.
+   */
+  private async pass(): Promise<void> {
+    const running = new Map<LaneSpec, Promise<void>>();
+    const start = (spec: LaneSpec): void => {
+      if (running.has(spec)) return;
+      const p = new Lane(spec, this.laneContext(spec)).run().finally(() => running.delete(spec));
+      running.set(spec, p);
+    };
+    for (const spec of this.opts.lanes) start(spec);
+    const failover = this.opts.failover;
+    if (!failover || failover.nextProbeInMs() === null) {
+      // nothing to probe yet: a lane may fail over meanwhile, so look again as lanes end
+      while (running.size) {
+        await Promise.race(running.values());
+        if (failover && failover.nextProbeInMs() !== null) break;
+      }
+      if (!running.size) return;
+    }
+    const probing = new AbortController();
+    const probe = this.probeLoop(failover!, running, start, probing.signal);
+    while (running.size) await Promise.race(running.values());
+    probing.abort();
+    await probe;
+  }
+
+  /** Failback: ask each provider that is out when its probe is due; one that answers takes its messages back. */
+  private async probeLoop(
+    failover: Failover,
+    running: Map<LaneSpec, Promise<void>>,
+    start: (spec: LaneSpec) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const routing = this.opts.routing;
+    while (!signal.aborted && !this.state.stopped) {
+      const wait = failover.nextProbeInMs();
+      await sleep(Math.min(wait ?? 200, 200), signal);
+      if (signal.aborted || this.state.stopped) return;
+      for (const name of failover.dueProbes()) {
+        const specs = this.opts.lanes.filter((l) => l.provider.name === name);
+        const provider = specs[0]?.provider;
+        const taken = routing?.taken(this.opts.campaignId, name, 3) ?? [];
+        const answer = taken.length
+          ? await lookUp(
+              provider,
+              taken.map((t) => messageKey(this.opts.campaignId, t.row, t.leg)),
+            )
+          : null;
+        if (signal.aborted || this.state.stopped) return;
+        if (answer === null) {
+          failover.stillOut(name);
+          continue;
+        }
+        try {
+          failover.recovered(name);
+        } catch (err) {
+          this.state.journalFault(err);
+          return;
+        }
+        for (const spec of specs) start(spec);
+      }
+      if (!running.size) return;
+    }
   }
 
   private laneContext(spec: LaneSpec): LaneContext {

@@ -1,6 +1,6 @@
 import type { RcsKind } from '../campaign/rcs.js';
 import type { Channel } from '../campaign/types.js';
-import type { MoveWhy, RoutingJournal } from '../journal/routing.js';
+import type { MoveWhy, RoutingJournal, UnassignedRow } from '../journal/routing.js';
 
 export interface FailoverOptions {
   routing: RoutingJournal;
@@ -11,6 +11,10 @@ export interface FailoverOptions {
   afterMs: number;
   /** what one part of a message costs at a provider */
   price: (provider: string, channel: Channel, rcsKind: RcsKind | null) => number;
+  /** failback: a provider out for being unavailable is asked this often whether it answers again (null: never) */
+  failbackAfterMs?: number | null;
+  /** failback: the provider a waiting message's route gave it at planning (its own, to come back to) */
+  home?: (row: UnassignedRow) => string;
   now?: () => number;
 }
 
@@ -31,6 +35,8 @@ interface Out {
  */
 export class Failover {
   private readonly out = new Map<string, Out>();
+  /** when each provider out for being unavailable is next asked whether it answers again */
+  private readonly probeAt = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(private readonly opts: FailoverOptions) {
@@ -67,7 +73,63 @@ export class Failover {
     if (this.out.has(provider)) return true;
     if (why === 'unavailable' && this.now() - since < this.opts.afterMs) return false;
     this.out.set(provider, { why, detail, since });
+    if (why === 'unavailable' && this.opts.failbackAfterMs)
+      this.probeAt.set(provider, this.now() + this.opts.failbackAfterMs);
     return true;
+  }
+
+  /** Failback: the providers out for being unavailable that are due to be asked whether they answer again. */
+  dueProbes(): string[] {
+    const now = this.now();
+    return [...this.probeAt].filter(([p, at]) => at <= now && this.out.has(p)).map(([p]) => p);
+  }
+
+  /** ms until the next probe is due (null: none is waiting). */
+  nextProbeInMs(): number | null {
+    const ats = [...this.probeAt].filter(([p]) => this.out.has(p)).map(([, at]) => at);
+    return ats.length ? Math.max(0, Math.min(...ats) - this.now()) : null;
+  }
+
+  /** A probe found the provider still silent: asked again after failbackAfterMs. */
+  stillOut(provider: string): void {
+    if (this.opts.failbackAfterMs) this.probeAt.set(provider, this.now() + this.opts.failbackAfterMs);
+  }
+
+  /**
+   * A probe found the provider answering again: it takes messages again, and the waiting messages
+   * its route gave it at planning come back from the providers that took them over (journaled as
+   * moves, why `recovered`). Only waiting ones (planned, held): what another provider may hold stays
+   * with it. Returns how many came back.
+   */
+  recovered(provider: string): number {
+    const o = this.out.get(provider);
+    if (!o) return 0;
+    this.out.delete(provider);
+    this.probeAt.delete(provider);
+    const home = this.opts.home;
+    if (!home) return 0;
+    const { routing, campaignId } = this.opts;
+    const at = new Date(this.now()).toISOString();
+    let n = 0;
+    for (const [channel, order] of this.opts.order) {
+      if (!order.includes(provider)) continue;
+      for (const from of order) {
+        if (from === provider) continue;
+        n += routing.moveWhere(
+          campaignId,
+          channel,
+          from,
+          provider,
+          (row) => home(row) === provider,
+          (kind) => this.opts.price(provider, channel, kind),
+          'recovered',
+          o.detail,
+          new Date(o.since).toISOString(),
+          at,
+        );
+      }
+    }
+    return n;
   }
 
   /** Move every waiting message of each provider that is out to the one taking over; how many moved. */

@@ -74,7 +74,8 @@ export interface LaneContext {
   maxSubmits: number;
   /** how long the lane may keep failing with 503/connection errors before the run stops */
   giveUpAfterMs: number;
-  messageOptions?: (m: SendableMessage) => Partial<OutboundMessage>;
+  /** channel options for a message going to `provider` (each provider its own AlimTalk template id) */
+  messageOptions?: (m: SendableMessage, provider: string) => Partial<OutboundMessage>;
   /** where answers are committed, in groups */
   commits: GroupCommit;
   onProgress?: (p: Progress) => void;
@@ -317,7 +318,10 @@ export class Lane {
   /** One request: submit, settle what came back, commit it. */
   /** `sentAt`: the rate's stamp of this request (a throttle answer names its congestion event by it). */
   private async submit(batch: SendableMessage[], sentAt: number): Promise<void> {
-    const outbound = batch.map((m) => ({ ...this.outbound(m), ...this.ctx.messageOptions?.(m) }));
+    const outbound = batch.map((m) => ({
+      ...this.outbound(m),
+      ...this.ctx.messageOptions?.(m, this.provider.name),
+    }));
     const keys = outbound.map((o) => o.key);
     let result: SubmitResult;
     try {

@@ -567,6 +567,14 @@ export const en = {
     'warning: --encoding cp949: {n} value had characters CP949 cannot hold, written as "?" (first: {first}); the UTF-8 CSV or -o FILE.xlsx keeps them',
   'export.cp949Lost':
     'warning: --encoding cp949: {n} values had characters CP949 cannot hold, written as "?" (first: {first}); the UTF-8 CSV or -o FILE.xlsx keeps them',
+  // --- routes 2: AlimTalk ids per provider, failback ---
+  'err.alimtalk.notProvider':
+    '{file}: alimtalk.{name}: not a configured provider, nor a key of alimtalk (providers: {providers})',
+  'err.alimtalk.wrongKey': '{file}: alimtalk.{name}.{key}: {name} ({type}) does not read it: use {keys}',
+  'err.alimtalk.templateCode':
+    "{file}: alimtalk.{provider}.templateCode: not set: AlimTalk goes through {provider} (NHN), which knows the template by its own code; alimtalk.templateId is Solapi's (e.g. {provider}: { templateCode: ORDER_01 })",
+  'routes.why.recovered': 'answers again',
+  'routes.movedBack': 'moved {count} from {from} back to {to} ({to} {why}; unavailable {during})',
 } as const;
 
 export type MessageKey = keyof typeof en;

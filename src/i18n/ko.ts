@@ -563,4 +563,13 @@ export const ko: Record<MessageKey, string> = {
     '경고: --encoding cp949: 값 {n}개에 CP949로 쓸 수 없는 문자가 있어 "?"로 썼습니다(첫 번째: {first}). UTF-8 CSV나 -o FILE.xlsx로 내보내면 그대로 남습니다',
   'export.cp949Lost':
     '경고: --encoding cp949: 값 {n}개에 CP949로 쓸 수 없는 문자가 있어 "?"로 썼습니다(첫 번째: {first}). UTF-8 CSV나 -o FILE.xlsx로 내보내면 그대로 남습니다',
+  // --- routes 2: AlimTalk ids per provider, failback ---
+  'err.alimtalk.notProvider':
+    '{file}: alimtalk.{name}: 설정된 발송사도, alimtalk 항목도 아닙니다 (발송사: {providers})',
+  'err.alimtalk.wrongKey':
+    '{file}: alimtalk.{name}.{key}: {name}({type})에서는 쓰지 않는 항목입니다. {keys}을(를) 쓰세요',
+  'err.alimtalk.templateCode':
+    '{file}: alimtalk.{provider}.templateCode: 없음: 알림톡이 {provider}(NHN)로도 나가는데, NHN은 템플릿을 자체 템플릿 코드로 찾습니다. alimtalk.templateId는 솔라피의 것입니다 (예: {provider}: { templateCode: ORDER_01 })',
+  'routes.why.recovered': '응답 재개',
+  'routes.movedBack': '{from}에서 {to}(으)로 {count}건 복귀 ({to} {why}, 장애 {during})',
 };

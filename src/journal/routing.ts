@@ -21,7 +21,7 @@ export interface Assignment {
 }
 
 /** Why a provider's waiting messages moved to another one. */
-export type MoveWhy = 'unavailable' | 'fatal' | 'route';
+export type MoveWhy = 'unavailable' | 'fatal' | 'route' | 'recovered';
 
 export interface RouteMove {
   channel: string;
@@ -86,6 +86,17 @@ export class RoutingJournal {
       move: db.prepare<[string, number, string, string, string, string | null]>(
         `UPDATE messages SET provider = ?, cost_est = parts * ? WHERE campaign_id = ? AND provider = ? AND channel = ?
          AND status IN ('planned', 'held') AND rcs_kind IS ?`,
+      ),
+      waitingOf: db.prepare<[string, string, string, number, number], UnassignedRow>(
+        `SELECT id, to_addr AS "to", channel, parts, rcs_kind AS "rcsKind" FROM messages
+         WHERE campaign_id = ? AND provider = ? AND channel = ? AND id > ? AND status IN ('planned', 'held')
+         ORDER BY id LIMIT ?`,
+      ),
+      moveOne: db.prepare<[string, number, number, string]>(
+        `UPDATE messages SET provider = ?, cost_est = parts * ? WHERE id = ? AND provider = ? AND status IN ('planned', 'held')`,
+      ),
+      taken: db.prepare<[string, string, number], { row: number; leg: number }>(
+        `SELECT row, leg FROM messages WHERE campaign_id = ? AND provider = ? AND provider_id IS NOT NULL ORDER BY id DESC LIMIT ?`,
       ),
       pending: db.prepare<[string], { channel: Channel; provider: string | null }>(
         `SELECT DISTINCT channel, provider FROM messages WHERE campaign_id = ? AND status IN ('planned', 'sending', 'unknown', 'held') AND channel IS NOT NULL`,
@@ -189,6 +200,52 @@ export class RoutingJournal {
         );
       return n;
     });
+  }
+
+  /**
+   * Move the waiting messages of one channel at `from` that `pick` chooses (a failback: those whose
+   * route gave them to `to` at planning) to `to`, priced there, and journal the move. Returns how many.
+   */
+  moveWhere(
+    campaignId: string,
+    channel: Channel,
+    from: string,
+    to: string,
+    pick: (row: UnassignedRow) => boolean,
+    price: (rcsKind: RcsKind | null) => number,
+    why: MoveWhy,
+    detail: string | null,
+    since: string | null,
+    at: string,
+  ): number {
+    return this.tx(() => {
+      let n = 0;
+      let after = 0;
+      for (;;) {
+        const rows = this.s.waitingOf.all(campaignId, from, channel, after, PAGE);
+        if (!rows.length) break;
+        for (const r of rows) if (pick(r)) n += this.s.moveOne.run(to, price(r.rcsKind), r.id, from).changes;
+        after = rows[rows.length - 1]!.id;
+      }
+      if (n > 0)
+        this.s.addMove.run(
+          campaignId,
+          channel,
+          from,
+          to,
+          n,
+          why,
+          detail === null ? null : redact(detail),
+          since,
+          at,
+        );
+      return n;
+    });
+  }
+
+  /** Rows and legs of a few messages this provider took in this campaign (newest first): what a probe asks it about. */
+  taken(campaignId: string, provider: string, limit: number): { row: number; leg: number }[] {
+    return this.s.taken.all(campaignId, provider, limit);
   }
 
   moves(campaignId: string): RouteMove[] {

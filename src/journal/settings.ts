@@ -37,7 +37,21 @@ export const campaignSettingsSchema = z.looseObject({
   channel: z.enum(['auto', ...CHANNELS]).optional(),
   ad: z.boolean().optional(),
   alimtalk: z
-    .looseObject({ pfId: z.string(), templateId: z.string(), buttons: buttons.optional() })
+    .looseObject({
+      pfId: z.string(),
+      templateId: z.string(),
+      providers: z
+        .record(
+          z.string(),
+          z.looseObject({
+            pfId: z.string().optional(),
+            templateId: z.string().optional(),
+            templateCode: z.string().optional(),
+          }),
+        )
+        .optional(),
+      buttons: buttons.optional(),
+    })
     .nullable()
     .optional(),
   rcs: z

@@ -4,6 +4,7 @@ import type { Channel } from '../campaign/types.js';
 
 export interface KakaoOptions {
   pfId: string;
+  /** the template as this provider knows it: Solapi's templateId (KA01TP…), NHN's templateCode */
   templateId: string;
   /** `{"#{name}": "value"}` as Kakao takes them */
   variables: Record<string, string>;

@@ -27,6 +27,8 @@ export interface FakeSolapiOptions {
   hangAnswer: (n: number) => boolean;
   /** answer every send with this HTTP status before looking at it (e.g. 503) */
   failSendsWith: number | null;
+  /** answer every /messages/v4/list with this HTTP status too (a whole-service outage, not only sending) */
+  failListsWith: number | null;
   /** the errorMessage sent with failSendsWith (a server that echoes what it was sent, secrets included) */
   failSendsMessage: string;
   /** most messages per page of /messages/v4/list */
@@ -154,6 +156,7 @@ export class FakeSolapi {
       dropAnswer: () => false,
       hangAnswer: () => false,
       failSendsWith: null,
+      failListsWith: null,
       failSendsMessage: 'failing on purpose',
       maxListLimit: 500,
       itemiseAccepted: true,
@@ -593,6 +596,8 @@ export class FakeSolapi {
     this.listQueries.push(q);
     const instead = this.options.listAnswer(this.stats.listRequests);
     if (instead !== undefined) return this.send(res, 200, instead);
+    if (this.options.failListsWith)
+      return this.error(res, this.options.failListsWith, 'ServiceUnavailable', 'failing on purpose');
     const limit = q.has('limit') ? Number(q.get('limit')) : 20;
     if (!Number.isInteger(limit) || limit < 1 || limit > this.options.maxListLimit)
       return this.error(res, 400, 'ValidationError', `limit must be 1-${this.options.maxListLimit}`);

@@ -1,0 +1,353 @@
+/**
+ * Routes across providers, second part, through the built binary against the fake Solapi and the
+ * fake NHN on 127.0.0.1: AlimTalk with each provider's own template id (Solapi's templateId, NHN's
+ * templateCode), and its refusal when a provider of the route has none; back to the first provider
+ * once it answers again (failback); the primary's three faults in one campaign; each provider's
+ * lane at its own account's rate after a failover.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RunResult, runUms, workdir } from '../support/cli.js';
+import { FakeNhn } from '../support/fakeNhn.js';
+import { FakeSolapi } from '../support/fakeSolapi.js';
+
+const KEY = 'NCSROUTES2KEY042';
+const SECRET = 'routes2-secret-do-not-print';
+const APP = 'routes2AppKey001';
+const NHN_SECRET = 'routes2-nhn-secret';
+const SENDER_KEY = 'routes2-sender-key-00000000000000000000040';
+const ENV = {
+  SOLAPI_API_KEY: KEY,
+  SOLAPI_API_SECRET: SECRET,
+  NHN_APP_KEY: APP,
+  NHN_SECRET_KEY: NHN_SECRET,
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((c) => c().catch(() => undefined)));
+});
+
+async function fakes(): Promise<{ solapi: FakeSolapi; nhn: FakeNhn }> {
+  const solapi = await FakeSolapi.start({ apiKey: KEY, apiSecret: SECRET, reportDelayMs: 10 });
+  const nhn = await FakeNhn.start({ appKey: APP, secretKey: NHN_SECRET });
+  closers.push(
+    () => solapi.close(),
+    () => nhn.close(),
+  );
+  return { solapi, nhn };
+}
+
+const phone = (i: number): string =>
+  `010-${String(4000 + Math.floor(i / 10000))}-${String(i % 10000).padStart(4, '0')}`;
+const digits = (i: number): string => phone(i).replace(/-/g, '');
+
+interface Setup {
+  solapiUrl: string;
+  nhnUrl: string;
+  routes: string[];
+  extra?: string[];
+  solapi?: Record<string, unknown>;
+  nhn?: Record<string, unknown>;
+}
+
+function config(s: Setup): string {
+  const solapi = {
+    type: 'solapi',
+    apiKey: '${SOLAPI_API_KEY}',
+    apiSecret: '${SOLAPI_API_SECRET}',
+    baseUrl: s.solapiUrl,
+    tps: 20,
+    batchSize: 5,
+    timeoutMs: 3000,
+    ...s.solapi,
+  };
+  const nhn = {
+    type: 'nhn',
+    appKey: '${NHN_APP_KEY}',
+    secretKey: '${NHN_SECRET_KEY}',
+    senderKey: SENDER_KEY,
+    baseUrl: s.nhnUrl,
+    alimtalkBaseUrl: s.nhnUrl,
+    tps: 2000,
+    batchSize: 50,
+    timeoutMs: 3000,
+    ...s.nhn,
+  };
+  const block = (name: string, o: Record<string, unknown>): string[] => [
+    `  ${name}:`,
+    ...Object.entries(o).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
+  ];
+  return [
+    'journal: ./journal.db',
+    'from: "0212345678"',
+    'providers:',
+    ...block('solapi', solapi),
+    ...block('nhn', nhn),
+    'routes:',
+    ...s.routes.map((r) => `  ${r}`),
+    ...(s.extra ?? []),
+    '',
+  ].join('\n');
+}
+
+function campaignDir(cfg: string, rows: string[], template = '#{name}님, #{msg}입니다.\n'): string {
+  const dir = workdir();
+  fs.writeFileSync(path.join(dir, 'ums.config.yaml'), cfg);
+  fs.writeFileSync(path.join(dir, 'r.csv'), `${['name,phone,msg', ...rows].join('\n')}\n`);
+  fs.writeFileSync(path.join(dir, 't.md'), template);
+  return dir;
+}
+
+const rowsOf = (n: number, msg = '짧은 안내'): string[] =>
+  Array.from({ length: n }, (_, i) => `고객${i},${phone(i)},${msg}`);
+
+function ums(args: string[], dir: string): Promise<RunResult> {
+  return runUms(args, { cwd: dir, env: ENV, timeoutMs: 120_000 });
+}
+
+/** How many times each recipient was taken, across both fakes. */
+function union(solapi: FakeSolapi, nhn: FakeNhn): Map<string, number> {
+  const n = new Map<string, number>();
+  for (const m of solapi.accepted()) n.set(m.to, (n.get(m.to) ?? 0) + 1);
+  for (const r of nhn.accepted()) n.set(r.recipientNo, (n.get(r.recipientNo) ?? 0) + 1);
+  return n;
+}
+
+function expectEveryoneOnce(solapi: FakeSolapi, nhn: FakeNhn, total: number): void {
+  const n = union(solapi, nhn);
+  const twice = [...n].filter(([, c]) => c > 1).map(([to]) => to);
+  const missing = Array.from({ length: total }, (_, i) => digits(i)).filter((d) => !n.has(d));
+  expect(twice).toEqual([]);
+  expect(missing).toEqual([]);
+  expect(n.size).toBe(total);
+}
+
+const alimtalkTemplate = (ids: string[]): string =>
+  [
+    '---',
+    'channel: alimtalk',
+    'fallback: none',
+    'alimtalk:',
+    '  pfId: KA01PF200323182344986oTFz9CIabcx',
+    '  templateId: KA01TP230101000000000ORDERxx01',
+    ...ids.map((l) => `  ${l}`),
+    '---',
+    '#{name}님, 주문하신 상품이 발송되었습니다.',
+    '',
+  ].join('\n');
+
+describe('AlimTalk: each provider its own template id', () => {
+  it('a split AlimTalk campaign: Solapi gets its pfId and templateId, NHN its templateCode and senderKey; every recipient once', async () => {
+    const { solapi, nhn } = await fakes();
+    const N = 40;
+    const dir = campaignDir(
+      config({
+        solapiUrl: solapi.url,
+        nhnUrl: nhn.url,
+        solapi: { tps: 1000 },
+        routes: ['alimtalk: { split: { solapi: 50, nhn: 50 } }'],
+      }),
+      rowsOf(N),
+      alimtalkTemplate(['nhn: { templateCode: ORDER_SHIPPED_01 }']),
+    );
+    const res = await ums(['send', 'r.csv', '-t', 't.md', '--yes', '--campaign', 'at'], dir);
+    expect(res.code, res.stderr).toBe(0);
+    expect(solapi.accepted().length).toBeGreaterThan(0);
+    expect(nhn.accepted('alimtalk').length).toBeGreaterThan(0);
+    expectEveryoneOnce(solapi, nhn, N);
+    const solapiIds = new Set(
+      solapi.accepted().map((m) => `${m.type} ${m.kakaoOptions?.pfId} ${m.kakaoOptions?.templateId}`),
+    );
+    expect([...solapiIds]).toEqual(['ATA KA01PF200323182344986oTFz9CIabcx KA01TP230101000000000ORDERxx01']);
+    const nhnIds = new Set(nhn.accepted('alimtalk').map((r) => `${r.senderKey} ${r.templateCode}`));
+    expect([...nhnIds]).toEqual([`${SENDER_KEY} ORDER_SHIPPED_01`]);
+  });
+
+  it('AlimTalk over [solapi, nhn] and no alimtalk.nhn.templateCode: refused before planning, one line naming nhn and the key, exit 2', async () => {
+    const dir = campaignDir(
+      config({
+        solapiUrl: 'http://127.0.0.1:9',
+        nhnUrl: 'http://127.0.0.1:9',
+        routes: ['alimtalk: [solapi, nhn]'],
+      }),
+      rowsOf(3),
+      alimtalkTemplate([]),
+    );
+    const res = await ums(['send', 'r.csv', '-t', 't.md', '--dry-run'], dir);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(
+      /^ums: t\.md: alimtalk\.nhn\.templateCode: not set: AlimTalk goes through nhn \(NHN\)[^\n]*\n$/,
+    );
+    const list = await ums(['campaigns', '--json'], dir);
+    expect(JSON.parse(list.stdout || '[]')).toEqual([]);
+  });
+
+  it('a provider block naming no configured provider, or a key that provider does not read: refused, one line', async () => {
+    const cfg = config({
+      solapiUrl: 'http://127.0.0.1:9',
+      nhnUrl: 'http://127.0.0.1:9',
+      routes: ['alimtalk: [solapi, nhn]'],
+    });
+    const typo = campaignDir(cfg, rowsOf(3), alimtalkTemplate(['nhm: { templateCode: ORDER_SHIPPED_01 }']));
+    const a = await ums(['send', 'r.csv', '-t', 't.md', '--dry-run'], typo);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(
+      /^ums: t\.md: alimtalk\.nhm: not a configured provider, nor a key of alimtalk \(providers: solapi, nhn\)\n$/,
+    );
+    const wrong = campaignDir(cfg, rowsOf(3), alimtalkTemplate(['nhn: { templateId: ORDER_SHIPPED_01 }']));
+    const b = await ums(['send', 'r.csv', '-t', 't.md', '--dry-run'], wrong);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(
+      /^ums: t\.md: alimtalk\.nhn\.templateId: nhn \(nhn\) does not read it: use templateCode\n$/,
+    );
+  });
+});
+
+/** Run `send` and, meanwhile, `script` (the primary's faults): the send's result once both are done. */
+async function sendDuring(dir: string, script: (done: () => boolean) => Promise<void>): Promise<RunResult> {
+  let finished = false;
+  const run = ums(['send', 'r.csv', '-t', 't.md', '--yes', '--campaign', 'fo'], dir).then((r) => {
+    finished = true;
+    return r;
+  });
+  await script(() => finished);
+  return run;
+}
+
+/** Wait until `cond` holds or the run is done; true when it holds. */
+async function until(cond: () => boolean, done: () => boolean): Promise<boolean> {
+  while (!cond()) {
+    if (done()) return false;
+    await sleep(5);
+  }
+  return true;
+}
+
+describe('failback: back to the first provider once it answers again', () => {
+  it('Solapi answers 503 (sends and look-ups) for a while, then recovers: rows sent after that go to Solapi again, journaled `recovered`; every recipient exactly once across both fakes', async () => {
+    const { solapi, nhn } = await fakes();
+    const N = 80;
+    const dir = campaignDir(
+      config({
+        solapiUrl: solapi.url,
+        nhnUrl: nhn.url,
+        nhn: { tps: 4, batchSize: 2 },
+        routes: ['sms: [solapi, nhn]'],
+        extra: ['failoverAfterMs: 300', 'failbackAfterMs: 300'],
+      }),
+      rowsOf(N),
+    );
+    let recoveredAt = 0;
+    const res = await sendDuring(dir, async (done) => {
+      if (!(await until(() => solapi.stats.sendRequests >= 2, done))) return;
+      solapi.options.failSendsWith = 503;
+      solapi.options.failListsWith = 503;
+      if (!(await until(() => nhn.accepted().length >= 4, done))) return;
+      recoveredAt = solapi.now();
+      solapi.options.failSendsWith = null;
+      solapi.options.failListsWith = null;
+    });
+    expect(res.code, res.stderr).toBe(0);
+    expect(recoveredAt).toBeGreaterThan(0);
+    expect(nhn.accepted().length).toBeGreaterThanOrEqual(4);
+    expect(solapi.accepted().filter((m) => m.createdAt >= recoveredAt).length).toBeGreaterThan(0);
+    expect(nhn.accepted().length).toBeLessThan(N - 10);
+    expectEveryoneOnce(solapi, nhn, N);
+    const json = JSON.parse((await ums(['report', 'fo', '--json'], dir)).stdout) as {
+      moves: { from: string; to: string; why: string }[];
+    };
+    expect(json.moves.map((m) => [m.from, m.to, m.why])).toEqual([
+      ['solapi', 'nhn', 'unavailable'],
+      ['nhn', 'solapi', 'recovered'],
+    ]);
+    const report = await ums(['report', 'fo'], dir);
+    expect(report.stdout).toMatch(
+      /moved [\d,]+ from nhn back to solapi \(solapi answers again; unavailable /,
+    );
+  });
+});
+
+describe('the primary’s three faults in one campaign', () => {
+  it('Solapi refuses connections, then answers 503, then accepts and drops its answers: the campaign finishes on NHN (after `ums resume` if a run left rows unknown), every recipient exactly once across both', async () => {
+    const { solapi, nhn } = await fakes();
+    const N = 150;
+    const dir = campaignDir(
+      config({
+        solapiUrl: solapi.url,
+        nhnUrl: nhn.url,
+        nhn: { tps: 200 },
+        routes: ['sms: [solapi, nhn]'],
+        extra: ['failoverAfterMs: 1500'],
+      }),
+      rowsOf(N),
+    );
+    const seen = { refused: false, unavailable: 0, dropped: 0 };
+    let res = await sendDuring(dir, async (done) => {
+      if (!(await until(() => solapi.stats.sendRequests >= 2, done))) return;
+      await solapi.stopListening(); // 1: connections refused
+      seen.refused = true;
+      await sleep(300);
+      const before = solapi.stats.sendRequests;
+      solapi.options.failSendsWith = 503; // 2: up again, answering 503
+      await solapi.listenAgain();
+      if (!(await until(() => solapi.stats.sendRequests >= before + 2, done))) return;
+      seen.unavailable = solapi.stats.sendRequests - before;
+      solapi.options.failSendsWith = null; // 3: takes the messages and drops the answers
+      solapi.options.dropAnswer = () => true;
+      await until(() => nhn.accepted().length > 0, done);
+    });
+    seen.dropped = solapi.stats.dropped;
+    expect(seen.refused).toBe(true);
+    expect(seen.unavailable).toBeGreaterThanOrEqual(2);
+    expect(seen.dropped).toBeGreaterThan(0);
+    if (res.code !== 0) {
+      expect(res.code, res.stderr).toBe(1);
+      solapi.options.dropAnswer = () => false;
+      res = await ums(['resume', 'fo'], dir);
+    }
+    expect(res.code, res.stderr).toBe(0);
+    expect(nhn.accepted().length).toBeGreaterThan(0);
+    expectEveryoneOnce(solapi, nhn, N);
+  });
+});
+
+describe('per-lane TPS stays per provider account', () => {
+  it('after Solapi (tps 50) fails over, NHN’s lane runs at NHN’s tps (8): no rolling second at the NHN fake holds more than 8 (+1 for arrival jitter), not Solapi’s 50', async () => {
+    const { solapi, nhn } = await fakes();
+    solapi.options.failSendsWith = 503;
+    const N = 40;
+    const TPS = 8;
+    const dir = campaignDir(
+      config({
+        solapiUrl: solapi.url,
+        nhnUrl: nhn.url,
+        solapi: { tps: 50, batchSize: 50 },
+        nhn: { tps: TPS, batchSize: 50 },
+        routes: ['sms: [solapi, nhn]'],
+        extra: ['failoverAfterMs: 200'],
+      }),
+      rowsOf(N),
+    );
+    const res = await ums(['send', 'r.csv', '-t', 't.md', '--yes', '--campaign', 'fo'], dir);
+    expect(res.code, res.stderr).toBe(0);
+    expect(solapi.accepted()).toHaveLength(0);
+    const at = nhn
+      .accepted()
+      .map((r) => r.createdAt)
+      .sort((a, b) => a - b);
+    expect(at).toHaveLength(N);
+    let most = 0;
+    for (let i = 0, j = 0; i < at.length; i++) {
+      while (at[j]! <= at[i]! - 1000) j++;
+      most = Math.max(most, i - j + 1);
+    }
+    // counted on the fake's clock at arrival: one request's network jitter may fall into the same second
+    // (our side caps each 1,005 ms); at Solapi's rate (50) all 40 would arrive within one second
+    expect(most).toBeLessThanOrEqual(TPS + 1);
+    expectEveryoneOnce(solapi, nhn, N);
+  });
+});
