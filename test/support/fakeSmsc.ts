@@ -42,6 +42,8 @@ export interface FakeSmscOptions {
    * 4 GB) instead of submit_sm_resp; the message is taken all the same
    */
   garbageAnswer?: (n: number) => boolean;
+  /** pause before each bind_transceiver_resp (a slow bind: what the client queues meanwhile has not left) */
+  bindDelayMs?: number;
 }
 
 export interface Arrival {
@@ -257,11 +259,16 @@ export class FakeSmsc {
       });
       if (pdu.interface_version !== 0x34)
         this.violations.push(`bind with interface_version ${String(pdu.interface_version)}`);
-      session.send(pdu.response(ok ? { system_id: 'fake' } : { command_status: 0x0e }));
-      if (!ok) return;
-      this.bound.push(session);
-      this.sessionIds.set(session, String(pdu.system_id));
-      for (const go of this.pendingReceipts.splice(0)) go();
+      const answer = (): void => {
+        if (session.socket.destroyed) return;
+        session.send(pdu.response(ok ? { system_id: 'fake' } : { command_status: 0x0e }));
+        if (!ok) return;
+        this.bound.push(session);
+        this.sessionIds.set(session, String(pdu.system_id));
+        for (const go of this.pendingReceipts.splice(0)) go();
+      };
+      if (this.opts.bindDelayMs) this.later(this.opts.bindDelayMs, answer);
+      else answer();
     });
     session.on('enquire_link', (pdu: PDU) => {
       this.enquireLinks++;

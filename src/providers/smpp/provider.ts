@@ -19,6 +19,8 @@ import { countParts, type PartPdu, type SegmentOptions, segment } from './segmen
 
 /** How often a continuation part refused for rate is tried again (its message's first part is already out). */
 const PART_RETRIES = 6;
+/** How often the lane asks again whether a submit_sm would leave at once (while binding, windows full). */
+const WRITABLE_POLL_MS = 5;
 
 type Settled = MessageOutcome | Exclude<SubmitResult, { kind: 'results' }>;
 
@@ -60,6 +62,7 @@ export class SmppProvider implements Provider {
   private readonly weights: number[];
   /** several binds: the first message waits until each has bound or failed (so one is not given all) */
   private settled: Promise<unknown> | null = null;
+  private allSettled = false;
   private readonly seg: SegmentOptions;
   private ref = Math.floor(Math.random() * 0x10000);
   private reportHandler: ((batch: ReportBatch) => Promise<void>) | null = null;
@@ -183,6 +186,23 @@ export class SmppProvider implements Provider {
     return link.request('submit_sm', params, cost);
   }
 
+  /**
+   * Whether a submit_sm given now leaves at once: a bind can write it (or every bind would answer
+   * `unsent` at once). Else the lane waits (polled every few ms) and claims nothing meanwhile, so a
+   * kill while a bind is being answered leaves those messages planned, not `unknown`.
+   */
+  writable(): Promise<void> | null {
+    for (const l of this.links) l.start();
+    if (this.links.length > 1) {
+      this.settled ??= Promise.all(
+        this.links.map((l) => l.waitBound(Math.min(2000, this.cfg.requestTimeoutMs))),
+      ).then(() => (this.allSettled = true));
+      if (!this.allSettled) return sleep(WRITABLE_POLL_MS);
+    }
+    if (this.links.some((l) => l.writesNow) || this.links.every((l) => l.answersNow)) return null;
+    return sleep(WRITABLE_POLL_MS);
+  }
+
   /** Parts on the wire: what the lane's rate must count. */
   countParts(message: OutboundMessage): number {
     return countParts(messageText(message), this.segOptions(message));
@@ -231,8 +251,8 @@ export class SmppProvider implements Provider {
     if (this.links.length > 1) {
       this.settled ??= Promise.all(
         this.links.map((l) => l.waitBound(Math.min(2000, this.cfg.requestTimeoutMs))),
-      );
-      await this.settled;
+      ).then(() => (this.allSettled = true));
+      if (!this.allSettled) await this.settled;
     }
     const link = this.pick(first!.cost, false);
     if (link === 'capped') return { kind: 'throttled' }; // nothing written: every bind is at its rate
