@@ -186,10 +186,10 @@ export class DeliveryJournal {
       sent: db.prepare<[string, string, number]>(
         `UPDATE messages SET status = 'sent', provider_id = ?, sent_at = ?, cost = cost_est, reason = NULL WHERE id = ? AND status IN ('sending', 'unknown')`,
       ),
-      // a group's accepted messages in one statement: a JSON list of [id, provider id, sent at]
-      sentList: db.prepare<[string]>(
-        `UPDATE messages SET status = 'sent', provider_id = j.value ->> 1, sent_at = j.value ->> 2, cost = cost_est, reason = NULL
-         FROM json_each(?) AS j WHERE messages.id = j.value ->> 0 AND status IN ('sending', 'unknown')`,
+      // a request's accepted messages in one statement: their sent_at, and a JSON object of provider id by message id
+      sentList: db.prepare<[string, string]>(
+        `UPDATE messages SET status = 'sent', provider_id = j.value, sent_at = ?, cost = cost_est, reason = NULL
+         FROM json_each(?) AS j WHERE messages.id = CAST(j.key AS INTEGER) AND status IN ('sending', 'unknown')`,
       ),
       failed: db.prepare<[string, string, number]>(
         `UPDATE messages SET status = 'failed', reason = ?, done_at = ? WHERE id = ? AND status IN ('sending', 'unknown')`,
@@ -370,10 +370,14 @@ export class DeliveryJournal {
       const sent: number[] = [];
       // reports that came before their answer's commit need each accepted row's own change count
       const early = this.s.anyEarly.get()?.n === 1;
-      const list: [number, string, string][] = [];
+      // accepted ones by their sent_at (one per request): the JSON object's text, built as it goes
+      const byAt = new Map<string, string>();
       for (const x of settlements) {
-        if (x.kind === 'sent' && !early && !x.partIds?.length) list.push([x.id, x.providerId, x.at]);
-        else if (x.kind === 'sent') {
+        if (x.kind === 'sent' && !early && !x.partIds?.length) {
+          const entry = `"${x.id}":${JSON.stringify(x.providerId)}`;
+          const to = byAt.get(x.at);
+          byAt.set(x.at, to === undefined ? entry : `${to},${entry}`);
+        } else if (x.kind === 'sent') {
           if (this.s.sent.run(x.providerId, x.at, x.id).changes) sent.push(x.id);
           if (x.partIds?.length) this.parts.record(x.id, x.partIds);
         } else if (x.kind === 'failed') this.s.failed.run(redact(x.reason), x.at, x.id);
@@ -381,8 +385,7 @@ export class DeliveryJournal {
         else if (x.kind === 'unclaim') this.s.unclaim.run(x.id);
         else this.s.release.run(x.id);
       }
-      if (list.length === 1) this.s.sent.run(list[0]![1], list[0]![2], list[0]![0]);
-      else if (list.length) this.s.sentList.run(JSON.stringify(list));
+      for (const [at, entries] of byAt) this.s.sentList.run(at, `{${entries}}`);
       if (sent.length && early) for (const id of sent) this.applyEarly(id);
     });
   }
