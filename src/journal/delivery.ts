@@ -372,11 +372,13 @@ export class DeliveryJournal {
       const early = this.s.anyEarly.get()?.n === 1;
       // accepted ones by their sent_at (one per request): the JSON object's text, built as it goes
       const byAt = new Map<string, string>();
+      const parts: { id: number; partIds: string[] }[] = [];
       for (const x of settlements) {
-        if (x.kind === 'sent' && !early && !x.partIds?.length) {
+        if (x.kind === 'sent' && !early) {
           const entry = `"${x.id}":${JSON.stringify(x.providerId)}`;
           const to = byAt.get(x.at);
           byAt.set(x.at, to === undefined ? entry : `${to},${entry}`);
+          if (x.partIds?.length) parts.push({ id: x.id, partIds: x.partIds });
         } else if (x.kind === 'sent') {
           if (this.s.sent.run(x.providerId, x.at, x.id).changes) sent.push(x.id);
           if (x.partIds?.length) this.parts.record(x.id, x.partIds);
@@ -386,6 +388,7 @@ export class DeliveryJournal {
         else this.s.release.run(x.id);
       }
       for (const [at, entries] of byAt) this.s.sentList.run(at, `{${entries}}`);
+      if (parts.length) this.parts.recordMany(parts);
       if (sent.length && early) for (const id of sent) this.applyEarly(id);
     });
   }
