@@ -67,9 +67,12 @@ export class PartsJournal {
    * message of a clear and an insert each showed in bench/smpp.js's profile.
    */
   recordMany(messages: { id: number; partIds: string[] }[]): void {
-    if (messages.length === 1) return this.record(messages[0]!.id, messages[0]!.partIds);
+    if (messages.length === 1) {
+      this.record(messages[0]!.id, messages[0]!.partIds);
+      return;
+    }
     const rows: [number, number, string][] = [];
-    for (const m of messages) m.partIds.forEach((pid, i) => rows.push([m.id, i + 1, pid]));
+    for (const m of messages) for (const [i, pid] of m.partIds.entries()) rows.push([m.id, i + 1, pid]);
     this.s.clearList.run(JSON.stringify(messages.map((m) => m.id)));
     this.s.insertList.run(JSON.stringify(rows));
   }
