@@ -240,10 +240,18 @@ export class SmppProvider implements Provider {
     } catch (err) {
       return { kind: 'rejected', code: 'too_long', message: (err as Error).message, retryable: false };
     }
+    const source = this.address(m.from ?? this.cfg.sourceAddr ?? '', this.cfg.sourceTon, this.cfg.sourceNpi);
+    const dest = this.address(m.to, this.cfg.destTon, this.cfg.destNpi);
+    // written out field by field: objects of one shape all the way to the codec (computed keys and
+    // spreads made its field loops megamorphic: bench/smpp.js's profile)
     const common = {
       service_type: this.cfg.serviceType,
-      ...this.address('source', m.from ?? this.cfg.sourceAddr ?? ''),
-      ...this.address('dest', m.to),
+      source_addr_ton: source.ton,
+      source_addr_npi: source.npi,
+      source_addr: source.addr,
+      dest_addr_ton: dest.ton,
+      dest_addr_npi: dest.npi,
+      destination_addr: dest.addr,
       registered_delivery: this.cfg.registeredDelivery ? 1 : 0,
       data_coding: seg.dataCoding,
     };
@@ -322,14 +330,11 @@ export class SmppProvider implements Provider {
     }
   }
 
-  private address(which: 'source' | 'dest', addr: string): Record<string, unknown> {
-    const ton = which === 'source' ? this.cfg.sourceTon : this.cfg.destTon;
-    const npi = which === 'source' ? this.cfg.sourceNpi : this.cfg.destNpi;
-    const prefix = which === 'source' ? 'source_addr' : 'dest_addr';
-    const field = which === 'source' ? 'source_addr' : 'destination_addr';
-    if (addr.startsWith('+')) return { [`${prefix}_ton`]: 1, [`${prefix}_npi`]: 1, [field]: addr.slice(1) };
-    if (addr && !/^\d+$/.test(addr)) return { [`${prefix}_ton`]: 5, [`${prefix}_npi`]: 0, [field]: addr }; // alphanumeric sender
-    return { [`${prefix}_ton`]: ton, [`${prefix}_npi`]: npi, [field]: addr };
+  /** An address's TON/NPI: international (+...), alphanumeric (a sender name), else as configured. */
+  private address(addr: string, ton: number, npi: number): { ton: number; npi: number; addr: string } {
+    if (addr.startsWith('+')) return { ton: 1, npi: 1, addr: addr.slice(1) };
+    if (addr && !/^\d+$/.test(addr)) return { ton: 5, npi: 0, addr }; // alphanumeric sender
+    return { ton, npi, addr };
   }
 
   subscribeReports(handler: (batch: ReportBatch) => Promise<void>): void {
