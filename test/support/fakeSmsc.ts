@@ -53,6 +53,9 @@ export interface Arrival {
   status: number;
   /** the bind it came on */
   systemId: string;
+  /** source and destination as written: TON/NPI/address */
+  source: [number, number, string];
+  dest: [number, number, string];
 }
 
 export interface WholeMessage {
@@ -286,7 +289,15 @@ export class FakeSmsc {
     const short = Buffer.isBuffer(pdu.short_message) ? pdu.short_message : Buffer.alloc(0);
     const payload = Buffer.isBuffer(pdu.message_payload) ? pdu.message_payload : null;
     const parts = payload && payload.length > 140 ? Math.ceil(payload.length / 134) : 1;
-    const arrival: Arrival = { at: now, to, parts, status: 0, systemId: this.sessionIds.get(session) ?? '' };
+    const arrival: Arrival = {
+      at: now,
+      to,
+      parts,
+      status: 0,
+      systemId: this.sessionIds.get(session) ?? '',
+      source: [Number(pdu.source_addr_ton), Number(pdu.source_addr_npi), String(pdu.source_addr)],
+      dest: [Number(pdu.dest_addr_ton), Number(pdu.dest_addr_npi), to],
+    };
     this.arrivals.push(arrival);
     this.submitCount++;
     if (!this.bound.includes(session)) this.violations.push('submit_sm before bind');
