@@ -156,6 +156,7 @@ export class Lane {
       await this.pause();
       if (run.remaining <= 0) break;
       if (!(await this.roomInWindow())) break;
+      if (await this.notWritable()) continue;
       const group = await this.gather(
         Math.max(1, this.spec.window - this.inFlight.size - this.awaitingCommit),
       );
@@ -171,6 +172,12 @@ export class Lane {
         continue;
       }
       const batch = group.flat();
+      if (this.provider.writable?.()) {
+        // the rate's wait let a bind drop or fill: nothing claimed, the group goes first next time
+        this.retry.unshift(...batch);
+        rate.refund(partsOf(batch));
+        continue;
+      }
       let claimed: SendableMessage[];
       try {
         // Quiet hours are asked again inside the claim: 21:00 may strike while it is written (found in CI).
@@ -235,6 +242,18 @@ export class Lane {
       budget -= batch.length;
     }
     return group;
+  }
+
+  /**
+   * Waits while the provider would not write a request at once (a bind still being answered): a
+   * group is claimed only when its requests leave at once, so a kill never leaves `sending` a
+   * message that was not written (test/reliability/smppUnknown.test.ts). True when it waited.
+   */
+  private async notWritable(): Promise<boolean> {
+    const wait = this.provider.writable?.();
+    if (!wait) return false;
+    await wait;
+    return true;
   }
 
   /** Wait out the backoff (the provider is unavailable) or a throttle pause of an unlimited lane. */
@@ -417,6 +436,8 @@ export class Lane {
       }
       this.ctx.onProgress?.(run.progress);
     });
+    // nothing was written: planned again at once, not `sending` for a group commit's delay
+    if (out.signal.kind === 'unavailable') this.ctx.commits.flush();
   }
 }
 

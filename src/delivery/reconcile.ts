@@ -87,7 +87,7 @@ export async function reconcileRows(
           settlements.push({
             id: m.id,
             kind: 'unknown',
-            reason: `unknown: the request was handed to ${who} and no answer was recorded before the run stopped; it cannot be looked up`,
+            reason: `unknown: the request was written to ${who} and no answer was recorded before the run stopped; it cannot be looked up`,
           });
       });
     }

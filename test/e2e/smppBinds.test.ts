@@ -88,6 +88,58 @@ describe('SMPP at the contracted rate: AIMD and several binds', () => {
     for (const to of phones) expect(got.get(to), to).toHaveLength(1);
   });
 
+  it('a throttle burst over 20 s (lane at 200/s, SMSC limit 110): everyone exactly once, no second above the limit after the first decrease, none empty', async () => {
+    const limit = 110;
+    const smsc = await smscWith({ tps: limit });
+    const dir = workdir();
+    const rows = 2000; // about 20 s at the SMSC's limit
+    const phones = campaign(dir, rows, '#{name}님, 주문하신 상품이 발송되었습니다.', smsc, {
+      tps: 200,
+      window: 10,
+    });
+    const res = await runUms(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--json'], {
+      cwd: dir,
+      env: ENV,
+      timeoutMs: 120_000,
+    });
+    expect(res.code, res.stderr).toBe(0);
+    expect(json(res.stdout).statuses.sent).toBe(rows);
+    const got = smsc.received();
+    expect(phones.filter((to) => got.get(to)?.length !== 1).slice(0, 10)).toEqual([]);
+    expect(got.size).toBe(rows);
+    const first = smsc.arrivals.findIndex((a) => a.status === 0x58);
+    expect(first).toBeGreaterThan(0); // the SMSC did throttle
+    // After the first decrease the lane keeps under the limit: the carrier's count (what it took) never
+    // goes over it in a sliding second, and it refuses little more: one congestion event at the start
+    // (the requests then in flight, at most the window, are of the same event) and at most one more
+    // (on a loaded machine the SMSC's reads bunch arrivals; what it refused ums does not count, as the
+    // carrier did not). Before one decrease per event: a halving per refusal, recovery over the limit,
+    // again and again.
+    const t0 = smsc.arrivals[0]!.at;
+    const after = smsc.arrivals.slice(first + 10);
+    const refusedAfter = after.filter((a) => a.status === 0x58).length;
+    const taken = after.filter((a) => a.status === 0);
+    let most = 0;
+    for (let a = 0, b = 0; b < taken.length; b++) {
+      while (taken[a]!.at <= taken[b]!.at - 1000) a++;
+      most = Math.max(most, b - a + 1);
+    }
+    expect(most).toBeLessThanOrEqual(limit);
+    expect(refusedAfter, `${refusedAfter} refused after the first event`).toBeLessThanOrEqual(10);
+    // the lane never stalls: every whole second after the first two has accepted messages
+    const seconds = Math.floor((smsc.arrivals.at(-1)!.at - t0) / 1000); // whole seconds only
+    const accepted = new Array<number>(seconds).fill(0);
+    for (const a of smsc.arrivals) {
+      const i = Math.floor((a.at - t0) / 1000);
+      if (a.status === 0 && i < seconds) accepted[i]!++;
+    }
+    expect(seconds).toBeGreaterThanOrEqual(15);
+    expect(
+      accepted.map((n, i) => ({ second: i, n })).filter((x) => x.second >= 2 && x.n === 0),
+      accepted.join(' '),
+    ).toEqual([]);
+  }, 150_000);
+
   it('two binds (a list) share the lane; one dropping for good hands its work to the other: everyone exactly once, none lost', async () => {
     const smsc = await smscWith({ systemIds: ['ums-1', 'ums-2'], respondDelayMs: 20 });
     const dir = workdir();

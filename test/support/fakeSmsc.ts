@@ -42,6 +42,8 @@ export interface FakeSmscOptions {
    * 4 GB) instead of submit_sm_resp; the message is taken all the same
    */
   garbageAnswer?: (n: number) => boolean;
+  /** pause before each bind_transceiver_resp (a slow bind: what the client queues meanwhile has not left) */
+  bindDelayMs?: number;
 }
 
 export interface Arrival {
@@ -51,6 +53,9 @@ export interface Arrival {
   status: number;
   /** the bind it came on */
   systemId: string;
+  /** source and destination as written: TON/NPI/address */
+  source: [number, number, string];
+  dest: [number, number, string];
 }
 
 export interface WholeMessage {
@@ -257,11 +262,16 @@ export class FakeSmsc {
       });
       if (pdu.interface_version !== 0x34)
         this.violations.push(`bind with interface_version ${String(pdu.interface_version)}`);
-      session.send(pdu.response(ok ? { system_id: 'fake' } : { command_status: 0x0e }));
-      if (!ok) return;
-      this.bound.push(session);
-      this.sessionIds.set(session, String(pdu.system_id));
-      for (const go of this.pendingReceipts.splice(0)) go();
+      const answer = (): void => {
+        if (session.socket.destroyed) return;
+        session.send(pdu.response(ok ? { system_id: 'fake' } : { command_status: 0x0e }));
+        if (!ok) return;
+        this.bound.push(session);
+        this.sessionIds.set(session, String(pdu.system_id));
+        for (const go of this.pendingReceipts.splice(0)) go();
+      };
+      if (this.opts.bindDelayMs) this.later(this.opts.bindDelayMs, answer);
+      else answer();
     });
     session.on('enquire_link', (pdu: PDU) => {
       this.enquireLinks++;
@@ -279,7 +289,15 @@ export class FakeSmsc {
     const short = Buffer.isBuffer(pdu.short_message) ? pdu.short_message : Buffer.alloc(0);
     const payload = Buffer.isBuffer(pdu.message_payload) ? pdu.message_payload : null;
     const parts = payload && payload.length > 140 ? Math.ceil(payload.length / 134) : 1;
-    const arrival: Arrival = { at: now, to, parts, status: 0, systemId: this.sessionIds.get(session) ?? '' };
+    const arrival: Arrival = {
+      at: now,
+      to,
+      parts,
+      status: 0,
+      systemId: this.sessionIds.get(session) ?? '',
+      source: [Number(pdu.source_addr_ton), Number(pdu.source_addr_npi), String(pdu.source_addr)],
+      dest: [Number(pdu.dest_addr_ton), Number(pdu.dest_addr_npi), to],
+    };
     this.arrivals.push(arrival);
     this.submitCount++;
     if (!this.bound.includes(session)) this.violations.push('submit_sm before bind');

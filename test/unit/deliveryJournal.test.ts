@@ -51,6 +51,48 @@ describe('the journal state machine', () => {
     expect(status(journal, id)).toEqual(['1.0:sent', '2.0:planned']);
   });
 
+  it('claims a group in one go, or one by one when a number in it opted out since planning', () => {
+    const { journal, id } = journalWith([{}, {}, {}, {}, {}, {}]);
+    const d = journal.delivery();
+    journal.optouts().add(['01020000002'], 'import'); // row 3
+    const rows = d.nextPlanned(id, 'sms', 0, 10);
+    // consecutive rows (one range), with the opted-out one inside: it is skipped, the others claimed
+    expect(d.claim(rows.slice(0, 4), 'sim').map((m) => m.row)).toEqual([1, 2, 4]);
+    // not consecutive (a list): rows 5 and 1 (already sending: not claimed twice)
+    expect(d.claim([rows[0]!, rows[4]!], 'sim').map((m) => m.row)).toEqual([5]);
+    expect(d.claim([rows[5]!, rows[4]!], 'sim').map((m) => m.row)).toEqual([6]);
+    expect(status(journal, id)).toEqual([
+      '1.0:sending',
+      '2.0:sending',
+      '3.0:skipped',
+      '4.0:sending',
+      '5.0:sending',
+      '6.0:sending',
+    ]);
+    const at = new Date().toISOString();
+    const later = new Date(Date.now() + 1000).toISOString();
+    d.settle([
+      { id: rows[0]!.id, kind: 'sent', providerId: 'P"1', at },
+      { id: rows[1]!.id, kind: 'sent', providerId: 'P2', at: later },
+      { id: rows[3]!.id, kind: 'sent', providerId: 'P4', at },
+      { id: rows[4]!.id, kind: 'unclaim' },
+    ]);
+    expect(status(journal, id)).toEqual([
+      '1.0:sent',
+      '2.0:sent',
+      '3.0:skipped',
+      '4.0:sent',
+      '5.0:planned',
+      '6.0:sending',
+    ]);
+    const sent = [...journal.messages(id)].filter((m) => m.status === 'sent');
+    expect(sent.map((m) => [m.row, m.providerId, m.sentAt])).toEqual([
+      [1, 'P"1', at],
+      [2, 'P2', later],
+      [4, 'P4', at],
+    ]);
+  });
+
   it('never lets a late or duplicate report change a final state, and keeps every report', () => {
     const { journal, id } = journalWith([{}, {}]);
     const d = journal.delivery();

@@ -78,6 +78,26 @@ describe('SMPP provider against a local SMSC', () => {
     expect(smsc.violations).toEqual([]);
   });
 
+  it('writes TON/NPI as configured, international for +numbers, alphanumeric for a sender name', async () => {
+    const { smsc, p } = await setup({}, { sourceTon: 2, sourceNpi: 8 });
+    const r = await Promise.all([
+      p.submit([msg('01012345678')]),
+      p.submit([{ ...msg('+821012345679'), from: '+82212345678' }]),
+      p.submit([{ ...msg('01012345670'), from: 'UMS Shop' }]),
+    ]);
+    for (const x of r) expect(x.kind).toBe('results');
+    const by = new Map(smsc.arrivals.map((a) => [a.to, a]));
+    expect(by.get('01012345678')).toMatchObject({
+      source: [2, 8, '0212345678'],
+      dest: [0, 1, '01012345678'],
+    });
+    expect(by.get('821012345679')).toMatchObject({
+      source: [1, 1, '82212345678'],
+      dest: [1, 1, '821012345679'],
+    });
+    expect(by.get('01012345670')).toMatchObject({ source: [5, 0, 'UMS Shop'], dest: [0, 1, '01012345670'] });
+  });
+
   it('answers ESME_RTHROTTLED with a throttled outcome, nothing else', async () => {
     const { p } = await setup({ tps: 1 });
     const first = await p.submit([msg('01011110000')]);

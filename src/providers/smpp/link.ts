@@ -127,6 +127,20 @@ export class SmppLink {
     );
   }
 
+  /** A request given now would be written at once (the cap aside): bound, nothing waiting, window room. */
+  get writesNow(): boolean {
+    return this.bound && this.queue.length === 0 && this.inflight.size < this.opts.window;
+  }
+
+  /** A request given now would be answered `unsent` at once, without being written. */
+  get answersNow(): boolean {
+    return (
+      this.fatal !== null ||
+      this.state === 'closed' ||
+      (!this.bound && this.downSince !== null && Date.now() - this.downSince >= this.opts.unavailableAfterMs)
+    );
+  }
+
   /** Whether the cap alone holds `cost` parts back now. */
   capped(cost: number): boolean {
     return (this.cap?.wait(cost, performance.now()) ?? 0) > 0;

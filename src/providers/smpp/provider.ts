@@ -19,6 +19,8 @@ import { countParts, type PartPdu, type SegmentOptions, segment } from './segmen
 
 /** How often a continuation part refused for rate is tried again (its message's first part is already out). */
 const PART_RETRIES = 6;
+/** How often the lane asks again whether a submit_sm would leave at once (while binding, windows full). */
+const WRITABLE_POLL_MS = 5;
 
 type Settled = MessageOutcome | Exclude<SubmitResult, { kind: 'results' }>;
 
@@ -60,6 +62,7 @@ export class SmppProvider implements Provider {
   private readonly weights: number[];
   /** several binds: the first message waits until each has bound or failed (so one is not given all) */
   private settled: Promise<unknown> | null = null;
+  private allSettled = false;
   private readonly seg: SegmentOptions;
   private ref = Math.floor(Math.random() * 0x10000);
   private reportHandler: ((batch: ReportBatch) => Promise<void>) | null = null;
@@ -183,6 +186,23 @@ export class SmppProvider implements Provider {
     return link.request('submit_sm', params, cost);
   }
 
+  /**
+   * Whether a submit_sm given now leaves at once: a bind can write it (or every bind would answer
+   * `unsent` at once). Else the lane waits (polled every few ms) and claims nothing meanwhile, so a
+   * kill while a bind is being answered leaves those messages planned, not `unknown`.
+   */
+  writable(): Promise<void> | null {
+    for (const l of this.links) l.start();
+    if (this.links.length > 1) {
+      this.settled ??= Promise.all(
+        this.links.map((l) => l.waitBound(Math.min(2000, this.cfg.requestTimeoutMs))),
+      ).then(() => (this.allSettled = true));
+      if (!this.allSettled) return sleep(WRITABLE_POLL_MS);
+    }
+    if (this.links.some((l) => l.writesNow) || this.links.every((l) => l.answersNow)) return null;
+    return sleep(WRITABLE_POLL_MS);
+  }
+
   /** Parts on the wire: what the lane's rate must count. */
   countParts(message: OutboundMessage): number {
     return countParts(messageText(message), this.segOptions(message));
@@ -220,10 +240,18 @@ export class SmppProvider implements Provider {
     } catch (err) {
       return { kind: 'rejected', code: 'too_long', message: (err as Error).message, retryable: false };
     }
+    const source = this.address(m.from ?? this.cfg.sourceAddr ?? '', this.cfg.sourceTon, this.cfg.sourceNpi);
+    const dest = this.address(m.to, this.cfg.destTon, this.cfg.destNpi);
+    // written out field by field: objects of one shape all the way to the codec (computed keys and
+    // spreads made its field loops megamorphic: bench/smpp.js's profile)
     const common = {
       service_type: this.cfg.serviceType,
-      ...this.address('source', m.from ?? this.cfg.sourceAddr ?? ''),
-      ...this.address('dest', m.to),
+      source_addr_ton: source.ton,
+      source_addr_npi: source.npi,
+      source_addr: source.addr,
+      dest_addr_ton: dest.ton,
+      dest_addr_npi: dest.npi,
+      destination_addr: dest.addr,
       registered_delivery: this.cfg.registeredDelivery ? 1 : 0,
       data_coding: seg.dataCoding,
     };
@@ -231,8 +259,8 @@ export class SmppProvider implements Provider {
     if (this.links.length > 1) {
       this.settled ??= Promise.all(
         this.links.map((l) => l.waitBound(Math.min(2000, this.cfg.requestTimeoutMs))),
-      );
-      await this.settled;
+      ).then(() => (this.allSettled = true));
+      if (!this.allSettled) await this.settled;
     }
     const link = this.pick(first!.cost, false);
     if (link === 'capped') return { kind: 'throttled' }; // nothing written: every bind is at its rate
@@ -302,14 +330,11 @@ export class SmppProvider implements Provider {
     }
   }
 
-  private address(which: 'source' | 'dest', addr: string): Record<string, unknown> {
-    const ton = which === 'source' ? this.cfg.sourceTon : this.cfg.destTon;
-    const npi = which === 'source' ? this.cfg.sourceNpi : this.cfg.destNpi;
-    const prefix = which === 'source' ? 'source_addr' : 'dest_addr';
-    const field = which === 'source' ? 'source_addr' : 'destination_addr';
-    if (addr.startsWith('+')) return { [`${prefix}_ton`]: 1, [`${prefix}_npi`]: 1, [field]: addr.slice(1) };
-    if (addr && !/^\d+$/.test(addr)) return { [`${prefix}_ton`]: 5, [`${prefix}_npi`]: 0, [field]: addr }; // alphanumeric sender
-    return { [`${prefix}_ton`]: ton, [`${prefix}_npi`]: npi, [field]: addr };
+  /** An address's TON/NPI: international (+...), alphanumeric (a sender name), else as configured. */
+  private address(addr: string, ton: number, npi: number): { ton: number; npi: number; addr: string } {
+    if (addr.startsWith('+')) return { ton: 1, npi: 1, addr: addr.slice(1) };
+    if (addr && !/^\d+$/.test(addr)) return { ton: 5, npi: 0, addr }; // alphanumeric sender
+    return { ton, npi, addr };
   }
 
   subscribeReports(handler: (batch: ReportBatch) => Promise<void>): void {
