@@ -173,7 +173,9 @@ describe('ums with the nhn provider (fake NHN on 127.0.0.1)', () => {
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
     await until('the listening line', () => /\/hooks\/nhn\b/.test(out), 15_000);
-    expect(out).toMatch(/static shared string/); // the operator is told the signature is no HMAC
+    // the operator is told the signature is no HMAC (on stderr: it may come after stdout's listening line)
+    await until('the warning', () => /static shared string/.test(out), 15_000);
+    expect(out).toMatch(/static shared string/);
     const port = /http:\/\/127\.0\.0\.1:(\d+)\/hooks\/nhn/.exec(out)![1];
     const url = `http://127.0.0.1:${port}/hooks/nhn`;
     const hooks = f.records.map((r) => f.resultHook(r));
