@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Config, unsetMessage } from '../config/config.js';
+import { type Config, unsetMessage, unsetNames } from '../config/config.js';
 import { FaultError, InputError } from '../errors.js';
 import type { Journal } from '../journal/journal.js';
 import { providerModule } from '../providers/registry.js';
@@ -56,31 +56,31 @@ function isLoopback(host: string): boolean {
 function hooksOf(config: Config, requested: string | undefined): Hook[] {
   const names = requested !== undefined ? [requested] : Object.keys(config.providers);
   if (requested !== undefined && !Object.hasOwn(config.providers, requested))
-    throw new InputError(
-      `--provider ${requested}: no such provider (providers: ${Object.keys(config.providers).join(', ')})`,
-    );
+    throw InputError.of('err.listen.noProvider', {
+      name: requested,
+      providers: Object.keys(config.providers).join(', '),
+    });
   const hooks: Hook[] = [];
   for (const name of names) {
     const pc = config.providers[name]!;
     const webhook = providerModule(pc.type)?.webhook;
     if (!webhook) {
       if (requested !== undefined)
-        throw new InputError(
-          `--provider ${name}: its type is ${String(pc.type)}, which has no webhook for \`ums listen\` to receive`,
-        );
+        throw InputError.of('err.listen.noWebhook', { name, type: String(pc.type) });
       continue;
     }
     const unset = webhook.settings.flatMap((key): [string, string][] => {
       const variable = config.missingEnv.get(`providers.${name}.${key}`);
       return variable ? [[`providers.${name}.${key}`, variable]] : [];
     });
-    if (unset.length) throw new InputError(`${config.label}: ${unsetMessage(unset)}`);
+    if (unset.length)
+      throw new InputError(`${config.label}: ${unsetMessage(unset)}`, {
+        key: 'err.config.unsetEnv',
+        params: { file: config.label, names: unsetNames(unset) },
+      });
     hooks.push({ name, endpoint: webhook.endpoint(name, pc) });
   }
-  if (!hooks.length)
-    throw new InputError(
-      'no provider in the config has a webhook (solapi has): `ums listen` would have nothing to receive',
-    );
+  if (!hooks.length) throw InputError.of('err.listen.noHooks');
   return hooks;
 }
 
@@ -201,7 +201,13 @@ export async function startListening(req: ListenRequest): Promise<Listening> {
   try {
     await new Promise<void>((resolve, reject) => {
       const fail = (err: NodeJS.ErrnoException): void =>
-        reject(new FaultError(`cannot listen on ${req.host}:${req.port}: ${err.code ?? err.message}`));
+        reject(
+          FaultError.of('err.listen.cannot', {
+            host: req.host,
+            port: req.port,
+            why: err.code ?? err.message,
+          }),
+        );
       server.once('error', fail);
       server.listen(req.port, req.host, () => {
         server.off('error', fail);

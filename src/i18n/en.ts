@@ -567,6 +567,72 @@ export const en = {
     'warning: --encoding cp949: {n} value had characters CP949 cannot hold, written as "?" (first: {first}); the UTF-8 CSV or -o FILE.xlsx keeps them',
   'export.cp949Lost':
     'warning: --encoding cp949: {n} values had characters CP949 cannot hold, written as "?" (first: {first}); the UTF-8 CSV or -o FILE.xlsx keeps them',
+  // --- issue 15, the last keys: campaign names, listen, planning, export flags, output files, journal ---
+  'err.atFile': '{file}: {problem}',
+  'err.nodeText': '{text}',
+  'err.campaignName':
+    '--campaign "{id}": {why}; use 1-64 letters (of any script), digits, ".", "_" or "-", starting with a letter or digit',
+  'campaignName.empty': 'it is empty',
+  'campaignName.long': 'it is {n} characters long',
+  'campaignName.begins': 'it begins with {ch}',
+  'campaignName.contains': 'it contains {ch}',
+  'campaignName.notName': 'it is not a name',
+  'err.notAProvider': '{file}: "{name}" is not a configured provider (providers: {providers})',
+  'err.listen.noProvider': '--provider {name}: no such provider (providers: {providers})',
+  'err.listen.noWebhook':
+    '--provider {name}: its type is {type}, which has no webhook for `ums listen` to receive',
+  'err.listen.noHooks':
+    'no provider in the config has a webhook (solapi has): `ums listen` would have nothing to receive',
+  'err.listen.cannot': 'cannot listen on {host}:{port}: {why}',
+  'sender.digits': 'sender number "{raw}" must be digits only',
+  'sender.length': 'sender number "{raw}" must have 8 to 11 digits',
+  'sender.representative': 'representative number "{raw}" (15xx/16xx/18xx) must have exactly 8 digits',
+  'sender.start': 'sender number "{raw}" must start with 0 (area code or 010) or be a 15xx/16xx/18xx number',
+  'sender.kind': 'sender number "{raw}" is not a Korean landline, mobile, 070 or representative number',
+  'err.senderNotListed':
+    "{file}: sender number {sender} is not in the config's senders: list of registered numbers",
+  'err.campaignDiffers':
+    'campaign {id} already exists with other inputs (changed: {changed}): pass another --campaign',
+  'err.planStopped': 'stopped while planning: the partial plan was discarded; nothing was sent',
+  'err.planJournal':
+    'the journal could not be written while planning ({code}: {why}); nothing was planned or sent: fix that, then run the same command again',
+  'err.umsNow': 'UMS_NOW "{value}": not an ISO 8601 time (e.g. 2026-12-02T09:00:00+09:00)',
+  'err.export.emptyOutput': '-o "": name a file (or leave -o out to write to stdout)',
+  'err.export.format': '--format "{value}": use csv, json or xlsx',
+  'err.export.encoding': '--encoding "{value}": use utf8 or cp949',
+  'err.export.encodingNotCsv': '--encoding {value}: only a CSV export has an encoding (this is {format})',
+  'err.export.excelText': '--excel-text: only for a CSV export (in {format} numbers are text already)',
+  'err.export.xlsxStdout': '--format xlsx: name the workbook with -o FILE.xlsx (it is not written to stdout)',
+  'err.optoutFile.decode': 'the opt-out list {problem}',
+  'err.optoutFile.longLine': '{file}: a line of more than 64 KB: not an opt-out list',
+  'decode.notUtf8Plain': 'has bytes that are not valid UTF-8',
+  'err.out.loop': '{name}: too many levels of symbolic links',
+  'err.out.noFolder': '{name}: no such folder: {dir}',
+  'err.out.notDir': '{name}: a part of the path is not a folder',
+  'err.out.denied': '{name}: permission denied',
+  'err.out.isDir': '{name}: is a directory; name a file to write',
+  'err.out.blockDevice': '{name}: is a block device; name a file to write',
+  'err.out.socket': '{name}: is a socket; name a file to write',
+  'err.out.cannotWrite': '{name}: cannot write: {text}',
+  'err.journal.isDir': '{file}: is a directory, not a journal file',
+  'err.journal.denied': '{file}: permission denied',
+  'err.journal.cannotOpen': '{file}: cannot open the journal: {text}',
+  'err.journal.notFile': '{file}: is not a regular file: a journal is an SQLite database file',
+  'err.journal.notSqlite':
+    '{file}: is not an ums journal (not an SQLite database): name the journal with --db, or a new file',
+  'err.journal.otherDb':
+    '{file}: is not an ums journal (an SQLite database of something else, with tables {names}): name the journal with --db, or a new file',
+  'err.journal.damaged': '{file}: is not an ums journal (the SQLite file is damaged or not a database)',
+  'err.journal.newer':
+    'the journal was written by a newer ums (schema version {version}; this ums knows versions up to {latest}): upgrade ums to open it',
+  'err.journal.changed':
+    '{file}: campaign {id}: {what}: the journal was changed by something other than ums; restore it from a copy, or name another journal with --db',
+  'journal.settingsNotJson': 'its stored settings are not JSON',
+  'journal.settingsDamaged': 'its stored settings are damaged ({issue})',
+  'journal.badState': 'its state is not one of {states}',
+  'err.providerType': 'providers.{name}.type: unknown provider type "{type}" (known: {known})',
+  'err.urlCredentials':
+    "providers.{name}.{key}: a URL must not carry credentials (user:password@); put them in the provider's own settings, from the environment",
 } as const;
 
 export type MessageKey = keyof typeof en;
