@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Config, unsetMessage, unsetNames } from '../config/config.js';
 import { FaultError, InputError } from '../errors.js';
+import { t } from '../i18n/index.js';
 import type { Journal } from '../journal/journal.js';
 import { providerModule } from '../providers/registry.js';
 import type { WebhookEndpoint } from '../providers/types.js';
@@ -144,7 +145,7 @@ export async function startListening(req: ListenRequest): Promise<Listening> {
       return reply(405, { error: `only POST: this endpoint receives ${endpoint.receives}` }, true);
     }
     if (!endpoint.authorize({ segments, headers: request.headers })) {
-      log(`ums listen: refused a POST for provider "${name}" without the webhook secret (401)`);
+      log(`ums listen: ${t('listen.log.noSecret', { name })}`);
       return reply(401, { error: 'missing or wrong webhook secret' }, true);
     }
     const declared = Number(request.headers['content-length'] ?? 0);
@@ -167,13 +168,13 @@ export async function startListening(req: ListenRequest): Promise<Listening> {
       if (refused) return;
       const parsed = endpoint.parse(Buffer.concat(chunks));
       if (!parsed.ok) {
-        log(`ums listen: refused a POST for provider "${name}" (400): ${parsed.reason}`);
+        log(`ums listen: ${t('listen.log.bad', { name, reason: parsed.reason })}`);
         return reply(400, { error: parsed.reason });
       }
       for (const r of parsed.refused.slice(0, 3))
-        log(`ums listen: refused one element of a POST (the others are kept): ${r.reason}`);
+        log(`ums listen: ${t('listen.log.element', { reason: r.reason })}`);
       if (parsed.refused.length > 3)
-        log(`ums listen: refused ${parsed.refused.length - 3} more elements of that POST`);
+        log(`ums listen: ${t('listen.log.moreElements', { n: parsed.refused.length - 3 })}`);
       // reports of messages ums did not send (no key of ours) are none of the journal's business
       const ours = parsed.reports.filter((r) => r.key !== null);
       let applied: number;
@@ -184,12 +185,12 @@ export async function startListening(req: ListenRequest): Promise<Listening> {
       } catch (err) {
         // not committed: a provider retries a webhook that is not answered 200
         log(
-          `ums listen: could not store ${ours.length} reports for provider "${name}", answered 500 (it will retry): ${(err as Error).message}`,
+          `ums listen: ${t('listen.log.notStored', { n: ours.length, name, why: (err as Error).message })}`,
         );
         return reply(500, { error: 'not stored; retry' });
       }
       log(
-        `ums listen: ${parsed.messages} messages, ${ours.length} reports stored, ${applied} changed a message`,
+        `ums listen: ${t('listen.log.stored', { messages: parsed.messages, reports: ours.length, applied })}`,
       );
       reply(200, { received: parsed.messages, stored: ours.length, applied, refused: parsed.refused.length });
     });
@@ -221,8 +222,7 @@ export async function startListening(req: ListenRequest): Promise<Listening> {
   const addr = server.address() as AddressInfo;
   const base = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   const warnings = hooks.flatMap((h) => h.endpoint.warnings);
-  if (hooks.some((h) => h.endpoint.open) && !isLoopback(req.host))
-    warnings.push('warning: listening beyond this machine without a webhook secret');
+  if (hooks.some((h) => h.endpoint.open) && !isLoopback(req.host)) warnings.push(t('listen.warnOpen'));
 
   return {
     hooks: hooks.map((h) => ({

@@ -15,7 +15,7 @@ export const en = {
   'presend.noFrom': 'none',
   'presend.tps': '{tps} TPS',
   'presend.tpsUnlimited': 'no TPS limit',
-  'presend.messages': '{count} messages',
+  'presend.messages': '{count} {count|message|messages}',
   'presend.held': '+ {count} held fallback',
   'presend.etaUnknown': '-',
   'presend.deferred': '{count} ads deferred by quiet hours ({start}-{end}), until {until}',
@@ -230,8 +230,8 @@ export const en = {
   'fmt.label.lane': 'lane',
   'fmt.label.note': 'note',
   'fmt.campaign': 'campaign',
-  'fmt.plan.rows': '{csv}{encoding}, {rows} rows',
-  'fmt.parts': ' ({n} parts)',
+  'fmt.plan.rows': '{csv}{encoding}, {rows} {rows|row|rows}',
+  'fmt.parts': ' ({n} {n|part|parts})',
   'fmt.estimated': 'est. {cost}',
   'fmt.plan.fallbackHeld': 'held: sent only if the AlimTalk/RCS message fails (up to {cost})',
   'fmt.plan.subjectUpgrades':
@@ -247,14 +247,15 @@ export const en = {
   'fmt.phone.byHeader': 'found by its header',
   'fmt.phone.byValues': 'found by its values: no header names a phone column',
   'fmt.phone.column': 'column "{name}" ({why})',
-  'fmt.report.head': '{state}, {rows} rows',
+  'fmt.report.head': '{state}, {rows} {rows|row|rows}',
   'fmt.report.messages': 'messages',
   'fmt.report.total': 'total',
   'fmt.report.cost': 'est. {estimated} · actual {actual}',
   'fmt.report.deliveredRate': '{rate} of messages the providers took{none}',
   'fmt.report.noReportsFor': ' ({list}: no delivery reports requested)',
   'fmt.report.deliveredUnknown': 'not known: no delivery reports were requested ({list})',
-  'fmt.report.lane': '{provider}/{channel}: {messages} messages, {parts} parts{rate}, {sent}',
+  'fmt.report.lane':
+    '{provider}/{channel}: {messages} {messages|message|messages}, {parts} {parts|part|parts}{rate}, {sent}',
   'fmt.report.partsPerSecond': ', {n} parts/s',
   'fmt.report.fallbackCost': 'cost {cost}',
   'fmt.report.unmatched': '{n} delivery reports matched no message (kept in the journal)',
@@ -264,7 +265,7 @@ export const en = {
   'fmt.report.moreProblems': '… {n} more (`ums report --failed` lists 1,000, `ums export` all)',
   'fmt.sentAt': 'sent {at}',
   'fmt.sentBetween': 'sent {first} to {last}',
-  'fmt.reportLag': 'p50 {p50} · p95 {p95} ({n} reports){skew}',
+  'fmt.reportLag': 'p50 {p50} · p95 {p95} ({n} {n|report|reports}){skew}',
   'fmt.reportLag.skew':
     "; below zero: the provider's clock is behind this machine's, or it rounds report times down",
   'fmt.days': '{n} days',
@@ -308,7 +309,7 @@ export const en = {
     '; {n} messages are unknown: `ums resume {id} --resend-unknown` sends them again (some may arrive twice)',
   'cli.nothing.finished': 'nothing to send: the campaign is finished{hint}',
   'cli.aboutToSend': 'about to send',
-  'cli.prompt.send': 'send {n} messages now? [y/N]',
+  'cli.prompt.send': 'send {n} {n|message|messages} now? [y/N]',
   'cli.prompt.ctrlC':
     'not sent (Ctrl-C): campaign {id} stays a draft; nothing will send it until you confirm',
   'cli.prompt.no':
@@ -335,7 +336,7 @@ export const en = {
   'cli.cancel.inFlight': '; {n} already with the provider keep their state (their reports still arrive)',
   'cli.cancel.done1': 'campaign {id} cancelled: {n} message not yet sent will not be{inFlight}',
   'cli.cancel.done': 'campaign {id} cancelled: {n} messages not yet sent will not be{inFlight}',
-  'cli.report.synced': '--sync: {n} messages updated by new reports',
+  'cli.report.synced': '--sync: {n} {n|message|messages} updated by new reports',
   'cli.campaigns.none': 'no campaigns yet: `ums send recipients.csv -t template.md --dry-run` plans one',
   'cli.campaigns.head.campaign': 'campaign',
   'cli.campaigns.head.created': 'created',
@@ -386,7 +387,8 @@ export const en = {
   'err.phoneColumnFlag': 'no column "{name}" (--phone-column); columns are: {columns}',
   'err.variableNotColumn': 'variable #{{name}} is not a column of {csv} (columns: {columns})',
   // --- routes across providers (failover, split, cheapest) ---
-  'routes.provider': 'provider    {provider}: {messages} messages, {parts} parts, {cost}',
+  'routes.provider':
+    'provider    {provider}: {messages} {messages|message|messages}, {parts} {parts|part|parts}, {cost}',
   'routes.waiting': '{n} waiting',
   'routes.moved': 'moved {count} from {from} to {to} ({from} {why} {during})',
   'routes.why.unavailable': 'unavailable',
@@ -633,6 +635,15 @@ export const en = {
   'err.providerType': 'providers.{name}.type: unknown provider type "{type}" (known: {known})',
   'err.urlCredentials':
     "providers.{name}.{key}: a URL must not carry credentials (user:password@); put them in the provider's own settings, from the environment",
+  'listen.log.noSecret': 'refused a POST for provider "{name}" without the webhook secret (401)',
+  'listen.log.bad': 'refused a POST for provider "{name}" (400): {reason}',
+  'listen.log.element': 'refused one element of a POST (the others are kept): {reason}',
+  'listen.log.moreElements': 'refused {n} more {n|element|elements} of that POST',
+  'listen.log.notStored':
+    'could not store {n} {n|report|reports} for provider "{name}", answered 500 (it will retry): {why}',
+  'listen.log.stored':
+    '{messages} {messages|message|messages}, {reports} {reports|report|reports} stored, {applied} changed a message',
+  'listen.warnOpen': 'warning: listening beyond this machine without a webhook secret',
 } as const;
 
 export type MessageKey = keyof typeof en;

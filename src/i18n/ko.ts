@@ -628,4 +628,12 @@ export const ko: Record<MessageKey, string> = {
   'err.providerType': 'providers.{name}.type: 알 수 없는 발송사 유형 "{type}" (사용 가능: {known})',
   'err.urlCredentials':
     'providers.{name}.{key}: URL에 인증 정보(user:password@)를 넣으면 안 됩니다; 발송사 자체 설정에 환경 변수로 넣으세요',
+  'listen.log.noSecret': '발송사 "{name}"의 POST 거부: 웹훅 비밀값 없음 (401)',
+  'listen.log.bad': '발송사 "{name}"의 POST 거부 (400): {reason}',
+  'listen.log.element': 'POST의 항목 하나를 거부함 (나머지는 저장): {reason}',
+  'listen.log.moreElements': '그 POST의 항목 {n}개를 더 거부함',
+  'listen.log.notStored':
+    '발송사 "{name}"의 리포트 {n}건을 저장하지 못해 500으로 응답함 (발송사가 재시도함): {why}',
+  'listen.log.stored': '메시지 {messages}건, 리포트 {reports}건 저장, 그중 {applied}건이 메시지 상태를 바꿈',
+  'listen.warnOpen': '경고: 웹훅 비밀값 없이 이 컴퓨터 밖에서 들어오는 요청을 받습니다',
 };

@@ -19,7 +19,6 @@ const WRAPPERS: [file: string, start: string, why: string][] = [
   ['src/config/config.ts', 'new InputError(`${name}: ${(err as Error).message', "yaml's alias error text"],
   ['src/input/templateChecks.ts', 'InputError.at(file, { line: bodyLine', 'an ad-compliance problem text'],
   ['src/app/lanes.ts', 'new InputError(`${config.label}: ${err.message}`', "a provider's own config error"],
-  ['src/cli/optout.ts', 'new InputError(r.reason)', 'the reason the opt-out parser gave'],
   ['src/input/optoutFile.ts', 'new InputError(`${file}: ${err.message', "csv-parse's own text"],
 ];
 
