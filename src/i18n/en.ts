@@ -18,11 +18,11 @@ export const en = {
   'presend.messages': '{count} {count|message|messages}',
   'presend.held': '+ {count} held fallback',
   'presend.etaUnknown': '-',
-  'presend.deferred': '{count} ads deferred by quiet hours ({start}-{end}), until {until}',
+  'presend.deferred': '{count} {count|ad|ads} deferred by quiet hours ({start}-{end}), until {until}',
   'presend.runFailed': ', {count} failed',
   // --- retry: test send, --retry-failed, account-level stops (issue 15) ---
   'retry.planned':
-    'retrying {n} recipients of {id} that were not reached (a new attempt each; the failed ones stay in the report)',
+    'retrying {n} {n|recipient|recipients} of {id} that were not reached (a new attempt each; the failed ones stay in the report)',
   'retry.nothing':
     'nothing to retry in {id}: no recipient whose last message failed is left (reached, on its way, unknown or opted out)',
   'retry.withReason': ' (reason {code})',
@@ -306,7 +306,7 @@ export const en = {
     'campaign {id} is a draft (planned by a dry run, or not confirmed): nothing was sent; `{command}` sends it',
   'cli.nothing.cancelled': 'nothing to send: the campaign was cancelled (`ums cancel`)',
   'cli.nothing.unknownHint':
-    '; {n} messages are unknown: `ums resume {id} --resend-unknown` sends them again (some may arrive twice)',
+    '; {n} {n|message is|messages are} unknown: `ums resume {id} --resend-unknown` sends {n|it|them} again (some may arrive twice)',
   'cli.nothing.finished': 'nothing to send: the campaign is finished{hint}',
   'cli.aboutToSend': 'about to send',
   'cli.prompt.send': 'send {n} {n|message|messages} now? [y/N]',
@@ -316,10 +316,11 @@ export const en = {
     'not sent: campaign {id} stays a draft (run the same `ums send` again to send it; `ums resume` never sends a draft)',
   'cli.stopping': 'stopping: waiting for the requests in flight to be answered and recorded…',
   'cli.thisRun': 'this run: {n} accepted{failed} in {seconds} s{throttles}{retried}',
-  'cli.thisRun.throttles': ', {n} throttle signals',
+  'cli.thisRun.throttles': ', {n} throttle {n|signal|signals}',
   'cli.thisRun.retried': ', {n} resubmitted',
-  'cli.interrupted': 'stopped with {n} messages not yet sent: run `ums resume {id}` to continue',
-  'cli.limitReached': '--limit reached: {n} messages stay planned; `ums resume {id}` sends them',
+  'cli.interrupted': 'stopped with {n} {n|message|messages} not yet sent: run `ums resume {id}` to continue',
+  'cli.limitReached':
+    '--limit reached: {n} {n|message stays|messages stay} planned; `ums resume {id}` sends {n|it|them}',
   'cli.deferred': 'quiet hours ({start}-{end} {zone}): {n} deferred, resume after {end} (`ums resume {id}`)',
   'err.noCampaign': 'no campaign "{id}" in the journal (see `ums campaigns`)',
   'err.interruptedPlanning':
@@ -644,6 +645,14 @@ export const en = {
   'listen.log.stored':
     '{messages} {messages|message|messages}, {reports} {reports|report|reports} stored, {applied} changed a message',
   'listen.warnOpen': 'warning: listening beyond this machine without a webhook secret',
+  'listen.receives.solapi': 'Solapi delivery reports',
+  'listen.receives.nhn': 'NHN Cloud results and 080 opt-outs',
+  'listen.warn.solapiOpen':
+    'providers.{name}.webhookSecret is not set: anyone who can reach this port can post reports',
+  'listen.warn.nhnOpen':
+    'providers.{name}.webhookSignature is not set: anyone who can reach this port can post results',
+  'listen.warn.nhnStatic':
+    "providers.{name}.webhookSignature is a static shared string, not a signature of the body: put the listener behind an address allow-list (NHN's webhook addresses) or a path only NHN knows",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -636,4 +636,12 @@ export const ko: Record<MessageKey, string> = {
     '발송사 "{name}"의 리포트 {n}건을 저장하지 못해 500으로 응답함 (발송사가 재시도함): {why}',
   'listen.log.stored': '메시지 {messages}건, 리포트 {reports}건 저장, 그중 {applied}건이 메시지 상태를 바꿈',
   'listen.warnOpen': '경고: 웹훅 비밀값 없이 이 컴퓨터 밖에서 들어오는 요청을 받습니다',
+  'listen.receives.solapi': 'Solapi 전송 결과 리포트',
+  'listen.receives.nhn': 'NHN Cloud 결과와 080 수신거부',
+  'listen.warn.solapiOpen':
+    'providers.{name}.webhookSecret이 설정되지 않았습니다: 이 포트에 닿는 누구나 리포트를 보낼 수 있습니다',
+  'listen.warn.nhnOpen':
+    'providers.{name}.webhookSignature가 설정되지 않았습니다: 이 포트에 닿는 누구나 결과를 보낼 수 있습니다',
+  'listen.warn.nhnStatic':
+    'providers.{name}.webhookSignature는 본문 서명이 아니라 고정된 공유 문자열입니다: 주소 허용 목록(NHN 웹훅 주소) 뒤에 두거나 NHN만 아는 경로를 쓰세요',
 };
