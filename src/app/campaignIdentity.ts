@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { InputError } from '../errors.js';
+import { InputError, type Msg } from '../errors.js';
 
 /** DESIGN.md: letters of any script, digits, ".", "_", "-"; 1-64 (code points, after NFC). */
 const CAMPAIGN_NAME = /^[\p{L}\p{N}][\p{L}\p{N}\p{M}._-]{0,63}$/u;
@@ -14,17 +14,18 @@ export function campaignName(raw: string): string {
   if (CAMPAIGN_NAME.test(id)) return id;
   const chars = [...id];
   const bad = chars.find((ch, i) => !(i === 0 ? /^[\p{L}\p{N}]$/u : /^[\p{L}\p{N}\p{M}._-]$/u).test(ch));
-  const why =
+  const why: Msg =
     chars.length === 0
-      ? 'it is empty'
+      ? { key: 'campaignName.empty' }
       : chars.length > 64
-        ? `it is ${chars.length} characters long`
+        ? { key: 'campaignName.long', params: { n: chars.length } }
         : bad !== undefined
-          ? `${chars.indexOf(bad) === 0 ? 'it begins with' : 'it contains'} ${describeChar(bad)}`
-          : 'it is not a name';
-  throw new InputError(
-    `--campaign "${id}": ${why}; use 1-64 letters (of any script), digits, ".", "_" or "-", starting with a letter or digit`,
-  );
+          ? {
+              key: chars.indexOf(bad) === 0 ? 'campaignName.begins' : 'campaignName.contains',
+              params: { ch: describeChar(bad) },
+            }
+          : { key: 'campaignName.notName' };
+  throw InputError.of('err.campaignName', { id, why });
 }
 
 /** A campaign named on the command line (report, resume, cancel, export): the same NFC form as planning's. */

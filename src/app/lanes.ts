@@ -1,6 +1,12 @@
 import path from 'node:path';
 import type { Channel } from '../campaign/types.js';
-import { type Config, providerConfig, reachableProviders, unsetMessage } from '../config/config.js';
+import {
+  type Config,
+  providerConfig,
+  reachableProviders,
+  unsetMessage,
+  unsetNames,
+} from '../config/config.js';
 import type { LaneSpec } from '../delivery/engine.js';
 import { InputError } from '../errors.js';
 import { parseKey } from '../journal/delivery.js';
@@ -24,14 +30,25 @@ export interface LaneSetup {
 export function checkProvider(config: Config, name: string): void {
   const pc = providerConfig(config, name);
   if (!pc)
-    throw new InputError(
-      `${config.label}: "${name}" is not a configured provider (providers: ${Object.keys(config.providers).join(', ')})`,
-    );
+    throw InputError.of('err.notAProvider', {
+      file: config.label,
+      name,
+      providers: Object.keys(config.providers).join(', '),
+    });
   const unset = [...config.missingEnv].filter(([at]) => at.startsWith(`providers.${name}.`));
-  if (unset.length) throw new InputError(`${config.label}: ${unsetMessage(unset)}`);
+  if (unset.length)
+    throw new InputError(`${config.label}: ${unsetMessage(unset)}`, {
+      key: 'err.config.unsetEnv',
+      params: { file: config.label, names: unsetNames(unset) },
+    });
   try {
     checkProviderConfig(name, pc);
   } catch (err) {
+    if (err instanceof InputError && err.localised?.key)
+      throw InputError.of('err.atFile', {
+        file: config.label,
+        problem: { key: err.localised.key, params: err.localised.params ?? {}, en: err.message },
+      });
     if (err instanceof InputError) throw new InputError(`${config.label}: ${err.message}`);
     throw err;
   }

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Config, unsetMessage } from '../config/config.js';
+import { type Config, unsetMessage, unsetNames } from '../config/config.js';
 import { FaultError, InputError } from '../errors.js';
+import { t } from '../i18n/index.js';
 import type { Journal } from '../journal/journal.js';
 import { providerModule } from '../providers/registry.js';
 import type { WebhookEndpoint } from '../providers/types.js';
@@ -56,31 +57,31 @@ function isLoopback(host: string): boolean {
 function hooksOf(config: Config, requested: string | undefined): Hook[] {
   const names = requested !== undefined ? [requested] : Object.keys(config.providers);
   if (requested !== undefined && !Object.hasOwn(config.providers, requested))
-    throw new InputError(
-      `--provider ${requested}: no such provider (providers: ${Object.keys(config.providers).join(', ')})`,
-    );
+    throw InputError.of('err.listen.noProvider', {
+      name: requested,
+      providers: Object.keys(config.providers).join(', '),
+    });
   const hooks: Hook[] = [];
   for (const name of names) {
     const pc = config.providers[name]!;
     const webhook = providerModule(pc.type)?.webhook;
     if (!webhook) {
       if (requested !== undefined)
-        throw new InputError(
-          `--provider ${name}: its type is ${String(pc.type)}, which has no webhook for \`ums listen\` to receive`,
-        );
+        throw InputError.of('err.listen.noWebhook', { name, type: String(pc.type) });
       continue;
     }
     const unset = webhook.settings.flatMap((key): [string, string][] => {
       const variable = config.missingEnv.get(`providers.${name}.${key}`);
       return variable ? [[`providers.${name}.${key}`, variable]] : [];
     });
-    if (unset.length) throw new InputError(`${config.label}: ${unsetMessage(unset)}`);
+    if (unset.length)
+      throw new InputError(`${config.label}: ${unsetMessage(unset)}`, {
+        key: 'err.config.unsetEnv',
+        params: { file: config.label, names: unsetNames(unset) },
+      });
     hooks.push({ name, endpoint: webhook.endpoint(name, pc) });
   }
-  if (!hooks.length)
-    throw new InputError(
-      'no provider in the config has a webhook (solapi has): `ums listen` would have nothing to receive',
-    );
+  if (!hooks.length) throw InputError.of('err.listen.noHooks');
   return hooks;
 }
 
@@ -144,7 +145,7 @@ export async function startListening(req: ListenRequest): Promise<Listening> {
       return reply(405, { error: `only POST: this endpoint receives ${endpoint.receives}` }, true);
     }
     if (!endpoint.authorize({ segments, headers: request.headers })) {
-      log(`ums listen: refused a POST for provider "${name}" without the webhook secret (401)`);
+      log(`ums listen: ${t('listen.log.noSecret', { name })}`);
       return reply(401, { error: 'missing or wrong webhook secret' }, true);
     }
     const declared = Number(request.headers['content-length'] ?? 0);
@@ -167,13 +168,13 @@ export async function startListening(req: ListenRequest): Promise<Listening> {
       if (refused) return;
       const parsed = endpoint.parse(Buffer.concat(chunks));
       if (!parsed.ok) {
-        log(`ums listen: refused a POST for provider "${name}" (400): ${parsed.reason}`);
+        log(`ums listen: ${t('listen.log.bad', { name, reason: parsed.reason })}`);
         return reply(400, { error: parsed.reason });
       }
       for (const r of parsed.refused.slice(0, 3))
-        log(`ums listen: refused one element of a POST (the others are kept): ${r.reason}`);
+        log(`ums listen: ${t('listen.log.element', { reason: r.reason })}`);
       if (parsed.refused.length > 3)
-        log(`ums listen: refused ${parsed.refused.length - 3} more elements of that POST`);
+        log(`ums listen: ${t('listen.log.moreElements', { n: parsed.refused.length - 3 })}`);
       // reports of messages ums did not send (no key of ours) are none of the journal's business
       const ours = parsed.reports.filter((r) => r.key !== null);
       let applied: number;
@@ -184,12 +185,12 @@ export async function startListening(req: ListenRequest): Promise<Listening> {
       } catch (err) {
         // not committed: a provider retries a webhook that is not answered 200
         log(
-          `ums listen: could not store ${ours.length} reports for provider "${name}", answered 500 (it will retry): ${(err as Error).message}`,
+          `ums listen: ${t('listen.log.notStored', { n: ours.length, name, why: (err as Error).message })}`,
         );
         return reply(500, { error: 'not stored; retry' });
       }
       log(
-        `ums listen: ${parsed.messages} messages, ${ours.length} reports stored, ${applied} changed a message`,
+        `ums listen: ${t('listen.log.stored', { messages: parsed.messages, reports: ours.length, applied })}`,
       );
       reply(200, { received: parsed.messages, stored: ours.length, applied, refused: parsed.refused.length });
     });
@@ -201,7 +202,13 @@ export async function startListening(req: ListenRequest): Promise<Listening> {
   try {
     await new Promise<void>((resolve, reject) => {
       const fail = (err: NodeJS.ErrnoException): void =>
-        reject(new FaultError(`cannot listen on ${req.host}:${req.port}: ${err.code ?? err.message}`));
+        reject(
+          FaultError.of('err.listen.cannot', {
+            host: req.host,
+            port: req.port,
+            why: err.code ?? err.message,
+          }),
+        );
       server.once('error', fail);
       server.listen(req.port, req.host, () => {
         server.off('error', fail);
@@ -215,8 +222,7 @@ export async function startListening(req: ListenRequest): Promise<Listening> {
   const addr = server.address() as AddressInfo;
   const base = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   const warnings = hooks.flatMap((h) => h.endpoint.warnings);
-  if (hooks.some((h) => h.endpoint.open) && !isLoopback(req.host))
-    warnings.push('warning: listening beyond this machine without a webhook secret');
+  if (hooks.some((h) => h.endpoint.open) && !isLoopback(req.host)) warnings.push(t('listen.warnOpen'));
 
   return {
     hooks: hooks.map((h) => ({

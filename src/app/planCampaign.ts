@@ -15,7 +15,6 @@ import type { AlimtalkIds } from '../campaign/template.js';
 import type { ChannelChoice } from '../campaign/types.js';
 import { type Config, providerConfig, routeFor } from '../config/config.js';
 import { FaultError, InputError } from '../errors.js';
-import { t } from '../i18n/index.js';
 import type { TextEncoding } from '../input/decode.js';
 import { checkReadableFile } from '../input/readableFile.js';
 import { digestFile, estimateRows, readRecipients } from '../input/recipients.js';
@@ -112,13 +111,15 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
   if (sender !== null) {
     const check = checkSenderNumber(sender);
     if (!check.ok)
-      throw new InputError(
-        `${template.from ? req.templateFile : (config.file ?? 'config')}: ${check.reason}`,
-      );
+      throw InputError.of('err.atFile', {
+        file: template.from ? req.templateFile : (config.file ?? 'config'),
+        problem: { key: check.key, params: { raw: sender } },
+      });
     if (config.senders && !config.senders.includes(check.number)) {
-      throw new InputError(
-        `${template.from ? req.templateFile : (config.file ?? 'config')}: sender number ${sender} is not in the config's senders: list of registered numbers`,
-      );
+      throw InputError.of('err.senderNotListed', {
+        file: template.from ? req.templateFile : (config.file ?? 'config'),
+        sender,
+      });
     }
   }
   // a route that cannot carry the template's channel (AlimTalk, RCS) at every provider: exit 2, before planning
@@ -149,9 +150,7 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
     if (existing && existing.state !== 'planning') {
       const differs = identityDifferences(existing, identity);
       if (differs.length) {
-        throw new InputError(
-          `campaign ${id} already exists with other inputs (changed: ${differs.join(', ')}): pass another --campaign`,
-        );
+        throw InputError.of('err.campaignDiffers', { id, changed: differs.join(', ') });
       }
       return { campaign: existing, created: false };
     }
@@ -275,8 +274,7 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
     if (test) {
       const last = result.rows + 1;
       const out = test.sheetRows.find((r) => r > last);
-      if (out !== undefined)
-        throw new InputError(t('test.rowOutOfRange', { row: out, file: req.csvFile, last }));
+      if (out !== undefined) throw InputError.of('test.rowOutOfRange', { row: out, file: req.csvFile, last });
     }
     await out.finish();
     // every message gets its provider by its channel's route (several providers, no route for a
@@ -298,13 +296,10 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
       // A journal that cannot be written (a full disk) keeps the campaign in `planning`: shown as
       // interrupted, never sent, and discarded by the next run.
     }
-    if (err instanceof PlanningInterrupted)
-      throw new FaultError('stopped while planning: the partial plan was discarded; nothing was sent');
+    if (err instanceof PlanningInterrupted) throw FaultError.of('err.planStopped');
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('SQLITE_')) {
-      throw new FaultError(
-        `the journal could not be written while planning (${code}: ${(err as Error).message}); nothing was planned or sent: fix that, then run the same command again`,
-      );
+      throw FaultError.of('err.planJournal', { code, why: (err as Error).message });
     }
     throw err;
   }

@@ -89,7 +89,7 @@ export function clockFrom(start: string | undefined, timeZone: string = DEFAULT_
   if (!start) return () => new Date();
   const at = parseInZone(start, timeZone);
   if (!/^\d{4}-\d{2}-\d{2}/.test(start.trim()) || Number.isNaN(at))
-    throw new InputError(`UMS_NOW "${start}": not an ISO 8601 time (e.g. 2026-12-02T09:00:00+09:00)`);
+    throw InputError.of('err.umsNow', { value: start });
   const offset = at - Date.now();
   return () => new Date(Date.now() + offset);
 }

@@ -43,30 +43,23 @@ export function registerExport(program: Command, cli: Cli, setExit: (code: numbe
     .option('--db <file>', 'journal file')
     .action(async (id: string, opts: ExportOptions) => {
       if (opts.output !== undefined && opts.output.trim() === '')
-        throw new InputError('-o "": name a file (or leave -o out to write to stdout)');
+        throw InputError.of('err.export.emptyOutput');
       const format =
         opts.format ?? (opts.output && path.extname(opts.output).toLowerCase() === '.xlsx' ? 'xlsx' : 'csv');
       if (format !== 'csv' && format !== 'json' && format !== 'xlsx')
-        throw new InputError(`--format "${format}": use csv, json or xlsx`);
+        throw InputError.of('err.export.format', { value: format });
       if (opts.encoding !== 'utf8' && opts.encoding !== 'cp949')
-        throw new InputError(`--encoding "${opts.encoding}": use utf8 or cp949`);
+        throw InputError.of('err.export.encoding', { value: opts.encoding });
       if (format !== 'csv' && opts.encoding !== 'utf8')
-        throw new InputError(
-          `--encoding ${opts.encoding}: only a CSV export has an encoding (this is ${format})`,
-        );
-      if (format !== 'csv' && opts.excelText)
-        throw new InputError(`--excel-text: only for a CSV export (in ${format} numbers are text already)`);
-      if (format === 'xlsx' && !opts.output)
-        throw new InputError(
-          '--format xlsx: name the workbook with -o FILE.xlsx (it is not written to stdout)',
-        );
+        throw InputError.of('err.export.encodingNotCsv', { value: opts.encoding, format });
+      if (format !== 'csv' && opts.excelText) throw InputError.of('err.export.excelText', { format });
+      if (format === 'xlsx' && !opts.output) throw InputError.of('err.export.xlsxStdout');
       const config = openConfig(cli, opts);
       const zone = config.timezone;
       const journal = openJournal(cli, config, opts);
       try {
         const campaign = journal.findCampaign(id);
-        if (!campaign || campaign.state === 'planning')
-          throw new InputError(`no campaign "${id}" in the journal (see \`ums campaigns\`)`);
+        if (!campaign || campaign.state === 'planning') throw InputError.of('err.noCampaign', { id });
         const source = await openExport(journal, campaign, cli.cwd);
         if (source.missing) cli.err(`ums: ${t('export.noOwnColumns', { file: source.missing })}`);
         const summary = format === 'xlsx' ? exportSummary(journal, campaign) : null;

@@ -21,7 +21,14 @@ export async function main(argv: string[], given?: Cli): Promise<number> {
   try {
     cli = given ?? processCli();
   } catch (err) {
-    return reportError(err, processCli(false)); // UMS_NOW that is not a time: an input error like any other
+    // UMS_NOW that is not a time: an input error like any other, in the language of the run
+    const fallback = processCli(false);
+    try {
+      setLang(earlyLang(argv, fallback.env, fallback.cwd));
+    } catch {
+      // a bad --lang too: the UMS_NOW line in English
+    }
+    return reportError(err, fallback);
   }
   // the language before commander: descriptions (--help) are set as the commands are registered
   try {

@@ -12,7 +12,12 @@ import { ownReasonText } from './reasons.js';
 function normaliseAll(numbers: string[]): string[] {
   return numbers.map((n) => {
     const r = normalisePhone(n);
-    if (!r.ok) throw new InputError(r.reason);
+    // the reason in the current language where it is one of ours (a number's shape), else as given
+    if (!r.ok)
+      throw new InputError(r.reason, {
+        key: 'err.nodeText',
+        params: { text: ownReasonText(r.reason) ?? r.reason },
+      });
     return r.to;
   });
 }

@@ -22,19 +22,15 @@ interface ResumeOptions extends CommonOptions {
 /** `--reason CODE`: a provider's code as reasons carry it (`3104`, `-2019`, `opted_out`). */
 export function parseReason(v: string | undefined, retryFailed: boolean): string | null {
   if (v === undefined) return null;
-  if (!retryFailed) throw new InputError(t('retry.reasonAlone'));
-  if (!/^[\w.-]{1,40}$/u.test(v)) throw new InputError(t('retry.badReason', { value: v.slice(0, 40) }));
+  if (!retryFailed) throw InputError.of('retry.reasonAlone');
+  if (!/^[\w.-]{1,40}$/u.test(v)) throw InputError.of('retry.badReason', { value: v.slice(0, 40) });
   return v;
 }
 
 /** A campaign named on the command line: one that exists and was planned to the end. */
 export function namedCampaign(journal: Journal, id: string): CampaignRecord {
   const c = journal.findCampaign(id);
-  if (!c)
-    throw new InputError(`no campaign "${id}" in the journal (see \`ums campaigns\`)`, {
-      key: 'err.noCampaign',
-      params: { id },
-    });
+  if (!c) throw InputError.of('err.noCampaign', { id });
   if (c.state === 'planning')
     throw new InputError(
       `campaign ${id} was interrupted while it was being planned (nothing was sent): run the same \`ums send\` again`,
@@ -117,7 +113,7 @@ export function registerResume(program: Command, cli: Cli, setExit: (code: numbe
         resendUnknown: opts.resendUnknown,
       };
       const reason = parseReason(opts.reason, Boolean(opts.retryFailed));
-      if (opts.retryFailed && id === undefined) throw new InputError(t('retry.needsCampaign'));
+      if (opts.retryFailed && id === undefined) throw InputError.of('retry.needsCampaign');
       const config = openConfig(cli, opts);
       const journal = openJournal(cli, config, opts);
       try {

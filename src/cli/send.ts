@@ -27,7 +27,7 @@ export function parseTestPhones(v: string): string[] {
   for (const raw of v.split(',')) {
     const p = normalisePhone(raw.trim());
     if (!p.ok || p.kind === 'landline')
-      throw new InputError(t('test.badPhone', { value: raw.trim().slice(0, 40) }));
+      throw InputError.of('test.badPhone', { value: raw.trim().slice(0, 40) });
     if (!out.includes(p.to)) out.push(p.to);
   }
   return out;
@@ -40,8 +40,8 @@ export function parseSheetRows(v: string | undefined): number[] {
   for (const raw of v.split(',')) {
     const r = raw.trim();
     const n = /^\d{1,9}$/.test(r) ? Number(r) : NaN;
-    if (n === 1) throw new InputError(t('test.rowIsHeader'));
-    if (!Number.isSafeInteger(n) || n < 2) throw new InputError(t('test.badRow', { value: r.slice(0, 20) }));
+    if (n === 1) throw InputError.of('test.rowIsHeader');
+    if (!Number.isSafeInteger(n) || n < 2) throw InputError.of('test.badRow', { value: r.slice(0, 20) });
     if (!out.includes(n)) out.push(n);
   }
   return out;
@@ -85,7 +85,7 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
         json: Boolean(opts.json),
         yes: Boolean(opts.yes),
       };
-      if (opts.rows !== undefined && opts.test === undefined) throw new InputError(t('test.rowsAlone'));
+      if (opts.rows !== undefined && opts.test === undefined) throw InputError.of('test.rowsAlone');
       const test =
         opts.test !== undefined
           ? { phones: parseTestPhones(opts.test), sheetRows: parseSheetRows(opts.rows) }

@@ -15,14 +15,14 @@ export const en = {
   'presend.noFrom': 'none',
   'presend.tps': '{tps} TPS',
   'presend.tpsUnlimited': 'no TPS limit',
-  'presend.messages': '{count} messages',
+  'presend.messages': '{count} {count|message|messages}',
   'presend.held': '+ {count} held fallback',
   'presend.etaUnknown': '-',
-  'presend.deferred': '{count} ads deferred by quiet hours ({start}-{end}), until {until}',
+  'presend.deferred': '{count} {count|ad|ads} deferred by quiet hours ({start}-{end}), until {until}',
   'presend.runFailed': ', {count} failed',
   // --- retry: test send, --retry-failed, account-level stops (issue 15) ---
   'retry.planned':
-    'retrying {n} recipients of {id} that were not reached (a new attempt each; the failed ones stay in the report)',
+    'retrying {n} {n|recipient|recipients} of {id} that were not reached (a new attempt each; the failed ones stay in the report)',
   'retry.nothing':
     'nothing to retry in {id}: no recipient whose last message failed is left (reached, on its way, unknown or opted out)',
   'retry.withReason': ' (reason {code})',
@@ -230,8 +230,8 @@ export const en = {
   'fmt.label.lane': 'lane',
   'fmt.label.note': 'note',
   'fmt.campaign': 'campaign',
-  'fmt.plan.rows': '{csv}{encoding}, {rows} rows',
-  'fmt.parts': ' ({n} parts)',
+  'fmt.plan.rows': '{csv}{encoding}, {rows} {rows|row|rows}',
+  'fmt.parts': ' ({n} {n|part|parts})',
   'fmt.estimated': 'est. {cost}',
   'fmt.plan.fallbackHeld': 'held: sent only if the AlimTalk/RCS message fails (up to {cost})',
   'fmt.plan.subjectUpgrades':
@@ -247,14 +247,15 @@ export const en = {
   'fmt.phone.byHeader': 'found by its header',
   'fmt.phone.byValues': 'found by its values: no header names a phone column',
   'fmt.phone.column': 'column "{name}" ({why})',
-  'fmt.report.head': '{state}, {rows} rows',
+  'fmt.report.head': '{state}, {rows} {rows|row|rows}',
   'fmt.report.messages': 'messages',
   'fmt.report.total': 'total',
   'fmt.report.cost': 'est. {estimated} · actual {actual}',
   'fmt.report.deliveredRate': '{rate} of messages the providers took{none}',
   'fmt.report.noReportsFor': ' ({list}: no delivery reports requested)',
   'fmt.report.deliveredUnknown': 'not known: no delivery reports were requested ({list})',
-  'fmt.report.lane': '{provider}/{channel}: {messages} messages, {parts} parts{rate}, {sent}',
+  'fmt.report.lane':
+    '{provider}/{channel}: {messages} {messages|message|messages}, {parts} {parts|part|parts}{rate}, {sent}',
   'fmt.report.partsPerSecond': ', {n} parts/s',
   'fmt.report.fallbackCost': 'cost {cost}',
   'fmt.report.unmatched': '{n} delivery reports matched no message (kept in the journal)',
@@ -264,7 +265,7 @@ export const en = {
   'fmt.report.moreProblems': '… {n} more (`ums report --failed` lists 1,000, `ums export` all)',
   'fmt.sentAt': 'sent {at}',
   'fmt.sentBetween': 'sent {first} to {last}',
-  'fmt.reportLag': 'p50 {p50} · p95 {p95} ({n} reports){skew}',
+  'fmt.reportLag': 'p50 {p50} · p95 {p95} ({n} {n|report|reports}){skew}',
   'fmt.reportLag.skew':
     "; below zero: the provider's clock is behind this machine's, or it rounds report times down",
   'fmt.days': '{n} days',
@@ -305,20 +306,21 @@ export const en = {
     'campaign {id} is a draft (planned by a dry run, or not confirmed): nothing was sent; `{command}` sends it',
   'cli.nothing.cancelled': 'nothing to send: the campaign was cancelled (`ums cancel`)',
   'cli.nothing.unknownHint':
-    '; {n} messages are unknown: `ums resume {id} --resend-unknown` sends them again (some may arrive twice)',
+    '; {n} {n|message is|messages are} unknown: `ums resume {id} --resend-unknown` sends {n|it|them} again (some may arrive twice)',
   'cli.nothing.finished': 'nothing to send: the campaign is finished{hint}',
   'cli.aboutToSend': 'about to send',
-  'cli.prompt.send': 'send {n} messages now? [y/N]',
+  'cli.prompt.send': 'send {n} {n|message|messages} now? [y/N]',
   'cli.prompt.ctrlC':
     'not sent (Ctrl-C): campaign {id} stays a draft; nothing will send it until you confirm',
   'cli.prompt.no':
     'not sent: campaign {id} stays a draft (run the same `ums send` again to send it; `ums resume` never sends a draft)',
   'cli.stopping': 'stopping: waiting for the requests in flight to be answered and recorded…',
   'cli.thisRun': 'this run: {n} accepted{failed} in {seconds} s{throttles}{retried}',
-  'cli.thisRun.throttles': ', {n} throttle signals',
+  'cli.thisRun.throttles': ', {n} throttle {n|signal|signals}',
   'cli.thisRun.retried': ', {n} resubmitted',
-  'cli.interrupted': 'stopped with {n} messages not yet sent: run `ums resume {id}` to continue',
-  'cli.limitReached': '--limit reached: {n} messages stay planned; `ums resume {id}` sends them',
+  'cli.interrupted': 'stopped with {n} {n|message|messages} not yet sent: run `ums resume {id}` to continue',
+  'cli.limitReached':
+    '--limit reached: {n} {n|message stays|messages stay} planned; `ums resume {id}` sends {n|it|them}',
   'cli.deferred': 'quiet hours ({start}-{end} {zone}): {n} deferred, resume after {end} (`ums resume {id}`)',
   'err.noCampaign': 'no campaign "{id}" in the journal (see `ums campaigns`)',
   'err.interruptedPlanning':
@@ -335,7 +337,7 @@ export const en = {
   'cli.cancel.inFlight': '; {n} already with the provider keep their state (their reports still arrive)',
   'cli.cancel.done1': 'campaign {id} cancelled: {n} message not yet sent will not be{inFlight}',
   'cli.cancel.done': 'campaign {id} cancelled: {n} messages not yet sent will not be{inFlight}',
-  'cli.report.synced': '--sync: {n} messages updated by new reports',
+  'cli.report.synced': '--sync: {n} {n|message|messages} updated by new reports',
   'cli.campaigns.none': 'no campaigns yet: `ums send recipients.csv -t template.md --dry-run` plans one',
   'cli.campaigns.head.campaign': 'campaign',
   'cli.campaigns.head.created': 'created',
@@ -386,7 +388,8 @@ export const en = {
   'err.phoneColumnFlag': 'no column "{name}" (--phone-column); columns are: {columns}',
   'err.variableNotColumn': 'variable #{{name}} is not a column of {csv} (columns: {columns})',
   // --- routes across providers (failover, split, cheapest) ---
-  'routes.provider': 'provider    {provider}: {messages} messages, {parts} parts, {cost}',
+  'routes.provider':
+    'provider    {provider}: {messages} {messages|message|messages}, {parts} {parts|part|parts}, {cost}',
   'routes.waiting': '{n} waiting',
   'routes.moved': 'moved {count} from {from} to {to} ({from} {why} {during})',
   'routes.why.unavailable': 'unavailable',
@@ -575,6 +578,89 @@ export const en = {
     "{file}: alimtalk.{provider}.templateCode: not set: AlimTalk goes through {provider} (NHN), which knows the template by its own code; alimtalk.templateId is Solapi's (e.g. {provider}: { templateCode: ORDER_01 })",
   'routes.why.recovered': 'answers again',
   'routes.movedBack': 'moved {count} from {from} back to {to} ({to} {why}; unavailable {during})',
+  // --- issue 15, the last keys: campaign names, listen, planning, export flags, output files, journal ---
+  'err.atFile': '{file}: {problem}',
+  'err.nodeText': '{text}',
+  'err.campaignName':
+    '--campaign "{id}": {why}; use 1-64 letters (of any script), digits, ".", "_" or "-", starting with a letter or digit',
+  'campaignName.empty': 'it is empty',
+  'campaignName.long': 'it is {n} characters long',
+  'campaignName.begins': 'it begins with {ch}',
+  'campaignName.contains': 'it contains {ch}',
+  'campaignName.notName': 'it is not a name',
+  'err.notAProvider': '{file}: "{name}" is not a configured provider (providers: {providers})',
+  'err.listen.noProvider': '--provider {name}: no such provider (providers: {providers})',
+  'err.listen.noWebhook':
+    '--provider {name}: its type is {type}, which has no webhook for `ums listen` to receive',
+  'err.listen.noHooks':
+    'no provider in the config has a webhook (solapi has): `ums listen` would have nothing to receive',
+  'err.listen.cannot': 'cannot listen on {host}:{port}: {why}',
+  'sender.digits': 'sender number "{raw}" must be digits only',
+  'sender.length': 'sender number "{raw}" must have 8 to 11 digits',
+  'sender.representative': 'representative number "{raw}" (15xx/16xx/18xx) must have exactly 8 digits',
+  'sender.start': 'sender number "{raw}" must start with 0 (area code or 010) or be a 15xx/16xx/18xx number',
+  'sender.kind': 'sender number "{raw}" is not a Korean landline, mobile, 070 or representative number',
+  'err.senderNotListed':
+    "{file}: sender number {sender} is not in the config's senders: list of registered numbers",
+  'err.campaignDiffers':
+    'campaign {id} already exists with other inputs (changed: {changed}): pass another --campaign',
+  'err.planStopped': 'stopped while planning: the partial plan was discarded; nothing was sent',
+  'err.planJournal':
+    'the journal could not be written while planning ({code}: {why}); nothing was planned or sent: fix that, then run the same command again',
+  'err.umsNow': 'UMS_NOW "{value}": not an ISO 8601 time (e.g. 2026-12-02T09:00:00+09:00)',
+  'err.export.emptyOutput': '-o "": name a file (or leave -o out to write to stdout)',
+  'err.export.format': '--format "{value}": use csv, json or xlsx',
+  'err.export.encoding': '--encoding "{value}": use utf8 or cp949',
+  'err.export.encodingNotCsv': '--encoding {value}: only a CSV export has an encoding (this is {format})',
+  'err.export.excelText': '--excel-text: only for a CSV export (in {format} numbers are text already)',
+  'err.export.xlsxStdout': '--format xlsx: name the workbook with -o FILE.xlsx (it is not written to stdout)',
+  'err.optoutFile.decode': 'the opt-out list {problem}',
+  'err.optoutFile.longLine': '{file}: a line of more than 64 KB: not an opt-out list',
+  'decode.notUtf8Plain': 'has bytes that are not valid UTF-8',
+  'err.out.loop': '{name}: too many levels of symbolic links',
+  'err.out.noFolder': '{name}: no such folder: {dir}',
+  'err.out.notDir': '{name}: a part of the path is not a folder',
+  'err.out.denied': '{name}: permission denied',
+  'err.out.isDir': '{name}: is a directory; name a file to write',
+  'err.out.blockDevice': '{name}: is a block device; name a file to write',
+  'err.out.socket': '{name}: is a socket; name a file to write',
+  'err.out.cannotWrite': '{name}: cannot write: {text}',
+  'err.journal.isDir': '{file}: is a directory, not a journal file',
+  'err.journal.denied': '{file}: permission denied',
+  'err.journal.cannotOpen': '{file}: cannot open the journal: {text}',
+  'err.journal.notFile': '{file}: is not a regular file: a journal is an SQLite database file',
+  'err.journal.notSqlite':
+    '{file}: is not an ums journal (not an SQLite database): name the journal with --db, or a new file',
+  'err.journal.otherDb':
+    '{file}: is not an ums journal (an SQLite database of something else, with tables {names}): name the journal with --db, or a new file',
+  'err.journal.damaged': '{file}: is not an ums journal (the SQLite file is damaged or not a database)',
+  'err.journal.newer':
+    'the journal was written by a newer ums (schema version {version}; this ums knows versions up to {latest}): upgrade ums to open it',
+  'err.journal.changed':
+    '{file}: campaign {id}: {what}: the journal was changed by something other than ums; restore it from a copy, or name another journal with --db',
+  'journal.settingsNotJson': 'its stored settings are not JSON',
+  'journal.settingsDamaged': 'its stored settings are damaged ({issue})',
+  'journal.badState': 'its state is not one of {states}',
+  'err.providerType': 'providers.{name}.type: unknown provider type "{type}" (known: {known})',
+  'err.urlCredentials':
+    "providers.{name}.{key}: a URL must not carry credentials (user:password@); put them in the provider's own settings, from the environment",
+  'listen.log.noSecret': 'refused a POST for provider "{name}" without the webhook secret (401)',
+  'listen.log.bad': 'refused a POST for provider "{name}" (400): {reason}',
+  'listen.log.element': 'refused one element of a POST (the others are kept): {reason}',
+  'listen.log.moreElements': 'refused {n} more {n|element|elements} of that POST',
+  'listen.log.notStored':
+    'could not store {n} {n|report|reports} for provider "{name}", answered 500 (it will retry): {why}',
+  'listen.log.stored':
+    '{messages} {messages|message|messages}, {reports} {reports|report|reports} stored, {applied} changed a message',
+  'listen.warnOpen': 'warning: listening beyond this machine without a webhook secret',
+  'listen.receives.solapi': 'Solapi delivery reports',
+  'listen.receives.nhn': 'NHN Cloud results and 080 opt-outs',
+  'listen.warn.solapiOpen':
+    'providers.{name}.webhookSecret is not set: anyone who can reach this port can post reports',
+  'listen.warn.nhnOpen':
+    'providers.{name}.webhookSignature is not set: anyone who can reach this port can post results',
+  'listen.warn.nhnStatic':
+    "providers.{name}.webhookSignature is a static shared string, not a signature of the body: put the listener behind an address allow-list (NHN's webhook addresses) or a path only NHN knows",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -31,12 +31,22 @@ export function pickLang(
   return /^ko/i.test(locale) ? 'ko' : 'en';
 }
 
-/** The line for `key` in the current language, `{name}` filled from `params`. */
+/**
+ * The line for `key` in the current language, `{name}` filled from `params`. `{name|one|other}` is
+ * a plural (English): `one` where the parameter is 1, else `other` (`{n} {n|message|messages}`).
+ */
 export function t(
   key: MessageKey,
   params: Record<string, string | number> = {},
   lang: Lang = current,
 ): string {
   const text = CATALOGS[lang][key] ?? en[key];
-  return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+  return text.replace(
+    /\{(\w+)(?:\|([^|{}]*)\|([^|{}]*))?\}/g,
+    (whole, name: string, one?: string, other?: string) => {
+      if (!(name in params)) return whole;
+      const value = String(params[name]);
+      return one === undefined ? value : value === '1' ? one : (other ?? '');
+    },
+  );
 }

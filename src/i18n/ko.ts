@@ -572,4 +572,85 @@ export const ko: Record<MessageKey, string> = {
     '{file}: alimtalk.{provider}.templateCode: 없음: 알림톡이 {provider}(NHN)로도 나가는데, NHN은 템플릿을 자체 템플릿 코드로 찾습니다. alimtalk.templateId는 솔라피의 것입니다 (예: {provider}: { templateCode: ORDER_01 })',
   'routes.why.recovered': '응답 재개',
   'routes.movedBack': '{from}에서 {to}(으)로 {count}건 복귀 ({to} {why}, 장애 {during})',
+  // --- issue 15, the last keys: campaign names, listen, planning, export flags, output files, journal ---
+  'err.atFile': '{file}: {problem}',
+  'err.nodeText': '{text}',
+  'err.campaignName':
+    '--campaign "{id}": {why}; 1-64자의 글자(어느 문자든), 숫자, ".", "_", "-"로 쓰고 글자나 숫자로 시작하세요',
+  'campaignName.empty': '비어 있습니다',
+  'campaignName.long': '{n}자로 너무 깁니다',
+  'campaignName.begins': '{ch}(으)로 시작합니다',
+  'campaignName.contains': '{ch}이(가) 들어 있습니다',
+  'campaignName.notName': '이름으로 쓸 수 없습니다',
+  'err.notAProvider': '{file}: "{name}"은(는) 설정된 발송사가 아닙니다 (발송사: {providers})',
+  'err.listen.noProvider': '--provider {name}: 그런 발송사가 없습니다 (발송사: {providers})',
+  'err.listen.noWebhook': '--provider {name}: 유형이 {type}이며, `ums listen`이 받을 웹훅이 없습니다',
+  'err.listen.noHooks':
+    '설정에 웹훅이 있는 발송사가 없습니다 (solapi는 있음): `ums listen`이 받을 것이 없습니다',
+  'err.listen.cannot': '{host}:{port}에서 수신 대기할 수 없습니다: {why}',
+  'sender.digits': '발신번호 "{raw}"은(는) 숫자만 써야 합니다',
+  'sender.length': '발신번호 "{raw}"은(는) 8-11자리여야 합니다',
+  'sender.representative': '대표번호 "{raw}"(15xx/16xx/18xx)은(는) 정확히 8자리여야 합니다',
+  'sender.start': '발신번호 "{raw}"은(는) 0(지역번호 또는 010)으로 시작하거나 15xx/16xx/18xx 번호여야 합니다',
+  'sender.kind': '발신번호 "{raw}"은(는) 국내 유선, 휴대폰, 070 또는 대표번호가 아닙니다',
+  'err.senderNotListed': '{file}: 발신번호 {sender}이(가) 설정의 senders: 등록 번호 목록에 없습니다',
+  'err.campaignDiffers':
+    '캠페인 {id}이(가) 다른 입력으로 이미 있습니다 (바뀐 것: {changed}): 다른 --campaign을 쓰세요',
+  'err.planStopped': '계획 중 중지됨: 만들던 계획은 버렸습니다; 발송된 것은 없습니다',
+  'err.planJournal':
+    '계획 중 저널에 기록하지 못했습니다 ({code}: {why}); 계획되거나 발송된 것은 없습니다: 원인을 고친 뒤 같은 명령을 다시 실행하세요',
+  'err.umsNow': 'UMS_NOW "{value}": ISO 8601 시각이 아닙니다 (예: 2026-12-02T09:00:00+09:00)',
+  'err.export.emptyOutput': '-o "": 파일 이름을 쓰세요 (표준 출력으로 내보내려면 -o를 빼세요)',
+  'err.export.format': '--format "{value}": csv, json, xlsx 중 하나를 쓰세요',
+  'err.export.encoding': '--encoding "{value}": utf8 또는 cp949를 쓰세요',
+  'err.export.encodingNotCsv': '--encoding {value}: 인코딩은 CSV 내보내기에만 있습니다 (지금은 {format})',
+  'err.export.excelText': '--excel-text: CSV 내보내기에만 씁니다 ({format}에서는 번호가 이미 텍스트입니다)',
+  'err.export.xlsxStdout':
+    '--format xlsx: -o FILE.xlsx로 통합 문서 이름을 정하세요 (표준 출력으로는 쓰지 않습니다)',
+  'err.optoutFile.decode': '수신거부 목록이 {problem}',
+  'err.optoutFile.longLine': '{file}: 64KB가 넘는 줄이 있습니다: 수신거부 목록이 아닙니다',
+  'decode.notUtf8Plain': '올바른 UTF-8이 아닌 바이트가 있습니다',
+  'err.out.loop': '{name}: 심볼릭 링크가 너무 많이 이어집니다',
+  'err.out.noFolder': '{name}: 폴더가 없습니다: {dir}',
+  'err.out.notDir': '{name}: 경로 중간에 폴더가 아닌 것이 있습니다',
+  'err.out.denied': '{name}: 쓸 권한이 없습니다',
+  'err.out.isDir': '{name}: 폴더입니다; 쓸 파일 이름을 정하세요',
+  'err.out.blockDevice': '{name}: 블록 장치입니다; 쓸 파일 이름을 정하세요',
+  'err.out.socket': '{name}: 소켓입니다; 쓸 파일 이름을 정하세요',
+  'err.out.cannotWrite': '{name}: 쓸 수 없습니다: {text}',
+  'err.journal.isDir': '{file}: 폴더입니다 (저널 파일이어야 함)',
+  'err.journal.denied': '{file}: 권한이 없습니다',
+  'err.journal.cannotOpen': '{file}: 저널을 열 수 없습니다: {text}',
+  'err.journal.notFile': '{file}: 일반 파일이 아닙니다: 저널은 SQLite 데이터베이스 파일입니다',
+  'err.journal.notSqlite':
+    '{file}: ums 저널이 아닙니다 (SQLite 데이터베이스가 아님): --db로 저널을 지정하거나 새 파일 이름을 쓰세요',
+  'err.journal.otherDb':
+    '{file}: ums 저널이 아닙니다 (다른 프로그램의 SQLite 데이터베이스, 테이블 {names}): --db로 저널을 지정하거나 새 파일 이름을 쓰세요',
+  'err.journal.damaged': '{file}: ums 저널이 아닙니다 (SQLite 파일이 손상되었거나 데이터베이스가 아님)',
+  'err.journal.newer':
+    '더 새로운 ums가 쓴 저널입니다 (스키마 버전 {version}; 이 ums는 {latest}까지 압니다): 열려면 ums를 업그레이드하세요',
+  'err.journal.changed':
+    '{file}: 캠페인 {id}: {what}: ums가 아닌 다른 것이 저널을 바꿨습니다; 백업에서 복원하거나 --db로 다른 저널을 지정하세요',
+  'journal.settingsNotJson': '저장된 설정이 JSON이 아닙니다',
+  'journal.settingsDamaged': '저장된 설정이 손상되었습니다 ({issue})',
+  'journal.badState': '상태가 {states} 중 하나가 아닙니다',
+  'err.providerType': 'providers.{name}.type: 알 수 없는 발송사 유형 "{type}" (사용 가능: {known})',
+  'err.urlCredentials':
+    'providers.{name}.{key}: URL에 인증 정보(user:password@)를 넣으면 안 됩니다; 발송사 자체 설정에 환경 변수로 넣으세요',
+  'listen.log.noSecret': '발송사 "{name}"의 POST 거부: 웹훅 비밀값 없음 (401)',
+  'listen.log.bad': '발송사 "{name}"의 POST 거부 (400): {reason}',
+  'listen.log.element': 'POST의 항목 하나를 거부함 (나머지는 저장): {reason}',
+  'listen.log.moreElements': '그 POST의 항목 {n}개를 더 거부함',
+  'listen.log.notStored':
+    '발송사 "{name}"의 리포트 {n}건을 저장하지 못해 500으로 응답함 (발송사가 재시도함): {why}',
+  'listen.log.stored': '메시지 {messages}건, 리포트 {reports}건 저장, 그중 {applied}건이 메시지 상태를 바꿈',
+  'listen.warnOpen': '경고: 웹훅 비밀값 없이 이 컴퓨터 밖에서 들어오는 요청을 받습니다',
+  'listen.receives.solapi': 'Solapi 전송 결과 리포트',
+  'listen.receives.nhn': 'NHN Cloud 결과와 080 수신거부',
+  'listen.warn.solapiOpen':
+    'providers.{name}.webhookSecret이 설정되지 않았습니다: 이 포트에 닿는 누구나 리포트를 보낼 수 있습니다',
+  'listen.warn.nhnOpen':
+    'providers.{name}.webhookSignature가 설정되지 않았습니다: 이 포트에 닿는 누구나 결과를 보낼 수 있습니다',
+  'listen.warn.nhnStatic':
+    'providers.{name}.webhookSignature는 본문 서명이 아니라 고정된 공유 문자열입니다: 주소 허용 목록(NHN 웹훅 주소) 뒤에 두거나 NHN만 아는 경로를 쓰세요',
 };

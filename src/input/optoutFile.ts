@@ -74,11 +74,16 @@ export async function readOptoutFile(
     const err = failure as Error & { code?: string; lines?: number };
     if (err instanceof InputError) throw err;
     if (err instanceof DecodeError)
-      throw new InputError(
-        `${file} line ${err.line}: the opt-out list ${err.problem.replace(/ \(pass --encoding[^)]*\)/, '')}`,
-      );
-    if (err.code === 'CSV_MAX_RECORD_SIZE')
-      throw new InputError(`${file}: a line of more than 64 KB: not an opt-out list`);
+      throw InputError.atKey(file, { line: err.line }, 'err.optoutFile.decode', {
+        problem: err.msg
+          ? {
+              ...err.msg,
+              ...(err.msg.key === 'decode.notUtf8' ? { key: 'decode.notUtf8Plain' as const } : {}),
+              en: err.problem.replace(/ \(pass --encoding[^)]*\)/, ''),
+            }
+          : err.problem.replace(/ \(pass --encoding[^)]*\)/, ''),
+      });
+    if (err.code === 'CSV_MAX_RECORD_SIZE') throw InputError.of('err.optoutFile.longLine', { file });
     throw new InputError(`${file}: ${err.message.split('\n')[0]!.replace(/^\w+:\s*/, '')}`);
   }
   flush();

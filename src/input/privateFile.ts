@@ -51,7 +51,7 @@ function danglingTarget(file: string): string | null {
     }
     at = path.resolve(path.dirname(at), link);
   }
-  throw new InputError(`${file}: too many levels of symbolic links`);
+  throw InputError.of('err.out.loop', { name: file });
 }
 
 /** What `file` is and how it is written; `name` is how messages call it (e.g. `-o out.csv`). */
@@ -66,21 +66,23 @@ function destination(file: string, name: string): Destination {
       const target = danglingTarget(file) ?? file;
       const dir = path.dirname(target);
       if (!fs.existsSync(dir))
-        throw new InputError(
-          `${name}: no such folder: ${target === file ? path.dirname(name.replace(/^-o /, '')) || dir : dir}`,
-        );
+        throw InputError.of('err.out.noFolder', {
+          name,
+          dir: target === file ? path.dirname(name.replace(/^-o /, '')) || dir : dir,
+        });
       return { kind: 'replace', target };
     }
-    if (code === 'ENOTDIR') throw new InputError(`${name}: a part of the path is not a folder`);
-    if (code === 'EACCES') throw new InputError(`${name}: permission denied`);
-    throw new InputError(`${name}: ${(err as Error).message.replace(/^\w+:\s*/, '')}`);
+    if (code === 'ENOTDIR') throw InputError.of('err.out.notDir', { name });
+    if (code === 'EACCES') throw InputError.of('err.out.denied', { name });
+    throw InputError.of('err.atFile', {
+      file: name,
+      problem: { key: 'err.nodeText', params: { text: (err as Error).message.replace(/^\w+:\s*/, '') } },
+    });
   }
-  if (st.isDirectory()) throw new InputError(`${name}: is a directory; name a file to write`);
+  if (st.isDirectory()) throw InputError.of('err.out.isDir', { name });
   if (st.isFIFO() || st.isCharacterDevice()) return { kind: 'into', target: file };
   if (!st.isFile())
-    throw new InputError(
-      `${name}: is ${st.isBlockDevice() ? 'a block device' : 'a socket'}; name a file to write`,
-    );
+    throw InputError.of(st.isBlockDevice() ? 'err.out.blockDevice' : 'err.out.socket', { name });
   return { kind: 'replace', target: fs.realpathSync(file) };
 }
 
@@ -90,7 +92,7 @@ function writeError(name: string, err: unknown): Error {
   const e = err as NodeJS.ErrnoException;
   const text = e.message.replace(new RegExp(`^${e.code ?? '\\w+'}:\\s*`), '');
   if (e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS')
-    return new InputError(`${name}: cannot write: ${text}`);
+    return InputError.of('err.out.cannotWrite', { name, text });
   return new Error(`${name}: cannot write: ${text}`);
 }
 

@@ -460,12 +460,13 @@ function prepareJournalFile(file: string): void {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') throw new InputError(`${file}: is a directory, not a journal file`);
-    if (code === 'EACCES') throw new InputError(`${file}: permission denied`);
+    if (code === 'EISDIR') throw InputError.of('err.journal.isDir', { file });
+    if (code === 'EACCES') throw InputError.of('err.journal.denied', { file });
     if (code !== 'ENOENT')
-      throw new InputError(
-        `${file}: cannot open the journal: ${(err as Error).message.replace(/^\w+:\s*/, '')}`,
-      );
+      throw InputError.of('err.journal.cannotOpen', {
+        file,
+        text: (err as Error).message.replace(/^\w+:\s*/, ''),
+      });
     // Create the file ourselves so it is 0600 from its first byte.
     fs.closeSync(fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o600));
     fs.chmodSync(file, 0o600);
@@ -473,16 +474,13 @@ function prepareJournalFile(file: string): void {
   }
   try {
     const st = fs.fstatSync(fd);
-    if (st.isDirectory()) throw new InputError(`${file}: is a directory, not a journal file`);
-    if (!st.isFile())
-      throw new InputError(`${file}: is not a regular file: a journal is an SQLite database file`);
+    if (st.isDirectory()) throw InputError.of('err.journal.isDir', { file });
+    if (!st.isFile()) throw InputError.of('err.journal.notFile', { file });
     if (st.size > 0) {
       const head = Buffer.alloc(SQLITE_HEADER.length);
       const n = fs.readSync(fd, head, 0, head.length, 0);
       if (n < head.length || !head.equals(SQLITE_HEADER)) {
-        throw new InputError(
-          `${file}: is not an ums journal (not an SQLite database): name the journal with --db, or a new file`,
-        );
+        throw InputError.of('err.journal.notSqlite', { file });
       }
     }
   } finally {
@@ -513,23 +511,22 @@ function refuseNewerSchema(db: Database.Database, file: string): void {
             .slice(0, 3)
             .map((o) => o.name)
             .join(', ') + (others.length > 3 ? ', ...' : '');
-        throw new InputError(
-          `${file}: is not an ums journal (an SQLite database of something else, with tables ${names}): name the journal with --db, or a new file`,
-        );
+        throw InputError.of('err.journal.otherDb', { file, names });
       }
     }
   } catch (err) {
     if (err instanceof InputError) throw err;
     const code = (err as { code?: string }).code;
     if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
-      throw new InputError(`${file}: is not an ums journal (the SQLite file is damaged or not a database)`);
+      throw InputError.of('err.journal.damaged', { file });
     throw err;
   }
   const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
   if (version > latest) {
-    throw new InputError(
-      `${file}: the journal was written by a newer ums (schema version ${version}; this ums knows versions up to ${latest}): upgrade ums to open it`,
-    );
+    throw InputError.of('err.atFile', {
+      file,
+      problem: { key: 'err.journal.newer', params: { version, latest } },
+    });
   }
 }
 
@@ -540,10 +537,7 @@ function migrate(db: Database.Database): void {
   const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
   const current = (): number =>
     db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations').get()?.v ?? 0;
-  if (current() > latest)
-    throw new InputError(
-      `the journal was written by a newer ums (schema version ${current()}; this ums knows versions up to ${latest}): upgrade ums to open it`,
-    );
+  if (current() > latest) throw InputError.of('err.journal.newer', { version: current(), latest });
   if (current() >= latest) return;
   // The version is read again inside the write lock: another process may have migrated meanwhile.
   db.transaction(() => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CHANNELS } from '../campaign/types.js';
 import { formatIssue } from '../config/issues.js';
-import { InputError } from '../errors.js';
+import { InputError, type Msg } from '../errors.js';
 import { CAMPAIGN_STATES, type CampaignState } from './states.js';
 
 const buttons = z.array(z.record(z.string(), z.string()));
@@ -65,10 +65,8 @@ export const campaignSettingsSchema = z.looseObject({
 export type CampaignSettings = z.output<typeof campaignSettingsSchema>;
 
 /** The refusal of a campaign row ums did not write: one line, naming the journal and the campaign. */
-function damaged(file: string, id: string, what: string): InputError {
-  return new InputError(
-    `${file}: campaign ${id}: ${what}: the journal was changed by something other than ums; restore it from a copy, or name another journal with --db`,
-  );
+function damaged(file: string, id: string, what: Msg): InputError {
+  return InputError.of('err.journal.changed', { file, id, what });
 }
 
 /** campaigns.settings as read back: parsed and checked, or an InputError (exit 2). */
@@ -77,12 +75,15 @@ export function readSettings(file: string, id: string, json: string): CampaignSe
   try {
     value = JSON.parse(json);
   } catch {
-    throw damaged(file, id, 'its stored settings are not JSON');
+    throw damaged(file, id, { key: 'journal.settingsNotJson' });
   }
   const parsed = campaignSettingsSchema.safeParse(value);
   // zod's messages name the expected form, never the value found
   if (!parsed.success)
-    throw damaged(file, id, `its stored settings are damaged (${formatIssue(parsed.error.issues[0]!)})`);
+    throw damaged(file, id, {
+      key: 'journal.settingsDamaged',
+      params: { issue: formatIssue(parsed.error.issues[0]!) },
+    });
   return parsed.data;
 }
 
@@ -90,5 +91,5 @@ export function readSettings(file: string, id: string, json: string): CampaignSe
 export function readState(file: string, id: string, state: unknown): CampaignState {
   if (typeof state === 'string' && (CAMPAIGN_STATES as readonly string[]).includes(state))
     return state as CampaignState;
-  throw damaged(file, id, `its state is not one of ${CAMPAIGN_STATES.join(', ')}`);
+  throw damaged(file, id, { key: 'journal.badState', params: { states: CAMPAIGN_STATES.join(', ') } });
 }

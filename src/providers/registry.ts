@@ -33,9 +33,11 @@ export function asksForReports(config: ProviderConfig | undefined): boolean {
 function moduleOf(name: string, config: ProviderConfig): ProviderModule {
   const m = providerModule(config.type);
   if (!m)
-    throw new InputError(
-      `providers.${name}.type: unknown provider type "${String(config.type)}" (known: ${PROVIDER_TYPES.join(', ')})`,
-    );
+    throw InputError.of('err.providerType', {
+      name,
+      type: String(config.type),
+      known: PROVIDER_TYPES.join(', '),
+    });
   return m;
 }
 
@@ -50,9 +52,7 @@ export function checkProviderConfig(name: string, config: ProviderConfig): void 
   const m = moduleOf(name, config);
   for (const [key, value] of Object.entries(config)) {
     if (typeof value === 'string' && URL_WITH_CREDENTIALS.test(value.trim())) {
-      throw new InputError(
-        `providers.${name}.${key}: a URL must not carry credentials (user:password@); put them in the provider's own settings, from the environment`,
-      );
+      throw InputError.of('err.urlCredentials', { name, key });
     }
   }
   parseProviderSettings(m.configSchema, name, config);

@@ -210,4 +210,45 @@ describe('Korean output (LANG=ko*, --lang ko, lang: ko)', () => {
     expect(send.stderr).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d KST c1 발송 \d+\/3 · .*실패 \d+/m);
     expect(send.stderr).not.toMatch(/ sent \d+\/\d+/);
   });
+
+  it('Korean too: UMS_NOW, an unknown campaign to export, a bad opt-out number, a bad --port (exit codes unchanged)', async () => {
+    const dir = campaignDir();
+    const now = await runUms(['send', 'r.csv', '-t', 'a.md', '--dry-run'], {
+      cwd: dir,
+      env: { ...KO_ENV, UMS_NOW: 'yesterday' },
+    });
+    expect(now.code).toBe(2);
+    expect(now.stderr).toContain('ums: UMS_NOW "yesterday": ISO 8601 시각이 아닙니다');
+    const nowEn = await runUms(['send', 'r.csv', '-t', 'a.md', '--dry-run'], {
+      cwd: dir,
+      env: { ...EN, UMS_NOW: 'yesterday' },
+    });
+    expect(nowEn.code).toBe(2);
+    expect(nowEn.stderr).toContain(
+      'ums: UMS_NOW "yesterday": not an ISO 8601 time (e.g. 2026-12-02T09:00:00+09:00)',
+    );
+
+    const exp = await runUms(['export', 'nope'], { cwd: dir, env: KO_ENV });
+    expect(exp.code).toBe(2);
+    expect(exp.stderr).toContain('ums: 저널에 "nope" 캠페인이 없습니다 (`ums campaigns` 참고)');
+    expect(exp.stderr).not.toContain('no campaign');
+    const expEn = await runUms(['export', 'nope'], { cwd: dir, env: EN });
+    expect(expEn.code).toBe(2);
+    expect(expEn.stderr).toContain('ums: no campaign "nope" in the journal (see `ums campaigns`)');
+
+    const opt = await runUms(['optout', 'add', '010-1234'], { cwd: dir, env: KO_ENV });
+    expect(opt.code).toBe(2);
+    expect(opt.stderr).toMatch(/^ums: .*[가-힣]/m);
+    expect(opt.stderr).not.toMatch(/not a valid|phone number/);
+    const optEn = await runUms(['optout', 'add', '010-1234'], { cwd: dir, env: EN });
+    expect(optEn.code).toBe(2);
+    expect(optEn.stderr).not.toMatch(/[가-힣]/);
+
+    const port = await runUms(['listen', '--port', '0x'], { cwd: dir, env: KO_ENV });
+    expect(port.code).toBe(2);
+    expect(port.stderr).toContain('ums: --port "0x": 0-65535 사이의 포트 번호를 쓰세요');
+    const portEn = await runUms(['listen', '--port', '0x'], { cwd: dir, env: EN });
+    expect(portEn.code).toBe(2);
+    expect(portEn.stderr).toContain('ums: --port "0x": use a port number 0-65535');
+  });
 });

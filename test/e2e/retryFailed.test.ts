@@ -88,7 +88,7 @@ describe('ums resume C --retry-failed (fake Solapi on 127.0.0.1)', () => {
     // all the rest: the 3032 number only (phone 1 was reached, phone 2 opted out)
     const all = await ums(['resume', id, '--retry-failed'], dir);
     expect(all.code, all.stderr).toBe(3);
-    expect(all.stderr).toMatch(/^retrying 1 recipients of .+ that were not reached/m);
+    expect(all.stderr).toMatch(/^retrying 1 recipient of .+ that were not reached/m);
     const last = await synced(dir, id);
     expect(last.recipients).toMatchObject({ total: 6, reached: 4, notReached: 2 });
     expect(last.state).toBe('done');

@@ -173,7 +173,7 @@ describe('ums send through SMPP to a local SMSC', () => {
     expect(smsc.messages.length).toBe(before);
     const hinted = await runUms(['resume', out.campaign], { cwd: dir, env: ENV });
     expect(hinted.stdout).toContain(
-      `${unknown.length} messages are unknown: \`ums resume ${out.campaign} --resend-unknown\``,
+      `${unknown.length} ${unknown.length === 1 ? 'message is' : 'messages are'} unknown: \`ums resume ${out.campaign} --resend-unknown\``,
     );
 
     // the user's explicit choice: the unknown rows (and only they) go again, even though the run had finished

@@ -19,6 +19,23 @@ describe('message catalogs', () => {
     }
   });
 
+  it('English counts are singular for 1 ("1 message, 1 part"), plural otherwise; Korean has no plural', () => {
+    const lane = { provider: 'sim', channel: 'SMS', rate: '', sent: 'sent' };
+    expect(t('fmt.report.lane', { ...lane, messages: 1, parts: 1 }, 'en')).toBe(
+      'sim/SMS: 1 message, 1 part, sent',
+    );
+    expect(t('fmt.report.lane', { ...lane, messages: '1,200', parts: 2 }, 'en')).toBe(
+      'sim/SMS: 1,200 messages, 2 parts, sent',
+    );
+    expect(t('routes.provider', { provider: 'sim', messages: 1, parts: 1, cost: '9원' }, 'en')).toContain(
+      'sim: 1 message, 1 part, 9원',
+    );
+    expect(t('cli.prompt.send', { n: 1 }, 'en')).toBe('send 1 message now? [y/N]');
+    expect(t('fmt.report.lane', { ...lane, messages: 1, parts: 1 }, 'ko')).toBe(
+      'sim/SMS: 메시지 1건, 1파트, sent',
+    );
+  });
+
   it('Korean text is Korean', () => {
     expect(t('lang.name', {}, 'ko')).toBe('한국어');
     expect(t('lang.name', {}, 'en')).toBe('English');

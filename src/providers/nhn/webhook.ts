@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { parseProviderSettings } from '../../config/issues.js';
+import { t } from '../../i18n/index.js';
 import type { DeliveryReport, ProviderWebhook } from '../types.js';
 import { alimtalkStatus, providerIdOf, report } from './codes.js';
 
@@ -113,14 +114,10 @@ export const nhnWebhook: ProviderWebhook = {
     const raw = parseProviderSettings(webhookSettings, name, config).webhookSignature;
     const signature = raw ? raw : null;
     return {
-      receives: 'NHN Cloud results and 080 opt-outs',
+      receives: t('listen.receives.nhn'),
       pathSuffix: '',
       open: signature === null,
-      warnings: signature
-        ? [
-            `providers.${name}.webhookSignature is a static shared string, not a signature of the body: put the listener behind an address allow-list (NHN's webhook addresses) or a path only NHN knows`,
-          ]
-        : [`providers.${name}.webhookSignature is not set: anyone who can reach this port can post results`],
+      warnings: signature ? [t('listen.warn.nhnStatic', { name })] : [t('listen.warn.nhnOpen', { name })],
       authorize: (req) =>
         signature === null || signatureMatches(req.headers[NHN_SIGNATURE_HEADER], signature),
       parse(body) {

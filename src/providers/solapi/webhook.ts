@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { parseProviderSettings } from '../../config/issues.js';
+import { t } from '../../i18n/index.js';
 import type { DeliveryReport, ProviderWebhook, WebhookParse, WebhookRequest } from '../types.js';
 import { messageProblem, type SolapiMessage, toReport } from './codes.js';
 
@@ -91,12 +92,10 @@ export const solapiWebhook: ProviderWebhook = {
     const raw = parseProviderSettings(webhookSettings, name, config).webhookSecret;
     const secret = raw ? raw : null;
     return {
-      receives: 'Solapi delivery reports',
+      receives: t('listen.receives.solapi'),
       pathSuffix: secret ? '/<webhookSecret>' : '',
       open: secret === null,
-      warnings: secret
-        ? []
-        : [`providers.${name}.webhookSecret is not set: anyone who can reach this port can post reports`],
+      warnings: secret ? [] : [t('listen.warn.solapiOpen', { name })],
       authorize: (req) => secret === null || authorized(req, secret),
       parse(body) {
         let json: unknown;
