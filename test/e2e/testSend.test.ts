@@ -141,6 +141,10 @@ describe('ums send --test (fake Solapi on 127.0.0.1)', () => {
     const cases: [string[], RegExp][] = [
       [['--test', '02-123-4567'], /^ums: --test "02-\*\*\*-4567": not a mobile number/],
       [['--test', '010-9999-0001,abc'], /^ums: --test "abc": not a mobile number/],
+      // a mistyped number is masked too: letters glued to it (or in it) make it no number, not public
+      [['--test', '010-9876-5432x'], /^ums: --test "010-\*\*\*\*-5432x": not a mobile number/],
+      [['--test', 'o10-9876-5432'], /^ums: --test "o10-9\*\*\*-5432": not a mobile number/],
+      [['--test', '010_9876_5432'], /^ums: --test "010_\*\*\*\*_5432": not a mobile number/],
       [['--test', '010-9999-0001', '--rows', '9'], /^ums: --rows 9: r\.csv has no row 9 \(its rows are 2-4/],
       [['--test', '010-9999-0001', '--rows', '1'], /^ums: --rows 1: row 1 is the header/],
       [['--test', '010-9999-0001', '--rows', '2,x'], /^ums: --rows "x": expected spreadsheet row numbers/],
@@ -151,6 +155,7 @@ describe('ums send --test (fake Solapi on 127.0.0.1)', () => {
       expect(res.code, flags.join(' ')).toBe(2);
       expect(res.stderr.trim().split('\n'), flags.join(' ')).toHaveLength(1);
       expect(res.stderr, flags.join(' ')).toMatch(message);
+      expect(res.stderr.replace(/\D/g, ''), flags.join(' ')).not.toContain('98765');
     }
     const list = await ums(['campaigns', '--json'], dir);
     expect(JSON.stringify(json(list.stdout))).not.toContain('test-');
