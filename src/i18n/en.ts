@@ -575,6 +575,8 @@ export const en = {
     "{file}: alimtalk.{provider}.templateCode: not set: AlimTalk goes through {provider} (NHN), which knows the template by its own code; alimtalk.templateId is Solapi's (e.g. {provider}: { templateCode: ORDER_01 })",
   'routes.why.recovered': 'answers again',
   'routes.movedBack': 'moved {count} from {from} back to {to} ({to} {why}; unavailable {during})',
+  // --- fixes: retry legs, reserved test names, rejected-only exit, split lanes ---
+  'html.leg.retry': '{channel} (retry {n})',
 } as const;
 
 export type MessageKey = keyof typeof en;

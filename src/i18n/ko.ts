@@ -572,4 +572,6 @@ export const ko: Record<MessageKey, string> = {
     '{file}: alimtalk.{provider}.templateCode: 없음: 알림톡이 {provider}(NHN)로도 나가는데, NHN은 템플릿을 자체 템플릿 코드로 찾습니다. alimtalk.templateId는 솔라피의 것입니다 (예: {provider}: { templateCode: ORDER_01 })',
   'routes.why.recovered': '응답 재개',
   'routes.movedBack': '{from}에서 {to}(으)로 {count}건 복귀 ({to} {why}, 장애 {during})',
+  // --- fixes: retry legs, reserved test names, rejected-only exit, split lanes ---
+  'html.leg.retry': '{channel} (재시도 {n})',
 };
