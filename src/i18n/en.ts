@@ -577,6 +577,10 @@ export const en = {
   'routes.movedBack': 'moved {count} from {from} back to {to} ({to} {why}; unavailable {during})',
   // --- fixes: retry legs, reserved test names, rejected-only exit, split lanes ---
   'html.leg.retry': '{channel} (retry {n})',
+  'err.campaignTestName':
+    '--campaign "{id}": names ending in ".test-<number>" are reserved for test sends (--test); pass another --campaign',
+  'err.campaignIsTest':
+    'campaign {id} is a test send (of campaign {of}), not a campaign to send for real: pass another --campaign',
 } as const;
 
 export type MessageKey = keyof typeof en;

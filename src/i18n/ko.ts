@@ -574,4 +574,8 @@ export const ko: Record<MessageKey, string> = {
   'routes.movedBack': '{from}에서 {to}(으)로 {count}건 복귀 ({to} {why}, 장애 {during})',
   // --- fixes: retry legs, reserved test names, rejected-only exit, split lanes ---
   'html.leg.retry': '{channel} (재시도 {n})',
+  'err.campaignTestName':
+    '--campaign "{id}": ".test-<숫자>"로 끝나는 이름은 테스트 발송(--test) 전용입니다. 다른 --campaign을 지정하세요',
+  'err.campaignIsTest':
+    '캠페인 {id}은(는) 캠페인 {of}의 테스트 발송이므로 실제 발송에 쓸 수 없습니다. 다른 --campaign을 지정하세요',
 };

@@ -161,4 +161,47 @@ describe('ums send --test (fake Solapi on 127.0.0.1)', () => {
     expect(JSON.stringify(json(list.stdout))).not.toContain('test-');
     expect(f.stats.sendRequests).toBe(0);
   });
+
+  it('a real campaign is never a test campaign: --campaign <x>.test-<N> is refused (exit 2), and the real send still reaches everyone', async () => {
+    const { f, dir } = await setup();
+    const test = await ums(
+      [
+        'send',
+        'r.csv',
+        '-t',
+        't.md',
+        '--campaign',
+        'foo',
+        '--test',
+        '01099990001',
+        '--rows',
+        '2,3',
+        '--yes',
+        '--json',
+      ],
+      dir,
+    );
+    expect(test.code, test.stderr).toBe(0);
+    expect(json(test.stdout).campaign).toBe('foo.test-1');
+    for (const name of ['foo.test-1', 'foo.test-7', 'other.test-12']) {
+      const real = await ums(['send', 'r.csv', '-t', 't.md', '--campaign', name, '--yes'], dir);
+      expect(real.code, real.stderr + real.stdout).toBe(2);
+      expect(real.stderr.trim().split('\n')).toHaveLength(1);
+      expect(real.stderr).toMatch(
+        new RegExp(`^ums: --campaign "${name.replace('.', '\\.')}": .*reserved for test sends`),
+      );
+    }
+    expect(f.accepted().map((m) => m.to)).toEqual(['01099990001', '01099990001']);
+    const list = JSON.stringify(json((await ums(['campaigns', '--json'], dir)).stdout));
+    expect(list).not.toContain('other.test-12');
+    // names that merely contain "test" stay names
+    const real = await ums(
+      ['send', 'r.csv', '-t', 't.md', '--campaign', 'foo.test-run', '--yes', '--json'],
+      dir,
+    );
+    expect(real.code, real.stderr).toBe(0);
+    expect(json(real.stdout).statuses.sent).toBe(3);
+    const per = f.acceptedPerRecipient();
+    expect(REAL.map((p) => per.get(p))).toEqual([1, 1, 1]);
+  });
 });
