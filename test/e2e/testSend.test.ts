@@ -204,4 +204,31 @@ describe('ums send --test (fake Solapi on 127.0.0.1)', () => {
     const per = f.acceptedPerRecipient();
     expect(REAL.map((p) => per.get(p))).toEqual([1, 1, 1]);
   });
+
+  it('every row rejected at planning: exit 3 for a send and a test send (DESIGN.md), nothing sent', async () => {
+    const { f, dir } = await setup();
+    fs.writeFileSync(path.join(dir, 'short.csv'), 'name,phone,item\n김하나,0101234,목도리\n');
+    const real = await ums(['send', 'short.csv', '-t', 't.md', '--yes', '--json'], dir);
+    expect(real.code, real.stderr + real.stdout).toBe(3);
+    expect(json(real.stdout)).toMatchObject({ outcome: 'already-finished', statuses: { rejected: 1 } });
+    const human = await ums(['send', 'short.csv', '-t', 't.md', '--yes'], dir);
+    expect(human.code, human.stderr + human.stdout).toBe(3);
+
+    // an SMS template too long for one SMS: the test send shows it rejected, and says so by its exit code
+    fs.writeFileSync(
+      path.join(dir, 'long.md'),
+      `---\nchannel: sms\nfallback: none\n---\n#{name}님 ${'가'.repeat(60)}\n`,
+    );
+    const test = await ums(
+      ['send', 'r.csv', '-t', 'long.md', '--test', '01099990001', '--yes', '--json'],
+      dir,
+    );
+    expect(test.code, test.stderr + test.stdout).toBe(3);
+    expect(json(test.stdout).test.messages).toMatchObject([{ to: '010-****-0001', status: 'rejected' }]);
+    expect(f.stats.sendRequests).toBe(0);
+
+    // resume with nothing (left) to do is done: 0
+    const resume = await ums(['resume', json(real.stdout).campaign], dir);
+    expect(resume.code, resume.stderr + resume.stdout).toBe(0);
+  });
 });
