@@ -3,6 +3,8 @@ import { InputError, type Msg } from '../errors.js';
 
 /** DESIGN.md: letters of any script, digits, ".", "_", "-"; 1-64 (code points, after NFC). */
 const CAMPAIGN_NAME = /^[\p{L}\p{N}][\p{L}\p{N}\p{M}._-]{0,63}$/u;
+/** `<campaign>.test-N`: the name of a test send (planCampaign's testCampaignId), never a real campaign's. */
+const TEST_NAME = /\.test-\d+$/u;
 
 /**
  * A campaign name as typed (`--campaign 12월-주문접수-1차`), in NFC: a name typed on a terminal that
@@ -11,7 +13,16 @@ const CAMPAIGN_NAME = /^[\p{L}\p{N}][\p{L}\p{N}\p{M}._-]{0,63}$/u;
  */
 export function campaignName(raw: string): string {
   const id = raw.normalize('NFC');
-  if (CAMPAIGN_NAME.test(id)) return id;
+  if (CAMPAIGN_NAME.test(id)) {
+    // `<campaign>.test-N` names the test sends of <campaign> (`--test`): a real campaign by that
+    // name would be taken for one of them (and one of them for it)
+    if (TEST_NAME.test(id))
+      throw new InputError(
+        `--campaign "${id}": names ending in ".test-<number>" are reserved for test sends (--test); pass another --campaign`,
+        { key: 'err.campaignTestName', params: { id } },
+      );
+    return id;
+  }
   const chars = [...id];
   const bad = chars.find((ch, i) => !(i === 0 ? /^[\p{L}\p{N}]$/u : /^[\p{L}\p{N}\p{M}._-]$/u).test(ch));
   const why: Msg =

@@ -226,8 +226,13 @@ export function htmlReportData(
     },
   ];
 
+  // leg 0: the first send; leg 1: its fallback; legs 2+: `ums resume --retry-failed` (retry leg - 1)
   const legLabel = (ch: string, leg: number): string =>
-    t(leg > 0 ? 'html.leg.fallback' : 'html.leg.first', { channel: channelName(ch) });
+    leg === 0
+      ? t('html.leg.first', { channel: channelName(ch) })
+      : leg === 1
+        ? t('html.leg.fallback', { channel: channelName(ch) })
+        : t('html.leg.retry', { channel: channelName(ch), n: num(leg - 1) });
   const stageKeys = ['planned', 'sent', 'delivered', 'failed', 'rejected', 'notNeeded'] as const;
   const stages = stageKeys
     .map((key) => ({

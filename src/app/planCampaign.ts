@@ -147,6 +147,13 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
     if (test)
       return journal.findCampaign(id) ? { campaign: journal.findCampaign(id)!, created: false } : null;
     const existing = journal.findCampaign(id);
+    if (existing && testOf(existing)) {
+      // a test send's campaign is never the real one: its rows went to the test numbers only
+      throw new InputError(
+        `campaign ${id} is a test send (of campaign ${testOf(existing)!.of}), not a campaign to send for real: pass another --campaign`,
+        { key: 'err.campaignIsTest', params: { id, of: testOf(existing)!.of } },
+      );
+    }
     if (existing && existing.state !== 'planning') {
       const differs = identityDifferences(existing, identity);
       if (differs.length) {

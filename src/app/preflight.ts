@@ -4,7 +4,7 @@ import { type Config, isSimulator, providerConfig, providerFor } from '../config
 import { InputError } from '../errors.js';
 import { laneTps } from '../providers/registry.js';
 import { isoInZone } from '../time/zone.js';
-import type { CampaignSummary } from './summary.js';
+import type { CampaignSummary, LaneWork, ProviderWork } from './summary.js';
 
 /**
  * What one lane (channel -> provider) of a campaign about to be sent will do, as the operator checks
@@ -51,19 +51,52 @@ export interface ForecastOptions {
  * after it opens wait (the rows taken as spread evenly over the lane: an estimate to the row).
  */
 export function laneForecasts(
-  summary: Pick<CampaignSummary, 'toSend' | 'ad' | 'from'>,
+  summary: Pick<CampaignSummary, 'toSend' | 'ad' | 'from'> & { toSendByProvider?: ProviderWork[] },
   config: Config,
   now: Date,
   opts: ForecastOptions = {},
 ): LaneForecast[] {
-  const q = config.quietHours;
-  return Object.entries(summary.toSend).map(([channel, work]) => {
-    let provider: string | null = null;
+  const routeOf = (channel: string): string | null => {
     try {
-      provider = providerFor(config, channel as Channel, opts.provider);
+      return providerFor(config, channel as Channel, opts.provider);
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
+      return null;
     }
+  };
+  // one lane per (channel, provider) planning assigned (a split or cheapest route has several), in the
+  // summary's channel order; --provider sends everything through one, and a message with no provider
+  // yet (planned by an older ums) goes by its route's first
+  const lanes: { channel: string; provider: string | null; work: LaneWork }[] = [];
+  for (const [channel, work] of Object.entries(summary.toSend)) {
+    const byProvider = summary.toSendByProvider?.filter((w) => w.channel === channel);
+    if (opts.provider !== undefined || !byProvider?.length) {
+      lanes.push({ channel, provider: routeOf(channel), work });
+      continue;
+    }
+    for (const w of byProvider) {
+      const provider = w.provider ?? routeOf(channel);
+      const same = lanes.find((l) => l.channel === channel && l.provider === provider);
+      if (!same) lanes.push({ channel, provider, work: { ...w } });
+      else for (const k of ['count', 'parts', 'cost', 'deferrable', 'held'] as const) same.work[k] += w[k];
+    }
+  }
+  return lanes.map(({ channel, provider, work }) =>
+    forecast(summary, config, now, opts, channel, provider, work),
+  );
+}
+
+function forecast(
+  summary: Pick<CampaignSummary, 'ad' | 'from'>,
+  config: Config,
+  now: Date,
+  opts: ForecastOptions,
+  channel: string,
+  provider: string | null,
+  work: LaneWork,
+): LaneForecast {
+  const q = config.quietHours;
+  {
     const pc = provider === null ? undefined : providerConfig(config, provider);
     const tps = provider === null || !pc ? null : laneTps(provider, pc, opts.tps);
     const etaSeconds = work.parts === 0 ? 0 : tps === null || tps <= 0 ? null : Math.ceil(work.parts / tps);
@@ -99,5 +132,5 @@ export function laneForecasts(
       quietHoursDeferred: deferred,
       deferredUntil: until === null ? null : isoInZone(until, config.timezone),
     };
-  });
+  }
 }

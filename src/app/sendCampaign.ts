@@ -104,7 +104,7 @@ export async function sendCampaign(
       lanes: setup.lanes,
       limit: opts.limit,
       resendUnknown: opts.resendUnknown,
-      giveUpAfterMs: 60_000,
+      giveUpAfterMs: giveUpAfterMs(setup.order, config.failoverAfterMs),
       reportWaitMs: setup.reportWaitMs,
       signal: opts.signal,
       onProgress: opts.onProgress,
@@ -199,4 +199,24 @@ export function channelOptions(
     if (m.channel === 'mms' && s.images?.length) return { images: s.images };
     return {};
   };
+}
+
+/** How long a lane whose provider is unavailable waits before the run stops (exit 1, `ums resume`). */
+export const GIVE_UP_AFTER_MS = 60_000;
+/** What a lane still waits past failoverAfterMs: the failover moves its messages before the run stops. */
+export const FAILOVER_GIVE_UP_MARGIN_MS = 30_000;
+
+/**
+ * The engine's give-up time: GIVE_UP_AFTER_MS, or, when a route has a next provider, at least
+ * failoverAfterMs plus a margin: a failoverAfterMs above a minute would otherwise never take effect,
+ * the run stopping before any message moved.
+ */
+export function giveUpAfterMs(
+  order: ReadonlyMap<Channel, readonly string[]>,
+  failoverAfterMs: number,
+): number {
+  const failsOver = [...order.values()].some((providers) => providers.length > 1);
+  return failsOver
+    ? Math.max(GIVE_UP_AFTER_MS, failoverAfterMs + FAILOVER_GIVE_UP_MARGIN_MS)
+    : GIVE_UP_AFTER_MS;
 }

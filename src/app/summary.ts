@@ -39,10 +39,18 @@ export interface CampaignSummary {
   simulated: boolean;
   /** what is still to go, by channel (the lanes, laneForecasts): planned messages and held fallback legs */
   toSend: Record<string, LaneWork>;
+  /** the same, by the provider planning assigned (a split or cheapest route: several per channel) */
+  toSendByProvider: ProviderWork[];
   /** the template is an ad (quiet hours apply to its rows without night consent) */
   ad: boolean;
   /** the sender number (발신번호) the campaign was planned with */
   from: string | null;
+}
+
+/** A channel's messages still to send on one provider (null: none assigned yet, an older ums's plan). */
+export interface ProviderWork extends LaneWork {
+  channel: string;
+  provider: string | null;
 }
 
 /** A channel's messages still to send: `deferrable` of them are ads without night consent. */
@@ -120,7 +128,35 @@ export function summariseCampaign(
     preview,
     simulated: isSimulated(journal, campaign, routing),
     toSend,
+    toSendByProvider: providerWork(journal, campaign.id),
     ad: campaign.settings.ad === true,
     from: typeof campaign.settings.from === 'string' ? campaign.settings.from : null,
   };
+}
+
+function providerWork(journal: Journal, campaignId: string): ProviderWork[] {
+  const out: ProviderWork[] = [];
+  for (const l of journal.routing().waitingLanes(campaignId)) {
+    let w = out.find((x) => x.channel === l.channel && x.provider === l.provider);
+    if (!w)
+      out.push(
+        (w = {
+          channel: l.channel,
+          provider: l.provider,
+          count: 0,
+          parts: 0,
+          cost: 0,
+          deferrable: 0,
+          held: 0,
+        }),
+      );
+    if (l.status === 'held') w.held += l.count;
+    else {
+      w.count += l.count;
+      w.parts += l.parts;
+      w.cost += l.cost;
+      w.deferrable += l.deferrable;
+    }
+  }
+  return out;
 }

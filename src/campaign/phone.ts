@@ -286,6 +286,15 @@ function maskNumbersIn(text: string): string {
 /** How the reasons of parsePhone quote the cell: `phone number "<cell>" <one of its endings>`. */
 const PHONE_CELL = /phone number "([\s\S]*?)"( (?:was mangled|contains|is ))/g;
 
+/**
+ * A value someone typed as one phone number (a cell, `--test 010-1234-5678x`), masked as
+ * maskPhoneNumbers masks a number, and still masked when letters or marks glued to it mean it is no
+ * number: with 8 digits or more showing, every digit but its first 3 and last 4 is starred.
+ */
+export function maskPhoneCell(cell: string): string {
+  return maskCell(cell);
+}
+
 /** A phone cell masked as any number is, or else (8 digits or more still showing) every digit but its first 3 and last 4 starred. */
 function maskCell(cell: string): string {
   const masked = maskNumbersIn(cell);

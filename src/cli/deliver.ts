@@ -178,7 +178,11 @@ export async function deliver(
       cli.out(`${formatReport(report, cli.color)}\n\n  ${t('cli.nothing.finished', { hint })}`);
     }
     if (test && !opts.json) printTest(cli, test, campaign.settings.ad === true);
-    return EXIT.ok;
+    // DESIGN.md: `send` (a test send too) of a campaign whose rows were all rejected at planning, or
+    // failed or unknown before, is not done: 3. `ums resume` with nothing (left) to do is done: 0.
+    return opts.confirmed && campaign.state !== 'cancelled' && hasProblems(report)
+      ? EXIT.incomplete
+      : EXIT.ok;
   }
 
   // DESIGN.md: asked when stdin is a terminal and --yes is missing, --json or not (the prompt goes to

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { normalisePhone } from '../campaign/phone.js';
+import { maskPhoneCell, normalisePhone } from '../campaign/phone.js';
 import { InputError } from '../errors.js';
 import { t } from '../i18n/index.js';
 import type { CampaignRecord } from '../journal/journal.js';
@@ -27,7 +27,7 @@ export function parseTestPhones(v: string): string[] {
   for (const raw of v.split(',')) {
     const p = normalisePhone(raw.trim());
     if (!p.ok || p.kind === 'landline')
-      throw InputError.of('test.badPhone', { value: raw.trim().slice(0, 40) });
+      throw InputError.of('test.badPhone', { value: maskPhoneCell(raw.trim().slice(0, 40)) });
     if (!out.includes(p.to)) out.push(p.to);
   }
   return out;

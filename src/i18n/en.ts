@@ -661,6 +661,12 @@ export const en = {
     'providers.{name}.webhookSignature is not set: anyone who can reach this port can post results',
   'listen.warn.nhnStatic':
     "providers.{name}.webhookSignature is a static shared string, not a signature of the body: put the listener behind an address allow-list (NHN's webhook addresses) or a path only NHN knows",
+  // --- fixes: retry legs, reserved test names, rejected-only exit, split lanes ---
+  'html.leg.retry': '{channel} (retry {n})',
+  'err.campaignTestName':
+    '--campaign "{id}": names ending in ".test-<number>" are reserved for test sends (--test); pass another --campaign',
+  'err.campaignIsTest':
+    'campaign {id} is a test send (of campaign {of}), not a campaign to send for real: pass another --campaign',
 } as const;
 
 export type MessageKey = keyof typeof en;

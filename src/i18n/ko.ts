@@ -653,4 +653,10 @@ export const ko: Record<MessageKey, string> = {
     'providers.{name}.webhookSignature가 설정되지 않았습니다: 이 포트에 닿는 누구나 결과를 보낼 수 있습니다',
   'listen.warn.nhnStatic':
     'providers.{name}.webhookSignature는 본문 서명이 아니라 고정된 공유 문자열입니다: 주소 허용 목록(NHN 웹훅 주소) 뒤에 두거나 NHN만 아는 경로를 쓰세요',
+  // --- fixes: retry legs, reserved test names, rejected-only exit, split lanes ---
+  'html.leg.retry': '{channel} (재시도 {n})',
+  'err.campaignTestName':
+    '--campaign "{id}": ".test-<숫자>"로 끝나는 이름은 테스트 발송(--test) 전용입니다. 다른 --campaign을 지정하세요',
+  'err.campaignIsTest':
+    '캠페인 {id}은(는) 캠페인 {of}의 테스트 발송이므로 실제 발송에 쓸 수 없습니다. 다른 --campaign을 지정하세요',
 };

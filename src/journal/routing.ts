@@ -21,6 +21,18 @@ export interface Assignment {
 }
 
 /** Why a provider's waiting messages moved to another one. */
+/** A channel's waiting messages on one provider (the pre-send lane view): planned, and held fallback legs. */
+export interface WaitingLane {
+  channel: Channel;
+  provider: string | null;
+  status: 'planned' | 'held';
+  count: number;
+  parts: number;
+  cost: number;
+  /** planned ads without night consent (quiet hours hold them) */
+  deferrable: number;
+}
+
 export type MoveWhy = 'unavailable' | 'fatal' | 'route' | 'recovered';
 
 export interface RouteMove {
@@ -98,6 +110,13 @@ export class RoutingJournal {
       taken: db.prepare<[string, string, number], { row: number; leg: number }>(
         `SELECT row, leg FROM messages WHERE campaign_id = ? AND provider = ? AND provider_id IS NOT NULL ORDER BY id DESC LIMIT ?`,
       ),
+      waitingLanes: db.prepare<[string], WaitingLane>(
+        `SELECT channel, provider, status, COUNT(*) AS count, COALESCE(SUM(parts), 0) AS parts,
+                COALESCE(SUM(cost_est), 0) AS cost,
+                SUM(CASE WHEN status = 'planned' AND defer_at_night = 1 THEN 1 ELSE 0 END) AS "deferrable"
+         FROM messages WHERE campaign_id = ? AND status IN ('planned', 'held') AND channel IS NOT NULL
+         GROUP BY channel, provider, status ORDER BY channel, provider, status`,
+      ),
       pending: db.prepare<[string], { channel: Channel; provider: string | null }>(
         `SELECT DISTINCT channel, provider FROM messages WHERE campaign_id = ? AND status IN ('planned', 'sending', 'unknown', 'held') AND channel IS NOT NULL`,
       ),
@@ -162,6 +181,11 @@ export class RoutingJournal {
   }
 
   /** Channels and providers of the messages not yet settled (a provider null: not assigned yet). */
+  /** Planned and held messages, parts, estimated cost and deferrable ads per channel and provider. */
+  waitingLanes(campaignId: string): WaitingLane[] {
+    return this.s.waitingLanes.all(campaignId);
+  }
+
   pending(campaignId: string): { channel: Channel; provider: string | null }[] {
     return this.s.pending.all(campaignId);
   }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeHtmlReport } from '../../src/app/htmlReport.js';
+import { htmlReportData, writeHtmlReport } from '../../src/app/htmlReport.js';
 import { setLang } from '../../src/i18n/index.js';
 import { Journal } from '../../src/journal/journal.js';
 import { writeConfig } from '../support/campaign.js';
@@ -244,5 +244,61 @@ describe.skipIf(!haveChromium && !process.env.CI)('report --html in Chromium', (
     expect(labels[0]).toContain('</script><script>window.__injected=1</script>');
     expect(labels[0]).toContain('010-****-5432');
     await seen.page.close();
+  });
+});
+
+describe('report --html: what a leg is called', () => {
+  it('leg 1 is the fallback; legs 2+ are retries (`ums resume --retry-failed`), not fallbacks', () => {
+    const journal = Journal.open(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ums-journal-')), 'j.db'));
+    try {
+      journal.createCampaign({
+        id: 'legs',
+        digest: 'd',
+        csvPath: 'r.csv',
+        templatePath: 't.md',
+        settings: {},
+      });
+      const legs: [number, 'sms' | 'lms'][] = [
+        [0, 'sms'],
+        [1, 'lms'],
+        [2, 'sms'],
+        [3, 'sms'],
+      ];
+      journal.insertPlanned(
+        'legs',
+        legs.map(([leg, channel]) => ({
+          row: 1,
+          to: '01098765432',
+          channel,
+          status: 'planned' as const,
+          reason: null,
+          parts: 1,
+          bytes: 10,
+          subject: null,
+          body: '안내',
+          cost: 13,
+          leg,
+          vars: null,
+          rcsKind: null,
+          deferrable: false,
+        })),
+      );
+      journal.markPlanned('legs', 1, {});
+      const data = htmlReportData(
+        journal,
+        journal.findCampaign('legs')!,
+        undefined,
+        new Date('2026-12-01T00:00:00Z'),
+      );
+      expect(data.funnel?.labels).toEqual([
+        'SMS (first)',
+        'LMS (fallback)',
+        'SMS (retry 1)',
+        'SMS (retry 2)',
+      ]);
+      expect(data.cost?.labels).toEqual(data.funnel?.labels);
+    } finally {
+      journal.close();
+    }
   });
 });

@@ -93,6 +93,39 @@ describe('before sending: one line per lane', () => {
     });
   });
 
+  it('a split route: one lane per provider planning assigned, each at its own TPS, ETA and cost', async () => {
+    const dir = workdir();
+    fs.writeFileSync(
+      path.join(dir, 'ums.config.yaml'),
+      [
+        'journal: ./journal.db',
+        'from: "0212345678"',
+        'providers:',
+        '  a: { type: sim, tps: 10 }',
+        '  b: { type: sim, tps: 40 }',
+        'routes:',
+        '  default: { split: { a: 50, b: 50 } }',
+        '',
+      ].join('\n'),
+    );
+    const rows = Array.from({ length: 40 }, (_, i) => `고객${i},010-2000-${String(i).padStart(4, '0')}`);
+    fs.writeFileSync(path.join(dir, 'r.csv'), `${['name,phone', ...rows].join('\n')}\n`);
+    fs.writeFileSync(path.join(dir, 't.md'), '---\nchannel: sms\n---\n#{name}님, 안내드립니다.\n');
+    const res = await runUms(['send', 'r.csv', '-t', 't.md', '--dry-run', '--json'], { cwd: dir });
+    expect(res.code, res.stderr).toBe(0);
+    const lanes = json(res.stdout).lanes as Record<string, any>[];
+    expect(lanes.map((l) => `${l.channel} ${l.provider} ${l.tps}`)).toEqual(['sms a 10', 'sms b 40']);
+    expect(lanes.reduce((n, l) => n + l.planned, 0)).toBe(40);
+    for (const l of lanes) {
+      expect(l.planned, l.provider).toBeGreaterThan(0);
+      expect(l.etaSeconds).toBe(Math.ceil(l.parts / l.tps));
+      expect(l.estimatedCost).toBe(l.planned * 13);
+    }
+    const human = await runUms(['send', 'r.csv', '-t', 't.md', '--dry-run'], { cwd: dir });
+    expect(human.stdout).toMatch(/^ {4}SMS → a \(simulated\) · from 02-1234-5678 · 10 TPS · \d+ messages/m);
+    expect(human.stdout).toMatch(/^ {4}SMS → b \(simulated\) · from 02-1234-5678 · 40 TPS · \d+ messages/m);
+  });
+
   it('the prompt on a terminal shows the lanes too', async () => {
     const dir = workdir();
     adCampaign(dir);

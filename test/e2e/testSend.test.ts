@@ -141,6 +141,10 @@ describe('ums send --test (fake Solapi on 127.0.0.1)', () => {
     const cases: [string[], RegExp][] = [
       [['--test', '02-123-4567'], /^ums: --test "02-\*\*\*-4567": not a mobile number/],
       [['--test', '010-9999-0001,abc'], /^ums: --test "abc": not a mobile number/],
+      // a mistyped number is masked too: letters glued to it (or in it) make it no number, not public
+      [['--test', '010-9876-5432x'], /^ums: --test "010-\*\*\*\*-5432x": not a mobile number/],
+      [['--test', 'o10-9876-5432'], /^ums: --test "o10-9\*\*\*-5432": not a mobile number/],
+      [['--test', '010_9876_5432'], /^ums: --test "010_\*\*\*\*_5432": not a mobile number/],
       [['--test', '010-9999-0001', '--rows', '9'], /^ums: --rows 9: r\.csv has no row 9 \(its rows are 2-4/],
       [['--test', '010-9999-0001', '--rows', '1'], /^ums: --rows 1: row 1 is the header/],
       [['--test', '010-9999-0001', '--rows', '2,x'], /^ums: --rows "x": expected spreadsheet row numbers/],
@@ -151,9 +155,80 @@ describe('ums send --test (fake Solapi on 127.0.0.1)', () => {
       expect(res.code, flags.join(' ')).toBe(2);
       expect(res.stderr.trim().split('\n'), flags.join(' ')).toHaveLength(1);
       expect(res.stderr, flags.join(' ')).toMatch(message);
+      expect(res.stderr.replace(/\D/g, ''), flags.join(' ')).not.toContain('98765');
     }
     const list = await ums(['campaigns', '--json'], dir);
     expect(JSON.stringify(json(list.stdout))).not.toContain('test-');
     expect(f.stats.sendRequests).toBe(0);
+  });
+
+  it('a real campaign is never a test campaign: --campaign <x>.test-<N> is refused (exit 2), and the real send still reaches everyone', async () => {
+    const { f, dir } = await setup();
+    const test = await ums(
+      [
+        'send',
+        'r.csv',
+        '-t',
+        't.md',
+        '--campaign',
+        'foo',
+        '--test',
+        '01099990001',
+        '--rows',
+        '2,3',
+        '--yes',
+        '--json',
+      ],
+      dir,
+    );
+    expect(test.code, test.stderr).toBe(0);
+    expect(json(test.stdout).campaign).toBe('foo.test-1');
+    for (const name of ['foo.test-1', 'foo.test-7', 'other.test-12']) {
+      const real = await ums(['send', 'r.csv', '-t', 't.md', '--campaign', name, '--yes'], dir);
+      expect(real.code, real.stderr + real.stdout).toBe(2);
+      expect(real.stderr.trim().split('\n')).toHaveLength(1);
+      expect(real.stderr).toMatch(
+        new RegExp(`^ums: --campaign "${name.replace('.', '\\.')}": .*reserved for test sends`),
+      );
+    }
+    expect(f.accepted().map((m) => m.to)).toEqual(['01099990001', '01099990001']);
+    const list = JSON.stringify(json((await ums(['campaigns', '--json'], dir)).stdout));
+    expect(list).not.toContain('other.test-12');
+    // names that merely contain "test" stay names
+    const real = await ums(
+      ['send', 'r.csv', '-t', 't.md', '--campaign', 'foo.test-run', '--yes', '--json'],
+      dir,
+    );
+    expect(real.code, real.stderr).toBe(0);
+    expect(json(real.stdout).statuses.sent).toBe(3);
+    const per = f.acceptedPerRecipient();
+    expect(REAL.map((p) => per.get(p))).toEqual([1, 1, 1]);
+  });
+
+  it('every row rejected at planning: exit 3 for a send and a test send (DESIGN.md), nothing sent', async () => {
+    const { f, dir } = await setup();
+    fs.writeFileSync(path.join(dir, 'short.csv'), 'name,phone,item\n김하나,0101234,목도리\n');
+    const real = await ums(['send', 'short.csv', '-t', 't.md', '--yes', '--json'], dir);
+    expect(real.code, real.stderr + real.stdout).toBe(3);
+    expect(json(real.stdout)).toMatchObject({ outcome: 'already-finished', statuses: { rejected: 1 } });
+    const human = await ums(['send', 'short.csv', '-t', 't.md', '--yes'], dir);
+    expect(human.code, human.stderr + human.stdout).toBe(3);
+
+    // an SMS template too long for one SMS: the test send shows it rejected, and says so by its exit code
+    fs.writeFileSync(
+      path.join(dir, 'long.md'),
+      `---\nchannel: sms\nfallback: none\n---\n#{name}님 ${'가'.repeat(60)}\n`,
+    );
+    const test = await ums(
+      ['send', 'r.csv', '-t', 'long.md', '--test', '01099990001', '--yes', '--json'],
+      dir,
+    );
+    expect(test.code, test.stderr + test.stdout).toBe(3);
+    expect(json(test.stdout).test.messages).toMatchObject([{ to: '010-****-0001', status: 'rejected' }]);
+    expect(f.stats.sendRequests).toBe(0);
+
+    // resume with nothing (left) to do is done: 0
+    const resume = await ums(['resume', json(real.stdout).campaign], dir);
+    expect(resume.code, resume.stderr + resume.stdout).toBe(0);
   });
 });

@@ -164,3 +164,67 @@ describe('laneForecasts: what each lane will do if sent now', () => {
     for (const [i, w] of want.entries()) expect(got[i]).toMatchObject(w);
   });
 });
+
+describe('laneForecasts: a split or cheapest route', () => {
+  const SPLIT = config([
+    'from: "0212345678"',
+    'providers:',
+    '  a: { type: sim, tps: 10 }',
+    '  b: { type: sim, tps: 40 }',
+    'routes:',
+    '  default: { split: { a: 50, b: 50 } }',
+  ]);
+  it('one lane per provider planning assigned, each at its own TPS, ETA, cost and quiet-hours share', () => {
+    const toSendByProvider = [
+      { channel: 'sms', provider: 'a', ...work(100, 100) },
+      { channel: 'sms', provider: 'b', ...work(300, 0, 300, 300 * 11) },
+    ];
+    const got = laneForecasts(
+      {
+        toSend: { sms: work(400, 100, 400, 100 * 13 + 300 * 11) },
+        toSendByProvider,
+        ad: true,
+        from: SPLIT.from,
+      },
+      SPLIT,
+      kst('2026-12-02T22:00:00'),
+    );
+    expect(got).toMatchObject([
+      {
+        channel: 'sms',
+        provider: 'a',
+        tps: 10,
+        planned: 100,
+        etaSeconds: 10,
+        estimatedCost: 1300,
+        quietHoursDeferred: 100,
+      },
+      {
+        channel: 'sms',
+        provider: 'b',
+        tps: 40,
+        planned: 300,
+        etaSeconds: 8,
+        estimatedCost: 3300,
+        quietHoursDeferred: 0,
+      },
+    ]);
+  });
+  it('--provider: one lane, everything on it', () => {
+    const got = laneForecasts(
+      {
+        toSend: { sms: work(4) },
+        toSendByProvider: [
+          { channel: 'sms', provider: 'a', ...work(2) },
+          { channel: 'sms', provider: 'b', ...work(2) },
+        ],
+        ad: false,
+        from: SPLIT.from,
+      },
+      SPLIT,
+      kst('2026-12-02T10:00:00'),
+      { provider: 'b' },
+    );
+    expect(got).toMatchObject([{ provider: 'b', tps: 40, planned: 4 }]);
+  });
+});
