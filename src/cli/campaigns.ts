@@ -5,7 +5,7 @@ import { summariseCampaign } from '../app/summary.js';
 import { t } from '../i18n/index.js';
 import { isoInZone } from '../time/zone.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
-import { forTerminal, stateWord, statusWord } from './format.js';
+import { forTerminal, padW, padWStart, stateWord, statusWord, termWidth } from './format.js';
 
 export function registerCampaigns(program: Command, cli: Cli, setExit: (code: number) => void): void {
   program
@@ -52,15 +52,15 @@ export function registerCampaigns(program: Command, cli: Cli, setExit: (code: nu
           const head = (['campaign', 'created', 'csv', 'template', 'state', 'rows', 'statuses'] as const).map(
             (h) => t(`cli.campaigns.head.${h}`),
           );
-          const widths = head.map((h, i) => Math.max(width(h), ...table.map((r) => width(r[i]!))));
+          const widths = head.map((h, i) => Math.max(termWidth(h), ...table.map((r) => termWidth(r[i]!))));
           const line = (cells: string[]): string =>
             cells
               .map((cell, i) =>
                 i === cells.length - 1
                   ? cell
                   : i === 5
-                    ? padStart(cell, widths[i]!)
-                    : padEnd(cell, widths[i]!),
+                    ? padWStart(cell, widths[i]!)
+                    : padW(cell, widths[i]!),
               )
               .join('  ')
               .trimEnd();
@@ -97,27 +97,3 @@ export function shownTime(iso: string | null, timeZone: string): string {
   );
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
 }
-
-/** Columns a terminal gives `s`: Hangul, CJK and full-width forms take two. */
-function width(s: string): number {
-  let w = 0;
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    w +=
-      (c >= 0x1100 && c <= 0x115f) ||
-      (c >= 0x2e80 && c <= 0xa4cf) ||
-      (c >= 0xac00 && c <= 0xd7a3) ||
-      (c >= 0xf900 && c <= 0xfaff) ||
-      (c >= 0xfe30 && c <= 0xfe4f) ||
-      (c >= 0xff00 && c <= 0xff60) ||
-      (c >= 0xffe0 && c <= 0xffe6) ||
-      (c >= 0x1f300 && c <= 0x1faff) ||
-      (c >= 0x20000 && c <= 0x3fffd)
-        ? 2
-        : 1;
-  }
-  return w;
-}
-
-const padEnd = (s: string, n: number): string => s + ' '.repeat(Math.max(0, n - width(s)));
-const padStart = (s: string, n: number): string => ' '.repeat(Math.max(0, n - width(s))) + s;

@@ -67,8 +67,8 @@ export function termWidth(s: string): number {
 }
 
 /** padEnd / padStart by terminal columns (Korean labels line up with English ones). */
-const padW = (s: string, n: number): string => s + ' '.repeat(Math.max(0, n - termWidth(s)));
-const padWStart = (s: string, n: number): string => ' '.repeat(Math.max(0, n - termWidth(s))) + s;
+export const padW = (s: string, n: number): string => s + ' '.repeat(Math.max(0, n - termWidth(s)));
+export const padWStart = (s: string, n: number): string => ' '.repeat(Math.max(0, n - termWidth(s))) + s;
 /** A label of the two-space-indented blocks (`  recipients  ...`): 12 columns. */
 const label = (key: MessageKey): string => padW(t(key), 12);
 /** A status as a word (`planned`; 발송 예정 in Korean). */

@@ -210,18 +210,7 @@ export class RoutingJournal {
       let n = 0;
       for (const k of this.s.waitingKinds.all(campaignId, from, channel))
         n += this.s.move.run(to, price(k.rcsKind), campaignId, from, channel, k.rcsKind).changes;
-      if (n > 0)
-        this.s.addMove.run(
-          campaignId,
-          channel,
-          from,
-          to,
-          n,
-          why,
-          detail === null ? null : redact(detail),
-          since,
-          at,
-        );
+      if (n > 0) this.recordMove(campaignId, channel, from, to, n, why, detail, since, at);
       return n;
     });
   }
@@ -251,20 +240,34 @@ export class RoutingJournal {
         for (const r of rows) if (pick(r)) n += this.s.moveOne.run(to, price(r.rcsKind), r.id, from).changes;
         after = rows[rows.length - 1]!.id;
       }
-      if (n > 0)
-        this.s.addMove.run(
-          campaignId,
-          channel,
-          from,
-          to,
-          n,
-          why,
-          detail === null ? null : redact(detail),
-          since,
-          at,
-        );
+      if (n > 0) this.recordMove(campaignId, channel, from, to, n, why, detail, since, at);
       return n;
     });
+  }
+
+  /** One journaled move (from, to, how many, why, since when), its detail redacted. */
+  private recordMove(
+    campaignId: string,
+    channel: Channel,
+    from: string,
+    to: string,
+    n: number,
+    why: MoveWhy,
+    detail: string | null,
+    since: string | null,
+    at: string,
+  ): void {
+    this.s.addMove.run(
+      campaignId,
+      channel,
+      from,
+      to,
+      n,
+      why,
+      detail === null ? null : redact(detail),
+      since,
+      at,
+    );
   }
 
   /** Rows and legs of a few messages this provider took in this campaign (newest first): what a probe asks it about. */

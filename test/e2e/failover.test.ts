@@ -1,130 +1,17 @@
-/**
- * Routes across providers through the built binary, against the fake Solapi and the fake NHN on
- * 127.0.0.1 (in this process; `ums` is a real child process): a failover list whose primary goes
- * down mid-campaign (connections refused, 503s, answers dropped after accepting) finishes on the
- * secondary with every recipient taken exactly once across both; a 70/30 split; the cheapest by
- * price; a route that cannot carry AlimTalk refused before planning.
- */
-import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type RunResult, runUms, workdir } from '../support/cli.js';
-import { FakeNhn } from '../support/fakeNhn.js';
-import { FakeSolapi } from '../support/fakeSolapi.js';
+import { describe, expect, it } from 'vitest';
+import type { RunResult } from '../support/cli.js';
+import { twoRelays } from '../support/twoRelays.js';
 
-const KEY = 'NCSFAILOVERKEY42';
-const SECRET = 'failover-secret-do-not-print';
-const APP = 'failoverAppKey01';
-const NHN_SECRET = 'failover-nhn-secret';
-const ENV = {
-  SOLAPI_API_KEY: KEY,
-  SOLAPI_API_SECRET: SECRET,
-  NHN_APP_KEY: APP,
-  NHN_SECRET_KEY: NHN_SECRET,
-};
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((c) => c().catch(() => undefined)));
+const { sleep, fakes, phone, config, campaignDir, rowsOf, ums, expectEveryoneOnce } = twoRelays({
+  key: 'NCSFAILOVERKEY42',
+  secret: 'failover-secret-do-not-print',
+  app: 'failoverAppKey01',
+  nhnSecret: 'failover-nhn-secret',
+  senderKey: 'failover-sender-key-000000000000000000040',
+  phoneBase: 3000,
 });
-
-async function fakes(): Promise<{ solapi: FakeSolapi; nhn: FakeNhn }> {
-  const solapi = await FakeSolapi.start({ apiKey: KEY, apiSecret: SECRET, reportDelayMs: 10 });
-  const nhn = await FakeNhn.start({ appKey: APP, secretKey: NHN_SECRET });
-  closers.push(
-    () => solapi.close(),
-    () => nhn.close(),
-  );
-  return { solapi, nhn };
-}
-
-const phone = (i: number): string =>
-  `010-${String(3000 + Math.floor(i / 10000))}-${String(i % 10000).padStart(4, '0')}`;
-const digits = (i: number): string => phone(i).replace(/-/g, '');
-
-interface Setup {
-  solapiUrl: string;
-  nhnUrl: string;
-  routes: string[];
-  extra?: string[];
-  solapi?: Record<string, unknown>;
-  nhn?: Record<string, unknown>;
-}
-
-function config(s: Setup): string {
-  const solapi = {
-    type: 'solapi',
-    apiKey: '${SOLAPI_API_KEY}',
-    apiSecret: '${SOLAPI_API_SECRET}',
-    baseUrl: s.solapiUrl,
-    tps: 20,
-    batchSize: 5,
-    timeoutMs: 3000,
-    ...s.solapi,
-  };
-  const nhn = {
-    type: 'nhn',
-    appKey: '${NHN_APP_KEY}',
-    secretKey: '${NHN_SECRET_KEY}',
-    senderKey: 'failover-sender-key-000000000000000000040',
-    baseUrl: s.nhnUrl,
-    alimtalkBaseUrl: s.nhnUrl,
-    tps: 2000,
-    batchSize: 50,
-    timeoutMs: 3000,
-    ...s.nhn,
-  };
-  const block = (name: string, o: Record<string, unknown>): string[] => [
-    `  ${name}:`,
-    ...Object.entries(o).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
-  ];
-  return [
-    'journal: ./journal.db',
-    'from: "0212345678"',
-    'providers:',
-    ...block('solapi', solapi),
-    ...block('nhn', nhn),
-    'routes:',
-    ...s.routes.map((r) => `  ${r}`),
-    ...(s.extra ?? []),
-    '',
-  ].join('\n');
-}
-
-function campaignDir(cfg: string, rows: string[], template = '#{name}님, #{msg}입니다.\n'): string {
-  const dir = workdir();
-  fs.writeFileSync(path.join(dir, 'ums.config.yaml'), cfg);
-  fs.writeFileSync(path.join(dir, 'r.csv'), `${['name,phone,msg', ...rows].join('\n')}\n`);
-  fs.writeFileSync(path.join(dir, 't.md'), template);
-  return dir;
-}
-
-const rowsOf = (n: number, msg = '짧은 안내'): string[] =>
-  Array.from({ length: n }, (_, i) => `고객${i},${phone(i)},${msg}`);
-
-function ums(args: string[], dir: string): Promise<RunResult> {
-  return runUms(args, { cwd: dir, env: ENV, timeoutMs: 120_000 });
-}
-
-/** How many times each recipient was taken, across both fakes. */
-function union(solapi: FakeSolapi, nhn: FakeNhn): Map<string, number> {
-  const n = new Map<string, number>();
-  for (const m of solapi.accepted()) n.set(m.to, (n.get(m.to) ?? 0) + 1);
-  for (const r of nhn.accepted()) n.set(r.recipientNo, (n.get(r.recipientNo) ?? 0) + 1);
-  return n;
-}
-
-function expectEveryoneOnce(solapi: FakeSolapi, nhn: FakeNhn, total: number): void {
-  const n = union(solapi, nhn);
-  const twice = [...n].filter(([, c]) => c > 1).map(([to]) => to);
-  const missing = Array.from({ length: total }, (_, i) => digits(i)).filter((d) => !n.has(d));
-  expect(twice).toEqual([]);
-  expect(missing).toEqual([]);
-  expect(n.size).toBe(total);
-}
 
 /** Run `send` while `when` is watched: `act` runs once it holds (the primary goes down mid-campaign). */
 async function sendWhile(
