@@ -32,7 +32,7 @@ import {
 } from './campaignIdentity.js';
 import { openPlanSink, type PlanSink } from './planWriter.js';
 import { checkAlimtalkIds, checkRouteCarries } from './routeChecks.js';
-import { assignProviders } from './routing.js';
+import { assignProviders, providersByKind } from './routing.js';
 
 /**
  * Planning's memory of numbers seen is sized for the rows estimateRows() expects and this much more:
@@ -216,7 +216,13 @@ export async function planCampaign(req: PlanRequest): Promise<PlanOutcome> {
   let detected: string;
   try {
     // Large CSVs: a worker thread stores the rows while this one reads and plans them.
-    const out = (sink = openPlanSink(journal, id, csvBytes));
+    const out = (sink = openPlanSink(
+      journal,
+      id,
+      csvBytes,
+      process.env,
+      providersByKind(config, req.provider),
+    ));
     const expectedRows = Math.ceil(estimateRows(req.csvFile, csvBytes) * ROW_ESTIMATE_MARGIN);
     const signal = req.signal;
     let header: string[] = [];

@@ -10,7 +10,7 @@ import {
 } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { PlannedMessage } from '../campaign/types.js';
-import { Journal } from '../journal/journal.js';
+import { Journal, type KindProviders } from '../journal/journal.js';
 
 /**
  * Where planned messages go: `journal.insertPlanned`, either right here or from a worker thread.
@@ -85,10 +85,11 @@ export function openPlanSink(
   campaignId: string,
   csvBytes: number,
   env: NodeJS.ProcessEnv = process.env,
+  providers?: KindProviders,
 ): PlanSink {
   return planWriterFor(journal.file, csvBytes, env) === 'worker'
-    ? new WorkerSink(journal, campaignId)
-    : new InlineSink(journal, campaignId);
+    ? new WorkerSink(journal, campaignId, providers)
+    : new InlineSink(journal, campaignId, providers);
 }
 
 /** Where openPlanSink stores the rows of a CSV of `csvBytes` into the journal at `journalFile`. */
@@ -113,6 +114,7 @@ class InlineSink implements PlanSink {
   constructor(
     private readonly journal: Journal,
     private readonly campaignId: string,
+    private readonly providers?: KindProviders,
   ) {}
 
   add(message: PlannedMessage): void {
@@ -131,7 +133,7 @@ class InlineSink implements PlanSink {
   private flush(): void {
     const batch = this.batch;
     this.batch = [];
-    this.journal.insertPlanned(this.campaignId, batch);
+    this.journal.insertPlanned(this.campaignId, batch, this.providers);
   }
 }
 
@@ -227,6 +229,8 @@ interface WriterData {
   umsPlanWriter: true;
   journalFile: string;
   campaignId: string;
+  /** waiting messages' providers by channel and RCS kind (journal.insertPlanned) */
+  providers?: KindProviders;
   /**
    * Int32 [IN_FLIGHT]: packets sent and not yet taken by the worker; [FAILED]: 1 once the worker
    * failed; [SYNCED]: 'sync' messages done (all rows before each committed)
@@ -263,6 +267,7 @@ class WorkerSink implements PlanSink {
   constructor(
     private readonly journal: Journal,
     campaignId: string,
+    providers?: KindProviders,
   ) {
     const { port1, port2 } = new MessageChannel();
     this.errors = port1;
@@ -270,6 +275,7 @@ class WorkerSink implements PlanSink {
       umsPlanWriter: true,
       journalFile: journal.file,
       campaignId,
+      providers,
       state: this.state.buffer as SharedArrayBuffer,
       errors: port2,
     };
@@ -390,7 +396,7 @@ function runWorker(port: MessagePort, data: WriterData): void {
   let journal: Journal | null = null;
   let batch: PlannedMessage[] = [];
   const store = (): void => {
-    journal!.insertPlanned(data.campaignId, batch);
+    journal!.insertPlanned(data.campaignId, batch, data.providers);
     batch = [];
   };
   const fail = (err: unknown): void => {

@@ -1,6 +1,7 @@
-import { type RcsKind, rcsPriceKey } from '../campaign/rcs.js';
-import type { Channel, Prices } from '../campaign/types.js';
+import { RCS_KINDS, type RcsKind, rcsPriceKey } from '../campaign/rcs.js';
+import { CHANNELS, type Channel, type Prices } from '../campaign/types.js';
 import { type Config, priceFor, type Route, routeFor } from '../config/config.js';
+import { type KindProviders, kindKey } from '../journal/journal.js';
 import type { RoutingJournal, UnassignedRow } from '../journal/routing.js';
 
 /** The price key of a message: its channel, or its RCS kind's. */
@@ -88,6 +89,29 @@ export function failoverOrder(config: Config, channel: Channel, override?: strin
 }
 
 /**
+ * The provider (and its price per part) of every channel and RCS kind whose route gives all its
+ * messages one: what planning writes with each row. A split, or a channel without a route (an error
+ * assignProviders meets, if the campaign sends it), is left out.
+ */
+export function providersByKind(config: Config, override?: string): KindProviders {
+  const out: KindProviders = {};
+  for (const channel of CHANNELS) {
+    let route: Route;
+    try {
+      route = routeFor(config, channel, override);
+    } catch {
+      continue;
+    }
+    if (route.kind === 'split') continue;
+    for (const rcsKind of channel === 'rcs' ? [null, ...RCS_KINDS] : [null]) {
+      const provider = chooseProvider(config, { id: 0, to: null, channel, parts: 1, rcsKind }, override);
+      out[kindKey(channel, rcsKind)] = { provider, price: partPrice(config, provider, channel, rcsKind) };
+    }
+  }
+  return out;
+}
+
+/**
  * Give every waiting message without a provider the one its route names (planning; and a campaign
  * planned by an older ums, at its first resume). `--provider` at a send or resume: every waiting
  * message goes there.
@@ -99,6 +123,20 @@ export function assignProviders(
   override?: string,
 ): void {
   if (override !== undefined) routing.unassignAll(campaignId);
+  // a route that is not a split gives a channel (and RCS kind) one provider: one statement for them all
+  let split = false;
+  for (const { channel, rcsKind } of routing.unassignedKinds(campaignId)) {
+    if (routeFor(config, channel, override).kind === 'split') {
+      split = true;
+      continue;
+    }
+    const provider = chooseProvider(config, { id: 0, to: null, channel, parts: 1, rcsKind }, override);
+    routing.assignKind(campaignId, channel, rcsKind, {
+      provider,
+      price: partPrice(config, provider, channel, rcsKind),
+    });
+  }
+  if (!split) return;
   routing.assignProviders(campaignId, (row) => {
     const provider = chooseProvider(config, row, override);
     return { provider, price: partPrice(config, provider, row.channel, row.rcsKind) };

@@ -109,6 +109,10 @@ const WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024;
 const CACHE_KIB = 2048;
 
 /** The SQLite journal: the only truth about campaigns and messages. All SQL of ums lives here. */
+/** A waiting message's provider and its price per part, by channel and RCS kind (`kindKey`). */
+export type KindProviders = Record<string, { provider: string; price: number }>;
+export const kindKey = (channel: string, rcsKind: string | null): string => `${channel}|${rcsKind ?? ''}`;
+
 export class Journal {
   private readonly db: Database.Database;
   private readonly stmts;
@@ -164,8 +168,8 @@ export class Journal {
         `UPDATE messages SET status = 'cancelled', reason = 'cancelled: \`ums cancel\`', done_at = ? WHERE campaign_id = ? AND status IN ('planned', 'held')`,
       ),
       insertMessage: db.prepare(
-        `INSERT INTO messages (campaign_id, row, to_addr, channel, status, reason, parts, bytes, subject, body, cost_est, leg, vars, defer_at_night, rcs_kind)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO messages (campaign_id, row, to_addr, channel, status, reason, parts, bytes, subject, body, cost_est, leg, vars, defer_at_night, rcs_kind, provider)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       statusCounts: db.prepare<[string], StatusCount>(
         `SELECT status, channel, COUNT(*) AS count, SUM(parts) AS parts, SUM(cost_est) AS costEst, COALESCE(SUM(cost), 0) AS cost
@@ -322,11 +326,20 @@ export class Journal {
     })();
   }
 
-  /** Append planned messages in one transaction. */
-  insertPlanned(campaignId: string, batch: PlannedMessage[]): void {
+  /**
+   * Append planned messages in one transaction; `providers` gives the waiting ones of a channel (and
+   * RCS kind) their provider and its price per part as they are written (routes that are not a split:
+   * bench/plan, a second pass over every row doubled planning's time).
+   */
+  insertPlanned(campaignId: string, batch: PlannedMessage[], providers?: KindProviders): void {
     const insert = this.stmts.insertMessage;
+    const assigned = (channel: string | null, status: string, rcsKind: string | null) =>
+      providers && channel && (status === 'planned' || status === 'held')
+        ? providers[kindKey(channel, rcsKind)]
+        : undefined;
     this.db.transaction(() => {
       for (const m of batch) {
+        const a = assigned(m.channel, m.status, m.rcsKind ?? null);
         insert.run(
           campaignId,
           m.row,
@@ -338,13 +351,15 @@ export class Journal {
           m.bytes,
           m.subject,
           m.body,
-          m.cost,
+          a ? m.parts * a.price : m.cost,
           m.leg,
           m.vars,
           m.deferrable ? 1 : 0,
           m.rcsKind ?? null,
+          a?.provider ?? null,
         );
         const f = m.fallback;
+        const fa = f ? assigned(f.channel, f.status, null) : undefined;
         if (f)
           insert.run(
             campaignId,
@@ -357,11 +372,12 @@ export class Journal {
             f.bytes,
             f.subject,
             f.body,
-            f.cost,
+            fa ? f.parts * fa.price : f.cost,
             1,
             null,
             f.deferrable ? 1 : 0,
             null,
+            fa?.provider ?? null,
           );
       }
     })();
