@@ -145,6 +145,9 @@ describe('ums send --test (fake Solapi on 127.0.0.1)', () => {
       [['--test', '010-9876-5432x'], /^ums: --test "010-\*\*\*\*-5432x": not a mobile number/],
       [['--test', 'o10-9876-5432'], /^ums: --test "o10-9\*\*\*-5432": not a mobile number/],
       [['--test', '010_9876_5432'], /^ums: --test "010_\*\*\*\*_5432": not a mobile number/],
+      // 010 takes 8 digits after it (the CSV's rule: src/campaign/phone.ts); 10 digits is a typo
+      [['--test', '010-9876-543'], /^ums: --test "010-\*\*\*-6543": not a mobile number/],
+      [['--test', '0109876543'], /^ums: --test "010-\*\*\*-6543": not a mobile number/],
       [['--test', '010-9999-0001', '--rows', '9'], /^ums: --rows 9: r\.csv has no row 9 \(its rows are 2-4/],
       [['--test', '010-9999-0001', '--rows', '1'], /^ums: --rows 1: row 1 is the header/],
       [['--test', '010-9999-0001', '--rows', '2,x'], /^ums: --rows "x": expected spreadsheet row numbers/],
