@@ -667,6 +667,8 @@ export const en = {
     '--campaign "{id}": names ending in ".test-<number>" are reserved for test sends (--test); pass another --campaign',
   'err.campaignIsTest':
     'campaign {id} is a test send (of campaign {of}), not a campaign to send for real: pass another --campaign',
+  // --- edges: 010 numbers, optout import of a recipients list, test dry runs ---
+  'cli.dryRun.test': 'dry run of a test send: nothing sent, nothing kept in the journal',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -234,4 +234,27 @@ describe('ums send --test (fake Solapi on 127.0.0.1)', () => {
     const resume = await ums(['resume', json(real.stdout).campaign], dir);
     expect(resume.code, resume.stderr + resume.stdout).toBe(0);
   });
+
+  it('a test dry run shows its plan and leaves no test campaign in the journal; the next test is still test-1', async () => {
+    const { f, dir } = await setup();
+    for (const extra of [['--json'], []]) {
+      const dry = await ums(
+        ['send', 'r.csv', '-t', 't.md', '--test', '010-9999-0001', '--rows', '3', '--dry-run', ...extra],
+        dir,
+      );
+      expect(dry.code, dry.stderr + dry.stdout).toBe(0);
+      if (extra.length) expect(json(dry.stdout)).toMatchObject({ dryRun: true, statuses: { planned: 1 } });
+      else expect(dry.stdout).toMatch(/010-\*\*\*\*-0001/);
+      const list = await ums(['campaigns', '--json'], dir);
+      expect(list.code, list.stderr).toBe(0);
+      expect(JSON.stringify(json(list.stdout))).not.toContain('.test-');
+    }
+    const sent = await ums(
+      ['send', 'r.csv', '-t', 't.md', '--test', '010-9999-0001', '--yes', '--json'],
+      dir,
+    );
+    expect(sent.code, sent.stderr + sent.stdout).toBe(0);
+    expect(json(sent.stdout).campaign).toMatch(/\.test-1$/);
+    expect(f.stats.sendRequests).toBe(1);
+  });
 });
