@@ -17,7 +17,8 @@ export type PhoneKind = 'mobile' | 'landline' | 'international';
 export type PhoneResult = { ok: true; to: string; kind: PhoneKind } | { ok: false; reason: string };
 
 const SEPARATORS = /[\s\-.()\u00a0\u2010-\u2015]/g;
-const KR_MOBILE = /^01[016789]\d{7,8}$/;
+// 010 + 8 digits; the older 011/016/017/018/019 + 7 or 8 (010 + 7 digits is a typo, not a number)
+const KR_MOBILE = /^(?:010\d{8}|01[16789]\d{7,8})$/;
 // Seoul 02 + 7-8 digits; other areas 0[3-6]x + 7-8 digits; 070 internet phones; 050x safe numbers.
 const KR_LANDLINE = /^(?:02\d{7,8}|0[3-6][1-5]\d{7,8}|070\d{8}|050\d{8,9})$/;
 const KR_REPRESENTATIVE = /^1[5-8]\d{6}$/;
@@ -79,7 +80,7 @@ function fastKoreanMobile(raw: string): string | null {
   } else {
     return null;
   }
-  // /^01[016789]\d{7,8}$/ on the national number
+  // KR_MOBILE on the national number
   const length = count - start + (zero ? 1 : 0);
   if (length !== 10 && length !== 11) return null;
   const i = zero ? start : start + 1; // index in d[] of the national number's second digit
@@ -87,6 +88,7 @@ function fastKoreanMobile(raw: string): string | null {
   if (d[i] !== 1) return null;
   const third = d[i + 1]!;
   if (third !== 0 && third !== 1 && third !== 6 && third !== 7 && third !== 8 && third !== 9) return null;
+  if (third === 0 && length !== 11) return null; // 010 takes 8 digits after it
   if (!plus && !separators && !zero) return raw; // already 01012345678
   let value = 0;
   for (let k = i; k < count; k++) value = value * 10 + d[k]!;
@@ -123,7 +125,7 @@ export function normaliseAny(raw: string): PhoneResult {
   if (digits.startsWith('82') && digits.length >= 11) national = koreanNational(digits.slice(2));
   else if (digits.startsWith('0') || KR_REPRESENTATIVE.test(digits)) national = digits;
   // Excel stores 010-1234-5678 as the number 1012345678: the leading zero is gone.
-  else if (/^1[016789]\d{7,8}$/.test(digits)) national = `0${digits}`;
+  else if (/^1(?:0\d{8}|[16789]\d{7,8})$/.test(digits)) national = `0${digits}`;
   if (national === undefined)
     return {
       ok: false,

@@ -121,15 +121,27 @@ export function registerOptout(program: Command, cli: Cli, setExit: (code: numbe
       .description(
         'add every number of a CSV (phone column) or a plain list, one per line; FILE may be a pipe, or - for stdin',
       )
-      .argument('<file>'),
-  ).action((file: string, opts: CommonOptions) =>
-    withJournalAsync(async (j) => {
+      .argument('<file>')
+      .option(
+        '-y, --yes',
+        "import it even if it looks like a recipients list (other columns, or a campaign's CSV)",
+      ),
+  ).action((file: string, opts: CommonOptions & { yes?: boolean }) =>
+    withJournalAsync<CommonOptions & { yes?: boolean }>(async (j, o) => {
       // streamed: numbers are stored in batches as they are read (an error stops the import; the
       // numbers before it stay listed: more suppression, never less)
       let added = 0;
-      const r = await readOptoutFile(file, (phones) => {
-        added += j.optouts().add(phones, 'import', file);
-      });
+      const r = await readOptoutFile(
+        file,
+        (phones) => {
+          added += j.optouts().add(phones, 'import', file);
+        },
+        {
+          force: Boolean(o.yes),
+          // a campaign's own recipients CSV (the SHA-256 planning kept): every customer would be opted out
+          campaignOfCsv: (sha) => j.listCampaigns().find((c) => c.settings.identity?.csv === sha)?.id,
+        },
+      );
       cli.out(
         `${file}: ${t('cli.optout.imported', { added, listed: r.numbers - added, invalid: r.invalidCount })}`,
       );

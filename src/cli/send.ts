@@ -127,44 +127,51 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
           process.off('SIGTERM', onSignal);
         }
         if (opts.dryRun) {
-          const [
-            { summariseCampaign },
-            { formatPlanSummary, stateWord },
-            { buildReport, hasProblems },
-            { lanesView },
-          ] = await Promise.all([
-            import('../app/summary.js'),
-            import('./format.js'),
-            import('../app/report.js'),
-            import('./deliver.js'),
-          ]);
-          const summary = summariseCampaign(journal, campaign, 3, { config, provider: opts.provider });
-          const lanes = lanesView(summary, config, cli.now(), {
-            provider: opts.provider,
-            tps: deliverOptions.tps,
-          });
-          if (opts.json)
-            cli.out(
-              JSON.stringify(
-                { ...summary, dryRun: true, newlyPlanned: created, lanes: lanes.lanes },
-                null,
-                2,
-              ),
-            );
-          else
-            cli.out(
-              formatPlanSummary(
-                summary,
-                cli.color,
-                created
-                  ? t('cli.dryRun.planned')
-                  : t('cli.dryRun.already', { state: stateWord(campaign.state) }),
-                lanes,
-              ),
-            );
-          // DESIGN.md: a dry run in which some recipients would not be reached (rejected rows) exits 3
-          const routing = { config, provider: opts.provider };
-          setExit(hasProblems(buildReport(journal, campaign, 0, routing)) ? EXIT.incomplete : EXIT.ok);
+          // a test dry run plans its test campaign only to show it: nothing of it stays in the journal
+          try {
+            const [
+              { summariseCampaign },
+              { formatPlanSummary, stateWord },
+              { buildReport, hasProblems },
+              { lanesView },
+            ] = await Promise.all([
+              import('../app/summary.js'),
+              import('./format.js'),
+              import('../app/report.js'),
+              import('./deliver.js'),
+            ]);
+            const summary = summariseCampaign(journal, campaign, 3, { config, provider: opts.provider });
+            const lanes = lanesView(summary, config, cli.now(), {
+              provider: opts.provider,
+              tps: deliverOptions.tps,
+            });
+            if (opts.json)
+              cli.out(
+                JSON.stringify(
+                  { ...summary, dryRun: true, newlyPlanned: created, lanes: lanes.lanes },
+                  null,
+                  2,
+                ),
+              );
+            else
+              cli.out(
+                formatPlanSummary(
+                  summary,
+                  cli.color,
+                  test
+                    ? t('cli.dryRun.test')
+                    : created
+                      ? t('cli.dryRun.planned')
+                      : t('cli.dryRun.already', { state: stateWord(campaign.state) }),
+                  lanes,
+                ),
+              );
+            // DESIGN.md: a dry run in which some recipients would not be reached (rejected rows) exits 3
+            const routing = { config, provider: opts.provider };
+            setExit(hasProblems(buildReport(journal, campaign, 0, routing)) ? EXIT.incomplete : EXIT.ok);
+          } finally {
+            if (test) journal.discardCampaign(campaign.id);
+          }
           return;
         }
         const { deliver } = await import('./deliver.js');

@@ -667,6 +667,12 @@ export const en = {
     '--campaign "{id}": names ending in ".test-<number>" are reserved for test sends (--test); pass another --campaign',
   'err.campaignIsTest':
     'campaign {id} is a test send (of campaign {of}), not a campaign to send for real: pass another --campaign',
+  // --- edges: 010 numbers, optout import of a recipients list, test dry runs ---
+  'cli.dryRun.test': 'dry run of a test send: nothing sent, nothing kept in the journal',
+  'err.optoutFile.recipientsColumns':
+    '{file}: looks like a recipients list, not an opt-out list (columns {columns}): importing it would opt every customer out; check the file, or pass --yes to import it anyway',
+  'err.optoutFile.campaignCsv':
+    '{file}: is the recipients CSV of campaign {campaign}, not an opt-out list: importing it would opt every customer out; check the file, or pass --yes to import it anyway',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -659,4 +659,10 @@ export const ko: Record<MessageKey, string> = {
     '--campaign "{id}": ".test-<숫자>"로 끝나는 이름은 테스트 발송(--test) 전용입니다. 다른 --campaign을 지정하세요',
   'err.campaignIsTest':
     '캠페인 {id}은(는) 캠페인 {of}의 테스트 발송이므로 실제 발송에 쓸 수 없습니다. 다른 --campaign을 지정하세요',
+  // --- edges: 010 numbers, optout import of a recipients list, test dry runs ---
+  'cli.dryRun.test': '테스트 발송 시험 실행: 발송하지 않았고 저널에도 남기지 않음',
+  'err.optoutFile.recipientsColumns':
+    '{file}: 수신거부 목록이 아니라 수신자 목록으로 보입니다(열 {columns}). 가져오면 모든 고객이 수신거부됩니다. 파일을 확인하거나, 그래도 가져오려면 --yes를 지정하세요',
+  'err.optoutFile.campaignCsv':
+    '{file}: 수신거부 목록이 아니라 캠페인 {campaign}의 수신자 CSV입니다. 가져오면 모든 고객이 수신거부됩니다. 파일을 확인하거나, 그래도 가져오려면 --yes를 지정하세요',
 };

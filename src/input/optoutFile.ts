@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
@@ -22,11 +23,32 @@ const KEEP_INVALID = 10;
  * to `onBatch` in batches as they are read, whenever a batch is full or the input has nothing more
  * for now (so a slow pipe's numbers are stored before its end). UTF-8 or CP949, strictly decoded.
  */
+export interface OptoutFileChecks {
+  /** import even a file that looks like a recipients list (`--yes`) */
+  force?: boolean;
+  /** the campaign whose recipients CSV has this SHA-256 (settings.identity.csv), if any */
+  campaignOfCsv?: (sha256: string) => string | undefined;
+}
+
+/**
+ * Unless `checks.force`: refuse (InputError, before a number is stored) a file that is a recipients
+ * list rather than an opt-out list: a campaign's own CSV (a regular file: its bytes hashed first), or
+ * a header with columns an opt-out list has no use for (name, item...). Importing one would opt every
+ * customer out.
+ */
 export async function readOptoutFile(
   file: string,
   onBatch: (phones: string[]) => void,
+  checks: OptoutFileChecks = {},
 ): Promise<OptoutFileResult> {
-  const { fd } = openInputFile(file, { what: 'opt-out list', allowPipe: true, allowEmpty: true });
+  const { fd, pipe } = openInputFile(file, { what: 'opt-out list', allowPipe: true, allowEmpty: true });
+  if (!checks.force && !pipe && fd !== 0 && checks.campaignOfCsv) {
+    const campaign = checks.campaignOfCsv(sha256OfFd(fd));
+    if (campaign !== undefined) {
+      fs.closeSync(fd);
+      throw InputError.of('err.optoutFile.campaignCsv', { file, campaign });
+    }
+  }
   const source = fd === 0 ? process.stdin : fs.createReadStream('', { fd, highWaterMark: 64 * 1024 });
   const decoder = new DecodeStream('auto');
   const parser = parse({
@@ -45,6 +67,7 @@ export async function readOptoutFile(
     batch = [];
   };
   let failure: unknown = null;
+  let headerChecked = false;
   const fail = (err: unknown): void => {
     failure ??= err;
     parser.destroy();
@@ -56,6 +79,17 @@ export async function readOptoutFile(
     for await (const { record, info } of parser as Readable &
       AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const r = reader.record(record, info.lines);
+      if (!headerChecked) {
+        headerChecked = true; // the first record: a header, if the file has one
+        if (!checks.force && reader.otherColumns.length > 0)
+          throw InputError.of('err.optoutFile.recipientsColumns', {
+            file,
+            columns: reader.otherColumns
+              .slice(0, 4)
+              .map((c) => `"${c.slice(0, 30)}"`)
+              .join(', '),
+          });
+      }
       if (r && 'phone' in r) {
         batch.push(r.phone);
         result.numbers++;
@@ -88,4 +122,17 @@ export async function readOptoutFile(
   }
   flush();
   return result;
+}
+
+/** SHA-256 of a regular file's bytes, by positional reads (the fd's own position stays at 0). */
+function sha256OfFd(fd: number): string {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1024 * 1024);
+  for (let pos = 0; ; ) {
+    const n = fs.readSync(fd, buf, 0, buf.length, pos);
+    if (n === 0) break;
+    hash.update(buf.subarray(0, n));
+    pos += n;
+  }
+  return hash.digest('hex');
 }

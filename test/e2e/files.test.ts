@@ -211,6 +211,86 @@ describe('output of any size streams', () => {
   });
 });
 
+describe('optout import of a recipients list by mistake', () => {
+  const count = (dir: string): number => {
+    const sqlite = new Database(path.join(dir, 'j.db'), { readonly: true });
+    try {
+      return (sqlite.prepare('SELECT COUNT(*) AS n FROM optouts').get() as { n: number }).n;
+    } finally {
+      sqlite.close();
+    }
+  };
+
+  it('refuses a CSV with columns an opt-out list has no use for (exit 2, one line, nothing stored); --yes imports it', async () => {
+    const dir = workdir();
+    await planned(dir, 3); // r.csv: name,phone,shop,item,invoice
+    fs.writeFileSync(path.join(dir, 'other.csv'), 'name,phone,item\n김하나,010-3100-0001,목도리\n');
+    const cases: [string, RegExp][] = [
+      [
+        'other.csv',
+        /^ums: other\.csv: looks like a recipients list, not an opt-out list \(columns "name", "item"\).*--yes/,
+      ],
+      // the campaign's own CSV is named as such (its SHA-256 is the campaign's)
+      ['r.csv', /^ums: r\.csv: is the recipients CSV of campaign c-\w+, not an opt-out list: .*--yes/],
+    ];
+    for (const [file, message] of cases) {
+      const r = await runUms(['optout', 'import', file, '--db', 'j.db'], { cwd: dir });
+      oneLine(r, 2, message);
+      expect(r.stdout).toBe('');
+    }
+    // a copy of it (other bytes, the same columns) by its columns
+    fs.writeFileSync(path.join(dir, 'copy.csv'), `${fs.readFileSync(path.join(dir, 'r.csv'), 'utf8')}\n`);
+    const copy = await runUms(['optout', 'import', 'copy.csv', '--db', 'j.db'], { cwd: dir });
+    oneLine(
+      copy,
+      2,
+      /^ums: copy\.csv: looks like a recipients list, not an opt-out list \(columns "name", "shop", "item", "invoice"\)/,
+    );
+    expect(count(dir)).toBe(0);
+    const forced = await runUms(['optout', 'import', 'other.csv', '--yes', '--db', 'j.db'], { cwd: dir });
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toBe('other.csv: added 1, already listed 0, invalid 0\n');
+    expect(count(dir)).toBe(1);
+  });
+
+  it("refuses a campaign's own CSV, even one with only opt-out-like columns (named by campaign); --yes imports it", async () => {
+    const dir = workdir();
+    fs.writeFileSync(path.join(dir, 't.md'), '---\nchannel: sms\n---\n매장 안내 문자입니다.\n');
+    fs.writeFileSync(path.join(dir, 'r.csv'), 'phone,메모\n010-3100-0001,VIP\n010-3100-0002,\n');
+    const plan = await runUms(
+      ['send', 'r.csv', '-t', 't.md', '--campaign', 'dec', '--dry-run', '--db', 'j.db'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(plan.code, plan.stderr).toBe(0);
+    const r = await runUms(['optout', 'import', 'r.csv', '--db', 'j.db'], { cwd: dir });
+    oneLine(r, 2, /^ums: r\.csv: is the recipients CSV of campaign dec, not an opt-out list: .*--yes/);
+    expect(count(dir)).toBe(0);
+    const forced = await runUms(['optout', 'import', 'r.csv', '-y', '--db', 'j.db'], { cwd: dir });
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toBe('r.csv: added 2, already listed 0, invalid 0\n');
+  });
+
+  it('takes an opt-out list with its usual columns (date, reason, source; Korean too)', async () => {
+    const dir = workdir();
+    fs.writeFileSync(
+      path.join(dir, 'en.csv'),
+      'phone,created_at,reason,source,memo\n010-5000-0001,2026-12-01,STOP,080,\n',
+    );
+    fs.writeFileSync(
+      path.join(dir, 'ko.csv'),
+      '휴대폰번호,수신거부일시,사유,출처,비고\n010-5000-0002,2026-12-01 09:00,고객 요청,080,\n',
+    );
+    for (const file of ['en.csv', 'ko.csv']) {
+      const r = await runUms(['optout', 'import', file, '--db', 'j.db'], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`${file}: added 1, already listed 0, invalid 0\n`);
+    }
+    expect(count(dir)).toBe(2);
+  });
+});
+
 describe('the journal file', () => {
   it('refuses a journal written by a newer ums (exit 2, both schema versions named), changing nothing', async () => {
     const dir = workdir();

@@ -145,6 +145,9 @@ describe('ums send --test (fake Solapi on 127.0.0.1)', () => {
       [['--test', '010-9876-5432x'], /^ums: --test "010-\*\*\*\*-5432x": not a mobile number/],
       [['--test', 'o10-9876-5432'], /^ums: --test "o10-9\*\*\*-5432": not a mobile number/],
       [['--test', '010_9876_5432'], /^ums: --test "010_\*\*\*\*_5432": not a mobile number/],
+      // 010 takes 8 digits after it (the CSV's rule: src/campaign/phone.ts); 10 digits is a typo
+      [['--test', '010-9876-543'], /^ums: --test "010-\*\*\*-6543": not a mobile number/],
+      [['--test', '0109876543'], /^ums: --test "010-\*\*\*-6543": not a mobile number/],
       [['--test', '010-9999-0001', '--rows', '9'], /^ums: --rows 9: r\.csv has no row 9 \(its rows are 2-4/],
       [['--test', '010-9999-0001', '--rows', '1'], /^ums: --rows 1: row 1 is the header/],
       [['--test', '010-9999-0001', '--rows', '2,x'], /^ums: --rows "x": expected spreadsheet row numbers/],
@@ -230,5 +233,28 @@ describe('ums send --test (fake Solapi on 127.0.0.1)', () => {
     // resume with nothing (left) to do is done: 0
     const resume = await ums(['resume', json(real.stdout).campaign], dir);
     expect(resume.code, resume.stderr + resume.stdout).toBe(0);
+  });
+
+  it('a test dry run shows its plan and leaves no test campaign in the journal; the next test is still test-1', async () => {
+    const { f, dir } = await setup();
+    for (const extra of [['--json'], []]) {
+      const dry = await ums(
+        ['send', 'r.csv', '-t', 't.md', '--test', '010-9999-0001', '--rows', '3', '--dry-run', ...extra],
+        dir,
+      );
+      expect(dry.code, dry.stderr + dry.stdout).toBe(0);
+      if (extra.length) expect(json(dry.stdout)).toMatchObject({ dryRun: true, statuses: { planned: 1 } });
+      else expect(dry.stdout).toMatch(/010-\*\*\*\*-0001/);
+      const list = await ums(['campaigns', '--json'], dir);
+      expect(list.code, list.stderr).toBe(0);
+      expect(JSON.stringify(json(list.stdout))).not.toContain('.test-');
+    }
+    const sent = await ums(
+      ['send', 'r.csv', '-t', 't.md', '--test', '010-9999-0001', '--yes', '--json'],
+      dir,
+    );
+    expect(sent.code, sent.stderr + sent.stdout).toBe(0);
+    expect(json(sent.stdout).campaign).toMatch(/\.test-1$/);
+    expect(f.stats.sendRequests).toBe(1);
   });
 });

@@ -306,7 +306,8 @@ describe('normalisePhone against libphonenumber-js', () => {
    * 82... without + and under 11 digits (a local number to us), and other countries (which we hand
    * to libphonenumber itself), and 012 (M2M/IoT lines, mobile to libphonenumber, not a recipient
    * to us), area-code short numbers (051-100: a service, not a recipient), and a long-distance
-   * carrier's code before a number (083 2-300-0000: we read no such codes). And we check the shape of a Korean number (prefix and length), not
+   * carrier's code before a number (083 2-300-0000: we read no such codes), and 010 with 7 digits after
+   * it (libphonenumber's table still allows it; every 010 number today has 8: a typo to us). And we check the shape of a Korean number (prefix and length), not
    * libphonenumber's table of allocated ranges: a number it calls possible but not valid
    * (010-0000-0000) we plan, and the provider refuses if no one has it.
    */
@@ -317,7 +318,8 @@ describe('normalisePhone against libphonenumber-js', () => {
       !d.startsWith('00') &&
       !(d.startsWith('82') && d.length < 11) &&
       !/^\+(?!82)/.test(d) &&
-      !national.startsWith('12')
+      !national.startsWith('12') &&
+      !/^10\d{7}$/.test(national)
     );
   };
   const KOREAN_LANDLINE = ['FIXED_LINE', 'VOIP', 'PERSONAL_NUMBER'];

@@ -83,6 +83,11 @@ describe('normalisePhone: rejections', () => {
   it('rejects too short or unknown Korean numbers', () => {
     expect(bad('010-1234')).toMatch(/not a valid Korean number/);
     expect(bad('010-1234-56789')).toMatch(/not a valid Korean number/);
+    // 010 + 8 digits; only the older 011/016/017/018/019 also had 7
+    expect(bad('010-1234-567')).toMatch(/not a valid Korean number/);
+    expect(bad('0101234567')).toMatch(/not a valid Korean number/);
+    expect(bad('+82 10-1234-567')).toMatch(/not a valid Korean number/);
+    expect(ok('011-123-4567')).toEqual({ ok: true, to: '0111234567', kind: 'mobile' });
     expect(bad('12345')).toMatch(/not a valid Korean number/);
   });
 
