@@ -307,7 +307,9 @@ describe('normalisePhone against libphonenumber-js', () => {
    * to libphonenumber itself), and 012 (M2M/IoT lines, mobile to libphonenumber, not a recipient
    * to us), area-code short numbers (051-100: a service, not a recipient), and a long-distance
    * carrier's code before a number (083 2-300-0000: we read no such codes), and 010 with 7 digits after
-   * it (libphonenumber's table still allows it; every 010 number today has 8: a typo to us). And we check the shape of a Korean number (prefix and length), not
+   * it (libphonenumber's table still allows it; every 010 number today has 8: a typo to us), and a
+   * "+" anywhere but first (libphonenumber drops a trailing "010-1234-5678+"; to us it is not a
+   * phone number's character there). And we check the shape of a Korean number (prefix and length), not
    * libphonenumber's table of allocated ranges: a number it calls possible but not valid
    * (010-0000-0000) we plan, and the provider refuses if no one has it.
    */
@@ -318,6 +320,7 @@ describe('normalisePhone against libphonenumber-js', () => {
       !d.startsWith('00') &&
       !(d.startsWith('82') && d.length < 11) &&
       !/^\+(?!82)/.test(d) &&
+      !/.\+/.test(d) &&
       !national.startsWith('12') &&
       !/^10\d{7}$/.test(national)
     );
