@@ -172,7 +172,7 @@ export class Lane {
         continue;
       }
       const batch = group.flat();
-      if (this.provider.writable?.()) {
+      if (this.provider.writable?.(partsOf(batch))) {
         // the rate's wait let a bind drop or fill: nothing claimed, the group goes first next time
         this.retry.unshift(...batch);
         rate.refund(partsOf(batch));
@@ -207,41 +207,62 @@ export class Lane {
   }
 
   /**
-   * The requests that may go now, at most `room`; nothing is claimed here, and what is not taken
-   * stays planned. A paced lane's group is one request, after its wait for the rate: the rate
-   * stamps the parts it let go when they leave (leavingNow), one request at a time, so that no
-   * second at the carrier holds more than the rate. An unlimited lane fills its window at once.
+   * The requests that may go now, at most `window`; nothing is claimed here, and what is not taken
+   * stays planned. A paced lane's group (groupParts) is taken from the rate at once after its
+   * wait: one claim, one stamp (leavingNow) and one write for the group. An unlimited lane fills
+   * its window at once.
    */
   private async gather(window: number): Promise<SendableMessage[][]> {
     const { run, quiet } = this.ctx;
     const rate = this.rate;
-    const room = rate.unlimited ? window : 1;
-    const group: SendableMessage[][] = [];
-    let budget = run.remaining;
-    while (group.length < room && budget > 0) {
-      let batch = this.take(rate.chunkParts(this.provider.maxBatch), budget);
-      if (!batch.length) break;
-      const parts = partsOf(batch);
+    const most = rate.unlimited ? Number.POSITIVE_INFINITY : this.groupParts();
+    for (;;) {
+      const group: SendableMessage[][] = [];
+      let parts = 0;
+      let budget = run.remaining;
+      while (group.length < window && budget > 0 && parts < most) {
+        const batch = this.take(Math.min(rate.chunkParts(this.provider.maxBatch), most - parts), budget);
+        if (!batch.length) break;
+        group.push(batch);
+        parts += partsOf(batch);
+        budget -= batch.length;
+      }
+      if (!group.length) return group;
       for (let wait = rate.tryTake(parts); wait > 0; wait = rate.tryTake(parts)) {
         await sleep(wait, run.signal);
         if (run.stopped) break;
       }
       if (run.stopped) {
-        this.retry.unshift(...batch); // never claimed: stays planned
-        for (const b of group.reverse()) this.retry.unshift(...b);
+        for (const b of group.reverse()) this.retry.unshift(...b); // never claimed: stays planned
         return [];
       }
       // The window may have opened while we waited for the rate: ads without night consent stay planned.
-      const allowed = quiet.admit(batch);
-      if (allowed.length < batch.length) {
-        rate.refund(parts - partsOf(allowed));
-        batch = allowed;
-        if (!batch.length) continue;
+      const allowed: SendableMessage[][] = [];
+      let held = 0;
+      for (const b of group) {
+        const a = quiet.admit(b);
+        held += partsOf(b) - partsOf(a);
+        if (a.length) allowed.push(a);
       }
-      group.push(batch);
-      budget -= batch.length;
+      if (held) rate.refund(held);
+      if (allowed.length) return allowed;
+      // every one was an ad quiet hours hold back: they stay planned; the next ones may go
     }
-    return group;
+  }
+
+  /**
+   * A paced lane's group, in parts: one request of chunkParts, or, where a request carries one
+   * message (SMPP), about a hundredth of a second of the rate and half the window at most. A group
+   * per message cost 400 ms of CPU per 1,000 at 500/s (bench/smpp.js paced); a carrier counting a
+   * sliding second sees a group land at once, so it is kept small (a lane at its carrier's limit,
+   * bench/smpp.js burst, lost a tenth of its rate with groups of a fiftieth of a second). Half the
+   * window: an SMSC with Nagle's algorithm answers a group's first submit_sm at once and the rest
+   * with our next write; groups of a whole window found 9 of 10 answers out and went as 1, 9, 1, 9.
+   */
+  private groupParts(): number {
+    const rate = this.rate;
+    const perMessage = Math.min(Math.floor(rate.rate / 100), Math.floor(this.spec.window / 2));
+    return Math.max(rate.chunkParts(this.provider.maxBatch), perMessage);
   }
 
   /**

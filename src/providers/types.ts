@@ -122,12 +122,13 @@ export interface Provider {
    */
   submit(batch: OutboundMessage[]): Promise<SubmitResult>;
   /**
-   * null when a request submitted now is written at once (or answered at once without being
-   * written); else a promise that resolves soon, when that may have changed (the lane asks again).
-   * The lane claims (`sending`) nothing while this says wait: a kill then leaves no message
-   * `sending` that was never written (a connection still binding, every bind's window full).
+   * null when requests of `parts` parts in all (1 when not given), submitted now, are written at
+   * once (or answered at once without being written); else a promise that resolves soon, when that
+   * may have changed (the lane asks again). The lane claims (`sending`) nothing while this says
+   * wait: a kill then leaves no message `sending` that was never written (a connection still
+   * binding, every bind's window or cap full).
    */
-  writable?(): Promise<void> | null;
+  writable?(parts?: number): Promise<void> | null;
   /**
    * Which of these keys the provider holds (accepted), by our key: resolves ambiguity. A key missing
    * from the map is a definite "not there"; when the provider cannot tell (no answer, an answer of a

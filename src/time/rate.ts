@@ -26,12 +26,7 @@ export class RateWindow {
   /** 0 when `parts` may go at `now`; else the ms to wait before asking again. */
   wait(parts: number, now: number): number {
     if (this.rate <= 0) return 0;
-    while (this.head < this.log.length && this.log[this.head]!.at <= now - this.opts.windowMs)
-      this.sum -= this.log[this.head++]!.parts;
-    if (this.head > 1024) {
-      this.log.splice(0, this.head);
-      this.head = 0;
-    }
+    this.expire(now);
     // A message bigger than the whole rate may still go, alone in its window.
     if (this.sum > 0 && this.sum + parts > Math.floor(this.rate))
       return Math.max(1, this.log[this.head]!.at + this.opts.windowMs - now);
@@ -41,6 +36,22 @@ export class RateWindow {
       if (start > now) return Math.max(1, Math.ceil(start - now));
     }
     return 0;
+  }
+
+  /** Parts the cap's window still holds room for at `now` (a cap: spacingMs 0). */
+  room(now: number): number {
+    if (this.rate <= 0) return Number.POSITIVE_INFINITY;
+    this.expire(now);
+    return Math.max(0, Math.floor(this.rate) - this.sum);
+  }
+
+  private expire(now: number): void {
+    while (this.head < this.log.length && this.log[this.head]!.at <= now - this.opts.windowMs)
+      this.sum -= this.log[this.head++]!.parts;
+    if (this.head > 1024) {
+      this.log.splice(0, this.head);
+      this.head = 0;
+    }
   }
 
   /** Count `parts` as sent at `now` (after wait() said 0). */

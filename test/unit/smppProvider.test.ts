@@ -282,6 +282,27 @@ describe('SMPP provider over several binds', () => {
     expect(p.window).toBe(2);
   });
 
+  it("says wait while every bind's cap is full, so the lane claims nothing it could not write", async () => {
+    const { smsc, p } = await setup({}, { tps: 3, binds: 2, window: 10 });
+    expect(p.tps).toBe(6);
+    // a wait until both binds are up, then room for the caps' 3 + 3
+    for (let w = p.writable(); w; w = p.writable()) await w;
+    expect(p.writable(6)).toBeNull();
+    expect(p.writable(7)).not.toBeNull(); // more than the two caps hold
+    const first = ['01011110001', '01011110002', '01011110003', '01011110004', '01011110005'];
+    const answers = await Promise.all(first.map((to) => p.submit([msg(to)])));
+    expect(answers.every((a) => a.kind === 'results')).toBe(true);
+    expect(p.writable(1)).toBeNull(); // one part of room is left, on one bind
+    expect(p.writable(2)).not.toBeNull();
+    await p.submit([msg('01011110006')]);
+    const wait = p.writable(1);
+    expect(wait).not.toBeNull(); // both caps full: nothing may be claimed now
+    const t0 = Date.now();
+    for (let w = wait; w; w = p.writable(1)) await w;
+    expect(Date.now() - t0).toBeGreaterThan(500); // until the caps' second has passed
+    expect(smsc.arrivals).toHaveLength(6);
+  });
+
   it('binds: N takes the lane TPS as N times the per-bind tps', async () => {
     const { p } = await setup({}, { tps: 25, binds: 4, window: 3 });
     expect(p.tps).toBe(100);

@@ -141,6 +141,21 @@ export class SmppLink {
     );
   }
 
+  /**
+   * Parts of one-part requests this link would write at once: window room, and the cap's room
+   * (several binds); 0 while it is not bound or requests wait here.
+   */
+  room(): number {
+    if (!this.bound || this.queue.length > 0) return 0;
+    const window = this.opts.window - this.inflight.size;
+    return Math.max(0, Math.min(window, this.cap?.room(performance.now()) ?? window));
+  }
+
+  /** ms until the cap lets `cost` parts go (0: now, or no cap). */
+  capWait(cost: number): number {
+    return this.cap?.wait(cost, performance.now()) ?? 0;
+  }
+
   /** Whether the cap alone holds `cost` parts back now. */
   capped(cost: number): boolean {
     return (this.cap?.wait(cost, performance.now()) ?? 0) > 0;
