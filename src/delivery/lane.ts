@@ -172,10 +172,12 @@ export class Lane {
         continue;
       }
       const batch = group.flat();
-      if (this.provider.writable?.(partsOf(batch))) {
+      const unwritable = this.provider.writable?.(partsOf(batch));
+      if (unwritable) {
         // the rate's wait let a bind drop or fill: nothing claimed, the group goes first next time
         this.retry.unshift(...batch);
         rate.refund(partsOf(batch));
+        await unwritable; // (not at once: a bind with room for one part but not the group would spin)
         continue;
       }
       let claimed: SendableMessage[];
