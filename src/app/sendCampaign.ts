@@ -3,6 +3,7 @@ import type { Channel } from '../campaign/types.js';
 import { type Config, providerConfig } from '../config/config.js';
 import { DeliveryEngine, type EngineOutcome, type Progress } from '../delivery/engine.js';
 import { Failover } from '../delivery/failover.js';
+import { InputError } from '../errors.js';
 import type { SendableMessage } from '../journal/delivery.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 import type { OutboundMessage } from '../providers/types.js';
@@ -39,6 +40,26 @@ export interface SendCampaignResult {
  * anything changes), arm it, run the engine, close the providers, and mark it done when everything
  * went out. The caller holds the campaign's lock.
  */
+/**
+ * The config may have changed since planning (`ums resume`): every provider AlimTalk may now go
+ * through, its route's first or a failover's, must have the campaign's template id for it. NHN
+ * knows a template by its own code, which Solapi's templateId is not: sent anyway, NHN refuses
+ * every row (before, such a provider was given the template's top-level ids).
+ */
+function checkAlimtalkRoute(config: Config, campaign: CampaignRecord, order: readonly string[]): void {
+  const alimtalk = (campaign.settings as Partial<CampaignChannelSettings>).alimtalk;
+  if (!alimtalk) return;
+  for (const p of order) {
+    const type = String(providerConfig(config, p)?.type ?? '');
+    if (alimtalkIdsFor(alimtalk, p, type, order.length <= 1) === null)
+      throw InputError.of('err.alimtalk.resumeNoId', {
+        campaign: campaign.id,
+        provider: p,
+        config: `${config.label}: routes`,
+      });
+  }
+}
+
 export async function sendCampaign(
   config: Config,
   journal: Journal,
@@ -61,6 +82,12 @@ export async function sendCampaign(
       assigned,
     },
   );
+  try {
+    checkAlimtalkRoute(config, campaign, setup.order.get('alimtalk') ?? []);
+  } catch (err) {
+    await Promise.all(setup.providers.map((p) => p.close()));
+    throw err;
+  }
   const price = (p: string, c: Channel, k: RcsKind | null): number => partPrice(config, p, c, k);
   // waiting for a provider its route no longer names (the config changed since): the route's first
   for (const { channel, provider } of assigned) {

@@ -673,6 +673,9 @@ export const en = {
     '{file}: looks like a recipients list, not an opt-out list (columns {columns}): importing it would opt every customer out; check the file, or pass --yes to import it anyway',
   'err.optoutFile.campaignCsv':
     '{file}: is the recipients CSV of campaign {campaign}, not an opt-out list: importing it would opt every customer out; check the file, or pass --yes to import it anyway',
+  // --- resume: AlimTalk ids against today's route ---
+  'err.alimtalk.resumeNoId':
+    'campaign {campaign}: AlimTalk now goes through {provider} (NHN), and the campaign was planned without a template code for it: route AlimTalk as when it was planned ({config}), or cancel it and plan it again with alimtalk.{provider}.templateCode',
 } as const;
 
 export type MessageKey = keyof typeof en;

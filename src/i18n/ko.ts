@@ -665,4 +665,7 @@ export const ko: Record<MessageKey, string> = {
     '{file}: 수신거부 목록이 아니라 수신자 목록으로 보입니다(열 {columns}). 가져오면 모든 고객이 수신거부됩니다. 파일을 확인하거나, 그래도 가져오려면 --yes를 지정하세요',
   'err.optoutFile.campaignCsv':
     '{file}: 수신거부 목록이 아니라 캠페인 {campaign}의 수신자 CSV입니다. 가져오면 모든 고객이 수신거부됩니다. 파일을 확인하거나, 그래도 가져오려면 --yes를 지정하세요',
+  // --- resume: AlimTalk ids against today's route ---
+  'err.alimtalk.resumeNoId':
+    '캠페인 {campaign}: 알림톡이 이제 {provider}(NHN)로도 나가는데, 이 캠페인은 그 템플릿 코드 없이 계획되었습니다. 알림톡 경로를 계획할 때대로 되돌리거나({config}), 캠페인을 취소하고 alimtalk.{provider}.templateCode를 넣어 다시 계획하세요',
 };

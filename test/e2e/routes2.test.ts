@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../support/cli.js';
 import { twoRelays } from '../support/twoRelays.js';
@@ -68,6 +70,34 @@ describe('AlimTalk: each provider its own template id', () => {
     );
     const list = await ums(['campaigns', '--json'], dir);
     expect(JSON.parse(list.stdout || '[]')).toEqual([]);
+  });
+
+  it('`ums resume` after the AlimTalk route gained NHN, which the plan has no template code for: exit 2, one line, nothing sent; back as planned, it finishes', async () => {
+    const { solapi, nhn } = await fakes();
+    const N = 6;
+    const asPlanned = config({ solapiUrl: solapi.url, nhnUrl: nhn.url, routes: ['alimtalk: solapi'] });
+    const dir = campaignDir(asPlanned, rowsOf(N), alimtalkTemplate([]));
+    const first = await ums(
+      ['send', 'r.csv', '-t', 't.md', '--yes', '--campaign', 'at', '--limit', '2'],
+      dir,
+    );
+    expect(first.code, first.stderr).toBe(0); // --limit: the rest stay planned
+    expect(solapi.accepted()).toHaveLength(2);
+    fs.writeFileSync(
+      path.join(dir, 'ums.config.yaml'),
+      config({ solapiUrl: solapi.url, nhnUrl: nhn.url, routes: ['alimtalk: [solapi, nhn]'] }),
+    );
+    const refused = await ums(['resume', 'at'], dir);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /^ums: campaign at: AlimTalk now goes through nhn \(NHN\), and the campaign was planned without a template code for it: [^\n]*\n$/,
+    );
+    expect(solapi.accepted()).toHaveLength(2);
+    expect(nhn.accepted()).toHaveLength(0);
+    fs.writeFileSync(path.join(dir, 'ums.config.yaml'), asPlanned);
+    const done = await ums(['resume', 'at'], dir);
+    expect(done.code, done.stderr).toBe(0);
+    expectEveryoneOnce(solapi, nhn, N);
   });
 
   it('a provider block naming no configured provider, or a key that provider does not read: refused, one line', async () => {
