@@ -337,10 +337,12 @@ export class Lane {
   /** One request: submit, settle what came back, commit it. */
   /** `sentAt`: the rate's stamp of this request (a throttle answer names its congestion event by it). */
   private async submit(batch: SendableMessage[], sentAt: number): Promise<void> {
-    const outbound = batch.map((m) => ({
-      ...this.outbound(m),
-      ...this.ctx.messageOptions?.(m, this.provider.name),
-    }));
+    const options = this.ctx.messageOptions;
+    const name = this.provider.name;
+    // no copy of each message where there are no channel options (an SMS lane)
+    const outbound = options
+      ? batch.map((m) => ({ ...this.outbound(m), ...options(m, name) }))
+      : batch.map((m) => this.outbound(m));
     const keys = outbound.map((o) => o.key);
     let result: SubmitResult;
     try {

@@ -93,6 +93,19 @@ describe('the journal state machine', () => {
     ]);
   });
 
+  it('settles consecutive messages each with its own provider id, and only those still sending', () => {
+    const { journal, id } = journalWith([{}, {}, {}, {}, {}]);
+    const d = journal.delivery();
+    const rows = d.nextPlanned(id, 'sms', 0, 10);
+    expect(d.claim(rows, 'sim')).toHaveLength(5);
+    const at = new Date().toISOString();
+    d.settle([{ id: rows[2]!.id, kind: 'failed', reason: '1026: duplicate', at }]);
+    // one request's answers, ids consecutive: row 3 is failed already and stays so
+    d.settle(rows.map((m, i) => ({ id: m.id, kind: 'sent', providerId: `P${i + 1}`, at })));
+    expect(status(journal, id)).toEqual(['1.0:sent', '2.0:sent', '3.0:failed', '4.0:sent', '5.0:sent']);
+    expect([...journal.messages(id)].map((m) => m.providerId)).toEqual(['P1', 'P2', null, 'P4', 'P5']);
+  });
+
   it('never lets a late or duplicate report change a final state, and keeps every report', () => {
     const { journal, id } = journalWith([{}, {}]);
     const d = journal.delivery();
