@@ -67,4 +67,26 @@ describe("the simulated carrier's log", () => {
     expect(again.nextId()).toMatch(/^SIM[0-9A-Z]+000004$/); // after the 3 records it holds
     again.close();
   });
+
+  it('pushes each report once it is due, an earlier one appended later included', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ums-sim-')), 'sim.jsonl');
+    const log = new CarrierLog(file);
+    const at = (id: string, due: number): AcceptedRecord => ({
+      ...record(`c:${id}:0`, '01000000001'),
+      id,
+      due,
+    });
+    log.append([at('A', 10), at('B', 5)]);
+    expect(log.due(4, 10)).toEqual([]);
+    expect(log.due(5, 10).map((r) => r.id)).toEqual(['B']);
+    expect(log.due(5, 10).map((r) => r.id)).toEqual(['B']); // not acknowledged: pushed again
+    log.ack(log.due(5, 10));
+    expect(log.due(9, 10)).toEqual([]);
+    log.append([at('C', 3)]);
+    expect(log.due(3, 10).map((r) => r.id)).toEqual(['C']);
+    expect(log.due(10, 1).map((r) => r.id)).toEqual(['A']); // at most max
+    expect(log.due(10, 10).map((r) => r.id)).toEqual(['A', 'C']);
+    log.close();
+    expect(new CarrierLog(file).due(4, 10).map((r) => r.id)).toEqual(['C']);
+  });
 });
