@@ -162,9 +162,9 @@ export class DeliveryJournal {
     const plannedCols =
       'id, row, leg, to_addr, subject, body, parts, attempts, vars, defer_at_night, rcs_kind';
     this.s = {
-      // One JSON text per block, parsed at once: better-sqlite3 makes each column of each row a
-      // JavaScript value through a call of its own, and that was most of this read's cost (a third
-      // less CPU for it in bench/send.js). The rows as arrays (PlannedRowArray), in row order.
+      // One JSON text per block, parsed at once: better-sqlite3 (on Node 20) makes each column of
+      // each row a JavaScript value through a call of its own, most of this read's cost (a third
+      // fewer instructions for it in bench/send.js). The rows as arrays (PlannedRowArray), in row order.
       nextPlanned: db
         .prepare<[string, number, string, number, number], string>(
           `SELECT json_group_array(json_array(${plannedCols})) FROM (
