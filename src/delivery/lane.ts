@@ -188,16 +188,16 @@ export class Lane {
         run.journalFault(err);
         break;
       }
-      const kept = new Set(claimed);
-      if (claimed.length < batch.length)
-        rate.refund(batch.reduce((n, m) => n + (kept.has(m) ? 0 : m.parts), 0));
+      // the usual claim takes them all: no set of the kept ones to build then
+      const kept = claimed.length < batch.length ? new Set(claimed) : null;
+      if (kept) rate.refund(batch.reduce((n, m) => n + (kept.has(m) ? 0 : m.parts), 0));
       if (!claimed.length) continue;
       for (const m of claimed) m.attempts++;
       run.remaining -= claimed.length;
       run.progress.submitted += claimed.length;
       const sentAt = rate.leavingNow();
       for (const requested of group) {
-        const request = claimed.length < batch.length ? requested.filter((m) => kept.has(m)) : requested;
+        const request = kept ? requested.filter((m) => kept.has(m)) : requested;
         if (!request.length) continue;
         const p: Promise<void> = this.submit(request, sentAt).finally(() => this.inFlight.delete(p));
         this.inFlight.add(p);
@@ -360,10 +360,12 @@ export class Lane {
   /** One request: submit, settle what came back, commit it. */
   /** `sentAt`: the rate's stamp of this request (a throttle answer names its congestion event by it). */
   private async submit(batch: SendableMessage[], sentAt: number): Promise<void> {
-    const outbound = batch.map((m) => ({
-      ...this.outbound(m),
-      ...this.ctx.messageOptions?.(m, this.provider.name),
-    }));
+    const options = this.ctx.messageOptions;
+    const name = this.provider.name;
+    // no copy of each message where there are no channel options (an SMS lane)
+    const outbound = options
+      ? batch.map((m) => ({ ...this.outbound(m), ...options(m, name) }))
+      : batch.map((m) => this.outbound(m));
     const keys = outbound.map((o) => o.key);
     let result: SubmitResult;
     try {

@@ -208,4 +208,37 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       -- cost planning a fifth of its speed (bench/plan, 1,000,000 rows).
     `,
   },
+  {
+    version: 9,
+    sql: `
+      -- The fallback leg's triggers (3 and 6), the same, fired by done_at instead of status. Every
+      -- move of a message to an end (failed, delivered, skipped: statements of delivery.ts) writes
+      -- its done_at, test/unit/transitions.test.ts holds them to it; a claim, a settle as sent, a
+      -- release write none. SQLite ran each row's AFTER UPDATE OF status triggers, as sub-programs,
+      -- for every row a claim or a settle moved, only to find their WHEN false: a fifth of those two
+      -- statements' cost (bench/send.js's, counted by callgrind).
+      DROP TRIGGER fallback_when_failed;
+      DROP TRIGGER fallback_not_needed;
+      DROP TRIGGER fallback_when_skipped;
+      CREATE TRIGGER fallback_when_failed AFTER UPDATE OF done_at ON messages
+        WHEN NEW.leg = 0 AND NEW.status = 'failed' AND OLD.status <> 'failed'
+      BEGIN
+        UPDATE messages SET status = CASE WHEN EXISTS (SELECT 1 FROM optouts WHERE phone = NEW.to_addr) THEN 'skipped' ELSE 'planned' END,
+                            reason = CASE WHEN EXISTS (SELECT 1 FROM optouts WHERE phone = NEW.to_addr) THEN 'opted_out: the number opted out' ELSE NULL END
+        WHERE campaign_id = NEW.campaign_id AND row = NEW.row AND leg = 1 AND status = 'held';
+      END;
+      CREATE TRIGGER fallback_not_needed AFTER UPDATE OF done_at ON messages
+        WHEN NEW.leg = 0 AND NEW.status = 'delivered' AND OLD.status <> 'delivered'
+      BEGIN
+        UPDATE messages SET status = 'skipped', reason = 'fallback_unneeded: the ' || NEW.channel || ' message was delivered'
+        WHERE campaign_id = NEW.campaign_id AND row = NEW.row AND leg = 1 AND status = 'held';
+      END;
+      CREATE TRIGGER fallback_when_skipped AFTER UPDATE OF done_at ON messages
+        WHEN NEW.leg = 0 AND NEW.status = 'skipped' AND OLD.status <> 'skipped'
+      BEGIN
+        UPDATE messages SET status = 'skipped', reason = NEW.reason
+        WHERE campaign_id = NEW.campaign_id AND row = NEW.row AND leg = 1 AND status = 'held';
+      END;
+    `,
+  },
 ];

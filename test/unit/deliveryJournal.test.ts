@@ -93,6 +93,63 @@ describe('the journal state machine', () => {
     ]);
   });
 
+  it('reads planned rows exactly as they were written, in row order, a block after another', () => {
+    const odd = 'quote " backslash \\ newline \n tab \t nul-ish \u0001 고객님 😀 \u2028';
+    const { journal, id } = journalWith([
+      { body: odd, subject: '제목 "1"', vars: '{"#{name}":"고객\\"1"}', deferrable: true },
+      { channel: 'lms', body: 'lms' },
+      { body: '', parts: 3 },
+      { channel: 'rcs', rcsKind: 'lms', body: 'r' },
+      {},
+    ]);
+    const d = journal.delivery();
+    const first = d.nextPlanned(id, 'sms', 0, 2);
+    expect(first).toEqual([
+      {
+        id: first[0]!.id,
+        row: 1,
+        leg: 0,
+        to: '01020000000',
+        channel: 'sms',
+        subject: '제목 "1"',
+        body: odd,
+        parts: 1,
+        attempts: 0,
+        vars: '{"#{name}":"고객\\"1"}',
+        deferrable: 1,
+        rcsKind: null,
+      },
+      {
+        ...first[0]!,
+        id: first[1]!.id,
+        row: 3,
+        to: '01020000002',
+        subject: null,
+        body: '',
+        parts: 3,
+        vars: null,
+        deferrable: 0,
+      },
+    ]);
+    expect(d.nextPlanned(id, 'sms', 3, 2).map((m) => m.row)).toEqual([5]);
+    expect(d.nextPlanned(id, 'sms', 0, 10, true).map((m) => m.row)).toEqual([3, 5]); // quiet hours: no ad without consent
+    expect(d.nextPlanned(id, 'rcs', 0, 10)).toMatchObject([{ row: 4, channel: 'rcs', rcsKind: 'lms' }]);
+    expect(d.nextPlanned(id, 'alimtalk', 0, 10)).toEqual([]);
+  });
+
+  it('settles consecutive messages each with its own provider id, and only those still sending', () => {
+    const { journal, id } = journalWith([{}, {}, {}, {}, {}]);
+    const d = journal.delivery();
+    const rows = d.nextPlanned(id, 'sms', 0, 10);
+    expect(d.claim(rows, 'sim')).toHaveLength(5);
+    const at = new Date().toISOString();
+    d.settle([{ id: rows[2]!.id, kind: 'failed', reason: '1026: duplicate', at }]);
+    // one request's answers, ids consecutive: row 3 is failed already and stays so
+    d.settle(rows.map((m, i) => ({ id: m.id, kind: 'sent', providerId: `P${i + 1}`, at })));
+    expect(status(journal, id)).toEqual(['1.0:sent', '2.0:sent', '3.0:failed', '4.0:sent', '5.0:sent']);
+    expect([...journal.messages(id)].map((m) => m.providerId)).toEqual(['P1', 'P2', null, 'P4', 'P5']);
+  });
+
   it('never lets a late or duplicate report change a final state, and keeps every report', () => {
     const { journal, id } = journalWith([{}, {}]);
     const d = journal.delivery();

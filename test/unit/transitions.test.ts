@@ -461,6 +461,22 @@ describe('the SQL of src/journal', () => {
     expect(bad).toEqual([]);
   });
 
+  it('every move of a message to an end writes its done_at (which fires the fallback triggers)', () => {
+    const ends: readonly string[] = ['failed', 'delivered', 'skipped'];
+    const checked: string[] = [];
+    const bad: string[] = [];
+    for (const s of all) {
+      if (s.tbl !== 'messages' || s.file === 'migrations.ts') continue;
+      const event = (MESSAGE_TRANSITIONS as Table)[s.name];
+      const to = s.to === 'parameter' ? (event?.to ?? MESSAGE_STATUSES) : s.to;
+      if (!to.some((x) => ends.includes(x))) continue;
+      checked.push(s.name);
+      if (!/(?:\bSET|,)\s*done_at\s*=/i.test(s.sql)) bad.push(`${s.file} ${s.name}: ${s.sql}`);
+    }
+    expect(checked).toEqual(expect.arrayContaining(['skipOptedOut', 'failed', 'report']));
+    expect(bad).toEqual([]);
+  });
+
   it('every status or state a statement names is one of the vocabulary', () => {
     const bad: string[] = [];
     for (const file of fs.readdirSync(SRC).filter((f) => f.endsWith('.ts'))) {

@@ -31,9 +31,21 @@ interface AckRecord {
  */
 export class CarrierLog {
   private readonly fd: number;
-  readonly accepted = new Map<string, AcceptedRecord>(); // by our key (the latest)
-  readonly unacked = new Map<string, AcceptedRecord>(); // by provider id
+  /** every accepted record, in order: the by-key index is built from it when first asked */
+  private readonly records: AcceptedRecord[] = [];
+  private readonly byKey = new Map<string, AcceptedRecord>();
+  /** records[0..indexed) are in byKey */
+  private indexed = 0;
+  /** accepted, their report not yet acknowledged, in order of acceptance */
+  private readonly unacked = new Set<AcceptedRecord>();
+  /**
+   * No unacknowledged report is due before this: due() looks at none until then (it is asked
+   * every tick, and went through every record waiting, 100,000 in bench/send.js, each time).
+   */
+  private earliestDue = Number.POSITIVE_INFINITY;
   private seq = 0;
+  private idClock = -1;
+  private idStamp = '';
 
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -56,6 +68,7 @@ export class CarrierLog {
 
   private load(): void {
     const text = fs.readFileSync(this.file, 'utf8');
+    const byId = new Map<string, AcceptedRecord>();
     for (const line of text.split('\n')) {
       if (!line) continue;
       let rec: AcceptedRecord | AckRecord;
@@ -65,49 +78,109 @@ export class CarrierLog {
         continue; // a line cut by a crash of the writer: that write never completed
       }
       if (rec.t === 'acc') {
-        this.accepted.set(rec.key, rec);
-        this.unacked.set(rec.id, rec);
+        this.records.push(rec);
+        const before = byId.get(rec.id);
+        if (before) this.unacked.delete(before);
+        byId.set(rec.id, rec);
+        this.unacked.add(rec);
+        if (!(rec.due >= this.earliestDue)) this.earliestDue = rec.due;
         this.seq++;
       } else {
-        for (const id of rec.ids) this.unacked.delete(id);
+        for (const id of rec.ids) {
+          const r = byId.get(id);
+          if (r) this.unacked.delete(r);
+        }
       }
     }
   }
 
+  /**
+   * Messages the carrier took, by our key (the latest of each). Indexed here, not at every append:
+   * only a look-up after an ambiguous answer reads it, and two maps kept at every append cost
+   * 0.5 ms of bench/send.js's 14 ms of CPU per 1,000 messages.
+   */
+  get accepted(): ReadonlyMap<string, AcceptedRecord> {
+    const { records, byKey } = this;
+    for (; this.indexed < records.length; this.indexed++) {
+      const r = records[this.indexed]!;
+      byKey.set(r.key, r);
+    }
+    return byKey;
+  }
+
   nextId(): string {
     this.seq++;
-    return `SIM${Date.now().toString(36).toUpperCase()}${this.seq.toString(36).toUpperCase().padStart(6, '0')}`;
+    const now = Date.now();
+    if (now !== this.idClock) {
+      this.idClock = now;
+      this.idStamp = `SIM${now.toString(36).toUpperCase()}`;
+    }
+    return `${this.idStamp}${this.seq.toString(36).toUpperCase().padStart(6, '0')}`;
   }
 
   /** Durably record accepted messages (one write: all or nothing). */
   append(records: AcceptedRecord[]): void {
     if (records.length === 0) return;
-    fs.writeSync(this.fd, `${records.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    let text = '';
+    for (const r of records) text += `${recordLine(r)}\n`;
+    fs.writeSync(this.fd, text);
+    let earliest = this.earliestDue;
     for (const r of records) {
-      this.accepted.set(r.key, r);
-      this.unacked.set(r.id, r);
+      this.records.push(r);
+      this.unacked.add(r);
+      if (!(r.due >= earliest)) earliest = r.due;
     }
+    this.earliestDue = earliest;
   }
 
-  ack(ids: string[]): void {
-    if (ids.length === 0) return;
+  /** Their reports were taken: never pushed again. */
+  ack(records: readonly AcceptedRecord[]): void {
+    if (records.length === 0) return;
+    const ids = records.map((r) => r.id);
     fs.writeSync(this.fd, `${JSON.stringify({ t: 'ack', ids } satisfies AckRecord)}\n`);
-    for (const id of ids) this.unacked.delete(id);
+    for (const r of records) this.unacked.delete(r);
   }
 
   /** Reports due by `now` and not yet acknowledged. */
   due(now: number, max: number): AcceptedRecord[] {
     const out: AcceptedRecord[] = [];
-    for (const r of this.unacked.values()) {
+    if (now < this.earliestDue) return out;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const r of this.unacked) {
+      if (!(r.due >= earliest)) earliest = r.due;
       if (r.due <= now) out.push(r);
-      if (out.length >= max) break;
+      if (out.length >= max) return out; // the rest not looked at: the bound stays as it was
     }
+    this.earliestDue = earliest; // every one waiting was looked at (those just returned too: not acknowledged yet)
     return out;
   }
 
   close(): void {
     fs.closeSync(this.fd);
   }
+}
+
+/** A string JSON writes as it is, between quotes. */
+const PLAIN = /^[^"\\\u0000-\u001f\u2028\u2029]*$/;
+
+/**
+ * One accepted record as a JSON line, the same text as JSON.stringify's, written without it when
+ * its strings need no escaping and its numbers are finite: JSON.stringify took 1.4 ms of
+ * bench/send.js's 14 ms of CPU per 1,000 messages, this 0.4 ms.
+ */
+export function recordLine(r: AcceptedRecord): string {
+  if (
+    PLAIN.test(r.key) &&
+    PLAIN.test(r.id) &&
+    PLAIN.test(r.to) &&
+    PLAIN.test(r.ch) &&
+    PLAIN.test(r.code) &&
+    Number.isFinite(r.parts) &&
+    Number.isFinite(r.at) &&
+    Number.isFinite(r.due)
+  )
+    return `{"t":"acc","key":"${r.key}","id":"${r.id}","to":"${r.to}","ch":"${r.ch}","parts":${r.parts},"at":${r.at},"dlr":"${r.dlr}","code":"${r.code}","due":${r.due}}`;
+  return JSON.stringify(r);
 }
 
 /** Every accepted record of a carrier log, in order (for tests and benchmarks). */

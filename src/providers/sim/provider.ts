@@ -47,6 +47,8 @@ export class SimProvider implements Provider {
   private readonly cfg: SimConfig;
   private readonly log: CarrierLog;
   private readonly random: () => number;
+  /** failure code and fraction, as configured */
+  private readonly failureRates: [string, number][];
   /**
    * The simulated CARRIER's count of parts in the last 1,000 ms: it judges (over the rate: throttled),
    * it never paces or waits, so it is not time/rate.ts, ums's own limiter, on purpose: the test of
@@ -69,6 +71,7 @@ export class SimProvider implements Provider {
     this.tps = ctx.tps ?? cfg.tps;
     this.maxSubmits = cfg.maxSubmits;
     this.random = prng(cfg.seed);
+    this.failureRates = Object.entries(cfg.failureRates);
     this.clock = ctx.now ? () => ctx.now!().getTime() : Date.now;
     this.log = new CarrierLog(path.resolve(ctx.stateDir, cfg.store ?? `sim-${name}.jsonl`));
   }
@@ -134,7 +137,9 @@ export class SimProvider implements Provider {
         at: now,
         dlr: failCode ? 'failed' : 'delivered',
         code: failCode ?? '4000',
-        due: now + this.cfg.dlrDelayMs * (0.5 + hashKey(this.cfg.seed, m.key)),
+        // whole ms, as the report's time shows it (a Date drops the fraction): a float's digits
+        // cost its log line more than the rest of it
+        due: Math.floor(now + this.cfg.dlrDelayMs * (0.5 + hashKey(this.cfg.seed, m.key))),
       };
       accepted.push(rec);
       outcomes.push({ kind: 'accepted', providerId: rec.id });
@@ -155,8 +160,9 @@ export class SimProvider implements Provider {
   }
 
   private drawFailure(key: string): string | undefined {
+    if (this.failureRates.length === 0) return undefined;
     let r = hashKey(this.cfg.seed + 7, key);
-    for (const [code, rate] of Object.entries(this.cfg.failureRates)) {
+    for (const [code, rate] of this.failureRates) {
       if (r < rate) return code;
       r -= rate;
     }
@@ -203,7 +209,7 @@ export class SimProvider implements Provider {
       text: SIM_CODES[r.code] ?? (r.dlr === 'delivered' ? 'delivered' : 'failed'),
       at: new Date(r.due).toISOString(),
     }));
-    return { reports, ack: async () => this.log.ack(due.map((r) => r.id)) };
+    return { reports, ack: async () => this.log.ack(due) };
   }
 
   async close(): Promise<void> {
