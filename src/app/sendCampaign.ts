@@ -8,10 +8,10 @@ import type { SendableMessage } from '../journal/delivery.js';
 import type { CampaignRecord, Journal } from '../journal/journal.js';
 import type { OutboundMessage } from '../providers/types.js';
 import { testOf } from './campaignIdentity.js';
-import { buildLanes } from './lanes.js';
+import { buildLanes, checkProvider } from './lanes.js';
 import type { CampaignChannelSettings } from './planCampaign.js';
 import { alimtalkIdsFor } from './routeChecks.js';
-import { assignProviders, chooseProvider, partPrice } from './routing.js';
+import { assignProviders, chooseProvider, failoverOrder, partPrice } from './routing.js';
 
 export interface SendCampaignOptions {
   provider?: string;
@@ -68,13 +68,19 @@ export async function sendCampaign(
 ): Promise<SendCampaignResult> {
   const d = journal.delivery();
   const routing = journal.routing();
+  const channels = d.plannedChannels(campaign.id);
+  // What can refuse this run is checked before the journal changes: --provider moves every waiting
+  // row to it, and a refusal after that left them there (a bare resume then refused too).
+  if (opts.provider !== undefined) checkProvider(config, opts.provider);
+  if (channels.includes('alimtalk'))
+    checkAlimtalkRoute(config, campaign, failoverOrder(config, 'alimtalk', opts.provider));
   // each waiting message on its provider: planned ones already are; --provider, or a campaign an older ums planned
   assignProviders(config, routing, campaign.id, opts.provider);
   const assigned = routing.pending(campaign.id);
   const setup = await buildLanes(
     testOf(campaign) ? duplicatesAllowed(config) : config,
     journal.file,
-    d.plannedChannels(campaign.id),
+    channels,
     {
       provider: opts.provider,
       tps: opts.tps,
@@ -82,12 +88,6 @@ export async function sendCampaign(
       assigned,
     },
   );
-  try {
-    checkAlimtalkRoute(config, campaign, setup.order.get('alimtalk') ?? []);
-  } catch (err) {
-    await Promise.all(setup.providers.map((p) => p.close()));
-    throw err;
-  }
   const price = (p: string, c: Channel, k: RcsKind | null): number => partPrice(config, p, c, k);
   // waiting for a provider its route no longer names (the config changed since): the route's first
   for (const { channel, provider } of assigned) {

@@ -38,10 +38,15 @@ export class RateWindow {
     return 0;
   }
 
-  /** Parts the cap's window still holds room for at `now` (a cap: spacingMs 0). */
+  /**
+   * Parts the cap's window still holds room for at `now` (a cap: spacingMs 0). An empty window has
+   * room for anything, as wait() lets a message bigger than the whole rate go alone in its window
+   * (else a 15-part LMS over binds capped at 5, or a cap under 1/s, waited for ever).
+   */
   room(now: number): number {
     if (this.rate <= 0) return Number.POSITIVE_INFINITY;
     this.expire(now);
+    if (this.sum === 0) return Number.POSITIVE_INFINITY;
     return Math.max(0, Math.floor(this.rate) - this.sum);
   }
 

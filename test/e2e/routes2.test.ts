@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RunResult } from '../support/cli.js';
+import { type RunResult, runUms } from '../support/cli.js';
 import { twoRelays } from '../support/twoRelays.js';
 
-const { SENDER_KEY, sleep, fakes, config, campaignDir, rowsOf, ums, expectEveryoneOnce } = twoRelays({
+const { SENDER_KEY, ENV, sleep, fakes, config, campaignDir, rowsOf, ums, expectEveryoneOnce } = twoRelays({
   key: 'NCSROUTES2KEY042',
   secret: 'routes2-secret-do-not-print',
   app: 'routes2AppKey001',
@@ -97,6 +97,31 @@ describe('AlimTalk: each provider its own template id', () => {
     fs.writeFileSync(path.join(dir, 'ums.config.yaml'), asPlanned);
     const done = await ums(['resume', 'at'], dir);
     expect(done.code, done.stderr).toBe(0);
+    expectEveryoneOnce(solapi, nhn, N);
+  });
+
+  it('`ums resume --provider nhn` refused (its secret unset) changes nothing: a bare `ums resume` then finishes on the route', async () => {
+    const { solapi, nhn } = await fakes();
+    const N = 6;
+    const dir = campaignDir(
+      config({ solapiUrl: solapi.url, nhnUrl: nhn.url, routes: ['default: solapi'] }),
+      rowsOf(N),
+    );
+    const first = await ums(
+      ['send', 'r.csv', '-t', 't.md', '--yes', '--campaign', 'pv', '--limit', '2'],
+      dir,
+    );
+    expect(first.code, first.stderr).toBe(0);
+    // NHN's secret is not set on this machine: only the route's Solapi is reachable
+    const noNhn = (args: string[]) =>
+      runUms(args, { cwd: dir, env: { ...ENV, NHN_SECRET_KEY: '' }, timeoutMs: 60_000 });
+    const refused = await noNhn(['resume', 'pv', '--provider', 'nhn']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/NHN_SECRET_KEY/);
+    const bare = await noNhn(['resume', 'pv']);
+    expect(bare.code, bare.stderr).toBe(0);
+    expect(nhn.accepted()).toHaveLength(0); // the rows stayed Solapi's
     expectEveryoneOnce(solapi, nhn, N);
   });
 

@@ -288,7 +288,8 @@ describe('SMPP provider over several binds', () => {
     // a wait until both binds are up, then room for the caps' 3 + 3
     for (let w = p.writable(); w; w = p.writable()) await w;
     expect(p.writable(6)).toBeNull();
-    expect(p.writable(7)).not.toBeNull(); // more than the two caps hold
+    // more than the two caps hold: it may go alone into an empty window (else a long LMS waited for ever)
+    expect(p.writable(7)).toBeNull();
     const first = ['01011110001', '01011110002', '01011110003', '01011110004', '01011110005'];
     const answers = await Promise.all(first.map((to) => p.submit([msg(to)])));
     expect(answers.every((a) => a.kind === 'results')).toBe(true);
