@@ -158,24 +158,50 @@ export class DeliveryEngine {
    */
   private async pass(): Promise<void> {
     const running = new Map<LaneSpec, Promise<void>>();
+    const lanes = new Map<LaneSpec, Lane>();
     const start = (spec: LaneSpec): void => {
       if (running.has(spec)) return;
-      const p = new Lane(spec, this.laneContext(spec)).run().finally(() => running.delete(spec));
+      const lane = new Lane(spec, this.laneContext(spec));
+      lanes.set(spec, lane);
+      const p = lane.run().finally(() => running.delete(spec));
       running.set(spec, p);
     };
     for (const spec of this.opts.lanes) start(spec);
     const failover = this.opts.failover;
+    // A lane ends when its provider fails over: its waiting messages go to the next provider at
+    // once, not when the pass ends (another lane, another channel's, may run for hours), and the
+    // lanes taking them over start, or read again from the first row if they are running.
+    let outs = failover?.changes ?? 0;
+    const takeOver = (): void => {
+      if (!failover || failover.changes === outs || this.state.stopped) return;
+      outs = failover.changes;
+      try {
+        if (failover.moveWaiting() === 0) return;
+      } catch (err) {
+        this.state.journalFault(err);
+        return;
+      }
+      for (const spec of this.opts.lanes) {
+        if (failover.stopsLane(spec.channel, spec.provider.name)) continue;
+        if (running.has(spec)) lanes.get(spec)!.rewind();
+        else start(spec);
+      }
+    };
     if (!failover || failover.nextProbeInMs() === null) {
       // nothing to probe yet: a lane may fail over meanwhile, so look again as lanes end
       while (running.size) {
         await Promise.race(running.values());
+        takeOver();
         if (failover && failover.nextProbeInMs() !== null) break;
       }
       if (!running.size) return;
     }
     const probing = new AbortController();
     const probe = this.probeLoop(failover!, running, start, probing.signal);
-    while (running.size) await Promise.race(running.values());
+    while (running.size) {
+      await Promise.race(running.values());
+      takeOver();
+    }
     probing.abort();
     await probe;
   }

@@ -35,6 +35,7 @@ interface Out {
  */
 export class Failover {
   private readonly out = new Map<string, Out>();
+  private wentOut = 0;
   /** when each provider out for being unavailable is next asked whether it answers again */
   private readonly probeAt = new Map<string, number>();
   private readonly now: () => number;
@@ -51,6 +52,11 @@ export class Failover {
   next(channel: Channel, from: string): string | null {
     const order = this.opts.order.get(channel) ?? [];
     return order.find((p) => p !== from && !this.out.has(p)) ?? null;
+  }
+
+  /** How many times a provider went out: a lane's end that changed it is a failover to act on. */
+  get changes(): number {
+    return this.wentOut;
   }
 
   /** The lane of `channel` through `provider` is to take no new message: the provider is out, another takes over. */
@@ -73,6 +79,7 @@ export class Failover {
     if (this.out.has(provider)) return true;
     if (why === 'unavailable' && this.now() - since < this.opts.afterMs) return false;
     this.out.set(provider, { why, detail, since });
+    this.wentOut++;
     if (why === 'unavailable' && this.opts.failbackAfterMs)
       this.probeAt.set(provider, this.now() + this.opts.failbackAfterMs);
     return true;

@@ -317,6 +317,18 @@ export class Lane {
     return out;
   }
 
+  /**
+   * Read again from the first planned row: messages were moved to this lane's provider (a failover)
+   * behind where it has read. What was read ahead is dropped unclaimed (it stays planned and is read
+   * again); a row already claimed is not planned and is not read again.
+   */
+  rewind(): void {
+    this.planned = [];
+    this.head = 0;
+    this.cursor = 0;
+    this.exhausted = false;
+  }
+
   /** The next block of planned rows; false when none is left. */
   private readBlock(): boolean {
     if (this.exhausted) return false;

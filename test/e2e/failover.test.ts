@@ -62,6 +62,36 @@ describe('failover: [solapi, nhn]', () => {
     expect(json.moves.map((m) => [m.from, m.to, m.why])).toEqual([['solapi', 'nhn', 'unavailable']]);
   });
 
+  it('a lane that fails over hands its rows on at once, while another channel’s lane still runs (not when the pass ends)', async () => {
+    const { solapi, nhn } = await fakes();
+    solapi.options.failSendsWith = 503; // Solapi is out from the first request
+    const long =
+      '주문하신 상품이 발송되었습니다. 배송 조회는 문자에 있는 링크에서 확인하실 수 있고 문의는 고객센터로 연락 주세요. 감사합니다.';
+    const sms = 20;
+    const lms = 60;
+    const rows = Array.from(
+      { length: sms + lms },
+      (_, i) => `고객${i},${phone(i)},${i < sms ? '짧은 안내' : long}`,
+    );
+    const dir = campaignDir(
+      config({
+        solapiUrl: solapi.url,
+        nhnUrl: nhn.url,
+        routes: ['sms: [solapi, nhn]', 'lms: nhn'],
+        extra,
+        nhn: { tps: 10 }, // the LMS lane alone takes 6 s
+      }),
+      rows,
+    );
+    const res = await ums(['send', 'r.csv', '-t', 't.md', '--yes', '--campaign', 'fo'], dir);
+    expect(res.code, res.stderr).toBe(0);
+    expectEveryoneOnce(solapi, nhn, sms + lms);
+    const order = nhn.accepted().map((r) => (r.title === null ? 'sms' : 'lms'));
+    expect(order.filter((k) => k === 'sms')).toHaveLength(sms);
+    // every SMS was at NHN before the LMS lane's last: the failover did not wait for the LMS lane
+    expect(order.lastIndexOf('sms')).toBeLessThan(order.lastIndexOf('lms') - 10);
+  });
+
   it('Solapi refuses connections mid-campaign: the rest goes to NHN; what may have reached Solapi stays with it until it can be asked; after resume every recipient exactly once', async () => {
     const { solapi, nhn } = await fakes();
     const dir = campaignDir(config({ solapiUrl: solapi.url, nhnUrl: nhn.url, routes, extra }), rowsOf(N));
