@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sheetRow } from '../campaign/sheetRow.js';
 import { InputError, type Msg } from '../errors.js';
 
 /** DESIGN.md: letters of any script, digits, ".", "_", "-"; 1-64 (code points, after NFC). */
@@ -147,6 +148,15 @@ export interface TestSettings {
   of: string;
   /** the spreadsheet row of each of its messages (index: its row - 1) */
   sheetRows: number[];
+}
+
+/**
+ * The spreadsheet row people are shown for a campaign's data row: a test send's rows are its own
+ * (1, 2, … in the order sent), each standing for the sheet row it was rendered from.
+ */
+export function sheetRowOf(c: { settings: Record<string, unknown> }): (row: number) => number {
+  const test = testOf(c);
+  return test ? (row) => test.sheetRows[row - 1] ?? sheetRow(row) : sheetRow;
 }
 
 /** A test send's settings, or null for a campaign that is no test. */

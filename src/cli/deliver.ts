@@ -1,6 +1,6 @@
 import readline from 'node:readline/promises';
 import type { Ora } from 'ora';
-import { testOf } from '../app/campaignIdentity.js';
+import { sheetRowOf, testOf } from '../app/campaignIdentity.js';
 import { laneForecasts } from '../app/preflight.js';
 import { buildReport, hasProblems } from '../app/report.js';
 import { finishEmptyCampaign, sendCampaign } from '../app/sendCampaign.js';
@@ -169,13 +169,15 @@ export async function deliver(
         ),
       );
     else if (campaign.state === 'cancelled')
-      cli.out(`${formatReport(report, cli.color)}\n\n  ${t('cli.nothing.cancelled')}`);
+      cli.out(`${formatReport(report, cli.color, sheetRowOf(campaign))}\n\n  ${t('cli.nothing.cancelled')}`);
     else {
       const hint =
         unknown > 0
           ? t('cli.nothing.unknownHint', { n: unknown.toLocaleString('en-US'), id: campaign.id })
           : '';
-      cli.out(`${formatReport(report, cli.color)}\n\n  ${t('cli.nothing.finished', { hint })}`);
+      cli.out(
+        `${formatReport(report, cli.color, sheetRowOf(campaign))}\n\n  ${t('cli.nothing.finished', { hint })}`,
+      );
     }
     if (test && !opts.json) printTest(cli, test, campaign.settings.ad === true);
     // DESIGN.md: `send` (a test send too) of a campaign whose rows were all rejected at planning, or
@@ -195,6 +197,7 @@ export async function deliver(
         cli.color,
         t('cli.aboutToSend'),
         lanesView(summary, config, cli.now(), { provider: opts.provider, tps: opts.tps }),
+        sheetRowOf(campaign),
       ),
     );
     const planned = d.countInStatus(campaign.id, 'planned');
@@ -262,7 +265,7 @@ export async function deliver(
       ),
     );
   } else {
-    cli.out(formatReport(report, cli.color));
+    cli.out(formatReport(report, cli.color, sheetRowOf(campaign)));
     cli.out(
       `\n  ${t('cli.thisRun', {
         n: p.accepted.toLocaleString('en-US'),

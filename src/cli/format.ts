@@ -135,8 +135,11 @@ function recipientLines(r: import('../app/report.js').CampaignReport, c: ChalkIn
 const reasonLine = (reason: string, max: number): string => oneLine(shownReason(reason), max);
 
 /** `    missing_value        3   e.g. row 4: column "name" is empty` */
-function reasonRow(x: { code: string; count: number; firstRow: number; example: string }): string {
-  return `    ${padW(reasonCodeName(x.code), 14)} ${num(x.count).padStart(7)}   ${t('fmt.reasonExample', { row: sheetRow(x.firstRow), text: oneLine(stripCode(shownReason(x.example)), 90) })}`;
+function reasonRow(
+  x: { code: string; count: number; firstRow: number; example: string },
+  rowOf: (row: number) => number = sheetRow,
+): string {
+  return `    ${padW(reasonCodeName(x.code), 14)} ${num(x.count).padStart(7)}   ${t('fmt.reasonExample', { row: rowOf(x.firstRow), text: oneLine(stripCode(shownReason(x.example)), 90) })}`;
 }
 
 /** One-screen plan summary: what will go out, what won't and why, and what it looks like. */
@@ -145,6 +148,7 @@ export function formatPlanSummary(
   c: ChalkInstance,
   heading: string,
   lanes?: LanesView,
+  rowOf: (row: number) => number = sheetRow,
 ): string {
   const lines: string[] = [];
   const planned = s.statuses.planned ?? 0;
@@ -195,14 +199,14 @@ export function formatPlanSummary(
   }
   if (s.reasons.length) {
     lines.push('', `  ${t('fmt.topReasons')}`);
-    for (const r of s.reasons) lines.push(reasonRow(r));
+    for (const r of s.reasons) lines.push(reasonRow(r, rowOf));
   }
   if (s.preview.length) {
     lines.push('', `  ${t('fmt.preview')}`);
     for (const p of s.preview) {
       lines.push(
         `    ${t('fmt.preview.row', {
-          row: sheetRow(p.row),
+          row: rowOf(p.row),
           to: p.to,
           channel: named('fmt.chPreview', p.channel, p.channel.toUpperCase()),
           n: num(p.bytes),
@@ -306,7 +310,12 @@ export function oneLine(s: string, max: number): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-export function formatReport(r: import('../app/report.js').CampaignReport, c: ChalkInstance): string {
+/** `rowOf`: the sheet row shown for a data row (a test send's: sheetRowOf). */
+export function formatReport(
+  r: import('../app/report.js').CampaignReport,
+  c: ChalkInstance,
+  rowOf: (row: number) => number = sheetRow,
+): string {
   const lines: string[] = [];
   lines.push(
     `${c.bold(t('fmt.campaign'))} ${r.campaign}  ${c.dim(t('fmt.report.head', { state: stateWord(r.state), rows: num(r.rows) }))}`,
@@ -397,14 +406,14 @@ export function formatReport(r: import('../app/report.js').CampaignReport, c: Ch
     );
   if (r.reasons.length) {
     lines.push('', `  ${t('fmt.topReasons')}`);
-    for (const x of r.reasons) lines.push(reasonRow(x));
+    for (const x of r.reasons) lines.push(reasonRow(x, rowOf));
     if (r.moreReasons > 0) lines.push(`    ${t('fmt.more', { n: num(r.moreReasons) })}`);
   }
   if (r.problems?.length) {
     lines.push('', `  ${t('fmt.report.problems')}`);
     for (const p of r.problems)
       lines.push(
-        `    ${padW(t('fmt.report.problemRow', { row: sheetRow(p.row) }), 11)} ${p.to.padEnd(14)} ${padW(p.channel ? channelCode(p.channel) : '-', 8)} ${padW(statusWord(p.status), 8)} ${reasonLine(p.reason ?? '', 80)}`,
+        `    ${padW(t('fmt.report.problemRow', { row: rowOf(p.row) }), 11)} ${p.to.padEnd(14)} ${padW(p.channel ? channelCode(p.channel) : '-', 8)} ${padW(statusWord(p.status), 8)} ${reasonLine(p.reason ?? '', 80)}`,
       );
     if (r.moreProblems) lines.push(`    ${t('fmt.report.moreProblems', { n: num(r.moreProblems) })}`);
   }

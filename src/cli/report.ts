@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { campaignArg } from '../app/campaignIdentity.js';
+import { campaignArg, sheetRowOf } from '../app/campaignIdentity.js';
 import { buildReport, hasProblems } from '../app/report.js';
 import { currentLang, t } from '../i18n/index.js';
 import { type Cli, type CommonOptions, EXIT, openConfig, openJournal } from './context.js';
@@ -41,7 +41,7 @@ export function registerReport(program: Command, cli: Cli, setExit: (code: numbe
         if (opts.json) cli.out(JSON.stringify(opts.sync ? { ...report, synced } : report, null, 2));
         else
           cli.out(
-            formatReport(report, cli.color) +
+            formatReport(report, cli.color, sheetRowOf(campaign)) +
               (opts.sync ? `\n\n  ${t('cli.report.synced', { n: synced.toLocaleString('en-US') })}` : ''),
           );
         if (opts.html !== undefined) {

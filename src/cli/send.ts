@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { sheetRowOf } from '../app/campaignIdentity.js';
 import { maskPhoneCell, normalisePhone } from '../campaign/phone.js';
 import { InputError } from '../errors.js';
 import { t } from '../i18n/index.js';
@@ -164,6 +165,7 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
                       ? t('cli.dryRun.planned')
                       : t('cli.dryRun.already', { state: stateWord(campaign.state) }),
                   lanes,
+                  sheetRowOf(campaign),
                 ),
               );
             // DESIGN.md: a dry run in which some recipients would not be reached (rejected rows) exits 3

@@ -117,6 +117,22 @@ describe('ums send --test (fake Solapi on 127.0.0.1)', () => {
     expect(f.accepted()).toHaveLength(8);
   });
 
+  it("a test send's report names the sheet rows it was rendered from, not its own row numbers", async () => {
+    const { dir } = await setup();
+    // 01000001026: a number the fake refuses (1026, a duplicate recipient), so the report lists it as a problem row
+    const res = await ums(
+      ['send', 'r.csv', '-t', 't.md', '--test', '01000001026', '--rows', '4', '--yes'],
+      dir,
+    );
+    expect(res.code, res.stderr).toBe(3);
+    const list = json((await ums(['campaigns', '--json'], dir)).stdout) as unknown as { id: string }[];
+    const id = list.map((c) => c.id).find((x) => x.endsWith('.test-1'))!;
+    const report = await ums(['report', id, '--failed'], dir);
+    expect(report.code).toBe(3);
+    expect(report.stdout).toMatch(/row 4 {2,}010-\*\*\*\*-1026/);
+    expect(report.stdout).not.toMatch(/row 2 {2,}010-\*\*\*\*-1026/);
+  });
+
   it('checks the opt-out list for the test number, and quiet hours for an ad (deferred, said so)', async () => {
     const { f, dir } = await setup(AD);
     expect((await ums(['optout', 'add', '010-9999-0009'], dir)).code).toBe(0);
