@@ -159,22 +159,27 @@ export class DeliveryEngine {
   private async pass(): Promise<void> {
     const running = new Map<LaneSpec, Promise<void>>();
     const lanes = new Map<LaneSpec, Lane>();
+    const restart = new Set<LaneSpec>();
     const start = (spec: LaneSpec): void => {
       if (running.has(spec)) return;
       const lane = new Lane(spec, this.laneContext(spec));
       lanes.set(spec, lane);
-      const p = lane.run().finally(() => running.delete(spec));
+      const p = lane.run().finally(() => {
+        running.delete(spec);
+        // rows were moved to it after it had stopped reading: a fresh lane reads them
+        if (restart.delete(spec) && !this.state.stopped) start(spec);
+      });
       running.set(spec, p);
     };
     for (const spec of this.opts.lanes) start(spec);
     const failover = this.opts.failover;
     // A lane ends when its provider fails over: its waiting messages go to the next provider at
     // once, not when the pass ends (another lane, another channel's, may run for hours), and the
-    // lanes taking them over start, or read again from the first row if they are running.
-    let outs = failover?.changes ?? 0;
+    // lanes taking them over start, or read again from the first row if they are running. Asked at
+    // every lane's end while a provider is out: a row its last answers gave back (released, planned
+    // again on the provider that is out) moves with the lane that held it.
     const takeOver = (): void => {
-      if (!failover || failover.changes === outs || this.state.stopped) return;
-      outs = failover.changes;
+      if (!failover?.anyOut || this.state.stopped) return;
       try {
         if (failover.moveWaiting() === 0) return;
       } catch (err) {
@@ -183,8 +188,8 @@ export class DeliveryEngine {
       }
       for (const spec of this.opts.lanes) {
         if (failover.stopsLane(spec.channel, spec.provider.name)) continue;
-        if (running.has(spec)) lanes.get(spec)!.rewind();
-        else start(spec);
+        if (!running.has(spec)) start(spec);
+        else if (!lanes.get(spec)!.rewind()) restart.add(spec);
       }
     };
     if (!failover || failover.nextProbeInMs() === null) {

@@ -35,7 +35,6 @@ interface Out {
  */
 export class Failover {
   private readonly out = new Map<string, Out>();
-  private wentOut = 0;
   /** when each provider out for being unavailable is next asked whether it answers again */
   private readonly probeAt = new Map<string, number>();
   private readonly now: () => number;
@@ -54,9 +53,9 @@ export class Failover {
     return order.find((p) => p !== from && !this.out.has(p)) ?? null;
   }
 
-  /** How many times a provider went out: a lane's end that changed it is a failover to act on. */
-  get changes(): number {
-    return this.wentOut;
+  /** Some provider is out: what waits for it may be moved (moveWaiting). */
+  get anyOut(): boolean {
+    return this.out.size > 0;
   }
 
   /** The lane of `channel` through `provider` is to take no new message: the provider is out, another takes over. */
@@ -79,7 +78,6 @@ export class Failover {
     if (this.out.has(provider)) return true;
     if (why === 'unavailable' && this.now() - since < this.opts.afterMs) return false;
     this.out.set(provider, { why, detail, since });
-    this.wentOut++;
     if (why === 'unavailable' && this.opts.failbackAfterMs)
       this.probeAt.set(provider, this.now() + this.opts.failbackAfterMs);
     return true;

@@ -114,6 +114,8 @@ export class Lane {
   private head = 0;
   private cursor = 0;
   private exhausted = false;
+  /** still in run()'s loop, reading planned rows (rewind() can still reach it) */
+  private looping = true;
   private unavailableSince: number | null = null;
   /** since when the provider has answered only with 503s, refusals to connect or silence (failover's clock) */
   private troubleSince: number | null = null;
@@ -204,6 +206,7 @@ export class Lane {
       }
       if (!(await this.roomInWindow())) break;
     }
+    this.looping = false;
     await Promise.all(this.inFlight);
     commits.flush();
   }
@@ -320,13 +323,16 @@ export class Lane {
   /**
    * Read again from the first planned row: messages were moved to this lane's provider (a failover)
    * behind where it has read. What was read ahead is dropped unclaimed (it stays planned and is read
-   * again); a row already claimed is not planned and is not read again.
+   * again); a row already claimed is not planned and is not read again. False when the lane no
+   * longer reads (it only waits for its last answers).
    */
-  rewind(): void {
+  rewind(): boolean {
+    if (!this.looping) return false; // it has left its loop: the engine starts another lane
     this.planned = [];
     this.head = 0;
     this.cursor = 0;
     this.exhausted = false;
+    return true;
   }
 
   /** The next block of planned rows; false when none is left. */

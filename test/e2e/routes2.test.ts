@@ -220,7 +220,9 @@ describe('the primary’s three faults in one campaign', () => {
         nhnUrl: nhn.url,
         nhn: { tps: 200 },
         routes: ['sms: [solapi, nhn]'],
-        extra: ['failoverAfterMs: 1500'],
+        // long enough for all three faults to come before the failover on a loaded machine (at 1.5 s
+        // CI once failed over during the 503s, and Solapi never got to drop an answer)
+        extra: ['failoverAfterMs: 4000'],
       }),
       rowsOf(N),
     );

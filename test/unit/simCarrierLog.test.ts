@@ -41,9 +41,10 @@ describe("the simulated carrier's log", () => {
   it('writes each record as JSON.stringify would, whatever its strings hold', () => {
     const plain = record('c-1:2:0', '01000000001');
     expect(recordLine(plain)).toBe(JSON.stringify(plain));
-    for (const odd of ['a"b', 'a\\b', 'a\nb', 'a\u0001b', 'a\u2028b', '고객"']) {
+    for (const odd of ['a"b', 'a\\b', 'a\nb', 'a\u0001b', 'a\u2028b', '고객"', 'a\ud800b', '😀\udfff']) {
       const r = { ...record(odd, odd), ch: odd, code: odd };
       expect(JSON.parse(recordLine(r))).toEqual(r);
+      expect(recordLine(r)).toBe(JSON.stringify(r)); // a lone surrogate too (written raw, it read back as U+FFFD)
     }
     const late = { ...record('c:1:0', '01000000001'), due: 1.5 };
     expect(recordLine(late)).toBe(JSON.stringify(late));

@@ -304,6 +304,19 @@ describe('SMPP provider over several binds', () => {
     expect(smsc.arrivals).toHaveLength(6);
   });
 
+  it('a bind the SMSC refuses does not hold back a message with more parts than the other bind’s window', async () => {
+    const { smsc, p } = await setup(
+      { systemIds: ['a'] },
+      { window: 1, binds: [{ systemId: 'a' }, { systemId: 'nope' }] },
+    );
+    // resolves once `a` is up and `nope` refused: before, it waited for ever (room 1 of a window of 2)
+    for (let w = p.writable(2); w; w = p.writable(2)) await w;
+    const long = '주문하신 상품이 발송되었습니다. '.repeat(8); // several parts
+    const r = await p.submit([msg('01011110009', long)]);
+    expect(r.kind).toBe('results');
+    expect(smsc.binds.map((b) => `${b.systemId} ${b.ok}`).sort()).toEqual(['a true', 'nope false']);
+  }, 10_000);
+
   it('binds: N takes the lane TPS as N times the per-bind tps', async () => {
     const { p } = await setup({}, { tps: 25, binds: 4, window: 3 });
     expect(p.tps).toBe(100);

@@ -160,8 +160,8 @@ export class CarrierLog {
   }
 }
 
-/** A string JSON writes as it is, between quotes. */
-const PLAIN = /^[^"\\\u0000-\u001f\u2028\u2029]*$/;
+/** A string JSON writes as it is, between quotes (a lone surrogate it escapes: not plain). */
+const PLAIN = /^[^"\\\u0000-\u001f\u2028\u2029\ud800-\udfff]*$/;
 
 /**
  * One accepted record as a JSON line, the same text as JSON.stringify's, written without it when

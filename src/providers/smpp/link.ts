@@ -151,6 +151,11 @@ export class SmppLink {
     return Math.max(0, Math.min(window, this.cap?.room(performance.now()) ?? window));
   }
 
+  /** The window of a bound link (what it could ever write at once); 0 while it is not bound. */
+  get capacity(): number {
+    return this.bound ? this.opts.window : 0;
+  }
+
   /** ms until the cap lets `cost` parts go (0: now, or no cap). */
   capWait(cost: number): number {
     return this.cap?.wait(cost, performance.now()) ?? 0;

@@ -206,13 +206,18 @@ export class SmppProvider implements Provider {
     // cap full and came back `throttled`, a congestion event of our own making that cost the lane
     // its rate for the ceiling's hold (bench/smpp.js binds: 965/s of 1,000).
     let room = 0;
+    let capacity = 0;
     let soonest = WRITABLE_POLL_MS;
     for (const l of this.links) {
       room += l.room();
-      if (l.writesNow) soonest = Math.min(soonest, Math.max(1, l.capWait(1)));
+      capacity += l.capacity;
+      const cap = l.writesNow ? l.capWait(1) : 0;
+      if (cap > 0) soonest = Math.min(soonest, Math.max(1, cap)); // a cap frees at a known instant
     }
-    // a long message's parts beyond the windows wait in the link, as they always have
-    return room >= Math.min(parts, this.window) ? null : sleep(soonest);
+    // Against the windows of the binds that are up (one refused never binds: a 2-part message over
+    // the other's window of 1 waited for ever); a long message's parts beyond them wait in the link,
+    // as they always have.
+    return capacity > 0 && room >= Math.min(parts, capacity) ? null : sleep(soonest);
   }
 
   /** Parts on the wire: what the lane's rate must count. */
