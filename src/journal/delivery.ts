@@ -122,6 +122,11 @@ interface AcceptedGroup {
   providerIds: string[];
 }
 
+/** A message the provider split: its parts' ids go to message_parts (one sent whole has its id alone). */
+function split(x: { partIds?: string[] }): x is { partIds: string[] } {
+  return (x.partIds?.length ?? 0) > 1;
+}
+
 /** Each id one more than the one before it. */
 function consecutive(ids: readonly number[]): boolean {
   for (let i = 1; i < ids.length; i++) if (ids[i] !== ids[i - 1]! + 1) return false;
@@ -410,6 +415,11 @@ export class DeliveryJournal {
     });
   }
 
+  /** `fn` in one transaction (nested ones are savepoints): a claim with the results answered meanwhile. */
+  transaction<T>(fn: () => T): T {
+    return this.tx(fn);
+  }
+
   /** Returns how many messages early reports applied here made `failed`. */
   settle(settlements: Settlement[]): number {
     return this.tx(() => {
@@ -428,10 +438,10 @@ export class DeliveryJournal {
           }
           last.ids.push(x.id);
           last.providerIds.push(x.providerId);
-          if (x.partIds?.length) parts.push({ id: x.id, partIds: x.partIds });
+          if (split(x)) parts.push({ id: x.id, partIds: x.partIds });
         } else if (x.kind === 'sent') {
           if (this.s.sent.run(x.providerId, x.at, x.id).changes) sent.push(x.id);
-          if (x.partIds?.length) this.parts.record(x.id, x.partIds);
+          if (split(x)) this.parts.record(x.id, x.partIds);
         } else if (x.kind === 'failed') this.s.failed.run(redact(x.reason), x.at, x.id);
         else if (x.kind === 'unknown') this.s.unknown.run(redact(x.reason), x.id);
         else if (x.kind === 'unclaim') this.s.unclaim.run(x.id);

@@ -131,6 +131,48 @@ describe('message parts (migration 4)', () => {
     });
   });
 
+  it('finds a message sent whole (one id) without parts rows: its report is the message\'s, other spellings and the recipient as for parts', () => {
+    const d = journal.delivery();
+    const status = (row: number): string => [...journal.messages('c1')].find((m) => m.row === row)!.status;
+    // sent whole with partIds of one: nothing is written to message_parts
+    const [first] = d.nextPlanned('c1', 'lms', 0, 10);
+    expect(first).toBeUndefined(); // (all three were claimed and settled in beforeEach, as whole messages)
+    for (const id of ids) expect(parts.parts(id)).toEqual([]);
+    // a receipt naming a spelling that is not the message's, then one that is, with another's recipient
+    expect(d.applyReports('carrier', [report('zz', 'failed', { altProviderIds: ['100'] })])).toBe(1);
+    expect(status(3)).toBe('failed');
+    // 'a1' is message 1's id, but the receipt names message 2's number, whose id is the other spelling
+    d.applyReports('carrier', [report('a1', 'delivered', { altProviderIds: ['b1'], to: '821022220000' })]);
+    expect([status(1), status(2)]).toEqual(['sent', 'delivered']);
+    // the first report wins: a later one changes nothing
+    d.applyReports('carrier', [report('b1', 'failed')]);
+    expect(status(2)).toBe('delivered');
+    // and another provider's receipt never reaches it
+    d.applyReports('other', [report('a1', 'delivered')]);
+    expect(status(1)).toBe('sent');
+  });
+
+  it('records the parts of a message split in two, and none for one sent whole', () => {
+    const d = journal.delivery();
+    journal.insertPlanned('c1', [planned(4, '01044440000'), planned(5, '01055550000')]);
+    const claimed = d.claim(d.nextPlanned('c1', 'lms', 3, 10), 'carrier');
+    const at = new Date().toISOString();
+    d.settle([
+      { id: claimed[0]!.id, kind: 'sent', providerId: 'd1', partIds: ['d1', 'd2'], at },
+      { id: claimed[1]!.id, kind: 'sent', providerId: 'e1', partIds: ['e1'], at },
+    ]);
+    expect(parts.parts(claimed[0]!.id).map((p) => p.providerId)).toEqual(['d1', 'd2']);
+    expect(parts.parts(claimed[1]!.id)).toEqual([]);
+    expect(parts.apply('carrier', report('e1', 'delivered'), at)).toEqual({
+      messageId: claimed[1]!.id,
+      status: 'delivered',
+    });
+    expect(parts.apply('carrier', report('d2', 'delivered'), at)).toEqual({
+      messageId: claimed[0]!.id,
+      status: null,
+    });
+  });
+
   it('replaces the parts of a message recorded again', () => {
     parts.record(ids[0]!, ['a1', 'a2']);
     parts.record(ids[0]!, ['x1']);
