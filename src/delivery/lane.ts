@@ -194,13 +194,17 @@ export class Lane {
       for (const m of claimed) m.attempts++;
       run.remaining -= claimed.length;
       run.progress.submitted += claimed.length;
-      const sentAt = rate.leavingNow();
+      const sentAt = { at: rate.leavingNow() };
       for (const requested of group) {
         const request = kept ? requested.filter((m) => kept.has(m)) : requested;
         if (!request.length) continue;
         const p: Promise<void> = this.submit(request, sentAt).finally(() => this.inFlight.delete(p));
         this.inFlight.add(p);
       }
+      // Handed over, the requests are in the socket's buffer: stamped again, the cap counts from
+      // this instant, not from before the calls (a first, cold one took ms: the SMSC then counted
+      // 505 in its first second of bench/smpp.js paced).
+      sentAt.at = rate.leavingNow();
       if (!(await this.roomInWindow())) break;
     }
     this.looping = false;
@@ -378,7 +382,7 @@ export class Lane {
 
   /** One request: submit, settle what came back, commit it. */
   /** `sentAt`: the rate's stamp of this request (a throttle answer names its congestion event by it). */
-  private async submit(batch: SendableMessage[], sentAt: number): Promise<void> {
+  private async submit(batch: SendableMessage[], sentAt: { at: number }): Promise<void> {
     const options = this.ctx.messageOptions;
     const name = this.provider.name;
     // no copy of each message where there are no channel options (an SMS lane)
@@ -404,7 +408,7 @@ export class Lane {
       provider: this.provider.name,
       at: new Date().toISOString(),
     });
-    this.signal(out, sentAt);
+    this.signal(out, sentAt.at);
     this.commit(out);
   }
 

@@ -156,13 +156,21 @@ export class DeliveryJournal {
   private readonly s;
   private readonly parts: PartsJournal;
   /**
-   * Runs `fn` in one transaction. Made once: better-sqlite3's transaction() builds its wrappers on
-   * every call, a cost per claim and per settle that showed in bench/smpp.js's profile.
+   * Runs `fn` in a transaction of its own, or in a savepoint when nested. Made once: better-sqlite3's
+   * transaction() builds its wrappers on every call, a cost per claim and per settle that showed in
+   * bench/smpp.js's profile.
+   */
+  private readonly savepoint: <T>(fn: () => T) => T;
+  /**
+   * Runs `fn` in one transaction, or in the one already open: a claim with the answers committed
+   * meanwhile (GroupCommit.claimWith) is one transaction, not a savepoint for each (what fails there
+   * fails it all).
    */
   private readonly tx: <T>(fn: () => T) => T;
   constructor(private readonly db: Database.Database) {
     this.parts = new PartsJournal(db);
-    this.tx = db.transaction((fn: () => unknown) => fn()) as <T>(fn: () => T) => T;
+    this.savepoint = db.transaction((fn: () => unknown) => fn()) as <T>(fn: () => T) => T;
+    this.tx = (fn) => (db.inTransaction ? fn() : this.savepoint(fn));
     const cols = `id, row, leg, to_addr AS "to", channel, subject, body, parts, attempts, vars, defer_at_night AS "deferrable", rcs_kind AS "rcsKind"`;
     const plannedCols =
       'id, row, leg, to_addr, subject, body, parts, attempts, vars, defer_at_night, rcs_kind';
@@ -392,7 +400,7 @@ export class DeliveryJournal {
     let inRange = true;
     for (let i = 1; i < n && inRange; i++) inRange = messages[i]!.id === messages[i - 1]!.id + 1;
     try {
-      this.tx(() => {
+      this.savepoint(() => {
         const changes = inRange
           ? this.s.claimRange.run(provider, messages[0]!.id, messages[n - 1]!.id, provider).changes
           : this.s.claimList.run(provider, JSON.stringify(messages.map((m) => m.id)), provider).changes;
