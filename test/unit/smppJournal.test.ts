@@ -131,7 +131,7 @@ describe('message parts (migration 4)', () => {
     });
   });
 
-  it('finds a message sent whole (one id) without parts rows: its report is the message\'s, other spellings and the recipient as for parts', () => {
+  it("finds a message sent whole (one id) without parts rows: its report is the message's, other spellings and the recipient as for parts", () => {
     const d = journal.delivery();
     const status = (row: number): string => [...journal.messages('c1')].find((m) => m.row === row)!.status;
     // sent whole with partIds of one: nothing is written to message_parts
