@@ -126,6 +126,23 @@ describe('SMPP provider against a local SMSC', () => {
     expect(r.kind).toBe('ambiguous');
   });
 
+  it('times each request out from its own write: one written later waits its full time, one held by the window is written when the first expires', async () => {
+    const timeout = 300;
+    const { p } = await setup({ respondDelayMs: 5000 }, { requestTimeoutMs: timeout, window: 2 });
+    const t0 = performance.now();
+    const at = (r: Promise<unknown>) => r.then((x) => ({ x, ms: performance.now() - t0 }));
+    const a = at(p.submit([msg('01011110000')]));
+    await sleep(200);
+    const b = at(p.submit([msg('01022220000')]));
+    const c = at(p.submit([msg('01033330000')])); // the window (2) holds it until a's expires
+    const [ra, rb, rc] = await Promise.all([a, b, c]);
+    for (const r of [ra, rb, rc]) expect(r.x).toMatchObject({ kind: 'ambiguous' });
+    // (lower bounds only: a loaded machine makes timers late, never early)
+    expect(ra.ms).toBeGreaterThanOrEqual(timeout - 5);
+    expect(rb.ms).toBeGreaterThanOrEqual(200 + timeout - 5); // not with a's
+    expect(rc.ms).toBeGreaterThanOrEqual(2 * timeout - 5); // written when a's expired, then its own time
+  });
+
   it('makes what was in flight ambiguous when the connection drops, and sends the rest after a rebind', async () => {
     const { smsc, p } = await setup({ respondDelayMs: 30, dropAfterSubmits: 3 }, { window: 5 });
     const batch = Array.from({ length: 20 }, (_, i) => msg(`0101111${String(i).padStart(4, '0')}`));

@@ -47,14 +47,15 @@ export interface Pending {
   params: Record<string, unknown>;
   cost: number;
   resolve: (r: RequestResult) => void;
-  timer?: NodeJS.Timeout;
+  /** written: when it times out (performance.now()) */
+  deadline?: number;
 }
 
 type State = 'idle' | 'connecting' | 'binding' | 'bound' | 'closed';
 
 /**
  * One SMPP connection (one bind): a transceiver bind (interface_version 0x34), enquire_link
- * keepalive, a timer on every request, a window of requests in flight, an optional cap, and
+ * keepalive, a time limit on every request, a window of requests in flight, an optional cap, and
  * reconnect + rebind with backoff. Requests wait in order for a bound connection; what was in flight when the connection
  * dropped is answered `lost`, never sent again here.
  */
@@ -80,6 +81,8 @@ export class SmppLink {
     pump?: NodeJS.Timeout;
     enquire?: NodeJS.Timeout;
     enquireAnswer?: NodeJS.Timeout;
+    /** at the oldest request's deadline (one timer for them all, not one each: bench/smpp.js) */
+    expire?: NodeJS.Timeout;
   } = {};
   private unbound: (() => void) | null = null;
   /** successful binds so far (a rebind after a drop counts) */
@@ -313,7 +316,7 @@ export class SmppLink {
       const p = this.inflight.get(seq);
       if (p) {
         this.inflight.delete(seq);
-        clearTimeout(p.timer);
+        if (!this.inflight.size) this.stopExpiry();
         const id = pdu.message_id;
         p.resolve({ kind: 'resp', status: pdu.command_status, messageId: typeof id === 'string' ? id : '' });
         this.pump();
@@ -435,11 +438,46 @@ export class SmppLink {
   }
 
   private failInflight(reason: string): void {
-    for (const p of this.inflight.values()) {
-      clearTimeout(p.timer);
-      p.resolve({ kind: 'lost', reason });
-    }
+    this.stopExpiry();
+    for (const p of this.inflight.values()) p.resolve({ kind: 'lost', reason });
     this.inflight.clear();
+  }
+
+  /**
+   * Requests unanswered by their deadline are answered `timeout` (the SMSC may have them: the
+   * engine looks them up or leaves them unknown, never sends them blindly); the timer then waits
+   * for the next oldest. The map holds them in the order they were written, so the oldest is first.
+   */
+  private expireAt(deadline: number): NodeJS.Timeout {
+    const t = setTimeout(
+      () => {
+        delete this.timers.expire;
+        const now = performance.now();
+        let expired = false;
+        for (const [seq, p] of this.inflight) {
+          if (p.deadline! > now) {
+            this.timers.expire = this.expireAt(p.deadline!);
+            break;
+          }
+          this.inflight.delete(seq);
+          expired = true;
+          p.resolve({
+            kind: 'timeout',
+            reason: `no answer to ${p.command} within ${this.opts.requestTimeoutMs} ms`,
+          });
+        }
+        if (expired) this.pump();
+      },
+      Math.max(0, deadline - performance.now()),
+    );
+    // a request waiting for its answer holds the socket, which keeps the process alive anyway
+    t.unref();
+    return t;
+  }
+
+  private stopExpiry(): void {
+    clearTimeout(this.timers.expire);
+    delete this.timers.expire;
   }
 
   private pump(): void {
@@ -475,15 +513,8 @@ export class SmppLink {
       this.queue.shift();
       this.cap?.take(p.cost, now);
       this.inflight.set(seq, p);
-      p.timer = setTimeout(() => {
-        if (this.inflight.get(seq) !== p) return;
-        this.inflight.delete(seq);
-        p.resolve({
-          kind: 'timeout',
-          reason: `no answer to ${p.command} within ${this.opts.requestTimeoutMs} ms`,
-        });
-        this.pump();
-      }, this.opts.requestTimeoutMs);
+      p.deadline = now + this.opts.requestTimeoutMs;
+      this.timers.expire ??= this.expireAt(p.deadline);
     }
   }
 }
