@@ -87,7 +87,8 @@ export function openPlanSink(
   env: NodeJS.ProcessEnv = process.env,
   providers?: KindProviders,
 ): PlanSink {
-  return planWriterFor(journal.file, csvBytes, env) === 'worker'
+  // on PostgreSQL the server stores the rows (COPY) in a process of its own: planned here
+  return journal.dialect === 'sqlite' && planWriterFor(journal.file, csvBytes, env) === 'worker'
     ? new WorkerSink(journal, campaignId, providers)
     : new InlineSink(journal, campaignId, providers);
 }

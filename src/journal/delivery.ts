@@ -3,6 +3,7 @@ import type { RcsKind } from '../campaign/rcs.js';
 import type { Channel } from '../campaign/types.js';
 import { redact } from '../config/secrets.js';
 import type { DeliveryReport } from '../providers/types.js';
+import { dialectOf, pick } from './dialect.js';
 import { PartsJournal } from './parts.js';
 import type { MessageStatus, ReportStatus } from './states.js';
 
@@ -158,6 +159,7 @@ export class DeliveryJournal {
   constructor(private readonly db: Database.Database) {
     this.parts = new PartsJournal(db);
     this.tx = db.transaction((fn: () => unknown) => fn()) as <T>(fn: () => T) => T;
+    const d = dialectOf(db);
     const cols = `id, row, leg, to_addr AS "to", channel, subject, body, parts, attempts, vars, defer_at_night AS "deferrable", rcs_kind AS "rcsKind"`;
     const plannedCols =
       'id, row, leg, to_addr, subject, body, parts, attempts, vars, defer_at_night, rcs_kind';
@@ -167,9 +169,9 @@ export class DeliveryJournal {
       // fewer instructions for it in bench/send.js). The rows as arrays (PlannedRowArray), in row order.
       nextPlanned: db
         .prepare<[string, number, string, number, number], string>(
-          `SELECT json_group_array(json_array(${plannedCols})) FROM (
+          `SELECT ${pick(d, `json_group_array(json_array(${plannedCols}))`, `json_agg(json_build_array(${plannedCols}) ORDER BY row, leg)`)} FROM (
              SELECT ${plannedCols} FROM messages WHERE campaign_id = ? AND row > ? AND status = 'planned' AND channel = ? AND defer_at_night <= ?
-             ORDER BY row, leg LIMIT ?)`,
+             ORDER BY row, leg LIMIT ?) AS p`,
         )
         .pluck(true),
       countDeferrable: db.prepare<[string], { n: number }>(
@@ -201,7 +203,7 @@ export class DeliveryJournal {
            AND NOT EXISTS (SELECT 1 FROM optouts WHERE phone = messages.to_addr)`,
       ),
       claimList: db.prepare<[string, string, string]>(
-        `UPDATE messages SET status = 'sending', attempts = attempts + 1, provider = ? WHERE id IN (SELECT value FROM json_each(?)) AND status = 'planned'
+        `UPDATE messages SET status = 'sending', attempts = attempts + 1, provider = ? WHERE id IN (${pick(d, 'SELECT value FROM json_each(?)', 'SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(? AS json))')}) AND status = 'planned'
            AND (provider IS NULL OR provider = ?)
            AND NOT EXISTS (SELECT 1 FROM optouts WHERE phone = messages.to_addr)`,
       ),
@@ -215,13 +217,14 @@ export class DeliveryJournal {
       // a request's accepted messages in one statement: their sent_at, and a JSON object of provider id by message id
       sentList: db.prepare<[string, string]>(
         `UPDATE messages SET status = 'sent', provider_id = j.value, sent_at = ?, cost = cost_est, reason = NULL
-         FROM json_each(?) AS j WHERE messages.id = CAST(j.key AS INTEGER) AND status IN ('sending', 'unknown')`,
+         FROM ${pick(d, 'json_each(?)', 'json_each_text(CAST(? AS json))')} AS j WHERE messages.id = CAST(j.key AS ${pick(d, 'INTEGER', 'BIGINT')}) AND status IN ('sending', 'unknown')`,
       ),
       // the same when their ids are consecutive (the usual request): a JSON array of provider ids,
       // the first message's id added to each one's place in it (bench/send.js: 7% less for the statement)
       sentRange: db.prepare<[string, string, number]>(
         `UPDATE messages SET status = 'sent', provider_id = j.value, sent_at = ?, cost = cost_est, reason = NULL
-         FROM json_each(?) AS j WHERE messages.id = ? + j.key AND status IN ('sending', 'unknown')`,
+         FROM ${pick(d, 'json_each(?) AS j', 'json_array_elements_text(CAST(? AS json)) WITH ORDINALITY AS j(value, key)')}
+         WHERE messages.id = ? + j.key${pick(d, '', ' - 1')} AND status IN ('sending', 'unknown')`,
       ),
       failed: db.prepare<[string, string, number]>(
         `UPDATE messages SET status = 'failed', reason = ?, done_at = ? WHERE id = ? AND status IN ('sending', 'unknown')`,
@@ -256,14 +259,16 @@ export class DeliveryJournal {
           to: string | null;
         }
       >(
-        'SELECT campaign_id AS campaignId, row, leg, provider, provider_id AS providerId, to_addr AS "to" FROM messages WHERE id = ?',
+        'SELECT campaign_id AS "campaignId", row, leg, provider, provider_id AS "providerId", to_addr AS "to" FROM messages WHERE id = ?',
       ),
-      anyEarly: db.prepare<[], { n: number }>('SELECT EXISTS (SELECT 1 FROM early_reports) AS n'),
+      anyEarly: db.prepare<[], { n: number }>(
+        'SELECT CASE WHEN EXISTS (SELECT 1 FROM early_reports) THEN 1 ELSE 0 END AS n',
+      ),
       earlyByRef: db.prepare<[string, string, string], { reportId: number }>(
-        'SELECT report_id AS reportId FROM early_reports WHERE provider = ? AND ref_kind = ? AND ref = ?',
+        'SELECT report_id AS "reportId" FROM early_reports WHERE provider = ? AND ref_kind = ? AND ref = ?',
       ),
       earlyReport: db.prepare<[number], StoredReport>(
-        `SELECT id, provider, provider_id AS providerId, message_key AS key, to_addr AS "to", status, code, text, reported_at AS at, received_at AS receivedAt
+        `SELECT id, provider, provider_id AS "providerId", message_key AS key, to_addr AS "to", status, code, text, reported_at AS at, received_at AS "receivedAt"
          FROM reports WHERE id = ? AND message_id IS NULL`,
       ),
       earlyRefs: db.prepare<[number], { ref: string }>(
@@ -284,13 +289,14 @@ export class DeliveryJournal {
       ),
       insertReport: db.prepare(
         `INSERT INTO reports (provider, provider_id, message_key, message_id, status, code, text, reported_at, received_at, applied, to_addr)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)${pick(d, '', ' RETURNING id')}`,
       ),
       lockHolder: db.prepare<[string], LockHolder & { campaign_id: string }>(
-        'SELECT campaign_id, pid, host, command, started_at AS startedAt FROM locks WHERE campaign_id = ?',
+        'SELECT campaign_id, pid, host, command, started_at AS "startedAt" FROM locks WHERE campaign_id = ?',
       ),
       takeLock: db.prepare<[string, number, string, string, string]>(
-        'INSERT OR REPLACE INTO locks (campaign_id, pid, host, command, started_at) VALUES (?, ?, ?, ?, ?)',
+        `INSERT INTO locks (campaign_id, pid, host, command, started_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (campaign_id) DO UPDATE SET pid = excluded.pid, host = excluded.host, command = excluded.command, started_at = excluded.started_at`,
       ),
       dropLock: db.prepare<[string, number]>('DELETE FROM locks WHERE campaign_id = ? AND pid = ?'),
       deliveredLatencies: db.prepare<[string], { ms: number }>(
@@ -298,7 +304,7 @@ export class DeliveryJournal {
          WHERE campaign_id = ? AND status = 'delivered' AND sent_at IS NOT NULL AND done_at IS NOT NULL ORDER BY ms`,
       ),
       laneStats: db.prepare<[string], LaneStats>(
-        `SELECT provider, channel, COUNT(*) AS messages, SUM(parts) AS parts, MIN(sent_at) AS firstSentAt, MAX(sent_at) AS lastSentAt
+        `SELECT provider, channel, COUNT(*) AS messages, SUM(parts) AS parts, MIN(sent_at) AS "firstSentAt", MAX(sent_at) AS "lastSentAt"
          FROM messages WHERE campaign_id = ? AND sent_at IS NOT NULL GROUP BY provider, channel ORDER BY provider, channel`,
       ),
       problemRows: db.prepare<[string, number], ListedMessage>(

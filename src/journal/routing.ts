@@ -88,7 +88,7 @@ export class RoutingJournal {
          WHERE campaign_id = ? AND provider IS NULL AND status IN ('planned', 'held') AND channel IS NOT NULL`,
       ),
       assignKind: db.prepare<[string, number, string, Channel, RcsKind | null]>(
-        `UPDATE messages SET provider = ?, cost_est = parts * ? WHERE campaign_id = ? AND channel = ? AND rcs_kind IS ?
+        `UPDATE messages SET provider = ?, cost_est = parts * ? WHERE campaign_id = ? AND channel = ? AND rcs_kind IS NOT DISTINCT FROM ?
            AND provider IS NULL AND status IN ('planned', 'held')`,
       ),
       assign: db.prepare<[string, number, number]>(
@@ -107,7 +107,7 @@ export class RoutingJournal {
       ),
       move: db.prepare<[string, number, string, string, string, string | null]>(
         `UPDATE messages SET provider = ?, cost_est = parts * ? WHERE campaign_id = ? AND provider = ? AND channel = ?
-         AND status IN ('planned', 'held') AND rcs_kind IS ?`,
+         AND status IN ('planned', 'held') AND rcs_kind IS NOT DISTINCT FROM ?`,
       ),
       waitingOf: db.prepare<[string, string, string, number, number], UnassignedRow>(
         `SELECT id, to_addr AS "to", channel, parts, rcs_kind AS "rcsKind" FROM messages
@@ -137,7 +137,7 @@ export class RoutingJournal {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       moves: db.prepare<[string], RouteMove>(
-        `SELECT channel, from_provider AS "from", to_provider AS "to", count, why, detail, since, moved_at AS movedAt
+        `SELECT channel, from_provider AS "from", to_provider AS "to", count, why, detail, since, moved_at AS "movedAt"
          FROM route_moves WHERE campaign_id = ? ORDER BY id`,
       ),
       providerStats: db.prepare<[string], ProviderStats>(
