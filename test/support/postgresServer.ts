@@ -37,7 +37,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+/**
+ * `password`: connections over TCP must give it (SCRAM), as user ums; else every connection is trusted.
+ */
+export async function startPostgres(options: { password?: string } = {}): Promise<PostgresServer> {
   const initdb = findInitdb();
   if (!initdb) throw new Error('no PostgreSQL server installed (/usr/lib/postgresql/*/bin/initdb)');
   const bin = path.dirname(initdb);
@@ -50,7 +53,13 @@ export async function startPostgres(): Promise<PostgresServer> {
     const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
     execFileSync(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   };
-  run(path.join(bin, 'initdb'), ['-D', data, '-U', 'ums', '--auth=trust', '-E', 'UTF8', '--no-locale']);
+  const auth = ['--auth=trust'];
+  if (options.password) {
+    const pwfile = path.join(dir, 'pw');
+    fs.writeFileSync(pwfile, `${options.password}\n`, { mode: 0o644 });
+    auth.splice(0, 1, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`);
+  }
+  run(path.join(bin, 'initdb'), ['-D', data, '-U', 'ums', ...auth, '-E', 'UTF8', '--no-locale']);
   const port = await freePort();
   const pgCtl = path.join(bin, 'pg_ctl');
   run(pgCtl, [
@@ -64,7 +73,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     'start',
   ]);
   return {
-    url: `postgres://ums@127.0.0.1:${port}/postgres`,
+    url: `postgres://ums${options.password ? `:${encodeURIComponent(options.password)}` : ''}@127.0.0.1:${port}/postgres`,
     stop: () => {
       try {
         run(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']);
