@@ -241,9 +241,17 @@ export class PostgresDatabase {
     return this;
   }
 
-  /** `COPY … FROM STDIN` with `text` as its data; returns the rows copied. */
-  copyIn(sql: string, text: string): number {
-    return this.call({ op: 'copy', id: this.id, sql, text }).rowCount ?? 0;
+  /**
+   * `COPY … FROM STDIN` with `text` as its data. Returns once the copy has started: the next call on
+   * this connection waits for it to end, and throws its error if it failed.
+   */
+  copyIn(sql: string, text: string): void {
+    this.call({ op: 'copy', id: this.id, sql, text });
+  }
+
+  /** Wait for a copyIn still running; throws its error if it failed. */
+  sync(): void {
+    this.query('SELECT 1', []);
   }
 
   /**

@@ -32,7 +32,20 @@ export type WorkerResult =
 const clients = new Map<number, pg.Client>();
 let nextId = 1;
 
-function client(id: number): pg.Client {
+/**
+ * A COPY still running on a client: copy returns once it has started, so that the main thread
+ * prepares the next rows while the server stores these (planning's two halves overlap, as the
+ * SQLite writer thread makes them). Every later call on the client waits for it first, and fails
+ * with its error if it failed.
+ */
+const copying = new Map<number, Promise<unknown>>();
+
+async function client(id: number): Promise<pg.Client> {
+  const pending = copying.get(id);
+  if (pending) {
+    copying.delete(id);
+    await pending;
+  }
   const c = clients.get(id);
   if (!c) throw Object.assign(new Error('the PostgreSQL connection is closed'), { code: 'ECLOSED' });
   return c;
@@ -56,7 +69,7 @@ async function run(op: WorkerOp): Promise<WorkerResult> {
       return { ok: true, id };
     }
     case 'query': {
-      const r = await client(op.id).query({
+      const r = await (await client(op.id)).query({
         text: op.sql,
         values: op.params,
         rowMode: 'array',
@@ -70,15 +83,19 @@ async function run(op: WorkerOp): Promise<WorkerResult> {
       };
     }
     case 'exec': {
-      await client(op.id).query(op.sql);
+      await (await client(op.id)).query(op.sql);
       return { ok: true };
     }
     case 'copy': {
-      const stream = client(op.id).query(copyFrom(op.sql));
-      await pipeline(Readable.from([op.text]), stream);
-      return { ok: true, rowCount: stream.rowCount };
+      const stream = (await client(op.id)).query(copyFrom(op.sql));
+      const done = pipeline(Readable.from([op.text]), stream);
+      // never an unhandled rejection: the next call on the client awaits it and reports its error
+      done.catch(() => undefined);
+      copying.set(op.id, done);
+      return { ok: true };
     }
     case 'close': {
+      await client(op.id).catch(() => undefined);
       const c = clients.get(op.id);
       clients.delete(op.id);
       await c?.end().catch(() => undefined);
