@@ -119,6 +119,9 @@ export interface RunResult {
 
 type Params = unknown[];
 
+/** Rows fetched at a time by iterate(). */
+const CURSOR_PAGE = 2000;
+
 /** A prepared statement: the subset of better-sqlite3's Statement that src/journal uses. */
 export class PostgresStatement {
   private readonly text: string;
@@ -174,9 +177,22 @@ export class PostgresStatement {
     return r.rows.map((row) => this.shape(r.fields, row));
   }
 
+  /**
+   * The rows a page at a time, through a cursor WITH HOLD (it outlives the transaction it was
+   * declared in, or the statement's own): a million rows never cross the thread boundary at once.
+   */
   *iterate(...args: Params): IterableIterator<unknown> {
-    const r = this.query(args);
-    for (const row of r.rows) yield this.shape(r.fields, row);
+    const cursor = this.db.cursorName();
+    this.db.query(`DECLARE ${cursor} NO SCROLL CURSOR WITH HOLD FOR ${this.text}`, this.values(args));
+    try {
+      for (;;) {
+        const r = this.db.query(`FETCH FORWARD ${CURSOR_PAGE} FROM ${cursor}`, []);
+        for (const row of r.rows) yield this.shape(r.fields, row);
+        if (r.rows.length < CURSOR_PAGE) return;
+      }
+    } finally {
+      this.db.query(`CLOSE ${cursor}`, []);
+    }
   }
 
   pluck(toggle = true): this {
@@ -210,6 +226,13 @@ export class PostgresDatabase {
     const r = worker({ op: 'open', url });
     if (!r.ok) throw connectError(url, r.message, r.code);
     return new PostgresDatabase(r.id!, url);
+  }
+
+  private cursors = 0;
+
+  /** A new name for a cursor of this connection. */
+  cursorName(): string {
+    return `ums_cursor${++this.cursors}`;
   }
 
   get inTransaction(): boolean {
