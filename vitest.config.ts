@@ -12,6 +12,7 @@ const POSTGRES_JOURNAL_TESTS = [
   'test/unit/retryFailed.test.ts',
   'test/unit/smppJournal.test.ts',
   'test/unit/properties.test.ts',
+  'test/unit/postgresJournal.test.ts',
 ];
 const withPostgres = Boolean(process.env.CI || process.env.UMS_TEST_PG_URL || findInitdb());
 

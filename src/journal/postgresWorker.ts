@@ -33,6 +33,13 @@ const clients = new Map<number, pg.Client>();
 let nextId = 1;
 
 /**
+ * Clients whose connection was lost (the server shut down, the backend was terminated, the network
+ * went): why, with a code that says so. node-postgres then fails every query with a message and no
+ * code ("Client has encountered a connection error and is not queryable").
+ */
+const lost = new Map<number, { message: string; code: string }>();
+
+/**
  * A COPY still running on a client: copy returns once it has started, so that the main thread
  * prepares the next rows while the server stores these (planning's two halves overlap, as the
  * SQLite writer thread makes them). Every later call on the client waits for it first, and fails
@@ -55,16 +62,27 @@ async function run(op: WorkerOp): Promise<WorkerResult> {
   switch (op.op) {
     case 'open': {
       const c = new pg.Client({ connectionString: op.url, connectionTimeoutMillis: 10_000 });
-      // a connection lost later surfaces at the next query; never an uncaught 'error' here
-      c.on('error', () => undefined);
+      const id = nextId++;
+      // a connection lost later surfaces at the next query (lost); never an uncaught 'error' here
+      c.on('error', (err: Error & { code?: unknown }) => {
+        if (!lost.has(id))
+          lost.set(id, {
+            message: err.message,
+            code: typeof err.code === 'string' ? err.code : 'ECONNRESET',
+          });
+      });
+      c.on('end', () => {
+        if (clients.has(id) && !lost.has(id))
+          lost.set(id, { message: 'the server closed the connection', code: 'ECONNRESET' });
+      });
       try {
         await c.connect();
         await c.query("SET TimeZone = 'UTC'");
       } catch (err) {
+        lost.delete(id);
         await c.end().catch(() => undefined);
         throw err;
       }
-      const id = nextId++;
       clients.set(id, c);
       return { ok: true, id };
     }
@@ -98,6 +116,7 @@ async function run(op: WorkerOp): Promise<WorkerResult> {
       await client(op.id).catch(() => undefined);
       const c = clients.get(op.id);
       clients.delete(op.id);
+      lost.delete(op.id);
       await c?.end().catch(() => undefined);
       return { ok: true };
     }
@@ -108,6 +127,8 @@ runAsWorker(async (op: WorkerOp): Promise<WorkerResult> => {
   try {
     return await run(op);
   } catch (err) {
+    const gone = op.op === 'open' ? undefined : lost.get(op.id);
+    if (gone) return { ok: false, message: gone.message, code: gone.code };
     const e = err as { message?: string; code?: unknown; errors?: { code?: unknown }[] };
     // a host with several addresses fails with an AggregateError: its first cause names the reason
     const code =
