@@ -13,6 +13,14 @@ const POSTGRES_JOURNAL_TESTS = [
   'test/unit/smppJournal.test.ts',
   'test/unit/properties.test.ts',
   'test/unit/postgresJournal.test.ts',
+  // the engine and routing over a planned journal (test/support/journal.ts's plannedJournal)
+  'test/unit/routes.test.ts',
+  'test/unit/failback.test.ts',
+  'test/unit/reportMatching.test.ts',
+  'test/unit/engineGroupCommit.test.ts',
+  'test/unit/engineUnknown.test.ts',
+  'test/unit/engineQuietHours.test.ts',
+  'test/unit/pacedGroups.test.ts',
 ];
 const withPostgres = Boolean(process.env.CI || process.env.UMS_TEST_PG_URL || findInitdb());
 
