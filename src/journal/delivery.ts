@@ -152,6 +152,12 @@ export class DeliveryJournal {
   private readonly s;
   private readonly parts: PartsJournal;
   /**
+   * PostgreSQL: a report whose key names its message (byKey), applied (report) and stored
+   * (insertReport) in one statement: one round trip to the server instead of three, which were a
+   * send's pace on the simulator (1,600 messages a second for 20,000). Null on SQLite (no round trips).
+   */
+  private readonly reportByKey: Database.Statement<unknown[], { target: number; changed: number }> | null;
+  /**
    * Runs `fn` in one transaction. Made once: better-sqlite3's transaction() builds its wrappers on
    * every call, a cost per claim and per settle that showed in bench/smpp.js's profile.
    */
@@ -160,6 +166,22 @@ export class DeliveryJournal {
     this.parts = new PartsJournal(db);
     this.tx = db.transaction((fn: () => unknown) => fn()) as <T>(fn: () => T) => T;
     const d = dialectOf(db);
+    this.reportByKey =
+      d === 'postgres'
+        ? db.prepare(
+            `WITH t AS (
+               SELECT id FROM messages WHERE campaign_id = ? AND row = ? AND leg = ? AND provider = ?
+                 AND (provider_id IS NULL OR provider_id = '' OR provider_id = ?)),
+             u AS (
+               UPDATE messages SET status = ?, reason = ?, done_at = ? WHERE id IN (SELECT id FROM t) AND status IN ('sending', 'sent', 'unknown')
+               RETURNING id),
+             i AS (
+               INSERT INTO reports (provider, provider_id, message_key, message_id, status, code, text, reported_at, received_at, applied, to_addr)
+               SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), t.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
+                      CAST(? AS TEXT), CAST(? AS TEXT), (SELECT COUNT(*) FROM u), CAST(? AS TEXT) FROM t)
+             SELECT id AS target, (SELECT COUNT(*) FROM u) AS changed FROM t`,
+          )
+        : null;
     const cols = `id, row, leg, to_addr AS "to", channel, subject, body, parts, attempts, vars, defer_at_night AS "deferrable", rcs_kind AS "rcsKind"`;
     const plannedCols =
       'id, row, leg, to_addr, subject, body, parts, attempts, vars, defer_at_night, rcs_kind';
@@ -523,6 +545,35 @@ export class DeliveryJournal {
   }
 
   /**
+   * applyOne and the report's row in one statement, when its key names its message (PostgreSQL:
+   * reportByKey); null, with nothing written, when it does not (the report goes the usual way).
+   */
+  private applyByKey(provider: string, r: DeliveryReport, receivedAt: string): { changed: number } | null {
+    const k = this.reportByKey && r.key ? parseKey(r.key) : null;
+    if (!k) return null;
+    const found = this.reportByKey!.get(
+      k.campaignId,
+      k.row,
+      k.leg,
+      provider,
+      r.providerId ?? null,
+      r.status,
+      r.status === 'failed' ? redact(`${r.code}: ${r.text}`) : null,
+      r.at ?? receivedAt,
+      provider,
+      r.providerId,
+      r.key,
+      r.status,
+      r.code,
+      redact(r.text),
+      r.at,
+      receivedAt,
+      r.to ?? null,
+    );
+    return found ? { changed: found.changed } : null;
+  }
+
+  /**
    * Store reports and apply those that move a message forward. Returns how many changed a
    * message; the rest (late, duplicate, unmatched) are kept in `reports` all the same, and an
    * unmatched one is applied when its message's ids are committed (see settle()).
@@ -538,6 +589,12 @@ export class DeliveryJournal {
       let applied = 0;
       let failed = 0;
       for (const r of reports) {
+        const byKey = this.applyByKey(provider, r, receivedAt);
+        if (byKey) {
+          applied += byKey.changed;
+          if (byKey.changed > 0 && r.status === 'failed') failed++;
+          continue;
+        }
         const { target, changed, failed: madeFailed } = this.applyOne(provider, r, receivedAt);
         applied += changed;
         if (madeFailed) failed++;
