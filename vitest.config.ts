@@ -13,6 +13,7 @@ const POSTGRES_JOURNAL_TESTS = [
   'test/unit/smppJournal.test.ts',
   'test/unit/properties.test.ts',
   'test/unit/postgresJournal.test.ts',
+  'test/unit/postgresParity.test.ts',
   // the engine and routing over a planned journal (test/support/journal.ts's plannedJournal)
   'test/unit/routes.test.ts',
   'test/unit/failback.test.ts',

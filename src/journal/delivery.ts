@@ -200,10 +200,11 @@ export class DeliveryJournal {
         `SELECT COUNT(*) AS n FROM messages WHERE campaign_id = ? AND status = 'planned' AND defer_at_night = 1`,
       ),
       deferrableByChannel: db.prepare<[string], { channel: string; n: number }>(
-        `SELECT channel, COUNT(*) AS n FROM messages WHERE campaign_id = ? AND status = 'planned' AND defer_at_night = 1 AND channel IS NOT NULL GROUP BY channel`,
+        `SELECT channel, COUNT(*) AS n FROM messages WHERE campaign_id = ? AND status = 'planned' AND defer_at_night = 1 AND channel IS NOT NULL GROUP BY channel ORDER BY channel`,
       ),
       plannedChannels: db.prepare<[string], { channel: string }>(
-        `SELECT DISTINCT channel FROM messages WHERE campaign_id = ? AND status IN ('planned', 'sending', 'unknown', 'held') AND channel IS NOT NULL`,
+        // in the order of their first rows (SQLite's DISTINCT, reading messages_by_row)
+        `SELECT ${pick(d, 'DISTINCT channel', 'channel')} FROM messages WHERE campaign_id = ? AND status IN ('planned', 'sending', 'unknown', 'held') AND channel IS NOT NULL${pick(d, '', ' GROUP BY channel ORDER BY MIN(row), MIN(leg)')}`,
       ),
       inStatus: db.prepare<[string, 'sending' | 'unknown'], SendableMessage & { provider: string | null }>(
         `SELECT ${cols}, provider FROM messages WHERE campaign_id = ? AND status = ? ORDER BY row, leg`,
@@ -327,14 +328,14 @@ export class DeliveryJournal {
       ),
       laneStats: db.prepare<[string], LaneStats>(
         `SELECT provider, channel, COUNT(*) AS messages, SUM(parts) AS parts, MIN(sent_at) AS "firstSentAt", MAX(sent_at) AS "lastSentAt"
-         FROM messages WHERE campaign_id = ? AND sent_at IS NOT NULL GROUP BY provider, channel ORDER BY provider, channel`,
+         FROM messages WHERE campaign_id = ? AND sent_at IS NOT NULL GROUP BY provider, channel ORDER BY provider NULLS FIRST, channel NULLS FIRST`,
       ),
       problemRows: db.prepare<[string, number], ListedMessage>(
         `SELECT row, leg, to_addr AS "to", channel, status, reason FROM messages
          WHERE campaign_id = ? AND status IN ('failed', 'rejected', 'unknown') ORDER BY row, leg LIMIT ?`,
       ),
       fallbackLegs: db.prepare<[string], { status: MessageStatus; n: number; cost: number }>(
-        `SELECT status, COUNT(*) AS n, COALESCE(SUM(cost), 0) AS cost FROM messages WHERE campaign_id = ? AND leg = 1 GROUP BY status`,
+        `SELECT status, COUNT(*) AS n, COALESCE(SUM(cost), 0) AS cost FROM messages WHERE campaign_id = ? AND leg = 1 GROUP BY status ORDER BY status`,
       ),
       countInStatus: db.prepare<[string, MessageStatus], { n: number }>(
         'SELECT COUNT(*) AS n FROM messages WHERE campaign_id = ? AND status = ?',

@@ -195,7 +195,7 @@ export class Journal {
       ),
       statusCounts: db.prepare<[string], StatusCount>(
         `SELECT status, channel, COUNT(*) AS count, SUM(parts) AS parts, SUM(cost_est) AS "costEst", COALESCE(SUM(cost), 0) AS cost
-         FROM messages WHERE campaign_id = ? GROUP BY status, channel ORDER BY status, channel`,
+         FROM messages WHERE campaign_id = ? GROUP BY status, channel ORDER BY status, channel NULLS FIRST`,
       ),
       // SQLite fills the bare column `reason` from the row that MIN(row) picked: the first example
       // (PostgreSQL: the first of the group's reasons in row order).

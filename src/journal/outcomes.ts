@@ -56,7 +56,7 @@ export class OutcomeJournal {
         `SELECT m.channel AS channel, m.leg AS leg, COUNT(*) AS n FROM messages m
          JOIN (SELECT row, MIN(leg) AS leg FROM messages WHERE campaign_id = ? AND status = 'delivered' GROUP BY row) d
            ON m.row = d.row AND m.leg = d.leg
-         WHERE m.campaign_id = ? GROUP BY m.channel, m.leg ORDER BY m.leg, m.channel`,
+         WHERE m.campaign_id = ? GROUP BY m.channel, m.leg ORDER BY m.leg, m.channel NULLS FIRST`,
       ),
       lost: db.prepare<[string, string, number], ListedMessage>(
         `SELECT row, leg, to_addr AS "to", channel, status, reason FROM messages WHERE ${LOST_ROWS}

@@ -80,7 +80,7 @@ export class ReportSeriesJournal {
         `SELECT provider, channel, ${pick(d, "CAST(strftime('%s', k || ?) AS INTEGER)", 'CAST(extract(epoch FROM CAST(k || CAST(? AS TEXT) AS timestamp)) AS INTEGER)')} AS at, COUNT(*) AS messages, SUM(parts) AS parts
          FROM (SELECT provider, channel, parts, substr(CASE WHEN sent_at LIKE '%Z' THEN sent_at ELSE ${pick(d, "strftime('%Y-%m-%dT%H:%M:%S', sent_at)", `to_char(CAST(sent_at AS timestamptz), 'YYYY-MM-DD"T"HH24:MI:SS')`)} END, 1, ?) AS k
                FROM messages WHERE campaign_id = ? AND sent_at IS NOT NULL AND provider IS NOT NULL) AS s
-         GROUP BY provider, channel, k ORDER BY k, provider, channel`,
+         GROUP BY provider, channel, k ORDER BY k, provider, channel NULLS FIRST`,
       ),
       funnel: db.prepare<[string], FunnelRow>(
         `SELECT COALESCE(channel, '-') AS channel, leg,
