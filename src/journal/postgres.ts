@@ -3,6 +3,7 @@
  * of better-sqlite3's synchronous API that src/journal uses, so that every journal class runs on
  * either. Each call runs on a client in a worker thread (postgresWorker.ts) while this thread waits.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSyncFn } from 'synckit';
@@ -105,7 +106,12 @@ function workerFile(): string {
 
 let call: ((op: WorkerOp) => WorkerResult) | undefined;
 function worker(op: WorkerOp): WorkerResult {
-  call ??= createSyncFn<(op: WorkerOp) => Promise<WorkerResult>>(workerFile());
+  if (!call) {
+    const file = workerFile();
+    // from sources (a test run) without a build: say so, not a worker's module error
+    if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`);
+    call = createSyncFn<(op: WorkerOp) => Promise<WorkerResult>>(file);
+  }
   return call(op);
 }
 
