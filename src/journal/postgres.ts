@@ -115,7 +115,12 @@ function worker(op: WorkerOp): WorkerResult {
   return call(op);
 }
 
-/** `pg_advisory_xact_lock` key of immediate transactions: they take it first, one at a time, as SQLite's write lock. */
+/**
+ * `pg_advisory_xact_lock` key every transaction takes first: the journal's transactions run one at a
+ * time across every process, as SQLite's writers do (its write lock), so that two of them never
+ * deadlock on rows each locked in another order (a cancel beside a send's claims). A statement run
+ * on its own (planning's COPY, a report's read) waits for none.
+ */
 const WRITE_LOCK_KEY = 0x756d7301;
 
 export interface RunResult {
@@ -285,18 +290,16 @@ export class PostgresDatabase {
 
   /**
    * better-sqlite3's transaction(): a function running `fn` in a transaction, or in a savepoint when
-   * one is open already; `.immediate` takes the journal's write lock first (as SQLite's BEGIN IMMEDIATE).
+   * one is open already. Every transaction takes the journal's write lock as it begins (WRITE_LOCK_KEY,
+   * in the same round trip): `.immediate` (SQLite's BEGIN IMMEDIATE) is the same.
    */
   transaction<F extends (...a: never[]) => unknown>(fn: F): TxFn<F> {
-    const wrap = (immediate: boolean) =>
+    const wrap = () =>
       ((...args: Parameters<F>) => {
         const nested = this.depth > 0;
         const sp = `ums_sp${this.depth}`;
         if (nested) this.exec(`SAVEPOINT ${sp}`);
-        else {
-          this.exec('BEGIN');
-          if (immediate) this.query(`SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY})`, []);
-        }
+        else this.exec(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY})`);
         this.depth++;
         let result: unknown;
         try {
@@ -316,11 +319,7 @@ export class PostgresDatabase {
         else this.exec('COMMIT');
         return result;
       }) as F;
-    return Object.assign(wrap(false), {
-      deferred: wrap(false),
-      immediate: wrap(true),
-      exclusive: wrap(true),
-    });
+    return Object.assign(wrap(), { deferred: wrap(), immediate: wrap(), exclusive: wrap() });
   }
 
   /** SQLite's settings have no meaning here: nothing is changed; a read returns nothing. */

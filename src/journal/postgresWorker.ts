@@ -78,6 +78,9 @@ async function run(op: WorkerOp): Promise<WorkerResult> {
       try {
         await c.connect();
         await c.query("SET TimeZone = 'UTC'");
+        // a journal transaction waits this long for another's (postgres.ts's write lock), then fails
+        // (exit 1, to be resumed), as SQLite's busy timeout makes a writer give up, never hanging
+        await c.query("SET lock_timeout = '30s'");
       } catch (err) {
         lost.delete(id);
         await c.end().catch(() => undefined);
