@@ -10,6 +10,29 @@ import type { MessageStatus, ReportStatus } from './states.js';
 /** Thrown inside claimAll's savepoint to undo a group claim that did not take every message. */
 const PARTIAL_CLAIM = new Error('partial claim');
 
+/** Thrown inside applyKeyedRun's savepoint to undo a run of reports whose keys did not all match. */
+const UNMATCHED_RUN = new Error('unmatched run');
+
+/**
+ * The reports from `from` on that carry a key (taken apart), up to the first without one or with a
+ * key seen before in the run: a run whose reports each move a message of their own.
+ */
+function keyedRun(
+  reports: DeliveryReport[],
+  from: number,
+): { report: DeliveryReport; key: { campaignId: string; row: number; leg: number } }[] {
+  const run: { report: DeliveryReport; key: { campaignId: string; row: number; leg: number } }[] = [];
+  const seen = new Set<string>();
+  for (let i = from; i < reports.length; i++) {
+    const r = reports[i]!;
+    const key = r.key ? parseKey(r.key) : null;
+    if (!key || seen.has(r.key!)) break;
+    seen.add(r.key!);
+    run.push({ report: r, key });
+  }
+  return run;
+}
+
 /** A message ready to go, as the engine reads it. */
 export interface SendableMessage {
   id: number;
@@ -157,6 +180,11 @@ export class DeliveryJournal {
    * send's pace on the simulator (1,600 messages a second for 20,000). Null on SQLite (no round trips).
    */
   private readonly reportByKey: Database.Statement<unknown[], { target: number; changed: number }> | null;
+  /** PostgreSQL: reportByKey for a run of reports at once (applyKeyedRun). Null on SQLite. */
+  private readonly reportsByKey: Database.Statement<
+    unknown[],
+    { matched: number; changed: number; failed: number }
+  > | null;
   /**
    * Runs `fn` in one transaction. Made once: better-sqlite3's transaction() builds its wrappers on
    * every call, a cost per claim and per settle that showed in bench/smpp.js's profile.
@@ -180,6 +208,27 @@ export class DeliveryJournal {
                SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), t.id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
                       CAST(? AS TEXT), CAST(? AS TEXT), (SELECT COUNT(*) FROM u), CAST(? AS TEXT) FROM t)
              SELECT id AS target, (SELECT COUNT(*) FROM u) AS changed FROM t`,
+          )
+        : null;
+    this.reportsByKey =
+      d === 'postgres'
+        ? db.prepare(
+            `WITH r AS (
+               SELECT * FROM json_to_recordset(CAST(? AS json)) AS r(n integer, cid text, rw integer, lg integer, pid text, st text,
+                 reason text, done text, rkey text, code text, txt text, rat text, toa text)),
+             t AS (
+               SELECT r.n, m.id FROM r JOIN messages m ON m.campaign_id = r.cid AND m.row = r.rw AND m.leg = r.lg
+                 AND m.provider = CAST(? AS TEXT) AND (m.provider_id IS NULL OR m.provider_id = '' OR m.provider_id = r.pid)),
+             u AS (
+               UPDATE messages SET status = CASE r.st WHEN 'failed' THEN 'failed' ELSE 'delivered' END, reason = r.reason, done_at = r.done
+               FROM t JOIN r ON r.n = t.n WHERE messages.id = t.id AND status IN ('sending', 'sent', 'unknown')
+               RETURNING t.n, r.st),
+             i AS (
+               INSERT INTO reports (provider, provider_id, message_key, message_id, status, code, text, reported_at, received_at, applied, to_addr)
+               SELECT CAST(? AS TEXT), r.pid, r.rkey, t.id, r.st, r.code, r.txt, r.rat, CAST(? AS TEXT), CASE WHEN u.n IS NULL THEN 0 ELSE 1 END, r.toa
+               FROM t JOIN r ON r.n = t.n LEFT JOIN u ON u.n = t.n ORDER BY t.n)
+             SELECT (SELECT COUNT(*) FROM t) AS matched, (SELECT COUNT(*) FROM u) AS changed,
+                    (SELECT COUNT(*) FROM u WHERE u.st = 'failed') AS failed`,
           )
         : null;
     const cols = `id, row, leg, to_addr AS "to", channel, subject, body, parts, attempts, vars, defer_at_night AS "deferrable", rcs_kind AS "rcsKind"`;
@@ -587,39 +636,99 @@ export class DeliveryJournal {
   applyReportBatch(provider: string, reports: DeliveryReport[]): { applied: number; failed: number } {
     const receivedAt = new Date().toISOString();
     return this.tx(() => {
-      let applied = 0;
-      let failed = 0;
-      for (const r of reports) {
-        const byKey = this.applyByKey(provider, r, receivedAt);
-        if (byKey) {
-          applied += byKey.changed;
-          if (byKey.changed > 0 && r.status === 'failed') failed++;
-          continue;
-        }
-        const { target, changed, failed: madeFailed } = this.applyOne(provider, r, receivedAt);
-        applied += changed;
-        if (madeFailed) failed++;
-        const row = this.s.insertReport.run(
-          provider,
-          r.providerId,
-          r.key,
-          target,
-          r.status,
-          r.code,
-          redact(r.text),
-          r.at,
-          receivedAt,
-          changed,
-          r.to ?? null,
-        );
-        if (target !== null) continue;
-        const reportId = Number(row.lastInsertRowid);
-        for (const id of new Set([r.providerId, ...(r.altProviderIds ?? [])]))
-          if (id) this.s.addEarly.run(reportId, provider, 'id', id);
-        if (r.key) this.s.addEarly.run(reportId, provider, 'key', r.key);
+      const total = { applied: 0, failed: 0 };
+      if (!this.reportsByKey) {
+        for (const r of reports) this.storeReport(provider, r, receivedAt, total);
+        return total;
       }
-      return { applied, failed };
+      let i = 0;
+      while (i < reports.length) {
+        const run = keyedRun(reports, i);
+        i += Math.max(1, run.length);
+        if (run.length >= 2 && this.applyKeyedRun(provider, run, receivedAt, total)) continue;
+        for (const r of run.length ? run.map((x) => x.report) : [reports[i - 1]!])
+          this.storeReport(provider, r, receivedAt, total);
+      }
+      return total;
     });
+  }
+
+  /**
+   * PostgreSQL: a run of reports with distinct keys (keyedRun), each matched by its key, applied and
+   * stored, in one statement (reportsByKey). It is what applying them one by one writes: each message
+   * is moved by one report at most, and the triggers' moves (a held fallback leg) are of rows no
+   * report moves. Only when every key named its message: else undone (a savepoint), and false.
+   */
+  private applyKeyedRun(
+    provider: string,
+    run: { report: DeliveryReport; key: { campaignId: string; row: number; leg: number } }[],
+    receivedAt: string,
+    total: { applied: number; failed: number },
+  ): boolean {
+    const rows = run.map(({ report: r, key: k }, n) => ({
+      n,
+      cid: k.campaignId,
+      rw: k.row,
+      lg: k.leg,
+      pid: r.providerId ?? null,
+      st: r.status,
+      reason: r.status === 'failed' ? redact(`${r.code}: ${r.text}`) : null,
+      done: r.at ?? receivedAt,
+      rkey: r.key,
+      code: r.code,
+      txt: redact(r.text),
+      rat: r.at ?? null,
+      toa: r.to ?? null,
+    }));
+    try {
+      const counts = this.tx(() => {
+        const c = this.reportsByKey!.get(JSON.stringify(rows), provider, provider, receivedAt);
+        if (!c || c.matched !== run.length) throw UNMATCHED_RUN; // the savepoint is rolled back
+        return c;
+      });
+      total.applied += counts.changed;
+      total.failed += counts.failed;
+      return true;
+    } catch (err) {
+      if (err === UNMATCHED_RUN) return false;
+      throw err;
+    }
+  }
+
+  /** One report matched (by its key, its parts, its provider id), applied, and stored; kept as early if it matched nothing. */
+  private storeReport(
+    provider: string,
+    r: DeliveryReport,
+    receivedAt: string,
+    total: { applied: number; failed: number },
+  ): void {
+    const byKey = this.applyByKey(provider, r, receivedAt);
+    if (byKey) {
+      total.applied += byKey.changed;
+      if (byKey.changed > 0 && r.status === 'failed') total.failed++;
+      return;
+    }
+    const { target, changed, failed: madeFailed } = this.applyOne(provider, r, receivedAt);
+    total.applied += changed;
+    if (madeFailed) total.failed++;
+    const row = this.s.insertReport.run(
+      provider,
+      r.providerId,
+      r.key,
+      target,
+      r.status,
+      r.code,
+      redact(r.text),
+      r.at,
+      receivedAt,
+      changed,
+      r.to ?? null,
+    );
+    if (target !== null) return;
+    const reportId = Number(row.lastInsertRowid);
+    for (const id of new Set([r.providerId, ...(r.altProviderIds ?? [])]))
+      if (id) this.s.addEarly.run(reportId, provider, 'id', id);
+    if (r.key) this.s.addEarly.run(reportId, provider, 'key', r.key);
   }
 
   /**

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { PlannedMessage } from '../../src/campaign/types.js';
 import { Journal } from '../../src/journal/journal.js';
 import type { DeliveryReport } from '../../src/providers/types.js';
-import { openTestJournal, testDialect } from '../support/journal.js';
+import { openTestJournal, secondConnection, testDialect } from '../support/journal.js';
 
 /**
  * The same campaign driven the same way (same rows, claims, answers, reports, times) into SQLite
@@ -125,6 +125,21 @@ function drive(j: Journal): void {
     'sim',
     fallbacks.map((m) => report({ providerId: `F${m.row}`, at: t(405) })),
   );
+  // runs of keyed reports (PostgreSQL applies them in one statement), one with a key that names no
+  // message of its provider id (undone, then one by one), duplicates, reports without a key
+  d.applyReports('sim', [
+    report({ key: 'p:17:0', at: t(500) }),
+    report({ key: 'p:2:0', providerId: 'WRONG', at: t(501) }),
+    report({ key: 'p:3:0', providerId: 'P3.0', status: 'failed', code: 'X', text: 'late', at: t(502) }),
+    report({ key: 'p:3:0', providerId: 'P3.0', at: t(503) }),
+    report({ providerId: 'P4.0', status: 'failed', code: 'Y', text: 'late', at: t(504) }),
+    report({ key: 'p:999:0', providerId: 'P999', at: t(505) }),
+  ]);
+  d.applyReports('sim', [
+    report({ key: 'p:34:0', status: 'failed', code: 'E7', text: 'gone', at: t(510) }),
+    report({ key: 'p:17:0', status: 'failed', code: 'E8', text: 'late', at: t(511) }),
+    report({ key: 'p:2:0', providerId: 'P2.0', at: t(512) }),
+  ]);
   j.routing().move('p', 'sms', 'sim', 'sim2', () => 14, 'unavailable', 'down', t(5), t(6));
   j.retryFailed('p', '3104');
 }
@@ -186,6 +201,7 @@ describe.skipIf(testDialect !== 'postgres')('SQLite and PostgreSQL answer alike'
     );
     same((j) => j.delivery().problemRows('p', 100));
     same((j) => j.delivery().fallbackLegs('p'));
+    same((j) => j.delivery().unmatchedReports());
     same((j) => j.delivery().countDeferrable('p'));
     same((j) => j.delivery().deferrableByChannel('p'));
     same((j) => j.delivery().plannedChannels('p'));
@@ -208,6 +224,23 @@ describe.skipIf(testDialect !== 'postgres')('SQLite and PostgreSQL answer alike'
     );
   });
 
+  it('the reports as stored: matched to the same messages, applied or not alike, in the same order', () => {
+    same((j) => {
+      const db = secondConnection(j);
+      const rows = db
+        .prepare(
+          `SELECT r.provider, r.provider_id, r.message_key, m.row, m.leg, r.status, r.code, r.text, r.reported_at, r.applied, r.to_addr
+           FROM reports r LEFT JOIN messages m ON m.id = r.message_id ORDER BY r.id`,
+        )
+        .all();
+      const early = db
+        .prepare('SELECT provider, ref_kind, ref FROM early_reports ORDER BY report_id, ref_kind, ref')
+        .all();
+      db.close();
+      return { rows, early };
+    });
+  });
+
   it('drove something worth comparing', () => {
     const counts = Object.fromEntries(
       sqlite.statusCounts('p').map((c) => [`${c.status}/${c.channel}`, c.count]),
@@ -215,5 +248,9 @@ describe.skipIf(testDialect !== 'postgres')('SQLite and PostgreSQL answer alike'
     expect(Object.keys(counts).length).toBeGreaterThan(6);
     expect(sqlite.reportSeries().latency('p').length).toBeGreaterThan(2);
     expect(sqlite.routing().moves('p')).toHaveLength(1);
+    // the runs of reports did what their comments say (the unknown rows 17 and 34 settled by them)
+    const at = (row: number) => [...sqlite.messages('p')].find((m) => m.row === row && m.leg === 0)!;
+    expect([at(17).status, at(34).status, at(34).reason]).toEqual(['delivered', 'failed', 'E7: gone']);
+    expect(sqlite.delivery().unmatchedReports()).toBeGreaterThan(0);
   });
 });
