@@ -27,7 +27,7 @@ export function openTestJournal(name = 'j.db'): Journal {
     throw new Error(
       'UMS_TEST_JOURNAL=postgres without a PostgreSQL server (see test/support/postgresSetup.ts)',
     );
-  const url = freshDatabase(admin);
+  const url = freshDatabase(admin, inject('postgresDbPrefix'));
   const journal = Journal.open(url, { stateDir: dir });
   urls.set(journal, url);
   return journal;

@@ -86,9 +86,9 @@ export async function startPostgres(options: { password?: string } = {}): Promis
 
 let created = 0;
 
-/** A new, empty database on the server at `url` (its admin database): its URL. */
-export function freshDatabase(url: string): string {
-  const name = `ums_t${process.pid}_${Date.now().toString(36)}_${++created}`;
+/** A new, empty database on the server at `url` (its admin database), named `prefix`…: its URL. */
+export function freshDatabase(url: string, prefix = 'ums_t'): string {
+  const name = `${prefix}${process.pid}_${Date.now().toString(36)}_${++created}`;
   const admin = PostgresDatabase.open(url);
   try {
     admin.exec(`CREATE DATABASE ${name}`);
