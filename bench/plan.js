@@ -6,6 +6,8 @@
 //   node bench/plan.js --child         the measured part alone (e.g. `node --cpu-prof bench/plan.js --child`)
 //   BENCH_PLAN_ROWS=100000 node bench/plan.js    another size (its own CSV file)
 //   UMS_PLAN_WRITER=inline node bench/plan.js    rows stored by the planning thread, not a worker
+//   BENCH_PLAN_PG=postgres://ums@127.0.0.1/bench node bench/plan.js    into a journal on PostgreSQL
+//                                      (campaign bench-plan is discarded there first, untimed)
 //
 // The planning runs in a child process so that the peak RSS reported is planning's own,
 // not the generator's. Imports come from ../dist: run `npm run build` first (`npm run bench` does).
@@ -62,10 +64,12 @@ async function child() {
   if (!fs.existsSync(csvFile))
     throw new Error(`${csvFile} is missing: run node bench/plan.js (without --child) once`);
   writeTemplate(templateFile);
+  const pgUrl = process.env.BENCH_PLAN_PG;
   for (const f of [journalFile, `${journalFile}-wal`, `${journalFile}-shm`]) fs.rmSync(f, { force: true });
   // outDir holds no ums.config.yaml: the built-in defaults (sim provider, default prices).
   const config = loadConfig(undefined, {}, outDir);
-  const journal = Journal.open(journalFile);
+  const journal = pgUrl ? Journal.open(pgUrl, { stateDir: outDir }) : Journal.open(journalFile);
+  if (pgUrl && journal.findCampaign('bench-plan')) journal.discardCampaign('bench-plan');
 
   const load1 = os.loadavg()[0];
   // the largest the write-ahead log grew: disk space planning needs beside the journal
@@ -110,7 +114,8 @@ async function child() {
     cpuSeconds: round((cpu.user + cpu.system) / 1e6, 2),
     load1: round(load1, 2),
     // who stored the rows: a worker thread (large CSVs, 2+ cores) or the planning thread itself
-    writer: planWriterFor(journalFile, fs.statSync(csvFile).size),
+    writer: pgUrl ? 'inline' : planWriterFor(journalFile, fs.statSync(csvFile).size),
+    journal: journal.dialect,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

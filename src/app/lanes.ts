@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { Channel } from '../campaign/types.js';
 import {
   type Config,
@@ -67,7 +66,8 @@ export function checkProviders(config: Config, override?: string): void {
  */
 export async function buildLanes(
   config: Config,
-  journalFile: string,
+  /** the journal's folder for provider side files (Journal.stateDir) */
+  stateDir: string,
   channels: Channel[],
   override: {
     provider?: string;
@@ -92,7 +92,7 @@ export async function buildLanes(
     let provider = providers.get(name);
     if (!provider) {
       provider = await createProvider(name, pc, {
-        stateDir: path.dirname(journalFile),
+        stateDir,
         tps: override.tps,
         now: override.now,
         readKey: parseKey,

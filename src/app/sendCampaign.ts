@@ -79,7 +79,7 @@ export async function sendCampaign(
   const assigned = routing.pending(campaign.id);
   const setup = await buildLanes(
     testOf(campaign) ? duplicatesAllowed(config) : config,
-    journal.file,
+    journal.stateDir,
     channels,
     {
       provider: opts.provider,

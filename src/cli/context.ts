@@ -5,6 +5,7 @@ import { redact } from '../config/secrets.js';
 import { InputError } from '../errors.js';
 import { type Lang, pickLang, setLang } from '../i18n/index.js';
 import { Journal } from '../journal/journal.js';
+import { isPostgresUrl } from '../journal/postgres.js';
 import { DEFAULT_TIME_ZONE, parseInZone } from '../time/zone.js';
 
 export { EXIT } from '../errors.js';
@@ -111,5 +112,10 @@ export function openConfig(cli: Cli, opts: CommonOptions): Config {
 export function openJournal(cli: Cli, config: Config, opts: CommonOptions): Journal {
   const file = opts.db ?? cli.env.UMS_DB ?? config.journal;
   const base = opts.db || cli.env.UMS_DB || !config.file ? cli.cwd : path.dirname(config.file);
+  // a journal on PostgreSQL: provider side files go to the config's folder's .ums (the working folder's without one)
+  if (isPostgresUrl(file))
+    return Journal.open(file, {
+      stateDir: path.join(config.file ? path.dirname(config.file) : cli.cwd, '.ums'),
+    });
   return Journal.open(path.resolve(base, file));
 }

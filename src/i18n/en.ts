@@ -638,6 +638,12 @@ export const en = {
     'the journal was written by a newer ums (schema version {version}; this ums knows versions up to {latest}): upgrade ums to open it',
   'err.journal.changed':
     '{file}: campaign {id}: {what}: the journal was changed by something other than ums; restore it from a copy, or name another journal with --db',
+  'err.journal.postgresDown':
+    '{url}: cannot reach the PostgreSQL journal ({why}): start the server or fix the address, then run the same command again',
+  'err.journal.postgres':
+    '{url}: the PostgreSQL journal refused the connection ({why}): check the user, password and database in the URL',
+  'err.journal.pgOtherDb':
+    '{url}: is not an ums journal (a database of something else, with tables {names}): name an empty database or one ums made',
   'journal.settingsNotJson': 'its stored settings are not JSON',
   'journal.settingsDamaged': 'its stored settings are damaged ({issue})',
   'journal.badState': 'its state is not one of {states}',

@@ -631,6 +631,12 @@ export const ko: Record<MessageKey, string> = {
     '더 새로운 ums가 쓴 저널입니다 (스키마 버전 {version}; 이 ums는 {latest}까지 압니다): 열려면 ums를 업그레이드하세요',
   'err.journal.changed':
     '{file}: 캠페인 {id}: {what}: ums가 아닌 다른 것이 저널을 바꿨습니다; 백업에서 복원하거나 --db로 다른 저널을 지정하세요',
+  'err.journal.postgresDown':
+    '{url}: PostgreSQL 저널에 연결할 수 없습니다 ({why}): 서버를 시작하거나 주소를 고친 뒤 같은 명령을 다시 실행하세요',
+  'err.journal.postgres':
+    '{url}: PostgreSQL 저널이 연결을 거부했습니다 ({why}): URL의 사용자, 비밀번호, 데이터베이스를 확인하세요',
+  'err.journal.pgOtherDb':
+    '{url}: ums 저널이 아닙니다 (다른 프로그램의 데이터베이스, 테이블 {names}): 빈 데이터베이스나 ums가 만든 데이터베이스를 지정하세요',
   'journal.settingsNotJson': '저장된 설정이 JSON이 아닙니다',
   'journal.settingsDamaged': '저장된 설정이 손상되었습니다 ({issue})',
   'journal.badState': '상태가 {states} 중 하나가 아닙니다',

@@ -26,7 +26,7 @@ export class InboxJournal {
         'INSERT INTO inbound (provider, provider_id, from_addr, to_addr, text, received_at, opted_out) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       list: db.prepare<[number], Omit<InboxEntry, 'optedOut'> & { optedOut: number }>(
-        `SELECT id, provider, provider_id AS providerId, from_addr AS "from", to_addr AS "to", text, received_at AS receivedAt, opted_out AS optedOut
+        `SELECT id, provider, provider_id AS "providerId", from_addr AS "from", to_addr AS "to", text, received_at AS "receivedAt", opted_out AS "optedOut"
          FROM inbound ORDER BY received_at DESC, id DESC LIMIT ?`,
       ),
       count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM inbound'),

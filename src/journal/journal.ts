@@ -4,10 +4,12 @@ import Database from 'better-sqlite3';
 import type { PlannedMessage } from '../campaign/types.js';
 import { InputError } from '../errors.js';
 import { DeliveryJournal } from './delivery.js';
+import { type Dialect, pick } from './dialect.js';
 import { InboxJournal } from './inbox.js';
-import { MIGRATIONS } from './migrations.js';
+import { MIGRATIONS, migratePostgres } from './migrations.js';
 import { OptoutJournal } from './optouts.js';
 import { OutcomeJournal } from './outcomes.js';
+import { copyValue, isPostgresUrl, PostgresDatabase, redactedUrl } from './postgres.js';
 import { ReportSeriesJournal } from './reportSeries.js';
 import { RoutingJournal } from './routing.js';
 import { type CampaignSettings, readSettings, readState } from './settings.js';
@@ -66,8 +68,8 @@ export interface MessageRecord {
   doneAt: string | null;
 }
 
-const MESSAGE_COLUMNS = `row, leg, to_addr AS "to", channel, status, reason, parts, bytes, subject, body, cost_est AS costEst,
-  cost, provider, provider_id AS providerId, attempts, sent_at AS sentAt, done_at AS doneAt`;
+const MESSAGE_COLUMNS = `row, leg, to_addr AS "to", channel, status, reason, parts, bytes, subject, body, cost_est AS "costEst",
+  cost, provider, provider_id AS "providerId", attempts, sent_at AS "sentAt", done_at AS "doneAt"`;
 
 interface CampaignRow {
   id: string;
@@ -113,15 +115,35 @@ const CACHE_KIB = 2048;
 export type KindProviders = Record<string, { provider: string; price: number }>;
 export const kindKey = (channel: string, rcsKind: string | null): string => `${channel}|${rcsKind ?? ''}`;
 
+/** The columns planning writes, in insertMessage's order (and COPY's on PostgreSQL). */
+const PLANNED_COLUMNS =
+  'campaign_id, row, to_addr, channel, status, reason, parts, bytes, subject, body, cost_est, leg, vars, defer_at_night, rcs_kind, provider';
+
+export interface JournalOpenOptions {
+  /**
+   * Where provider side files go (request logs, the simulator's carrier log) for a journal on
+   * PostgreSQL (the config's folder's `.ums`); an SQLite journal keeps them beside its file.
+   */
+  stateDir?: string;
+}
+
 export class Journal {
   private readonly db: Database.Database;
   private readonly stmts;
+  /** `sqlite`, or `postgres` for a journal named by a postgres:// URL */
+  readonly dialect: Dialect;
 
   private constructor(
     db: Database.Database,
+    /** the journal's file, or its URL without the password: what messages name */
     readonly file: string,
+    /** the folder provider side files go to (lanes.ts) */
+    readonly stateDir: string,
+    private readonly pg: PostgresDatabase | null = null,
   ) {
     this.db = db;
+    this.dialect = pg ? 'postgres' : 'sqlite';
+    const d = this.dialect;
     this.stmts = {
       findCampaign: db.prepare<[string], CampaignRow>('SELECT * FROM campaigns WHERE id = ?'),
       listCampaigns: db.prepare<[], CampaignRow>('SELECT * FROM campaigns ORDER BY created_at, id'),
@@ -148,14 +170,14 @@ export class Journal {
       retryFailed: db.prepare<[string, string | null, string | null]>(
         `INSERT INTO messages (campaign_id, row, to_addr, channel, status, parts, bytes, subject, body, cost_est, leg, vars, defer_at_night, rcs_kind)
          SELECT m.campaign_id, m.row, m.to_addr, m.channel, 'planned', m.parts, m.bytes, m.subject, m.body, m.cost_est,
-                MAX(2, m.leg + 1), m.vars, m.defer_at_night, m.rcs_kind
+                CASE WHEN m.leg + 1 > 2 THEN m.leg + 1 ELSE 2 END, m.vars, m.defer_at_night, m.rcs_kind
          FROM messages m
          WHERE m.campaign_id = ? AND m.status = 'failed'
            AND m.leg = (SELECT MAX(leg) FROM messages l WHERE l.campaign_id = m.campaign_id AND l.row = m.row)
            AND NOT EXISTS (SELECT 1 FROM messages o WHERE o.campaign_id = m.campaign_id AND o.row = m.row
                            AND o.status IN ('delivered', 'sent', 'sending', 'unknown', 'planned', 'held'))
            AND NOT EXISTS (SELECT 1 FROM optouts WHERE phone = m.to_addr)
-           AND (? IS NULL OR (CASE WHEN instr(m.reason, ':') > 0 THEN substr(m.reason, 1, instr(m.reason, ':') - 1) ELSE m.reason END) = ?)
+           AND (CAST(? AS TEXT) IS NULL OR (CASE WHEN instr(m.reason, ':') > 0 THEN substr(m.reason, 1, instr(m.reason, ':') - 1) ELSE m.reason END) = ?)
          ORDER BY m.row`,
       ),
       finish: db.prepare<[string, string]>(
@@ -168,19 +190,20 @@ export class Journal {
         `UPDATE messages SET status = 'cancelled', reason = 'cancelled: \`ums cancel\`', done_at = ? WHERE campaign_id = ? AND status IN ('planned', 'held')`,
       ),
       insertMessage: db.prepare(
-        `INSERT INTO messages (campaign_id, row, to_addr, channel, status, reason, parts, bytes, subject, body, cost_est, leg, vars, defer_at_night, rcs_kind, provider)
+        `INSERT INTO messages (${PLANNED_COLUMNS})
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       statusCounts: db.prepare<[string], StatusCount>(
-        `SELECT status, channel, COUNT(*) AS count, SUM(parts) AS parts, SUM(cost_est) AS costEst, COALESCE(SUM(cost), 0) AS cost
-         FROM messages WHERE campaign_id = ? GROUP BY status, channel ORDER BY status, channel`,
+        `SELECT status, channel, COUNT(*) AS count, SUM(parts) AS parts, SUM(cost_est) AS "costEst", COALESCE(SUM(cost), 0) AS cost
+         FROM messages WHERE campaign_id = ? GROUP BY status, channel ORDER BY status, channel NULLS FIRST`,
       ),
-      // SQLite fills the bare column `reason` from the row that MIN(row) picked: the first example.
+      // SQLite fills the bare column `reason` from the row that MIN(row) picked: the first example
+      // (PostgreSQL: the first of the group's reasons in row order).
       reasonCounts: db.prepare<[string, number], ReasonCount>(
         `SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END AS code,
-                COUNT(*) AS count, MIN(row) AS firstRow, reason AS example
+                COUNT(*) AS count, MIN(row) AS "firstRow", ${pick(d, 'reason', '(array_agg(reason ORDER BY row, leg))[1]')} AS example
          FROM messages WHERE campaign_id = ? AND reason IS NOT NULL
-         GROUP BY code ORDER BY count DESC, firstRow LIMIT ?`,
+         GROUP BY code ORDER BY count DESC, "firstRow" LIMIT ?`,
       ),
       subjectUpgrades: db.prepare<[string], { n: number }>(
         `SELECT COUNT(*) AS n FROM messages WHERE campaign_id = ? AND channel = 'lms' AND subject IS NOT NULL AND bytes <= 90
@@ -195,8 +218,12 @@ export class Journal {
     };
   }
 
-  /** Open (creating with mode 0600) and migrate the journal at `file`. */
-  static open(file: string): Journal {
+  /**
+   * Open (creating with mode 0600) and migrate the journal at `file`; a postgres:// URL opens (and
+   * migrates) a journal on PostgreSQL.
+   */
+  static open(file: string, options: JournalOpenOptions = {}): Journal {
+    if (isPostgresUrl(file)) return Journal.openPostgres(file, options);
     prepareJournalFile(file);
     const fresh = fs.statSync(file).size === 0;
     const db = new Database(file);
@@ -229,7 +256,20 @@ export class Journal {
     db.pragma('busy_timeout = 5000');
     db.pragma(`cache_size = ${-CACHE_KIB}`);
     migrate(db);
-    return new Journal(db, file);
+    return new Journal(db, file, path.dirname(file));
+  }
+
+  private static openPostgres(url: string, options: JournalOpenOptions): Journal {
+    const label = redactedUrl(url);
+    const pg = PostgresDatabase.open(url);
+    try {
+      migratePostgres(pg, label);
+      const stateDir = options.stateDir ?? path.resolve('.ums');
+      return new Journal(pg as unknown as Database.Database, label, stateDir, pg);
+    } catch (err) {
+      pg.close();
+      throw err;
+    }
   }
 
   close(): void {
@@ -241,6 +281,7 @@ export class Journal {
    * checkpoint(). For a connection that only appends in bulk: the WAL grows until someone checkpoints.
    */
   stopAutoCheckpoint(): void {
+    if (this.pg) return;
     this.db.pragma('wal_autocheckpoint = 0');
   }
 
@@ -249,6 +290,7 @@ export class Journal {
    * writer. TRUNCATE, when no one else writes: all of it, and the WAL file is cut back to nothing.
    */
   checkpoint(mode: 'PASSIVE' | 'TRUNCATE' = 'PASSIVE'): void {
+    if (this.pg) return;
     this.db.pragma(`wal_checkpoint(${mode})`);
   }
 
@@ -337,6 +379,10 @@ export class Journal {
       providers && channel && (status === 'planned' || status === 'held')
         ? providers[kindKey(channel, rcsKind)]
         : undefined;
+    if (this.pg) {
+      this.copyPlanned(this.pg, campaignId, batch, assigned);
+      return;
+    }
     this.db.transaction(() => {
       for (const m of batch) {
         const a = assigned(m.channel, m.status, m.rcsKind ?? null);
@@ -381,6 +427,58 @@ export class Journal {
           );
       }
     })();
+  }
+
+  /**
+   * insertPlanned on PostgreSQL: the batch as one COPY (text format), the same columns and values
+   * insertMessage writes, in the same order.
+   */
+  private copyPlanned(
+    pg: PostgresDatabase,
+    campaignId: string,
+    batch: PlannedMessage[],
+    assigned: (
+      channel: string | null,
+      status: string,
+      rcsKind: string | null,
+    ) => { provider: string; price: number } | undefined,
+  ): void {
+    const id = copyValue(campaignId);
+    const lines: string[] = [];
+    const line = (
+      m: Omit<PlannedMessage, 'fallback' | 'leg' | 'vars' | 'rcsKind'>,
+      leg: number,
+      vars: string | null,
+      rcsKind: string | null,
+    ): void => {
+      const a = assigned(m.channel, m.status, rcsKind);
+      lines.push(
+        [
+          id,
+          m.row,
+          copyValue(m.to),
+          copyValue(m.channel),
+          copyValue(m.status),
+          copyValue(m.reason),
+          m.parts,
+          m.bytes,
+          copyValue(m.subject),
+          copyValue(m.body),
+          a ? m.parts * a.price : m.cost,
+          leg,
+          copyValue(vars),
+          m.deferrable ? 1 : 0,
+          copyValue(rcsKind),
+          copyValue(a?.provider ?? null),
+        ].join('\t'),
+      );
+    };
+    for (const m of batch) {
+      line(m, m.leg, m.vars, m.rcsKind ?? null);
+      if (m.fallback) line(m.fallback, 1, null, null);
+    }
+    if (!lines.length) return;
+    pg.copyIn(`COPY messages (${PLANNED_COLUMNS}) FROM STDIN`, `${lines.join('\n')}\n`);
   }
 
   /** The campaign is whole: every row is in the journal, and it may be sent. */

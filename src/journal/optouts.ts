@@ -15,12 +15,12 @@ export class OptoutJournal {
   constructor(private readonly db: Database.Database) {
     this.s = {
       add: db.prepare<[string, string, string | null, string]>(
-        'INSERT OR IGNORE INTO optouts (phone, source, note, created_at) VALUES (?, ?, ?, ?)',
+        'INSERT INTO optouts (phone, source, note, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
       ),
       remove: db.prepare<[string]>('DELETE FROM optouts WHERE phone = ?'),
       has: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM optouts WHERE phone = ?'),
       list: db.prepare<[], OptoutEntry>(
-        'SELECT phone, source, note, created_at AS createdAt FROM optouts ORDER BY created_at, phone',
+        'SELECT phone, source, note, created_at AS "createdAt" FROM optouts ORDER BY created_at, phone',
       ),
       all: db.prepare<[], { phone: string }>('SELECT phone FROM optouts'),
       count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM optouts'),

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ListedMessage } from './delivery.js';
+import { dialectOf, pick } from './dialect.js';
 
 /**
  * What became of each recipient (a CSV row and its fallback leg, if any): reports count recipients
@@ -45,16 +46,17 @@ export interface ReasonCount {
 export class OutcomeJournal {
   private readonly s;
   constructor(db: Database.Database) {
+    const d = dialectOf(db);
     this.s = {
       outcomes: db.prepare<[string], { rank: number; n: number }>(
-        `SELECT rank, COUNT(*) AS n FROM (SELECT row, MIN(${RANK}) AS rank FROM messages WHERE campaign_id = ? GROUP BY row)
+        `SELECT rank, COUNT(*) AS n FROM (SELECT row, MIN(${RANK}) AS rank FROM messages WHERE campaign_id = ? GROUP BY row) AS r
          GROUP BY rank ORDER BY rank`,
       ),
       reachedBy: db.prepare<[string, string], { channel: string | null; leg: number; n: number }>(
         `SELECT m.channel AS channel, m.leg AS leg, COUNT(*) AS n FROM messages m
          JOIN (SELECT row, MIN(leg) AS leg FROM messages WHERE campaign_id = ? AND status = 'delivered' GROUP BY row) d
            ON m.row = d.row AND m.leg = d.leg
-         WHERE m.campaign_id = ? GROUP BY m.channel, m.leg ORDER BY m.leg, m.channel`,
+         WHERE m.campaign_id = ? GROUP BY m.channel, m.leg ORDER BY m.leg, m.channel NULLS FIRST`,
       ),
       lost: db.prepare<[string, string, number], ListedMessage>(
         `SELECT row, leg, to_addr AS "to", channel, status, reason FROM messages WHERE ${LOST_ROWS}
@@ -63,11 +65,12 @@ export class OutcomeJournal {
       countLost: db.prepare<[string, string], { n: number }>(
         `SELECT COUNT(*) AS n FROM messages WHERE ${LOST_ROWS}`,
       ),
-      // SQLite fills the bare column `reason` from the row that MIN(row) picked: the first example.
+      // SQLite fills the bare column `reason` from the row that MIN(row) picked: the first example
+      // (PostgreSQL: the first of the group's reasons in row order).
       reasons: db.prepare<[string, number], ReasonCount>(
-        `SELECT ${CODE} AS code, COUNT(*) AS count, MIN(row) AS firstRow, reason AS example
+        `SELECT ${CODE} AS code, COUNT(*) AS count, MIN(row) AS "firstRow", ${pick(d, 'reason', '(array_agg(reason ORDER BY row, leg))[1]')} AS example
          FROM messages WHERE campaign_id = ? AND reason IS NOT NULL AND ${NOT_A_FAILURE}
-         GROUP BY code ORDER BY count DESC, firstRow LIMIT ?`,
+         GROUP BY code ORDER BY count DESC, "firstRow" LIMIT ?`,
       ),
       countReasons: db.prepare<[string], { n: number }>(
         `SELECT COUNT(DISTINCT ${CODE}) AS n FROM messages WHERE campaign_id = ? AND reason IS NOT NULL AND ${NOT_A_FAILURE}`,

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { DeliveryReport } from '../providers/types.js';
+import { dialectOf, pick } from './dialect.js';
 import type { ReportStatus } from './states.js';
 
 /** A message's state from its parts' reports: null while some part has none yet. */
@@ -29,6 +30,7 @@ function sameNumber(a: string, b: string): boolean {
 export class PartsJournal {
   private readonly s;
   constructor(private readonly db: Database.Database) {
+    const d = dialectOf(db);
     this.s = {
       clear: db.prepare<[number]>('DELETE FROM message_parts WHERE message_id = ?'),
       insert: db.prepare<[number, number, string]>(
@@ -36,21 +38,21 @@ export class PartsJournal {
       ),
       // many messages' parts at once (settle()): a JSON list of message ids, and one of [message id, part, provider id]
       clearList: db.prepare<[string]>(
-        'DELETE FROM message_parts WHERE message_id IN (SELECT value FROM json_each(?))',
+        `DELETE FROM message_parts WHERE message_id IN (${pick(d, 'SELECT value FROM json_each(?)', 'SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(? AS json))')})`,
       ),
       insertList: db.prepare<[string]>(
         `INSERT INTO message_parts (message_id, part, provider_id)
-         SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?) AS j`,
+         ${pick(d, 'SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?) AS j', 'SELECT CAST(j.value ->> 0 AS BIGINT), CAST(j.value ->> 1 AS INTEGER), j.value ->> 2 FROM json_array_elements(CAST(? AS json)) AS j(value)')}`,
       ),
       // a message sent whole (one part) has no rows here: its id is messages.provider_id alone
       find: db.prepare<[string, string, string, string], PartRow>(
-        `SELECT messageId, part, "to" FROM (
-           SELECT p.message_id AS messageId, p.part AS part, m.to_addr AS "to" FROM message_parts p JOIN messages m ON m.id = p.message_id
+        `SELECT "messageId", part, "to" FROM (
+           SELECT p.message_id AS "messageId", p.part AS part, m.to_addr AS "to" FROM message_parts p JOIN messages m ON m.id = p.message_id
             WHERE p.provider_id = ? AND m.provider = ?
            UNION ALL
            SELECT m.id, 1, m.to_addr FROM messages m
             WHERE m.provider = ? AND m.provider_id = ? AND NOT EXISTS (SELECT 1 FROM message_parts p WHERE p.message_id = m.id)
-         ) AS hits ORDER BY messageId DESC`,
+         ) AS hits ORDER BY "messageId" DESC`,
       ),
       mark: db.prepare<[ReportStatus, string, number, number]>(
         'UPDATE message_parts SET status = ?, reported_at = ? WHERE message_id = ? AND part = ? AND status IS NULL',
@@ -59,7 +61,7 @@ export class PartsJournal {
         `SELECT COUNT(*) AS total, SUM(status = 'delivered') AS delivered, SUM(status = 'failed') AS failed FROM message_parts WHERE message_id = ?`,
       ),
       list: db.prepare<[number], { part: number; providerId: string; status: ReportStatus | null }>(
-        'SELECT part, provider_id AS providerId, status FROM message_parts WHERE message_id = ? ORDER BY part',
+        'SELECT part, provider_id AS "providerId", status FROM message_parts WHERE message_id = ? ORDER BY part',
       ),
     };
   }

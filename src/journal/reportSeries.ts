@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { dialectOf, pick } from './dialect.js';
 
 /**
  * The series the HTML report draws (src/app/htmlReport.ts), each bucketed or grouped in SQL so a
@@ -67,6 +68,7 @@ export interface LatencyBucket {
 export class ReportSeriesJournal {
   private readonly s;
   constructor(db: Database.Database) {
+    const d = dialectOf(db);
     this.s = {
       // MIN/MAX of the text (ISO 8601 in UTC, as ums writes it): no date parsed per row
       span: db.prepare<[string], { first: string | null; last: string | null }>(
@@ -75,30 +77,30 @@ export class ReportSeriesJournal {
       // grouped by a prefix of the time's text (a second, 10 s, a minute, ...): parsing a date per row
       // costs seconds on a million; only the groups' keys are turned into epoch seconds
       rate: db.prepare<[string, number, string], RateBucket>(
-        `SELECT provider, channel, CAST(strftime('%s', k || ?) AS INTEGER) AS at, COUNT(*) AS messages, SUM(parts) AS parts
-         FROM (SELECT provider, channel, parts, substr(CASE WHEN sent_at LIKE '%Z' THEN sent_at ELSE strftime('%Y-%m-%dT%H:%M:%S', sent_at) END, 1, ?) AS k
-               FROM messages WHERE campaign_id = ? AND sent_at IS NOT NULL AND provider IS NOT NULL)
-         GROUP BY provider, channel, k ORDER BY k, provider, channel`,
+        `SELECT provider, channel, ${pick(d, "CAST(strftime('%s', k || ?) AS INTEGER)", 'CAST(extract(epoch FROM CAST(k || CAST(? AS TEXT) AS timestamp)) AS INTEGER)')} AS at, COUNT(*) AS messages, SUM(parts) AS parts
+         FROM (SELECT provider, channel, parts, substr(CASE WHEN sent_at LIKE '%Z' THEN sent_at ELSE ${pick(d, "strftime('%Y-%m-%dT%H:%M:%S', sent_at)", `to_char(CAST(sent_at AS timestamptz), 'YYYY-MM-DD"T"HH24:MI:SS')`)} END, 1, ?) AS k
+               FROM messages WHERE campaign_id = ? AND sent_at IS NOT NULL AND provider IS NOT NULL) AS s
+         GROUP BY provider, channel, k ORDER BY k, provider, channel NULLS FIRST`,
       ),
       funnel: db.prepare<[string], FunnelRow>(
         `SELECT COALESCE(channel, '-') AS channel, leg,
            COUNT(*) AS planned,
-           SUM(status = 'skipped' AND reason LIKE 'fallback\\_unneeded%' ESCAPE '\\') AS notNeeded,
+           SUM(status = 'skipped' AND reason LIKE 'fallback\\_unneeded%' ESCAPE '\\') AS "notNeeded",
            SUM(sent_at IS NOT NULL) AS sent,
            SUM(status = 'delivered') AS delivered,
            SUM(status = 'failed') AS failed,
            SUM(status = 'rejected') AS rejected,
            SUM(status = 'skipped' AND (reason IS NULL OR reason NOT LIKE 'fallback\\_unneeded%' ESCAPE '\\')) AS skipped,
            SUM(status = 'unknown') AS unknown,
-           COALESCE(SUM(CASE WHEN status = 'rejected' OR (status = 'skipped' AND (reason IS NULL OR reason NOT LIKE 'fallback\\_unneeded%' ESCAPE '\\')) THEN 0 ELSE cost_est END), 0) AS costEstimated,
-           COALESCE(SUM(cost), 0) AS costActual
+           COALESCE(SUM(CASE WHEN status = 'rejected' OR (status = 'skipped' AND (reason IS NULL OR reason NOT LIKE 'fallback\\_unneeded%' ESCAPE '\\')) THEN 0 ELSE cost_est END), 0) AS "costEstimated",
+           COALESCE(SUM(cost), 0) AS "costActual"
          FROM messages WHERE campaign_id = ? GROUP BY channel, leg ORDER BY leg, channel`,
       ),
       latency: db.prepare<[string], LatencyBucket>(
         // the latency computed once per row (a subquery), then bucketed
         `SELECT ${LATENCY_BUCKET} AS bucket, COUNT(*) AS n
          FROM (SELECT (julianday(done_at) - julianday(sent_at)) * 86400000.0 AS ms FROM messages
-               WHERE campaign_id = ? AND status IN ('delivered', 'failed') AND sent_at IS NOT NULL AND done_at IS NOT NULL)
+               WHERE campaign_id = ? AND status IN ('delivered', 'failed') AND sent_at IS NOT NULL AND done_at IS NOT NULL) AS l
          GROUP BY bucket ORDER BY bucket`,
       ),
     };

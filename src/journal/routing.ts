@@ -3,6 +3,7 @@ import type { RcsKind } from '../campaign/rcs.js';
 import type { Channel } from '../campaign/types.js';
 import { redact } from '../config/secrets.js';
 import type { SendableMessage } from './delivery.js';
+import { dialectOf, pick } from './dialect.js';
 
 /** A row waiting for its provider (planned or held, none assigned yet). */
 export interface UnassignedRow {
@@ -75,6 +76,7 @@ export class RoutingJournal {
   private readonly tx: <T>(fn: () => T) => T;
   constructor(db: Database.Database) {
     this.tx = db.transaction((fn: () => unknown) => fn()) as <T>(fn: () => T) => T;
+    const d = dialectOf(db);
     this.s = {
       unassigned: db.prepare<[string, number, number], UnassignedRow>(
         `SELECT id, to_addr AS "to", channel, parts, rcs_kind AS "rcsKind" FROM messages
@@ -84,11 +86,12 @@ export class RoutingJournal {
       // every waiting row of one channel (and RCS kind) without a provider at once: a route that is not
       // a split gives them all the same one (bench/plan: a statement per row took 50 of 63 s per million)
       unassignedKinds: db.prepare<[string], { channel: Channel; rcsKind: RcsKind | null }>(
-        `SELECT DISTINCT channel, rcs_kind AS "rcsKind" FROM messages
-         WHERE campaign_id = ? AND provider IS NULL AND status IN ('planned', 'held') AND channel IS NOT NULL`,
+        // in the order of their first rows (SQLite's DISTINCT, reading messages_by_row)
+        `SELECT ${pick(d, 'DISTINCT channel, rcs_kind AS "rcsKind"', 'channel, rcs_kind AS "rcsKind"')} FROM messages
+         WHERE campaign_id = ? AND provider IS NULL AND status IN ('planned', 'held') AND channel IS NOT NULL${pick(d, '', ' GROUP BY channel, rcs_kind ORDER BY MIN(row), MIN(leg)')}`,
       ),
       assignKind: db.prepare<[string, number, string, Channel, RcsKind | null]>(
-        `UPDATE messages SET provider = ?, cost_est = parts * ? WHERE campaign_id = ? AND channel = ? AND rcs_kind IS ?
+        `UPDATE messages SET provider = ?, cost_est = parts * ? WHERE campaign_id = ? AND channel = ? AND rcs_kind IS NOT DISTINCT FROM ?
            AND provider IS NULL AND status IN ('planned', 'held')`,
       ),
       assign: db.prepare<[string, number, number]>(
@@ -103,11 +106,11 @@ export class RoutingJournal {
       ),
       waitingKinds: db.prepare<[string, string, string], { rcsKind: RcsKind | null; n: number }>(
         `SELECT rcs_kind AS "rcsKind", COUNT(*) AS n FROM messages WHERE campaign_id = ? AND provider = ? AND channel = ?
-         AND status IN ('planned', 'held') GROUP BY rcs_kind`,
+         AND status IN ('planned', 'held') GROUP BY rcs_kind ORDER BY rcs_kind NULLS FIRST`,
       ),
       move: db.prepare<[string, number, string, string, string, string | null]>(
         `UPDATE messages SET provider = ?, cost_est = parts * ? WHERE campaign_id = ? AND provider = ? AND channel = ?
-         AND status IN ('planned', 'held') AND rcs_kind IS ?`,
+         AND status IN ('planned', 'held') AND rcs_kind IS NOT DISTINCT FROM ?`,
       ),
       waitingOf: db.prepare<[string, string, string, number, number], UnassignedRow>(
         `SELECT id, to_addr AS "to", channel, parts, rcs_kind AS "rcsKind" FROM messages
@@ -125,10 +128,10 @@ export class RoutingJournal {
                 COALESCE(SUM(cost_est), 0) AS cost,
                 SUM(CASE WHEN status = 'planned' AND defer_at_night = 1 THEN 1 ELSE 0 END) AS "deferrable"
          FROM messages WHERE campaign_id = ? AND status IN ('planned', 'held') AND channel IS NOT NULL
-         GROUP BY channel, provider, status ORDER BY channel, provider, status`,
+         GROUP BY channel, provider, status ORDER BY channel, provider NULLS FIRST, status`,
       ),
       pending: db.prepare<[string], { channel: Channel; provider: string | null }>(
-        `SELECT DISTINCT channel, provider FROM messages WHERE campaign_id = ? AND status IN ('planned', 'sending', 'unknown', 'held') AND channel IS NOT NULL`,
+        `SELECT ${pick(d, 'DISTINCT channel, provider', 'channel, provider')} FROM messages WHERE campaign_id = ? AND status IN ('planned', 'sending', 'unknown', 'held') AND channel IS NOT NULL${pick(d, '', ' GROUP BY channel, provider ORDER BY MIN(row), MIN(leg)')}`,
       ),
       addMove: db.prepare<
         [string, string, string, string, number, string, string | null, string | null, string]
@@ -137,7 +140,7 @@ export class RoutingJournal {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       moves: db.prepare<[string], RouteMove>(
-        `SELECT channel, from_provider AS "from", to_provider AS "to", count, why, detail, since, moved_at AS movedAt
+        `SELECT channel, from_provider AS "from", to_provider AS "to", count, why, detail, since, moved_at AS "movedAt"
          FROM route_moves WHERE campaign_id = ? ORDER BY id`,
       ),
       providerStats: db.prepare<[string], ProviderStats>(

@@ -1,8 +1,43 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type Database from 'better-sqlite3';
+import BetterSqlite from 'better-sqlite3';
+import { inject } from 'vitest';
 import type { PlannedMessage } from '../../src/campaign/types.js';
 import { Journal } from '../../src/journal/journal.js';
+import { PostgresDatabase } from '../../src/journal/postgres.js';
+import { freshDatabase } from './postgresServer.js';
+
+/**
+ * The journal the journal tests run on: SQLite, or with UMS_TEST_JOURNAL=postgres (vitest.config.ts's
+ * `postgres` project) a fresh database on the test run's PostgreSQL (test/support/postgresSetup.ts).
+ */
+export const testDialect: 'sqlite' | 'postgres' =
+  process.env.UMS_TEST_JOURNAL === 'postgres' ? 'postgres' : 'sqlite';
+
+const urls = new WeakMap<Journal, string>();
+
+/** A new, empty journal: a file in a new temporary folder (named `name`), or a new PostgreSQL database. */
+export function openTestJournal(name = 'j.db'): Journal {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ums-journal-'));
+  if (testDialect === 'sqlite') return Journal.open(path.join(dir, name));
+  const admin = inject('postgresUrl');
+  if (!admin)
+    throw new Error(
+      'UMS_TEST_JOURNAL=postgres without a PostgreSQL server (see test/support/postgresSetup.ts)',
+    );
+  const url = freshDatabase(admin, inject('postgresDbPrefix'));
+  const journal = Journal.open(url, { stateDir: dir });
+  urls.set(journal, url);
+  return journal;
+}
+
+/** Another connection to the same journal (what a second process would have). */
+export function secondConnection(journal: Journal): Database.Database {
+  const url = urls.get(journal);
+  return url ? (PostgresDatabase.open(url) as unknown as Database.Database) : new BetterSqlite(journal.file);
+}
 
 /**
  * A fresh journal holding campaign `c`, planned: `rows` SMS rows to 0102000xxxx, each changed by
@@ -12,7 +47,7 @@ export function plannedJournal(
   rows: number,
   row: (i: number) => Partial<PlannedMessage> = () => ({}),
 ): Journal {
-  const journal = Journal.open(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ums-journal-')), 'j.db'));
+  const journal = openTestJournal();
   journal.createCampaign({ id: 'c', digest: 'd', csvPath: 'r.csv', templatePath: 't.md', settings: {} });
   const planned: PlannedMessage[] = Array.from({ length: rows }, (_, i) => ({
     row: i + 1,

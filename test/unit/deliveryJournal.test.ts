@@ -1,13 +1,10 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PlannedMessage } from '../../src/campaign/types.js';
-import { Journal } from '../../src/journal/journal.js';
+import type { Journal } from '../../src/journal/journal.js';
+import { openTestJournal } from '../support/journal.js';
 
 function journalWith(messages: Partial<PlannedMessage>[]): { journal: Journal; id: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ums-dj-'));
-  const journal = Journal.open(path.join(dir, 'j.db'));
+  const journal = openTestJournal();
   const id = 'c-test';
   journal.createCampaign({ id, digest: 'd', csvPath: 'r.csv', templatePath: 't.md', settings: {} });
   journal.insertPlanned(

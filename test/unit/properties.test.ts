@@ -20,9 +20,10 @@ import { CHANNELS } from '../../src/campaign/types.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import { InputError } from '../../src/errors.js';
 import { estimateRows, readRecipients, SimpleCsvParser } from '../../src/input/recipients.js';
-import { Journal, type MessageRecord } from '../../src/journal/journal.js';
+import type { Journal, MessageRecord } from '../../src/journal/journal.js';
 import { escapeForTerminal } from '../../src/text/controls.js';
 import { countEucKrBytes } from '../../src/text/eucKr.js';
+import { openTestJournal } from '../support/journal.js';
 
 /**
  * Properties of the pure core, in-process, over random inputs (fast-check): the planner never
@@ -55,7 +56,7 @@ let runs = 0;
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ums-props-'));
-  journal = Journal.open(path.join(dir, 'journal.db'));
+  journal = openTestJournal('journal.db');
   config = loadConfig(undefined, {}, dir);
   // a real 16x16 JPEG header, so `images: [a.jpg]` can pass the asset checks
   const sof0 = Buffer.from([

@@ -1,9 +1,6 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PlannedMessage } from '../../src/campaign/types.js';
-import { Journal } from '../../src/journal/journal.js';
+import { openTestJournal } from '../support/journal.js';
 
 const at = (): string => new Date().toISOString();
 
@@ -29,7 +26,7 @@ function message(row: number, over: Partial<PlannedMessage> = {}): PlannedMessag
 
 describe('Journal.retryFailed: which recipients get a new attempt', () => {
   it('only recipients not reached whose latest leg failed; never unknown, sending, sent, opted-out or reached ones', () => {
-    const j = Journal.open(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ums-retry-')), 'j.db'));
+    const j = openTestJournal();
     const d = j.delivery();
     const alimtalk = (row: number): PlannedMessage => ({
       ...message(row, { channel: 'alimtalk', vars: '{"#{name}":"x"}' }),

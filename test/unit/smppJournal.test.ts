@@ -1,14 +1,11 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PlannedMessage } from '../../src/campaign/types.js';
-import { Journal } from '../../src/journal/journal.js';
+import type { Journal } from '../../src/journal/journal.js';
 import { PartsJournal } from '../../src/journal/parts.js';
 import type { DeliveryReport } from '../../src/providers/types.js';
+import { openTestJournal, secondConnection } from '../support/journal.js';
 
-let dir: string;
 let journal: Journal;
 let db: Database.Database;
 let parts: PartsJournal;
@@ -48,8 +45,7 @@ const report = (
 });
 
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ums-parts-'));
-  journal = Journal.open(path.join(dir, 'journal.db'));
+  journal = openTestJournal('journal.db');
   journal.createCampaign({ id: 'c1', digest: 'd', csvPath: 'r.csv', templatePath: 't.md', settings: {} });
   journal.insertPlanned('c1', [
     planned(1, '01011110000'),
@@ -68,7 +64,7 @@ beforeEach(() => {
       at: new Date().toISOString(),
     })),
   );
-  db = new Database(path.join(dir, 'journal.db'));
+  db = secondConnection(journal);
   parts = new PartsJournal(db);
 });
 

@@ -1,10 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import type { PlannedMessage, PlanStatus } from '../../src/campaign/types.js';
-import { Journal } from '../../src/journal/journal.js';
+import type { Journal } from '../../src/journal/journal.js';
 import {
   CAMPAIGN_STATES,
   CAMPAIGN_TRANSITIONS,
@@ -18,6 +16,7 @@ import {
   PART_TRANSITIONS,
 } from '../../src/journal/states.js';
 import type { DeliveryReport } from '../../src/providers/types.js';
+import { openTestJournal, secondConnection, testDialect } from '../support/journal.js';
 
 type Table = Record<string, { readonly from: readonly (string | null)[]; readonly to: readonly string[] }>;
 const TABLES: Record<string, { table: Table; column: string }> = {
@@ -45,8 +44,27 @@ interface Move {
  * Triggers in the journal file itself (installed by a second connection, so the journal's own
  * connection fires them, its triggers' updates included) that record every status/state written.
  */
-function record(file: string): () => Move[] {
-  const db = new Database(file);
+function record(journal: Journal): () => Move[] {
+  const db = secondConnection(journal);
+  if (testDialect === 'postgres') {
+    db.exec(
+      `CREATE TABLE seen_moves (seq BIGINT GENERATED ALWAYS AS IDENTITY, tbl TEXT NOT NULL, old TEXT, new TEXT, kind TEXT NOT NULL)`,
+    );
+    for (const [tbl, { column }] of Object.entries(TABLES)) {
+      db.exec(`
+        CREATE FUNCTION seen_${tbl}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP = 'INSERT' THEN INSERT INTO seen_moves (tbl, old, new, kind) VALUES ('${tbl}', NULL, NEW.${column}, 'insert');
+          ELSE INSERT INTO seen_moves (tbl, old, new, kind) VALUES ('${tbl}', OLD.${column}, NEW.${column}, 'update');
+          END IF;
+          RETURN NULL;
+        END $$;
+        CREATE TRIGGER seen_${tbl}_update AFTER UPDATE OF ${column} ON ${tbl} FOR EACH ROW EXECUTE FUNCTION seen_${tbl}();
+        CREATE TRIGGER seen_${tbl}_insert AFTER INSERT ON ${tbl} FOR EACH ROW EXECUTE FUNCTION seen_${tbl}();
+      `);
+    }
+    return () => db.prepare<[], Move>('SELECT tbl, old, new, kind FROM seen_moves ORDER BY seq').all();
+  }
   db.exec(`CREATE TABLE seen_moves (tbl TEXT NOT NULL, old TEXT, new TEXT, kind TEXT NOT NULL)`);
   for (const [tbl, { column }] of Object.entries(TABLES)) {
     db.exec(`
@@ -211,11 +229,11 @@ function drive(j: Journal): void {
 }
 
 describe('the journal moves statuses only as states.ts says', () => {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ums-moves-')), 'j.db');
-  const journal = Journal.open(file);
+  let journal: Journal;
   let moves: Move[] = [];
   beforeAll(() => {
-    const seen = record(file);
+    journal = openTestJournal();
+    const seen = record(journal);
     drive(journal);
     moves = seen();
   });
