@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readCarrierLog } from '../../src/providers/sim/carrierLog.js';
 import { campaignPhones, writeCampaign } from '../support/campaign.js';
 import { runUms, workdir } from '../support/cli.js';
+import { findInitdb, freshDatabase, type PostgresServer, startPostgres } from '../support/postgresServer.js';
 import {
   carrierCount,
   ended,
@@ -97,3 +98,36 @@ describe('reliability: crashes and faults against the simulator', () => {
     });
   });
 });
+
+/**
+ * The same kill test with the journal in PostgreSQL (a throwaway server started here; in CI one that
+ * cannot start fails this, never skips): each SIGKILL drops the connection mid-transaction.
+ */
+describe.skipIf(!(process.env.CI || findInitdb()))(
+  'reliability: crashes against the simulator, journal on PostgreSQL',
+  () => {
+    let server: PostgresServer;
+    beforeAll(async () => {
+      server = await startPostgres();
+    });
+    afterAll(() => server?.stop());
+
+    it('survives 10 SIGKILLs at random instants of a 5,000-row campaign', async () => {
+      const rng = seeded('crash test (simulator, PostgreSQL)');
+      const rows = 5000;
+      const dir = workdir();
+      writeCampaign(dir, rows);
+      writeSimConfig(dir, freshDatabase(server.url), {
+        tps: 1000,
+        maxBatch: 100,
+        latencyMs: 2,
+        dlrDelayMs: 50,
+      });
+      const carrier = path.join(dir, '.ums', 'sim-sim.jsonl');
+      await killLoop({ rng, dir, rows, kills: 10, reached: () => carrierCount(carrier), tally });
+      const last = await runUms(SEND, { cwd: dir, timeoutMs: 120_000 });
+      expect(last.code, last.stderr).toBe(0);
+      await expectOnceAtCarrier(dir, carrier, rows);
+    });
+  },
+);
