@@ -642,6 +642,8 @@ export const en = {
     '{url}: cannot reach the PostgreSQL journal ({why}): start the server or fix the address, then run the same command again',
   'err.journal.postgres':
     '{url}: the PostgreSQL journal refused the connection ({why}): check the user, password and database in the URL',
+  'err.journal.postgresBusy':
+    '{url}: the PostgreSQL journal stayed locked by another ums for 30 s ({why}); nothing is lost: run `ums resume` once it is done',
   'err.journal.pgOtherDb':
     '{url}: is not an ums journal (a database of something else, with tables {names}): name an empty database or one ums made',
   'journal.settingsNotJson': 'its stored settings are not JSON',

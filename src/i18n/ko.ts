@@ -635,6 +635,8 @@ export const ko: Record<MessageKey, string> = {
     '{url}: PostgreSQL 저널에 연결할 수 없습니다 ({why}): 서버를 시작하거나 주소를 고친 뒤 같은 명령을 다시 실행하세요',
   'err.journal.postgres':
     '{url}: PostgreSQL 저널이 연결을 거부했습니다 ({why}): URL의 사용자, 비밀번호, 데이터베이스를 확인하세요',
+  'err.journal.postgresBusy':
+    '{url}: 다른 ums가 PostgreSQL 저널을 30초 넘게 잠그고 있습니다 ({why}). 잃은 것은 없습니다: 그 작업이 끝나면 `ums resume`을 실행하세요',
   'err.journal.pgOtherDb':
     '{url}: ums 저널이 아닙니다 (다른 프로그램의 데이터베이스, 테이블 {names}): 빈 데이터베이스나 ums가 만든 데이터베이스를 지정하세요',
   'journal.settingsNotJson': '저장된 설정이 JSON이 아닙니다',

@@ -434,6 +434,9 @@ export const MIGRATIONS: { version: number; sql: string; postgres: string }[] = 
   },
 ];
 
+/** A PostgreSQL journal's applied migrations. */
+const PG_VERSIONS = 'ums_schema_migrations';
+
 /** `pg_advisory_lock` key held while a PostgreSQL journal is migrated: several processes may open a new one at once. */
 const MIGRATE_LOCK_KEY = 0x756d7300;
 
@@ -446,26 +449,25 @@ export function migratePostgres(db: PostgresDatabase, label: string): void {
   const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
   db.query(`SELECT pg_advisory_lock(${MIGRATE_LOCK_KEY})`, []);
   try {
-    const tables = (like: string | null): string[] =>
-      db
-        .query(
-          `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()
-           AND (CAST($1 AS TEXT) IS NULL OR table_name = $1) ORDER BY table_name LIMIT 4`,
-          [like],
-        )
-        .rows.map((r) => String(r[0]));
-    if (!tables('schema_migrations').length) {
-      const others = tables(null);
-      if (others.length)
+    // pg_tables lists every table of the schema, also those this role may not read (the
+    // information_schema lists only those it may): another program's are never written beside
+    const tables = db
+      .query(
+        'SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema() ORDER BY tablename',
+        [],
+      )
+      .rows.map((r) => String(r[0]));
+    // ums's own version table, by a name no other tool's migrations use (schema_migrations is Rails', golang-migrate's…)
+    if (!tables.includes(PG_VERSIONS)) {
+      if (tables.length)
         throw InputError.of('err.journal.pgOtherDb', {
           url: label,
-          names: others.slice(0, 3).join(', ') + (others.length > 3 ? ', ...' : ''),
+          names: tables.slice(0, 3).join(', ') + (tables.length > 3 ? ', ...' : ''),
         });
-      db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
     }
-    const version = Number(
-      db.query('SELECT COALESCE(MAX(version), 0) FROM schema_migrations', []).rows[0]![0],
-    );
+    const version = tables.includes(PG_VERSIONS)
+      ? Number(db.query(`SELECT COALESCE(MAX(version), 0) FROM ${PG_VERSIONS}`, []).rows[0]![0])
+      : 0;
     if (version > latest)
       throw InputError.of('err.atFile', {
         file: label,
@@ -473,10 +475,12 @@ export function migratePostgres(db: PostgresDatabase, label: string): void {
       });
     if (version === latest) return;
     db.transaction(() => {
+      if (!tables.includes(PG_VERSIONS))
+        db.exec(`CREATE TABLE ${PG_VERSIONS} (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`);
       for (const m of MIGRATIONS) {
         if (m.version <= version) continue;
         db.exec(m.postgres);
-        db.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [
+        db.query(`INSERT INTO ${PG_VERSIONS} (version, applied_at) VALUES ($1, $2)`, [
           m.version,
           new Date().toISOString(),
         ]);

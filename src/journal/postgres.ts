@@ -15,14 +15,15 @@ export function isPostgresUrl(s: string): boolean {
   return /^postgres(ql)?:\/\//i.test(s.trim());
 }
 
-/** The URL as it may be shown: its password, if any, as `***`. */
+/** The URL as it may be shown: its password, if any (in the user part or the query), as `***`. */
 export function redactedUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
+    for (const k of [...u.searchParams.keys()]) if (/password/i.test(k)) u.searchParams.set(k, '***');
     return u.toString();
   } catch {
-    return url.replace(/^(\w+:\/\/[^:/@]*):[^@]*@/, '$1:***@');
+    return url.replace(/^(\w+:\/\/[^:/@]*):[^@]*@/, '$1:***@').replace(/(password=)[^&]*/gi, '$1***');
   }
 }
 
@@ -91,10 +92,32 @@ export class PostgresError extends Error {
   }
 }
 
-/** The server is not there (or went away): a socket error, SQLSTATE class 08 (connection) or 57P (shutdown). */
+/**
+ * The server is not there (or went away, or stalled): a socket's error (ECONNREFUSED, ETIMEDOUT,
+ * EAI_AGAIN: not Node's ERR_… of a bad URL), SQLSTATE class 08 (connection), 57P (shutdown) or
+ * 53300 (too many connections: it passes).
+ */
 function unreachable(code: string | null): boolean {
-  return code !== null && (/^E[A-Z]/.test(code) || code.startsWith('08') || code.startsWith('57P'));
+  return (
+    code !== null &&
+    ((/^E[A-Z_]+$/.test(code) && !code.startsWith('ERR_')) ||
+      code.startsWith('08') ||
+      code.startsWith('57P') ||
+      code === '53300')
+  );
 }
+
+/** Another process held the journal's write lock past lock_timeout (55P03), or a deadlock (40P01). */
+function busy(code: string | null): boolean {
+  return code === '55P03' || code === '40P01';
+}
+
+/**
+ * How long this thread waits for one call before the journal is taken for unreachable. A stalled
+ * network would otherwise block it for ever, Ctrl-C included (it runs only between calls): the
+ * worker's own query timeout (postgresWorker.ts) comes first.
+ */
+const CALL_TIMEOUT_MS = 130_000;
 
 /** Built JavaScript runs the worker beside this file; from sources (tests), the build's copy. */
 function workerFile(): string {
@@ -110,9 +133,14 @@ function worker(op: WorkerOp): WorkerResult {
     const file = workerFile();
     // from sources (a test run) without a build: say so, not a worker's module error
     if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`);
-    call = createSyncFn<(op: WorkerOp) => Promise<WorkerResult>>(file);
+    call = createSyncFn<(op: WorkerOp) => Promise<WorkerResult>>(file, { timeout: CALL_TIMEOUT_MS });
   }
-  return call(op);
+  try {
+    return call(op);
+  } catch (err) {
+    // synckit's own timeout: the worker never answered
+    return { ok: false, message: (err as Error)?.message ?? String(err), code: 'ETIMEDOUT' };
+  }
 }
 
 /**
@@ -157,7 +185,15 @@ export class PostgresStatement {
       const o = (args[0] ?? {}) as Record<string, unknown>;
       list = this.names.map((n) => o[n]);
     } else if (args.length === 1 && Array.isArray(args[0])) list = args[0] as unknown[];
-    return list.map((v) => (v === undefined ? null : typeof v === 'bigint' ? v.toString() : v));
+    return list.map((v) =>
+      v === undefined
+        ? null
+        : typeof v === 'bigint'
+          ? v.toString()
+          : typeof v === 'string'
+            ? withoutNul(v)
+            : v,
+    );
   }
 
   private query(args: Params): { fields: string[]; rows: unknown[][]; rowCount: number } {
@@ -299,7 +335,19 @@ export class PostgresDatabase {
         const nested = this.depth > 0;
         const sp = `ums_sp${this.depth}`;
         if (nested) this.exec(`SAVEPOINT ${sp}`);
-        else this.exec(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY})`);
+        else {
+          try {
+            this.exec(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY})`);
+          } catch (err) {
+            // (the lock's wait timed out): not left in an aborted transaction for every later call
+            try {
+              this.exec('ROLLBACK');
+            } catch {
+              // the connection is gone: the first error says why
+            }
+            throw err;
+          }
+        }
         this.depth++;
         let result: unknown;
         try {
@@ -339,21 +387,32 @@ export class PostgresDatabase {
     if (r.ok) return r;
     if (unreachable(r.code))
       throw FaultError.of('err.journal.postgresDown', { url: redactedUrl(this.url), why: r.message });
+    if (busy(r.code))
+      throw FaultError.of('err.journal.postgresBusy', { url: redactedUrl(this.url), why: r.message });
     throw new PostgresError(r.message, r.code);
   }
 }
 
 function connectError(url: string, message: string, code: string | null): Error {
   const params = { url: redactedUrl(url), why: message.split('\n')[0]! };
-  return unreachable(code) || /timeout/i.test(message)
+  return unreachable(code)
     ? FaultError.of('err.journal.postgresDown', params)
     : InputError.of('err.journal.postgres', params);
+}
+
+/**
+ * PostgreSQL's text cannot hold U+0000 (SQLite's can): one in a provider's report or a reply is
+ * stored as U+FFFD, never a failed statement. (A CSV or template with one is refused before.)
+ */
+function withoutNul(v: string): string {
+  return v.includes('\0') ? v.replaceAll('\0', '\uFFFD') : v;
 }
 
 /** A value as COPY's text format writes it: `\N` for NULL; backslash, tab, newline and carriage return escaped. */
 export function copyValue(v: string | number | null | undefined): string {
   if (v === null || v === undefined) return '\\N';
   if (typeof v === 'number') return String(v);
+  v = withoutNul(v);
   return /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : v;
 }
 

@@ -29,6 +29,9 @@ export type WorkerResult =
   | { ok: true; id?: number; fields?: string[]; rows?: unknown[][]; rowCount?: number }
   | { ok: false; message: string; code: string | null };
 
+/** The longest one statement may take (a report's read of a million rows takes seconds). */
+const QUERY_TIMEOUT_MS = 120_000;
+
 const clients = new Map<number, pg.Client>();
 let nextId = 1;
 
@@ -61,7 +64,15 @@ async function client(id: number): Promise<pg.Client> {
 async function run(op: WorkerOp): Promise<WorkerResult> {
   switch (op.op) {
     case 'open': {
-      const c = new pg.Client({ connectionString: op.url, connectionTimeoutMillis: 10_000 });
+      // keepAlive and a query timeout: a network that stalls (no reset, no answer) ends in an error
+      // (exit 1, to be resumed), never a process waiting for ever that Ctrl-C cannot stop
+      const c = new pg.Client({
+        connectionString: op.url,
+        connectionTimeoutMillis: 10_000,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+        query_timeout: QUERY_TIMEOUT_MS,
+      });
       const id = nextId++;
       // a connection lost later surfaces at the next query (lost); never an uncaught 'error' here
       c.on('error', (err: Error & { code?: unknown }) => {
@@ -134,8 +145,11 @@ runAsWorker(async (op: WorkerOp): Promise<WorkerResult> => {
     if (gone) return { ok: false, message: gone.message, code: gone.code };
     const e = err as { message?: string; code?: unknown; errors?: { code?: unknown }[] };
     // a host with several addresses fails with an AggregateError: its first cause names the reason
-    const code =
+    const given =
       typeof e.code === 'string' ? e.code : typeof e.errors?.[0]?.code === 'string' ? e.errors[0].code : null;
-    return { ok: false, message: String(e.message || code || err), code };
+    const message = String(e.message || given || err);
+    // node-postgres's own timeouts (connecting, a query) have no code: they are the network's
+    const code = given ?? (/timeout/i.test(message) ? 'ETIMEDOUT' : null);
+    return { ok: false, message, code };
   }
 });

@@ -18,16 +18,18 @@ export const testDialect: 'sqlite' | 'postgres' =
 
 const urls = new WeakMap<Journal, string>();
 
+/** A new, empty database on the test run's PostgreSQL: its URL. */
+export function freshPostgresUrl(): string {
+  const admin = inject('postgresUrl');
+  if (!admin) throw new Error('no PostgreSQL server for the tests (see test/support/postgresSetup.ts)');
+  return freshDatabase(admin, inject('postgresDbPrefix'));
+}
+
 /** A new, empty journal: a file in a new temporary folder (named `name`), or a new PostgreSQL database. */
 export function openTestJournal(name = 'j.db'): Journal {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ums-journal-'));
   if (testDialect === 'sqlite') return Journal.open(path.join(dir, name));
-  const admin = inject('postgresUrl');
-  if (!admin)
-    throw new Error(
-      'UMS_TEST_JOURNAL=postgres without a PostgreSQL server (see test/support/postgresSetup.ts)',
-    );
-  const url = freshDatabase(admin, inject('postgresDbPrefix'));
+  const url = freshPostgresUrl();
   const journal = Journal.open(url, { stateDir: dir });
   urls.set(journal, url);
   return journal;

@@ -13,6 +13,11 @@ describe('the PostgreSQL driver, without a server', () => {
     expect(redactedUrl('postgres://ums:s3cret@db:5432/ums')).toBe('postgres://ums:***@db:5432/ums');
     expect(redactedUrl('postgres://ums@db/ums')).toBe('postgres://ums@db/ums');
     expect(redactedUrl('postgres://ums:p%40ss@db/ums')).not.toContain('p%40ss');
+    // libpq's query parameters carry passwords too
+    const q = redactedUrl('postgres://ums@db/ums?sslmode=require&password=s3cretQS&sslpassword=k3y');
+    expect(q).not.toMatch(/s3cretQS|k3y/);
+    expect(q).toContain('sslmode=require');
+    expect(redactedUrl('postgres://ums@db:x/ums?password=s3cretQS')).not.toContain('s3cretQS'); // not a URL Node reads
   });
 
   it('numbers placeholders outside strings, quoted names and comments', () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { PlannedMessage } from '../../src/campaign/types.js';
-import { FaultError } from '../../src/errors.js';
-import type { PostgresDatabase } from '../../src/journal/postgres.js';
-import { openTestJournal, secondConnection, testDialect } from '../support/journal.js';
+import { FaultError, InputError } from '../../src/errors.js';
+import { Journal } from '../../src/journal/journal.js';
+import { PostgresDatabase } from '../../src/journal/postgres.js';
+import { freshPostgresUrl, openTestJournal, secondConnection, testDialect } from '../support/journal.js';
 
 /** What only the PostgreSQL driver does (vitest.config.ts's `postgres` project runs it; SQLite skips it). */
 
@@ -75,6 +76,70 @@ describe.skipIf(testDialect !== 'postgres')('the journal on PostgreSQL', () => {
     j.optouts().add(['01040000002'], 'manual');
     expect(d.claim(d.nextPlanned('c', 'sms', 0, 10), 'sim').map((m) => m.row)).toEqual([1, 3]);
     expect([...j.messages('c')].map((m) => m.status)).toEqual(['sending', 'skipped', 'sending']);
+    j.close();
+  });
+
+  it('a write lock held past its wait is a fault (exit 1, resume), and leaves the connection usable', () => {
+    const j = openTestJournal();
+    const conn = (j as unknown as { db: PostgresDatabase }).db;
+    conn.exec("SET lock_timeout = '200ms'");
+    const other = secondConnection(j) as unknown as PostgresDatabase;
+    other.query('SELECT pg_advisory_lock($1)', [0x756d7301]); // the journal's write lock, held by another
+    let error: unknown;
+    try {
+      j.optouts().add(['01011110000'], 'manual'); // a transaction: it takes the write lock first
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(FaultError);
+    expect((error as FaultError).localised?.key).toBe('err.journal.postgresBusy');
+    other.close();
+    // not left inside an aborted transaction: the next one goes through
+    j.optouts().add(['01022220000'], 'manual');
+    expect(j.optouts().has('01022220000')).toBe(true);
+    expect(j.optouts().has('01011110000')).toBe(false);
+    j.close();
+  });
+
+  it("never migrates into another program's database, whatever its tables are called", () => {
+    for (const foreign of [
+      'CREATE TABLE payroll (id int)',
+      'CREATE TABLE schema_migrations (version varchar PRIMARY KEY)', // Rails
+      'CREATE TABLE schema_migrations (version bigint NOT NULL, dirty boolean NOT NULL)', // golang-migrate
+    ]) {
+      const url = freshPostgresUrl();
+      const db = PostgresDatabase.open(url);
+      db.exec(foreign);
+      db.close();
+      let error: unknown;
+      try {
+        Journal.open(url).close();
+      } catch (err) {
+        error = err;
+      }
+      expect(error, foreign).toBeInstanceOf(InputError);
+      expect((error as InputError).localised?.key, foreign).toBe('err.journal.pgOtherDb');
+    }
+  });
+
+  it('stores a NUL from a provider (a reply, a report) as U+FFFD, not a failed statement', () => {
+    const j = openTestJournal();
+    j.inbox().store('carrier', [
+      {
+        from: '01011110000',
+        to: '0212345678',
+        text: 'a\u0000b',
+        receivedAt: new Date().toISOString(),
+        providerId: null,
+        optOut: false,
+      },
+    ]);
+    expect(
+      j
+        .inbox()
+        .list(10)
+        .map((m) => m.text),
+    ).toEqual(['a\uFFFDb']);
     j.close();
   });
 
