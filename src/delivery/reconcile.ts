@@ -54,9 +54,12 @@ export async function reconcileRows(
   maxSubmits: (provider: Provider | undefined) => number,
   statuses: readonly ('sending' | 'unknown')[],
   resendUnknown: boolean,
+  /** only these rows (a worker's own lanes: others are their holders'); default all */
+  only?: (m: { channel: string | null; provider: string | null }) => boolean,
 ): Promise<void> {
   for (const status of statuses) {
-    const rows = journal.inStatus(campaignId, status);
+    const all = journal.inStatus(campaignId, status);
+    const rows = only ? all.filter(only) : all;
     if (!rows.length) continue;
     const settlements: Settlement[] = [];
     const groups = new Map<string, typeof rows>();

@@ -375,6 +375,10 @@ export const en = {
   'noun.opt-out list': 'opt-out list',
   'noun.image file': 'image file',
   'noun.text file': 'text file',
+  'err.lockedLease':
+    'campaign {id} is being sent by pid {pid} on {host} ({command}), whose lease runs until {until}; retry then (if it stopped, its messages are taken over), or join it: `ums resume {id} --join`',
+  'err.joinNeedsPostgres': '--join needs a PostgreSQL journal (journal: postgres://…); this one is {file}',
+  'err.joinNeedsCampaign': '--join needs the campaign to join: `ums resume CAMPAIGN --join`',
   'err.locked':
     'campaign {id} is being planned or sent by pid {pid} on {host} ({command}, since {since}); wait for it or stop it',
   'err.config.unsetEnv': '{file}: environment variables not set: {names}',

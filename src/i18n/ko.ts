@@ -366,6 +366,11 @@ export const ko: Record<MessageKey, string> = {
   'noun.opt-out list': '수신거부 목록 파일',
   'noun.image file': '이미지 파일',
   'noun.text file': '텍스트 파일',
+  'err.lockedLease':
+    '캠페인 {id}은(는) {host}의 pid {pid}가 발송 중이며 ({command}), 그 임대(lease)는 {until}까지입니다; 그때 다시 실행하거나 (멈췄다면 그 메시지를 이어받습니다) 함께 발송하세요: `ums resume {id} --join`',
+  'err.joinNeedsPostgres':
+    '--join에는 PostgreSQL 저널이 필요합니다 (journal: postgres://…); 이 저널은 {file}입니다',
+  'err.joinNeedsCampaign': '--join에는 함께 발송할 캠페인이 필요합니다: `ums resume CAMPAIGN --join`',
   'err.locked':
     '캠페인 {id}은(는) {host}의 pid {pid}가 계획 또는 발송 중입니다 ({command}, {since}부터); 끝나기를 기다리거나 그 프로세스를 중지하세요',
   'err.config.unsetEnv': '{file}: 설정되지 않은 환경 변수: {names}',
