@@ -4,6 +4,9 @@ import type { Journal } from '../journal/journal.js';
 import type { ForeignSending } from '../journal/workers.js';
 import { sleep } from '../time/sleep.js';
 
+/** How far back a look-up searches for the rows of a worker whose row is gone. */
+const FORGOTTEN_WORKER_MS = 24 * 3600_000;
+
 /** A standing-by worker tries the lanes held elsewhere this often. */
 export const STANDBY_RETRY_MS = 1000;
 
@@ -55,6 +58,14 @@ export function joinAsWorker(
   let timer: NodeJS.Timeout | undefined;
   const pins: LanePins = {
     retryMs: STANDBY_RETRY_MS,
+    sentSince: (workers) =>
+      Math.min(
+        ...workers.map((id) => {
+          const r = w.find(id);
+          // its row is gone: as far back as a look-up searches at all (a day)
+          return r ? Date.parse(r.startedAt) : now() - FORGOTTEN_WORKER_MS;
+        }),
+      ),
     left: (spec, withUnknown) => w.laneLeft(campaignId, spec.channel, spec.provider.name, withUnknown),
     async tryHold(spec, signal) {
       const [channel, provider] = [spec.channel, spec.provider.name];

@@ -68,6 +68,8 @@ export interface LanePins {
   left(spec: LaneSpec, withUnknown: boolean): number;
   /** how long a worker stands by before it tries the lanes held elsewhere again */
   retryMs: number;
+  /** since when (ms) these other workers may have sent the rows they claimed (a look-up's LookupHint) */
+  sentSince(workers: number[]): number;
 }
 
 export type EngineOutcome =
@@ -380,6 +382,7 @@ export class DeliveryEngine {
       statuses,
       resendUnknown,
       this.opts.pins ? (m) => this.ours(m) : undefined,
+      this.opts.pins ? (workers) => this.opts.pins!.sentSince(workers) : undefined,
     );
   }
 

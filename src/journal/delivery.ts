@@ -270,8 +270,11 @@ export class DeliveryJournal {
         // in the order of their first rows (SQLite's DISTINCT, reading messages_by_row)
         `SELECT ${pick(d, 'DISTINCT channel', 'channel')} FROM messages WHERE campaign_id = ? AND status IN ('planned', 'sending', 'unknown', 'held') AND channel IS NOT NULL${pick(d, '', ' GROUP BY channel ORDER BY MIN(row), MIN(leg)')}`,
       ),
-      inStatus: db.prepare<[string, 'sending' | 'unknown'], SendableMessage & { provider: string | null }>(
-        `SELECT ${cols}, provider FROM messages WHERE campaign_id = ? AND status = ? ORDER BY row, leg`,
+      inStatus: db.prepare<
+        [string, 'sending' | 'unknown'],
+        SendableMessage & { provider: string | null; worker: number | null }
+      >(
+        `SELECT ${cols}, provider, worker FROM messages WHERE campaign_id = ? AND status = ? ORDER BY row, leg`,
       ),
       // The opt-out list is read again here, not only at planning: a number that opted out since
       // (an \`optout import\`, an MO "수신거부" overnight) is never claimed (정보통신망법 §50).
@@ -450,7 +453,7 @@ export class DeliveryJournal {
   inStatus(
     campaignId: string,
     status: 'sending' | 'unknown',
-  ): (SendableMessage & { provider: string | null })[] {
+  ): (SendableMessage & { provider: string | null; worker: number | null })[] {
     return this.s.inStatus.all(campaignId, status);
   }
 
