@@ -77,7 +77,9 @@ export async function reconcileRows(
       const provider = providers.get(name);
       const keys = group.map((m) => messageKey(campaignId, m.row, m.leg));
       const foreign = [
-        ...new Set(group.flatMap((m) => (m.worker !== null && m.worker !== journal.worker ? [m.worker] : []))),
+        ...new Set(
+          group.flatMap((m) => (m.worker !== null && m.worker !== journal.worker ? [m.worker] : [])),
+        ),
       ];
       const hint = foreign.length && foreignSince ? { sentSince: foreignSince(foreign) } : undefined;
       const found = await lookUp(provider, keys, hint);

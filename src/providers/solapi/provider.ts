@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { coverageWith, RequestLog } from '../requestLog.js';
+import { RequestLog } from '../requestLog.js';
 import type {
   KeyReader,
   LookupHint,
