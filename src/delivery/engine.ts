@@ -108,6 +108,25 @@ export class DeliveryEngine {
     this.held = opts.pins ? [] : [...opts.lanes];
   }
 
+  private readonly subscribed = new Set<Provider>();
+
+  /** Take a provider's reports (and MO) from now on: an SMPP provider binds for them. */
+  private subscribe(p: Provider): void {
+    if (this.subscribed.has(p)) return;
+    this.subscribed.add(p);
+    const progress = this.state.progress;
+    p.subscribeReports?.(async (batch) => {
+      // the answers these reports follow are committed first (a result before its reports' ack)
+      if (!this.commits.flush()) throw new Error('the journal could not be written');
+      const applied = this.journal.applyReportBatch(p.name, batch.reports);
+      progress.reports += applied.applied;
+      progress.failed += applied.failed; // a failed report is a failure of this run as much as a refused submit
+      await batch.ack();
+    });
+    const onInbound = this.opts.onInbound;
+    if (onInbound) p.subscribeInbound?.(async (messages) => onInbound(p.name, messages));
+  }
+
   /** Stop the run with the journal's fault (a lease renewal that failed). */
   journalFault(err: unknown): void {
     this.state.journalFault(err);
@@ -144,6 +163,7 @@ export class DeliveryEngine {
         }
         if (mine && !this.state.stopped) {
           this.held.push(spec);
+          this.subscribe(spec.provider);
           gained = true;
         }
       }
@@ -160,20 +180,9 @@ export class DeliveryEngine {
   async run(): Promise<EngineOutcome> {
     const state = this.state;
     const progress = state.progress;
-    const providers = [...new Set(this.opts.lanes.map((l) => l.provider))];
-    for (const p of providers) {
-      p.subscribeReports?.(async (batch) => {
-        // the answers these reports follow are committed first (a result before its reports' ack)
-        if (!this.commits.flush()) throw new Error('the journal could not be written');
-        const applied = this.journal.applyReportBatch(p.name, batch.reports);
-        progress.reports += applied.applied;
-        progress.failed += applied.failed; // a failed report is a failure of this run as much as a refused submit
-        await batch.ack();
-      });
-      const onInbound = this.opts.onInbound;
-      if (onInbound) p.subscribeInbound?.(async (messages) => onInbound(p.name, messages));
-    }
+    // pinned lanes: a provider is connected to (an SMPP bind) only by the worker running its lanes
     if (this.opts.pins) await this.takeLanes(false);
+    for (const spec of this.held) this.subscribe(spec.provider);
     await this.reconcile(['sending', 'unknown'], this.opts.resendUnknown);
     let askedAgain = 0;
     const reask = new Backoff({ initialMs: 2000, maxMs: 4000 }); // before the 2nd and 3rd asking
@@ -212,7 +221,7 @@ export class DeliveryEngine {
         if (deferred > 0) return { kind: 'deferred', deferred, progress };
       }
       if (this.journal.countInStatus(this.opts.campaignId, 'planned') > 0) continue;
-      await this.awaitReports(providers);
+      await this.awaitReports([...this.subscribed]);
       if (this.journal.countInStatus(this.opts.campaignId, 'planned') > 0) continue;
       // Rows left `unknown` because their provider, which can be asked, could not be asked then
       // (it was down when their answer was lost): ask again before finishing. What it holds is

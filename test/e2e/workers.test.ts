@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresDatabase } from '../../src/journal/postgres.js';
 import { campaignPhones, writeCampaign } from '../support/campaign.js';
 import { runUms, workdir } from '../support/cli.js';
+import { FakeSmsc } from '../support/fakeSmsc.js';
 import { FakeSolapi } from '../support/fakeSolapi.js';
 import { findInitdb, freshDatabase, type PostgresServer, startPostgres } from '../support/postgresServer.js';
 import { killLeftovers, type Running, sleep, start } from '../support/reliability.js';
@@ -23,8 +24,11 @@ const TPS = 20;
 const ROWS = 240;
 const LEASE_MS = 2000;
 
+/** A launcher for start(): waits for ./go, then runs `ums`. */
+const WAIT_FOR_GO = ['sh', '-c', 'while [ ! -e go ]; do sleep 0.02; done; exec "$@"', 'sh'];
+
 let server: PostgresServer;
-const fakes: FakeSolapi[] = [];
+const fakes: { close(): Promise<void> }[] = [];
 
 function folder(url: string, f: FakeSolapi): string {
   const dir = workdir();
@@ -100,9 +104,12 @@ describe.skipIf(!available)('workers joining a campaign (PostgreSQL)', () => {
     const url = freshDatabase(server.url, 'ums_w');
     const [a, b, c, d] = [folder(url, f), folder(url, f), folder(url, f), folder(url, f)];
     writeCampaign(a, ROWS);
+    // The joiners' processes are spawned first, each waiting for its folder's `go` file: a spawn
+    // blocks this process (the fake's) for a moment, which would bunch the arrivals it stamps.
+    const joiners: Running[] = [b, c].map((dir) => start(['resume', 'wk', '--join'], dir, ENV, WAIT_FOR_GO));
     const first = start(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--campaign', 'wk'], a, ENV);
     await until('the send to start', () => f.accepted().length >= 20);
-    const joiners: Running[] = [b, c].map((dir) => start(['resume', 'wk', '--join'], dir, ENV));
+    for (const dir of [b, c]) fs.writeFileSync(path.join(dir, 'go'), '');
     await sleep(1500); // both registered, standing by
     expect(joiners.every((j) => !j.done())).toBe(true);
     // the next request hangs (its messages are the fake's): the holder is killed while it waits
@@ -115,15 +122,7 @@ describe.skipIf(!available)('workers joining a campaign (PostgreSQL)', () => {
     const firstExit = await first.exited;
     expect(firstExit.signal).toBe('SIGKILL');
     const acceptedAtKill = f.accepted().length;
-    expect(acceptedAtKill).toBeLessThan(ROWS - 40);
-    // from a fourth folder, while no one sends: the last recipient opts out
-    const last = campaignPhones(ROWS).at(-1)!;
-    const optout = await runUms(['optout', 'add', last], { cwd: d, env: ENV });
-    expect(optout.code).toBe(0);
-
-    // a joiner takes the lane over, but not before the dead worker's lease ran out
-    await until('another worker to send', () => f.accepted().length > acceptedAtKill, 20_000);
-    const resumedAt = f.accepted()[acceptedAtKill]!.createdAt;
+    // the dead worker's lease, read now (a synchronous read here would hold up the fake's clock later)
     const pg = PostgresDatabase.open(url);
     let leaseUntil: number;
     try {
@@ -132,6 +131,21 @@ describe.skipIf(!available)('workers joining a campaign (PostgreSQL)', () => {
     } finally {
       pg.close();
     }
+    expect(acceptedAtKill).toBeLessThan(ROWS - 40);
+    // from a fourth folder, while no one sends: the last recipient opts out
+    const last = campaignPhones(ROWS).at(-1)!;
+    const optout = await runUms(['optout', 'add', last], { cwd: d, env: ENV });
+    expect(optout.code).toBe(0);
+
+    // a joiner takes the lane over, but not before the dead worker's lease ran out
+    await until('another worker to send', () => f.accepted().length > acceptedAtKill, 20_000).catch(
+      async (err) => {
+        for (const j of joiners) j.child.kill('SIGKILL');
+        const out = await Promise.all(joiners.map((j) => j.exited));
+        throw new Error(`${(err as Error).message}: ${out.map((o) => `${o.code} ${o.stderr}`).join(' | ')}`);
+      },
+    );
+    const resumedAt = f.accepted()[acceptedAtKill]!.createdAt;
     expect(leaseUntil).toBeGreaterThan(killedAt - LEASE_MS);
     expect(resumedAt).toBeGreaterThanOrEqual(leaseUntil);
     const ends = await Promise.all(joiners.map((j) => j.exited));
@@ -163,4 +177,49 @@ describe.skipIf(!available)('workers joining a campaign (PostgreSQL)', () => {
     const campaigns = await runUms(['campaigns'], { cwd: d, env: ENV });
     expect(campaigns.stdout).toMatch(/wk\b.*done/);
   }, 120_000);
+
+  it('an SMPP lane is bound by the worker that runs it only: a joiner standing by never binds', async () => {
+    const smsc = await FakeSmsc.start({ receipts: { delayMs: 20 } });
+    fakes.push({ close: () => smsc.stop() });
+    const url = freshDatabase(server.url, 'ums_w');
+    const smppFolder = (): string => {
+      const dir = workdir();
+      const provider = {
+        type: 'smpp',
+        host: '127.0.0.1',
+        port: smsc.port,
+        systemId: 'ums',
+        password: '${SMPP_PASSWORD}',
+        tps: 40,
+        reportWaitMs: 500,
+      };
+      fs.writeFileSync(
+        path.join(dir, 'ums.config.yaml'),
+        [
+          `journal: ${url}`,
+          'from: "0212345678"',
+          `leaseMs: ${LEASE_MS}`,
+          'providers:',
+          '  carrier:',
+          ...Object.entries(provider).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
+          'routes: { default: carrier }',
+          '',
+        ].join('\n'),
+      );
+      return dir;
+    };
+    const env = { SMPP_PASSWORD: 'secret' };
+    const [a, b] = [smppFolder(), smppFolder()];
+    writeCampaign(a, 160);
+    const first = start(['send', 'recipients.csv', '-t', 'notice.md', '--yes', '--campaign', 'sm'], a, env);
+    await until('the send to start', () => smsc.messages.length >= 10);
+    const joiner = start(['resume', 'sm', '--join'], b, env);
+    const [x, y] = await Promise.all([first.exited, joiner.exited]);
+    expect(x.code, x.stderr).toBe(0);
+    expect(y.code, y.stderr).toBe(0);
+    expect(smsc.binds.filter((bind) => bind.ok)).toHaveLength(1);
+    const to = smsc.messages.map((m) => m.to);
+    expect(new Set(to).size).toBe(160);
+    expect(to).toHaveLength(160);
+  }, 60_000);
 });
