@@ -30,6 +30,8 @@ export interface SendCampaignOptions {
   onProgress?: (p: Progress) => void;
   /** what the worker's row names this process by (`ums send`, `ums resume --join`) */
   command?: string;
+  /** PostgreSQL: this worker stands by, these lanes (`sms/solapi`) held by other workers */
+  onStandby?: (lanes: string[]) => void;
 }
 
 export interface SendCampaignResult {
@@ -156,6 +158,7 @@ export async function sendCampaign(
       onOptedOut: (phones) =>
         journal.optouts().add(phones, 'provider', `opted out, reported while sending ${campaign.id}`),
       pins: worker?.pins,
+      onStandby: (lanes) => opts.onStandby?.(lanes.map((l) => `${l.channel}/${l.provider.name}`)),
     });
     worker?.renewEvery((err) => engine.journalFault(err));
     outcome = await engine.run();

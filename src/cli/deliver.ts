@@ -238,6 +238,9 @@ export async function deliver(
       await progress.start();
     },
     onProgress: (p) => progress?.update(p),
+    onStandby: (lanes) => {
+      if (!opts.json) cli.err(t('cli.worker.standby', { lanes: lanes.join(', ') }));
+    },
     ended: () => {
       progress?.stop();
       process.off('SIGINT', onSignal);

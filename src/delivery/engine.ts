@@ -50,6 +50,8 @@ export interface EngineOptions {
   failover?: Failover;
   /** several workers on one campaign (PostgreSQL): this one runs only the lanes it holds */
   pins?: LanePins;
+  /** pinned lanes: this worker stands by, these lanes (with rows left) held by other workers */
+  onStandby?: (lanes: LaneSpec[]) => void;
 }
 
 /**
@@ -144,9 +146,10 @@ export class DeliveryEngine {
   private async takeLanes(wait: boolean): Promise<boolean> {
     const pins = this.opts.pins;
     if (!pins) return false;
+    let told = false;
     for (;;) {
       if (this.state.stopped) return false;
-      let waiting = 0;
+      const waiting: LaneSpec[] = [];
       let gained = false;
       for (const spec of this.opts.lanes) {
         if (this.held.includes(spec)) continue;
@@ -155,7 +158,7 @@ export class DeliveryEngine {
         try {
           rows = pins.left(spec, Boolean(spec.provider.lookup));
           if (rows === 0) continue;
-          waiting++;
+          waiting.push(spec);
           mine = await pins.tryHold(spec, this.stop.signal);
         } catch (err) {
           this.state.journalFault(err);
@@ -167,7 +170,9 @@ export class DeliveryEngine {
           gained = true;
         }
       }
-      if (gained || !wait || waiting === 0) return gained;
+      if (gained || !wait || waiting.length === 0) return gained;
+      if (!told) this.opts.onStandby?.(waiting);
+      told = true;
       await sleep(pins.retryMs, this.stop.signal);
     }
   }

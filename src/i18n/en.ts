@@ -314,6 +314,8 @@ export const en = {
     'not sent (Ctrl-C): campaign {id} stays a draft; nothing will send it until you confirm',
   'cli.prompt.no':
     'not sent: campaign {id} stays a draft (run the same `ums send` again to send it; `ums resume` never sends a draft)',
+  'cli.worker.standby':
+    'standing by: {lanes} sent by another worker; this one takes over any it stops sending',
   'cli.stopping': 'stopping: waiting for the requests in flight to be answered and recorded…',
   'cli.thisRun': 'this run: {n} accepted{failed} in {seconds} s{throttles}{retried}',
   'cli.thisRun.throttles': ', {n} throttle {n|signal|signals}',
