@@ -32,6 +32,8 @@ export interface SendCampaignOptions {
   command?: string;
   /** PostgreSQL: this worker stands by, these lanes (`sms/solapi`) held by other workers */
   onStandby?: (lanes: string[]) => void;
+  /** PostgreSQL: rows another worker left `sending` wait for its lease to run out */
+  onLeaseWait?: (w: { host: string; pid: number; until: string }) => void;
 }
 
 export interface SendCampaignResult {
@@ -132,7 +134,14 @@ export async function sendCampaign(
   let worker: WorkerSession | null = null;
   try {
     if (journal.dialect === 'postgres')
-      worker = joinAsWorker(journal, campaign.id, opts.command ?? 'ums', config.leaseMs);
+      worker = joinAsWorker(
+        journal,
+        campaign.id,
+        opts.command ?? 'ums',
+        config.leaseMs,
+        Date.now,
+        opts.onLeaseWait,
+      );
     await opts.started?.(total);
     const engine = new DeliveryEngine(d, {
       campaignId: campaign.id,

@@ -42,6 +42,8 @@ export function joinAsWorker(
   command: string,
   leaseMs: number,
   now: () => number = Date.now,
+  /** a lane's rows wait for another worker's lease to run out (its requests may be in flight) */
+  onLeaseWait?: (w: { host: string; pid: number; until: string }) => void,
 ): WorkerSession {
   const w = journal.workers();
   const d = journal.delivery();
@@ -75,8 +77,11 @@ export function joinAsWorker(
         let wait = 0;
         for (const f of w.foreignSending(campaignId, channel, provider, id)) {
           const left = f.record ? f.record.leaseUntil - now() : 0;
-          if (left > 0) wait = Math.max(wait, left);
-          else w.expire(campaignId, channel, provider, f.worker, leaseExpiredReason(f));
+          if (left > 0 && f.record) {
+            wait = Math.max(wait, left);
+            const until = new Date(f.record.leaseUntil).toISOString();
+            onLeaseWait?.({ host: f.record.host, pid: f.record.pid, until });
+          } else w.expire(campaignId, channel, provider, f.worker, leaseExpiredReason(f));
         }
         if (wait === 0) return true;
         await sleep(wait + 50, signal);

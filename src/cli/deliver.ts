@@ -241,6 +241,9 @@ export async function deliver(
     onStandby: (lanes) => {
       if (!opts.json) cli.err(t('cli.worker.standby', { lanes: lanes.join(', ') }));
     },
+    onLeaseWait: (w) => {
+      if (!opts.json) cli.err(t('cli.worker.leaseWait', w));
+    },
     ended: () => {
       progress?.stop();
       process.off('SIGINT', onSignal);

@@ -316,6 +316,8 @@ export const en = {
     'not sent: campaign {id} stays a draft (run the same `ums send` again to send it; `ums resume` never sends a draft)',
   'cli.worker.standby':
     'standing by: {lanes} sent by another worker; this one takes over any it stops sending',
+  'cli.worker.leaseWait':
+    'waiting for the lease of pid {pid} on {host} to run out ({until}): its requests may still be in flight; then its messages are looked up',
   'cli.stopping': 'stopping: waiting for the requests in flight to be answered and recorded…',
   'cli.thisRun': 'this run: {n} accepted{failed} in {seconds} s{throttles}{retried}',
   'cli.thisRun.throttles': ', {n} throttle {n|signal|signals}',

@@ -305,6 +305,8 @@ export const ko: Record<MessageKey, string> = {
     '발송 안 함: 캠페인 {id}은(는) 초안으로 남습니다 (보내려면 같은 `ums send`를 다시 실행하세요; `ums resume`은 초안을 보내지 않습니다)',
   'cli.worker.standby':
     '대기 중: {lanes}은(는) 다른 작업자가 발송 중입니다; 그 작업자가 멈추면 이 작업자가 이어받습니다',
+  'cli.worker.leaseWait':
+    '{host}의 pid {pid}의 임대(lease)가 끝나기를 기다립니다 ({until}): 그 요청이 아직 진행 중일 수 있습니다; 끝나면 그 메시지를 발송사에 조회합니다',
   'cli.stopping': '중지 중: 진행 중인 요청의 응답을 받아 기록하는 중…',
   'cli.thisRun': '이번 실행: {seconds}초 동안 {n}건 접수{failed}{throttles}{retried}',
   'cli.thisRun.throttles': ', 속도 제한 신호 {n}회',

@@ -49,7 +49,8 @@ describe('workers and their leases', () => {
     claimAs(j, dead, 'sim', 2); // rows 1, 2
     claimAs(j, live, 'sim', 1); // row 3
     claimAs(j, dead, 'other', 1); // row 4: another lane (provider) of the dead worker
-    const me = joinAsWorker(j, 'c', 'ums resume --join', 30_000);
+    const waits: unknown[] = [];
+    const me = joinAsWorker(j, 'c', 'ums resume --join', 30_000, Date.now, (x) => waits.push(x));
     try {
       const started = Date.now();
       const held = me.pins.tryHold(lane('sim'), new AbortController().signal);
@@ -61,6 +62,7 @@ describe('workers and their leases', () => {
       );
       expect(await held).toBe(true);
       expect(Date.now() - started).toBeGreaterThanOrEqual(600); // the live lease was waited out
+      expect(waits).toEqual([{ host: 'h2', pid: 4343, until: new Date(now + 700).toISOString() }]);
       const after = rows(j);
       expect(after.map((r) => r.status)).toEqual(['unknown', 'unknown', 'unknown', 'sending', 'planned']);
       expect(after[2]!.reason).toMatch(/^lease_expired: worker h2 pid 4343 /);
