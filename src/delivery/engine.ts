@@ -134,11 +134,6 @@ export class DeliveryEngine {
     this.state.journalFault(err);
   }
 
-  /** How many lanes this worker runs now (of opts.lanes). */
-  get heldLanes(): readonly LaneSpec[] {
-    return this.held;
-  }
-
   /**
    * Pinned lanes: try each lane not held here that has rows left; true when one was taken. Stands
    * by (trying again every `retryMs`) while `wait` and every lane with rows left is held elsewhere.
