@@ -22,6 +22,7 @@ const POSTGRES_JOURNAL_TESTS = [
   'test/unit/engineUnknown.test.ts',
   'test/unit/engineQuietHours.test.ts',
   'test/unit/pacedGroups.test.ts',
+  'test/unit/workers.test.ts',
 ];
 const withPostgres = Boolean(process.env.CI || process.env.UMS_TEST_PG_URL || findInitdb());
 

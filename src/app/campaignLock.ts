@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { LockedError } from '../errors.js';
+import type { LockHolder } from '../journal/delivery.js';
 import type { Journal } from '../journal/journal.js';
 
 function isAlive(pid: number): boolean {
@@ -14,12 +15,38 @@ function isAlive(pid: number): boolean {
 /**
  * One process plans or sends a campaign at a time (DESIGN.md): take its lock for this process, or
  * throw LockedError (exit 75) naming the live holder. A holder on this host whose process is gone is
- * replaced. Taking it again in the same process is a no-op; returns the release.
+ * replaced. A holder on another host is judged by its worker's lease (PostgreSQL: every sending
+ * process renews one): running, it holds the lock until the lease runs out (the error says when);
+ * run out, it is replaced (another worker reconciles the rows it left `sending`). One with no lease
+ * (planning, or a journal on SQLite) holds it. Taking it again in the same process is a no-op;
+ * returns the release.
  */
-export function lockCampaign(journal: Journal, campaignId: string, command: string): () => void {
+export function lockCampaign(
+  journal: Journal,
+  campaignId: string,
+  command: string,
+  now: () => number = Date.now,
+): () => void {
   const d = journal.delivery();
-  const holder = d.acquireLock(campaignId, process.pid, os.hostname(), command, isAlive);
+  const workers = journal.workers();
+  const here = os.hostname();
+  const lease = (h: LockHolder) => workers.ofProcess(campaignId, h.host, h.pid);
+  const holds = (h: LockHolder): boolean => {
+    if (h.host === here) return isAlive(h.pid);
+    const w = lease(h);
+    return w === null || w.leaseUntil > now();
+  };
+  const holder = d.acquireLock(campaignId, process.pid, here, command, holds);
   if (holder) {
+    const w = holder.host === here ? null : lease(holder);
+    if (w)
+      throw LockedError.of('err.lockedLease', {
+        id: campaignId,
+        pid: holder.pid,
+        host: holder.host,
+        command: holder.command,
+        until: new Date(w.leaseUntil).toISOString(),
+      });
     throw new LockedError(
       `campaign ${campaignId} is being planned or sent by pid ${holder.pid} on ${holder.host} (${holder.command}, since ${holder.startedAt}); wait for it or stop it`,
       {

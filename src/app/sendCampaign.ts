@@ -12,6 +12,7 @@ import { buildLanes, checkProvider } from './lanes.js';
 import type { CampaignChannelSettings } from './planCampaign.js';
 import { alimtalkIdsFor } from './routeChecks.js';
 import { assignProviders, chooseProvider, failoverOrder, partPrice } from './routing.js';
+import { joinAsWorker, type WorkerSession } from './workers.js';
 
 export interface SendCampaignOptions {
   provider?: string;
@@ -27,6 +28,12 @@ export interface SendCampaignOptions {
   /** the engine stopped (whatever the outcome), before the providers are closed */
   ended?: () => void;
   onProgress?: (p: Progress) => void;
+  /** what the worker's row names this process by (`ums send`, `ums resume --join`) */
+  command?: string;
+  /** PostgreSQL: this worker stands by, these lanes (`sms/solapi`) held by other workers */
+  onStandby?: (lanes: string[]) => void;
+  /** PostgreSQL: rows another worker left `sending` wait for its lease to run out */
+  onLeaseWait?: (w: { host: string; pid: number; until: string }) => void;
 }
 
 export interface SendCampaignResult {
@@ -123,7 +130,18 @@ export async function sendCampaign(
   // The operator's word, and the lanes are ready: from here a failure leaves it for `ums resume`.
   journal.arm(campaign.id);
   let outcome: EngineOutcome;
+  // On PostgreSQL every sending process is a worker (others may join: `ums resume C --join`)
+  let worker: WorkerSession | null = null;
   try {
+    if (journal.dialect === 'postgres')
+      worker = joinAsWorker(
+        journal,
+        campaign.id,
+        opts.command ?? 'ums',
+        config.leaseMs,
+        Date.now,
+        opts.onLeaseWait,
+      );
     await opts.started?.(total);
     const engine = new DeliveryEngine(d, {
       campaignId: campaign.id,
@@ -148,9 +166,13 @@ export async function sendCampaign(
       },
       onOptedOut: (phones) =>
         journal.optouts().add(phones, 'provider', `opted out, reported while sending ${campaign.id}`),
+      pins: worker?.pins,
+      onStandby: (lanes) => opts.onStandby?.(lanes.map((l) => `${l.channel}/${l.provider.name}`)),
     });
+    worker?.renewEvery((err) => engine.journalFault(err));
     outcome = await engine.run();
   } finally {
+    worker?.end();
     opts.ended?.();
     await Promise.all(setup.providers.map((p) => p.close()));
   }

@@ -36,6 +36,8 @@ export interface DeliverOptions {
   retried?: { planned: number; reason: string | null };
   /** `send --test`: say what went to which test number (the JSON document's `test`) */
   testSend?: boolean;
+  /** what this process is named by in the workers' table (`ums send`, `ums resume --join`) */
+  command?: string;
 }
 
 /** A test send's messages, for people (numbers masked) and the JSON document's `test`. */
@@ -222,6 +224,7 @@ export async function deliver(
   };
   let progress: ProgressDisplay | null = null;
   const { outcome, left } = await sendCampaign(config, journal, campaign, {
+    command: opts.command,
     provider: opts.provider,
     tps: opts.tps,
     limit: opts.limit,
@@ -235,6 +238,12 @@ export async function deliver(
       await progress.start();
     },
     onProgress: (p) => progress?.update(p),
+    onStandby: (lanes) => {
+      if (!opts.json) cli.err(t('cli.worker.standby', { lanes: lanes.join(', ') }));
+    },
+    onLeaseWait: (w) => {
+      if (!opts.json) cli.err(t('cli.worker.leaseWait', w));
+    },
     ended: () => {
       progress?.stop();
       process.off('SIGINT', onSignal);

@@ -17,6 +17,7 @@ interface ResumeOptions extends CommonOptions {
   resendUnknown?: boolean;
   retryFailed?: boolean;
   reason?: string;
+  join?: boolean;
 }
 
 /** `--reason CODE`: a provider's code as reasons carry it (`3104`, `-2019`, `opted_out`). */
@@ -100,6 +101,10 @@ export function registerResume(program: Command, cli: Cli, setExit: (code: numbe
       '--reason <code>',
       'with --retry-failed: only those whose failure has this reason code (e.g. 3040)',
     )
+    .option(
+      '--join',
+      'PostgreSQL journal: add this process as a worker to a campaign being sent (it takes the lanes no live worker holds)',
+    )
     .option('--json', 'print one JSON document on stdout')
     .option('--config <file>', 'config file')
     .option('--db <file>', 'journal file')
@@ -111,16 +116,20 @@ export function registerResume(program: Command, cli: Cli, setExit: (code: numbe
         json: Boolean(opts.json),
         yes: true,
         resendUnknown: opts.resendUnknown,
+        command: opts.join ? 'ums resume --join' : 'ums resume',
       };
       const reason = parseReason(opts.reason, Boolean(opts.retryFailed));
       if (opts.retryFailed && id === undefined) throw InputError.of('retry.needsCampaign');
+      if (opts.join && id === undefined) throw InputError.of('err.joinNeedsCampaign');
       const config = openConfig(cli, opts);
       const journal = openJournal(cli, config, opts);
       try {
+        if (opts.join && journal.dialect !== 'postgres')
+          throw InputError.of('err.joinNeedsPostgres', { file: journal.file });
         if (id !== undefined) {
           const c = namedCampaign(journal, id);
           const retry = opts.retryFailed ? { reason } : undefined;
-          setExit(await resumeOne(cli, config, journal, c, deliverOptions, retry));
+          setExit(await resumeOne(cli, config, journal, c, deliverOptions, retry, Boolean(opts.join)));
           return;
         }
         const todo = campaignsToResume(journal, Boolean(opts.resendUnknown));
@@ -172,12 +181,14 @@ async function resumeOne(
   campaign: CampaignRecord,
   opts: DeliverOptions,
   retry?: { reason: string | null },
+  /** `--join` (PostgreSQL): one more worker, without the campaign's lock (the lanes are pinned to workers) */
+  join = false,
 ): Promise<number> {
   const [{ lockCampaign }, { deliver }] = await Promise.all([
     import('../app/campaignLock.js'),
     import('./deliver.js'),
   ]);
-  const release = lockCampaign(journal, campaign.id, 'ums resume');
+  const release = join ? () => {} : lockCampaign(journal, campaign.id, 'ums resume');
   try {
     // read again under the lock: another process may have moved it on meanwhile
     let c = journal.findCampaign(campaign.id) ?? campaign;

@@ -179,6 +179,7 @@ export function registerSend(program: Command, cli: Cli, setExit: (code: number)
         const { deliver } = await import('./deliver.js');
         release ??= lockCampaign(journal, campaign.id, 'ums send');
         const code = await deliver(cli, config, journal, campaign, {
+          command: 'ums send',
           ...deliverOptions,
           confirmed: true,
           ...(test ? { testSend: true } : {}),

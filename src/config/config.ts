@@ -34,6 +34,8 @@ const configSchema = z
     failoverAfterMs: z.number().int().nonnegative().default(30_000),
     /** back to the first provider once it answers again: how often a failed-over provider is asked (unset: never) */
     failbackAfterMs: z.number().int().positive().optional(),
+    /** PostgreSQL: a sending process's lease (renewed every third of it); its rows are taken over once it runs out */
+    leaseMs: z.number().int().min(300).max(600_000).default(30_000),
   })
   .strict();
 
@@ -68,6 +70,8 @@ export interface Config {
   failoverAfterMs: number;
   /** a provider failed over for being unavailable is asked this often; once it answers, what waits for it comes back (null: it does not) */
   failbackAfterMs: number | null;
+  /** a worker's lease (PostgreSQL, `ums resume --join`): what it renews every third of; another takes its lanes once it runs out */
+  leaseMs: number;
   senders: string[] | null;
   senderName: string | null;
   quietHours: QuietHours;
@@ -203,6 +207,7 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv,
     providerPrices,
     failoverAfterMs: c.failoverAfterMs,
     failbackAfterMs: c.failbackAfterMs ?? null,
+    leaseMs: c.leaseMs,
     senders: c.senders?.map((x) => x.replace(/[\s\-.()]/g, '')) ?? null,
     senderName: c.senderName ?? null,
     quietHours,

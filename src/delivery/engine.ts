@@ -48,6 +48,30 @@ export interface EngineOptions {
   routing?: RoutingJournal;
   /** failover to the next provider of a route (needs `routing`) */
   failover?: Failover;
+  /** several workers on one campaign (PostgreSQL): this one runs only the lanes it holds */
+  pins?: LanePins;
+  /** pinned lanes: this worker stands by, these lanes (with rows left) held by other workers */
+  onStandby?: (lanes: LaneSpec[]) => void;
+}
+
+/**
+ * Lanes pinned to workers (`ums resume C --join`): a lane runs in the one worker that holds it, so its
+ * rate (the account's TPS) is exact with no traffic between workers; the others stand by and take it
+ * over when its holder is gone.
+ */
+export interface LanePins {
+  /**
+   * Make this lane this worker's, or false (another worker holds it). Once held, the rows a worker
+   * whose lease ran out left `sending` are `unknown` (reconciled by look-up); a lease still running
+   * is waited out first (its requests may still be in flight). False too when `signal` aborts.
+   */
+  tryHold(spec: LaneSpec, signal: AbortSignal): Promise<boolean>;
+  /** rows of the lane still to send or settle (planned, sending; unknown ones when asked) */
+  left(spec: LaneSpec, withUnknown: boolean): number;
+  /** how long a worker stands by before it tries the lanes held elsewhere again */
+  retryMs: number;
+  /** since when (ms) these other workers may have sent the rows they claimed (a look-up's LookupHint) */
+  sentSince(workers: number[]): number;
 }
 
 export type EngineOutcome =
@@ -72,6 +96,8 @@ export class DeliveryEngine {
   private readonly stop = new AbortController();
   private readonly quiet: QuietGate;
   private readonly commits: GroupCommit;
+  /** the lanes this worker runs: all of them, unless they are pinned (`pins`) */
+  private readonly held: LaneSpec[];
 
   constructor(
     private readonly journal: DeliveryJournal,
@@ -81,24 +107,82 @@ export class DeliveryEngine {
     this.quiet = new QuietGate(opts.quietHours, opts.now);
     this.commits = new GroupCommit(journal, this.state, opts.onOptedOut, opts.groupCommitMs);
     opts.signal.addEventListener('abort', () => this.stop.abort(), { once: true });
+    this.held = opts.pins ? [] : [...opts.lanes];
+  }
+
+  private readonly subscribed = new Set<Provider>();
+
+  /** Take a provider's reports (and MO) from now on: an SMPP provider binds for them. */
+  private subscribe(p: Provider): void {
+    if (this.subscribed.has(p)) return;
+    this.subscribed.add(p);
+    const progress = this.state.progress;
+    p.subscribeReports?.(async (batch) => {
+      // the answers these reports follow are committed first (a result before its reports' ack)
+      if (!this.commits.flush()) throw new Error('the journal could not be written');
+      const applied = this.journal.applyReportBatch(p.name, batch.reports);
+      progress.reports += applied.applied;
+      progress.failed += applied.failed; // a failed report is a failure of this run as much as a refused submit
+      await batch.ack();
+    });
+    const onInbound = this.opts.onInbound;
+    if (onInbound) p.subscribeInbound?.(async (messages) => onInbound(p.name, messages));
+  }
+
+  /** Stop the run with the journal's fault (a lease renewal that failed). */
+  journalFault(err: unknown): void {
+    this.state.journalFault(err);
+  }
+
+  /**
+   * Pinned lanes: try each lane not held here that has rows left; true when one was taken. Stands
+   * by (trying again every `retryMs`) while `wait` and every lane with rows left is held elsewhere.
+   */
+  private async takeLanes(wait: boolean): Promise<boolean> {
+    const pins = this.opts.pins;
+    if (!pins) return false;
+    let told = false;
+    for (;;) {
+      if (this.state.stopped) return false;
+      const waiting: LaneSpec[] = [];
+      let gained = false;
+      for (const spec of this.opts.lanes) {
+        if (this.held.includes(spec)) continue;
+        let rows: number;
+        let mine: boolean;
+        try {
+          rows = pins.left(spec, Boolean(spec.provider.lookup));
+          if (rows === 0) continue;
+          waiting.push(spec);
+          mine = await pins.tryHold(spec, this.stop.signal);
+        } catch (err) {
+          this.state.journalFault(err);
+          return false;
+        }
+        if (mine && !this.state.stopped) {
+          this.held.push(spec);
+          this.subscribe(spec.provider);
+          gained = true;
+        }
+      }
+      if (gained || !wait || waiting.length === 0) return gained;
+      if (!told) this.opts.onStandby?.(waiting);
+      told = true;
+      await sleep(pins.retryMs, this.stop.signal);
+    }
+  }
+
+  /** A row of a lane this worker runs (rows of lanes held elsewhere are their holders'). */
+  private ours(m: { channel: string | null; provider: string | null }): boolean {
+    return this.held.some((l) => l.channel === m.channel && l.provider.name === m.provider);
   }
 
   async run(): Promise<EngineOutcome> {
     const state = this.state;
     const progress = state.progress;
-    const providers = [...new Set(this.opts.lanes.map((l) => l.provider))];
-    for (const p of providers) {
-      p.subscribeReports?.(async (batch) => {
-        // the answers these reports follow are committed first (a result before its reports' ack)
-        if (!this.commits.flush()) throw new Error('the journal could not be written');
-        const applied = this.journal.applyReportBatch(p.name, batch.reports);
-        progress.reports += applied.applied;
-        progress.failed += applied.failed; // a failed report is a failure of this run as much as a refused submit
-        await batch.ack();
-      });
-      const onInbound = this.opts.onInbound;
-      if (onInbound) p.subscribeInbound?.(async (messages) => onInbound(p.name, messages));
-    }
+    // pinned lanes: a provider is connected to (an SMPP bind) only by the worker running its lanes
+    if (this.opts.pins) await this.takeLanes(false);
+    for (const spec of this.held) this.subscribe(spec.provider);
     await this.reconcile(['sending', 'unknown'], this.opts.resendUnknown);
     let askedAgain = 0;
     const reask = new Backoff({ initialMs: 2000, maxMs: 4000 }); // before the 2nd and 3rd asking
@@ -120,12 +204,24 @@ export class DeliveryEngine {
       if (state.fault) return { kind: 'fault', message: state.fault, progress };
       if (this.opts.signal.aborted) return { kind: 'interrupted', progress };
       if (state.remaining <= 0) return { kind: 'limit', progress };
+      // pinned lanes: stand by while the lanes with rows left are held by other workers; one taken
+      // over (its holder gone) has its dead holder's rows reconciled, then a pass sends the rest
+      if (this.opts.pins && (await this.takeLanes(true))) {
+        try {
+          await this.reconcile(['sending', 'unknown'], this.opts.resendUnknown);
+        } catch (err) {
+          state.journalFault(err);
+        }
+        continue;
+      }
+      if (state.fault) return { kind: 'fault', message: state.fault, progress };
+      if (this.opts.signal.aborted) return { kind: 'interrupted', progress };
       if (this.quiet.closed()) {
         const deferred = this.journal.countDeferrable(this.opts.campaignId);
         if (deferred > 0) return { kind: 'deferred', deferred, progress };
       }
       if (this.journal.countInStatus(this.opts.campaignId, 'planned') > 0) continue;
-      await this.awaitReports(providers);
+      await this.awaitReports([...this.subscribed]);
       if (this.journal.countInStatus(this.opts.campaignId, 'planned') > 0) continue;
       // Rows left `unknown` because their provider, which can be asked, could not be asked then
       // (it was down when their answer was lost): ask again before finishing. What it holds is
@@ -171,7 +267,7 @@ export class DeliveryEngine {
       });
       running.set(spec, p);
     };
-    for (const spec of this.opts.lanes) start(spec);
+    for (const spec of this.held) start(spec);
     const failover = this.opts.failover;
     // A lane ends when its provider fails over: its waiting messages go to the next provider at
     // once, not when the pass ends (another lane, another channel's, may run for hours), and the
@@ -186,7 +282,7 @@ export class DeliveryEngine {
         this.state.journalFault(err);
         return;
       }
-      for (const spec of this.opts.lanes) {
+      for (const spec of this.held) {
         if (failover.stopsLane(spec.channel, spec.provider.name)) continue;
         if (!running.has(spec)) start(spec);
         else if (!lanes.get(spec)!.rewind()) restart.add(spec);
@@ -224,7 +320,7 @@ export class DeliveryEngine {
       await sleep(Math.min(wait ?? 200, 200), signal);
       if (signal.aborted || this.state.stopped) return;
       for (const name of failover.dueProbes()) {
-        const specs = this.opts.lanes.filter((l) => l.provider.name === name);
+        const specs = this.held.filter((l) => l.provider.name === name);
         const provider = specs[0]?.provider;
         const taken = routing?.taken(this.opts.campaignId, name, 3) ?? [];
         const answer = taken.length
@@ -279,6 +375,7 @@ export class DeliveryEngine {
     );
     if (!canAsk.size) return 0;
     return this.journal.inStatus(this.opts.campaignId, 'unknown').filter((m) => {
+      if (this.opts.pins && !this.ours(m)) return false;
       const p = canAsk.get(m.provider ?? '');
       return p !== undefined && m.attempts < this.maxSubmits(p);
     }).length;
@@ -293,6 +390,8 @@ export class DeliveryEngine {
       (p) => this.maxSubmits(p),
       statuses,
       resendUnknown,
+      this.opts.pins ? (m) => this.ours(m) : undefined,
+      this.opts.pins ? (workers) => this.opts.pins!.sentSince(workers) : undefined,
     );
   }
 

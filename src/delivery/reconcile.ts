@@ -1,6 +1,6 @@
 import type { DeliveryJournal, SendableMessage, Settlement } from '../journal/delivery.js';
 import { messageKey } from '../journal/delivery.js';
-import type { Provider } from '../providers/types.js';
+import type { LookupHint, Provider } from '../providers/types.js';
 
 /** The reason an `unknown` row carries once its submissions are used up. */
 export function exhaustedReason(attempts: number, last: string): string {
@@ -11,10 +11,14 @@ export function exhaustedReason(attempts: number, last: string): string {
 export type LookupAnswer = Map<string, { providerId: string }> | null;
 
 /** Ask the provider which of these keys it holds; null when it has no look-up or cannot tell. */
-export async function lookUp(provider: Provider | undefined, keys: string[]): Promise<LookupAnswer> {
+export async function lookUp(
+  provider: Provider | undefined,
+  keys: string[],
+  hint?: LookupHint,
+): Promise<LookupAnswer> {
   if (!provider?.lookup) return null;
   try {
-    return await provider.lookup(keys);
+    return await (hint ? provider.lookup(keys, hint) : provider.lookup(keys));
   } catch {
     return null;
   }
@@ -54,9 +58,17 @@ export async function reconcileRows(
   maxSubmits: (provider: Provider | undefined) => number,
   statuses: readonly ('sending' | 'unknown')[],
   resendUnknown: boolean,
+  /** only these rows (a worker's own lanes: others are their holders'); default all */
+  only?: (m: { channel: string | null; provider: string | null }) => boolean,
+  /**
+   * Rows another worker claimed (messages.worker, not this journal's): since when it may have sent
+   * them (its records of what it sent are on its machine); the look-up is told (LookupHint).
+   */
+  foreignSince?: (workers: number[]) => number,
 ): Promise<void> {
   for (const status of statuses) {
-    const rows = journal.inStatus(campaignId, status);
+    const all = journal.inStatus(campaignId, status);
+    const rows = only ? all.filter(only) : all;
     if (!rows.length) continue;
     const settlements: Settlement[] = [];
     const groups = new Map<string, typeof rows>();
@@ -64,7 +76,13 @@ export async function reconcileRows(
     for (const [name, group] of groups) {
       const provider = providers.get(name);
       const keys = group.map((m) => messageKey(campaignId, m.row, m.leg));
-      const found = await lookUp(provider, keys);
+      const foreign = [
+        ...new Set(
+          group.flatMap((m) => (m.worker !== null && m.worker !== journal.worker ? [m.worker] : [])),
+        ),
+      ];
+      const hint = foreign.length && foreignSince ? { sentSince: foreignSince(foreign) } : undefined;
+      const found = await lookUp(provider, keys, hint);
       const now = new Date().toISOString();
       const max = maxSubmits(provider);
       const who = name || 'the provider';

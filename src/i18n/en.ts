@@ -314,6 +314,10 @@ export const en = {
     'not sent (Ctrl-C): campaign {id} stays a draft; nothing will send it until you confirm',
   'cli.prompt.no':
     'not sent: campaign {id} stays a draft (run the same `ums send` again to send it; `ums resume` never sends a draft)',
+  'cli.worker.standby':
+    'standing by: {lanes} sent by another worker; this one takes over any it stops sending',
+  'cli.worker.leaseWait':
+    'waiting for the lease of pid {pid} on {host} to run out ({until}): its requests may still be in flight; then its messages are looked up',
   'cli.stopping': 'stopping: waiting for the requests in flight to be answered and recorded…',
   'cli.thisRun': 'this run: {n} accepted{failed} in {seconds} s{throttles}{retried}',
   'cli.thisRun.throttles': ', {n} throttle {n|signal|signals}',
@@ -375,6 +379,10 @@ export const en = {
   'noun.opt-out list': 'opt-out list',
   'noun.image file': 'image file',
   'noun.text file': 'text file',
+  'err.lockedLease':
+    'campaign {id} is being sent by pid {pid} on {host} ({command}), whose lease runs until {until}; retry then (if it stopped, its messages are taken over), or join it: `ums resume {id} --join`',
+  'err.joinNeedsPostgres': '--join needs a PostgreSQL journal (journal: postgres://…); this one is {file}',
+  'err.joinNeedsCampaign': '--join needs the campaign to join: `ums resume CAMPAIGN --join`',
   'err.locked':
     'campaign {id} is being planned or sent by pid {pid} on {host} ({command}, since {since}); wait for it or stop it',
   'err.config.unsetEnv': '{file}: environment variables not set: {names}',

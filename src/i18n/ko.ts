@@ -303,6 +303,10 @@ export const ko: Record<MessageKey, string> = {
     '발송 안 함 (Ctrl-C): 캠페인 {id}은(는) 초안으로 남습니다; 확인하기 전에는 아무것도 보내지 않습니다',
   'cli.prompt.no':
     '발송 안 함: 캠페인 {id}은(는) 초안으로 남습니다 (보내려면 같은 `ums send`를 다시 실행하세요; `ums resume`은 초안을 보내지 않습니다)',
+  'cli.worker.standby':
+    '대기 중: {lanes}은(는) 다른 작업자가 발송 중입니다; 그 작업자가 멈추면 이 작업자가 이어받습니다',
+  'cli.worker.leaseWait':
+    '{host}의 pid {pid}의 임대(lease)가 끝나기를 기다립니다 ({until}): 그 요청이 아직 진행 중일 수 있습니다; 끝나면 그 메시지를 발송사에 조회합니다',
   'cli.stopping': '중지 중: 진행 중인 요청의 응답을 받아 기록하는 중…',
   'cli.thisRun': '이번 실행: {seconds}초 동안 {n}건 접수{failed}{throttles}{retried}',
   'cli.thisRun.throttles': ', 속도 제한 신호 {n}회',
@@ -366,6 +370,11 @@ export const ko: Record<MessageKey, string> = {
   'noun.opt-out list': '수신거부 목록 파일',
   'noun.image file': '이미지 파일',
   'noun.text file': '텍스트 파일',
+  'err.lockedLease':
+    '캠페인 {id}은(는) {host}의 pid {pid}가 발송 중이며 ({command}), 그 임대(lease)는 {until}까지입니다; 그때 다시 실행하거나 (멈췄다면 그 메시지를 이어받습니다) 함께 발송하세요: `ums resume {id} --join`',
+  'err.joinNeedsPostgres':
+    '--join에는 PostgreSQL 저널이 필요합니다 (journal: postgres://…); 이 저널은 {file}입니다',
+  'err.joinNeedsCampaign': '--join에는 함께 발송할 캠페인이 필요합니다: `ums resume CAMPAIGN --join`',
   'err.locked':
     '캠페인 {id}은(는) {host}의 pid {pid}가 계획 또는 발송 중입니다 ({command}, {since}부터); 끝나기를 기다리거나 그 프로세스를 중지하세요',
   'err.config.unsetEnv': '{file}: 설정되지 않은 환경 변수: {names}',

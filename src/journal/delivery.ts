@@ -202,6 +202,8 @@ export class DeliveryJournal {
    * fails it all).
    */
   private readonly tx: <T>(fn: () => T) => T;
+  /** This process's row in workers (sendCampaign registers it on PostgreSQL): what each claim names. */
+  worker: number | null = null;
   constructor(private readonly db: Database.Database) {
     this.parts = new PartsJournal(db);
     this.savepoint = db.transaction((fn: () => unknown) => fn()) as <T>(fn: () => T) => T;
@@ -268,29 +270,36 @@ export class DeliveryJournal {
         // in the order of their first rows (SQLite's DISTINCT, reading messages_by_row)
         `SELECT ${pick(d, 'DISTINCT channel', 'channel')} FROM messages WHERE campaign_id = ? AND status IN ('planned', 'sending', 'unknown', 'held') AND channel IS NOT NULL${pick(d, '', ' GROUP BY channel ORDER BY MIN(row), MIN(leg)')}`,
       ),
-      inStatus: db.prepare<[string, 'sending' | 'unknown'], SendableMessage & { provider: string | null }>(
-        `SELECT ${cols}, provider FROM messages WHERE campaign_id = ? AND status = ? ORDER BY row, leg`,
+      inStatus: db.prepare<
+        [string, 'sending' | 'unknown'],
+        SendableMessage & { provider: string | null; worker: number | null }
+      >(
+        `SELECT ${cols}, provider, worker FROM messages WHERE campaign_id = ? AND status = ? ORDER BY row, leg`,
       ),
       // The opt-out list is read again here, not only at planning: a number that opted out since
       // (an \`optout import\`, an MO "수신거부" overnight) is never claimed (정보통신망법 §50).
       // Only a row planned for this provider (or for none yet): one moved to another provider of its
       // route meanwhile (failover, routing.ts) is that one's, never claimed by two.
-      claim: db.prepare<[string, number, string]>(
-        `UPDATE messages SET status = 'sending', attempts = attempts + 1, provider = ? WHERE id = ? AND status = 'planned'
+      // Each claim names its worker (the process's row in workers; null on SQLite, one process): rows
+      // a dead worker left `sending` are known as its once its lease runs out (WorkersJournal).
+      claim: db.prepare<[string, number | null, number, string]>(
+        `UPDATE messages SET status = 'sending', attempts = attempts + 1, provider = ?, worker = ? WHERE id = ? AND status = 'planned'
            AND (provider IS NULL OR provider = ?) AND NOT EXISTS (SELECT 1 FROM optouts WHERE phone = messages.to_addr)`,
       ),
       // A whole group in one statement (bench/send.js: a statement per message was a third of the
       // profile): the ids from..to when they are consecutive (nothing else is in between), else a
       // JSON list. Same guards as claim; when it claims fewer than asked, claim() takes them one by one.
-      claimRange: db.prepare<[string, number, number, string]>(
-        `UPDATE messages SET status = 'sending', attempts = attempts + 1, provider = ? WHERE id BETWEEN ? AND ? AND status = 'planned'
+      // PostgreSQL: the rows are locked FOR UPDATE SKIP LOCKED in a subquery, a guard against another
+      // worker's claim of the same rows (the lane's pin, sendCampaign's LanePins, is what keeps them apart).
+      claimRange: db.prepare<[string, number | null, number, number, string]>(
+        `UPDATE messages SET status = 'sending', attempts = attempts + 1, provider = ?, worker = ? WHERE ${pick(d, '', 'id IN (SELECT id FROM messages WHERE ')}id BETWEEN ? AND ? AND status = 'planned'
            AND (provider IS NULL OR provider = ?)
-           AND NOT EXISTS (SELECT 1 FROM optouts WHERE phone = messages.to_addr)`,
+           AND NOT EXISTS (SELECT 1 FROM optouts WHERE phone = messages.to_addr)${pick(d, '', ' FOR UPDATE SKIP LOCKED)')}`,
       ),
-      claimList: db.prepare<[string, string, string]>(
-        `UPDATE messages SET status = 'sending', attempts = attempts + 1, provider = ? WHERE id IN (${pick(d, 'SELECT value FROM json_each(?)', 'SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(? AS json))')}) AND status = 'planned'
+      claimList: db.prepare<[string, number | null, string, string]>(
+        `UPDATE messages SET status = 'sending', attempts = attempts + 1, provider = ?, worker = ? WHERE ${pick(d, '', 'id IN (SELECT id FROM messages WHERE ')}id IN (${pick(d, 'SELECT value FROM json_each(?)', 'SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(? AS json))')}) AND status = 'planned'
            AND (provider IS NULL OR provider = ?)
-           AND NOT EXISTS (SELECT 1 FROM optouts WHERE phone = messages.to_addr)`,
+           AND NOT EXISTS (SELECT 1 FROM optouts WHERE phone = messages.to_addr)${pick(d, '', ' FOR UPDATE SKIP LOCKED)')}`,
       ),
       skipOptedOut: db.prepare<[string, number]>(
         `UPDATE messages SET status = 'skipped', reason = 'opted_out: the number opted out after the campaign was planned', done_at = ?
@@ -444,7 +453,7 @@ export class DeliveryJournal {
   inStatus(
     campaignId: string,
     status: 'sending' | 'unknown',
-  ): (SendableMessage & { provider: string | null })[] {
+  ): (SendableMessage & { provider: string | null; worker: number | null })[] {
     return this.s.inStatus.all(campaignId, status);
   }
 
@@ -480,8 +489,10 @@ export class DeliveryJournal {
     try {
       this.savepoint(() => {
         const changes = inRange
-          ? this.s.claimRange.run(provider, messages[0]!.id, messages[n - 1]!.id, provider).changes
-          : this.s.claimList.run(provider, JSON.stringify(messages.map((m) => m.id)), provider).changes;
+          ? this.s.claimRange.run(provider, this.worker, messages[0]!.id, messages[n - 1]!.id, provider)
+              .changes
+          : this.s.claimList.run(provider, this.worker, JSON.stringify(messages.map((m) => m.id)), provider)
+              .changes;
         if (changes !== n) throw PARTIAL_CLAIM; // the savepoint is rolled back
       });
       return true;
@@ -495,7 +506,7 @@ export class DeliveryJournal {
   private claimEach(messages: SendableMessage[], provider: string): SendableMessage[] {
     let at: string | undefined;
     return messages.filter((m) => {
-      if (this.s.claim.run(provider, m.id, provider).changes === 1) return true;
+      if (this.s.claim.run(provider, this.worker, m.id, provider).changes === 1) return true;
       this.s.skipOptedOut.run((at ??= new Date().toISOString()), m.id); // else another claim took it: nothing to do
       return false;
     });
@@ -750,20 +761,20 @@ export class DeliveryJournal {
   }
 
   /**
-   * Take the campaign's lock for this process; a holder on this host whose process is gone
-   * is replaced. Returns the live holder when the lock is someone else's.
+   * Take the campaign's lock for this process; a holder that `holds` says is gone (its process on
+   * this host, its lease on another) is replaced. Returns the live holder when the lock is someone else's.
    */
   acquireLock(
     campaignId: string,
     pid: number,
     host: string,
     command: string,
-    isAlive: (pid: number) => boolean,
+    holds: (holder: LockHolder) => boolean,
   ): LockHolder | null {
     return this.db
       .transaction(() => {
         const holder = this.s.lockHolder.get(campaignId);
-        if (holder && holder.pid !== pid && (holder.host !== host || isAlive(holder.pid))) {
+        if (holder && (holder.pid !== pid || holder.host !== host) && holds(holder)) {
           return { pid: holder.pid, host: holder.host, command: holder.command, startedAt: holder.startedAt };
         }
         this.s.takeLock.run(campaignId, pid, host, command, new Date().toISOString());

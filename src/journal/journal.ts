@@ -14,6 +14,7 @@ import { ReportSeriesJournal } from './reportSeries.js';
 import { RoutingJournal } from './routing.js';
 import { type CampaignSettings, readSettings, readState } from './settings.js';
 import type { CampaignState, MessageStatus } from './states.js';
+import { WorkersJournal } from './workers.js';
 
 export type { CampaignSettings } from './settings.js';
 export type { CampaignState } from './states.js';
@@ -314,6 +315,13 @@ export class Journal {
   }
 
   private optoutJournal: OptoutJournal | undefined;
+
+  /** The workers sending a campaign (their leases) and the lanes pinned to them. */
+  workers(): WorkersJournal {
+    return (this.workersJournal ??= new WorkersJournal(this.db));
+  }
+
+  private workersJournal: WorkersJournal | undefined;
 
   /** Messages recipients sent us (MO). */
   inbox(): InboxJournal {

@@ -432,6 +432,37 @@ export const MIGRATIONS: { version: number; sql: string; postgres: string }[] = 
         WHEN (NEW.leg = 0 AND NEW.status = 'skipped' AND OLD.status <> 'skipped') EXECUTE FUNCTION fallback_when_skipped();
     `,
   },
+  {
+    version: 10,
+    sql: `
+      -- Workers (\`ums resume C --join\`, PostgreSQL): each sending process, its lease renewed while
+      -- it runs; a claim names its worker, so that rows a dead worker left \`sending\` are known as its.
+      CREATE TABLE workers (
+        id          INTEGER PRIMARY KEY,
+        campaign_id TEXT NOT NULL,
+        host        TEXT NOT NULL,
+        pid         INTEGER NOT NULL,
+        command     TEXT NOT NULL,
+        lease_until INTEGER NOT NULL,
+        started_at  TEXT NOT NULL
+      );
+      CREATE INDEX workers_by_campaign ON workers(campaign_id);
+      ALTER TABLE messages ADD COLUMN worker INTEGER;
+    `,
+    postgres: `
+      CREATE TABLE workers (
+        id          BIGSERIAL PRIMARY KEY,
+        campaign_id TEXT COLLATE "C" NOT NULL,
+        host        TEXT COLLATE "C" NOT NULL,
+        pid         INTEGER NOT NULL,
+        command     TEXT COLLATE "C" NOT NULL,
+        lease_until BIGINT NOT NULL,
+        started_at  TEXT COLLATE "C" NOT NULL
+      );
+      CREATE INDEX workers_by_campaign ON workers(campaign_id);
+      ALTER TABLE messages ADD COLUMN worker BIGINT;
+    `,
+  },
 ];
 
 /** A PostgreSQL journal's applied migrations. */

@@ -71,6 +71,8 @@ export const MESSAGE_TRANSITIONS = {
   failed: { from: ['sending', 'unknown'], to: ['failed'] },
   /** the request left and no answer came */
   unknown: { from: ['sending'], to: ['unknown'] },
+  /** its worker's lease ran out while it was being sent (WorkersJournal): looked up, never resent blindly */
+  leaseExpired: { from: ['sending'], to: ['unknown'] },
   /** the provider did not take it: to be sent again */
   release: { from: ['sending', 'unknown'], to: ['planned'] },
   /** certainly never left: planned again, its attempt given back */

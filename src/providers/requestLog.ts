@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { KeyReader } from './types.js';
+import type { KeyReader, LookupHint } from './types.js';
 
 interface RangeEntry {
   at: number;
@@ -162,4 +162,18 @@ export class RequestLog {
   close(): void {
     fs.closeSync(this.fd);
   }
+}
+
+/**
+ * The log's coverage, widened by a look-up's hint: keys another worker may have sent (its log is on
+ * its own machine) may all be there, since the hint's time at the latest.
+ */
+export function coverageWith(
+  log: Pick<RequestLog, 'coverage'>,
+  keys: string[],
+  hint: LookupHint | undefined,
+): { sent: string[]; since: number | null } {
+  const own = log.coverage(keys);
+  if (!hint) return own;
+  return { sent: keys, since: Math.min(own.since ?? hint.sentSince, hint.sentSince) };
 }

@@ -132,9 +132,10 @@ export interface Provider {
   /**
    * Which of these keys the provider holds (accepted), by our key: resolves ambiguity. A key missing
    * from the map is a definite "not there"; when the provider cannot tell (no answer, an answer of a
-   * shape it does not know), this throws.
+   * shape it does not know), this throws. `hint`: the keys may have been sent by another worker
+   * (another machine, `ums resume --join`) since then, whatever this machine's records say.
    */
-  lookup?(keys: string[]): Promise<Map<string, { providerId: string }>>;
+  lookup?(keys: string[], hint?: LookupHint): Promise<Map<string, { providerId: string }>>;
   /** Push: the provider calls `handler` as reports arrive, and keeps them until acked. */
   subscribeReports?(handler: (batch: ReportBatch) => Promise<void>): void;
   /** Parts this message costs against the lane's TPS when the provider splits it (SMPP); default: planned parts. */
@@ -249,4 +250,9 @@ export interface ProviderModule {
   asksForReports?: (config: Record<string, unknown>) => boolean;
   /** the parts per second its settings, as checked (defaults filled), give a lane (0: unlimited); absent: their `tps` */
   tps?: (config: Record<string, unknown>) => number;
+}
+
+/** What a look-up is told about keys this process did not send: another worker may have, since `sentSince` (ms). */
+export interface LookupHint {
+  sentSince: number;
 }

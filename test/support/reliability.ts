@@ -56,8 +56,15 @@ export function killLeftovers(): void {
 }
 
 /** The built `ums` as a separate process, to be killed at any instant. */
-export function start(args: string[], cwd: string, env: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, [UMS, ...args], {
+export function start(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+  /** a command `ums` is run through (its arguments last): one that waits for a test's signal first */
+  launcher: string[] = [],
+): Running {
+  const argv = [...launcher, process.execPath, UMS, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd,
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

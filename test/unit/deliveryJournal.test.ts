@@ -247,7 +247,7 @@ describe('the journal state machine', () => {
       pid: 111,
       command: 'ums send',
     });
-    expect(d.acquireLock(id, 222, 'h', 'ums resume', (pid) => pid !== 111)).toBeNull(); // 111 is gone: taken over
+    expect(d.acquireLock(id, 222, 'h', 'ums resume', (h) => h.pid !== 111)).toBeNull(); // 111 is gone: taken over
     d.releaseLock(id, 222);
     expect(d.acquireLock(id, 333, 'h', 'ums send', () => true)).toBeNull();
   });

@@ -3,9 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { writePrivateFileSync } from '../../input/privateFile.js';
-import { RequestLog } from '../requestLog.js';
+import { coverageWith, RequestLog } from '../requestLog.js';
 import type {
   DeliveryReport,
+  LookupHint,
   MessageOutcome,
   OutboundMessage,
   Provider,
@@ -557,9 +558,9 @@ export class NhnProvider implements Provider {
    * send lists are searched from then to now (by grouping key when there are few, else the whole
    * window) and our key matched in each row's recipientGroupingKey. Keys that never left are not there.
    */
-  async lookup(keys: string[]): Promise<Map<string, { providerId: string }>> {
+  async lookup(keys: string[], hint?: LookupHint): Promise<Map<string, { providerId: string }>> {
     const found = new Map<string, { providerId: string }>();
-    const { sent, since } = this.log.coverage(keys);
+    const { sent, since } = coverageWith(this.log, keys, hint);
     if (!sent.length || since === null) return found;
     const hi = Date.now() + SLACK_MS;
     const lo = Math.max(since - SLACK_MS, hi - MAX_SEARCH_MS);

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { Backoff } from '../../time/backoff.js';
 import { sleep } from '../../time/sleep.js';
-import type { RequestLog } from '../requestLog.js';
+import { coverageWith, type RequestLog } from '../requestLog.js';
+import type { LookupHint } from '../types.js';
 import type { SolapiClient } from './client.js';
 import { idOf, isAccepted, keyOf, type SolapiMessage, solapiMessageSchema } from './codes.js';
 import { classifySendFailure } from './sendAnswer.js';
@@ -118,9 +119,13 @@ export class SolapiListing {
    * list what Solapi created from then to now and match our key in each message's customFields.
    * Keys that never left are not there.
    */
-  async lookup(keys: string[], log: RequestLog): Promise<Map<string, { providerId: string }>> {
+  async lookup(
+    keys: string[],
+    log: RequestLog,
+    hint?: LookupHint,
+  ): Promise<Map<string, { providerId: string }>> {
     const found = new Map<string, { providerId: string }>();
-    const { sent, since } = log.coverage(keys);
+    const { sent, since } = coverageWith(log, keys, hint);
     if (!sent.length || since === null) return found;
     await this.ensureSkew();
     const slack = this.client.skewMs === null ? UNKNOWN_SKEW_SLACK_MS : SLACK_MS;

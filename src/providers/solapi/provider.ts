@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { RequestLog } from '../requestLog.js';
 import type {
   KeyReader,
+  LookupHint,
   MessageOutcome,
   OutboundMessage,
   Provider,
@@ -147,8 +148,8 @@ export class SolapiProvider implements Provider {
   }
 
   /** Which of these keys Solapi holds (see SolapiListing.lookup). */
-  lookup(keys: string[]): Promise<Map<string, { providerId: string }>> {
-    return this.listing.lookup(keys, this.log);
+  lookup(keys: string[], hint?: LookupHint): Promise<Map<string, { providerId: string }>> {
+    return this.listing.lookup(keys, this.log, hint);
   }
 
   /** Delivery reports by polling the message list (see ReportPoller). */
