@@ -51,7 +51,7 @@ async function run(name, rows, sim) {
     lock: (id) => lockCampaign(journal, id, 'bench'),
   });
   const d = journal.delivery();
-  const setup = await buildLanes(config, journal.file, d.plannedChannels(campaign.id), {});
+  const setup = await buildLanes(config, journal.stateDir, d.plannedChannels(campaign.id), {});
   let allAcceptedAt = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();

@@ -166,7 +166,7 @@ if (process.argv[2] === '--smsc') {
       lock: (id) => lockCampaign(journal, id, 'bench'),
     });
     const d = journal.delivery();
-    const setup = await buildLanes(config, journal.file, d.plannedChannels(campaign.id), {});
+    const setup = await buildLanes(config, journal.stateDir, d.plannedChannels(campaign.id), {});
     const before = await submitsAtSmsc();
     at.child.stdin.write('r\n');
     const cpu0 = process.cpuUsage();
