@@ -51,9 +51,19 @@ export function plannedJournal(
 ): Journal {
   const journal = openTestJournal();
   journal.createCampaign({ id: 'c', digest: 'd', csvPath: 'r.csv', templatePath: 't.md', settings: {} });
-  const planned: PlannedMessage[] = Array.from({ length: rows }, (_, i) => ({
-    row: i + 1,
-    to: `0102000${String(i).padStart(4, '0')}`,
+  const planned: PlannedMessage[] = Array.from({ length: rows }, (_, i) =>
+    plannedSms(i + 1, { to: `0102000${String(i).padStart(4, '0')}`, ...row(i) }),
+  );
+  journal.insertPlanned('c', planned);
+  journal.markPlanned('c', rows, {});
+  return journal;
+}
+
+/** A planned SMS row of campaign fixtures: one part, 13 KRW, to 0102000 and the row. */
+export function plannedSms(row: number, over: Partial<PlannedMessage> = {}): PlannedMessage {
+  return {
+    row,
+    to: `0102000${String(row).padStart(4, '0')}`,
     channel: 'sms',
     status: 'planned',
     reason: null,
@@ -66,9 +76,6 @@ export function plannedJournal(
     vars: null,
     rcsKind: null,
     deferrable: false,
-    ...row(i),
-  }));
-  journal.insertPlanned('c', planned);
-  journal.markPlanned('c', rows, {});
-  return journal;
+    ...over,
+  };
 }

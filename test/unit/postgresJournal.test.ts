@@ -3,28 +3,18 @@ import type { PlannedMessage } from '../../src/campaign/types.js';
 import { FaultError, InputError } from '../../src/errors.js';
 import { Journal } from '../../src/journal/journal.js';
 import { PostgresDatabase } from '../../src/journal/postgres.js';
-import { freshPostgresUrl, openTestJournal, secondConnection, testDialect } from '../support/journal.js';
+import {
+  freshPostgresUrl,
+  openTestJournal,
+  plannedSms,
+  secondConnection,
+  testDialect,
+} from '../support/journal.js';
 
 /** What only the PostgreSQL driver does (vitest.config.ts's `postgres` project runs it; SQLite skips it). */
 
 function message(row: number, over: Partial<PlannedMessage> = {}): PlannedMessage {
-  return {
-    row,
-    to: `0104000${String(row).padStart(4, '0')}`,
-    channel: 'sms',
-    status: 'planned',
-    reason: null,
-    parts: 1,
-    bytes: 10,
-    subject: null,
-    body: 'x',
-    cost: 13,
-    leg: 0,
-    vars: null,
-    rcsKind: null,
-    deferrable: false,
-    ...over,
-  };
+  return plannedSms(row, { to: `0104000${String(row).padStart(4, '0')}`, body: 'x', ...over });
 }
 
 describe.skipIf(testDialect !== 'postgres')('the journal on PostgreSQL', () => {

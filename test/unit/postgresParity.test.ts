@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { PlannedMessage } from '../../src/campaign/types.js';
 import { Journal } from '../../src/journal/journal.js';
 import type { DeliveryReport } from '../../src/providers/types.js';
-import { openTestJournal, secondConnection, testDialect } from '../support/journal.js';
+import { openTestJournal, plannedSms, secondConnection, testDialect } from '../support/journal.js';
 
 /**
  * The same campaign driven the same way (same rows, claims, answers, reports, times) into SQLite
@@ -18,23 +18,12 @@ const T0 = Date.parse('2026-12-02T01:00:00.000Z');
 const t = (s: number): string => new Date(T0 + s * 1000).toISOString();
 
 function message(row: number, over: Partial<PlannedMessage> = {}): PlannedMessage {
-  return {
-    row,
+  return plannedSms(row, {
     to: `0105000${String(row).padStart(4, '0')}`,
-    channel: 'sms',
-    status: 'planned',
-    reason: null,
-    parts: 1,
-    bytes: 10,
-    subject: null,
     body: `본문 ${row}`,
-    cost: 13,
-    leg: 0,
-    vars: null,
-    rcsKind: null,
     deferrable: row % 7 === 0,
     ...over,
-  };
+  });
 }
 
 function withFallback(row: number): PlannedMessage {
