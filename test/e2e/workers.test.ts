@@ -41,6 +41,12 @@ function folder(url: string, f: FakeSolapi): string {
     batchSize: 5,
     timeoutMs: 20_000,
   };
+  writeWorkerConfig(dir, url, 'solapi', provider);
+  return dir;
+}
+
+/** A worker's config: the shared journal, a short lease, one provider as the default route. */
+function writeWorkerConfig(dir: string, url: string, name: string, provider: Record<string, unknown>): void {
   fs.writeFileSync(
     path.join(dir, 'ums.config.yaml'),
     [
@@ -48,14 +54,12 @@ function folder(url: string, f: FakeSolapi): string {
       'from: "0212345678"',
       `leaseMs: ${LEASE_MS}`,
       'providers:',
-      '  solapi:',
+      `  ${name}:`,
       ...Object.entries(provider).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
-      'routes:',
-      '  default: solapi',
+      `routes: { default: ${name} }`,
       '',
     ].join('\n'),
   );
-  return dir;
 }
 
 /** The most messages the fake accepted in any one second (a window sliding over their arrivals). */
@@ -195,19 +199,7 @@ describe.skipIf(!available)('workers joining a campaign (PostgreSQL)', () => {
         tps: 40,
         reportWaitMs: 500,
       };
-      fs.writeFileSync(
-        path.join(dir, 'ums.config.yaml'),
-        [
-          `journal: ${url}`,
-          'from: "0212345678"',
-          `leaseMs: ${LEASE_MS}`,
-          'providers:',
-          '  carrier:',
-          ...Object.entries(provider).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
-          'routes: { default: carrier }',
-          '',
-        ].join('\n'),
-      );
+      writeWorkerConfig(dir, url, 'carrier', provider);
       return dir;
     };
     const env = { SMPP_PASSWORD: 'secret' };
