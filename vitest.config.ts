@@ -23,6 +23,8 @@ const POSTGRES_JOURNAL_TESTS = [
   'test/unit/engineQuietHours.test.ts',
   'test/unit/pacedGroups.test.ts',
   'test/unit/workers.test.ts',
+  // providers' side logs in the journal (src/journal/sideLog.ts)
+  'test/unit/sideLog.test.ts',
 ];
 const withPostgres = Boolean(process.env.CI || process.env.UMS_TEST_PG_URL || findInitdb());
 

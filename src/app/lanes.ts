@@ -10,7 +10,7 @@ import type { LaneSpec } from '../delivery/engine.js';
 import { InputError } from '../errors.js';
 import { parseKey } from '../journal/delivery.js';
 import { checkProviderConfig, createProvider } from '../providers/registry.js';
-import type { Provider } from '../providers/types.js';
+import type { Provider, SideStore } from '../providers/types.js';
 import { failoverOrder } from './routing.js';
 
 export interface LaneSetup {
@@ -74,6 +74,8 @@ export async function buildLanes(
     tps?: number;
     now?: () => Date;
     assigned?: { channel: Channel; provider: string | null }[];
+    /** where providers keep what they reconcile with (Journal.sideStore()); files in stateDir without */
+    side?: SideStore;
   },
 ): Promise<LaneSetup> {
   const providers = new Map<string, Provider>();
@@ -93,6 +95,7 @@ export async function buildLanes(
     if (!provider) {
       provider = await createProvider(name, pc, {
         stateDir,
+        ...(override.side ? { side: override.side } : {}),
         tps: override.tps,
         now: override.now,
         readKey: parseKey,

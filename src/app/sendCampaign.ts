@@ -93,6 +93,7 @@ export async function sendCampaign(
       tps: opts.tps,
       now: opts.now,
       assigned,
+      side: journal.sideStore(),
     },
   );
   const price = (p: string, c: Channel, k: RcsKind | null): number => partPrice(config, p, c, k);

@@ -17,7 +17,7 @@ export async function syncReports(
 ): Promise<number> {
   const d = journal.delivery();
   const channels = Object.keys(buildReport(journal, campaign).channels) as Channel[];
-  const setup = await buildLanes(config, journal.stateDir, channels, { now });
+  const setup = await buildLanes(config, journal.stateDir, channels, { now, side: journal.sideStore() });
   let synced = 0;
   try {
     for (const p of setup.providers) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { PlannedMessage } from '../campaign/types.js';
 import { InputError } from '../errors.js';
+import type { SideStore } from '../providers/types.js';
 import { DeliveryJournal } from './delivery.js';
 import { type Dialect, pick } from './dialect.js';
 import { InboxJournal } from './inbox.js';
@@ -13,6 +14,7 @@ import { copyValue, isPostgresUrl, PostgresDatabase, redactedUrl } from './postg
 import { ReportSeriesJournal } from './reportSeries.js';
 import { RoutingJournal } from './routing.js';
 import { type CampaignSettings, readSettings, readState } from './settings.js';
+import { SideJournal } from './sideLog.js';
 import type { CampaignState, MessageStatus } from './states.js';
 import { WorkersJournal } from './workers.js';
 
@@ -315,6 +317,22 @@ export class Journal {
   }
 
   private optoutJournal: OptoutJournal | undefined;
+
+  /**
+   * Where providers keep what they reconcile with (request logs, poll checkpoint, the simulator's
+   * carrier log): in the journal on PostgreSQL, where every worker reaches it; on SQLite undefined,
+   * and they stay files in stateDir (as fast as before: the carrier log is on the send path).
+   */
+  sideStore(): SideStore | undefined {
+    return this.pg ? this.sideLogs() : undefined;
+  }
+
+  /** The journal's side logs and state (on either dialect: sideStore() says when providers use them). */
+  sideLogs(): SideJournal {
+    return (this.sideJournal ??= new SideJournal(this.db));
+  }
+
+  private sideJournal: SideJournal | undefined;
 
   /** The workers sending a campaign (their leases) and the lanes pinned to them. */
   workers(): WorkersJournal {

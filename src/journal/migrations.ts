@@ -463,6 +463,36 @@ export const MIGRATIONS: { version: number; sql: string; postgres: string }[] = 
       ALTER TABLE messages ADD COLUMN worker BIGINT;
     `,
   },
+  {
+    version: 11,
+    sql: `
+      -- What providers keep beside the journal to reconcile (request logs, the simulator's carrier
+      -- log: lines appended, by name; Solapi's poll checkpoint: one value by name). On SQLite they
+      -- stay files beside the journal: these tables are there for a journal copied to PostgreSQL's form.
+      CREATE TABLE side_log (
+        seq  INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        text TEXT NOT NULL
+      );
+      CREATE INDEX side_log_by_name ON side_log(name, seq);
+      CREATE TABLE side_state (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+    postgres: `
+      CREATE TABLE side_log (
+        seq  BIGSERIAL PRIMARY KEY,
+        name TEXT COLLATE "C" NOT NULL,
+        text TEXT COLLATE "C" NOT NULL
+      );
+      CREATE INDEX side_log_by_name ON side_log(name, seq);
+      CREATE TABLE side_state (
+        name  TEXT COLLATE "C" PRIMARY KEY,
+        value TEXT COLLATE "C" NOT NULL
+      );
+    `,
+  },
 ];
 
 /** A PostgreSQL journal's applied migrations. */

@@ -1,6 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import type { KeyReader, LookupHint } from './types.js';
+import { FileSideLog } from './sideFiles.js';
+import type { KeyReader, LookupHint, SideLog } from './types.js';
 
 interface RangeEntry {
   at: number;
@@ -13,28 +12,32 @@ interface RangeEntry {
  * key and cannot be searched by customFields, so resolving a lost answer means listing the
  * messages Solapi created since the request left and matching our keys in them. A key this
  * log has never seen was never sent. One short line per request (campaign and row range),
- * append-only, so a kill -9 at any instant leaves it usable.
- * Appended in place (opened 0600), not written through input/privateFile.ts, which replaces a
- * whole file atomically: a log grows by a line per request and must keep every line written so far.
+ * append-only, so a kill -9 at any instant leaves it usable. A file (sideFiles.ts), or on a
+ * PostgreSQL journal the journal's side log, which every worker of a campaign reads.
  */
 export class RequestLog {
-  private readonly fd: number;
+  private readonly side: SideLog;
   private readonly byCampaign = new Map<string, RangeEntry[]>();
   private readonly exact = new Map<string, number>(); // keys not in the journal's form
   private first: number | null = null;
 
   /** `readKey`: a key's campaign and row (the journal's reading); without it every key is kept whole */
   constructor(
-    readonly file: string,
+    /** the log's file, or a side log */
+    log: string | SideLog,
     private readonly readKey: KeyReader = () => null,
   ) {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    if (fs.existsSync(file)) this.load();
-    this.fd = fs.openSync(file, 'a', 0o600);
+    this.side = typeof log === 'string' ? new FileSideLog(log) : log;
+    this.load();
+  }
+
+  /** the file, or the log's name in the journal */
+  get file(): string {
+    return this.side.where;
   }
 
   private load(): void {
-    for (const line of fs.readFileSync(this.file, 'utf8').split('\n')) {
+    for (const line of this.side.lines()) {
       if (!line) continue;
       try {
         const r = JSON.parse(line) as { t: number; c?: string; r?: [number, number]; k?: string[] };
@@ -89,17 +92,9 @@ export class RequestLog {
     if (!lines.length) return;
     // Each record starts on a line of its own: after a short write (a full disk) the fragment left
     // behind is a line by itself, unreadable and skipped, and never swallows the next record.
-    const text = Buffer.from(`\n${lines.join('\n')}\n`);
-    const written = fs.writeSync(this.fd, text);
-    if (written !== text.length) {
-      // The request must not leave unrecorded: a lookup after a crash would take it for never sent.
-      throw Object.assign(
-        new Error(
-          `could not record the request in ${this.file} (${written} of ${text.length} bytes written: is the disk full?); it was not sent`,
-        ),
-        { code: 'ENOSPC' },
-      );
-    }
+    // The request must not leave unrecorded (a lookup after a crash would take it for never sent):
+    // append throws when it could not write it all.
+    this.side.append(`\n${lines.join('\n')}\n`);
     for (const [c, r] of ranges) this.addRange(c, at, r[0], r[1]);
     for (const k of other) this.addExact(k, at);
   }
@@ -160,7 +155,7 @@ export class RequestLog {
   }
 
   close(): void {
-    fs.closeSync(this.fd);
+    this.side.close();
   }
 }
 

@@ -147,9 +147,42 @@ export interface Provider {
   close(): Promise<void>;
 }
 
+/**
+ * An append-only log a provider keeps beside the journal so that it can reconcile (a request log,
+ * the simulator's carrier log): a file in `stateDir` (SQLite), or rows of the journal (PostgreSQL),
+ * which every worker of a campaign reaches.
+ */
+export interface SideLog {
+  /** what errors name: the file, or the log's name in the journal */
+  readonly where: string;
+  /** Everything appended so far, in order, as lines (a line cut by a crash is there as it was cut). */
+  lines(): string[];
+  /** Durably add `text` (whole lines, each ending in a newline) before returning: all or nothing. */
+  append(text: string): void;
+  close(): void;
+}
+
+/** One value a provider keeps beside the journal (Solapi's report poll checkpoint). */
+export interface SideState {
+  /** the value last put, or null */
+  get(): string | null;
+  put(value: string): void;
+}
+
+/** Where a provider's side logs and state live, by name (per provider instance: `sim-<name>.jsonl`…). */
+export interface SideStore {
+  log(name: string): SideLog;
+  state(name: string): SideState;
+}
+
 export interface ProviderContext {
   /** folder of the journal, where a provider may keep state of its own */
   stateDir: string;
+  /**
+   * Where the logs and checkpoints a provider reconciles with live (request logs, poll checkpoint,
+   * the simulator's carrier log): the journal's when it is on PostgreSQL; without it, files in `stateDir`.
+   */
+  side?: SideStore;
   /** override of the configured tps (--tps) */
   tps?: number;
   /** the wall clock (injectable: UMS_NOW) */

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Journal } from '../../src/journal/journal.js';
 import { readCarrierLog } from '../../src/providers/sim/carrierLog.js';
 import { writeCampaign } from '../support/campaign.js';
 import { type RunResult, runUms, UMS, workdir } from '../support/cli.js';
@@ -41,7 +43,15 @@ function folder(url: string, sim: Record<string, unknown> = { tps: 0, dlrDelayMs
   return dir;
 }
 
-const carrier = (dir: string) => readCarrierLog(path.join(dir, '.ums', 'sim-sim.jsonl'));
+/** What the simulated carrier received: its log, in the journal (on PostgreSQL no file is written). */
+function carrier(url: string) {
+  const j = Journal.open(url, { stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ums-pg-side-')) });
+  try {
+    return readCarrierLog(j.sideLogs().log('sim-sim.jsonl').lines());
+  } finally {
+    j.close();
+  }
+}
 
 describe.skipIf(!available)('a journal on PostgreSQL', () => {
   beforeAll(async () => {
@@ -58,9 +68,10 @@ describe.skipIf(!available)('a journal on PostgreSQL', () => {
     expect(sent.code).toBe(0);
     const out = JSON.parse(sent.stdout) as { campaign: string; statuses: Record<string, number> };
     expect((out.statuses.delivered ?? 0) + (out.statuses.sent ?? 0)).toBe(200);
-    expect(carrier(a)).toHaveLength(200);
-    // nothing beside the config but the provider's side files: no journal file
+    expect(carrier(url)).toHaveLength(200);
+    // nothing beside the config: no journal file, and the provider's side log is in the journal
     expect(fs.existsSync(path.join(a, '.ums', 'journal.db'))).toBe(false);
+    expect(fs.existsSync(path.join(a, '.ums', 'sim-sim.jsonl'))).toBe(false);
 
     const b = folder(url);
     const report = await ums(['report', out.campaign, '--sync', '--json'], b);
@@ -97,7 +108,7 @@ describe.skipIf(!available)('a journal on PostgreSQL', () => {
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     const deadline = Date.now() + 30_000;
-    while ((fs.existsSync(path.join(a, '.ums', 'sim-sim.jsonl')) ? carrier(a).length : 0) < 20) {
+    while (carrier(url).length < 20) {
       if (Date.now() > deadline) throw new Error(`the send did not start: ${stderr}`);
       await sleep(50);
     }
@@ -109,7 +120,7 @@ describe.skipIf(!available)('a journal on PostgreSQL', () => {
     const code = await exited;
     outputs.push(stdout, stderr);
     expect(code).toBe(0);
-    const to = carrier(a).map((r) => r.to);
+    const to = carrier(url).map((r) => r.to);
     expect(to.length).toBeLessThan(300);
     expect(to).not.toContain('01020000299');
     expect(new Set(to).size).toBe(to.length);
@@ -117,6 +128,56 @@ describe.skipIf(!available)('a journal on PostgreSQL', () => {
     const rows = JSON.parse(exported.stdout) as { row: number; status: string; reason: string }[];
     expect(rows.find((r) => r.row === 300)).toMatchObject({ status: 'skipped' });
   });
+
+  it('a sender killed (-9) with reports pending: another folder resumes, and collects them from the carrier log in the journal', async () => {
+    const url = freshDatabase(server.url);
+    const sim = { tps: 40, dlrDelayMs: 4000 };
+    const lease = (dir: string) => fs.appendFileSync(path.join(dir, 'ums.config.yaml'), 'leaseMs: 1000\n');
+    const a = folder(url, sim);
+    const b = folder(url, sim);
+    lease(a);
+    lease(b);
+    writeCampaign(a, 200);
+    const child = spawn(
+      process.execPath,
+      [UMS, 'send', 'recipients.csv', '-t', 'notice.md', '--yes', '--campaign', 'pgk'],
+      {
+        cwd: a,
+        env: { ...process.env, NO_COLOR: '1', UMS_PG_PASSWORD: PASSWORD },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<string | null>((resolve) =>
+      child.on('close', (_code, signal) => resolve(signal)),
+    );
+    const deadline = Date.now() + 30_000;
+    while (carrier(url).length < 40) {
+      if (Date.now() > deadline) throw new Error(`the send did not start: ${stderr}`);
+      await sleep(50);
+    }
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    const atKill = carrier(url);
+    expect(atKill.length).toBeLessThan(200);
+    // none of its reports was due yet: they were pending in the simulated carrier when it died
+    expect(Math.min(...atKill.map((r) => r.due))).toBeGreaterThan(Date.now() - 1000);
+    // a folder with no file of the first one: nothing of the carrier's log is there
+    expect(fs.existsSync(path.join(b, '.ums', 'sim-sim.jsonl'))).toBe(false);
+    await sleep(1500); // the dead sender's lease runs out
+    const resumed = await ums(['resume', 'pgk'], b);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    await sleep(4500); // every report due
+    const report = await ums(['report', 'pgk', '--sync', '--json'], b);
+    expect(report.code, report.stderr).toBe(0);
+    expect(JSON.parse(report.stdout).statuses).toEqual({ delivered: 200 });
+    // each recipient received once by the simulated carrier, whichever process sent it
+    const to = carrier(url).map((r) => r.to);
+    expect(to).toHaveLength(200);
+    expect(new Set(to).size).toBe(200);
+    expect(fs.existsSync(path.join(a, '.ums', 'sim-sim.jsonl'))).toBe(false);
+  }, 90_000);
 
   it('an unreachable server exits 1 with one line; a bad password or a missing database exits 2', async () => {
     const u = new URL(server.url);

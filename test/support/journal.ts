@@ -35,6 +35,15 @@ export function openTestJournal(name = 'j.db'): Journal {
   return journal;
 }
 
+/** The same journal opened again (what a restarted process, or another worker, would open). */
+export function reopenTestJournal(journal: Journal): Journal {
+  const url = urls.get(journal);
+  if (!url) return Journal.open(journal.file);
+  const again = Journal.open(url, { stateDir: journal.stateDir });
+  urls.set(again, url);
+  return again;
+}
+
 /** Another connection to the same journal (what a second process would have). */
 export function secondConnection(journal: Journal): Database.Database {
   const url = urls.get(journal);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { writePrivateFileSync } from '../../input/privateFile.js';
 import { coverageWith, RequestLog } from '../requestLog.js';
+import { sideStoreOf } from '../sideFiles.js';
 import type {
   DeliveryReport,
   LookupHint,
@@ -165,7 +166,7 @@ export class NhnProvider implements Provider {
     this.maxSubmits = cfg.maxSubmits;
     if (cfg.window) this.window = cfg.window;
     this.client = new NhnClient(cfg.appKey, cfg.secretKey);
-    this.log = new RequestLog(path.join(ctx.stateDir, `nhn-${name}-requests.jsonl`));
+    this.log = new RequestLog(sideStoreOf(ctx).log(`nhn-${name}-requests.jsonl`));
     this.idempotency = new IdempotencyKeys(path.join(ctx.stateDir, `nhn-${name}-idempotency.jsonl`));
     this.stateFile = path.join(ctx.stateDir, `nhn-${name}-state.json`);
     this.state = this.readState();

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
+import { FileSideLog } from '../sideFiles.js';
+import type { SideLog } from '../types.js';
 
 /** A message the simulated carrier accepted, with the delivery result it will report. */
 export interface AcceptedRecord {
@@ -23,14 +24,13 @@ interface AckRecord {
 }
 
 /**
- * The simulated carrier's own memory: an append-only JSON-lines file, outside the journal,
- * written before the carrier answers, so tests can count what really reached the carrier
- * whatever happened to `ums` afterwards (kill -9 included).
- * Appended in place (opened 0600), not written through input/privateFile.ts, which replaces a
- * whole file atomically: a log grows by a line per request and must keep every line written so far.
+ * The simulated carrier's own memory: an append-only JSON-lines log beside the journal (a file;
+ * on a PostgreSQL journal, the journal's side log, which every worker reaches), written before the
+ * carrier answers, so tests can count what really reached the carrier whatever happened to `ums`
+ * afterwards (kill -9 included), and another worker pushes the reports of a dead one's messages.
  */
 export class CarrierLog {
-  private readonly fd: number;
+  private readonly side: SideLog;
   /** every accepted record, in order: the by-key index is built from it when first asked */
   private readonly records: AcceptedRecord[] = [];
   private readonly byKey = new Map<string, AcceptedRecord>();
@@ -47,29 +47,20 @@ export class CarrierLog {
   private idClock = -1;
   private idStamp = '';
 
-  constructor(readonly file: string) {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    if (fs.existsSync(file)) this.load();
-    this.fd = fs.openSync(file, 'a', 0o600);
-    // A SIGKILL can cut a large write() short: end the fragment's line, or the next record would be
-    // glued to it and read as garbage, a message the carrier took that its log no longer shows.
-    const size = fs.fstatSync(this.fd).size;
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      const r = fs.openSync(file, 'r');
-      try {
-        fs.readSync(r, last, 0, 1, size - 1);
-      } finally {
-        fs.closeSync(r);
-      }
-      if (last[0] !== 0x0a) fs.writeSync(this.fd, '\n');
-    }
+  /** `log`: the log's file, or a side log */
+  constructor(log: string | SideLog) {
+    this.side = typeof log === 'string' ? new FileSideLog(log) : log;
+    this.load();
+  }
+
+  /** the file, or the log's name in the journal */
+  get file(): string {
+    return this.side.where;
   }
 
   private load(): void {
-    const text = fs.readFileSync(this.file, 'utf8');
     const byId = new Map<string, AcceptedRecord>();
-    for (const line of text.split('\n')) {
+    for (const line of this.side.lines()) {
       if (!line) continue;
       let rec: AcceptedRecord | AckRecord;
       try {
@@ -123,7 +114,7 @@ export class CarrierLog {
     if (records.length === 0) return;
     let text = '';
     for (const r of records) text += `${recordLine(r)}\n`;
-    fs.writeSync(this.fd, text);
+    this.side.append(text);
     let earliest = this.earliestDue;
     for (const r of records) {
       this.records.push(r);
@@ -137,7 +128,7 @@ export class CarrierLog {
   ack(records: readonly AcceptedRecord[]): void {
     if (records.length === 0) return;
     const ids = records.map((r) => r.id);
-    fs.writeSync(this.fd, `${JSON.stringify({ t: 'ack', ids } satisfies AckRecord)}\n`);
+    this.side.append(`${JSON.stringify({ t: 'ack', ids } satisfies AckRecord)}\n`);
     for (const r of records) this.unacked.delete(r);
   }
 
@@ -156,7 +147,7 @@ export class CarrierLog {
   }
 
   close(): void {
-    fs.closeSync(this.fd);
+    this.side.close();
   }
 }
 
@@ -183,11 +174,11 @@ export function recordLine(r: AcceptedRecord): string {
   return JSON.stringify(r);
 }
 
-/** Every accepted record of a carrier log, in order (for tests and benchmarks). */
-export function readCarrierLog(file: string): AcceptedRecord[] {
-  if (!fs.existsSync(file)) return [];
+/** Every accepted record of a carrier log (its file, or its lines), in order (for tests and benchmarks). */
+export function readCarrierLog(file: string | string[]): AcceptedRecord[] {
+  if (typeof file === 'string' && !fs.existsSync(file)) return [];
   const out: AcceptedRecord[] = [];
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+  for (const line of typeof file === 'string' ? fs.readFileSync(file, 'utf8').split('\n') : file) {
     if (!line) continue;
     try {
       const rec = JSON.parse(line) as AcceptedRecord | AckRecord;

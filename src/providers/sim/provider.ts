@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { sleep } from '../../time/sleep.js';
+import { sideStoreOf } from '../sideFiles.js';
 import type {
   DeliveryReport,
   MessageOutcome,
@@ -73,7 +73,7 @@ export class SimProvider implements Provider {
     this.random = prng(cfg.seed);
     this.failureRates = Object.entries(cfg.failureRates);
     this.clock = ctx.now ? () => ctx.now!().getTime() : Date.now;
-    this.log = new CarrierLog(path.resolve(ctx.stateDir, cfg.store ?? `sim-${name}.jsonl`));
+    this.log = new CarrierLog(sideStoreOf(ctx).log(cfg.store ?? `sim-${name}.jsonl`));
   }
 
   get reportWaitMs(): number {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { RequestLog } from '../requestLog.js';
+import { sideStoreOf } from '../sideFiles.js';
 import type {
   KeyReader,
   LookupHint,
@@ -48,7 +49,8 @@ export class SolapiProvider implements Provider {
     this.maxSubmits = cfg.maxSubmits;
     this.readKey = ctx.readKey ?? (() => null);
     this.client = new SolapiClient(cfg.baseUrl, cfg.apiKey, cfg.apiSecret);
-    this.log = new RequestLog(path.join(ctx.stateDir, `solapi-${name}-requests.jsonl`), this.readKey);
+    const side = sideStoreOf(ctx);
+    this.log = new RequestLog(side.log(`solapi-${name}-requests.jsonl`), this.readKey);
     this.images = new ImageCache(path.join(ctx.stateDir, `solapi-${name}-images.json`));
     this.listing = new SolapiListing(this.client, name, cfg.pageSize, cfg.timeoutMs);
     this.poller = new ReportPoller(
@@ -56,7 +58,7 @@ export class SolapiProvider implements Provider {
       this.listing,
       this.log,
       cfg.pageSize,
-      path.join(ctx.stateDir, `solapi-${name}-poll.json`),
+      side.state(`solapi-${name}-poll.json`),
     );
   }
 

@@ -1,7 +1,5 @@
-import { writePrivateFileSync } from '../../input/privateFile.js';
-import { MB, readInputFile } from '../../input/readableFile.js';
 import type { RequestLog } from '../requestLog.js';
-import type { DeliveryReport, ReportBatch } from '../types.js';
+import type { DeliveryReport, ReportBatch, SideState } from '../types.js';
 import type { SolapiClient } from './client.js';
 import { toReport } from './codes.js';
 import { SLACK_MS, type SolapiListing, UNKNOWN_SKEW_SLACK_MS } from './listing.js';
@@ -19,7 +17,7 @@ interface Listing {
 
 /**
  * Delivery reports by polling: messages Solapi updated since the last complete poll (kept in a
- * small state file), page by page; the checkpoint moves when the last page is acknowledged.
+ * small state file, or in a PostgreSQL journal), page by page; the checkpoint moves when the last page is acknowledged.
  * Only final codes of messages carrying our key are reported. Listings overlap by a little,
  * for clocks; the reports already made in that overlap are remembered and not made twice.
  */
@@ -32,7 +30,7 @@ export class ReportPoller {
     private readonly list: SolapiListing,
     private readonly log: RequestLog,
     private readonly pageSize: number,
-    private readonly stateFile: string,
+    private readonly state: SideState,
   ) {}
 
   async poll(): Promise<ReportBatch> {
@@ -100,8 +98,7 @@ export class ReportPoller {
   }
 
   private finish(listing: Listing): void {
-    writePrivateFileSync(
-      this.stateFile,
+    this.state.put(
       `${JSON.stringify({ since: new Date(listing.endMs).toISOString(), recent: listing.recent })}\n`,
     );
     this.listing = null;
@@ -110,9 +107,9 @@ export class ReportPoller {
 
   private readState(): { since: number; recent: Record<string, string> } | null {
     try {
-      const s = JSON.parse(
-        readInputFile(this.stateFile, { what: 'poll state', maxBytes: 16 * MB }).toString('utf8'),
-      ) as { since?: unknown; recent?: unknown };
+      const text = this.state.get();
+      if (text === null) return null;
+      const s = JSON.parse(text) as { since?: unknown; recent?: unknown };
       const t = typeof s.since === 'string' ? Date.parse(s.since) : NaN;
       if (Number.isNaN(t)) return null;
       const recent = s.recent && typeof s.recent === 'object' ? (s.recent as Record<string, string>) : {};
