@@ -280,7 +280,11 @@ function plausibleUtf8Text(text: string): boolean {
     const word = m[0];
     if (!/[^\x00-\x7f]/.test(word)) continue;
     if (word.length === 1 && /[\u00a0-\u00bf\u00d7\u00f7]/.test(word)) continue;
-    if (/[A-Za-z]/.test(word) && /^[\p{Script=Latin}\p{M}]+$/u.test(word)) continue;
+    // a Latin word, but not with letters of Latin Extended-B (U+0180–U+024F): CP949's Hangul from
+    // leads C6–C8 reads as them in UTF-8 (황A = C8 B2 41 reads "ȲA"), and a word of those is rarer
+    // than a Korean file; both then plausible or neither, the user says (--encoding)
+    if (/[A-Za-z]/.test(word) && /^[\p{Script=Latin}\p{M}]+$/u.test(word) && !/[\u0180-\u024f]/.test(word))
+      continue;
     if (
       word.length >= 2 &&
       (/^[\u0370-\u03ff]+$/.test(word) ||

@@ -935,6 +935,9 @@ describe('UTF-8 or CP949, when the bytes are both', () => {
     expect(await read(Buffer.from('Москва'))).toBe('Москва');
     expect(await read(Buffer.from('홍길동'))).toBe('홍길동');
     expect(await read(iconv.encode('홍길동', 'cp949'))).toBe('홍길동');
+    // found by the property above (seed -1307636298): C8 B2 41 read "ȲA" as UTF-8, mojibake
+    expect(await read(iconv.encode('황A', 'cp949'))).not.toBe('ȲA');
+    expect(await read(Buffer.from('Nguyễn'))).toBe('Nguyễn'); // Latin Extended Additional is still text
     expect(await read(iconv.encode('첨', 'cp949'))).toMatch(
       /^error: .*line 2, byte 11: the file could be UTF-8 \("[^"]*÷[^"]*"\) or CP949 \("[^"]*첨[^"]*"\): pass --encoding utf8 or --encoding cp949$/,
     );
