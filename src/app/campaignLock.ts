@@ -25,16 +25,18 @@ export function lockCampaign(
   journal: Journal,
   campaignId: string,
   command: string,
-  now: () => number = Date.now,
+  /** the journal's clock (a lease is judged by it) unless given */
+  now?: () => number,
 ): () => void {
   const d = journal.delivery();
   const workers = journal.workers();
+  const clock = now ?? (() => workers.clock());
   const here = os.hostname();
   const lease = (h: LockHolder) => workers.ofProcess(campaignId, h.host, h.pid);
   const holds = (h: LockHolder): boolean => {
     if (h.host === here) return isAlive(h.pid);
     const w = lease(h);
-    return w === null || w.leaseUntil > now();
+    return w === null || w.leaseUntil > clock();
   };
   const holder = d.acquireLock(campaignId, process.pid, here, command, holds);
   if (holder) {

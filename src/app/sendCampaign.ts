@@ -140,7 +140,7 @@ export async function sendCampaign(
         campaign.id,
         opts.command ?? 'ums',
         config.leaseMs,
-        Date.now,
+        undefined,
         opts.onLeaseWait,
       );
     await opts.started?.(total);

@@ -41,19 +41,21 @@ export function joinAsWorker(
   campaignId: string,
   command: string,
   leaseMs: number,
-  now: () => number = Date.now,
+  /** the journal's clock (WorkersJournal.clock) unless given */
+  now?: () => number,
   /** a lane's rows wait for another worker's lease to run out (its requests may be in flight) */
   onLeaseWait?: (w: { host: string; pid: number; until: string }) => void,
 ): WorkerSession {
   const w = journal.workers();
+  const clock = now ?? (() => w.clock());
   const d = journal.delivery();
   const id = w.register({
     campaignId,
     host: os.hostname(),
     pid: process.pid,
     command,
-    leaseUntil: now() + leaseMs,
-    startedAt: new Date(now()).toISOString(),
+    leaseUntil: clock() + leaseMs,
+    startedAt: new Date(clock()).toISOString(),
   });
   d.worker = id;
   const pinned: LaneSpec[] = [];
@@ -65,7 +67,7 @@ export function joinAsWorker(
         ...workers.map((id) => {
           const r = w.find(id);
           // its row is gone: as far back as a look-up searches at all (a day)
-          return r ? Date.parse(r.startedAt) : now() - FORGOTTEN_WORKER_MS;
+          return r ? Date.parse(r.startedAt) : clock() - FORGOTTEN_WORKER_MS;
         }),
       ),
     left: (spec, withUnknown) => w.laneLeft(campaignId, spec.channel, spec.provider.name, withUnknown),
@@ -76,7 +78,7 @@ export function joinAsWorker(
       for (;;) {
         let wait = 0;
         for (const f of w.foreignSending(campaignId, channel, provider, id)) {
-          const left = f.record ? f.record.leaseUntil - now() : 0;
+          const left = f.record ? f.record.leaseUntil - clock() : 0;
           if (left > 0 && f.record) {
             wait = Math.max(wait, left);
             const until = new Date(f.record.leaseUntil).toISOString();
@@ -96,7 +98,7 @@ export function joinAsWorker(
       timer = setInterval(
         () => {
           try {
-            if (!w.renew(id, now() + leaseMs))
+            if (!w.renew(id, clock() + leaseMs))
               throw new Error(`the lease of worker #${id} is gone from the journal`);
           } catch (err) {
             clearInterval(timer);

@@ -66,6 +66,12 @@ export class WorkersJournal {
         `SELECT COUNT(*) AS n FROM messages WHERE campaign_id = ? AND channel = ? AND provider = ?
            AND (status IN ('planned', 'sending') OR (status = 'unknown' AND ? = 1))`,
       ),
+      // the database's clock, one for every host: a lease is judged by it, never by a host's own
+      clock: postgres
+        ? db
+            .prepare<[], number>('SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS DOUBLE PRECISION)')
+            .pluck(true)
+        : null,
       unpin: postgres
         ? db.prepare<[string], boolean>(
             `SELECT pg_advisory_unlock(${LANE_LOCK_SPACE}, hashtext(CAST(? AS TEXT))) AS released`,
@@ -79,6 +85,15 @@ export class WorkersJournal {
             .pluck(true)
         : null,
     };
+  }
+
+  /**
+   * Now, in ms since the epoch, by the journal's clock (PostgreSQL's, shared by every worker; on SQLite,
+   * one host's): leases are set and judged by it, so a host whose clock runs ahead neither takes over
+   * a live worker's rows nor holds its own lease for longer.
+   */
+  clock(): number {
+    return this.s.clock ? Math.round(Number(this.s.clock.get())) : Date.now();
   }
 
   /** This process as a worker of the campaign; returns its id. */

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { lockCampaign } from '../../src/app/campaignLock.js';
 import { joinAsWorker } from '../../src/app/workers.js';
 import type { LaneSpec } from '../../src/delivery/engine.js';
 import type { Journal } from '../../src/journal/journal.js';
@@ -105,4 +106,43 @@ describe('workers and their leases', () => {
     me.end();
     j.close();
   });
+  it.runIf(testDialect === 'postgres')(
+    "judges leases by the journal's clock: a host whose clock runs an hour ahead neither takes a live worker's rows nor stretches its own lease",
+    async () => {
+      const j = plannedJournal(2);
+      const w = j.workers();
+      const real = Date.now();
+      const other = w.register({
+        campaignId: 'c',
+        host: 'h2',
+        pid: 4343,
+        command: 'ums resume --join',
+        leaseUntil: real + 30_000,
+        startedAt: new Date(real).toISOString(),
+      });
+      claimAs(j, other, 'sim', 1);
+      vi.useFakeTimers({ toFake: ['Date'], now: real + 3600_000 });
+      try {
+        expect(Math.abs(w.clock() - real)).toBeLessThan(5000);
+        const me = joinAsWorker(j, 'c', 'ums resume --join', 30_000);
+        try {
+          expect(Math.abs(w.find(me.id)!.leaseUntil - (real + 30_000))).toBeLessThan(5000);
+          const stop = new AbortController();
+          const held = me.pins.tryHold(lane('sim'), stop.signal);
+          await new Promise((r) => setTimeout(r, 100));
+          expect(rows(j).map((r) => r.status)).toEqual(['sending', 'planned']); // its lease still runs
+          stop.abort();
+          expect(await held).toBe(false);
+        } finally {
+          me.end();
+        }
+        // a plain run from this host still sees the other worker's lease running
+        j.delivery().acquireLock('c', 4343, 'h2', 'ums resume --join', () => true);
+        expect(() => lockCampaign(j, 'c', 'ums resume')).toThrow(/lease/);
+      } finally {
+        vi.useRealTimers();
+        j.close();
+      }
+    },
+  );
 });
