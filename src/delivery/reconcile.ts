@@ -62,7 +62,8 @@ export async function reconcileRows(
   only?: (m: { channel: string | null; provider: string | null }) => boolean,
   /**
    * Rows another worker claimed (messages.worker, not this journal's): since when it may have sent
-   * them (its records of what it sent are on its machine); the look-up is told (LookupHint).
+   * them; the look-up is told (LookupHint). A provider whose request log is shared (in a PostgreSQL
+   * journal) knows exactly, and needs no hint.
    */
   foreignSince?: (workers: number[]) => number,
 ): Promise<void> {

@@ -176,7 +176,7 @@ export class PostgresStatement {
     const p = toPositional(source);
     this.text = p.sql;
     this.names = p.names;
-    this.returnsId = /\bRETURNING\s+id\b/i.test(source);
+    this.returnsId = /\bRETURNING\s+(?:\w+\s+AS\s+)?id\b/i.test(source);
   }
 
   private values(args: Params): unknown[] {

@@ -69,7 +69,9 @@ export class WorkersJournal {
       // the database's clock, one for every host: a lease is judged by it, never by a host's own
       clock: postgres
         ? db
-            .prepare<[], number>('SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS DOUBLE PRECISION)')
+            .prepare<[], number>(
+              'SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS DOUBLE PRECISION)',
+            )
             .pluck(true)
         : null,
       unpin: postgres

@@ -36,8 +36,8 @@ export class RequestLog {
     return this.side.where;
   }
 
-  private load(): void {
-    for (const line of this.side.lines()) {
+  private load(lines = this.side.lines()): void {
+    for (const line of lines) {
       if (!line) continue;
       try {
         const r = JSON.parse(line) as { t: number; c?: string; r?: [number, number]; k?: string[] };
@@ -109,6 +109,8 @@ export class RequestLog {
    * Solapi can only hold those, and only messages it created since then.
    */
   coverage(keys: string[]): { sent: string[]; since: number | null } {
+    // a shared log (PostgreSQL) holds what every worker sent, written before it left
+    if (this.side.shared) this.load(this.side.fresh());
     const sent: string[] = [];
     let since: number | null = null;
     const rowsByCampaign = new Map<string, { row: number; key: string }[]>();
@@ -154,21 +156,27 @@ export class RequestLog {
     return { sent, since };
   }
 
+  /** whether every worker's requests are in it (a log in a PostgreSQL journal) */
+  get shared(): boolean {
+    return this.side.shared;
+  }
+
   close(): void {
     this.side.close();
   }
 }
 
 /**
- * The log's coverage, widened by a look-up's hint: keys another worker may have sent (its log is on
- * its own machine) may all be there, since the hint's time at the latest.
+ * The log's coverage, widened by a look-up's hint when the log is not shared: keys another worker
+ * may have sent (its log on its own machine) may all be there, since the hint's time at the latest.
+ * A shared log has every worker's requests: its coverage is exact, and the hint is not needed.
  */
 export function coverageWith(
-  log: Pick<RequestLog, 'coverage'>,
+  log: Pick<RequestLog, 'coverage' | 'shared'>,
   keys: string[],
   hint: LookupHint | undefined,
 ): { sent: string[]; since: number | null } {
   const own = log.coverage(keys);
-  if (!hint) return own;
+  if (!hint || log.shared) return own;
   return { sent: keys, since: Math.min(own.since ?? hint.sentSince, hint.sentSince) };
 }

@@ -11,6 +11,8 @@ import type { SideLog, SideState, SideStore } from './types.js';
  */
 export class FileSideLog implements SideLog {
   private readonly fd: number;
+  /** one process appends (the campaign's lock holder) */
+  readonly shared = false;
 
   constructor(readonly where: string) {
     fs.mkdirSync(path.dirname(where), { recursive: true, mode: 0o700 });
@@ -32,6 +34,10 @@ export class FileSideLog implements SideLog {
 
   lines(): string[] {
     return fs.readFileSync(this.where, 'utf8').split('\n');
+  }
+
+  fresh(): string[] {
+    return [];
   }
 
   append(text: string): void {

@@ -159,6 +159,13 @@ export interface SideLog {
   lines(): string[];
   /** Durably add `text` (whole lines, each ending in a newline) before returning: all or nothing. */
   append(text: string): void;
+  /**
+   * The lines other processes appended since this log was last read (lines() or fresh()): a log in
+   * the journal is shared by every worker of a campaign; a file has one writer, and none.
+   */
+  fresh(): string[];
+  /** whether other processes append to it too (a PostgreSQL journal's): then fresh() is worth asking */
+  readonly shared: boolean;
   close(): void;
 }
 

@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { parseKey } from '../../src/journal/delivery.js';
-import { RequestLog } from '../../src/providers/requestLog.js';
+import { coverageWith, RequestLog } from '../../src/providers/requestLog.js';
 import { fileSideStore } from '../../src/providers/sideFiles.js';
 import { type AcceptedRecord, CarrierLog } from '../../src/providers/sim/carrierLog.js';
 import type { SideStore } from '../../src/providers/types.js';
-import { openTestJournal, reopenTestJournal, testDialect } from '../support/journal.js';
+import { openTestJournal, reopenTestJournal, secondConnection, testDialect } from '../support/journal.js';
 
 const record = (key: string, to: string, due = 2): AcceptedRecord => ({
   t: 'acc',
@@ -114,5 +115,83 @@ describe.each(stores())("providers' side logs ($what)", ({ open }) => {
     seen.close();
     log.close();
     s.close();
+  });
+});
+
+describe('side logs in the journal, shared by the workers of a campaign', () => {
+  /** this worker's journal and another worker's (its own connection) */
+  function two(): { mine: SideStore; theirs: SideStore; raw: Database.Database; close: () => void } {
+    const j = openTestJournal();
+    const k = reopenTestJournal(j);
+    const raw = secondConnection(j);
+    return {
+      mine: j.sideLogs(),
+      theirs: k.sideLogs(),
+      raw,
+      close: () => {
+        raw.close();
+        k.close();
+        j.close();
+      },
+    };
+  }
+
+  it("gives a worker the lines another appended since it last read, never its own, and one committed after a later one's", () => {
+    const t = two();
+    const mine = t.mine.log('x.jsonl');
+    const theirs = t.theirs.log('x.jsonl');
+    expect(mine.shared).toBe(true);
+    expect(mine.lines().filter(Boolean)).toEqual([]);
+    mine.append('m1\n');
+    theirs.append('t1\n');
+    mine.append('m2\n');
+    theirs.append('t2\nt3\n');
+    expect(mine.fresh().filter(Boolean)).toEqual(['t1', 't2', 't3']);
+    expect(mine.fresh()).toEqual([]);
+    // an append whose seq was drawn before the last one read but that commits after it
+    theirs.append('late\n');
+    theirs.append('t4\n');
+    const late = t.raw.prepare("SELECT seq FROM side_log WHERE text = 'late\n'").pluck().get() as number;
+    t.raw.prepare('DELETE FROM side_log WHERE seq = ?').run(late); // not committed yet
+    expect(mine.fresh().filter(Boolean)).toEqual(['t4']);
+    t.raw.prepare("INSERT INTO side_log (seq, name, text) VALUES (?, 'x.jsonl', 'late\n')").run(late);
+    expect(mine.fresh().filter(Boolean)).toEqual(['late']);
+    expect(t.mine.log('x.jsonl').lines().filter(Boolean)).toEqual([
+      'm1',
+      't1',
+      'm2',
+      't2',
+      't3',
+      'late',
+      't4',
+    ]);
+    t.close();
+  });
+
+  it('a worker finds, before a look-up, what a worker that died had sent to the simulated carrier, and pushes its report', () => {
+    const t = two();
+    const survivor = new CarrierLog(t.mine.log('sim-sim.jsonl'));
+    const dead = new CarrierLog(t.theirs.log('sim-sim.jsonl'));
+    dead.append([record('c:1:0', '01000000001', 5), record('c:2:0', '01000000002', 5)]);
+    dead.ack([dead.due(10, 1)[0]!]); // c:1:0's report was taken before it died
+    expect(survivor.accepted.has('c:2:0')).toBe(false);
+    survivor.refresh();
+    expect([...survivor.accepted.keys()]).toEqual(['c:1:0', 'c:2:0']);
+    expect(survivor.due(10, 10).map((r) => r.key)).toEqual(['c:2:0']);
+    t.close();
+  });
+
+  it("a request log's coverage is exact across workers: a look-up searches from the dead worker's request, not from the hint", () => {
+    const t = two();
+    const survivor = new RequestLog(t.mine.log('solapi-s-requests.jsonl'), parseKey);
+    const dead = new RequestLog(t.theirs.log('solapi-s-requests.jsonl'), parseKey);
+    survivor.record(['c:1:0'], 1000);
+    dead.record(['c:5:0', 'c:6:0'], 2000);
+    // c:7:0 was claimed by the dead worker but never left: never sent, whatever the hint says
+    expect(coverageWith(survivor, ['c:5:0', 'c:6:0', 'c:7:0'], { sentSince: 500 })).toEqual({
+      sent: ['c:5:0', 'c:6:0'],
+      since: 2000,
+    });
+    t.close();
   });
 });

@@ -59,8 +59,12 @@ export class CarrierLog {
   }
 
   private load(): void {
-    const byId = new Map<string, AcceptedRecord>();
-    for (const line of this.side.lines()) {
+    this.ingest(this.side.lines(), new Map());
+  }
+
+  /** `byId`: the records an ack or a later record of the same id may refer to */
+  private ingest(lines: string[], byId: Map<string, AcceptedRecord>): void {
+    for (const line of lines) {
       if (!line) continue;
       let rec: AcceptedRecord | AckRecord;
       try {
@@ -83,6 +87,17 @@ export class CarrierLog {
         }
       }
     }
+  }
+
+  /**
+   * Take in what other workers appended to a shared log (PostgreSQL) since it was read: before a
+   * look-up, so a message a worker that died had sent is found (and its report pushed), never sent again.
+   */
+  refresh(): void {
+    if (!this.side.shared) return;
+    const lines = this.side.fresh();
+    if (!lines.length) return;
+    this.ingest(lines, new Map([...this.unacked].map((r) => [r.id, r])));
   }
 
   /**

@@ -170,6 +170,7 @@ export class SimProvider implements Provider {
   }
 
   async lookup(keys: string[]): Promise<Map<string, { providerId: string }>> {
+    this.log.refresh();
     const found = new Map<string, { providerId: string }>();
     for (const k of keys) {
       const rec = this.log.accepted.get(k);
