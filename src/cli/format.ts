@@ -480,11 +480,13 @@ const RATE_AFTER_MS = 1000;
 
 /**
  * The progress line of a send. The rate and the ETA appear once a second of sending has measured
- * them (before, a handful of messages in a few ms made "ETA 500 s" or "4,000/s").
+ * them (before, a handful of messages in a few ms made "ETA 500 s" or "4,000/s"), counted from
+ * this run's first send (a worker that took over after standing by for minutes read "0/s · ETA 7:37").
  */
 export function formatProgress(p: Progress | null, total: number, now: number): string {
   if (!p) return t('progress.starting', { total: num(total) });
-  const elapsedMs = now - p.startedAt;
+  // from this run's first send: a worker that stood by while another sent has its own rate
+  const elapsedMs = p.sendingSince === null ? 0 : now - p.sendingSince;
   const parts = [t('progress.sent', { sent: num(p.accepted), total: num(total) })];
   if (elapsedMs >= RATE_AFTER_MS) {
     const rate = p.accepted / (elapsedMs / 1000);

@@ -29,6 +29,11 @@ export interface Progress {
   throttles: number;
   reports: number;
   startedAt: number;
+  /**
+   * When this run first claimed a message to send (ms), or null: a worker that stood by while
+   * another sent measures its rate from here, not from its start.
+   */
+  sendingSince: number | null;
 }
 
 /** What the lanes of one run share: the budget (--limit), the counts, the fault that stops them all. */
@@ -42,6 +47,7 @@ export class RunState {
     throttles: 0,
     reports: 0,
     startedAt: Date.now(),
+    sendingSince: null,
   };
   fault: string | null = null;
   /** the journal could not be written in this run */
@@ -194,6 +200,7 @@ export class Lane {
       for (const m of claimed) m.attempts++;
       run.remaining -= claimed.length;
       run.progress.submitted += claimed.length;
+      run.progress.sendingSince ??= Date.now();
       const sentAt = { at: rate.leavingNow() };
       for (const requested of group) {
         const request = kept ? requested.filter((m) => kept.has(m)) : requested;

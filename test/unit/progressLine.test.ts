@@ -11,6 +11,7 @@ const progress = (over: Partial<Progress>): Progress => ({
   throttles: 0,
   reports: 0,
   startedAt: 0,
+  sendingSince: 0,
   ...over,
 });
 
@@ -33,5 +34,13 @@ describe('the progress line (pure)', () => {
     expect(formatProgress(progress({ submitted: 5, throttles: 5 }), 10, 1500)).toBe(
       'sent 0/10 · 0/s · failed 0 · throttled 5',
     );
+  });
+
+  it('a worker that stood by before it took over: its rate and ETA from its first send, not from its start', () => {
+    // started at 0, stood by for 5 minutes, then sent 500 in a second
+    const took = progress({ startedAt: 0, sendingSince: 300_000, accepted: 500, submitted: 500 });
+    expect(formatProgress(took, 5000, 301_000)).toBe('sent 500/5,000 · 500/s · ETA 0:09 · failed 0');
+    // standing by: nothing sent, no rate
+    expect(formatProgress(progress({ sendingSince: null }), 5000, 300_000)).toBe('sent 0/5,000 · failed 0');
   });
 });
