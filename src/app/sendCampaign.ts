@@ -153,7 +153,12 @@ export async function sendCampaign(
       giveUpAfterMs: giveUpAfterMs(setup.order, config.failoverAfterMs),
       reportWaitMs: setup.reportWaitMs,
       signal: opts.signal,
-      onProgress: opts.onProgress,
+      onProgress:
+        opts.onProgress &&
+        ((p) => {
+          if (worker) p.workers = worker.workers();
+          opts.onProgress!(p);
+        }),
       quietHours: campaign.settings.ad === true ? config.quietHours : undefined,
       now: opts.now,
       messageOptions: channelOptions(campaign, (provider) => ({

@@ -18,6 +18,8 @@ export interface WorkerSession {
   renewEvery(fault: (err: unknown) => void): void;
   /** the run ended: no more renewals, the lanes let go, the worker's row deleted */
   end(): void;
+  /** live workers of the campaign, this one included, as of the last renewal */
+  workers(): number;
 }
 
 /** The reason a row left `sending` by a worker whose lease ran out carries (its code: lease_expired). */
@@ -58,6 +60,7 @@ export function joinAsWorker(
     startedAt: new Date(clock()).toISOString(),
   });
   d.worker = id;
+  let live = w.liveCount(campaignId, clock());
   const pinned: LaneSpec[] = [];
   let timer: NodeJS.Timeout | undefined;
   const pins: LanePins = {
@@ -100,6 +103,7 @@ export function joinAsWorker(
           try {
             if (!w.renew(id, clock() + leaseMs))
               throw new Error(`the lease of worker #${id} is gone from the journal`);
+            live = w.liveCount(campaignId, clock());
           } catch (err) {
             clearInterval(timer);
             fault(err);
@@ -109,6 +113,7 @@ export function joinAsWorker(
       );
       timer.unref();
     },
+    workers: () => live,
     end() {
       clearInterval(timer);
       d.worker = null;

@@ -494,6 +494,7 @@ export function formatProgress(p: Progress | null, total: number, now: number): 
     const left = Math.max(0, total - p.submitted);
     if (rate > 0) parts.push(t('progress.eta', { eta: clock(left / rate) }));
   }
+  if (p.workers && p.workers > 1) parts.push(t('progress.workers', { n: p.workers }));
   parts.push(t('progress.failed', { n: p.failed }));
   if (p.unknown) parts.push(t('progress.unknown', { n: p.unknown }));
   if (p.throttles) parts.push(t('progress.throttled', { n: p.throttles }));

@@ -34,6 +34,8 @@ export interface Progress {
    * another sent measures its rate from here, not from its start.
    */
   sendingSince: number | null;
+  /** live workers of the campaign, this one included (PostgreSQL; counted at each lease renewal) */
+  workers?: number;
 }
 
 /** What the lanes of one run share: the budget (--limit), the counts, the fault that stops them all. */

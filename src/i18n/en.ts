@@ -569,6 +569,7 @@ export const en = {
   'progress.sent': 'sent {sent}/{total}',
   'progress.rate': '{rate}/s',
   'progress.eta': 'ETA {eta}',
+  'progress.workers': '{n} workers',
   'progress.failed': 'failed {n}',
   'progress.unknown': 'unknown {n}',
   'progress.throttled': 'throttled {n}',

@@ -563,6 +563,7 @@ export const ko: Record<MessageKey, string> = {
   'progress.sent': '발송 {sent}/{total}',
   'progress.rate': '초당 {rate}건',
   'progress.eta': '남은 시간 {eta}',
+  'progress.workers': '작업자 {n}대',
   'progress.failed': '실패 {n}',
   'progress.unknown': '결과 미확인 {n}',
   'progress.throttled': '속도 제한 {n}',

@@ -40,6 +40,10 @@ describe('the progress line (pure)', () => {
     // started at 0, stood by for 5 minutes, then sent 500 in a second
     const took = progress({ startedAt: 0, sendingSince: 300_000, accepted: 500, submitted: 500 });
     expect(formatProgress(took, 5000, 301_000)).toBe('sent 500/5,000 · 500/s · ETA 0:09 · failed 0');
+    // with two other workers on the campaign
+    expect(formatProgress({ ...took, workers: 3 }, 5000, 301_000)).toBe(
+      'sent 500/5,000 · 500/s · ETA 0:09 · 3 workers · failed 0',
+    );
     // standing by: nothing sent, no rate
     expect(formatProgress(progress({ sendingSince: null }), 5000, 300_000)).toBe('sent 0/5,000 · failed 0');
   });

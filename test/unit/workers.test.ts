@@ -5,7 +5,7 @@ import type { LaneSpec } from '../../src/delivery/engine.js';
 import type { Journal } from '../../src/journal/journal.js';
 import { WorkersJournal } from '../../src/journal/workers.js';
 import type { Provider } from '../../src/providers/types.js';
-import { plannedJournal, secondConnection, testDialect } from '../support/journal.js';
+import { plannedJournal, reopenTestJournal, secondConnection, testDialect } from '../support/journal.js';
 
 const lane = (provider: string): LaneSpec => ({
   channel: 'sms',
@@ -87,6 +87,11 @@ describe('workers and their leases', () => {
     me.renewEvery((err) => faults.push(err));
     await new Promise((r) => setTimeout(r, 250));
     expect(j.workers().find(me.id)!.leaseUntil).toBeGreaterThan(first);
+    expect(me.workers()).toBe(1);
+    const other = joinAsWorker(reopenTestJournal(j), 'c', 'ums resume c --join', 30_000);
+    await new Promise((r) => setTimeout(r, 150)); // a renewal counts the workers again
+    expect(me.workers()).toBe(2);
+    other.end();
     j.workers().remove(me.id); // its row gone (another process took it for dead)
     await new Promise((r) => setTimeout(r, 250));
     expect(String(faults[0])).toMatch(/lease of worker #\d+ is gone/);
