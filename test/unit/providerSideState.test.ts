@@ -13,6 +13,7 @@ import { messageKey, parseKey } from '../../src/journal/delivery.js';
 import { IdempotencyKeys, idempotencyKey } from '../../src/providers/nhn/idempotency.js';
 import { createProvider } from '../../src/providers/registry.js';
 import { fileSideStore } from '../../src/providers/sideFiles.js';
+import { ImageCache } from '../../src/providers/solapi/images.js';
 import { createSolapiProvider, type SolapiProvider } from '../../src/providers/solapi/provider.js';
 import type { OutboundMessage, Provider, SideStore, SubmitResult } from '../../src/providers/types.js';
 import { FakeNhn } from '../support/fakeNhn.js';
@@ -191,7 +192,7 @@ describe.each(stores())("NHN's and Solapi's side state ($what)", ({ open }) => {
     expect(keys.keyFor(['c:1:0'])).toBe(idempotencyKey(['c:1:0'], 2));
   });
 
-  it('NHN: a worker looks up the AlimTalk a dead worker sent, resends its refused batch with a new key, reuses its MMS upload', async () => {
+  it('NHN: a worker looks up the AlimTalk a dead worker sent, and resends its refused batch with a new key', async () => {
     const s = open();
     cleanup.push(s.close);
     // request 2 is taken and its answer lost; request 3 is refused whole (-2021, retryable)
@@ -202,9 +203,7 @@ describe.each(stores())("NHN's and Solapi's side state ($what)", ({ open }) => {
       refuse: (n) => (n === 3 ? -2021 : null),
     });
     cleanup.push(() => fake.close());
-    const image = path.join(tmp(), 'promo.jpg');
-    fs.writeFileSync(image, tinyJpeg());
-    // B runs already (it sent SMS only) when A starts; A sends AlimTalk and an MMS, then dies
+    // B runs already (it sent SMS only) when A starts; A sends AlimTalk, then dies
     const b = await nhn(fake, tmp(), s.store);
     expect(kinds(await b.submit([sms(1)]))).toEqual(['accepted']);
     const a = await nhn(fake, tmp(), s.again());
@@ -213,7 +212,6 @@ describe.each(stores())("NHN's and Solapi's side state ($what)", ({ open }) => {
     expect((await a.submit(lost)).kind).toBe('ambiguous');
     const refused = [alimtalk(4), alimtalk(5)];
     expect(kinds(await a.submit(refused))).toEqual(['rejected:-2021', 'rejected:-2021']);
-    expect(kinds(await a.submit([mms(6, image)]))).toEqual(['accepted']);
     await die(a);
 
     // B takes over: its look-up searches AlimTalk too (A's kinds), and finds what NHN took
@@ -227,17 +225,44 @@ describe.each(stores())("NHN's and Solapi's side state ($what)", ({ open }) => {
     const keysSent = fake.requests.filter((q) => q.idempotencyKey !== null).map((q) => q.idempotencyKey);
     expect(keysSent).toHaveLength(3);
     expect(keysSent[2]).not.toBe(keysSent[1]);
-    // A's upload is reused: one file at NHN, carried by both MMS
-    expect(kinds(await b.submit([mms(7, image)]))).toEqual(['accepted']);
+    expect(fake.records.map((r) => r.recipientNo).sort()).toEqual(
+      [1, 2, 3, 4, 5].map((row) => `010${String(30000000 + row)}`),
+    );
+  });
+
+  it("NHN: two workers' state is joined, not replaced (kinds each sent, a file the other uploaded)", async () => {
+    const s = open();
+    cleanup.push(s.close);
+    const fake = await FakeNhn.start({ appKey: APP, secretKey: SECRET });
+    cleanup.push(() => fake.close());
+    const image = path.join(tmp(), 'promo.jpg');
+    fs.writeFileSync(image, tinyJpeg());
+    const a = await nhn(fake, tmp(), s.store);
+    const b = await nhn(fake, tmp(), s.again());
+    const since = Date.now();
+    expect(kinds(await b.submit([sms(1)]))).toEqual(['accepted']);
+    const taken = await a.submit([alimtalk(2)]); // A had not read B's kind
+    expect(kinds(taken)).toEqual(['accepted']);
+    const takenId =
+      taken.kind === 'results' && taken.outcomes[0]!.kind === 'accepted' && taken.outcomes[0]!.providerId;
+    // B, which sent SMS only, polls the reports of A's AlimTalk too
+    const polled = await b.pollReports!();
+    expect(polled.reports).toHaveLength(2);
+    expect(polled.reports.map((r) => r.providerId)).toContain(takenId);
+    await polled.ack();
+    // a third worker, looking up without either's kinds in memory, searches both
+    const c = await nhn(fake, tmp(), s.again());
+    const found = await c.lookup!(['c:1:0', 'c:2:0'], { sentSince: since });
+    expect([...found.keys()].sort()).toEqual(['c:1:0', 'c:2:0']);
+    // A uploads an image; B, running since before, sends it without uploading it again
+    expect(kinds(await a.submit([mms(3, image)]))).toEqual(['accepted']);
+    expect(kinds(await b.submit([mms(4, image)]))).toEqual(['accepted']);
     expect(fake.files.size).toBe(1);
     const [fileId] = [...fake.files.keys()];
     expect(fake.records.filter((r) => r.attachFileIdList).map((r) => r.attachFileIdList)).toEqual([
       [fileId],
       [fileId],
     ]);
-    expect(fake.records.map((r) => r.recipientNo).sort()).toEqual(
-      [1, 2, 3, 4, 5, 6, 7].map((row) => `010${String(30000000 + row)}`),
-    );
   });
 
   it("Solapi: a worker reuses the MMS image another worker uploaded for the campaign (and keeps both workers' uploads)", async () => {
@@ -253,10 +278,10 @@ describe.each(stores())("NHN's and Solapi's side state ($what)", ({ open }) => {
     const b = solapi(f.url, tmp(), s.store);
     const a = solapi(f.url, tmp(), s.again());
     expect(kinds(await a.submit([solapiMms(1, 'camp1')]))).toEqual(['accepted']);
-    expect(kinds(await b.submit([solapiMms(1, 'camp2')]))).toEqual(['accepted']);
-    expect(f.stats.uploads).toBe(2);
     await die(a);
     expect(kinds(await b.submit([solapiMms(2, 'camp1')]))).toEqual(['accepted']);
+    expect(f.stats.uploads).toBe(1);
+    expect(kinds(await b.submit([solapiMms(1, 'camp2')]))).toEqual(['accepted']);
     expect(f.stats.uploads).toBe(2);
     // B's write kept A's entry: a third worker reuses both
     const c = solapi(f.url, tmp(), s.again());
@@ -266,6 +291,26 @@ describe.each(stores())("NHN's and Solapi's side state ($what)", ({ open }) => {
     ]);
     expect(f.stats.uploads).toBe(2);
     expect(new Set(f.messages.map((m) => m.imageId)).size).toBe(2);
+  });
+  it("Solapi: two workers' uploads made at once are both kept", async () => {
+    const s = open();
+    cleanup.push(s.close);
+    const image = path.join(tmp(), 'promo.jpg');
+    fs.writeFileSync(image, tinyJpeg());
+    const a = new ImageCache(s.store.state('solapi-x-images.json'));
+    const b = new ImageCache(s.again().state('solapi-x-images.json'));
+    let finish: (id: string) => void = () => undefined;
+    // B's upload is under way (it read the cache before A's was kept) while A's is made and kept
+    const slow = b.fileId('camp2', image, 'MMS', () => new Promise<string>((r) => (finish = r)));
+    expect(await a.fileId('camp1', image, 'MMS', async () => 'ST01A')).toBe('ST01A');
+    finish('ST01B');
+    expect(await slow).toBe('ST01B');
+    const c = new ImageCache(s.again().state('solapi-x-images.json'));
+    const none = async (): Promise<string> => {
+      throw new Error('uploaded again');
+    };
+    expect(await c.fileId('camp1', image, 'MMS', none)).toBe('ST01A');
+    expect(await c.fileId('camp2', image, 'MMS', none)).toBe('ST01B');
   });
 });
 
