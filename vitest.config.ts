@@ -25,6 +25,8 @@ const POSTGRES_JOURNAL_TESTS = [
   'test/unit/workers.test.ts',
   // providers' side logs in the journal (src/journal/sideLog.ts)
   'test/unit/sideLog.test.ts',
+  // NHN's idempotency generations and state, Solapi's image uploads, in the journal
+  'test/unit/providerSideState.test.ts',
 ];
 const withPostgres = Boolean(process.env.CI || process.env.UMS_TEST_PG_URL || findInitdb());
 

@@ -59,19 +59,22 @@ export class FileSideLog implements SideLog {
   }
 }
 
-/** One value in a small file, replaced whole (0600). */
+/** One value in a file, replaced whole (0600). */
 export class FileSideState implements SideState {
   constructor(readonly file: string) {}
 
   get(): string | null {
     try {
-      return readInputFile(this.file, { what: 'poll state', maxBytes: 16 * MB }).toString('utf8');
+      // NHN's state keeps every report it made (its send list is read whole at each poll): tens of
+      // MB for a large campaign, which must not read as no state at all
+      return readInputFile(this.file, { what: 'provider state', maxBytes: 256 * MB }).toString('utf8');
     } catch {
       return null;
     }
   }
 
   put(value: string): void {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
     writePrivateFileSync(this.file, value);
   }
 }

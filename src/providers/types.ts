@@ -149,7 +149,7 @@ export interface Provider {
 
 /**
  * An append-only log a provider keeps beside the journal so that it can reconcile (a request log,
- * the simulator's carrier log): a file in `stateDir` (SQLite), or rows of the journal (PostgreSQL),
+ * NHN's idempotency generations, the simulator's carrier log): a file in `stateDir` (SQLite), or rows of the journal (PostgreSQL),
  * which every worker of a campaign reaches.
  */
 export interface SideLog {
@@ -169,7 +169,7 @@ export interface SideLog {
   close(): void;
 }
 
-/** One value a provider keeps beside the journal (Solapi's report poll checkpoint). */
+/** One value a provider keeps beside the journal (Solapi's poll checkpoint and image uploads, NHN's state). */
 export interface SideState {
   /** the value last put, or null */
   get(): string | null;
@@ -186,8 +186,8 @@ export interface ProviderContext {
   /** folder of the journal, where a provider may keep state of its own */
   stateDir: string;
   /**
-   * Where the logs and checkpoints a provider reconciles with live (request logs, poll checkpoint,
-   * the simulator's carrier log): the journal's when it is on PostgreSQL; without it, files in `stateDir`.
+   * Where the logs and checkpoints a provider reconciles with live (request logs, poll checkpoints,
+   * idempotency generations, image uploads, the simulator's carrier log): the journal's when it is on PostgreSQL; without it, files in `stateDir`.
    */
   side?: SideStore;
   /** override of the configured tps (--tps) */

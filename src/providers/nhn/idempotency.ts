@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
+import type { SideLog } from '../types.js';
 
 /** A batch by the set of journal keys it carries (order does not matter). */
 function batchId(keys: string[]): string {
@@ -29,28 +28,32 @@ export function idempotencyKey(keys: string[], generation = 0): string {
  *   the next request for the same set (the engine retrying a retryable refusal, `ums resume` after
  *   a blocked channel was fixed) is a new request and gets a new key.
  * The journal does not know about keys (providers never import it), so the generation of each set
- * that had a definite answer is kept here, an append-only file next to the request log: one short
- * line per definite answer, written in place (0600) so a kill -9 at any instant leaves it usable.
+ * that had a definite answer is kept in a side log beside the request log (a file, or on a
+ * PostgreSQL journal the journal's side log, which every worker reads): one short line per definite
+ * answer, appended whole, so a kill -9 at any instant leaves it usable.
  */
 export class IdempotencyKeys {
-  private readonly fd: number;
   private readonly generations = new Map<string, number>();
 
-  constructor(readonly file: string) {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    if (fs.existsSync(file)) {
-      for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-        if (!line) continue;
-        try {
-          const r = JSON.parse(line) as { b?: unknown; g?: unknown };
-          if (typeof r.b === 'string' && typeof r.g === 'number' && Number.isInteger(r.g))
-            this.generations.set(r.b, Math.max(r.g, this.generations.get(r.b) ?? 0));
-        } catch {
-          /* a line cut by a crash: that answer's generation was not moved on */
-        }
+  constructor(private readonly log: SideLog) {
+    this.reload();
+  }
+
+  /**
+   * Read the generations again: another worker's answers (one that died, whose rows this one now
+   * sends) are known from here on. Generations only grow, so the larger one is kept.
+   */
+  reload(): void {
+    for (const line of this.log.lines()) {
+      if (!line) continue;
+      try {
+        const r = JSON.parse(line) as { b?: unknown; g?: unknown };
+        if (typeof r.b === 'string' && typeof r.g === 'number' && Number.isInteger(r.g))
+          this.generations.set(r.b, Math.max(r.g, this.generations.get(r.b) ?? 0));
+      } catch {
+        /* a line cut by a crash: that answer's generation was not moved on */
       }
     }
-    this.fd = fs.openSync(file, 'a', 0o600);
   }
 
   /** The key the next request for these journal keys carries. */
@@ -68,13 +71,13 @@ export class IdempotencyKeys {
     const g = (this.generations.get(b) ?? 0) + 1;
     this.generations.set(b, g);
     try {
-      fs.writeSync(this.fd, `\n${JSON.stringify({ b, g, t: Date.now() })}\n`);
+      this.log.append(`\n${JSON.stringify({ b, g, t: Date.now() })}\n`);
     } catch {
       /* see above */
     }
   }
 
   close(): void {
-    fs.closeSync(this.fd);
+    this.log.close();
   }
 }

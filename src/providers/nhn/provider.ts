@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { writePrivateFileSync } from '../../input/privateFile.js';
 import { coverageWith, RequestLog } from '../requestLog.js';
 import { sideStoreOf } from '../sideFiles.js';
 import type {
@@ -13,6 +12,7 @@ import type {
   Provider,
   ProviderContext,
   ReportBatch,
+  SideState,
   SubmitResult,
 } from '../types.js';
 import { NhnClient, type NhnHttp } from './client.js';
@@ -29,6 +29,14 @@ import {
 } from './codes.js';
 import { type NhnConfig, parseNhnConfig } from './config.js';
 import { IdempotencyKeys } from './idempotency.js';
+
+interface NhnState {
+  kinds: Kind[];
+  since: number | null;
+  reported: Record<string, string>;
+  /** MMS attachments uploaded: fileId by the image's sha256 (uploaded once, reused by every run) */
+  files: Record<string, number>;
+}
 
 /** Search windows start this much before the earliest moment a request could have left (clocks). */
 const SLACK_MS = 5 * 60_000;
@@ -147,14 +155,9 @@ export class NhnProvider implements Provider {
   readonly client: NhnClient;
   private readonly log: RequestLog;
   private readonly idempotency: IdempotencyKeys;
-  private readonly stateFile: string;
-  private state: {
-    kinds: Kind[];
-    since: number | null;
-    reported: Record<string, string>;
-    /** MMS attachments uploaded: fileId by the image's sha256 (uploaded once, reused by every run) */
-    files: Record<string, number>;
-  };
+  /** the state below as it is kept: a file in stateDir, or on PostgreSQL the journal's side state */
+  private readonly stored: SideState;
+  private readonly state: NhnState;
 
   constructor(
     readonly name: string,
@@ -166,30 +169,49 @@ export class NhnProvider implements Provider {
     this.maxSubmits = cfg.maxSubmits;
     if (cfg.window) this.window = cfg.window;
     this.client = new NhnClient(cfg.appKey, cfg.secretKey);
-    this.log = new RequestLog(sideStoreOf(ctx).log(`nhn-${name}-requests.jsonl`));
-    this.idempotency = new IdempotencyKeys(path.join(ctx.stateDir, `nhn-${name}-idempotency.jsonl`));
-    this.stateFile = path.join(ctx.stateDir, `nhn-${name}-state.json`);
-    this.state = this.readState();
+    const side = sideStoreOf(ctx);
+    this.log = new RequestLog(side.log(`nhn-${name}-requests.jsonl`));
+    this.idempotency = new IdempotencyKeys(side.log(`nhn-${name}-idempotency.jsonl`));
+    this.stored = side.state(`nhn-${name}-state.json`);
+    this.state = this.readState() ?? { kinds: [], since: null, reported: {}, files: {} };
   }
 
-  private readState(): NhnProvider['state'] {
+  private readState(): NhnState | null {
+    const text = this.stored.get();
+    if (text === null) return null;
+    let s: Partial<NhnState>;
     try {
-      const s = JSON.parse(fs.readFileSync(this.stateFile, 'utf8')) as Partial<NhnProvider['state']>;
-      return {
-        kinds: Array.isArray(s.kinds)
-          ? s.kinds.filter((k): k is Kind => k === 'sms' || k === 'alimtalk')
-          : [],
-        since: typeof s.since === 'number' ? s.since : null,
-        reported: s.reported && typeof s.reported === 'object' ? s.reported : {},
-        files: s.files && typeof s.files === 'object' ? s.files : {},
-      };
+      s = JSON.parse(text) as Partial<NhnState>;
     } catch {
-      return { kinds: [], since: null, reported: {}, files: {} };
+      return null; // not ours (edited by hand): started afresh, as a missing one
     }
+    if (!s || typeof s !== 'object') return null;
+    return {
+      kinds: Array.isArray(s.kinds) ? s.kinds.filter((k): k is Kind => k === 'sms' || k === 'alimtalk') : [],
+      since: typeof s.since === 'number' ? s.since : null,
+      reported: s.reported && typeof s.reported === 'object' ? s.reported : {},
+      files: s.files && typeof s.files === 'object' ? s.files : {},
+    };
+  }
+
+  /**
+   * Take in what other workers of the campaign wrote since (on PostgreSQL they share it): the kinds
+   * a dead worker sent, which the look-up of its rows must search; images it uploaded; the reports
+   * it acknowledged. Nothing is dropped: kinds and maps are joined, the checkpoint is the later.
+   */
+  private refresh(): void {
+    const s = this.readState();
+    if (!s) return;
+    const mine = this.state;
+    for (const k of s.kinds) if (!mine.kinds.includes(k)) mine.kinds.push(k);
+    if (s.since !== null && (mine.since === null || s.since > mine.since)) mine.since = s.since;
+    mine.reported = { ...s.reported, ...mine.reported };
+    mine.files = { ...s.files, ...mine.files };
   }
 
   private writeState(): void {
-    writePrivateFileSync(this.stateFile, `${JSON.stringify(this.state)}\n`);
+    this.refresh();
+    this.stored.put(`${JSON.stringify(this.state)}\n`);
   }
 
   private kindOf(e: Endpoint): Kind {
@@ -280,6 +302,8 @@ export class NhnProvider implements Provider {
         });
       }
       const sha = createHash('sha256').update(bytes).digest('hex');
+      // another worker may have uploaded it meanwhile
+      if (typeof this.state.files[sha] !== 'number') this.refresh();
       const known = this.state.files[sha];
       if (typeof known === 'number') {
         out.set(file, known);
@@ -561,6 +585,9 @@ export class NhnProvider implements Provider {
    */
   async lookup(keys: string[], hint?: LookupHint): Promise<Map<string, { providerId: string }>> {
     const found = new Map<string, { providerId: string }>();
+    // the keys may be a dead worker's: search the kinds it sent, and resend with its generations
+    this.refresh();
+    this.idempotency.reload();
     const { sent, since } = coverageWith(this.log, keys, hint);
     if (!sent.length || since === null) return found;
     const hi = Date.now() + SLACK_MS;
@@ -590,6 +617,7 @@ export class NhnProvider implements Provider {
     const now = Date.now();
     const first = this.log.firstAt();
     if (first === null) return { reports: [], ack: async () => undefined };
+    this.refresh(); // the kinds other workers sent have reports to poll too
     const reports: DeliveryReport[] = [];
     const fresh: Record<string, string> = {};
     const add = (r: DeliveryReport): void => {

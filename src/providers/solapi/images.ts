@@ -1,34 +1,45 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
-import { writePrivateFileSync } from '../../input/privateFile.js';
 import { MB, readInputFile } from '../../input/readableFile.js';
+import type { SideState } from '../types.js';
 
-/** No image a provider takes is larger; the cache file is small JSON. */
+/** No image a provider takes is larger. */
 const MAX_IMAGE_BYTES = 10 * MB;
-const MAX_STATE_BYTES = 16 * MB;
 
 type Cache = Record<string, Record<string, { fileId: string; name: string; uploadedAt: string }>>;
 
 /**
  * MMS and RCS images are uploaded to Solapi's storage once per campaign and file: the fileIds are
- * kept in a small JSON file beside the journal, by campaign, type and the file's sha256, so a resumed
- * campaign reuses them and two batches in flight at once share one upload.
+ * kept as small JSON beside the journal (a file, or on PostgreSQL the journal's side state, which
+ * every worker of the campaign reads), by campaign, type and the file's sha256, so a resumed
+ * campaign, or another worker, reuses them and two batches in flight at once share one upload.
  */
 export class ImageCache {
   private cache: Cache = {};
   private readonly inFlight = new Map<string, Promise<string>>();
   private readonly resolved = new Map<string, string>();
 
-  constructor(readonly file: string) {
+  constructor(private readonly stored: SideState) {
+    this.cache = this.read();
+  }
+
+  private read(): Cache {
+    const text = this.stored.get();
+    if (text === null) return {};
     try {
-      const parsed = JSON.parse(
-        readInputFile(file, { what: 'image cache', maxBytes: MAX_STATE_BYTES }).toString('utf8'),
-      ) as unknown;
-      if (parsed && typeof parsed === 'object') this.cache = parsed as Cache;
+      const parsed = JSON.parse(text) as unknown;
+      return parsed && typeof parsed === 'object' ? (parsed as Cache) : {};
     } catch {
-      this.cache = {};
+      return {};
     }
+  }
+
+  /** Take in the uploads other workers kept since (ours win: the same entry is the same file). */
+  private refresh(): void {
+    const stored = this.read();
+    for (const [campaign, entries] of Object.entries(stored))
+      if (entries && typeof entries === 'object')
+        this.cache[campaign] = { ...entries, ...this.cache[campaign] };
   }
 
   /**
@@ -50,6 +61,7 @@ export class ImageCache {
     const sha = createHash('sha256').update(content).digest('hex');
     // MMS entries keep the key they had before other types existed: caches written then still match
     const entry = fileType === 'MMS' ? sha : `${fileType}:${sha}`;
+    if (!this.cache[campaign]?.[entry]) this.refresh(); // another worker may have uploaded it
     const known = this.cache[campaign]?.[entry];
     if (known) {
       this.resolved.set(memo, known.fileId);
@@ -73,7 +85,7 @@ export class ImageCache {
   }
 
   private save(): void {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    writePrivateFileSync(this.file, JSON.stringify(this.cache, null, 1));
+    this.refresh();
+    this.stored.put(JSON.stringify(this.cache, null, 1));
   }
 }

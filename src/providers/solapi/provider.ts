@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { z } from 'zod';
 import { RequestLog } from '../requestLog.js';
 import { sideStoreOf } from '../sideFiles.js';
@@ -51,7 +50,7 @@ export class SolapiProvider implements Provider {
     this.client = new SolapiClient(cfg.baseUrl, cfg.apiKey, cfg.apiSecret);
     const side = sideStoreOf(ctx);
     this.log = new RequestLog(side.log(`solapi-${name}-requests.jsonl`), this.readKey);
-    this.images = new ImageCache(path.join(ctx.stateDir, `solapi-${name}-images.json`));
+    this.images = new ImageCache(side.state(`solapi-${name}-images.json`));
     this.listing = new SolapiListing(this.client, name, cfg.pageSize, cfg.timeoutMs);
     this.poller = new ReportPoller(
       this.client,
