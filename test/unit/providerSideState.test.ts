@@ -156,7 +156,28 @@ async function fakeSolapi(): Promise<FakeSolapi> {
   return f;
 }
 
-describe.each(stores())("NHN's and Solapi's side state ($what)", ({ open }) => {
+describe.each(stores())("NHN's and Solapi's side state ($what)", ({ what, open }) => {
+  it.runIf(what === 'journal')(
+    'NHN: a kind lost when two workers wrote the shared state at once is still searched by a look-up',
+    async () => {
+      const s = open();
+      cleanup.push(s.close);
+      const fake = await FakeNhn.start({ appKey: APP, secretKey: SECRET, dropAnswer: (n) => n === 1 });
+      cleanup.push(() => fake.close());
+      const a = await nhn(fake, tmp(), s.store);
+      const since = Date.now();
+      expect((await a.submit([alimtalk(1)])).kind).toBe('ambiguous'); // taken, its answer lost
+      await die(a);
+      // B wrote its own first kind at the same instant, from a state read before A's
+      s.again()
+        .state('nhn-nhn-state.json')
+        .put(`${JSON.stringify({ kinds: ['sms'], since: null, reported: {}, files: {} })}\n`);
+      const b = await nhn(fake, tmp(), s.again());
+      const found = await b.lookup!(['c:1:0'], { sentSince: since });
+      expect([...found.keys()]).toEqual(['c:1:0']);
+    },
+  );
+
   it("NHN's idempotency generations survive a restart, and another worker's are read again", () => {
     const s = open();
     cleanup.push(s.close);

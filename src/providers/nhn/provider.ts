@@ -214,6 +214,17 @@ export class NhnProvider implements Provider {
     this.stored.put(`${JSON.stringify(this.state)}\n`);
   }
 
+  /**
+   * The kinds a look-up searches and a poll asks for: those sent. A state shared by the workers of a
+   * campaign (PostgreSQL) is read, merged and written by each without a lock, so two workers first
+   * sending two kinds at once may keep only one of them: there, both are asked for (a request
+   * more per poll), never a kind missed and its messages taken for never sent.
+   */
+  private sentKinds(): Kind[] {
+    if (this.log.shared) return ['sms', 'alimtalk'];
+    return this.state.kinds.length ? this.state.kinds : ['sms', 'alimtalk'];
+  }
+
   private kindOf(e: Endpoint): Kind {
     return e === 'alimtalk' ? 'alimtalk' : 'sms';
   }
@@ -594,7 +605,7 @@ export class NhnProvider implements Provider {
     const lo = Math.max(since - SLACK_MS, hi - MAX_SEARCH_MS);
     const want = new Set(sent);
     const few = sent.length <= 5;
-    for (const kind of this.state.kinds.length ? this.state.kinds : (['sms', 'alimtalk'] as Kind[])) {
+    for (const kind of this.sentKinds()) {
       for (const k of few ? sent : [undefined]) {
         const rows: { requestId: string; recipientSeq: number; recipientGroupingKey?: string | null }[] =
           kind === 'sms' ? await this.smsRows(lo, hi, k) : await this.kakaoRows(lo, hi, k);
@@ -626,7 +637,7 @@ export class NhnProvider implements Provider {
       fresh[id] = r.code;
       reports.push(r);
     };
-    const kinds = this.state.kinds;
+    const kinds = this.log.shared ? this.sentKinds() : this.state.kinds;
     if (kinds.includes('alimtalk')) {
       let lo = Math.max(this.state.since ?? first - SLACK_MS, now - MAX_SEARCH_MS);
       const end = now + 60_000;
