@@ -74,10 +74,19 @@ export function joinAsWorker(
         }),
       ),
     left: (spec, withUnknown) => w.laneLeft(campaignId, spec.channel, spec.provider.name, withUnknown),
+    release(spec) {
+      const i = pinned.indexOf(spec);
+      if (i < 0) return;
+      pinned.splice(i, 1);
+      w.unpin(campaignId, spec.channel, spec.provider.name);
+    },
     async tryHold(spec, signal) {
       const [channel, provider] = [spec.channel, spec.provider.name];
-      if (!w.tryPin(campaignId, channel, provider)) return false;
-      if (!pinned.includes(spec)) pinned.push(spec);
+      // pinned here already: not again (a session's advisory locks stack, and end() lets go once)
+      if (!pinned.includes(spec)) {
+        if (!w.tryPin(campaignId, channel, provider)) return false;
+        pinned.push(spec);
+      }
       for (;;) {
         let wait = 0;
         for (const f of w.foreignSending(campaignId, channel, provider, id)) {

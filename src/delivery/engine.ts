@@ -68,6 +68,8 @@ export interface LanePins {
   tryHold(spec: LaneSpec, signal: AbortSignal): Promise<boolean>;
   /** rows of the lane still to send or settle (planned, sending; unknown ones when asked) */
   left(spec: LaneSpec, withUnknown: boolean): number;
+  /** let go of a lane held but not run (nothing was left in it) */
+  release(spec: LaneSpec): void;
   /** how long a worker stands by before it tries the lanes held elsewhere again */
   retryMs: number;
   /** since when (ms) these other workers may have sent the rows they claimed (a look-up's LookupHint) */
@@ -174,7 +176,7 @@ export class DeliveryEngine {
 
   /** A row of a lane this worker runs (rows of lanes held elsewhere are their holders'). */
   private ours(m: { channel: string | null; provider: string | null }): boolean {
-    return this.held.some((l) => l.channel === m.channel && l.provider.name === m.provider);
+    return this.held.some((l) => sameLane(l, m));
   }
 
   async run(): Promise<EngineOutcome> {
@@ -268,6 +270,56 @@ export class DeliveryEngine {
       running.set(spec, p);
     };
     for (const spec of this.held) start(spec);
+    // pinned lanes: one another worker lets go of (it died, or ended) is taken while this worker's
+    // own lanes run, not when they end (they may run for hours)
+    const adopting = new AbortController();
+    const adopt = this.opts.pins ? this.adoptLanes(start, adopting.signal) : Promise.resolve();
+    try {
+      await this.runPass(running, lanes, restart, start);
+    } finally {
+      adopting.abort();
+      await adopt;
+    }
+  }
+
+  /**
+   * While a pass runs: every `retryMs`, try the lanes held elsewhere; one taken has the rows its
+   * last holder left `sending` or `unknown` looked up (those of this worker's running lanes are in
+   * flight: left alone), then runs in this pass.
+   */
+  private async adoptLanes(start: (spec: LaneSpec) => void, signal: AbortSignal): Promise<void> {
+    const pins = this.opts.pins!;
+    for (;;) {
+      await sleep(pins.retryMs, signal);
+      if (signal.aborted || this.state.stopped) return;
+      for (const spec of this.opts.lanes) {
+        if (this.held.includes(spec)) continue;
+        try {
+          // the pin first: one cheap query where another worker holds it (the usual case), not a count
+          if (!(await pins.tryHold(spec, signal))) continue;
+          if (signal.aborted || this.state.stopped || pins.left(spec, Boolean(spec.provider.lookup)) === 0) {
+            pins.release(spec); // nothing to send there: free for whoever finds rows in it
+            continue;
+          }
+          this.held.push(spec);
+          this.subscribe(spec.provider);
+          await this.reconcile(['sending', 'unknown'], this.opts.resendUnknown, (m) => sameLane(spec, m));
+        } catch (err) {
+          this.state.journalFault(err);
+          return;
+        }
+        if (signal.aborted || this.state.stopped) return;
+        start(spec);
+      }
+    }
+  }
+
+  private async runPass(
+    running: Map<LaneSpec, Promise<void>>,
+    lanes: Map<LaneSpec, Lane>,
+    restart: Set<LaneSpec>,
+    start: (spec: LaneSpec) => void,
+  ): Promise<void> {
     const failover = this.opts.failover;
     // A lane ends when its provider fails over: its waiting messages go to the next provider at
     // once, not when the pass ends (another lane, another channel's, may run for hours), and the
@@ -381,7 +433,12 @@ export class DeliveryEngine {
     }).length;
   }
 
-  private reconcile(statuses: readonly ('sending' | 'unknown')[], resendUnknown: boolean): Promise<void> {
+  private reconcile(
+    statuses: readonly ('sending' | 'unknown')[],
+    resendUnknown: boolean,
+    /** only these rows (a lane just taken over); default every lane held here */
+    only?: (m: { channel: string | null; provider: string | null }) => boolean,
+  ): Promise<void> {
     const byProvider = new Map(this.opts.lanes.map((l) => [l.provider.name, l.provider]));
     return reconcileRows(
       this.journal,
@@ -390,7 +447,7 @@ export class DeliveryEngine {
       (p) => this.maxSubmits(p),
       statuses,
       resendUnknown,
-      this.opts.pins ? (m) => this.ours(m) : undefined,
+      only ?? (this.opts.pins ? (m) => this.ours(m) : undefined),
       this.opts.pins ? (workers) => this.opts.pins!.sentSince(workers) : undefined,
     );
   }
@@ -404,4 +461,9 @@ export class DeliveryEngine {
       await sleep(Math.min(100, deadline - Date.now()), this.opts.signal);
     }
   }
+}
+
+/** Whether a row is of this lane (its channel and provider). */
+function sameLane(spec: LaneSpec, m: { channel: string | null; provider: string | null }): boolean {
+  return spec.channel === m.channel && spec.provider.name === m.provider;
 }

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { DeliveryEngine, type LanePins, type LaneSpec } from '../../src/delivery/engine.js';
+import type { OutboundMessage, Provider, SubmitResult } from '../../src/providers/types.js';
+import { plannedJournal } from '../support/journal.js';
+
+/** Takes everything, and remembers the order: the channel of each message submitted. */
+class TakingProvider implements Provider {
+  readonly name = 'p';
+  readonly maxBatch = 1;
+  readonly tps = 0;
+  readonly order: string[] = [];
+  private n = 0;
+  async lookup(): Promise<Map<string, { providerId: string }>> {
+    return new Map();
+  }
+  async submit(batch: OutboundMessage[]): Promise<SubmitResult> {
+    for (const m of batch) this.order.push(m.channel);
+    return { kind: 'results', outcomes: batch.map(() => ({ kind: 'accepted', providerId: `P${++this.n}` })) };
+  }
+  async close(): Promise<void> {}
+}
+
+describe('a worker takes over a lane another worker let go of', () => {
+  it('while its own lane still runs (not when its pass ends), the rows the last holder left sending looked up first', async () => {
+    // rows 1-30 SMS (this worker's lane, 50/s: 0.6 s), rows 31-35 LMS (another worker's lane)
+    const journal = plannedJournal(35, (i) => (i >= 30 ? { channel: 'lms' } : {}));
+    const d = journal.delivery();
+    const provider = new TakingProvider();
+    // the other worker had claimed row 31 before it died: sending, never written
+    d.worker = 7;
+    expect(d.claim(d.nextPlanned('c', 'lms', 0, 1), 'p')).toHaveLength(1);
+    d.worker = null;
+    const sms: LaneSpec = { channel: 'sms', provider, tps: 50, window: 1 };
+    const lms: LaneSpec = { channel: 'lms', provider, tps: 0, window: 1 };
+    const freeAt = Date.now() + 200; // the other worker's connection closes then
+    const released: string[] = [];
+    const pins: LanePins = {
+      retryMs: 50,
+      tryHold: async (spec) => spec === sms || Date.now() >= freeAt,
+      left: (spec) =>
+        [...journal.messages('c')].filter(
+          (m) => m.channel === spec.channel && (m.status === 'planned' || m.status === 'sending'),
+        ).length,
+      release: (spec) => released.push(spec.channel),
+      sentSince: () => 0,
+    };
+    const engine = new DeliveryEngine(d, {
+      campaignId: 'c',
+      from: null,
+      lanes: [sms, lms],
+      pins,
+      resendUnknown: false,
+      giveUpAfterMs: 60_000,
+      reportWaitMs: 0,
+      signal: new AbortController().signal,
+    });
+    const outcome = await engine.run();
+    expect(outcome.kind).toBe('finished');
+    expect(provider.order.filter((c) => c === 'lms')).toHaveLength(5); // row 31 too: never written, looked up, sent
+    expect(provider.order.lastIndexOf('lms')).toBeLessThan(provider.order.lastIndexOf('sms'));
+    expect([...journal.messages('c')].every((m) => m.status === 'sent')).toBe(true);
+    journal.close();
+  });
+});
