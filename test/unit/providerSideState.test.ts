@@ -12,13 +12,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { messageKey, parseKey } from '../../src/journal/delivery.js';
 import { IdempotencyKeys, idempotencyKey } from '../../src/providers/nhn/idempotency.js';
 import { createProvider } from '../../src/providers/registry.js';
-import { fileSideStore } from '../../src/providers/sideFiles.js';
 import { ImageCache } from '../../src/providers/solapi/images.js';
 import { createSolapiProvider, type SolapiProvider } from '../../src/providers/solapi/provider.js';
 import type { OutboundMessage, Provider, SideStore, SubmitResult } from '../../src/providers/types.js';
 import { FakeNhn } from '../support/fakeNhn.js';
 import { FakeSolapi, tinyJpeg } from '../support/fakeSolapi.js';
-import { openTestJournal, reopenTestJournal, testDialect } from '../support/journal.js';
+import { testDialect } from '../support/journal.js';
+import { sideStores } from '../support/sideStores.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -33,43 +33,6 @@ async function die(p: { close(): Promise<void> }): Promise<void> {
 }
 
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'ums-side-state-'));
-
-/** A side store, and the same store as another worker (another connection, another process) opens it. */
-type Opened = { store: SideStore; again: () => SideStore; close: () => void; dir: string };
-
-function stores(): { what: string; open: () => Opened }[] {
-  const out: { what: string; open: () => Opened }[] = [
-    {
-      what: 'journal',
-      open: () => {
-        const j = openTestJournal();
-        const opened = [j];
-        return {
-          store: j.sideLogs(),
-          again: () => {
-            const k = reopenTestJournal(j);
-            opened.push(k);
-            return k.sideLogs();
-          },
-          close: () => {
-            for (const o of opened.splice(0)) o.close();
-          },
-          // each worker's own folder: nothing may be shared through it
-          dir: tmp(),
-        };
-      },
-    },
-  ];
-  if (testDialect === 'sqlite')
-    out.push({
-      what: 'files',
-      open: () => {
-        const dir = tmp();
-        return { store: fileSideStore(dir), again: () => fileSideStore(dir), close: () => undefined, dir };
-      },
-    });
-  return out;
-}
 
 const APP = 'nhnTestApp';
 const SECRET = 'nhn-test-secret-Vb72';
@@ -156,7 +119,7 @@ async function fakeSolapi(): Promise<FakeSolapi> {
   return f;
 }
 
-describe.each(stores())("NHN's and Solapi's side state ($what)", ({ what, open }) => {
+describe.each(sideStores())("NHN's and Solapi's side state ($what)", ({ what, open }) => {
   it.runIf(what === 'journal')(
     'NHN: a kind lost when two workers wrote the shared state at once is still searched by a look-up',
     async () => {

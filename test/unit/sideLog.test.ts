@@ -1,14 +1,11 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { parseKey } from '../../src/journal/delivery.js';
 import { coverageWith, RequestLog } from '../../src/providers/requestLog.js';
-import { fileSideStore } from '../../src/providers/sideFiles.js';
 import { type AcceptedRecord, CarrierLog } from '../../src/providers/sim/carrierLog.js';
 import type { SideStore } from '../../src/providers/types.js';
-import { openTestJournal, reopenTestJournal, secondConnection, testDialect } from '../support/journal.js';
+import { openTestJournal, reopenTestJournal, secondConnection } from '../support/journal.js';
+import { sideStores } from '../support/sideStores.js';
 
 const record = (key: string, to: string, due = 2): AcceptedRecord => ({
   t: 'acc',
@@ -23,46 +20,7 @@ const record = (key: string, to: string, due = 2): AcceptedRecord => ({
   due,
 });
 
-/** Each store, and how a restarted process (or another worker) opens it again. */
-type Opened = { store: SideStore; again: () => SideStore; close: () => void };
-
-function stores(): {
-  what: string;
-  open: () => { store: SideStore; again: () => SideStore; close: () => void };
-}[] {
-  const out: { what: string; open: () => Opened }[] = [
-    {
-      what: 'journal',
-      open: () => {
-        const j = openTestJournal();
-        const opened = [j];
-        return {
-          store: j.sideLogs(),
-          again: () => {
-            const k = reopenTestJournal(j);
-            opened.push(k);
-            return k.sideLogs();
-          },
-          close: () => {
-            for (const o of opened) o.close();
-          },
-        };
-      },
-    },
-  ];
-  // the files only once (they are the same on either dialect's run)
-  if (testDialect === 'sqlite')
-    out.push({
-      what: 'files',
-      open: () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ums-side-'));
-        return { store: fileSideStore(dir), again: () => fileSideStore(dir), close: () => undefined };
-      },
-    });
-  return out;
-}
-
-describe.each(stores())("providers' side logs ($what)", ({ open }) => {
+describe.each(sideStores())("providers' side logs ($what)", ({ open }) => {
   it('gives back the lines appended, in order, also after a restart; names are apart', () => {
     const s = open();
     const a = s.store.log('sim-a.jsonl');
