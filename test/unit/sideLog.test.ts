@@ -139,6 +139,19 @@ describe('side logs in the journal, shared by the workers of a campaign', () => 
     t.close();
   });
 
+  it('two workers give the simulated carrier ids that never meet, though they read the same log in the same ms', () => {
+    const t = two();
+    const a = new CarrierLog(t.mine.log('sim-sim.jsonl'));
+    const b = new CarrierLog(t.theirs.log('sim-sim.jsonl'));
+    const ids = new Set<string>();
+    for (let i = 0; i < 500; i++) {
+      ids.add(a.nextId());
+      ids.add(b.nextId());
+    }
+    expect(ids.size).toBe(1000);
+    t.close();
+  });
+
   it("a request log's coverage is exact across workers: a look-up searches from the dead worker's request, not from the hint", () => {
     const t = two();
     const survivor = new RequestLog(t.mine.log('solapi-s-requests.jsonl'), parseKey);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { FileSideLog } from '../sideFiles.js';
 import type { SideLog } from '../types.js';
@@ -47,9 +48,18 @@ export class CarrierLog {
   private idClock = -1;
   private idStamp = '';
 
+  /**
+   * In ids made by this process when others append to the same log (workers on PostgreSQL): two
+   * workers that read the same log count from the same seq, and ids of the same ms would be one.
+   */
+  private readonly tag: string;
+
   /** `log`: the log's file, or a side log */
   constructor(log: string | SideLog) {
     this.side = typeof log === 'string' ? new FileSideLog(log) : log;
+    this.tag = this.side.shared
+      ? randomBytes(4).readUInt32BE(0).toString(36).toUpperCase().padStart(7, '0')
+      : '';
     this.load();
   }
 
@@ -119,7 +129,7 @@ export class CarrierLog {
     const now = Date.now();
     if (now !== this.idClock) {
       this.idClock = now;
-      this.idStamp = `SIM${now.toString(36).toUpperCase()}`;
+      this.idStamp = `SIM${now.toString(36).toUpperCase()}${this.tag}`;
     }
     return `${this.idStamp}${this.seq.toString(36).toUpperCase().padStart(6, '0')}`;
   }
