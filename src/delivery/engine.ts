@@ -168,10 +168,24 @@ export class DeliveryEngine {
         }
       }
       if (gained || !wait || waiting.length === 0) return gained;
+      // Another worker's failover moved rows to a lane held here while this worker stood by (the
+      // mover cannot send them): a pass sends them now, not once every other lane has run dry.
+      // In quiet hours the rows left may be deferred ads: standing by as before.
+      try {
+        if (told && !this.quiet.closed() && this.heldHavePlanned()) return true;
+      } catch (err) {
+        this.state.journalFault(err);
+        return false;
+      }
       if (!told) this.opts.onStandby?.(waiting);
       told = true;
       await sleep(pins.retryMs, this.stop.signal);
     }
+  }
+
+  /** A lane this worker holds has rows to send (planned; none of its own are in flight between passes). */
+  private heldHavePlanned(): boolean {
+    return this.held.some((spec) => this.opts.pins!.left(spec, false) > 0);
   }
 
   /** A row of a lane this worker runs (rows of lanes held elsewhere are their holders'). */
@@ -258,6 +272,9 @@ export class DeliveryEngine {
     const running = new Map<LaneSpec, Promise<void>>();
     const lanes = new Map<LaneSpec, Lane>();
     const restart = new Set<LaneSpec>();
+    // a lane started meanwhile (by a failback probe) is one the loop below waits for too
+    let wake = (): void => undefined;
+    const started = (): Promise<void> => new Promise((resolve) => (wake = resolve));
     const start = (spec: LaneSpec): void => {
       if (running.has(spec)) return;
       const lane = new Lane(spec, this.laneContext(spec));
@@ -268,6 +285,7 @@ export class DeliveryEngine {
         if (restart.delete(spec) && !this.state.stopped) start(spec);
       });
       running.set(spec, p);
+      wake();
     };
     for (const spec of this.held) start(spec);
     // pinned lanes: one another worker lets go of (it died, or ended) is taken while this worker's
@@ -352,7 +370,7 @@ export class DeliveryEngine {
     const probing = new AbortController();
     const probe = this.probeLoop(failover!, running, start, probing.signal);
     while (running.size) {
-      await Promise.race(running.values());
+      await Promise.race([...running.values(), started()]);
       takeOver();
     }
     probing.abort();
