@@ -293,7 +293,7 @@ export class DeliveryEngine {
     const adopting = new AbortController();
     const adopt = this.opts.pins ? this.adoptLanes(start, adopting.signal) : Promise.resolve();
     try {
-      await this.runPass(running, lanes, restart, start);
+      await this.runPass(running, lanes, restart, start, started);
     } finally {
       adopting.abort();
       await adopt;
@@ -337,6 +337,8 @@ export class DeliveryEngine {
     lanes: Map<LaneSpec, Lane>,
     restart: Set<LaneSpec>,
     start: (spec: LaneSpec) => void,
+    /** resolves when a lane starts during the pass (a failback probe's, a lane taken over) */
+    started: () => Promise<void>,
   ): Promise<void> {
     const failover = this.opts.failover;
     // A lane ends when its provider fails over: its waiting messages go to the next provider at
@@ -361,7 +363,7 @@ export class DeliveryEngine {
     if (!failover || failover.nextProbeInMs() === null) {
       // nothing to probe yet: a lane may fail over meanwhile, so look again as lanes end
       while (running.size) {
-        await Promise.race(running.values());
+        await Promise.race([...running.values(), started()]);
         takeOver();
         if (failover && failover.nextProbeInMs() !== null) break;
       }
