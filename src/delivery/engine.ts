@@ -113,6 +113,8 @@ export class DeliveryEngine {
   }
 
   private readonly subscribed = new Set<Provider>();
+  /** pinned lanes: the standby ended for this worker's own unknown rows, which the run's end asks about */
+  private askBeforeStandby = false;
 
   /** Take a provider's reports (and MO) from now on: an SMPP provider binds for them. */
   private subscribe(p: Provider): void {
@@ -173,6 +175,13 @@ export class DeliveryEngine {
       // In quiet hours the rows left may be deferred ads: standing by as before.
       try {
         if (told && !this.quiet.closed() && this.heldHavePlanned()) return true;
+        // Rows of lanes held here are unknown, their provider can be asked: the run's end asks it
+        // again (with its backoff) rather than stand by. Two workers each standing by for the
+        // other's unknown rows would wait for ever.
+        if (told && this.unknownWithLookup() > 0) {
+          this.askBeforeStandby = true;
+          return false;
+        }
       } catch (err) {
         this.state.journalFault(err);
         return false;
@@ -181,6 +190,13 @@ export class DeliveryEngine {
       told = true;
       await sleep(pins.retryMs, this.stop.signal);
     }
+  }
+
+  /** A lane held elsewhere has rows left (planned, sending, or unknown ones its provider can be asked about). */
+  private rowsElsewhere(): boolean {
+    return this.opts.lanes.some(
+      (spec) => !this.held.includes(spec) && this.opts.pins!.left(spec, Boolean(spec.provider.lookup)) > 0,
+    );
   }
 
   /** A lane this worker holds has rows to send (planned; none of its own are in flight between passes). */
@@ -236,14 +252,21 @@ export class DeliveryEngine {
         const deferred = this.journal.countDeferrable(this.opts.campaignId);
         if (deferred > 0) return { kind: 'deferred', deferred, progress };
       }
-      if (this.journal.countInStatus(this.opts.campaignId, 'planned') > 0) continue;
-      await this.awaitReports([...this.subscribed]);
-      if (this.journal.countInStatus(this.opts.campaignId, 'planned') > 0) continue;
+      // a worker that stopped standing by to ask about its own unknown rows asks at once
+      const askFirst = this.askBeforeStandby;
+      this.askBeforeStandby = false;
+      if (!askFirst) {
+        if (this.journal.countInStatus(this.opts.campaignId, 'planned') > 0) continue;
+        await this.awaitReports([...this.subscribed]);
+        if (this.journal.countInStatus(this.opts.campaignId, 'planned') > 0) continue;
+      }
       // Rows left `unknown` because their provider, which can be asked, could not be asked then
       // (it was down when their answer was lost): ask again before finishing. What it holds is
       // sent; what it does not goes back to planned and out in the next pass. A run never
       // finishes with such rows: the campaign would be done and `resume` would not look at them.
       const unresolved = this.unknownWithLookup();
+      // pinned lanes: while another worker's lanes have rows left, stand by for them (it may die)
+      if (unresolved === 0 && this.opts.pins && this.rowsElsewhere()) continue;
       if (unresolved === 0) break;
       if (askedAgain >= 3) {
         return {

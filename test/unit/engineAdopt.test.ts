@@ -62,3 +62,60 @@ describe('a worker takes over a lane another worker let go of', () => {
     journal.close();
   });
 });
+
+/** Never answers, and cannot be asked (Solapi during an outage). */
+class SilentProvider implements Provider {
+  readonly name = 'q';
+  readonly maxBatch = 10;
+  readonly tps = 0;
+  submitted = 0;
+  async submit(batch: OutboundMessage[]): Promise<SubmitResult> {
+    this.submitted += batch.length;
+    return { kind: 'ambiguous', message: 'no answer (test)' };
+  }
+  async lookup(): Promise<Map<string, { providerId: string }>> {
+    throw new Error('the provider cannot be asked (test)');
+  }
+  async close(): Promise<void> {}
+}
+
+describe('a worker standing by for another worker', () => {
+  it('asks about its own unknown rows instead of standing by for ever (the other may be standing by for them)', async () => {
+    // rows 1-3 SMS on this worker's lane; rows 4-5 LMS on a lane another worker holds for good
+    const journal = plannedJournal(5, (i) => (i >= 3 ? { channel: 'lms' } : {}));
+    const d = journal.delivery();
+    const provider = new SilentProvider();
+    const sms: LaneSpec = { channel: 'sms', provider, tps: 0, window: 1 };
+    const lms: LaneSpec = { channel: 'lms', provider, tps: 0, window: 1 };
+    const pins: LanePins = {
+      retryMs: 20,
+      tryHold: async (spec) => spec === sms,
+      left: (spec, withUnknown) =>
+        [...journal.messages('c')].filter(
+          (m) =>
+            m.channel === spec.channel &&
+            (m.status === 'planned' || m.status === 'sending' || (withUnknown && m.status === 'unknown')),
+        ).length,
+      release: () => undefined,
+      sentSince: () => 0,
+    };
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 15_000); // standing by for ever: interrupted then
+    const engine = new DeliveryEngine(d, {
+      campaignId: 'c',
+      from: null,
+      lanes: [sms, lms],
+      pins,
+      resendUnknown: false,
+      giveUpAfterMs: 60_000,
+      reportWaitMs: 0,
+      signal: stop.signal,
+    });
+    const outcome = await engine.run();
+    clearTimeout(timer);
+    expect(outcome.kind).toBe('fault');
+    expect(outcome.kind === 'fault' && outcome.message).toMatch(/^3 messages are unknown/);
+    expect(provider.submitted).toBe(3); // never sent again
+    journal.close();
+  }, 30_000);
+});
