@@ -33,8 +33,6 @@ const ENV = {
 };
 /** 20 kills of a 2,000-row campaign take about a minute and a half here. */
 const KILLS = Number(process.env.UMS_FAILOVER_KILLS ?? 20);
-/** With the journal on PostgreSQL. */
-const PG_KILLS = Number(process.env.UMS_FAILOVER_KILLS ?? 10);
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -42,8 +40,10 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((c) => c()));
 });
 
-/** `kills` SIGKILLs of a 2,000-row campaign while its primary fails, the journal at `journal`. */
-async function survivesKills(journal: string, kills: number, seed: string): Promise<void> {
+const KILL_TEST = `survives ${KILLS} SIGKILLs while the primary fails and its messages move: every recipient exactly once across both providers`;
+
+/** The kill test, the journal at `journal`. */
+async function survivesKills(journal: string, seed: string): Promise<void> {
   const rng = seeded(seed);
   const rows = 2000;
   const solapi = await FakeSolapi.start({
@@ -102,7 +102,7 @@ async function survivesKills(journal: string, kills: number, seed: string): Prom
     }
     return solapi.accepted().length + nhn.accepted().length;
   };
-  const log = await killLoop({ rng, dir, env: ENV, rows, reached, kills, tally });
+  const log = await killLoop({ rng, dir, env: ENV, rows, reached, kills: KILLS, tally });
   const last = await runUms(SEND, { cwd: dir, env: ENV, timeoutMs: 180_000 });
   expect(last.code, `${log.join('\n')}\n${last.stderr}`).toBe(0);
   const received = new Map<string, number>();
@@ -115,11 +115,8 @@ async function survivesKills(journal: string, kills: number, seed: string): Prom
   await expectExactlyOnce({ received, phones: campaignPhones(rows), dir, env: ENV, tally });
 }
 
-const TITLE = (kills: number): string =>
-  `survives ${kills} SIGKILLs while the primary fails and its messages move: every recipient exactly once across both providers`;
-
 describe('reliability: kill -9 during failover (solapi -> nhn)', () => {
-  it(TITLE(KILLS), () => survivesKills('./journal.db', KILLS, 'failover test'));
+  it(KILL_TEST, () => survivesKills('./journal.db', 'failover test'));
 });
 
 /**
@@ -130,6 +127,6 @@ describe.skipIf(!withPostgres)(
   'reliability: kill -9 during failover (solapi -> nhn), journal on PostgreSQL',
   () => {
     const pg = usePostgres();
-    it(TITLE(PG_KILLS), () => survivesKills(pg.journal(), PG_KILLS, 'failover test (PostgreSQL)'));
+    it(KILL_TEST, () => survivesKills(pg.journal(), 'failover test (PostgreSQL)'));
   },
 );
