@@ -1,15 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresDatabase } from '../../src/journal/postgres.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isPostgresUrl, PostgresDatabase } from '../../src/journal/postgres.js';
 import { readCarrierLog } from '../../src/providers/sim/carrierLog.js';
 import { campaignPhones, writeCampaign } from '../support/campaign.js';
 import { runUms, workdir } from '../support/cli.js';
-import { findInitdb, freshDatabase, type PostgresServer, startPostgres } from '../support/postgresServer.js';
+import { usePostgres, withPostgres } from '../support/postgresServer.js';
 import {
   carrierCount,
   ended,
   expectExactlyOnce,
+  journalLines,
   killLeftovers,
   killLoop,
   SEND,
@@ -27,30 +28,76 @@ function writeSimConfig(dir: string, journal: string, sim: Record<string, unknow
   const lines = Object.entries({ type: 'sim', ...sim }).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);
   fs.writeFileSync(
     path.join(dir, 'ums.config.yaml'),
-    [`journal: ${JSON.stringify(journal)}`, 'providers:', '  sim:', ...lines, ''].join('\n'),
+    [...journalLines(journal), 'providers:', '  sim:', ...lines, ''].join('\n'),
   );
 }
 
 /** Every recipient exactly once at the simulated carrier (its own log), and the journal accounts for every CSV row. */
-async function expectOnceAtCarrier(dir: string, carrierFile: string, rows: number): Promise<void> {
+async function expectOnceAtCarrier(dir: string, carrier: string | string[], rows: number): Promise<void> {
   const received = new Map<string, number>();
-  for (const r of readCarrierLog(carrierFile)) received.set(r.to, (received.get(r.to) ?? 0) + 1);
+  for (const r of readCarrierLog(carrier)) received.set(r.to, (received.get(r.to) ?? 0) + 1);
   await expectExactlyOnce({ received, phones: campaignPhones(rows), dir, tally });
 }
 
-describe('reliability: crashes and faults against the simulator', () => {
-  it('survives 20 SIGKILLs at random instants of a 20,000-row campaign', async () => {
-    const rng = seeded('crash test (simulator)');
-    const rows = 20_000;
-    const dir = workdir();
-    writeCampaign(dir, rows);
-    writeSimConfig(dir, './journal.db', { tps: 4000, maxBatch: 200, latencyMs: 2, dlrDelayMs: 50 });
-    const carrier = path.join(dir, 'sim-sim.jsonl');
-    await killLoop({ rng, dir, rows, reached: () => carrierCount(carrier), tally });
+/** The simulated carrier's log as the test reads it while `ums` runs: what it holds so far, its lines. */
+interface CarrierLog {
+  count(): number;
+  lines(): string | string[];
+  close(): void;
+}
+
+/**
+ * A file beside a SQLite journal; rows of side_log in a PostgreSQL one (since migration 11), read on
+ * a connection of the test's own (no table until the first ums has migrated the database).
+ */
+function carrierLog(dir: string, journal: string): CarrierLog {
+  const file = path.join(dir, 'sim-sim.jsonl');
+  if (!isPostgresUrl(journal)) return { count: () => carrierCount(file), lines: () => file, close: () => {} };
+  const watch = PostgresDatabase.open(journal);
+  const read = (sql: string): unknown[][] => {
+    try {
+      return watch.query(sql, []).rows;
+    } catch {
+      return [];
+    }
+  };
+  const name = "name = 'sim-sim.jsonl'";
+  return {
+    // a row holds what one write appended: one line or several (records end in a newline)
+    count: () =>
+      Number(
+        read(
+          `SELECT COALESCE(SUM(length(text) - length(replace(text, chr(10), ''))), 0) FROM side_log WHERE ${name}`,
+        )[0]?.[0] ?? 0,
+      ),
+    lines: () =>
+      read(`SELECT text FROM side_log WHERE ${name} ORDER BY seq`).flatMap((r) => String(r[0]).split('\n')),
+    close: () => watch.close(),
+  };
+}
+
+const KILL_TEST = 'survives 20 SIGKILLs at random instants of a 20,000-row campaign';
+
+/** The kill test, the journal at `journal`. */
+async function survivesKills(journal: string, seed: string): Promise<void> {
+  const rng = seeded(seed);
+  const rows = 20_000;
+  const dir = workdir();
+  writeCampaign(dir, rows);
+  writeSimConfig(dir, journal, { tps: 4000, maxBatch: 200, latencyMs: 2, dlrDelayMs: 50 });
+  const carrier = carrierLog(dir, journal);
+  try {
+    await killLoop({ rng, dir, rows, reached: carrier.count, tally });
     const last = await runUms(SEND, { cwd: dir, timeoutMs: 120_000 });
     expect(last.code, last.stderr).toBe(0);
-    await expectOnceAtCarrier(dir, carrier, rows);
-  });
+    await expectOnceAtCarrier(dir, carrier.lines(), rows);
+  } finally {
+    carrier.close();
+  }
+}
+
+describe('reliability: crashes and faults against the simulator', () => {
+  it(KILL_TEST, () => survivesKills('./journal.db', 'crash test (simulator)'));
 
   it('stops cleanly when the carrier is down, and finishes once it is back (30 s outage)', async () => {
     const rows = 6000;
@@ -104,53 +151,7 @@ describe('reliability: crashes and faults against the simulator', () => {
  * The same kill test with the journal in PostgreSQL (a throwaway server started here; in CI one that
  * cannot start fails this, never skips): each SIGKILL drops the connection mid-transaction.
  */
-describe.skipIf(!(process.env.CI || findInitdb()))(
-  'reliability: crashes against the simulator, journal on PostgreSQL',
-  () => {
-    let server: PostgresServer;
-    beforeAll(async () => {
-      server = await startPostgres();
-    });
-    afterAll(() => server?.stop());
-
-    it('survives 10 SIGKILLs at random instants of a 5,000-row campaign', async () => {
-      const rng = seeded('crash test (simulator, PostgreSQL)');
-      const rows = 5000;
-      const dir = workdir();
-      writeCampaign(dir, rows);
-      const url = freshDatabase(server.url);
-      writeSimConfig(dir, url, { tps: 1000, maxBatch: 100, latencyMs: 2, dlrDelayMs: 50 });
-      // the simulated carrier's log is in the journal (side_log) on PostgreSQL: read there, on a
-      // connection of the test's own (no table until the first ums has migrated the database)
-      const watch = PostgresDatabase.open(url);
-      const read = (sql: string): unknown[][] => {
-        try {
-          return watch.query(sql, []).rows;
-        } catch {
-          return [];
-        }
-      };
-      const name = "name = 'sim-sim.jsonl'";
-      // a row holds what one write appended: one line or several (records end in a newline)
-      const reached = (): number =>
-        Number(
-          read(
-            `SELECT COALESCE(SUM(length(text) - length(replace(text, chr(10), ''))), 0) FROM side_log WHERE ${name}`,
-          )[0]?.[0] ?? 0,
-        );
-      try {
-        await killLoop({ rng, dir, rows, kills: 10, reached, tally });
-        const last = await runUms(SEND, { cwd: dir, timeoutMs: 120_000 });
-        expect(last.code, last.stderr).toBe(0);
-        const lines = read(`SELECT text FROM side_log WHERE ${name} ORDER BY seq`).flatMap((r) =>
-          String(r[0]).split('\n'),
-        );
-        const received = new Map<string, number>();
-        for (const r of readCarrierLog(lines)) received.set(r.to, (received.get(r.to) ?? 0) + 1);
-        await expectExactlyOnce({ received, phones: campaignPhones(rows), dir, tally });
-      } finally {
-        watch.close();
-      }
-    });
-  },
-);
+describe.skipIf(!withPostgres)('reliability: crashes against the simulator, journal on PostgreSQL', () => {
+  const pg = usePostgres();
+  it(KILL_TEST, () => survivesKills(pg.journal(), 'crash test (simulator, PostgreSQL)'));
+});

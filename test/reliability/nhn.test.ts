@@ -4,10 +4,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { campaignPhones, writeCampaign } from '../support/campaign.js';
 import { runUms, workdir } from '../support/cli.js';
 import { FakeNhn, type FakeNhnOptions, type NhnRecord } from '../support/fakeNhn.js';
+import { usePostgres, withPostgres } from '../support/postgresServer.js';
 import {
   ended,
   expectExactlyOnce,
   expectStillRunning,
+  journalLines,
   killLeftovers,
   killLoop,
   SEND,
@@ -43,7 +45,13 @@ async function fake(opts: Partial<FakeNhnOptions> = {}): Promise<FakeNhn> {
 }
 
 /** A campaign of `rows` recipients routed to the fake NHN (AlimTalk when `alimtalk`). */
-function campaignDir(f: FakeNhn, rows: number, alimtalk: boolean, nhn: Record<string, unknown> = {}): string {
+function campaignDir(
+  f: FakeNhn,
+  rows: number,
+  alimtalk: boolean,
+  nhn: Record<string, unknown> = {},
+  journal = './journal.db',
+): string {
   const dir = workdir();
   writeCampaign(dir, rows);
   if (alimtalk)
@@ -74,7 +82,7 @@ function campaignDir(f: FakeNhn, rows: number, alimtalk: boolean, nhn: Record<st
     ...nhn,
   };
   const lines = [
-    'journal: ./journal.db',
+    ...journalLines(journal),
     'from: "0212345678"',
     'providers:',
     '  nhn:',
@@ -93,34 +101,39 @@ function perRecipient(records: NhnRecord[]): Map<string, number> {
   return n;
 }
 
-describe('reliability: crashes and faults against the fake NHN', () => {
-  it(`survives ${KILLS} SIGKILLs at random instants of a 10,000-row AlimTalk campaign: every recipient taken exactly once`, async () => {
-    const rng = seeded('crash test (nhn)');
-    const rows = 10_000;
-    // every 29th answer is lost after NHN took the batch: -1005 and look-ups inside a run, besides those after each kill
-    const f = await fake({ dropAnswer: (n) => n % 29 === 0 });
-    const dir = campaignDir(f, rows, true);
-    const kills = await killLoop({
-      rng,
-      dir,
-      env: ENV,
-      rows,
-      reached: () => f.records.length,
-      kills: KILLS,
-      tally,
-    });
-    const last = await runUms(SEND, { cwd: dir, env: ENV, timeoutMs: 180_000 });
-    expect(last.code, `${kills.join('\n')}\n${last.stderr}`).toBe(0);
-    const repeats = f.requests.length - new Set(f.requests.map((q) => q.idempotencyKey)).size;
-    console.log(`  nhn: ${f.sendRequests} send requests, ${repeats} carried a key NHN had seen (-1005)`);
-    await expectExactlyOnce({
-      received: perRecipient(f.records),
-      phones: campaignPhones(rows),
-      dir,
-      env: ENV,
-      tally,
-    });
+const KILL_TEST = `survives ${KILLS} SIGKILLs at random instants of a 10,000-row AlimTalk campaign: every recipient taken exactly once`;
+
+/** The kill test, the journal at `journal`. */
+async function survivesKills(journal: string, seed: string): Promise<void> {
+  const rng = seeded(seed);
+  const rows = 10_000;
+  // every 29th answer is lost after NHN took the batch: -1005 and look-ups inside a run, besides those after each kill
+  const f = await fake({ dropAnswer: (n) => n % 29 === 0 });
+  const dir = campaignDir(f, rows, true, {}, journal);
+  const log = await killLoop({
+    rng,
+    dir,
+    env: ENV,
+    rows,
+    reached: () => f.records.length,
+    kills: KILLS,
+    tally,
   });
+  const last = await runUms(SEND, { cwd: dir, env: ENV, timeoutMs: 180_000 });
+  expect(last.code, `${log.join('\n')}\n${last.stderr}`).toBe(0);
+  const repeats = f.requests.length - new Set(f.requests.map((q) => q.idempotencyKey)).size;
+  console.log(`  nhn: ${f.sendRequests} send requests, ${repeats} carried a key NHN had seen (-1005)`);
+  await expectExactlyOnce({
+    received: perRecipient(f.records),
+    phones: campaignPhones(rows),
+    dir,
+    env: ENV,
+    tally,
+  });
+}
+
+describe('reliability: crashes and faults against the fake NHN', () => {
+  it(KILL_TEST, () => survivesKills('./journal.db', 'crash test (nhn)'));
 
   it('rides out a 30 s outage in one run (15 s connection refused with answers in flight cut, then 15 s of 503): exactly once', async () => {
     const rng = seeded('outage test (nhn)');
@@ -161,4 +174,14 @@ describe('reliability: crashes and faults against the fake NHN', () => {
       tally,
     });
   });
+});
+
+/**
+ * The kill test with the journal in PostgreSQL (a throwaway server; in CI one that cannot start fails
+ * this, never skips): each SIGKILL drops the connection mid-transaction, and the request log is in the
+ * journal (side_log).
+ */
+describe.skipIf(!withPostgres)('reliability: crashes against the fake NHN, journal on PostgreSQL', () => {
+  const pg = usePostgres();
+  it(KILL_TEST, () => survivesKills(pg.journal(), 'crash test (nhn, PostgreSQL)'));
 });

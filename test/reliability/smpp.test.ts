@@ -4,10 +4,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { campaignPhones, writeCampaign } from '../support/campaign.js';
 import { runUms, workdir } from '../support/cli.js';
 import { FakeSmsc, type FakeSmscOptions } from '../support/fakeSmsc.js';
+import { usePostgres, withPostgres } from '../support/postgresServer.js';
 import {
   ended,
   expectAtMostOnce,
   expectStillRunning,
+  journalLines,
   killLeftovers,
   killLoop,
   SEND,
@@ -67,7 +69,7 @@ function campaignDir(
   fs.writeFileSync(
     path.join(dir, 'ums.config.yaml'),
     [
-      `journal: ${JSON.stringify(journal)}`,
+      ...journalLines(journal),
       'from: "0212345678"',
       'providers:',
       '  carrier:',
@@ -79,39 +81,45 @@ function campaignDir(
   return dir;
 }
 
-describe('reliability: crashes and faults against the local SMSC', () => {
-  it('survives 20 SIGKILLs at random instants of a 20,000-row campaign: at most once, the rest unknown and bounded', async () => {
-    const rng = seeded('crash test (smpp)');
-    const rows = 20_000;
-    // receipts too: they arrive while ums is killed and started again
-    const smsc = await smscWith({ receipts: { delayMs: 20 } });
-    const dir = campaignDir(smsc, rows);
-    const killsBefore = tally.kills;
-    const kills = await killLoop({
-      rng,
-      dir,
-      env: ENV,
-      rows,
-      reached: () => smsc.messages.length,
-      finishedCodes: [0, 3],
-      tally,
-    });
-    const last = await runUms(SEND, { cwd: dir, env: ENV, timeoutMs: 120_000 });
-    expect([0, 3], `${kills.join('\n')}\n${last.stderr}`).toContain(last.code); // 3: done, some rows unknown
-    console.log(
-      `  smsc: ${smsc.binds.filter((b) => b.ok).length} binds, ${smsc.arrivals.length} submit_sm, ${smsc.receiptsSent} receipts sent`,
-    );
-    expect(smsc.violations).toEqual([]);
-    // each kill leaves at most the window in flight
-    await expectAtMostOnce({
-      received: smsc.receivedPerRecipient(),
-      phones: campaignPhones(rows),
-      dir,
-      env: ENV,
-      tally,
-      maxUnknown: WINDOW * (tally.kills - killsBefore),
-    });
+const KILL_TEST =
+  'survives 20 SIGKILLs at random instants of a 20,000-row campaign: at most once, the rest unknown and bounded';
+
+/** The kill test, the journal at `journal`. */
+async function survivesKills(journal: string, seed: string): Promise<void> {
+  const rng = seeded(seed);
+  const rows = 20_000;
+  // receipts too: they arrive while ums is killed and started again
+  const smsc = await smscWith({ receipts: { delayMs: 20 } });
+  const dir = campaignDir(smsc, rows, {}, journal);
+  const killsBefore = tally.kills;
+  const log = await killLoop({
+    rng,
+    dir,
+    env: ENV,
+    rows,
+    reached: () => smsc.messages.length,
+    finishedCodes: [0, 3],
+    tally,
   });
+  const last = await runUms(SEND, { cwd: dir, env: ENV, timeoutMs: 120_000 });
+  expect([0, 3], `${log.join('\n')}\n${last.stderr}`).toContain(last.code); // 3: done, some rows unknown
+  console.log(
+    `  smsc: ${smsc.binds.filter((b) => b.ok).length} binds, ${smsc.arrivals.length} submit_sm, ${smsc.receiptsSent} receipts sent`,
+  );
+  expect(smsc.violations).toEqual([]);
+  // each kill leaves at most the window in flight
+  await expectAtMostOnce({
+    received: smsc.receivedPerRecipient(),
+    phones: campaignPhones(rows),
+    dir,
+    env: ENV,
+    tally,
+    maxUnknown: WINDOW * (tally.kills - killsBefore),
+  });
+}
+
+describe('reliability: crashes and faults against the local SMSC', () => {
+  it(KILL_TEST, () => survivesKills('./journal.db', 'crash test (smpp)'));
 
   it('rides out a 30 s SMSC outage (closed, then back on the same port): rebinds and finishes, at most once', async () => {
     const rng = seeded('outage test (smpp)');
@@ -171,4 +179,13 @@ describe('reliability: crashes and faults against the local SMSC', () => {
       });
     });
   });
+});
+
+/**
+ * The kill test with the journal in PostgreSQL (a throwaway server; in CI one that cannot start fails
+ * this, never skips): each SIGKILL drops the connection mid-transaction.
+ */
+describe.skipIf(!withPostgres)('reliability: crashes against the local SMSC, journal on PostgreSQL', () => {
+  const pg = usePostgres();
+  it(KILL_TEST, () => survivesKills(pg.journal(), 'crash test (smpp, PostgreSQL)'));
 });

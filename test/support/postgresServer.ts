@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { PostgresDatabase } from '../../src/journal/postgres.js';
 
 /**
@@ -98,4 +99,25 @@ export function freshDatabase(url: string, prefix = 'ums_t'): string {
   const u = new URL(url);
   u.pathname = `/${name}`;
   return u.toString();
+}
+
+/** Whether tests against PostgreSQL run: always in CI (where a server that cannot start fails them), elsewhere when one is installed. */
+export const withPostgres = Boolean(process.env.CI || findInitdb());
+
+/**
+ * For the tests of one describe: a throwaway server, started before the first and stopped after the
+ * last. `journal()` is a new database on it (its URL), one per test.
+ */
+export function usePostgres(): { journal: () => string } {
+  let server: PostgresServer | undefined;
+  beforeAll(async () => {
+    server = await startPostgres();
+  });
+  afterAll(() => server?.stop());
+  return {
+    journal: () => {
+      if (!server) throw new Error('the PostgreSQL server did not start');
+      return freshDatabase(server.url);
+    },
+  };
 }

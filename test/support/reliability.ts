@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect } from 'vitest';
+import { isPostgresUrl } from '../../src/journal/postgres.js';
 import { prng } from '../../src/providers/sim/prng.js';
 import { runUms, UMS } from './cli.js';
 
@@ -112,6 +113,18 @@ export interface KillLoop {
 }
 
 export const SEND = ['send', 'recipients.csv', '-t', 'notice.md', '--yes'];
+
+/**
+ * A config's lines for the journal at `journal` (a file, or a PostgreSQL URL). On PostgreSQL with
+ * a short lease: after a kill, the next run waits for the dead worker's lease to run out before it
+ * takes over the rows left `sending` (30 s by default, most of such a test's time). The rows are
+ * taken over the same way after 1 s, and no two runs here overlap, so the length proves nothing.
+ */
+export function journalLines(journal: string): string[] {
+  const lines = [`journal: ${JSON.stringify(journal)}`];
+  if (isPostgresUrl(journal)) lines.push('leaseMs: 1000');
+  return lines;
+}
 
 /**
  * Runs `ums send` (or `ums resume`, as cron or an operator would) and SIGKILLs it at seeded
