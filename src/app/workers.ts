@@ -23,8 +23,10 @@ export interface WorkerSession {
 }
 
 /** The reason a row left `sending` by a worker whose lease ran out carries (its code: lease_expired). */
-export function leaseExpiredReason(f: ForeignSending): string {
-  const after = 'looked up with its provider before anything is sent again';
+export function leaseExpiredReason(f: ForeignSending, canAsk = true): string {
+  const after = canAsk
+    ? 'looked up with its provider before anything is sent again'
+    : 'its provider cannot be asked: not sent again (`ums resume --resend-unknown` sends it once more)';
   if (f.record)
     return `lease_expired: worker ${f.record.host} pid ${f.record.pid} (${f.record.command}) stopped renewing its lease, which ran out at ${new Date(f.record.leaseUntil).toISOString()}; ${after}`;
   return f.worker === null
@@ -95,7 +97,7 @@ export function joinAsWorker(
             wait = Math.max(wait, left);
             const until = new Date(f.record.leaseUntil).toISOString();
             onLeaseWait?.({ host: f.record.host, pid: f.record.pid, until });
-          } else w.expire(campaignId, channel, provider, f.worker, leaseExpiredReason(f));
+          } else w.expire(campaignId, channel, provider, f.worker, leaseExpiredReason(f, Boolean(spec.provider.lookup)));
         }
         if (wait === 0) return true;
         await sleep(wait + 50, signal);

@@ -122,7 +122,7 @@ async function unknownOnlyIfWritten(journal: string, seed: string): Promise<void
   // SQLite: the next run finds the rows left `sending` and says they were written; PostgreSQL: it
   // finds them claimed by a dead worker, whose lease ran out (DESIGN.md, several machines)
   const why = isPostgresUrl(journal)
-    ? /^lease_expired: worker .* \(ums (send|resume)\)/
+    ? /^lease_expired: worker .* \(ums (send|resume)\).*its provider cannot be asked: not sent again/
     : /written to carrier/;
   for (const r of exported.filter((x) => x.status === 'unknown')) expect(r.reason).toMatch(why);
 }
