@@ -97,7 +97,14 @@ export function joinAsWorker(
             wait = Math.max(wait, left);
             const until = new Date(f.record.leaseUntil).toISOString();
             onLeaseWait?.({ host: f.record.host, pid: f.record.pid, until });
-          } else w.expire(campaignId, channel, provider, f.worker, leaseExpiredReason(f, Boolean(spec.provider.lookup)));
+          } else
+            w.expire(
+              campaignId,
+              channel,
+              provider,
+              f.worker,
+              leaseExpiredReason(f, Boolean(spec.provider.lookup)),
+            );
         }
         if (wait === 0) return true;
         await sleep(wait + 50, signal);

@@ -7,6 +7,7 @@ import { sleep } from '../time/sleep.js';
 import { GroupCommit } from './commits.js';
 import type { Failover } from './failover.js';
 import { Lane, type LaneContext, type LaneSpec, type Progress, RunState } from './lane.js';
+import { CAP_WINDOW_MS, LaneRate } from './laneRate.js';
 import { QuietGate } from './quietGate.js';
 import { lookUp, reconcileRows } from './reconcile.js';
 
@@ -113,6 +114,17 @@ export class DeliveryEngine {
   }
 
   private readonly subscribed = new Set<Provider>();
+  /** each lane's one pacer, across the passes and restarts of the run */
+  private readonly rates = new Map<LaneSpec, LaneRate>();
+
+  private rateOf(spec: LaneSpec): LaneRate {
+    let rate = this.rates.get(spec);
+    if (!rate) {
+      rate = new LaneRate(spec.tps);
+      this.rates.set(spec, rate);
+    }
+    return rate;
+  }
   /** pinned lanes: the standby ended for this worker's own unknown rows, which the run's end asks about */
   private askBeforeStandby = false;
 
@@ -169,6 +181,7 @@ export class DeliveryEngine {
           gained = true;
         }
       }
+      if (gained && wait) await this.afterHolder();
       if (gained || !wait || waiting.length === 0) return gained;
       // Another worker's failover moved rows to a lane held here while this worker stood by (the
       // mover cannot send them): a pass sends them now, not once every other lane has run dry.
@@ -190,6 +203,15 @@ export class DeliveryEngine {
       told = true;
       await sleep(pins.retryMs, this.stop.signal);
     }
+  }
+
+  /**
+   * A lane taken over from another worker waits out the cap's window before it sends: the last
+   * holder's sends of its last second (it died, or let go) are not in this worker's window, and
+   * the carrier counts both (in no second do the workers together exceed the lane's TPS).
+   */
+  private afterHolder(signal: AbortSignal = this.stop.signal): Promise<void> {
+    return sleep(CAP_WINDOW_MS, signal);
   }
 
   /** A lane held elsewhere has rows left (planned, sending, or unknown ones its provider can be asked about). */
@@ -220,7 +242,8 @@ export class DeliveryEngine {
     const reask = new Backoff({ initialMs: 2000, maxMs: 4000 }); // before the 2nd and 3rd asking
     // Each pass sends what is planned; reports arriving meanwhile may release fallback legs,
     // which the next pass sends. Ends when a pass finds nothing new to send. Each pass starts its
-    // lanes afresh (from the first planned row, at the lane's full rate).
+    // lanes afresh from the first planned row, each with its one pacer (what it sent in the last
+    // second counts, and its rate is where AIMD left it).
     for (;;) {
       try {
         this.opts.failover?.moveWaiting(); // what waits for a provider that is out goes to the next one
@@ -300,7 +323,7 @@ export class DeliveryEngine {
     const started = (): Promise<void> => new Promise((resolve) => (wake = resolve));
     const start = (spec: LaneSpec): void => {
       if (running.has(spec)) return;
-      const lane = new Lane(spec, this.laneContext(spec));
+      const lane = new Lane(spec, this.laneContext(spec), this.rateOf(spec));
       lanes.set(spec, lane);
       const p = lane.run().finally(() => {
         running.delete(spec);
@@ -349,6 +372,7 @@ export class DeliveryEngine {
           this.state.journalFault(err);
           return;
         }
+        await this.afterHolder(signal);
         if (signal.aborted || this.state.stopped) return;
         start(spec);
       }

@@ -130,8 +130,13 @@ export class Lane {
   constructor(
     readonly spec: LaneSpec,
     private readonly ctx: LaneContext,
+    /**
+     * the lane's pacer, kept by the engine for the whole run: a lane started again (the next pass,
+     * a failover's restart) counts what it sent in the last second, or the two would exceed the TPS
+     */
+    rate: LaneRate = new LaneRate(spec.tps),
   ) {
-    this.rate = new LaneRate(spec.tps);
+    this.rate = rate;
   }
 
   private get provider(): Provider {

@@ -4,7 +4,7 @@ import { RateWindow } from '../time/rate.js';
  * The cap's window: a second plus a few ms, because the carrier stamps arrivals with its own clock
  * (and ms resolution): two sends exactly 1,000 ms apart here may look 999 ms apart there.
  */
-const CAP_WINDOW_MS = 1005;
+export const CAP_WINDOW_MS = 1005;
 
 /** A congestion event whose carrier limit cannot be read off the last second halves the rate. */
 const DECREASE = 0.5;

@@ -129,7 +129,6 @@ describe.skipIf(!available)('failover with several workers on one campaign (Post
     solapi.options.failSendsWith = 503;
     solapi.options.failListsWith = 503;
     const atOutage = solapi.accepted().length;
-    const [[mover]] = query(url, 'SELECT id FROM workers WHERE pid = $1', [first.child.pid]) as [[number]];
     await until('NHN to take 40 SMS', () => nhn.accepted().filter((r) => r.title === null).length >= 40);
     solapi.options.failSendsWith = null;
     solapi.options.failListsWith = null;
@@ -141,13 +140,13 @@ describe.skipIf(!available)('failover with several workers on one campaign (Post
     // Solapi took SMS again once it answered (failback), after NHN had taken some
     expect(solapi.accepted().length).toBeGreaterThan(atOutage);
     expect(solapi.accepted().every((m) => m.type === 'SMS')).toBe(true);
-    // the moved SMS rows NHN took were sent by workers that joined, never by the mover
+    // the moved SMS rows NHN took were sent by one worker, the one that took the lane nobody held
+    // (a joiner standing by, or the mover itself while its LMS lane ran)
     const sentBy = query(
       url,
       `SELECT DISTINCT worker FROM messages WHERE channel = 'sms' AND provider = 'nhn' AND status IN ('sent', 'delivered')`,
     ).map((r) => Number(r[0]));
-    expect(sentBy.length).toBeGreaterThan(0);
-    expect(sentBy).not.toContain(Number(mover));
+    expect(sentBy).toHaveLength(1);
     const report = await expectJournalDone(a!, N, {
       solapi: solapi.accepted().length,
       nhn: nhn.accepted().length,
@@ -159,7 +158,7 @@ describe.skipIf(!available)('failover with several workers on one campaign (Post
 
   it('Solapi out, back (failback), out again: the rows moved the second time go out on NHN at once, from the worker holding sms/nhn while it stood by, not when the mover’s LMS lane ends', async () => {
     const SMS = 200;
-    const LMS = 300;
+    const LMS = 360;
     const N = SMS + LMS;
     const { solapi, nhn } = await fakes();
     const url = freshDatabase(server.url, 'ums_wf');

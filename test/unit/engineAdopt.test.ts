@@ -9,34 +9,45 @@ class TakingProvider implements Provider {
   readonly maxBatch = 1;
   readonly tps = 0;
   readonly order: string[] = [];
+  /** when each channel's first message was submitted (ms) */
+  readonly first = new Map<string, number>();
   private n = 0;
   async lookup(): Promise<Map<string, { providerId: string }>> {
     return new Map();
   }
   async submit(batch: OutboundMessage[]): Promise<SubmitResult> {
-    for (const m of batch) this.order.push(m.channel);
+    for (const m of batch) {
+      this.order.push(m.channel);
+      if (!this.first.has(m.channel)) this.first.set(m.channel, Date.now());
+    }
     return { kind: 'results', outcomes: batch.map(() => ({ kind: 'accepted', providerId: `P${++this.n}` })) };
   }
   async close(): Promise<void> {}
 }
 
 describe('a worker takes over a lane another worker let go of', () => {
-  it('while its own lane still runs (not when its pass ends), the rows the last holder left sending looked up first', async () => {
-    // rows 1-30 SMS (this worker's lane, 50/s: 0.6 s), rows 31-35 LMS (another worker's lane)
-    const journal = plannedJournal(35, (i) => (i >= 30 ? { channel: 'lms' } : {}));
+  it("while its own lane still runs (not when its pass ends), the rows the last holder left sending looked up first, after the cap's window", async () => {
+    // rows 1-60 SMS (this worker's lane, 25/s: 2.4 s), rows 61-65 LMS (another worker's lane)
+    const journal = plannedJournal(65, (i) => (i >= 60 ? { channel: 'lms' } : {}));
     const d = journal.delivery();
     const provider = new TakingProvider();
     // the other worker had claimed row 31 before it died: sending, never written
     d.worker = 7;
     expect(d.claim(d.nextPlanned('c', 'lms', 0, 1), 'p')).toHaveLength(1);
     d.worker = null;
-    const sms: LaneSpec = { channel: 'sms', provider, tps: 50, window: 1 };
+    const sms: LaneSpec = { channel: 'sms', provider, tps: 25, window: 1 };
     const lms: LaneSpec = { channel: 'lms', provider, tps: 0, window: 1 };
     const freeAt = Date.now() + 200; // the other worker's connection closes then
     const released: string[] = [];
+    let takenAt = 0;
     const pins: LanePins = {
       retryMs: 50,
-      tryHold: async (spec) => spec === sms || Date.now() >= freeAt,
+      tryHold: async (spec) => {
+        if (spec === sms) return true;
+        if (Date.now() < freeAt) return false;
+        takenAt ||= Date.now();
+        return true;
+      },
       left: (spec) =>
         [...journal.messages('c')].filter(
           (m) => m.channel === spec.channel && (m.status === 'planned' || m.status === 'sending'),
@@ -58,6 +69,8 @@ describe('a worker takes over a lane another worker let go of', () => {
     expect(outcome.kind).toBe('finished');
     expect(provider.order.filter((c) => c === 'lms')).toHaveLength(5); // row 31 too: never written, looked up, sent
     expect(provider.order.lastIndexOf('lms')).toBeLessThan(provider.order.lastIndexOf('sms'));
+    // the last holder's last second is not in this worker's window: none of the lane's sends before it ends
+    expect(provider.first.get('lms')! - takenAt).toBeGreaterThanOrEqual(1000);
     expect([...journal.messages('c')].every((m) => m.status === 'sent')).toBe(true);
     journal.close();
   });
