@@ -221,7 +221,8 @@ export class NhnProvider implements Provider {
    * more per poll), never a kind missed and its messages taken for never sent.
    */
   private sentKinds(): Kind[] {
-    if (this.log.shared) return ['sms', 'alimtalk'];
+    // AlimTalk only where this provider can send it (a senderKey): its look-up fails otherwise
+    if (this.log.shared) return this.cfg.senderKey ? ['sms', 'alimtalk'] : ['sms'];
     return this.state.kinds.length ? this.state.kinds : ['sms', 'alimtalk'];
   }
 
